@@ -9,6 +9,9 @@ the ``hello_platform`` package (``tools/hello_platform``), called via its CLI.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2026.10.20"
@@ -32,12 +35,35 @@ def platform(session: nox.Session, *args: str) -> None:
     session.run("hello-platform", *args)
 
 
+def tool_path(session: nox.Session, name: str) -> str:
+    """Path of a pinned tool (toolchain.toml), provisioned by the glue's resolver."""
+    out = session.run("hello-platform", "tools", "path", name, silent=True)
+    return str(out).strip().splitlines()[-1]
+
+
+def shell_scripts() -> list[str]:
+    """Every ``*.sh`` of the checkout, and ``.ci/run``."""
+    skip = {".git", ".nox", ".venv", "node_modules", "out", ".mypy_cache", ".ruff_cache"}
+    found = []
+    for root, dirs, files in os.walk("."):
+        dirs[:] = sorted(d for d in dirs if d not in skip)
+        found += [str(Path(root, f)) for f in sorted(files) if f.endswith(".sh")]
+    return found + ([".ci/run"] if Path(".ci/run").is_file() else [])
+
+
 @nox.session(tags=["static"])
 def lint(session: nox.Session) -> None:
     """Ruff (lint + format check), actionlint on workflows, shellcheck on shell scripts."""
     sync(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.y*ml"))
+    scripts = shell_scripts()
+    platform(session, "tools", "actionlint", "shellcheck")
+    if workflows:
+        session.run(tool_path(session, "actionlint"), *workflows, external=True)
+    if scripts:
+        session.run(tool_path(session, "shellcheck"), *scripts, external=True)
 
 
 @nox.session(tags=["static"])
@@ -52,6 +78,16 @@ def test(session: nox.Session) -> None:
     """All unit tests; no cluster and no Docker engine needed."""
     sync(session, "test")
     session.run("pytest", "-m", "not slow and not e2e", *session.posargs)
+
+
+@nox.session(default=False)
+def tools(session: nox.Session) -> None:
+    """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""
+    bad = [a for a in session.posargs if a.startswith("-") and a not in ("--json", "--no-build")]
+    if bad:
+        session.error("usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
+    sync(session)
+    platform(session, "tools", *session.posargs)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,98 @@
+"""``hello-platform tools``: provision pinned tools and show where each came from."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from hello_platform.errors import PlatformError
+from hello_platform.toolchain.pins import load
+from hello_platform.toolchain.resolver import Resolution, Resolver, tools_root
+
+USAGE = "hello-platform tools [NAMES...] [--json] [--no-build] | tools path NAME"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "tools",
+        help="provision the pinned tools (PATH, cache or build) and list them",
+        description="Provision the tools pinned in toolchain.toml: a PATH binary of the pinned "
+        "version, else the cache, else a build from source. 'tools path NAME' prints one "
+        "binary's path.",
+        usage=USAGE,
+    )
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help="tools or binaries (default: all); or 'path NAME'"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="fail instead of building what is not provisioned yet",
+    )
+    parser.set_defaults(func=run)
+
+
+def _fmt_source(res: Resolution) -> str:
+    if res.source == "built now" and res.build_seconds is not None:
+        return f"built now ({res.build_seconds:.0f}s, {res.peak_rss_mib or 0:.0f} MiB peak)"
+    return res.source
+
+
+def table(results: list[Resolution]) -> str:
+    rows = [("TOOL", "BINARY", "VERSION", "FROM", "PATH")]
+    rows += [(r.tool, r.binary, r.version, _fmt_source(r), str(r.path)) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join([*(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)), row[4]])
+        for row in rows
+    ]
+    notes = sorted({s for r in results for s in r.skipped})
+    lines += [f"note: skipped {s}" for s in notes]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    names: list[str] = list(args.names)
+    resolver = Resolver(build=not args.no_build)
+    if names and names[0] == "path":
+        if len(names) != 2:
+            raise PlatformError("'tools path' takes exactly one NAME", hint=f"usage: {USAGE}")
+        print(resolver.resolve(names[1]))
+        return 0
+    pins = resolver.pins if names else load()
+    # Group the requested names by tool, keeping toolchain.toml's order.
+    wanted: dict[str, set[str] | None] = {}
+    for name in names or list(pins.tools):
+        tool, binaries = pins.find(name)
+        if name == tool.name:
+            wanted[tool.name] = None
+        elif tool.name not in wanted:
+            wanted[tool.name] = {b.name for b in binaries}
+        elif (chosen := wanted[tool.name]) is not None:
+            chosen.update(b.name for b in binaries)
+    ordered = [t for t in pins.tools if t in wanted]
+    start = time.monotonic()
+    results: list[Resolution] = []
+    for i, name in enumerate(ordered, 1):
+        tool = pins.tools[name]
+        only = wanted[name]
+        binaries = [b for b in tool.binaries if only is None or b.name in only]
+        results += resolver.resolve_tool(name, label=f"[{i}/{len(ordered)}] ", binaries=binaries)
+    elapsed = time.monotonic() - start
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "seconds": round(elapsed, 3),
+                    "cache": str(tools_root()),
+                    "tools": [r.as_json() for r in results],
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(table(results))
+        print(f"resolved {len(results)} binaries of {len(ordered)} tools in {elapsed:.2f}s")
+    return 0

@@ -1,0 +1,362 @@
+"""Build a pinned Go tool from source through the module proxy, into a directory.
+
+The recipe works for every Go module, including ones whose go.mod has local replaces
+(Kubernetes' ``=> ./staging/...``, etcd's ``=> ../api``), which ``go install mod@v``
+refuses: a throw-away *wrapper module* requires the pinned module(s), maps each local
+replace of a required module to the same release of that module, copies the other
+replaces and the ``go``/``godebug`` lines, imports the main packages from a
+``//go:build tools`` file, and ``go build -v -trimpath`` builds them. ``-v`` names each
+package as it is compiled, which gives real progress against ``go list -deps``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.errors import PlatformError
+from hello_platform.progress import say
+from hello_platform.toolchain.pins import Tool
+
+#: Seconds between "still building" lines while ``go build`` runs.
+HEARTBEAT_SECONDS = 15.0
+
+GO_HINT = "install Go {min} or newer and put it on PATH (or set HELLO_PLATFORM_GO to it)"
+
+
+@dataclass(frozen=True)
+class BuildStats:
+    """What a build cost."""
+
+    seconds: float
+    peak_rss_mib: float
+    packages_compiled: int
+
+
+def version_tuple(text: str) -> tuple[int, ...]:
+    """``go1.26.8`` / ``1.24`` / ``v1.2.3-rc.1`` -> (1, 26, 8); unparsable -> ()."""
+    m = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    if not m:
+        return ()
+    return tuple(int(g) for g in m.groups() if g is not None)
+
+
+def find_go() -> str | None:
+    """The ``go`` command: $HELLO_PLATFORM_GO, then PATH, then /usr/local/go/bin/go."""
+    override = os.environ.get("HELLO_PLATFORM_GO")
+    if override:
+        return override
+    found = shutil.which("go")
+    if found:
+        return found
+    default = Path("/usr/local/go/bin/go")
+    return str(default) if default.exists() else None
+
+
+def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
+    """Return (go command, its version), or fail saying Go is missing or too old."""
+    hint = GO_HINT.format(min=min_version)
+    go = find_go()
+    if go is None:
+        raise PlatformError(
+            f"building {needed_for} from source needs Go, which was not found", hint=hint
+        )
+    try:
+        done = subprocess.run(
+            [go, "env", "GOVERSION"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "GOTOOLCHAIN": "local"},
+        )
+    except OSError as exc:
+        raise PlatformError(
+            f"building {needed_for} needs Go, but '{go}' does not run: {exc}", hint=hint
+        ) from exc
+    have = done.stdout.strip()
+    if done.returncode != 0 or not version_tuple(have):
+        raise PlatformError(f"'{go} env GOVERSION' failed: {done.stderr.strip()[-200:]}", hint=hint)
+    if version_tuple(have) < version_tuple(min_version):
+        raise PlatformError(
+            f"building {needed_for} needs Go {min_version} or newer, and '{go}' is {have}",
+            hint=hint,
+        )
+    return go, have
+
+
+def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every go command here: module mode, local toolchain, static."""
+    env = dict(os.environ)
+    flags = env.get("GOFLAGS", "").split()
+    flags = [f for f in flags if not f.startswith("-mod=")] + ["-mod=mod"]
+    env.update({"GOFLAGS": " ".join(flags), "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"})
+    env.update(extra or {})
+    return env
+
+
+def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str) -> Any:
+    with log.open("a") as fh:
+        fh.write(f"$ go {' '.join(args)}\n")
+    done = subprocess.run(
+        [go, *args], capture_output=True, text=True, cwd=cwd, env=go_env(), check=False
+    )
+    with log.open("a") as fh:
+        fh.write(done.stderr)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        with contextlib.suppress(ValueError, AttributeError):
+            last = json.loads(done.stdout).get("Error", last)  # `go mod download -json` says why
+        raise PlatformError(
+            f"{what} failed: {last}",
+            hint="check that the Go module proxy is reachable and the pin exists",
+            log=str(log),
+        )
+    return json.loads(done.stdout)
+
+
+def _module_info(download: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``.info`` of a downloaded module: its commit time and, if the proxy says, commit."""
+    try:
+        info = json.loads(Path(str(download.get("Info"))).read_text())
+    except (OSError, ValueError):
+        info = {}
+    return {**download, **(info if isinstance(info, dict) else {})}
+
+
+def _is_local(path: str) -> bool:
+    return path.startswith(("./", "../", "/"))
+
+
+def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
+    """The wrapper module's go.mod, from ``go mod edit -json`` of each pinned module."""
+    primary = modfiles[0]
+    lines = [f"module hpbuild/{tool.name}", "", f"go {primary.get('Go') or '1.22'}", ""]
+    for gd in primary.get("Godebug") or []:
+        lines.append(f"godebug {gd['Key']}={gd['Value']}")
+    lines.append("")
+    for mod in (tool.module, *tool.extra_modules):
+        lines.append(f"require {mod} {tool.module_version}")
+    lines.append("")
+    seen: set[str] = set()
+    for modfile in modfiles:
+        required = {r["Path"] for r in modfile.get("Require") or []}
+        for rep in modfile.get("Replace") or []:
+            old, new = rep["Old"], rep["New"]
+            key = old["Path"] + "@" + old.get("Version", "")
+            if key in seen:
+                continue
+            if _is_local(new["Path"]):
+                # A local replace points into the module's own repository: use the release
+                # of that module cut with it. Replaces of modules not required are guards.
+                if old["Path"] not in required:
+                    continue
+                lines.append(f"replace {old['Path']} => {old['Path']} {tool.local_replace_version}")
+            else:
+                lhs = old["Path"] + (f" {old['Version']}" if old.get("Version") else "")
+                lines.append(f"replace {lhs} => {new['Path']} {new['Version']}")
+            seen.add(key)
+    return "\n".join(lines) + "\n"
+
+
+def tools_go(packages: Sequence[str]) -> str:
+    imports = "\n".join(f'\t_ "{p}"' for p in packages)
+    return f"//go:build tools\n\npackage tools\n\nimport (\n{imports}\n)\n"
+
+
+def ldflags_string(tool: Tool, *, commit: str, date: str) -> str:
+    """The ``-ldflags`` value: placeholders filled, values with spaces quoted for Go."""
+    values = {
+        "version": tool.version,
+        "version_nov": tool.version.removeprefix("v"),
+        "commit": commit,
+        "date": date,
+    }
+    words = []
+    for item in tool.ldflags:
+        item = item.format(**values)
+        if item.startswith("-X ") and " " in item[3:]:
+            item = f"-X '{item[3:]}'"
+        words.append(item)
+    return " ".join(words)
+
+
+def default_binary_name(package: str) -> str:
+    """The file name ``go build -o DIR/`` gives a main package (``x/server/v3`` -> server)."""
+    parts = package.rstrip("/").split("/")
+    if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
+        return parts[-2]
+    return parts[-1]
+
+
+def _fmt_elapsed(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}m{s:02d}s" if m else f"{s}s"
+
+
+def _run_go_build(
+    cmd: list[str], *, cwd: Path, log: Path, announce: str, total: int
+) -> tuple[int, float, int]:
+    """Run ``go build -v`` with heartbeat lines; return (exit code, peak RSS MiB, packages)."""
+    compiled = 0
+    with log.open("a") as fh:
+        fh.write("$ " + " ".join(cmd) + "\n")
+        fh.flush()
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=go_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+
+        def pump() -> None:
+            nonlocal compiled
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                fh.write(line)
+                fh.flush()
+                if line.strip() and " " not in line.strip() and not line.startswith("#"):
+                    compiled += 1
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        start = time.monotonic()
+        last_beat = start
+        status = 0
+        rusage = None
+        while True:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.2)
+            now = time.monotonic()
+            if now - last_beat >= HEARTBEAT_SECONDS:
+                last_beat = now
+                say(
+                    f"{announce} — {_fmt_elapsed(now - start)} elapsed, "
+                    f"{compiled}/{total} packages compiled, log: {log}"
+                )
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        reader.join(timeout=10)
+    peak = (rusage.ru_maxrss / 1024.0) if rusage is not None else 0.0
+    return proc.returncode, peak, compiled
+
+
+def build(
+    tool: Tool, *, go: str, dest_bin: Path, work: Path, log: Path, label: str = ""
+) -> BuildStats:
+    """Build every binary of ``tool`` into ``dest_bin`` (which must not exist yet).
+
+    ``work`` is a scratch directory (inside the cache) for the wrapper module. Raises
+    PlatformError naming ``log`` on any failure.
+    """
+    start = time.monotonic()
+    names = ", ".join(b.name for b in tool.binaries)
+    announce = f"{label}building {tool.name} {tool.version} ({names})"
+    say(f"{announce}: fetching modules through the Go module proxy, log: {log}")
+    src = work / "src"
+    src.mkdir(parents=True)
+    modfiles = []
+    info: dict[str, Any] = {}
+    for i, mod in enumerate((tool.module, *tool.extra_modules)):
+        dl = _go_json(
+            go,
+            ["mod", "download", "-json", f"{mod}@{tool.module_version}"],
+            cwd=src,
+            log=log,
+            what=f"downloading {mod}@{tool.module_version}",
+        )
+        if i == 0:
+            info = _module_info(dl)
+        modfiles.append(
+            _go_json(
+                go,
+                ["mod", "edit", "-json", dl["GoMod"]],
+                cwd=src,
+                log=log,
+                what=f"reading the go.mod of {mod}",
+            )
+        )
+    need = str(modfiles[0].get("Go") or "")
+    have = subprocess.run(
+        [go, "env", "GOVERSION"], capture_output=True, text=True, env=go_env(), check=False
+    ).stdout.strip()
+    if need and version_tuple(have) < version_tuple(need):
+        raise PlatformError(
+            f"{tool.module}@{tool.module_version} needs Go {need} or newer, and go is {have}",
+            hint=GO_HINT.format(min=need),
+            log=str(log),
+        )
+    packages = [b.package for b in tool.binaries]
+    (src / "go.mod").write_text(wrapper_gomod(tool, modfiles))
+    (src / "tools.go").write_text(tools_go(packages))
+    with log.open("a") as fh:
+        fh.write((src / "go.mod").read_text())
+        fh.write("$ go mod tidy\n")
+    done = subprocess.run(
+        [go, "mod", "tidy"], cwd=src, env=go_env(), capture_output=True, text=True, check=False
+    )
+    with log.open("a") as fh:
+        fh.write(done.stdout + done.stderr)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PlatformError(
+            f"resolving the dependencies of {tool.name} failed: {last}",
+            hint="check that the Go module proxy is reachable",
+            log=str(log),
+        )
+    deps = subprocess.run(
+        [go, "list", "-deps", "-f", "{{.ImportPath}}", *packages],
+        cwd=src,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    total = len(deps.stdout.split()) if deps.returncode == 0 else 0
+    commit = str((info.get("Origin") or {}).get("Hash") or "unknown")
+    date = str(info.get("Time") or "1970-01-01T00:00:00Z")
+    out = work / "out"
+    out.mkdir()
+    cmd = [
+        go,
+        "build",
+        "-v",
+        "-trimpath",
+        "-ldflags",
+        ldflags_string(tool, commit=commit, date=date),
+        "-o",
+        str(out) + "/",
+        *packages,
+    ]
+    say(f"{announce}: compiling up to {total} packages, log: {log}")
+    code, peak, compiled = _run_go_build(cmd, cwd=src, log=log, announce=announce, total=total)
+    if code != 0:
+        raise PlatformError(
+            f"building {tool.name} {tool.version} failed (go build exit {code})",
+            hint="read the end of the build log",
+            log=str(log),
+        )
+    dest_bin.mkdir(parents=True)
+    for b in tool.binaries:
+        built = out / default_binary_name(b.package)
+        if not built.is_file():
+            raise PlatformError(
+                f"go build did not produce {built.name} for {tool.name}", log=str(log)
+            )
+        built.chmod(0o755)
+        built.rename(dest_bin / b.name)
+    seconds = time.monotonic() - start
+    with log.open("a") as fh:
+        fh.write(
+            f"# built in {seconds:.1f}s, peak RSS {peak:.0f} MiB, "
+            f"{compiled} packages compiled (of {total})\n"
+        )
+    return BuildStats(seconds=seconds, peak_rss_mib=peak, packages_compiled=compiled)

@@ -1,0 +1,168 @@
+"""The pins: ``toolchain.toml`` at the repository root, read into plain dataclasses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hello_platform.errors import PlatformError
+from hello_platform.paths import REPO_ROOT
+
+#: The one file that pins every external tool.
+PINS_FILE = REPO_ROOT / "toolchain.toml"
+
+SOURCES = ("go", "debian")
+
+
+@dataclass(frozen=True)
+class Binary:
+    """One program a tool provides, and how to ask it for its version."""
+
+    name: str
+    package: str
+    version_args: tuple[str, ...]
+    version_regex: str
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One ``[tools.NAME]`` entry of toolchain.toml."""
+
+    name: str
+    version: str
+    source: str
+    binaries: tuple[Binary, ...]
+    module: str = ""
+    module_version: str = ""
+    extra_modules: tuple[str, ...] = ()
+    local_replace_version: str = ""
+    ldflags: tuple[str, ...] = ()
+    package: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of the whole entry: a cached build is reused only for an identical pin."""
+        blob = json.dumps({"name": self.name, **self.raw}, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def binary(self, name: str) -> Binary:
+        for b in self.binaries:
+            if b.name == name:
+                return b
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Pins:
+    """Everything toolchain.toml says."""
+
+    go_min_version: str
+    tools: dict[str, Tool]
+    path: Path
+
+    def find(self, name: str) -> tuple[Tool, list[Binary]]:
+        """The tool and binaries that ``name`` (a tool or a binary name) stands for."""
+        if name in self.tools:
+            tool = self.tools[name]
+            return tool, list(tool.binaries)
+        for tool in self.tools.values():
+            for b in tool.binaries:
+                if b.name == name:
+                    return tool, [b]
+        known = sorted({*self.tools, *(b.name for t in self.tools.values() for b in t.binaries)})
+        raise PlatformError(
+            f"unknown tool '{name}'",
+            hint=f"known tools and binaries: {', '.join(known)}; pins live in {self.path.name}",
+        )
+
+
+def _str(entry: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = entry.get(key, default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise PlatformError(f"{where}: '{key}' must be a non-empty string")
+    return value
+
+
+def _strs(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = entry.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PlatformError(f"{where}: '{key}' must be a list of strings")
+    return tuple(value)
+
+
+def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
+    version = _str(entry, "version", where)
+    source = _str(entry, "source", where, "go")
+    if source not in SOURCES:
+        raise PlatformError(f"{where}: source must be one of {', '.join(SOURCES)}, not '{source}'")
+    args = _strs(entry, "version_args", where)
+    regex = _str(entry, "version_regex", where)
+    raw_bins = entry.get("binaries")
+    if not isinstance(raw_bins, dict) or not raw_bins:
+        raise PlatformError(f"{where}: 'binaries' must map each binary name to its package")
+    binaries = []
+    for bname, spec in raw_bins.items():
+        bwhere = f"{where}.binaries.{bname}"
+        if isinstance(spec, str):
+            spec = {"package": spec}
+        if not isinstance(spec, dict):
+            raise PlatformError(f"{bwhere}: must be a package path or a table")
+        package = _str(spec, "package", bwhere, "")
+        if source == "go" and not package:
+            raise PlatformError(f"{bwhere}: a Go tool's binary needs its main package")
+        b_regex = _str(spec, "version_regex", bwhere, regex)
+        try:
+            re.compile(b_regex, re.MULTILINE)
+        except re.error as exc:
+            raise PlatformError(f"{bwhere}: version_regex does not compile: {exc}") from exc
+        binaries.append(
+            Binary(bname, package, _strs(spec, "version_args", bwhere) or args, b_regex)
+        )
+    if source == "go":
+        module = _str(entry, "module", where)
+        module_version = _str(entry, "module_version", where, version)
+        return Tool(
+            name=name,
+            version=version,
+            source=source,
+            binaries=tuple(binaries),
+            module=module,
+            module_version=module_version,
+            extra_modules=_strs(entry, "extra_modules", where),
+            local_replace_version=_str(entry, "local_replace_version", where, module_version),
+            ldflags=_strs(entry, "ldflags", where),
+            raw=entry,
+        )
+    return Tool(
+        name=name,
+        version=version,
+        source=source,
+        binaries=tuple(binaries),
+        package=_str(entry, "package", where),
+        raw=entry,
+    )
+
+
+def load(path: Path | None = None) -> Pins:
+    """Read and check toolchain.toml; a mistake in it is a PlatformError naming the entry."""
+    path = path or PINS_FILE
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise PlatformError(f"the tool pins file {path} is missing") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise PlatformError(f"{path.name} is not valid TOML: {exc}") from exc
+    go = data.get("go", {})
+    go_min = _str(go, "min_version", f"{path.name} [go]", "1.22")
+    tools: dict[str, Tool] = {}
+    for name, entry in data.get("tools", {}).items():
+        if not isinstance(entry, dict):
+            raise PlatformError(f"{path.name} [tools.{name}] must be a table")
+        tools[name] = _tool(name, entry, f"{path.name} [tools.{name}]")
+    return Pins(go_min_version=go_min, tools=tools, path=path)

@@ -1,0 +1,399 @@
+"""Resolve a pinned tool to a binary path: PATH, then the project cache, then a build.
+
+Cache layout (outside the clone, so fresh clones and CI reuse it)::
+
+    ~/.cache/hello-platform/tools/<tool>/<version>/bin/<binary>
+    ~/.cache/hello-platform/tools/<tool>/<version>/toolchain.json   (what was built, how)
+    ~/.cache/hello-platform/tools/<tool>/<version>/build.log
+    ~/.cache/hello-platform/tools/<tool>/.<version>.lock             (flock: one build at a time)
+    ~/.cache/hello-platform/logs/tools/<tool>-<version>.log          (the latest build's log)
+
+A version directory only ever appears complete: the build runs in a ``.tmp-*`` sibling
+which is renamed into place at the end. Warm resolution reads ``toolchain.json`` and stats
+the binaries; it never executes a cached binary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hello_platform import paths
+from hello_platform.errors import PlatformError
+from hello_platform.progress import say
+from hello_platform.system import ensure_debian_packages
+from hello_platform.toolchain import gobuild
+from hello_platform.toolchain.pins import Binary, Pins, Tool, load
+
+MANIFEST = "toolchain.json"
+PATH_MEMO = "path-versions.json"
+
+#: Builder(tool, dest_bin, work, log, label) -> BuildStats; swapped out by unit tests.
+Builder = Callable[[Tool, Path, Path, Path, str], gobuild.BuildStats]
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where one binary of a pinned tool came from."""
+
+    tool: str
+    binary: str
+    version: str
+    path: Path
+    source: str  # "PATH", "cache", "built now", "debian"
+    skipped: tuple[str, ...] = ()
+    build_seconds: float | None = None
+    peak_rss_mib: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "binary": self.binary,
+            "version": self.version,
+            "path": str(self.path),
+            "source": self.source,
+            "skipped": list(self.skipped),
+            "build_seconds": self.build_seconds,
+            "peak_rss_mib": self.peak_rss_mib,
+        }
+
+
+def tools_root() -> Path:
+    return paths.cache_dir() / "tools"
+
+
+def version_dir(tool: Tool) -> Path:
+    return tools_root() / tool.name / tool.version
+
+
+def build_log(tool: Tool) -> Path:
+    return paths.cache_dir() / "logs" / "tools" / f"{tool.name}-{tool.version}.log"
+
+
+def same_version(reported: str, pinned: str) -> bool:
+    return reported.strip().removeprefix("v") == pinned.strip().removeprefix("v")
+
+
+# ---------------------------------------------------------------------------- PATH
+
+
+def _load_memo() -> dict[str, Any]:
+    try:
+        data = json.loads((tools_root() / PATH_MEMO).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_memo(memo: dict[str, Any]) -> None:
+    target = tools_root() / PATH_MEMO
+    with contextlib.suppress(OSError):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".path-memo-")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(memo, fh, indent=1, sort_keys=True)
+        Path(tmp).replace(target)
+
+
+def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = None) -> str | None:
+    """The version ``path`` reports (run once per file content; memoised by mtime/size)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    key = f"{path.resolve()}|{' '.join(binary.version_args)}|{binary.version_regex}"
+    stamp = [st.st_mtime_ns, st.st_size]
+    if memo is not None and key in memo and memo[key].get("stamp") == stamp:
+        found = memo[key].get("version")
+        return found if isinstance(found, str) else None
+    try:
+        done = subprocess.run(
+            [str(path), *binary.version_args],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        output = done.stdout + "\n" + done.stderr
+    except (OSError, subprocess.TimeoutExpired):
+        output = ""
+    m = re.search(binary.version_regex, output, re.MULTILINE)
+    version = m.group(1) if m else None
+    if memo is not None:
+        memo[key] = {"stamp": stamp, "version": version}
+    return version
+
+
+def _path_candidates(name: str) -> Iterator[Path]:
+    own = tools_root().resolve()
+    seen: set[Path] = set()
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if not entry:
+            continue
+        candidate = Path(entry) / name
+        if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+            continue
+        real = candidate.resolve()
+        if real in seen or real.is_relative_to(own):
+            continue
+        seen.add(real)
+        yield candidate
+
+
+def find_on_path(tool: Tool, binary: Binary, memo: dict[str, Any]) -> tuple[Path | None, list[str]]:
+    """The first PATH binary reporting the pinned version, and why others were skipped."""
+    skipped: list[str] = []
+    for candidate in _path_candidates(binary.name):
+        found = reported_version(candidate, binary, memo)
+        if found is not None and same_version(found, tool.version):
+            return candidate, skipped
+        skipped.append(f"{candidate} reports {found or 'no version'}, pinned {tool.version}")
+    return None, skipped
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def cached_bin_dir(tool: Tool) -> Path | None:
+    """The cache's bin dir for ``tool`` if its build is complete and matches the pin."""
+    vdir = version_dir(tool)
+    try:
+        manifest = json.loads((vdir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("fingerprint") != tool.fingerprint:
+        return None
+    bindir = vdir / "bin"
+    if all((bindir / b.name).is_file() for b in tool.binaries):
+        return bindir
+    return None
+
+
+@contextlib.contextmanager
+def tool_lock(tool: Tool) -> Iterator[None]:
+    """Hold the per tool/version lock; say so if another session holds it."""
+    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
+    lockfile.parent.mkdir(parents=True, exist_ok=True)
+    with lockfile.open("a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(
+                f"waiting for another session that is building {tool.name} {tool.version} "
+                f"(lock {lockfile}, log {build_log(tool)})"
+            )
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _go_builder(pins: Pins) -> Builder:
+    def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
+        go, _ = gobuild.check_go(pins.go_min_version, needed_for=f"{tool.name} {tool.version}")
+        return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
+
+    return run
+
+
+def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
+    """Every freshly built binary must report the pinned version (stamping worked)."""
+    for b in tool.binaries:
+        found = reported_version(bindir / b.name, b)
+        if found is None or not same_version(found, tool.version):
+            raise PlatformError(
+                f"the freshly built {b.name} reports {found or 'no version'}, not the pinned "
+                f"{tool.version}, so it was not installed",
+                hint=f"fix the ldflags or version_regex of [tools.{tool.name}] in toolchain.toml",
+                log=str(log),
+            )
+
+
+def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str, Any]:
+    """Make ``tool`` complete in the cache (under its lock); return (bin dir, source, stats)."""
+    with tool_lock(tool):
+        ready = cached_bin_dir(tool)
+        if ready is not None:  # another session built it while we waited
+            return ready, "cache", None
+        parent = tools_root() / tool.name
+        for stale in parent.glob(f".tmp-{tool.version}-*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by a killed build; we hold the lock
+        log = build_log(tool)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(f"# {tool.name} {tool.version}: build started {time.ctime()}\n")
+        work = Path(tempfile.mkdtemp(dir=parent, prefix=f".tmp-{tool.version}-"))
+        work.chmod(0o755)
+        try:
+            stats = builder(tool, work / "bin", work, log, label)
+            verify_binaries(tool, work / "bin", log)
+            manifest = {
+                "tool": tool.name,
+                "version": tool.version,
+                "fingerprint": tool.fingerprint,
+                "binaries": [b.name for b in tool.binaries],
+                "built_at": time.time(),
+                "build_seconds": round(stats.seconds, 1),
+                "peak_rss_mib": round(stats.peak_rss_mib, 1),
+                "packages_compiled": stats.packages_compiled,
+                "pin": tool.raw,
+            }
+            shutil.rmtree(work / "out", ignore_errors=True)  # src/ stays: go.mod, go.sum
+            shutil.copyfile(log, work / "build.log")
+            (work / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            final = version_dir(tool)
+            if final.exists():  # an older build of a changed pin: swap it out
+                old = parent / f".tmp-{tool.version}-old-{os.getpid()}"
+                final.rename(old)
+                work.rename(final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                work.rename(final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        return final / "bin", "built now", stats
+
+
+# ---------------------------------------------------------------------------- API
+
+
+@dataclass
+class Resolver:
+    """Resolves binaries of the pins; ``build=False`` never builds or installs."""
+
+    pins: Pins = field(default_factory=load)
+    build: bool = True
+    builder: Builder | None = None
+    _memo: dict[str, Any] | None = None
+
+    def _builder(self) -> Builder:
+        return self.builder or _go_builder(self.pins)
+
+    def resolve_tool(
+        self, name: str, *, label: str = "", binaries: Iterable[Binary] | None = None
+    ) -> list[Resolution]:
+        """Resolve the binaries of tool ``name`` (all, or the given ones)."""
+        tool = self.pins.tools[name]
+        wanted = list(binaries) if binaries is not None else list(tool.binaries)
+        if self._memo is None:
+            self._memo = _load_memo()
+        before = json.dumps(self._memo, sort_keys=True)
+        results: list[Resolution] = []
+        missing: list[tuple[Binary, list[str]]] = []
+        try:
+            for b in wanted:
+                found, skipped = find_on_path(tool, b, self._memo)
+                if found is not None:
+                    results.append(
+                        Resolution(tool.name, b.name, tool.version, found, "PATH", tuple(skipped))
+                    )
+                else:
+                    missing.append((b, skipped))
+        finally:
+            if json.dumps(self._memo, sort_keys=True) != before:
+                _save_memo(self._memo)
+        if not missing:
+            return results
+        if tool.source == "debian":
+            return results + self._debian(tool, missing)
+        bindir = cached_bin_dir(tool)
+        source, stats = "cache", None
+        if bindir is None:
+            if not self.build:
+                names = ", ".join(b.name for b, _ in missing)
+                reasons = "; ".join(s for _, sk in missing for s in sk)
+                raise PlatformError(
+                    f"{names} {tool.version} is not provisioned"
+                    + (f" ({reasons})" if reasons else ""),
+                    hint=f"run: nox -s tools -- {tool.name}",
+                )
+            bindir, source, stats = install(tool, self._builder(), label=label)
+        for b, skipped in missing:
+            results.append(
+                Resolution(
+                    tool.name,
+                    b.name,
+                    tool.version,
+                    bindir / b.name,
+                    source,
+                    tuple(skipped),
+                    build_seconds=stats.seconds if stats else None,
+                    peak_rss_mib=stats.peak_rss_mib if stats else None,
+                )
+            )
+        return results
+
+    def _debian(self, tool: Tool, missing: list[tuple[Binary, list[str]]]) -> list[Resolution]:
+        if not self.build:
+            raise PlatformError(
+                f"{tool.name} {tool.version} is not installed",
+                hint=f"run: nox -s tools -- {tool.name}",
+            )
+        if all(not skipped for _, skipped in missing):
+            ensure_debian_packages([tool.package], why=f"{tool.name} {tool.version}")
+        out = []
+        for b, skipped in missing:
+            found, again = find_on_path(tool, b, {})
+            if found is None:
+                seen = "; ".join(again or skipped) or "it is not on PATH"
+                raise PlatformError(
+                    f"{b.name} {tool.version} is pinned, but {seen}",
+                    hint=f"install Debian's {tool.package} {tool.version}, or change the pin "
+                    f"[tools.{tool.name}] in toolchain.toml",
+                )
+            out.append(Resolution(tool.name, b.name, tool.version, found, "debian", tuple(skipped)))
+        return out
+
+    def resolve(self, name: str) -> Path:
+        """The path of binary ``name`` (or of a one-binary tool), building it if needed."""
+        tool, binaries = self.pins.find(name)
+        if len(binaries) > 1:
+            raise PlatformError(
+                f"{name} provides several binaries ({', '.join(b.name for b in binaries)})",
+                hint="ask for one of them by name",
+            )
+        (res,) = self.resolve_tool(tool.name, binaries=binaries)
+        return res.path
+
+
+def resolve(name: str) -> Path:
+    """Path of the pinned binary ``name`` (e.g. ``kubectl``), provisioning it if needed.
+
+    Tries a PATH binary of the pinned version, then the project cache, then a build from
+    source. Raises PlatformError with what to do when none works.
+    """
+    return Resolver().resolve(name)
+
+
+def bin_dir(names: Iterable[str] | None = None, *, build: bool = True) -> Path:
+    """A directory of symlinks to the resolved binaries of ``names`` (default: all tools).
+
+    Prepend it to PATH for programs that look tools up by name (e.g. local-up-cluster.sh).
+    """
+    resolver = Resolver(build=build)
+    wanted = list(names) if names is not None else list(resolver.pins.tools)
+    target = tools_root() / "bin"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in wanted:
+        tool, binaries = resolver.pins.find(name)
+        for res in resolver.resolve_tool(tool.name, binaries=binaries):
+            link = target / res.binary
+            tmp = target / f".{res.binary}.{os.getpid()}"
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            tmp.symlink_to(res.path)
+            tmp.replace(link)
+    return target
