@@ -90,5 +90,24 @@ def tools(session: nox.Session) -> None:
     platform(session, "tools", *session.posargs)
 
 
+LOADTEST_USAGE = (
+    "usage: nox -s loadtest -- [--kubeconfig PATH] [--url http://127.0.0.1:PORT] "
+    "[--namespace NS] [--release NAME] [--users N] [--spawn-rate R] [--user-rps R] "
+    "[--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
+)
+
+
+@nox.session(default=False)
+def loadtest(session: nox.Session) -> None:
+    """Prove the HPA scales: Locust on 127.0.0.1, the HPA watched, asserted and plotted."""
+    flags = {w.strip("[") for w in LOADTEST_USAGE.split() if w.startswith("[--")}
+    flags |= {"-h", "--help"}
+    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
+    if bad:
+        session.error(LOADTEST_USAGE)
+    sync(session, "loadtest")
+    platform(session, "loadtest", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()
