@@ -109,5 +109,12 @@ def loadtest(session: nox.Session) -> None:
     platform(session, "loadtest", *session.posargs)
 
 
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Throughput of the service vs a raw ASGI app (uvicorn + wrk on pinned cores, loopback)."""
+    sync(session, "test")
+    platform(session, "bench", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

@@ -1,0 +1,1 @@
+"""hello: the hello-world service of hello-platform."""

@@ -1,0 +1,5 @@
+"""``python -m hello``: run the service (see :mod:`hello.server`)."""
+
+from hello.server import main
+
+raise SystemExit(main())
