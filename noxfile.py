@@ -116,5 +116,37 @@ def bench(session: nox.Session) -> None:
     platform(session, "bench", *session.posargs)
 
 
+@nox.session(tags=["static"])
+def helm(session: nox.Session) -> None:
+    """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
+    bad = [a for a in session.posargs if a != "--profile" and a.startswith("-")]
+    if bad:
+        session.error("usage: nox -s helm -- [--profile default|local|eks|features ...]")
+    sync(session, "test")
+    platform(session, "helm", "check", *session.posargs)
+    # With helm provisioned, the chart tests (also part of `nox -s test` when helm is in the
+    # cache) run here without skipping anything.
+    session.run("pytest", "tools/tests/test_chart.py", env={"HELLO_PLATFORM_REQUIRE_HELM": "1"})
+
+
+DEPLOY_USAGE = (
+    "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
+    "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
+    "[--timeout SECONDS] [--no-test]"
+)
+
+
+@nox.session(default=False)
+def deploy(session: nox.Session) -> None:
+    """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
+    flags = {w.strip("[") for w in DEPLOY_USAGE.split() if w.startswith("[--")}
+    flags |= {"-f", "-n", "-h", "--help"}
+    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
+    if bad:
+        session.error(DEPLOY_USAGE)
+    sync(session)
+    platform(session, "deploy", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

@@ -102,9 +102,9 @@ seccompProfile:
 
 {{/* Checks of values that the schema cannot express; each fails the render with a sentence. */}}
 {{- define "hello.validate" -}}
-{{- $needed := add .Values.preStopSleepSeconds .Values.app.drainSeconds .Values.app.shutdownTimeoutSeconds }}
+{{- $needed := add .Values.preStopSleepSeconds .Values.app.drainSeconds .Values.app.gracePeriodSeconds }}
 {{- if lt (int .Values.terminationGracePeriodSeconds) (int $needed) }}
-{{- fail (printf "terminationGracePeriodSeconds (%v) must be at least preStopSleepSeconds + app.drainSeconds + app.shutdownTimeoutSeconds (%v), or pods are killed mid-drain" .Values.terminationGracePeriodSeconds $needed) }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must be at least preStopSleepSeconds + app.drainSeconds + app.gracePeriodSeconds (%v), or pods are killed mid-drain" .Values.terminationGracePeriodSeconds $needed) }}
 {{- end }}
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail (printf "autoscaling.minReplicas (%v) must not exceed autoscaling.maxReplicas (%v)" .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) }}
