@@ -95,9 +95,11 @@ def advise(
 ) -> Sizing:
     """Sizing from the samples taken while holding and those taken while idle.
 
-    The metrics API averages over its window, so hold samples start 15 s into the hold.
+    The metrics API averages over a window, so hold samples start 15 s into the hold (or
+    half-way through a shorter hold).
     """
-    hold = [s for s in samples if hold_start + 15 <= s.t <= load_stop and s.usage]
+    settle = min(15.0, max(0.0, load_stop - hold_start) / 2)
+    hold = [s for s in samples if hold_start + settle <= s.t <= load_stop and s.usage]
     idle = [s for s in samples if (s.t < load_start or s.t > load_stop + 60) and s.usage]
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
 
