@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from hello_platform.errors import PlatformError
 
 #: Modules that contribute sub-commands, in menu order.
-COMMAND_MODULES: tuple[str, ...] = ("toolchain", "loadtest", "bench", "helm", "deploy")
+COMMAND_MODULES: tuple[str, ...] = ("toolchain", "bench", "cluster", "loadtest", "helm", "deploy")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,47 @@
+"""Where the cluster's programs come from.
+
+Kubernetes, etcd, CoreDNS and metrics-server come from the project's toolchain
+(``hello_platform.toolchain.resolve``: pinned, built from source once, cached).
+containerd, runc, the CNI plugins and the registry come from Debian packages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hello_platform.system import ensure_debian_packages
+
+#: Debian packages the node needs (installed on demand when missing, as root).
+DEBIAN_PACKAGES = (
+    "containerd",
+    "runc",
+    "containernetworking-plugins",
+    "docker-registry",
+    "iptables",
+    "conntrack",
+    "socat",
+    "iproute2",
+    "util-linux",
+    "gcc",
+    "libc6-dev",
+)
+CNI_BIN_DIR = Path("/usr/lib/cni")
+CONTAINERD = Path("/usr/bin/containerd")
+
+
+def tool(name: str) -> Path:
+    """The path of toolchain program ``name`` (kube-apiserver, etcd, coredns, ...)."""
+    from hello_platform.toolchain import Resolver, resolve
+    from hello_platform.toolchain.pins import load
+
+    pins = load()
+    if name in pins.tools and len(pins.tools[name].binaries) > 1:
+        # A tool that ships several programs (etcd: etcd + etcdctl): pick the one named alike.
+        for res in Resolver().resolve_tool(name):
+            if res.binary == name:
+                return res.path
+    return resolve(name)
+
+
+def ensure_host_packages() -> None:
+    ensure_debian_packages(DEBIAN_PACKAGES, why="the local Kubernetes node")

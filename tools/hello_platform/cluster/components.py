@@ -1,0 +1,187 @@
+"""The component table: each daemon's name, argv builder and health check.
+
+``up``, ``down``, ``status`` and ``logs`` all walk this one table; adding a daemon is
+adding one :class:`Component`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.cluster import binaries, health, layout
+from hello_platform.cluster.health import Health
+from hello_platform.cluster.layout import Layout
+
+Argv = list[str]
+
+
+@dataclass(frozen=True)
+class Component:
+    """One supervised daemon of the node."""
+
+    name: str
+    argv: Callable[[Layout], Argv]
+    health: Callable[[Layout], Health]
+    #: Seconds ``up`` waits for it to become healthy.
+    timeout: float = 60.0
+    #: Seconds ``down`` gives it after SIGTERM.
+    stop_timeout: float = 10.0
+
+    def pidfile(self, lay: Layout) -> Path:
+        return lay.pids / f"{self.name}.pid"
+
+
+def etcd_argv(lay: Layout) -> Argv:
+    peer = f"http://127.0.0.1:{layout.ETCD_PEER_PORT}"
+    client = f"https://127.0.0.1:{layout.ETCD_CLIENT_PORT}"
+    return [
+        str(binaries.tool("etcd")),
+        "--name=hello",
+        f"--data-dir={lay.etcd_data}",
+        f"--listen-client-urls={client}",
+        f"--advertise-client-urls={client}",
+        f"--listen-peer-urls={peer}",
+        f"--initial-advertise-peer-urls={peer}",
+        f"--initial-cluster=hello={peer}",
+        f"--listen-metrics-urls=http://127.0.0.1:{layout.ETCD_METRICS_PORT}",
+        f"--cert-file={lay.cert('etcd-server')}",
+        f"--key-file={lay.key('etcd-server')}",
+        f"--trusted-ca-file={lay.cert('ca')}",
+        "--client-cert-auth=true",
+        "--snapshot-count=10000",
+        "--quota-backend-bytes=2147483648",
+        "--log-level=warn",
+    ]
+
+
+def apiserver_argv(lay: Layout) -> Argv:
+    pki = lay.pki
+    return [
+        str(binaries.tool("kube-apiserver")),
+        f"--advertise-address={layout.NODE_IP}",
+        f"--bind-address={layout.NODE_IP}",
+        f"--secure-port={layout.API_PORT}",
+        f"--etcd-servers=https://127.0.0.1:{layout.ETCD_CLIENT_PORT}",
+        f"--etcd-cafile={lay.cert('ca')}",
+        f"--etcd-certfile={lay.cert('apiserver-etcd-client')}",
+        f"--etcd-keyfile={lay.key('apiserver-etcd-client')}",
+        f"--tls-cert-file={lay.cert('apiserver')}",
+        f"--tls-private-key-file={lay.key('apiserver')}",
+        f"--client-ca-file={lay.cert('ca')}",
+        f"--kubelet-client-certificate={lay.cert('apiserver-kubelet-client')}",
+        f"--kubelet-client-key={lay.key('apiserver-kubelet-client')}",
+        f"--kubelet-certificate-authority={lay.cert('ca')}",
+        "--kubelet-preferred-address-types=InternalIP,Hostname",
+        "--authorization-mode=Node,RBAC",
+        # PodSecurity is on by default; NodeRestriction limits what the kubelet may change.
+        "--enable-admission-plugins=NodeRestriction",
+        "--allow-privileged=true",
+        f"--service-cluster-ip-range={layout.SERVICE_CIDR}",
+        "--service-node-port-range=30000-32767",
+        f"--service-account-issuer=https://kubernetes.default.svc.{layout.CLUSTER_DOMAIN}",
+        f"--service-account-key-file={pki / 'sa.pub'}",
+        f"--service-account-signing-key-file={pki / 'sa.key'}",
+        # Aggregation layer (metrics-server's APIService) with its own front-proxy CA.
+        f"--requestheader-client-ca-file={lay.cert('front-proxy-ca')}",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-username-headers=X-Remote-User",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        f"--proxy-client-cert-file={lay.cert('front-proxy-client')}",
+        f"--proxy-client-key-file={lay.key('front-proxy-client')}",
+        "--enable-aggregator-routing=true",
+        "--profiling=false",
+        "--event-ttl=1h",
+        "--v=1",
+    ]
+
+
+def controller_manager_argv(lay: Layout) -> Argv:
+    kubeconfig = lay.kubeconfig("controller-manager")
+    return [
+        str(binaries.tool("kube-controller-manager")),
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        "--bind-address=127.0.0.1",
+        f"--secure-port={layout.CONTROLLER_MANAGER_PORT}",
+        f"--cert-dir={lay.run / 'controller-manager-certs'}",
+        f"--client-ca-file={lay.cert('ca')}",
+        f"--requestheader-client-ca-file={lay.cert('front-proxy-ca')}",
+        f"--cluster-signing-cert-file={lay.cert('ca')}",
+        f"--cluster-signing-key-file={lay.key('ca')}",
+        f"--root-ca-file={lay.cert('ca')}",
+        f"--service-account-private-key-file={lay.pki / 'sa.key'}",
+        "--use-service-account-credentials=true",
+        "--controllers=*,bootstrapsigner,tokencleaner",
+        f"--cluster-cidr={layout.POD_CIDR}",
+        f"--service-cluster-ip-range={layout.SERVICE_CIDR}",
+        "--allocate-node-cidrs=false",
+        # One control plane: no leader election, so it starts working at once.
+        "--leader-elect=false",
+        "--horizontal-pod-autoscaler-sync-period=10s",
+        "--profiling=false",
+        "--v=1",
+    ]
+
+
+def scheduler_argv(lay: Layout) -> Argv:
+    kubeconfig = lay.kubeconfig("scheduler")
+    return [
+        str(binaries.tool("kube-scheduler")),
+        f"--kubeconfig={kubeconfig}",
+        f"--authentication-kubeconfig={kubeconfig}",
+        f"--authorization-kubeconfig={kubeconfig}",
+        "--bind-address=127.0.0.1",
+        f"--secure-port={layout.SCHEDULER_PORT}",
+        f"--cert-dir={lay.run / 'scheduler-certs'}",
+        "--leader-elect=false",
+        "--profiling=false",
+        "--v=1",
+    ]
+
+
+def containerd_argv(lay: Layout) -> Argv:
+    return [str(binaries.CONTAINERD), f"--config={lay.etc / 'containerd.toml'}"]
+
+
+def kubelet_argv(lay: Layout) -> Argv:
+    return [
+        str(binaries.tool("kubelet")),
+        f"--config={lay.etc / 'kubelet.json'}",
+        f"--kubeconfig={lay.kubeconfig('kubelet')}",
+        f"--root-dir={lay.kubelet_root}",
+        f"--cert-dir={lay.run / 'kubelet-certs'}",
+        f"--hostname-override={layout.NODE_NAME}",
+        f"--node-ip={layout.NODE_IP}",
+        "--v=1",
+    ]
+
+
+def kube_proxy_argv(lay: Layout) -> Argv:
+    return [
+        str(binaries.tool("kube-proxy")),
+        f"--config={lay.etc / 'kube-proxy.json'}",
+        "--v=1",
+    ]
+
+
+#: The node's daemons, in start order.
+COMPONENTS: tuple[Component, ...] = (
+    Component("etcd", etcd_argv, health.etcd, timeout=30),
+    Component("containerd", containerd_argv, health.containerd, timeout=20),
+    Component("kube-apiserver", apiserver_argv, health.apiserver, timeout=90, stop_timeout=15),
+    Component("kube-controller-manager", controller_manager_argv, health.controller_manager),
+    Component("kube-scheduler", scheduler_argv, health.scheduler),
+    Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=15),
+    Component("kube-proxy", kube_proxy_argv, health.kube_proxy),
+)
+
+
+def by_name(name: str) -> Component:
+    for comp in COMPONENTS:
+        if comp.name == name:
+            return comp
+    raise KeyError(name)

@@ -1,0 +1,313 @@
+"""Bring the single-node cluster up, take it down, report its status.
+
+``up`` is idempotent: what runs and answers is left alone, what is dead is started
+again (that is also how a killed component is repaired). ``down`` stops every daemon
+by its pidfile, kills the pods' processes and containerd shims, and removes the mounts,
+network namespaces, iptables chains and bridge the node created. Data (etcd, images,
+certificates) stays unless ``purge``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform import registry
+from hello_platform.cluster import addons, binaries, config, health, hostnet, images, pki, process
+from hello_platform.cluster.components import COMPONENTS, Component, by_name
+from hello_platform.cluster.health import Health
+from hello_platform.cluster.layout import Layout
+from hello_platform.errors import PlatformError
+from hello_platform.progress import say
+from hello_platform.system import require_linux_root
+
+ALTERNATIVE = "or point the sessions at an existing cluster with --kubeconfig PATH"
+#: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
+DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+POLL = 0.1
+#: Total steps shown as [n/TOTAL]: the registry, each daemon, the add-ons.
+TOTAL = len(COMPONENTS) + 2
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``status``."""
+
+    name: str
+    ok: bool
+    pid: int | None
+    detail: str
+
+
+def _daemon_env() -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "NOX"))}
+    env["PATH"] = DAEMON_PATH
+    return env
+
+
+def prepare(lay: Layout) -> None:
+    """Host checks, sysctls, bridge, certificates and every config file but containerd's."""
+    require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
+    binaries.ensure_host_packages()
+    failed = hostnet.apply_sysctls()
+    if failed:
+        raise PlatformError(
+            f"could not set the sysctls {', '.join(failed)}",
+            hint="load br_netfilter (modprobe br_netfilter) and run again",
+        )
+    hostnet.ensure_bridge()
+    for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
+        d.mkdir(parents=True, exist_ok=True)
+    issued = pki.ensure_pki(lay.pki)
+    if issued:
+        say(f"issued certificates: {', '.join(issued)}")
+    lay.admin_kubeconfig.touch(mode=0o600, exist_ok=True)
+    lay.admin_kubeconfig.write_text(config.kubeconfig(lay, "admin"))
+    for comp, cert in (
+        ("controller-manager", "controller-manager"),
+        ("scheduler", "scheduler"),
+        ("kube-proxy", "kube-proxy"),
+        ("kubelet", "kubelet-client"),
+    ):
+        path = lay.kubeconfig(comp)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(config.kubeconfig(lay, cert))
+    (lay.etc / "kubelet.json").write_text(config.kubelet_config(lay))
+    (lay.etc / "kube-proxy.json").write_text(config.kube_proxy_config(lay))
+    (lay.cni_conf_dir / "10-hello-platform.conflist").write_text(config.cni_conflist(lay))
+    hosts = lay.registry_hosts_dir / registry.ADDRESS
+    hosts.mkdir(parents=True, exist_ok=True)
+    (hosts / "hosts.toml").write_text(config.registry_hosts_toml(registry.ADDRESS))
+
+
+def wait_for(
+    label: str,
+    check: Callable[[], Health],
+    *,
+    timeout: float,
+    step: int,
+    alive: Callable[[], bool] | None = None,
+    log: Path | None = None,
+) -> float:
+    """Poll ``check`` until healthy; progress every few seconds; return seconds waited."""
+    start = time.monotonic()
+    next_note = start + 3.0
+    last = Health(False, "not checked yet")
+    while True:
+        last = check()
+        now = time.monotonic()
+        if last.ok:
+            return now - start
+        if alive is not None and not alive():
+            raise PlatformError(
+                f"{label} exited while starting ({last.detail})",
+                hint="see its log",
+                log=str(log) if log else None,
+            )
+        if now - start > timeout:
+            raise PlatformError(
+                f"{label} is not healthy after {timeout:.0f}s: {last.detail}",
+                hint="see its log",
+                log=str(log) if log else None,
+            )
+        if now >= next_note:
+            say(f"[{step}/{TOTAL}] {label}: waiting ({last.detail}) ({now - start:.1f}s)")
+            next_note = now + 5.0
+        time.sleep(POLL)
+
+
+def start_component(lay: Layout, comp: Component) -> int | None:
+    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
+    if process.running(comp.pidfile(lay)) is not None:
+        return None
+    return process.start(
+        comp.argv(lay),
+        pidfile=comp.pidfile(lay),
+        log=lay.log(comp.name),
+        env=_daemon_env(),
+        cwd=lay.root,
+    )
+
+
+class _ImageBuilder(threading.Thread):
+    """Builds and pushes the add-on images while the control plane starts."""
+
+    def __init__(self) -> None:
+        super().__init__(name="cluster-images", daemon=True)
+        self.refs: dict[str, str] = {}
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for spec in images.CLUSTER_IMAGES:
+                if spec is not images.PAUSE:
+                    self.refs[spec.name] = images.ensure_image(spec)
+        except BaseException as exc:  # re-raised in the main thread by result()
+            self.error = exc
+
+    def result(self) -> dict[str, str]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.refs
+
+
+def up(lay: Layout | None = None) -> Path:
+    """Start (or repair) the cluster; return the admin kubeconfig path."""
+    lay = lay or Layout.default()
+    t0 = time.monotonic()
+    prepare(lay)
+    step = 1
+    say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
+    pause_ref = images.ensure_image(images.PAUSE)
+    builder = _ImageBuilder()
+    builder.start()
+    (lay.etc / "containerd.toml").write_text(
+        config.containerd_config(
+            lay, sandbox_image=pause_ref, cni_bin_dir=str(binaries.CNI_BIN_DIR)
+        )
+    )
+
+    # Start order: etcd, containerd and the API server at once; the rest once containerd's
+    # socket is there (the kubelet gives up without it). All retry the API server themselves.
+    started: dict[str, int] = {}
+    for name in ("etcd", "containerd", "kube-apiserver"):
+        pid = start_component(lay, by_name(name))
+        if pid:
+            started[name] = pid
+    wait_for(
+        "containerd", lambda: health.containerd(lay), timeout=20, step=3, log=lay.log("containerd")
+    )
+    for comp in COMPONENTS:
+        if comp.name not in ("etcd", "containerd", "kube-apiserver"):
+            pid = start_component(lay, comp)
+            if pid:
+                started[comp.name] = pid
+    if started:
+        say(f"started {', '.join(started)}")
+
+    for comp in COMPONENTS:
+        step += 1
+        pidfile = comp.pidfile(lay)
+        waited = wait_for(
+            comp.name,
+            lambda c=comp: c.health(lay),  # type: ignore[misc]
+            timeout=comp.timeout,
+            step=step,
+            alive=lambda p=pidfile: process.running(p) is not None,  # type: ignore[misc]
+            log=lay.log(comp.name),
+        )
+        say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
+
+    wait_for("node", lambda: health.node(lay), timeout=90, step=step, log=lay.log("kubelet"))
+    say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+
+    step += 1
+    refs = builder.result()
+    addons.apply(lay, {"coredns": refs["coredns"], "metrics-server": refs["metrics-server"]})
+    for ns, name in addons.DEPLOYMENTS:
+        waited = wait_for(
+            name,
+            lambda n=ns, d=name: health.deployment(lay, n, d),  # type: ignore[misc]
+            timeout=180,
+            step=step,
+            log=lay.log("kubelet"),
+        )
+        say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
+    say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
+    return lay.admin_kubeconfig
+
+
+def is_up(lay: Layout) -> bool:
+    """True if every daemon runs and answers and the node is Ready (quick, no changes)."""
+    for comp in COMPONENTS:
+        if process.running(comp.pidfile(lay)) is None or not comp.health(lay).ok:
+            return False
+    return registry.healthy() and health.node(lay).ok
+
+
+def status(lay: Layout | None = None) -> list[Row]:
+    """Health of every part of the cluster."""
+    lay = lay or Layout.default()
+    rows = [
+        Row(
+            "registry",
+            registry.healthy(),
+            process.running(registry.pidfile()),
+            f"http://{registry.ADDRESS}/v2/",
+        )
+    ]
+    for comp in COMPONENTS:
+        pid = process.running(comp.pidfile(lay))
+        if pid is None:
+            rows.append(Row(comp.name, False, None, "not running"))
+            continue
+        h = comp.health(lay)
+        rows.append(Row(comp.name, h.ok, pid, h.detail))
+    n = health.node(lay)
+    rows.append(Row("node", n.ok, None, n.detail))
+    for ns, name in addons.DEPLOYMENTS:
+        d = health.deployment(lay, ns, name)
+        rows.append(Row(name, d.ok, None, d.detail))
+    return rows
+
+
+def memory(lay: Layout | None = None) -> dict[str, int]:
+    """RSS in bytes of each running daemon (and the registry)."""
+    lay = lay or Layout.default()
+    out = {}
+    for name, pidfile in [
+        ("registry", registry.pidfile()),
+        *((c.name, c.pidfile(lay)) for c in COMPONENTS),
+    ]:
+        pid = process.running(pidfile)
+        if pid is not None:
+            out[name] = process.rss_bytes(pid)
+    return out
+
+
+def down(lay: Layout | None = None, *, purge: bool = False) -> None:
+    """Stop everything the cluster started and remove what it put on the host."""
+    lay = lay or Layout.default()
+    t0 = time.monotonic()
+    kubelet = by_name("kubelet")
+    if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
+        say("stopped kubelet")
+    pods = hostnet.kubepods_pids()
+    shims = hostnet.shim_pids(lay.containerd_socket)
+    hostnet.kill_all(pods | shims)
+    if pods or shims:
+        say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
+
+    others = [c for c in reversed(COMPONENTS) if c.name != "kubelet"]
+    threads = [
+        threading.Thread(
+            target=process.stop, args=(c.pidfile(lay),), kwargs={"timeout": c.stop_timeout}
+        )
+        for c in others
+    ]
+    threads.append(threading.Thread(target=registry.stop))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    say("stopped " + ", ".join(c.name for c in others) + ", registry")
+
+    netns = hostnet.cni_netns()
+    hostnet.delete_netns(netns)
+    unmounted = hostnet.unmount_all([lay.root])
+    chains = hostnet.cleanup_iptables()
+    hostnet.remove_kubepods_cgroups()
+    hostnet.delete_bridge()
+    shutil.rmtree(lay.run, ignore_errors=True)
+    say(f"removed {len(netns)} network namespaces, {unmounted} mounts, {chains} iptables chains")
+    if purge and lay.root.exists():
+        shutil.rmtree(lay.root, ignore_errors=True)
+        say(f"purged {lay.root}")
+    say(f"cluster down in {time.monotonic() - t0:.1f}s")

@@ -1,0 +1,174 @@
+"""The local OCI registry on 127.0.0.1:5000 (Debian's ``docker-registry``).
+
+``ensure_running()`` starts it in the background when nothing answers on its port
+(storage under the cache dir, so pushed images survive restarts and fresh clones) and
+returns its address. The small HTTP helpers below push and query images without Docker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from hello_platform.cluster import process
+from hello_platform.errors import PlatformError
+from hello_platform.paths import cache_dir, state_dir
+from hello_platform.progress import say
+from hello_platform.system import ensure_debian_packages
+
+HOST = "127.0.0.1"
+PORT = 5000
+ADDRESS = f"{HOST}:{PORT}"
+BINARY = Path("/usr/bin/docker-registry")
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+_ACCEPT = ", ".join(
+    [
+        OCI_MANIFEST,
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ]
+)
+
+
+def storage_dir() -> Path:
+    return cache_dir() / "registry"
+
+
+def run_dir() -> Path:
+    return state_dir() / "registry"
+
+
+def log_path() -> Path:
+    return run_dir() / "registry.log"
+
+
+def pidfile() -> Path:
+    return run_dir() / "registry.pid"
+
+
+def render_config(storage: Path, address: str = ADDRESS) -> str:
+    """The registry's config.yml (JSON is valid YAML)."""
+    doc = {
+        "version": 0.1,
+        "log": {"level": "warn", "fields": {"service": "registry"}},
+        "storage": {
+            "filesystem": {"rootdirectory": str(storage)},
+            "delete": {"enabled": True},
+            "cache": {"blobdescriptor": "inmemory"},
+        },
+        "http": {"addr": address, "headers": {"X-Content-Type-Options": ["nosniff"]}},
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def healthy(timeout: float = 1.0) -> bool:
+    """True if a registry answers ``GET /v2/`` on 127.0.0.1:5000."""
+    try:
+        with urllib.request.urlopen(f"http://{ADDRESS}/v2/", timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def ensure_running() -> str:
+    """Start the local registry unless one answers already; return ``"127.0.0.1:5000"``."""
+    if healthy():
+        return ADDRESS
+    ensure_debian_packages(["docker-registry"], why="the local image registry")
+    run_dir().mkdir(parents=True, exist_ok=True)
+    storage_dir().mkdir(parents=True, exist_ok=True)
+    config = run_dir() / "config.yml"
+    config.write_text(render_config(storage_dir()))
+    if process.running(pidfile()) is None:
+        say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
+        process.start([BINARY, "serve", config], pidfile=pidfile(), log=log_path())
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if healthy(0.5):
+            return ADDRESS
+        if process.running(pidfile()) is None:
+            break
+        time.sleep(0.1)
+    raise PlatformError(
+        f"the local registry did not come up on {ADDRESS}",
+        hint="check that nothing else uses port 5000",
+        log=str(log_path()),
+    )
+
+
+def stop() -> bool:
+    """Stop the registry this project started (if any). Images stay in the cache."""
+    return process.stop(pidfile())
+
+
+def _request(
+    method: str, url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    # Only ever http://127.0.0.1:5000/... (built from ADDRESS above).
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+    except OSError as err:
+        raise PlatformError(
+            f"the local registry at {ADDRESS} did not answer ({err})",
+            hint="run `hello-platform cluster up` (it starts the registry)",
+        ) from err
+
+
+def has_manifest(repo: str, tag: str) -> bool:
+    """True if ``repo:tag`` exists in the local registry."""
+    status, _, _ = _request(
+        "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
+    )
+    return status == 200
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def push_blob(repo: str, data: bytes) -> str:
+    """Upload ``data`` as a blob of ``repo`` (skipped if present); return its digest."""
+    digest = digest_of(data)
+    status, _, _ = _request("HEAD", f"http://{ADDRESS}/v2/{repo}/blobs/{digest}")
+    if status == 200:
+        return digest
+    status, headers, body = _request("POST", f"http://{ADDRESS}/v2/{repo}/blobs/uploads/")
+    location = headers.get("Location") or headers.get("location")
+    if status != 202 or not location:
+        raise PlatformError(f"the registry refused an upload to {repo}: {status} {body[:200]!r}")
+    if location.startswith("/"):
+        location = f"http://{ADDRESS}{location}"
+    sep = "&" if "?" in location else "?"
+    status, _, body = _request(
+        "PUT",
+        f"{location}{sep}digest={digest}",
+        data=data,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+    if status != 201:
+        raise PlatformError(
+            f"the registry refused blob {digest} of {repo}: {status} {body[:200]!r}"
+        )
+    return digest
+
+
+def push_manifest(repo: str, tag: str, manifest: bytes, media_type: str = OCI_MANIFEST) -> str:
+    """Store ``manifest`` as ``repo:tag``; return its digest."""
+    status, _, body = _request(
+        "PUT",
+        f"http://{ADDRESS}/v2/{repo}/manifests/{tag}",
+        data=manifest,
+        headers={"Content-Type": media_type},
+    )
+    if status != 201:
+        raise PlatformError(f"the registry refused {repo}:{tag}: {status} {body[:200]!r}")
+    return digest_of(manifest)
