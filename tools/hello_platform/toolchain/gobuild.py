@@ -41,6 +41,7 @@ class BuildStats:
     seconds: float
     peak_rss_mib: float
     packages_compiled: int
+    how: str = "built now"
 
 
 def version_tuple(text: str) -> tuple[int, ...]:
@@ -185,7 +186,7 @@ def ldflags_string(tool: Tool, *, commit: str, date: str) -> str:
     words = []
     for item in tool.ldflags:
         item = item.format(**values)
-        if item.startswith("-X ") and " " in item[3:]:
+        if item.startswith("-X ") and " " in item[3:] and item[3] not in "'\"":
             item = f"-X '{item[3:]}'"
         words.append(item)
     return " ".join(words)

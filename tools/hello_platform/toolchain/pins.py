@@ -18,6 +18,9 @@ PINS_FILE = REPO_ROOT / "toolchain.toml"
 
 SOURCES = ("go", "debian")
 
+#: Bump when the build recipe changes what it produces: every cached build is then redone.
+RECIPE = "2"
+
 
 @dataclass(frozen=True)
 class Binary:
@@ -27,6 +30,15 @@ class Binary:
     package: str
     version_args: tuple[str, ...]
     version_regex: str
+
+
+@dataclass(frozen=True)
+class Download:
+    """An official release artifact, used only when its SHA-256 for this platform is pinned."""
+
+    url: str  # may contain {version}, {version_nov}, {os}, {arch}
+    sha256: dict[str, str]  # "linux-amd64" -> hex digest
+    members: dict[str, str]  # binary name -> path inside the archive (default: its name)
 
 
 @dataclass(frozen=True)
@@ -43,12 +55,14 @@ class Tool:
     local_replace_version: str = ""
     ldflags: tuple[str, ...] = ()
     package: str = ""
+    download: Download | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def fingerprint(self) -> str:
         """A digest of the whole entry: a cached build is reused only for an identical pin."""
-        blob = json.dumps({"name": self.name, **self.raw}, sort_keys=True).encode()
+        pin = {"name": self.name, "recipe": RECIPE, **self.raw}
+        blob = json.dumps(pin, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
     def binary(self, name: str) -> Binary:
@@ -96,6 +110,22 @@ def _strs(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _download(spec: Any, where: str) -> Download | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise PlatformError(f"{where} must be a table with url and sha256")
+    sha = spec.get("sha256")
+    if not isinstance(sha, dict) or not all(
+        isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v) for v in sha.values()
+    ):
+        raise PlatformError(f"{where}: sha256 must map os-arch to a 64-digit hex digest")
+    members = spec.get("members", {})
+    if not isinstance(members, dict):
+        raise PlatformError(f"{where}: members must map binary names to archive paths")
+    return Download(url=_str(spec, "url", where), sha256=dict(sha), members=dict(members))
+
+
 def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
     version = _str(entry, "version", where)
     source = _str(entry, "source", where, "go")
@@ -124,6 +154,7 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         binaries.append(
             Binary(bname, package, _strs(spec, "version_args", bwhere) or args, b_regex)
         )
+    download = _download(entry.get("download"), f"{where}.download")
     if source == "go":
         module = _str(entry, "module", where)
         module_version = _str(entry, "module_version", where, version)
@@ -137,6 +168,7 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
             extra_modules=_strs(entry, "extra_modules", where),
             local_replace_version=_str(entry, "local_replace_version", where, module_version),
             ldflags=_strs(entry, "ldflags", where),
+            download=download,
             raw=entry,
         )
     return Tool(

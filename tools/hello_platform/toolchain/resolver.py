@@ -33,7 +33,7 @@ from hello_platform import paths
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say
 from hello_platform.system import ensure_debian_packages
-from hello_platform.toolchain import gobuild
+from hello_platform.toolchain import download, gobuild
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 
 MANIFEST = "toolchain.json"
@@ -51,7 +51,7 @@ class Resolution:
     binary: str
     version: str
     path: Path
-    source: str  # "PATH", "cache", "built now", "debian"
+    source: str  # "PATH", "cache", "built now", "downloaded", "debian"
     skipped: tuple[str, ...] = ()
     build_seconds: float | None = None
     peak_rss_mib: float | None = None
@@ -203,6 +203,12 @@ def tool_lock(tool: Tool) -> Iterator[None]:
 
 def _go_builder(pins: Pins) -> Builder:
     def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
+        if download.usable(tool) is not None:
+            try:
+                return download.fetch(tool, dest_bin, log, label)
+            except download.UnavailableError as exc:
+                say(f"{label}{tool.name}: {exc}; building it from source instead")
+                shutil.rmtree(dest_bin, ignore_errors=True)
         go, _ = gobuild.check_go(pins.go_min_version, needed_for=f"{tool.name} {tool.version}")
         return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
 
@@ -248,6 +254,7 @@ def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str
                 "build_seconds": round(stats.seconds, 1),
                 "peak_rss_mib": round(stats.peak_rss_mib, 1),
                 "packages_compiled": stats.packages_compiled,
+                "how": stats.how,
                 "pin": tool.raw,
             }
             shutil.rmtree(work / "out", ignore_errors=True)  # src/ stays: go.mod, go.sum
@@ -264,7 +271,7 @@ def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        return final / "bin", "built now", stats
+        return final / "bin", stats.how, stats
 
 
 # ---------------------------------------------------------------------------- API
