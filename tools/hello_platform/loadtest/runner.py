@@ -84,15 +84,9 @@ def _kubectl_binary() -> Path:
 
 def _cluster_kubeconfig() -> Path:
     """The embedded cluster's kubeconfig, starting the cluster if it is not running."""
-    try:
-        from hello_platform.cluster import ensure_up  # type: ignore[attr-defined,unused-ignore]
-    except ImportError as exc:
-        raise PlatformError(
-            "this checkout cannot start the embedded cluster",
-            hint="pass --kubeconfig PATH of a cluster with hello deployed",
-        ) from exc
-    kubeconfig: Path = ensure_up()
-    return Path(kubeconfig)
+    from hello_platform.cluster import ensure_up
+
+    return ensure_up()
 
 
 @dataclass(frozen=True)
@@ -104,13 +98,23 @@ class Target:
     url: str
 
 
+class NotDeployedError(PlatformError):
+    """The release's HPA is not in the cluster."""
+
+
+def fullname(release: str) -> str:
+    """The chart's resource name for ``release`` (as ``hello.fullname`` renders it)."""
+    return release if "hello" in release else f"{release}-hello"
+
+
 def find_target(kube: Kubectl, opts: Options) -> Target:
     """The HPA, pod selector and NodePort URL of the release, or a clear error."""
+    name = fullname(opts.release)
     try:
-        hpa = kube.hpa(opts.release)
+        hpa = kube.hpa(name)
     except PlatformError as err:
-        raise PlatformError(
-            f"no HPA '{opts.release}' in namespace '{opts.namespace}' ({err.message})",
+        raise NotDeployedError(
+            f"no HPA '{name}' in namespace '{opts.namespace}' ({err.message})",
             hint="deploy first with nox -s deploy, or pass --namespace/--release",
         ) from err
     workload = kube.get_json(hpa.target_kind.lower() or "deployment", hpa.target_name)
@@ -120,8 +124,22 @@ def find_target(kube: Kubectl, opts: Options) -> Target:
     if opts.url:
         url = validate_url(opts.url)
     else:
-        url = validate_url(node_port_url(kube.get_json("service", opts.release), "http"))
+        url = validate_url(node_port_url(kube.get_json("service", name), "http"))
     return Target(hpa=hpa, selector=selector_string(labels), url=url)
+
+
+def ensure_deployed(kube: Kubectl, opts: Options, *, may_deploy: bool) -> Target:
+    """The target; on the embedded cluster, deploy the service first if it is not there."""
+    try:
+        return find_target(kube, opts)
+    except NotDeployedError:
+        if not may_deploy:
+            raise
+    from hello_platform import deploy
+
+    say(f"release '{opts.release}' is not deployed; deploying it first (as nox -s deploy does)")
+    deploy.deploy(deploy.Options(namespace=opts.namespace, release=opts.release, run_tests=False))
+    return find_target(kube, opts)
 
 
 def progress_line(elapsed: float, point: history.LoadPoint | None, sample: Sample | None) -> str:
@@ -219,14 +237,15 @@ def run(opts: Options) -> int:
     run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
 
+    embedded = opts.kubeconfig is None
     kubeconfig = opts.kubeconfig or _cluster_kubeconfig()
     if not kubeconfig.exists():
         raise PlatformError(
             f"kubeconfig {kubeconfig} does not exist",
-            hint="pass --kubeconfig PATH, or start the cluster (nox -s cluster)",
+            hint="pass --kubeconfig PATH, or omit it to use the embedded cluster",
         )
     kube = Kubectl(_kubectl_binary(), kubeconfig, opts.namespace)
-    target = find_target(kube, opts)
+    target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
     say(
         f"target {target.url} (HPA {target.hpa.name}: min {target.hpa.min_replicas}, "
         f"max {target.hpa.max_replicas}, cpu target {target.hpa.cpu_target}%, "
