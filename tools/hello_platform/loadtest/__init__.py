@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
     p.add_argument(
         "--kubeconfig",
         type=Path,
-        help="cluster with hello deployed (default: the embedded cluster)",
+        help="cluster with hello deployed; omitted: the embedded cluster",
     )
     p.add_argument("--url", help="load this loopback URL instead of the NodePort on 127.0.0.1")
     p.add_argument("--namespace", default=d.namespace, help="namespace of the release")
@@ -78,7 +78,7 @@ def register(subparsers: Any) -> None:
         default=d.interval_s,
         help="seconds between HPA samples",
     )
-    p.add_argument("--out", type=Path, help="results folder (default: out/loadtest)")
+    p.add_argument("--out", type=Path, help="results folder; omitted: out/loadtest")
     p.set_defaults(func=_main)
 
 
