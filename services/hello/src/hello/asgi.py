@@ -77,6 +77,7 @@ class HelloApp:
             "/": prepare(200, state.greeting_body),
             "/healthz": prepare(200, HEALTH_BODY),
         }
+        self._plain_routes: frozenset[str] | None = None  # filled on first use
         self._readiness = {
             name: prepare(200 if name == "ready" else 503, body)
             for name, body in READINESS_BODIES.items()
@@ -107,11 +108,11 @@ class HelloApp:
             for name, value in scope["headers"]:
                 if name == b"content-length":
                     if not value.isdigit():
-                        route, status = self._template(scope), 400
+                        route, status = self._template(path), 400
                         await _reply(send, 400, _BAD_LENGTH)
                         return
                     if int(value) > self.max_body_bytes:
-                        route, status = self._template(scope), 413
+                        route, status = self._template(path), 413
                         await _reply(send, 413, _TOO_LARGE)
                         return
                 elif name == b"transfer-encoding":
@@ -159,13 +160,16 @@ class HelloApp:
                     },
                 )
 
-    def _template(self, scope: Scope) -> str:
-        """The route template a request would reach (for the rare early rejections)."""
-        for candidate in self.api.router.routes:
-            match, _ = candidate.matches(scope)
-            if match.value:  # Match.PARTIAL or Match.FULL
-                return str(getattr(candidate, "path_format", UNMATCHED))
-        return UNMATCHED
+    def _template(self, path: str) -> str:
+        """The route template of a request rejected before routing (400/413).
+
+        Only parameterless routes are known this way (all of this service's are);
+        anything else is counted as ``<unmatched>``.
+        """
+        if self._plain_routes is None:
+            paths = self.api.openapi().get("paths", {})
+            self._plain_routes = frozenset(p for p in paths if "{" not in p)
+        return path if path in self._plain_routes else UNMATCHED
 
     def _limited(self, receive: Receive) -> Receive:
         """``receive`` that fails with 413 once a streamed body exceeds the limit."""

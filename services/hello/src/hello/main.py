@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> HelloApp:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        state.started = True
+        state.started, state.draining = True, False
         yield
         state.draining = True
 

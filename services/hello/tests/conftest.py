@@ -1,0 +1,44 @@
+"""Fixtures: a fresh app per test (own state and registry), started through its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from hello.asgi import HelloApp
+from hello.main import create_app
+from hello.settings import Settings
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        service_name="hello",
+        pod_name="hello-7d4b9-abcde",
+        git_revision="0123abc",
+        build_time="2026-01-02T03:04:05Z",
+        max_body_bytes=1024,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> HelloApp:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: HelloApp) -> Iterator[TestClient]:
+    """A client of the started app (the context manager runs the lifespan)."""
+    with TestClient(app) as started:
+        yield started
+
+
+def _sample(app: HelloApp, name: str, **labels: str) -> float | None:
+    return app.metrics.registry.get_sample_value(name, labels)
+
+
+@pytest.fixture
+def sample() -> Callable[..., float | None]:
+    """``sample(app, name, **labels)``: the value of one sample in ``app``'s registry."""
+    return _sample

@@ -1,0 +1,118 @@
+"""The hello_* metrics: names, bounded labels, one registry per app."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from hello.asgi import HelloApp
+from hello.main import create_app
+from hello.metrics import Metrics, status_class
+from hello.settings import Settings
+
+Sample = Callable[..., float | None]
+
+
+def test_requests_are_counted_by_method_route_template_and_status_class(
+    sample: Sample, app: HelloApp, client: TestClient
+) -> None:
+    for _ in range(3):
+        client.get("/")
+    client.get("/version")
+    client.post("/")
+    assert sample(app, "hello_http_requests_total", method="GET", route="/", status="2xx") == 3
+    assert (
+        sample(app, "hello_http_requests_total", method="GET", route="/version", status="2xx") == 1
+    )
+    assert sample(app, "hello_http_requests_total", method="POST", route="/", status="4xx") == 1
+    assert (
+        sample(
+            app, "hello_http_request_duration_seconds_count", method="GET", route="/", status="2xx"
+        )
+        == 3
+    )
+
+
+def test_unknown_paths_collapse_into_one_label(
+    sample: Sample, app: HelloApp, client: TestClient
+) -> None:
+    for n in range(20):
+        client.get(f"/random/{n}")
+    assert (
+        sample(app, "hello_http_requests_total", method="GET", route="<unmatched>", status="4xx")
+        == 20
+    )
+    exposition = client.get("/metrics").text
+    assert "/random/" not in exposition
+
+
+def test_unknown_methods_collapse_into_other(
+    sample: Sample, app: HelloApp, client: TestClient
+) -> None:
+    client.request("BREW", "/")
+    client.request("FROBNICATE", "/")
+    assert sample(app, "hello_http_requests_total", method="OTHER", route="/", status="4xx") == 2
+
+
+def test_readiness_503_is_counted_as_5xx(sample: Sample, app: HelloApp, client: TestClient) -> None:
+    app.begin_drain()
+    client.get("/readyz")
+    assert (
+        sample(app, "hello_http_requests_total", method="GET", route="/readyz", status="5xx") == 1
+    )
+
+
+def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    text = response.text
+    assert 'hello_build_info{revision="0123abc",version="' in text
+    for name in (
+        "hello_http_requests_total",
+        "hello_http_request_duration_seconds_bucket",
+        "hello_http_requests_in_progress",
+    ):
+        assert name in text
+    assert "_created" not in text
+    # Every metric family shares the prefix.
+    families = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
+    assert all(f.startswith("hello_") for f in families)
+
+
+def test_in_progress_counts_the_scrape_itself(
+    sample: Sample, app: HelloApp, client: TestClient
+) -> None:
+    text = client.get("/metrics").text
+    assert "hello_http_requests_in_progress 1.0" in text
+    assert sample(app, "hello_http_requests_in_progress") == 0
+
+
+def test_each_app_has_its_own_registry(sample: Sample, settings: Settings) -> None:
+    first, second = create_app(settings), create_app(settings)
+    with TestClient(first) as client:
+        client.get("/")
+    assert sample(first, "hello_http_requests_total", method="GET", route="/", status="2xx") == 1
+    assert sample(second, "hello_http_requests_total", method="GET", route="/", status="2xx") == 0
+
+
+def test_children_are_bound_once_and_bounded() -> None:
+    metrics = Metrics(version="1", revision="r")
+    first = metrics.children("GET", "/", 200)
+    assert metrics.children("GET", "/", 200) is first
+    for n in range(50):
+        metrics.children(f"M{n}", "/", 200)
+    assert metrics.children("M1", "/", 200) is metrics.children("OTHER", "/", 200)
+    assert len({k[0] for k in metrics._children}) == 2  # GET and OTHER
+
+
+def test_status_class() -> None:
+    assert [status_class(s) for s in (101, 200, 204, 308, 404, 413, 503)] == [
+        "1xx",
+        "2xx",
+        "2xx",
+        "3xx",
+        "4xx",
+        "4xx",
+        "5xx",
+    ]

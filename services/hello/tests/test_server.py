@@ -1,0 +1,194 @@
+"""``python -m hello``: SIGTERM drains (readiness 503, requests still served), then exits."""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from hello import server as server_module
+from hello.main import create_app
+from hello.server import DrainingServer, uvicorn_config
+from hello.settings import Settings
+
+
+def draining_server(drain_seconds: float) -> tuple[DrainingServer, list[str]]:
+    calls: list[str] = []
+    config = uvicorn.Config(create_app(Settings()))
+    return (
+        DrainingServer(config, on_drain=lambda: calls.append("drain"), drain_seconds=drain_seconds),
+        calls,
+    )
+
+
+def test_sigterm_drains_first() -> None:
+    server, calls = draining_server(drain_seconds=30)
+    server.handle_exit(signal.SIGTERM, None)
+    assert calls == ["drain"]
+    assert server.should_exit is False
+    assert asyncio.run(server.on_tick(1)) is False  # still serving during the drain
+
+
+def test_shutdown_starts_when_the_drain_is_over() -> None:
+    server, _ = draining_server(drain_seconds=0)
+    server.handle_exit(signal.SIGTERM, None)
+    assert asyncio.run(server.on_tick(1)) is True
+    assert server.should_exit is True
+
+
+def test_second_sigterm_stops_at_once() -> None:
+    server, calls = draining_server(drain_seconds=30)
+    server.handle_exit(signal.SIGTERM, None)
+    server.handle_exit(signal.SIGTERM, None)
+    assert server.should_exit is True
+    assert calls == ["drain", "drain"]
+
+
+def test_sigint_skips_the_drain() -> None:
+    server, calls = draining_server(drain_seconds=30)
+    server.handle_exit(signal.SIGINT, None)
+    assert server.should_exit is True
+    assert calls == ["drain"]
+
+
+def test_uvicorn_config_matches_the_benchmark() -> None:
+    settings = Settings(grace_period_seconds=7)
+    config = uvicorn_config(create_app(settings), settings)
+    assert (config.http, config.loop, config.workers) == ("httptools", "uvloop", 1)
+    assert config.access_log is False
+    assert config.timeout_graceful_shutdown == 7
+
+
+def test_invalid_setting_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HELLO_PORT", "not-a-port")
+    assert server_module.main() == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: invalid setting (HELLO_PORT:")
+
+
+# --- the real server in a subprocess ---------------------------------------------------
+
+SERVER = textwrap.dedent(
+    """
+    import asyncio
+
+    from hello.main import create_app
+    from hello.server import serve
+    from hello.settings import Settings
+
+    settings = Settings()
+    app = create_app(settings)
+
+
+    @app.api.get("/slow")  # test-only: an in-flight request that takes a while
+    async def slow(seconds: float) -> dict[str, float]:
+        await asyncio.sleep(seconds)
+        return {"slept": seconds}
+
+
+    serve(app, settings)
+    """
+)
+DRAIN, GRACE = 0.5, 1
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def get(port: int, path: str, timeout: float = 5) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def wait_for(predicate: object, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if predicate():  # type: ignore[operator]
+                return
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout}s")
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    script = tmp_path / "server.py"
+    script.write_text(SERVER)
+    port = free_port()
+    env = {
+        **os.environ,
+        "HELLO_HOST": "127.0.0.1",
+        "HELLO_PORT": str(port),
+        "HELLO_DRAIN_SECONDS": str(DRAIN),
+        "HELLO_GRACE_PERIOD_SECONDS": str(GRACE),
+    }
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=log, stderr=log)
+    try:
+        wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=20)
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        log.close()
+
+
+def test_sigterm_flips_readiness_while_in_flight_requests_finish(
+    live_server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    process, port = live_server
+    results: dict[str, object] = {}
+
+    def request(name: str, seconds: float) -> None:
+        try:
+            results[name] = get(port, f"/slow?seconds={seconds}", timeout=30)
+        except OSError as exc:
+            results[name] = exc
+
+    finishing = threading.Thread(target=request, args=("finishing", 1.0))
+    hanging = threading.Thread(target=request, args=("hanging", 60.0))
+    finishing.start()
+    hanging.start()
+    # Both are in flight once the gauge counts them (and the scrape itself).
+    wait_for(lambda: b"hello_http_requests_in_progress 3.0" in get(port, "/metrics")[1], 5)
+
+    process.send_signal(signal.SIGTERM)
+    terminated = time.monotonic()
+    wait_for(lambda: get(port, "/readyz")[0] == 503, timeout=1)
+    assert finishing.is_alive(), "readiness must flip before in-flight requests finish"
+    assert get(port, "/")[0] == 200  # still serving while draining
+
+    finishing.join(timeout=10)
+    assert results["finishing"] == (200, b'{"slept":1.0}')
+    process.wait(timeout=DRAIN + GRACE + 5)
+    took = time.monotonic() - terminated
+    assert process.returncode == 0
+    assert took < DRAIN + GRACE + 1.5, f"exit took {took:.1f}s"
+    hanging.join(timeout=5)
+    assert not (isinstance(results["hanging"], tuple) and results["hanging"][0] == 200)
