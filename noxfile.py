@@ -148,5 +148,28 @@ def deploy(session: nox.Session) -> None:
     platform(session, "deploy", *session.posargs)
 
 
+CLUSTER_USAGE = (
+    "usage: nox -s cluster -- up | down [--purge] | status | kubeconfig | logs [COMPONENT] [-n N]"
+)
+
+
+@nox.session(default=False)
+def cluster(session: nox.Session) -> None:
+    """The local single-node Kubernetes (Linux, root): up (default), down, status, logs."""
+    args = session.posargs or ["up"]
+    if args[0] not in ("up", "down", "status", "kubeconfig", "logs"):
+        session.error(CLUSTER_USAGE)
+    sync(session)
+    platform(session, "cluster", *args)
+
+
+@nox.session(default=False)
+def e2e(session: nox.Session) -> None:
+    """End-to-end tests (pytest -m e2e) on the local cluster, which is brought up first."""
+    sync(session, "test")
+    platform(session, "cluster", "up")
+    session.run("pytest", "-m", "e2e", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

@@ -1,0 +1,391 @@
+"""Unit tests of the embedded cluster's code: no root, no daemons, fast."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import tomllib
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from hello_platform import registry
+from hello_platform.cluster import addons, config, health, hostnet, images, layout, pki, process
+from hello_platform.cluster.cli import format_status
+from hello_platform.cluster.components import COMPONENTS, by_name
+from hello_platform.cluster.layout import Layout
+from hello_platform.cluster.node import Row
+
+
+@pytest.fixture(scope="module")
+def lay(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """A layout with a full PKI (generated once for the module: ECDSA is fast anyway)."""
+    lay = Layout(tmp_path_factory.mktemp("cluster"))
+    pki.ensure_pki(lay.pki)
+    return lay
+
+
+# --- pki ---------------------------------------------------------------------------
+
+
+def test_pki_issues_every_leaf_signed_by_its_ca(lay: Layout) -> None:
+    ca = pki.load_cert(lay.cert("ca"))
+    front = pki.load_cert(lay.cert("front-proxy-ca"))
+    for leaf in pki.leaves():
+        cert = pki.load_cert(lay.cert(leaf.name))
+        issuer = front if leaf.ca == "front-proxy-ca" else ca
+        cert.verify_directly_issued_by(issuer)
+        assert cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value == leaf.cn
+    assert (lay.pki / "sa.key").exists() and (lay.pki / "sa.pub").exists()
+    assert oct(lay.key("ca").stat().st_mode & 0o777) == "0o600"
+
+
+def test_apiserver_and_kubelet_certs_cover_the_addresses_clients_use(lay: Layout) -> None:
+    dns, ips = pki.sans(pki.load_cert(lay.cert("apiserver")))
+    assert {layout.NODE_IP, layout.KUBERNETES_SERVICE_IP, "127.0.0.1"} <= ips
+    assert "kubernetes.default.svc.cluster.local" in dns
+    _, kubelet_ips = pki.sans(pki.load_cert(lay.cert("kubelet-server")))
+    assert layout.NODE_IP in kubelet_ips  # metrics-server verifies it with the cluster CA
+
+
+def test_client_cert_identities_match_kubernetes_conventions(lay: Layout) -> None:
+    node = pki.load_cert(lay.cert("kubelet-client")).subject
+    assert node.get_attributes_for_oid(x509.NameOID.ORGANIZATION_NAME)[0].value == "system:nodes"
+    assert (
+        node.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+        == f"system:node:{layout.NODE_NAME}"
+    )
+
+
+def test_pki_is_reused_and_only_missing_or_stale_certs_are_reissued(lay: Layout) -> None:
+    assert pki.ensure_pki(lay.pki) == []
+    lay.cert("scheduler").unlink()
+    assert pki.ensure_pki(lay.pki) == ["scheduler"]
+    # A leaf that lost a wanted name is re-issued.
+    leaf = next(x for x in pki.leaves() if x.name == "kubelet-server")
+    ca = pki.load_cert(lay.cert("ca"))
+    widened = pki.Leaf(leaf.name, leaf.cn, ips=(*leaf.ips, "10.0.0.9"), usages=leaf.usages)
+    assert pki.needs_issue(lay.cert("kubelet-server"), widened, ca)
+    assert not pki.needs_issue(lay.cert("kubelet-server"), leaf, ca)
+
+
+# --- config ------------------------------------------------------------------------
+
+
+def test_kubelet_config_runs_on_cgroup_v1_with_the_dedicated_containerd(lay: Layout) -> None:
+    doc = json.loads(config.kubelet_config(lay))
+    assert doc["failCgroupV1"] is False
+    assert doc["cgroupDriver"] == "cgroupfs"
+    assert doc["containerRuntimeEndpoint"] == f"unix://{lay.containerd_socket}"
+    assert doc["authentication"]["anonymous"]["enabled"] is False
+    assert doc["authorization"]["mode"] == "Webhook"
+    assert doc["clusterDNS"] == [layout.DNS_SERVICE_IP]
+
+
+def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> None:
+    text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1", cni_bin_dir="/cni")
+    doc = tomllib.loads(text)
+    assert doc["root"] == str(lay.containerd_root)
+    assert doc["grpc"]["address"] == str(lay.containerd_socket)
+    cri = doc["plugins"]["io.containerd.grpc.v1.cri"]
+    assert cri["sandbox_image"] == "127.0.0.1:5000/p:1"
+    assert cri["restrict_oom_score_adj"] is True
+    assert cri["cni"]["conf_dir"] == str(lay.cni_conf_dir)
+    assert cri["registry"]["config_path"] == str(lay.registry_hosts_dir)
+    runc = cri["containerd"]["runtimes"]["runc"]["options"]
+    assert runc["SystemdCgroup"] is False
+    hosts = tomllib.loads(config.registry_hosts_toml("127.0.0.1:5000"))
+    assert hosts["server"] == "http://127.0.0.1:5000"
+
+
+def test_cni_conflist_bridges_pods_on_the_node_subnet(lay: Layout) -> None:
+    doc = json.loads(config.cni_conflist(lay))
+    kinds = [p["type"] for p in doc["plugins"]]
+    assert kinds == ["bridge", "portmap", "firewall"]
+    bridge = doc["plugins"][0]
+    assert bridge["bridge"] == layout.BRIDGE
+    assert bridge["ipam"]["ranges"][0][0] == {
+        "subnet": layout.NODE_POD_SUBNET,
+        "gateway": layout.NODE_IP,
+    }
+
+
+def test_kube_proxy_serves_node_ports_on_loopback(lay: Layout) -> None:
+    doc = json.loads(config.kube_proxy_config(lay))
+    assert doc["mode"] == "iptables"
+    assert "127.0.0.0/8" in doc["nodePortAddresses"]
+    assert doc["iptables"]["localhostNodePorts"] is True
+
+
+def test_kubeconfig_embeds_credentials(lay: Layout) -> None:
+    doc = json.loads(config.kubeconfig(lay, "admin"))
+    assert doc["clusters"][0]["cluster"]["server"] == f"https://{layout.NODE_IP}:6443"
+    assert doc["users"][0]["user"]["client-certificate-data"]
+    assert doc["current-context"] == layout.CONTEXT
+
+
+def test_component_table_is_complete_and_argv_builders_render(
+    lay: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.cluster import binaries
+
+    monkeypatch.setattr(binaries, "tool", lambda name: Path("/bin") / name)
+    names = [c.name for c in COMPONENTS]
+    assert names == [
+        "etcd",
+        "containerd",
+        "kube-apiserver",
+        "kube-controller-manager",
+        "kube-scheduler",
+        "kubelet",
+        "kube-proxy",
+    ]
+    api = by_name("kube-apiserver").argv(lay)
+    assert "--authorization-mode=Node,RBAC" in api
+    assert any(a.startswith("--requestheader-client-ca-file=") for a in api)
+    assert any(a.startswith("--proxy-client-cert-file=") for a in api)
+    cm = by_name("kube-controller-manager").argv(lay)
+    assert any(a.startswith("--cluster-signing-cert-file=") for a in cm)
+    for comp in COMPONENTS:
+        argv = comp.argv(lay)
+        assert argv and all(isinstance(a, str) for a in argv)
+
+
+# --- addons, images, registry --------------------------------------------------------
+
+
+def test_addons_render_fills_every_placeholder() -> None:
+    text = addons.render({"coredns": "r/coredns:1", "metrics-server": "r/ms:1"})
+    assert "${" not in text
+    assert "image: r/coredns:1" in text and "image: r/ms:1" in text
+    assert f"clusterIP: {layout.DNS_SERVICE_IP}" in text
+    assert "kind: APIService" in text
+
+
+def test_image_layer_is_reproducible_and_manifest_points_at_its_blobs() -> None:
+    spec = images.ImageSpec("demo", lambda: Path("/nonexistent"), ("/demo",))
+    first = images.image_blobs(spec, b"\x7fELF-demo")
+    second = images.image_blobs(spec, b"\x7fELF-demo")
+    assert first == second
+    layer, cfg, manifest = first
+    doc = json.loads(manifest)
+    assert doc["config"]["digest"] == registry.digest_of(cfg)
+    assert doc["layers"][0]["digest"] == registry.digest_of(layer)
+    conf = json.loads(cfg)
+    assert conf["config"]["User"] == images.NONROOT
+    assert conf["config"]["Entrypoint"] == ["/demo"]
+    import gzip
+
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as tar:
+        member = tar.getmember("demo")
+        assert member.mode == 0o755 and member.mtime == 0
+        assert tar.getmember("tmp").isdir()
+
+
+def test_tag_follows_the_binary_content(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"one")
+    b.write_bytes(b"two")
+    assert images.tag_for(a) != images.tag_for(b)
+    assert images.tag_for(a).startswith("sha-")
+
+
+def test_registry_config_listens_on_loopback_only(tmp_path: Path) -> None:
+    doc = json.loads(registry.render_config(tmp_path / "store"))
+    assert doc["http"]["addr"] == "127.0.0.1:5000"
+    assert doc["storage"]["filesystem"]["rootdirectory"] == str(tmp_path / "store")
+
+
+# --- process -------------------------------------------------------------------------
+
+
+def test_start_records_pid_and_stop_ends_it(tmp_path: Path) -> None:
+    pidfile = tmp_path / "sleep.pid"
+    pid = process.start(
+        [sys.executable, "-c", "import time; time.sleep(30)"],
+        pidfile=pidfile,
+        log=tmp_path / "sleep.log",
+    )
+    try:
+        assert process.running(pidfile) == pid
+        assert process.stop(pidfile, timeout=5)
+        assert process.running(pidfile) is None
+        assert not pidfile.exists()
+    finally:
+        if process.running(pidfile):
+            os.kill(pid, 9)
+        # Reap it: in this test the child is ours.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:
+    pidfile = tmp_path / "me.pid"
+    me = os.getpid()
+    real = process.start_time(me)
+    assert real is not None
+    exe = os.path.realpath(sys.executable)
+    process.write_pidfile(pidfile, process.PidRecord(me, real + 1, exe))
+    assert process.running(pidfile) is None
+    assert process.stop(pidfile) is False  # we are still here
+    process.write_pidfile(pidfile, process.PidRecord(me, real, "/usr/bin/not-python"))
+    assert process.running(pidfile) is None
+
+
+def test_start_time_parses_names_with_spaces_and_parentheses(tmp_path: Path) -> None:
+    stat = "42 (a b) c)) S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 777 0 0"
+    (tmp_path / "42").mkdir()
+    (tmp_path / "42" / "stat").write_text(stat)
+    assert process.start_time(42, tmp_path) == 777
+    assert process.start_time(43, tmp_path) is None
+
+
+def test_garbage_pidfile_reads_as_none(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pid"
+    bad.write_text("not json")
+    assert process.read_pidfile(bad) is None
+    assert process.running(tmp_path / "missing.pid") is None
+
+
+# --- host plumbing -------------------------------------------------------------------
+
+IPTABLES_S = """\
+-P FORWARD DROP
+-N CNI-FORWARD
+-N DOCKER
+-N KUBE-FORWARD
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
+-A FORWARD -o docker0 -j DOCKER
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+"""
+
+
+def test_iptables_cleanup_touches_only_kube_and_cni_chains() -> None:
+    deletes, chains = hostnet.rules_to_delete(IPTABLES_S.splitlines())
+    assert chains == ["CNI-FORWARD", "KUBE-FORWARD"]
+    assert deletes == [
+        '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
+        '-D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
+    ]
+    script, count = hostnet.restore_script("filter", IPTABLES_S.splitlines())
+    assert count == 2
+    assert script.startswith("*filter\n") and script.endswith("COMMIT\n")
+    assert "DOCKER" not in script
+    assert hostnet.restore_script("nat", ["-P PREROUTING ACCEPT"]) == ("", 0)
+
+
+def test_mounts_under_lists_deepest_first() -> None:
+    info = "\n".join(
+        [
+            "1 0 0:1 / / rw - ext4 /dev/vda rw",
+            "2 1 0:2 / /s/cluster/kubelet/pods/x/volumes/tok rw - tmpfs tmpfs rw",
+            "3 1 0:3 / /s/cluster/run/containerd/t/rootfs rw - overlay overlay rw",
+            "4 1 0:4 / /s/clusterother rw - tmpfs tmpfs rw",
+            "5 1 0:5 / /s/cluster/kubelet/pods/x/volumes/tok/sub rw - tmpfs tmpfs rw",
+        ]
+    )
+    found = hostnet.mounts_under([Path("/s/cluster")], info)
+    assert found[0] == "/s/cluster/kubelet/pods/x/volumes/tok/sub"
+    assert set(found) == {
+        "/s/cluster/kubelet/pods/x/volumes/tok",
+        "/s/cluster/kubelet/pods/x/volumes/tok/sub",
+        "/s/cluster/run/containerd/t/rootfs",
+    }
+
+
+def test_kubepods_pids_reads_cgroup_procs(tmp_path: Path) -> None:
+    leaf = tmp_path / "pids" / "kubepods" / "besteffort" / "podX" / "ctr"
+    leaf.mkdir(parents=True)
+    (leaf / "cgroup.procs").write_text("101\n102\n")
+    (tmp_path / "pids" / "kubepods" / "cgroup.procs").write_text("")
+    assert hostnet.kubepods_pids(tmp_path) == {101, 102}
+
+
+def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:
+    ours, docker = tmp_path / "ours.sock", "/run/docker/containerd/containerd.sock"
+    for pid, argv in (
+        (7, ["/usr/bin/containerd-shim-runc-v2", "-namespace", "k8s.io", "-address", str(ours)]),
+        (8, ["/usr/bin/containerd-shim-runc-v2", "-namespace", "moby", "-address", docker]),
+        (9, ["/usr/bin/sleep", str(ours)]),
+    ):
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
+    assert hostnet.shim_pids(ours, proc=tmp_path) == {7}
+
+
+# --- health and status ---------------------------------------------------------------
+
+
+def test_node_and_deployment_readiness_parsing() -> None:
+    ready = {"status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    assert health.node_ready(ready).ok
+    notready = {"status": {"conditions": [{"type": "Ready", "status": "False", "message": "x"}]}}
+    assert not health.node_ready(notready).ok
+    assert not health.node_ready({}).ok
+    dep = {"spec": {"replicas": 2}, "status": {"readyReplicas": 2, "updatedReplicas": 2}}
+    assert health.deployment_ready(dep) == health.Health(True, "2/2 ready")
+    dep["status"]["readyReplicas"] = 1
+    assert not health.deployment_ready(dep).ok
+
+
+def test_http_probe_against_a_local_server() -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            code = 200 if self.path == "/healthz" else 503
+            self.send_response(code)
+            self.end_headers()
+            self.wfile.write(b"ok" if code == 200 else b"nope")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        assert health.http(f"http://127.0.0.1:{port}/healthz") == health.Health(True, "ok")
+        assert health.http(f"http://127.0.0.1:{port}/readyz") == health.Health(False, "HTTP 503")
+    finally:
+        server.shutdown()
+    assert not health.http(f"http://127.0.0.1:{port}/healthz", timeout=0.5).ok
+
+
+def test_unix_socket_probe(tmp_path: Path) -> None:
+    import socket
+
+    path = tmp_path / "s.sock"
+    assert not health.unix_socket(path).ok
+    with socket.socket(socket.AF_UNIX) as srv:
+        srv.bind(str(path))
+        srv.listen(1)
+        assert health.unix_socket(path).ok
+
+
+def test_status_table_format() -> None:
+    text = format_status(
+        [Row("etcd", True, 12, "healthy"), Row("kube-scheduler", False, None, "not running")]
+    )
+    lines = text.splitlines()
+    assert lines[0].split() == ["etcd", "ok", "12", "healthy"]
+    assert lines[1].split()[:3] == ["kube-scheduler", "FAIL", "-"]
+
+
+def test_cli_registers_the_cluster_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hello_platform.cli", "cluster", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0
+    for action in ("up", "down", "status", "kubeconfig", "logs"):
+        assert action in done.stdout
