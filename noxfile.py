@@ -81,6 +81,16 @@ def test(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def build(session: nox.Session) -> None:
+    """Build the hardened service image and push it to the local registry (127.0.0.1:5000)."""
+    bad = [a for a in session.posargs if a not in ("--no-push", "--refresh-base")]
+    if bad:
+        session.error("usage: nox -s build -- [--no-push] [--refresh-base]")
+    sync(session)
+    platform(session, "image", "build", *session.posargs)
+
+
+@nox.session(default=False)
 def tools(session: nox.Session) -> None:
     """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""
     bad = [a for a in session.posargs if a.startswith("-") and a not in ("--json", "--no-build")]

@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from hello_platform.errors import PlatformError
 
 #: Modules that contribute sub-commands, in menu order.
-COMMAND_MODULES: tuple[str, ...] = ("toolchain", "bench", "cluster", "loadtest", "helm", "deploy")
+COMMAND_MODULES: tuple[str, ...] = (
+    "toolchain", "bench", "cluster", "loadtest", "helm", "deploy", "image",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
