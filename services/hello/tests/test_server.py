@@ -21,6 +21,7 @@ from hello import server as server_module
 from hello.main import create_app
 from hello.server import DrainingServer, uvicorn_config
 from hello.settings import Settings
+from pydantic import ValidationError
 
 
 def draining_server(drain_seconds: float) -> tuple[DrainingServer, list[str]]:
@@ -78,6 +79,21 @@ def test_invalid_setting_is_one_line_and_exit_2(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert err.startswith("error: invalid setting (HELLO_PORT:")
+
+
+def test_settings_are_read_only_when_the_app_is_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    import hello.main
+
+    monkeypatch.setenv("HELLO_PORT", "not-a-port")
+    module = importlib.reload(hello.main)  # importing reads no settings ...
+    with pytest.raises(ValidationError):
+        module.app  # noqa: B018 - ... building the app does
+    monkeypatch.delenv("HELLO_PORT")
+    assert module.app is module.app
 
 
 # --- the real server in a subprocess ---------------------------------------------------

@@ -1,4 +1,8 @@
-"""Builds the service: ``hello.main:app`` is the ASGI app (``python -m hello`` serves it)."""
+"""Builds the service: ``hello.main:app`` is the ASGI app (``python -m hello`` serves it).
+
+``app`` is built from the environment on first access (``uvicorn hello.main:app`` or
+``from hello.main import app``), so importing this module reads no settings.
+"""
 
 from __future__ import annotations
 
@@ -44,4 +48,14 @@ def create_app(settings: Settings | None = None) -> HelloApp:
     )
 
 
-app = create_app()
+_app: HelloApp | None = None
+
+
+def __getattr__(name: str) -> HelloApp:
+    """``hello.main.app``: the app configured by the environment, built once on first use."""
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        _app = create_app()
+    return _app
