@@ -37,12 +37,12 @@ class VersionInfo(BaseModel):
     build_time: str = Field(description="When the image was built (RFC 3339).")
 
 
-def service_state(request: Request) -> ServiceState:
+async def service_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.hello
     return state
 
 
-def service_metrics(request: Request) -> Metrics:
+async def service_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
@@ -51,12 +51,12 @@ State = Annotated[ServiceState, Depends(service_state)]
 
 
 @router.get("/", response_model=Greeting, summary="Greeting with the service's name and version")
-def greeting(state: State) -> Response:
+async def greeting(state: State) -> Response:
     return Response(state.greeting_body, media_type=JSON)
 
 
 @router.get("/healthz", response_model=Status, summary="Liveness: the process answers")
-def healthz() -> Response:
+async def healthz() -> Response:
     return Response(HEALTH_BODY, media_type=JSON)
 
 
@@ -66,14 +66,14 @@ def healthz() -> Response:
     summary="Readiness: 503 while starting and from the start of shutdown",
     responses={503: {"model": Status, "description": "Starting or draining"}},
 )
-def readyz(state: State) -> Response:
+async def readyz(state: State) -> Response:
     return Response(
         READINESS_BODIES[state.readiness], status_code=200 if state.ready else 503, media_type=JSON
     )
 
 
 @router.get("/version", response_model=VersionInfo, summary="Version, git revision, build time")
-def version(state: State) -> Response:
+async def version(state: State) -> Response:
     return Response(state.version_body, media_type=JSON)
 
 
@@ -83,5 +83,5 @@ def version(state: State) -> Response:
     summary="Prometheus metrics",
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
 )
-def metrics(metrics: Annotated[Metrics, Depends(service_metrics)]) -> Response:
+async def metrics(metrics: Annotated[Metrics, Depends(service_metrics)]) -> Response:
     return Response(metrics.exposition(), media_type=CONTENT_TYPE)
