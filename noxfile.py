@@ -24,7 +24,11 @@ nox.options.sessions = ["lint", "typecheck", "test"]
 def sync(session: nox.Session, *groups: str) -> None:
     """Install the locked dependency ``groups`` (and the glue package) into the session venv."""
     session.run_install(
-        "uv", "sync", "--locked", "--no-default-groups", *(f"--group={g}" for g in groups),
+        "uv",
+        "sync",
+        "--locked",
+        "--no-default-groups",
+        *(f"--group={g}" for g in groups),
         env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
         silent=True,
     )

@@ -327,6 +327,8 @@ class Resolver:
                     + (f" ({reasons})" if reasons else ""),
                     hint=f"run: nox -s tools -- {tool.name}",
                 )
+            for note in sorted({s for _, sk in missing for s in sk}):
+                say(f"{label}skipping {note}")
             bindir, source, stats = install(tool, self._builder(), label=label)
         for b, skipped in missing:
             results.append(
