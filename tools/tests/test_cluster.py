@@ -142,6 +142,7 @@ def test_component_table_is_complete_and_argv_builders_render(
         "etcd",
         "containerd",
         "kube-apiserver",
+        "apiserver-loopback",
         "kube-controller-manager",
         "kube-scheduler",
         "kubelet",
@@ -330,6 +331,19 @@ def test_node_and_deployment_readiness_parsing() -> None:
     notready = {"status": {"conditions": [{"type": "Ready", "status": "False", "message": "x"}]}}
     assert not health.node_ready(notready).ok
     assert not health.node_ready({}).ok
+    import datetime as dt
+
+    stale = {
+        "status": {
+            "conditions": [
+                {"type": "Ready", "status": "True", "lastHeartbeatTime": "2026-01-01T10:00:00Z"}
+            ]
+        }
+    }
+    before = dt.datetime(2026, 1, 1, 9, 59, 59, 500000, tzinfo=dt.UTC)
+    after = dt.datetime(2026, 1, 1, 10, 0, 1, tzinfo=dt.UTC)
+    assert health.node_ready(stale, since=before).ok
+    assert not health.node_ready(stale, since=after).ok
     dep = {"spec": {"replicas": 2}, "status": {"readyReplicas": 2, "updatedReplicas": 2}}
     assert health.deployment_ready(dep) == health.Health(True, "2/2 ready")
     dep["status"]["readyReplicas"] = 1
@@ -357,6 +371,14 @@ def test_http_probe_against_a_local_server() -> None:
     finally:
         server.shutdown()
     assert not health.http(f"http://127.0.0.1:{port}/healthz", timeout=0.5).ok
+
+
+def test_probes_never_leave_the_host() -> None:
+    assert health.is_local_address("127.0.0.1")
+    # A documentation address (RFC 5737) is never ours: answered "down", nothing is sent.
+    assert not health.is_local_address("203.0.113.7")
+    probe = health.http("https://203.0.113.7:6443/readyz")
+    assert not probe.ok and "not up on this host" in probe.detail
 
 
 def test_unix_socket_probe(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ DEBIAN_PACKAGES = (
 )
 CNI_BIN_DIR = Path("/usr/lib/cni")
 CONTAINERD = Path("/usr/bin/containerd")
+SOCAT = Path("/usr/bin/socat")
 
 
 def tool(name: str) -> Path:

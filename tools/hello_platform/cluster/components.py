@@ -98,6 +98,20 @@ def apiserver_argv(lay: Layout) -> Argv:
     ]
 
 
+def apiserver_loopback_argv(lay: Layout) -> Argv:
+    """127.0.0.1:6443 -> the API server, for the admin kubeconfig.
+
+    The API server listens on the node IP only (not on every interface). Clients on this
+    host use 127.0.0.1, which simply refuses connections while the cluster is down, where
+    the node IP (on the bridge that ``down`` removes) would route off the machine.
+    """
+    return [
+        str(binaries.SOCAT),
+        f"TCP-LISTEN:{layout.API_PORT},bind=127.0.0.1,reuseaddr,fork",
+        f"TCP:{layout.NODE_IP}:{layout.API_PORT}",
+    ]
+
+
 def controller_manager_argv(lay: Layout) -> Argv:
     kubeconfig = lay.kubeconfig("controller-manager")
     return [
@@ -173,9 +187,11 @@ COMPONENTS: tuple[Component, ...] = (
     Component("etcd", etcd_argv, health.etcd, timeout=30),
     Component("containerd", containerd_argv, health.containerd, timeout=20),
     Component("kube-apiserver", apiserver_argv, health.apiserver, timeout=90, stop_timeout=15),
+    Component("apiserver-loopback", apiserver_loopback_argv, health.apiserver_loopback),
     Component("kube-controller-manager", controller_manager_argv, health.controller_manager),
     Component("kube-scheduler", scheduler_argv, health.scheduler),
-    Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=15),
+    # The kubelet's pods are killed right after it anyway: no long graceful wait.
+    Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=3),
     Component("kube-proxy", kube_proxy_argv, health.kube_proxy),
 )
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import socket
 import ssl
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +38,26 @@ def admin_context(lay: Layout) -> ssl.SSLContext:
     return ctx
 
 
+def is_local_address(ip: str) -> bool:
+    """True if ``ip`` belongs to this host (binding to it works); sends no traffic."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((ip, 0))
+        except OSError:
+            return False
+    return True
+
+
 def http(url: str, *, context: ssl.SSLContext | None = None, timeout: float = 1.0) -> Health:
-    """GET ``url``: healthy on 200, the reason otherwise."""
+    """GET ``url``: healthy on 200, the reason otherwise.
+
+    Only addresses of this host are probed: when the node's bridge is gone its IP would
+    route off the machine, so such a probe is answered "down" without sending anything.
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not is_local_address(host):
+        return Health(False, f"{host} is not up on this host")
     if context is None and url.startswith("https:"):
         context = _insecure()
     try:
@@ -67,6 +87,13 @@ def apiserver(lay: Layout) -> Health:
         return Health(False, "no certificates yet")
     ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
     return http(f"https://{layout.NODE_IP}:{layout.API_PORT}/readyz", context=ctx)
+
+
+def apiserver_loopback(lay: Layout) -> Health:
+    if not lay.cert("ca").exists():
+        return Health(False, "no certificates yet")
+    ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
+    return http(f"https://127.0.0.1:{layout.API_PORT}/readyz", context=ctx)
 
 
 def controller_manager(lay: Layout) -> Health:
@@ -104,16 +131,28 @@ def containerd(lay: Layout) -> Health:
 
 def api_get(lay: Layout, path: str, timeout: float = 3.0) -> Any:
     """GET an API path as the admin; the decoded JSON (raises OSError when unreachable)."""
+    if not is_local_address(layout.NODE_IP):
+        raise OSError(f"the node address {layout.NODE_IP} is not up on this host")
     url = f"https://{layout.NODE_IP}:{layout.API_PORT}{path}"
     with urllib.request.urlopen(url, timeout=timeout, context=admin_context(lay)) as resp:
         return json.loads(resp.read())
 
 
-def node_ready(node: dict[str, Any]) -> Health:
-    """Health of a Node object from its Ready condition."""
+def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:
+    """Health of a Node object from its Ready condition.
+
+    With ``since``, a Ready reported before that moment (say, stored in etcd before a
+    restart) does not count: the kubelet must have confirmed it since.
+    """
     for cond in node.get("status", {}).get("conditions", []):
         if cond.get("type") == "Ready":
             ok = cond.get("status") == "True"
+            if ok and since is not None:
+                beat = dt.datetime.fromisoformat(
+                    cond.get("lastHeartbeatTime", "1970-01-01T00:00:00Z")
+                )
+                if beat < since.replace(microsecond=0):
+                    return Health(False, "Ready (not yet confirmed by the kubelet)")
             return Health(ok, "Ready" if ok else f"NotReady: {cond.get('message', '')}".strip())
     return Health(False, "no Ready condition yet")
 
@@ -127,9 +166,9 @@ def deployment_ready(dep: dict[str, Any]) -> Health:
     return Health(ok, f"{ready}/{want} ready")
 
 
-def node(lay: Layout) -> Health:
+def node(lay: Layout, since: dt.datetime | None = None) -> Health:
     try:
-        return node_ready(api_get(lay, f"/api/v1/nodes/{layout.NODE_NAME}"))
+        return node_ready(api_get(lay, f"/api/v1/nodes/{layout.NODE_NAME}"), since)
     except urllib.error.HTTPError as err:
         return Health(False, "not registered yet" if err.code == 404 else f"HTTP {err.code}")
     except (OSError, ValueError) as err:

@@ -9,6 +9,7 @@ certificates) stays unless ``purge``.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import threading
 import time
@@ -17,7 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hello_platform import registry
-from hello_platform.cluster import addons, binaries, config, health, hostnet, images, pki, process
+from hello_platform.cluster import (
+    addons,
+    binaries,
+    config,
+    health,
+    hostnet,
+    images,
+    layout,
+    pki,
+    process,
+)
 from hello_platform.cluster.components import COMPONENTS, Component, by_name
 from hello_platform.cluster.health import Health
 from hello_platform.cluster.layout import Layout
@@ -68,7 +79,8 @@ def prepare(lay: Layout) -> None:
     if issued:
         say(f"issued certificates: {', '.join(issued)}")
     lay.admin_kubeconfig.touch(mode=0o600, exist_ok=True)
-    lay.admin_kubeconfig.write_text(config.kubeconfig(lay, "admin"))
+    loopback = f"https://127.0.0.1:{layout.API_PORT}"
+    lay.admin_kubeconfig.write_text(config.kubeconfig(lay, "admin", server=loopback))
     for comp, cert in (
         ("controller-manager", "controller-manager"),
         ("scheduler", "scheduler"),
@@ -162,6 +174,7 @@ def up(lay: Layout | None = None) -> Path:
     """Start (or repair) the cluster; return the admin kubeconfig path."""
     lay = lay or Layout.default()
     t0 = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC)
     prepare(lay)
     step = 1
     say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
@@ -205,7 +218,13 @@ def up(lay: Layout | None = None) -> Path:
         )
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
-    wait_for("node", lambda: health.node(lay), timeout=90, step=step, log=lay.log("kubelet"))
+    wait_for(
+        "node",
+        lambda: health.node(lay, since=started_at),
+        timeout=90,
+        step=step,
+        log=lay.log("kubelet"),
+    )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
 
     step += 1
@@ -277,27 +296,37 @@ def down(lay: Layout | None = None, *, purge: bool = False) -> None:
     lay = lay or Layout.default()
     t0 = time.monotonic()
     kubelet = by_name("kubelet")
+    start = time.monotonic()
     if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
-        say("stopped kubelet")
+        say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
     pods = hostnet.kubepods_pids()
     shims = hostnet.shim_pids(lay.containerd_socket)
     hostnet.kill_all(pods | shims)
     if pods or shims:
         say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
 
-    others = [c for c in reversed(COMPONENTS) if c.name != "kubelet"]
-    threads = [
-        threading.Thread(
-            target=process.stop, args=(c.pidfile(lay),), kwargs={"timeout": c.stop_timeout}
-        )
-        for c in others
-    ]
-    threads.append(threading.Thread(target=registry.stop))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    say("stopped " + ", ".join(c.name for c in others) + ", registry")
+    took: dict[str, float] = {}
+
+    def stop(name: str, pidfile: Path, timeout: float) -> None:
+        start = time.monotonic()
+        if process.stop(pidfile, timeout=timeout):
+            took[name] = time.monotonic() - start
+
+    # In stages: the API server deregisters itself in etcd as it stops, so etcd goes last.
+    last = ("kube-apiserver", "etcd")
+    stages = [[c for c in COMPONENTS if c.name not in ("kubelet", *last)]]
+    stages += [[by_name(name)] for name in last]
+    for number, stage in enumerate(stages):
+        jobs = [(c.name, c.pidfile(lay), c.stop_timeout) for c in stage]
+        if number == 0:
+            jobs.append(("registry", registry.pidfile(), 10.0))
+        threads = [threading.Thread(target=stop, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if took:
+        say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
 
     netns = hostnet.cni_netns()
     hostnet.delete_netns(netns)
