@@ -119,7 +119,7 @@ SERVER = textwrap.dedent(
     serve(app, settings)
     """
 )
-DRAIN, GRACE = 0.5, 1
+DRAIN, GRACE = 0.5, 2
 
 
 def free_port() -> int:
@@ -187,7 +187,7 @@ def test_sigterm_flips_readiness_while_in_flight_requests_finish(
         except OSError as exc:
             results[name] = exc
 
-    finishing = threading.Thread(target=request, args=("finishing", 1.0))
+    finishing = threading.Thread(target=request, args=("finishing", 1.2))
     hanging = threading.Thread(target=request, args=("hanging", 60.0))
     finishing.start()
     hanging.start()
@@ -201,7 +201,7 @@ def test_sigterm_flips_readiness_while_in_flight_requests_finish(
     assert get(port, "/")[0] == 200  # still serving while draining
 
     finishing.join(timeout=10)
-    assert results["finishing"] == (200, b'{"slept":1.0}')
+    assert results["finishing"] == (200, b'{"slept":1.2}')
     process.wait(timeout=DRAIN + GRACE + 5)
     took = time.monotonic() - terminated
     assert process.returncode == 0

@@ -37,7 +37,7 @@ _BAD_LENGTH = render({"detail": "Invalid Content-Length header"})
 
 
 class Prepared(NamedTuple):
-    """A response rendered once: its ASGI messages and its pre-bound metric children."""
+    """A response rendered once: its status and its two ASGI messages."""
 
     status: int
     start: Message
