@@ -175,10 +175,23 @@ def live_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]
         log.close()
 
 
-def test_sigterm_flips_readiness_while_in_flight_requests_finish(
+def raw_request(port: int, data: bytes) -> bytes:
+    """Send bytes as they are; return the status line of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(data)
+        return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     live_server: tuple[subprocess.Popen[bytes], int],
 ) -> None:
     process, port = live_server
+    # Malformed or oversized requests get a clean 4xx (one server start serves both checks).
+    assert raw_request(port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400")
+    big = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
+    assert raw_request(port, big) == b"HTTP/1.1 413 Request Entity Too Large"
+
+    # SIGTERM flips readiness while in-flight requests finish, then the process exits.
     results: dict[str, object] = {}
 
     def request(name: str, seconds: float) -> None:
