@@ -35,8 +35,9 @@ from hello_platform import paths, proc, system
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say, step
 
-#: The ASGI apps compared: the baseline first.
-TARGETS: dict[str, str] = {"raw": "hello_platform.bench_raw:app", "app": "hello.main:app"}
+#: The baseline, and the app measured against it by default.
+RAW_APP = "hello_platform.bench_raw:app"
+APP = "hello.main:app"
 #: The uvicorn flags both targets run with (the service's own server uses the same).
 UVICORN_FLAGS = (
     "--workers",
@@ -196,8 +197,8 @@ def free_port() -> int:
         return port
 
 
-def server_command(target: str, port: int, cpu: int) -> list[str]:
-    """The uvicorn command line of one target, pinned to ``cpu``."""
+def server_command(asgi_app: str, port: int, cpu: int) -> list[str]:
+    """The uvicorn command line serving ``asgi_app`` (``module:attr``), pinned to ``cpu``."""
     return [
         "taskset",
         "-c",
@@ -205,7 +206,7 @@ def server_command(target: str, port: int, cpu: int) -> list[str]:
         sys.executable,
         "-m",
         "uvicorn",
-        TARGETS[target],
+        asgi_app,
         "--host",
         HOST,
         "--port",
@@ -255,14 +256,14 @@ def wait_until_serving(
 
 @contextmanager
 def running_server(
-    target: str, port: int, cpu: int, log: Path, path: str
+    asgi_app: str, port: int, cpu: int, log: Path, path: str
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start one target's uvicorn, wait until it serves, stop it (by its pid) afterwards."""
+    """Start uvicorn for ``asgi_app``, wait until it serves, stop it (by its pid) afterwards."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HELLO_ACCESS_LOG": "false", "HELLO_LOG_LEVEL": "warning"}
     with log.open("wb") as fh:
         process = subprocess.Popen(
-            server_command(target, port, cpu), stdout=fh, stderr=subprocess.STDOUT, env=env
+            server_command(asgi_app, port, cpu), stdout=fh, stderr=subprocess.STDOUT, env=env
         )
     try:
         wait_until_serving(process, port, path, log)
@@ -336,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     wrk_log = out / "wrk.log"
     wrk_log.write_text("")
-    results: dict[str, list[Round]] = {t: [] for t in TARGETS}
+    targets = {"raw": RAW_APP, "app": args.app}
+    results: dict[str, list[Round]] = {t: [] for t in targets}
     total = args.warmup * 2 + args.rounds * args.duration * 2
     say(
         f"benchmark: {args.rounds} rounds x {args.duration}s per target, "
@@ -344,16 +346,17 @@ def run(args: argparse.Namespace) -> int:
     )
     with ExitStack() as stack:
         urls, servers = {}, {}
-        with step("starting uvicorn for " + " and ".join(TARGETS)):
-            for target in TARGETS:
+        with step("starting uvicorn for " + " and ".join(targets.values())):
+            for target, asgi_app in targets.items():
                 port = free_port()
+                log = out / f"{target}.log"
                 servers[target] = stack.enter_context(
-                    running_server(target, port, args.server_cpu, out / f"{target}.log", args.path)
+                    running_server(asgi_app, port, args.server_cpu, log, args.path)
                 )
                 urls[target] = f"http://{HOST}:{port}{args.path}"
         if args.warmup:
             with step(f"warming up ({args.warmup}s each)"):
-                for target in TARGETS:
+                for target in targets:
                     load(
                         urls[target],
                         seconds=args.warmup,
@@ -362,7 +365,7 @@ def run(args: argparse.Namespace) -> int:
                         log=wrk_log,
                     )
         for n in range(args.rounds):
-            order = list(TARGETS) if n % 2 == 0 else list(reversed(TARGETS))
+            order = list(targets) if n % 2 == 0 else list(reversed(targets))
             for target in order:
                 result = measure(
                     servers[target],
@@ -377,7 +380,7 @@ def run(args: argparse.Namespace) -> int:
                     f"round {n + 1}/{args.rounds} {target}: {result.rps:.0f} rps, "
                     f"p99 {result.wrk.p99_ms:.2f} ms, server used {result.cpu_share:.0%} of a core"
                 )
-    summaries = [Summary(t, tuple(results[t])) for t in TARGETS]
+    summaries = [Summary(t, tuple(results[t])) for t in targets]
     ratios = Ratios.of(summaries[1], summaries[0])
     print(render_table(summaries, ratios, args.min_ratio))
     report = {
@@ -426,6 +429,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per target")
     parser.add_argument("--connections", type=_positive_int, default=64, help="wrk connections")
     parser.add_argument("--path", default="/", help="the path to load (default: /)")
+    parser.add_argument(
+        "--app",
+        default=APP,
+        help=f"the ASGI app to compare with the raw one (default: {APP}; "
+        "hello.main:app.api is FastAPI alone, without the fast path)",
+    )
     parser.add_argument(
         "--min-ratio",
         type=float,

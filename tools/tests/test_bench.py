@@ -102,12 +102,10 @@ def test_table_shows_both_targets_and_the_verdict() -> None:
 
 
 def test_both_targets_run_under_the_same_uvicorn_flags() -> None:
-    raw = bench.server_command("raw", 9001, cpu=1)
-    app = bench.server_command("app", 9001, cpu=1)
+    raw = bench.server_command(bench.RAW_APP, 9001, cpu=1)
+    app = bench.server_command(bench.APP, 9001, cpu=1)
     assert raw[:3] == ["taskset", "-c", "1"]
-    assert [a for a in raw if a != bench.TARGETS["raw"]] == [
-        a for a in app if a != bench.TARGETS["app"]
-    ]
+    assert [a for a in raw if a != bench.RAW_APP] == [a for a in app if a != bench.APP]
     for flag in ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "127.0.0.1"):
         assert flag in raw
 
@@ -141,6 +139,7 @@ def test_arguments_and_defaults() -> None:
     args = parse("--duration", "2", "--rounds", "1", "--no-assert", "--min-ratio", "0.5")
     assert (args.duration, args.rounds, args.min_ratio, args.no_assert) == (2, 1, 0.5, True)
     assert args.func is bench.run
+    assert args.app == "hello.main:app"
     with pytest.raises(SystemExit):
         parse("--duration", "0")
 
