@@ -59,6 +59,8 @@ from hello_platform.progress import say, step
 
 #: The registry's repository of the service image.
 REPOSITORY = "hello"
+#: The engine-local name a build gets before it is tagged for the registry.
+LOCAL_REPOSITORY = "hello-platform/hello"
 SERVICE_DIR = Path("services/hello")
 DOCKERFILE = SERVICE_DIR / "Dockerfile"
 #: Everything the image is made from: a change under these paths makes a tag ``-dirty``.
@@ -580,6 +582,10 @@ def _inspect(ref: str, fmt: str) -> str:
     ).strip()
 
 
+def _tag(source: str, target: str) -> None:
+    proc.run(["docker", "tag", source, target], what=f"docker tag {target}")
+
+
 def _tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
@@ -645,15 +651,18 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
         )
         app_package = package_of(app_wheel)
 
-    cmd = docker_build_command(repo / DOCKERFILE, context, ref, build_args(base, source))
-    with step(f"docker build {ref} (log: {log})"):
+    # Built under a local name first: the registry's name is given to it only once the push
+    # is allowed, so a refused build never shadows the pushed image of the same tag.
+    local = f"{LOCAL_REPOSITORY}:{source.tag}"
+    cmd = docker_build_command(repo / DOCKERFILE, context, local, build_args(base, source))
+    with step(f"docker build {local} (log: {log})"):
         try:
             proc.run(cmd, what="docker build", log=log, hint="see the end of the log printed above")
         except PlatformError:
             print(_tail(log), file=sys.stderr)
             raise
-    image_id = _inspect(ref, "{{.Id}}")
-    size = int(_inspect(ref, "{{.Size}}"))
+    image_id = _inspect(local, "{{.Id}}")
+    size = int(_inspect(local, "{{.Size}}"))
 
     packages = [package_of(w) for w in sorted(deps.glob("*.whl"))] + [app_package]
     sbom_path = work / f"sbom-{source.tag}.cdx.json"
@@ -671,6 +680,7 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
             remote=client.manifest(REPOSITORY, source.tag),
             dirty=source.dirty,
         )
+        _tag(local, ref)
         if action == "skip":
             say(f"{ref} is already in the registry with this content: not pushed again")
         else:
@@ -689,6 +699,8 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
                 f"the registry does not hold {ref} as built after the push", log=str(log)
             )
         digest = remote.digest
+    else:
+        _tag(local, ref)
 
     result = ImageRef(
         registry=address,
