@@ -16,7 +16,13 @@ from hello_platform.errors import PlatformError
 
 #: Modules that contribute sub-commands, in menu order.
 COMMAND_MODULES: tuple[str, ...] = (
-    "toolchain", "bench", "cluster", "loadtest", "helm", "deploy", "image",
+    "toolchain",
+    "bench",
+    "cluster",
+    "loadtest",
+    "helm",
+    "deploy",
+    "image",
 )
 
 

@@ -42,21 +42,32 @@ def run(
                 fh.write(("$ " + " ".join(args) + "\n").encode())
                 fh.flush()
                 done = subprocess.run(
-                    args, stdout=fh, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                    timeout=timeout, check=False,
+                    args,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd=cwd,
+                    timeout=timeout,
+                    check=False,
                 )
             out = ""
         else:
             done = subprocess.run(
-                args, capture_output=capture, text=True, env=env, cwd=cwd,
-                timeout=timeout, check=False,
+                args,
+                capture_output=capture,
+                text=True,
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
             )
             out = done.stdout if capture else ""
     except FileNotFoundError as exc:
         raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
     except subprocess.TimeoutExpired as exc:
         raise PlatformError(
-            f"{what} did not finish within {timeout:.0f}s", hint=hint,
+            f"{what} did not finish within {timeout:.0f}s",
+            hint=hint,
             log=str(log) if log else None,
         ) from exc
     if done.returncode != 0:
@@ -64,7 +75,8 @@ def run(
         if capture and done.stderr:
             detail = ": " + done.stderr.strip().splitlines()[-1]
         raise PlatformError(
-            f"{what} failed (exit {done.returncode}){detail}", hint=hint,
+            f"{what} failed (exit {done.returncode}){detail}",
+            hint=hint,
             log=str(log) if log else None,
         )
     return out

@@ -18,11 +18,14 @@ _APT_UPDATED_STAMP = "apt-updated"
 def require_linux_root(feature: str, *, alternative: str) -> None:
     """Fail clearly unless this is Linux and we are root (needed to run a node)."""
     if platform.system() != "Linux":
-        raise PlatformError(f"{feature} needs Linux, and this is {platform.system()}",
-                            hint=alternative)
+        raise PlatformError(
+            f"{feature} needs Linux, and this is {platform.system()}", hint=alternative
+        )
     if os.geteuid() != 0:
-        raise PlatformError(f"{feature} needs root (it starts containerd, kubelet and iptables)",
-                            hint=f"run as root, or {alternative}")
+        raise PlatformError(
+            f"{feature} needs root (it starts containerd, kubelet and iptables)",
+            hint=f"run as root, or {alternative}",
+        )
 
 
 def is_debian() -> bool:
@@ -35,7 +38,9 @@ def missing_packages(packages: Iterable[str]) -> list[str]:
     for pkg in packages:
         done = subprocess.run(
             ["dpkg-query", "-W", "-f=${Status}", pkg],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if "install ok installed" not in done.stdout:
             missing.append(pkg)
@@ -63,18 +68,23 @@ def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
         )
     say(f"installing Debian packages for {why}: {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    update = subprocess.run(["apt-get", "update", "-qq"], env=env, check=False,
-                            capture_output=True, text=True)
+    update = subprocess.run(
+        ["apt-get", "update", "-qq"], env=env, check=False, capture_output=True, text=True
+    )
     if update.returncode != 0:
-        raise PlatformError("apt-get update failed: " + update.stderr.strip()[-300:],
-                            hint="check the network and /etc/apt/sources.list")
+        raise PlatformError(
+            "apt-get update failed: " + update.stderr.strip()[-300:],
+            hint="check the network and /etc/apt/sources.list",
+        )
     install = subprocess.run(
         ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
-        env=env, check=False, capture_output=True, text=True,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
     )
     if install.returncode != 0:
         raise PlatformError(
-            f"apt-get could not install {' '.join(missing)}: "
-            + install.stderr.strip()[-300:],
+            f"apt-get could not install {' '.join(missing)}: " + install.stderr.strip()[-300:],
             hint="install them by hand and run again",
         )
