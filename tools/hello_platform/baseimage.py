@@ -9,7 +9,8 @@ archive, which is reachable (plain HTTP, signed by the archive keys):
 3. slimmed: the package manager and what only it needs (apt, gpgv, GnuTLS, perl,
    debconf, ...) are purged with dpkg, so ``/var/lib/dpkg/status`` still tells image
    scanners exactly what is installed; docs (but not copyright files), man pages,
-   translations, apt lists and caches and logs are deleted;
+   translations, apt lists and caches and logs are deleted; setuid/setgid bits are
+   cleared (su, mount, ...);
 4. ``tar -C DIR -c . | docker import - hello-platform/python:3.11-slim-bookworm-KEY``.
 
 The build stages use a sibling, ``hello-platform/python:3.11-build-bookworm-KEY``: the same
@@ -28,6 +29,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -102,8 +104,9 @@ DELETE: tuple[str, ...] = (
     "root/.bash_history",
 )
 
-#: Version of the steps themselves: bump it when the code of :func:`create_rootfs` changes.
-RECIPE_VERSION = 1
+#: Version of the steps themselves: bump it when :func:`bootstrap`, :func:`slim` or
+#: :func:`add_build_tools` change.
+RECIPE_VERSION = 2
 
 REPOSITORY = "hello-platform/python"
 #: The Python the image runs: the one in Debian bookworm (what ``python3`` installs).
@@ -276,6 +279,9 @@ def slim(root: Path, log: Path) -> None:
         for found in doc.rglob("*"):
             if found.is_file() and found.name != "copyright":
                 found.unlink()
+        dropped = drop_setid_bits(root)
+        with log.open("a") as fh:
+            fh.write("setuid/setgid bits dropped: " + " ".join(dropped) + "\n")
         missing = _missing_libraries(root, _MUST_RUN, log)
         if missing:
             raise PlatformError(
@@ -283,6 +289,20 @@ def slim(root: Path, log: Path) -> None:
                 hint="remove the package that provides them from baseimage.PURGE",
                 log=str(log),
             )
+
+
+def drop_setid_bits(root: Path) -> list[str]:
+    """Clear setuid/setgid bits under ``root`` (su, mount, ...): nothing in the image may
+    gain privileges. Returns the paths changed, relative to ``root``."""
+    changed = []
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            path = Path(dirpath) / name
+            mode = path.lstat().st_mode
+            if stat.S_ISREG(mode) and mode & (stat.S_ISUID | stat.S_ISGID):
+                path.chmod(stat.S_IMODE(mode) & ~(stat.S_ISUID | stat.S_ISGID))
+                changed.append(str(path.relative_to(root)))
+    return sorted(changed)
 
 
 def _pack(root: Path, tarball: Path, log: Path) -> None:

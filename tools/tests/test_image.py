@@ -523,3 +523,19 @@ def test_real_build_without_push() -> None:
         check=True,
     ).stdout.strip()
     assert user == f"{image.UID}:{image.UID}"
+
+
+def test_base_drops_setuid_and_setgid_bits(tmp_path: Path) -> None:
+    (tmp_path / "usr/bin").mkdir(parents=True)
+    su = tmp_path / "usr/bin/su"
+    su.write_text("")
+    su.chmod(0o4755)
+    wall = tmp_path / "usr/bin/wall"
+    wall.write_text("")
+    wall.chmod(0o2755)
+    plain = tmp_path / "usr/bin/ls"
+    plain.write_text("")
+    plain.chmod(0o755)
+    (tmp_path / "bin").symlink_to("usr/bin")
+    assert baseimage.drop_setid_bits(tmp_path) == ["usr/bin/su", "usr/bin/wall"]
+    assert {oct(p.stat().st_mode & 0o7777) for p in (su, wall, plain)} == {"0o755"}
