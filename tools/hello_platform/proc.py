@@ -38,19 +38,19 @@ def run(
     try:
         if log is not None:
             log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("ab") as fh:
-                fh.write(("$ " + " ".join(args) + "\n").encode())
+            with log.open("a") as fh:
+                fh.write("$ " + " ".join(args) + "\n")
                 fh.flush()
                 done = subprocess.run(
                     args,
                     stdout=fh,
                     stderr=subprocess.STDOUT,
+                    text=True,
                     env=env,
                     cwd=cwd,
                     timeout=timeout,
                     check=False,
                 )
-            out = ""
         else:
             done = subprocess.run(
                 args,
@@ -61,7 +61,6 @@ def run(
                 timeout=timeout,
                 check=False,
             )
-            out = done.stdout if capture else ""
     except FileNotFoundError as exc:
         raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
     except subprocess.TimeoutExpired as exc:
@@ -72,11 +71,11 @@ def run(
         ) from exc
     if done.returncode != 0:
         detail = ""
-        if capture and done.stderr:
+        if capture and log is None and done.stderr:
             detail = ": " + done.stderr.strip().splitlines()[-1]
         raise PlatformError(
             f"{what} failed (exit {done.returncode}){detail}",
             hint=hint,
             log=str(log) if log else None,
         )
-    return out
+    return done.stdout if capture and log is None else ""
