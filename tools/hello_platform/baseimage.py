@@ -151,15 +151,24 @@ def sources_list(mirror: str, security_mirror: str = DEFAULT_SECURITY_MIRROR) ->
     )
 
 
+def _docker(*args: str) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
+    except FileNotFoundError as err:
+        raise PlatformError("the docker command was not found", hint="install docker.io") from err
+
+
 def image_exists(ref: str) -> bool:
     """Whether the Docker engine has the image ``ref``."""
-    done = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{.Id}}", ref],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.returncode == 0
+    return _docker("image", "inspect", "--format", "{{.Id}}", ref).returncode == 0
+
+
+def forget_old_bases(keep: Sequence[str]) -> None:
+    """Untag base images of earlier recipes (their layers go once no image uses them)."""
+    listed = _docker("image", "ls", REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}")
+    for ref in listed.stdout.split():
+        if ref not in keep and ref.startswith(f"{REPOSITORY}:{PYTHON_VERSION}-"):
+            _docker("image", "rm", ref)
 
 
 def _chroot(root: Path, *cmd: str, what: str, log: Path) -> None:
@@ -398,4 +407,5 @@ def ensure_base(*, refresh: bool = False) -> BaseImages:
     for old in cache.glob("*.tar"):
         if old not in keep:
             old.unlink()
+    forget_old_bases([images.runtime, images.builder])
     return images

@@ -27,6 +27,12 @@ immutable. Dirty tags are content-addressed by the diff, so a different change n
 one; rebuilding the *same* diff may overwrite its tag (it is a developer's scratch image).
 A clean build's ``created`` time is the commit's time (the ``SOURCE_DATE_EPOCH`` convention),
 so rebuilding a commit on a warm cache gives the identical image and pushing it is a no-op.
+
+Behind a proxy or with a private mirror: everything that reaches the network runs on the
+host, with the host's trust store and settings. pip honours ``PIP_INDEX_URL`` /
+``PIP_CERT`` / ``HTTPS_PROXY``, uv its ``UV_*`` settings, debootstrap and apt ``http_proxy``,
+and ``HELLO_PLATFORM_DEBIAN_MIRROR`` points the base image at another Debian mirror. The
+``docker build`` itself runs with ``--network=none``.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ import tempfile
 import time
 import tomllib
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import zipfile
@@ -425,8 +432,47 @@ def purl(pkg: Package) -> str:
     return f"pkg:pypi/{pkg.name}@{pkg.version}"
 
 
-def sbom(packages: Sequence[Package], *, source: Source, image: str) -> dict[str, Any]:
-    """A CycloneDX 1.5 BOM: the image as the subject, its Python packages as components."""
+@dataclass(frozen=True)
+class DebPackage:
+    """One Debian package installed in the image (from its ``/var/lib/dpkg/status``)."""
+
+    name: str
+    version: str
+    arch: str
+
+    @property
+    def purl(self) -> str:
+        version = urllib.parse.quote(self.version, safe=".+~-")
+        return f"pkg:deb/debian/{self.name}@{version}?arch={self.arch}&distro=debian-12"
+
+
+def debian_packages(status: str) -> list[DebPackage]:
+    """The installed packages listed in a dpkg status file."""
+    found = []
+    for stanza in status.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1)
+            for line in stanza.splitlines()
+            if ": " in line and not line.startswith(" ")
+        )
+        if fields.get("Status", "").endswith(" installed") and "Package" in fields:
+            found.append(
+                DebPackage(
+                    fields["Package"], fields.get("Version", ""), fields.get("Architecture", "")
+                )
+            )
+    return sorted(found, key=lambda p: p.name)
+
+
+def sbom(
+    packages: Sequence[Package],
+    *,
+    source: Source,
+    image: str,
+    os_packages: Sequence[DebPackage] = (),
+) -> dict[str, Any]:
+    """A CycloneDX 1.5 BOM: the image as the subject; its Python packages (from the wheels
+    installed) and its Debian packages (from dpkg's status) as components."""
     components: list[dict[str, Any]] = []
     for pkg in sorted(packages, key=lambda p: p.name):
         comp: dict[str, Any] = {
@@ -441,6 +487,16 @@ def sbom(packages: Sequence[Package], *, source: Source, image: str) -> dict[str
         if pkg.license:
             comp["licenses"] = [{"license": {"name": pkg.license}}]
         components.append(comp)
+    for deb in os_packages:
+        components.append(
+            {
+                "type": "library",
+                "bom-ref": deb.purl,
+                "name": deb.name,
+                "version": deb.version,
+                "purl": deb.purl,
+            }
+        )
     subject = f"{image}:{source.tag}"
     return {
         "bomFormat": "CycloneDX",
@@ -665,11 +721,24 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
     size = int(_inspect(local, "{{.Size}}"))
 
     packages = [package_of(w) for w in sorted(deps.glob("*.whl"))] + [app_package]
-    sbom_path = work / f"sbom-{source.tag}.cdx.json"
-    sbom_path.write_text(
-        json.dumps(sbom(packages, source=source, image=f"{address}/{REPOSITORY}"), indent=2) + "\n"
+    status = proc.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network=none",
+            "--entrypoint=cat",
+            local,
+            "/var/lib/dpkg/status",
+        ],
+        what="reading the image's Debian package list",
+        capture=True,
     )
-    say(f"SBOM (CycloneDX 1.5, {len(packages)} Python packages): {sbom_path}")
+    debs = debian_packages(status)
+    bom = sbom(packages, source=source, image=f"{address}/{REPOSITORY}", os_packages=debs)
+    sbom_path = work / f"sbom-{source.tag}.cdx.json"
+    sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
+    say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
 
     digest: str | None = None
     if push:

@@ -539,3 +539,42 @@ def test_base_drops_setuid_and_setgid_bits(tmp_path: Path) -> None:
     (tmp_path / "bin").symlink_to("usr/bin")
     assert baseimage.drop_setid_bits(tmp_path) == ["usr/bin/su", "usr/bin/wall"]
     assert {oct(p.stat().st_mode & 0o7777) for p in (su, wall, plain)} == {"0o755"}
+
+
+DPKG_STATUS = """\
+Package: libc6
+Status: install ok installed
+Priority: optional
+Architecture: amd64
+Version: 2.36-9+deb12u14
+Description: GNU C Library
+ multi-line: description, with a colon
+
+Package: perl-base
+Status: purge ok not-installed
+Architecture: amd64
+
+Package: login
+Status: install ok installed
+Architecture: amd64
+Version: 1:4.13+dfsg1-1+b1
+"""
+
+
+def test_debian_packages_from_dpkg_status() -> None:
+    debs = image.debian_packages(DPKG_STATUS)
+    assert [d.name for d in debs] == ["libc6", "login"]  # purged ones are not listed
+    assert debs[0].purl == "pkg:deb/debian/libc6@2.36-9+deb12u14?arch=amd64&distro=debian-12"
+    assert debs[1].purl == "pkg:deb/debian/login@1%3A4.13+dfsg1-1+b1?arch=amd64&distro=debian-12"
+
+
+def test_sbom_lists_debian_packages_too(tmp_path: Path) -> None:
+    pkgs = [image.package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
+    bom = image.sbom(
+        pkgs, source=SOURCE, image="r/hello", os_packages=image.debian_packages(DPKG_STATUS)
+    )
+    purls = [c["purl"] for c in bom["components"]]
+    assert purls[0] == "pkg:pypi/anyio@4.0.0"
+    assert any(p.startswith("pkg:deb/debian/libc6@") for p in purls)
+    assert len(set(purls)) == len(purls)
+    assert set(bom["dependencies"][0]["dependsOn"]) == set(purls)
