@@ -320,13 +320,15 @@ def upgrade(
 
 
 def run_tests(kube: Kube, opts: Options) -> None:
-    """``helm test``: the chart's test pod must succeed."""
+    """``helm test``: the chart's test pod must succeed (a failed one is kept: its log is shown).
+
+    No ``--logs``: the test pod is deleted once it succeeds, and helm then fails to fetch them.
+    """
     done = kube.helm_cmd(
         "test",
         opts.release,
         "--namespace",
         opts.namespace,
-        "--logs",
         "--timeout",
         "120s",
         what="helm test",
@@ -334,10 +336,21 @@ def run_tests(kube: Kube, opts: Options) -> None:
         check=False,
     )
     if done.returncode != 0:
+        pod = f"{_fullname(opts.release)}-test-http"
+        logs = kube.kubectl_cmd(
+            "logs",
+            pod,
+            "--namespace",
+            opts.namespace,
+            "--tail",
+            "5",
+            what="kubectl logs",
+            check=False,
+        ).stdout.strip()
         raise PlatformError(
-            f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}",
-            hint=f"kubectl -n {opts.namespace} logs {opts.release}-test-http "
-            "(a failed test pod is kept)",
+            f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
+            + (f" (test pod log: {' | '.join(logs.splitlines())})" if logs else ""),
+            hint=f"kubectl -n {opts.namespace} logs {pod} (a failed test pod is kept)",
             log=str(kube.log),
         )
 
