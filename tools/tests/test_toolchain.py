@@ -471,3 +471,27 @@ def test_cli_rejects_bad_path_usage(env: Path, capsys: pytest.CaptureFixture[str
     assert "takes exactly one NAME" in capsys.readouterr().err
     assert cli.main(["tools", "bogus"]) == 2
     assert capsys.readouterr().err.startswith("error: unknown tool 'bogus'")
+
+
+def test_wrong_path_binary_and_no_go_is_one_sentence(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script(env / "bin" / "fakectl", 'echo "gitVersion: v1.32.4-dispatcher"')
+    monkeypatch.setattr(gobuild, "find_go", lambda: None)
+    assert cli.main(["tools", "path", "fakectl"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"error: {env / 'bin' / 'fakectl'} reports v1.32.4-dispatcher, pinned ")
+    assert "and building fakekube v1.34.4 from source needs Go, which was not found" in err
+    assert err.endswith("or put fakectl v1.34.4 on PATH.")
+
+
+def test_pseudo_version_pins_the_commit_but_caches_by_release(env: Path) -> None:
+    text = PINS.replace(
+        'module = "example.com/solo"',
+        'module = "example.com/solo"\nmodule_version = "v0.0.0-20250101000000-0123456789ab"',
+    )
+    (env / "toolchain.toml").write_text(text)
+    tool = load().tools["solo"]
+    gomod = gobuild.wrapper_gomod(tool, [{"Go": "1.24"}])
+    assert "require example.com/solo v0.0.0-20250101000000-0123456789ab\n" in gomod
+    assert resolver.version_dir(tool) == env / "cache/tools/solo/v0.8.0"

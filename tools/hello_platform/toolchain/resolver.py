@@ -327,9 +327,20 @@ class Resolver:
                     + (f" ({reasons})" if reasons else ""),
                     hint=f"run: nox -s tools -- {tool.name}",
                 )
-            for note in sorted({s for _, sk in missing for s in sk}):
+            notes = sorted({s for _, sk in missing for s in sk})
+            for note in notes:
                 say(f"{label}skipping {note}")
-            bindir, source, stats = install(tool, self._builder(), label=label)
+            try:
+                bindir, source, stats = install(tool, self._builder(), label=label)
+            except PlatformError as err:
+                if not notes:
+                    raise
+                need = " and ".join(f"{b.name} {tool.version}" for b, _ in missing)
+                raise PlatformError(
+                    f"{'; '.join(notes)}, and {err.message}",
+                    hint=f"{err.hint or 'fix that'}, or put {need} on PATH",
+                    log=err.log,
+                ) from err
         for b, skipped in missing:
             results.append(
                 Resolution(
