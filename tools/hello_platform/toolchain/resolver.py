@@ -292,9 +292,9 @@ class Resolver:
     def resolve_tool(
         self, name: str, *, label: str = "", binaries: Iterable[Binary] | None = None
     ) -> list[Resolution]:
-        """Resolve the binaries of tool ``name`` (all, or the given ones)."""
-        tool = self.pins.tools[name]
-        wanted = list(binaries) if binaries is not None else list(tool.binaries)
+        """Resolve the binaries of tool (or binary) ``name``: all of them, or the given ones."""
+        tool, named = self.pins.find(name)
+        wanted = list(binaries) if binaries is not None else named
         if self._memo is None:
             self._memo = _load_memo()
         before = json.dumps(self._memo, sort_keys=True)
