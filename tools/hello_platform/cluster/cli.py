@@ -64,7 +64,8 @@ def _status(args: argparse.Namespace) -> int:
     print(format_status(rows))
     mem = node.memory()
     if mem:
-        print(f"memory (RSS of the daemons): {sum(mem.values()) / 2**20:.0f} MiB")
+        parts = ", ".join(f"{name} {rss / 2**20:.0f}" for name, rss in mem.items())
+        print(f"memory (RSS, MiB): {sum(mem.values()) / 2**20:.0f} in all: {parts}")
     return 0 if all(r.ok for r in rows) else 1
 
 

@@ -9,11 +9,13 @@ certificates) stays unless ``purge``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,9 +172,27 @@ class _ImageBuilder(threading.Thread):
         return self.refs
 
 
+@contextlib.contextmanager
+def _exclusive(lay: Layout) -> Iterator[None]:
+    """One ``up``/``down`` at a time (say, deploy and e2e started together)."""
+    lay.root.mkdir(parents=True, exist_ok=True)
+    with (lay.root / ".lock").open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say("another `cluster up/down` is running; waiting for it")
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
 def up(lay: Layout | None = None) -> Path:
     """Start (or repair) the cluster; return the admin kubeconfig path."""
     lay = lay or Layout.default()
+    with _exclusive(lay):
+        return _up(lay)
+
+
+def _up(lay: Layout) -> Path:
     t0 = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
     prepare(lay)
@@ -278,7 +298,7 @@ def status(lay: Layout | None = None) -> list[Row]:
 
 
 def memory(lay: Layout | None = None) -> dict[str, int]:
-    """RSS in bytes of each running daemon (and the registry)."""
+    """RSS in bytes of each running daemon, the registry, and the pods with their shims."""
     lay = lay or Layout.default()
     out = {}
     for name, pidfile in [
@@ -288,12 +308,20 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
         pid = process.running(pidfile)
         if pid is not None:
             out[name] = process.rss_bytes(pid)
+    extra = hostnet.kubepods_pids() | hostnet.shim_pids(lay.containerd_socket)
+    if extra:
+        out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
     return out
 
 
 def down(lay: Layout | None = None, *, purge: bool = False) -> None:
     """Stop everything the cluster started and remove what it put on the host."""
     lay = lay or Layout.default()
+    with _exclusive(lay):
+        _down(lay, purge=purge)
+
+
+def _down(lay: Layout, *, purge: bool) -> None:
     t0 = time.monotonic()
     kubelet = by_name("kubelet")
     start = time.monotonic()
@@ -337,6 +365,10 @@ def down(lay: Layout | None = None, *, purge: bool = False) -> None:
     shutil.rmtree(lay.run, ignore_errors=True)
     say(f"removed {len(netns)} network namespaces, {unmounted} mounts, {chains} iptables chains")
     if purge and lay.root.exists():
-        shutil.rmtree(lay.root, ignore_errors=True)
+        for child in lay.root.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            elif child.name != ".lock":
+                child.unlink()
         say(f"purged {lay.root}")
     say(f"cluster down in {time.monotonic() - t0:.1f}s")

@@ -89,8 +89,24 @@ def test_two_replica_deployment_from_the_local_registry_becomes_ready(kube: Kube
     assert dep["status"]["readyReplicas"] == 2
 
 
+def _wait_for_service(kube: Kube, app: App, name: str = "echo") -> str:
+    """Wait until kube-proxy routes the Service's ClusterIP (probed from this host)."""
+    ip = kube.get("service", name, f"--namespace={app.namespace}")["spec"]["clusterIP"]
+
+    def answers() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{ip}/healthz", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
+
+    eventually(answers, timeout=30, interval=0.5, what=f"Service {name} to route")
+    return str(ip)
+
+
 def test_cluster_ip_service_resolves_by_dns_and_spreads_over_replicas(kube: Kube, app: App) -> None:
     _rollout(kube, app)
+    _wait_for_service(kube, app)
     url = f"http://echo.{app.namespace}.svc.cluster.local/"
     client = {
         "apiVersion": "v1",
@@ -110,17 +126,19 @@ def test_cluster_ip_service_resolves_by_dns_and_spreads_over_replicas(kube: Kube
     def finished() -> str:
         pod = kube.get("pod", "client", f"--namespace={app.namespace}")
         phase = str(pod["status"].get("phase", ""))
-        assert phase != "Failed", kube.run("logs", "client", f"--namespace={app.namespace}").stdout
-        return phase == "Succeeded" and phase
+        return phase if phase in ("Succeeded", "Failed") else ""
 
-    eventually(finished, timeout=90, what="the client pod to finish")
-    answers = kube.run("logs", "client", f"--namespace={app.namespace}").stdout.split()
+    phase = eventually(finished, timeout=90, what="the client pod to finish")
+    logs = kube.run("logs", "client", f"--namespace={app.namespace}").stdout
+    assert phase == "Succeeded", logs
+    answers = logs.split()
     assert len(answers) == 30
     assert set(answers) == _pod_names(kube, app), "requests did not reach both replicas"
 
 
 def test_node_port_answers_on_loopback(kube: Kube, app: App) -> None:
     _rollout(kube, app)
+    _wait_for_service(kube, app, "echo-np")
     svc = kube.get("service", "echo-np", f"--namespace={app.namespace}")
     port = svc["spec"]["ports"][0]["nodePort"]
     seen = set()
