@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hello_platform import cli, paths, proc, system
 from hello_platform.errors import PlatformError
 
@@ -68,7 +67,7 @@ def test_which_hints_when_missing() -> None:
 
 def test_require_linux_root_suggests_alternative(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(system.platform, "system", lambda: "Darwin")
-    with pytest.raises(PlatformError, match="needs Linux.*--kubeconfig"):
+    with pytest.raises(PlatformError, match=r"needs Linux.*--kubeconfig"):
         system.require_linux_root("the cluster", alternative="pass --kubeconfig")
     monkeypatch.setattr(system.platform, "system", lambda: "Linux")
     monkeypatch.setattr(system.os, "geteuid", lambda: 1000)
