@@ -302,6 +302,15 @@ def test_mounts_under_lists_deepest_first() -> None:
     }
 
 
+def test_only_unused_pod_netns_are_removed(tmp_path: Path) -> None:
+    for name in ("cni-ours", "cni-live", "other-ns"):
+        (tmp_path / name).write_text("")
+    live = (tmp_path / "cni-live").stat().st_ino
+    assert hostnet.orphan_cni_netns(tmp_path, in_use={live}) == ["cni-ours"]
+    assert hostnet.orphan_cni_netns(tmp_path / "missing", in_use=set()) == []
+    assert hostnet.netns_in_use()  # this very process is in some namespace
+
+
 def test_kubepods_pids_reads_cgroup_procs(tmp_path: Path) -> None:
     leaf = tmp_path / "pids" / "kubepods" / "besteffort" / "podX" / "ctr"
     leaf.mkdir(parents=True)

@@ -129,11 +129,36 @@ def cleanup_iptables() -> int:
     return removed
 
 
-def cni_netns() -> list[str]:
-    """Network namespaces the CRI created for pods (``cni-<uuid>``)."""
-    if not NETNS_DIR.is_dir():
+def netns_in_use(proc: Path = Path("/proc")) -> set[int]:
+    """Inodes of the network namespaces some process on the host is in."""
+    inodes: set[int] = set()
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                inodes.add((entry / "ns" / "net").stat().st_ino)
+    return inodes
+
+
+def orphan_cni_netns(netns_dir: Path = NETNS_DIR, in_use: set[int] | None = None) -> list[str]:
+    """Pod network namespaces (``cni-<uuid>``) that no process is in any more.
+
+    Called after the pods are killed: ours are then empty, while a live one belongs to
+    some other runtime on the host and is left alone.
+    """
+    if not netns_dir.is_dir():
         return []
-    return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith("cni-"))
+    used = netns_in_use() if in_use is None else in_use
+    orphans = []
+    for path in sorted(netns_dir.iterdir()):
+        if not path.name.startswith("cni-"):
+            continue
+        try:
+            inode = path.stat().st_ino
+        except OSError:
+            inode = -1
+        if inode not in used:
+            orphans.append(path.name)
+    return orphans
 
 
 def delete_netns(names: Iterable[str]) -> None:

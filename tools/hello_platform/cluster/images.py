@@ -83,8 +83,10 @@ def echo_binary() -> Path:
     """The e2e tests' echo server: a static Go binary."""
 
     def build(out: Path) -> None:
+        from hello_platform.toolchain.gobuild import find_go
+
         env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-trimpath"}
-        go = os.environ.get("HELLO_PLATFORM_GO") or "go"
+        go = find_go() or "go"
         run(
             [go, "build", "-ldflags=-s -w", "-o", out, ECHO_SOURCE],
             what="building the echo test server",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import shutil
 import threading
 import time
@@ -136,6 +137,10 @@ def wait_for(
         time.sleep(POLL)
 
 
+def _alive(pidfile: Path) -> bool:
+    return process.running(pidfile) is not None
+
+
 def start_component(lay: Layout, comp: Component) -> int | None:
     """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
     if process.running(comp.pidfile(lay)) is not None:
@@ -214,8 +219,13 @@ def _up(lay: Layout) -> Path:
         pid = start_component(lay, by_name(name))
         if pid:
             started[name] = pid
+    containerd = by_name("containerd")
     wait_for(
-        "containerd", lambda: health.containerd(lay), timeout=20, step=3, log=lay.log("containerd")
+        "containerd",
+        functools.partial(containerd.health, lay),
+        timeout=containerd.timeout,
+        step=2 + COMPONENTS.index(containerd),
+        log=lay.log("containerd"),
     )
     for comp in COMPONENTS:
         if comp.name not in ("etcd", "containerd", "kube-apiserver"):
@@ -230,17 +240,18 @@ def _up(lay: Layout) -> Path:
         pidfile = comp.pidfile(lay)
         waited = wait_for(
             comp.name,
-            lambda c=comp: c.health(lay),  # type: ignore[misc]
+            functools.partial(comp.health, lay),
             timeout=comp.timeout,
             step=step,
-            alive=lambda p=pidfile: process.running(p) is not None,  # type: ignore[misc]
+            alive=functools.partial(_alive, pidfile),
             log=lay.log(comp.name),
         )
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
     wait_for(
         "node",
-        lambda: health.node(lay, since=started_at),
+        # A kubelet started just now must confirm Ready itself (etcd may hold an old Ready).
+        functools.partial(health.node, lay, started_at if "kubelet" in started else None),
         timeout=90,
         step=step,
         log=lay.log("kubelet"),
@@ -253,7 +264,7 @@ def _up(lay: Layout) -> Path:
     for ns, name in addons.DEPLOYMENTS:
         waited = wait_for(
             name,
-            lambda n=ns, d=name: health.deployment(lay, n, d),  # type: ignore[misc]
+            functools.partial(health.deployment, lay, ns, name),
             timeout=180,
             step=step,
             log=lay.log("kubelet"),
@@ -356,7 +367,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
     if took:
         say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
 
-    netns = hostnet.cni_netns()
+    netns = hostnet.orphan_cni_netns()
     hostnet.delete_netns(netns)
     unmounted = hostnet.unmount_all([lay.root])
     chains = hostnet.cleanup_iptables()
