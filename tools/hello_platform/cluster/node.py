@@ -39,7 +39,7 @@ from hello_platform.errors import PlatformError
 from hello_platform.progress import say
 from hello_platform.system import require_linux_root
 
-ALTERNATIVE = "or point the sessions at an existing cluster with --kubeconfig PATH"
+ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
 #: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
 DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 POLL = 0.1

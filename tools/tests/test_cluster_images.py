@@ -1,0 +1,129 @@
+"""Image push through the registry HTTP API (against an in-process fake), docker.py guards."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from hello_platform import docker, registry
+from hello_platform.cluster import images
+from hello_platform.errors import PlatformError
+
+
+class FakeRegistry(BaseHTTPRequestHandler):
+    """Just enough of the distribution API: blobs (monolithic upload) and manifests."""
+
+    blobs: ClassVar[dict[str, bytes]] = {}
+    manifests: ClassVar[dict[str, bytes]] = {}
+    uploads = 0
+
+    def _send(self, code: int, headers: dict[str, str] | None = None) -> None:
+        self.send_response(code)
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        self._send(200 if self.path == "/v2/" else 404)
+
+    def do_HEAD(self) -> None:
+        m = re.match(r"/v2/(.+)/(blobs|manifests)/(.+)", self.path)
+        if not m:
+            return self._send(404)
+        store = self.blobs if m[2] == "blobs" else self.manifests
+        key = m[3] if m[2] == "blobs" else f"{m[1]}:{m[3]}"
+        return self._send(200 if key in store else 404)
+
+    def do_POST(self) -> None:
+        type(self).uploads += 1
+        self._send(202, {"Location": f"/v2/upload/{self.uploads}?state=x"})
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path.startswith("/v2/upload/"):
+            digest = self.path.split("digest=")[1]
+            assert digest == "sha256:" + hashlib.sha256(body).hexdigest()
+            self.blobs[digest] = body
+            return self._send(201)
+        m = re.match(r"/v2/(.+)/manifests/(.+)", self.path)
+        assert m
+        self.manifests[f"{m[1]}:{m[2]}"] = body
+        return self._send(201)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeRegistry]]:
+    FakeRegistry.blobs, FakeRegistry.manifests, FakeRegistry.uploads = {}, {}, 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeRegistry)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setattr(registry, "ADDRESS", f"127.0.0.1:{server.server_address[1]}")
+    yield FakeRegistry
+    server.shutdown()
+
+
+def test_ensure_image_pushes_once_then_reuses_the_tag(
+    fake_registry: type[FakeRegistry], tmp_path: Path
+) -> None:
+    binary = tmp_path / "tool"
+    binary.write_bytes(b"\x7fELF pretend static binary")
+    spec = images.ImageSpec("tool", lambda: binary, ("/tool",))
+    ref = images.ensure_image(spec)
+    assert ref == f"{registry.ADDRESS}/hello-platform/tool:{images.tag_for(binary)}"
+    assert len(fake_registry.blobs) == 2  # layer + config
+    assert list(fake_registry.manifests) == [f"hello-platform/tool:{images.tag_for(binary)}"]
+    uploads = fake_registry.uploads
+    assert images.ensure_image(spec) == ref
+    assert fake_registry.uploads == uploads  # cached: nothing uploaded again
+
+
+def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    spec = images.ImageSpec("gone", lambda: tmp_path / "gone", ("/gone",))
+    with pytest.raises(PlatformError, match="binary is missing"):
+        images.ensure_image(spec)
+
+
+def test_registry_down_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "ADDRESS", "127.0.0.1:9")  # discard port: nothing listens
+    with pytest.raises(PlatformError, match="did not answer"):
+        registry.has_manifest("x", "y")
+
+
+def test_ensure_running_reuses_a_registry_that_answers(
+    fake_registry: type[FakeRegistry],
+) -> None:
+    assert registry.healthy()
+    assert registry.ensure_running() == registry.ADDRESS
+
+
+def test_pause_source_compiles_to_a_static_binary_spec() -> None:
+    assert images.PAUSE_SOURCE.exists() and images.ECHO_SOURCE.exists()
+    assert images.PAUSE.entrypoint == ("/pause",)
+    assert {s.name for s in images.CLUSTER_IMAGES} == {"pause", "coredns", "metrics-server"}
+
+
+def test_docker_engine_absent_without_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker.shutil, "which", lambda name: None)
+    assert not docker.engine_answers()
+
+
+def test_docker_needs_root_to_start_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: False)
+    monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
+    with pytest.raises(PlatformError, match="needs root"):
+        docker.ensure_engine()
+
+
+def test_docker_reuses_an_engine_that_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: True)
+    monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
+    docker.ensure_engine()  # no error, nothing started
