@@ -124,6 +124,16 @@ def test_kube_proxy_serves_node_ports_on_loopback(lay: Layout) -> None:
     assert doc["iptables"]["localhostNodePorts"] is True
 
 
+def test_config_files_are_rewritten_only_when_their_content_changes(tmp_path: Path) -> None:
+    path = tmp_path / "etc" / "kube-proxy.json"
+    assert config.write(path, "a", 0o600)
+    inode = path.stat().st_ino
+    assert not config.write(path, "a", 0o600)  # same content: untouched (kube-proxy watches)
+    assert path.stat().st_ino == inode
+    assert config.write(path, "b", 0o600)
+    assert path.read_text() == "b" and oct(path.stat().st_mode & 0o777) == "0o600"
+
+
 def test_kubeconfig_embeds_credentials(lay: Layout) -> None:
     doc = json.loads(config.kubeconfig(lay, "admin"))
     assert doc["clusters"][0]["cluster"]["server"] == f"https://{layout.NODE_IP}:6443"

@@ -14,6 +14,26 @@ from hello_platform.cluster import layout
 from hello_platform.cluster.layout import Layout
 
 
+def write(path: Path, text: str, mode: int = 0o644) -> bool:
+    """Write ``text`` to ``path`` only if it differs; return True if it changed.
+
+    Daemons watch some of these files (kube-proxy exits when its config changes), so an
+    idempotent ``up`` must not touch a file whose content is the same.
+    """
+    try:
+        if path.read_text() == text:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.touch(mode=mode, exist_ok=True)
+    tmp.chmod(mode)
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
 def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
 

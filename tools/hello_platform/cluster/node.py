@@ -65,8 +65,11 @@ def _daemon_env() -> dict[str, str]:
     return env
 
 
-def prepare(lay: Layout) -> None:
-    """Host checks, sysctls, bridge, certificates and every config file but containerd's."""
+def prepare(lay: Layout) -> set[str]:
+    """Host checks, sysctls, bridge, certificates and every config file but containerd's.
+
+    Returns the components whose config changed (running ones are restarted by ``up``).
+    """
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
     binaries.ensure_host_packages()
     failed = hostnet.apply_sysctls()
@@ -81,24 +84,25 @@ def prepare(lay: Layout) -> None:
     issued = pki.ensure_pki(lay.pki)
     if issued:
         say(f"issued certificates: {', '.join(issued)}")
-    lay.admin_kubeconfig.touch(mode=0o600, exist_ok=True)
     loopback = f"https://127.0.0.1:{layout.API_PORT}"
-    lay.admin_kubeconfig.write_text(config.kubeconfig(lay, "admin", server=loopback))
-    for comp, cert in (
-        ("controller-manager", "controller-manager"),
-        ("scheduler", "scheduler"),
-        ("kube-proxy", "kube-proxy"),
-        ("kubelet", "kubelet-client"),
+    config.write(lay.admin_kubeconfig, config.kubeconfig(lay, "admin", server=loopback), 0o600)
+    changed = set()
+    for comp, name, cert in (
+        ("kube-controller-manager", "controller-manager", "controller-manager"),
+        ("kube-scheduler", "scheduler", "scheduler"),
+        ("kube-proxy", "kube-proxy", "kube-proxy"),
+        ("kubelet", "kubelet", "kubelet-client"),
     ):
-        path = lay.kubeconfig(comp)
-        path.touch(mode=0o600, exist_ok=True)
-        path.write_text(config.kubeconfig(lay, cert))
-    (lay.etc / "kubelet.json").write_text(config.kubelet_config(lay))
-    (lay.etc / "kube-proxy.json").write_text(config.kube_proxy_config(lay))
-    (lay.cni_conf_dir / "10-hello-platform.conflist").write_text(config.cni_conflist(lay))
-    hosts = lay.registry_hosts_dir / registry.ADDRESS
-    hosts.mkdir(parents=True, exist_ok=True)
-    (hosts / "hosts.toml").write_text(config.registry_hosts_toml(registry.ADDRESS))
+        if config.write(lay.kubeconfig(name), config.kubeconfig(lay, cert), 0o600):
+            changed.add(comp)
+    if config.write(lay.etc / "kubelet.json", config.kubelet_config(lay)):
+        changed.add("kubelet")
+    if config.write(lay.etc / "kube-proxy.json", config.kube_proxy_config(lay)):
+        changed.add("kube-proxy")
+    config.write(lay.cni_conf_dir / "10-hello-platform.conflist", config.cni_conflist(lay))
+    hosts = lay.registry_hosts_dir / registry.ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
+    return changed
 
 
 def wait_for(
@@ -200,17 +204,23 @@ def up(lay: Layout | None = None) -> Path:
 def _up(lay: Layout) -> Path:
     t0 = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
-    prepare(lay)
+    changed = prepare(lay)
     step = 1
     say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
     builder = _ImageBuilder()
     builder.start()
-    (lay.etc / "containerd.toml").write_text(
+    if config.write(
+        lay.etc / "containerd.toml",
         config.containerd_config(
             lay, sandbox_image=pause_ref, cni_bin_dir=str(binaries.CNI_BIN_DIR)
-        )
-    )
+        ),
+    ):
+        changed.add("containerd")
+    for name in sorted(changed):
+        comp = by_name(name)
+        if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout):
+            say(f"restarting {name}: its config changed")
 
     # Start order: etcd, containerd and the API server at once; the rest once containerd's
     # socket is there (the kubelet gives up without it). All retry the API server themselves.
