@@ -77,6 +77,44 @@ def test_namespace_enforces_restricted(
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
+def test_a_rolling_update_drops_no_request(
+    deployed: tuple[deploy.Options, deploy.Result], kube: deploy.Kube
+) -> None:
+    """preStop pause + the app's drain: replacing the pod loses no request (bounded polling)."""
+    opts, result = deployed
+    assert result.url
+    image_values = Path(deploy.paths.out_dir() / "deploy" / "image-values.json")
+    files = [*helm.profile_files(opts.profile), image_values]
+    roll = deploy.Options(
+        profile=opts.profile,
+        sets=(f"podAnnotations.e2e-rollout=r{int(time.time())}",),
+        timeout=120,
+        namespace=opts.namespace,
+        release=opts.release,
+    )
+    seen: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def poll() -> None:
+        deadline = time.monotonic() + 150
+        while not stop.is_set() and time.monotonic() < deadline:
+            status, _ = _get(result.url + "/")
+            seen[status] += 1
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        deploy.upgrade(kube, roll, files, flag=deploy.rollback_flag(kube.helm))
+        time.sleep(12)  # the old pod's preStop + drain + shutdown happen after helm returns
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+    print(f"rolling update: {dict(seen)}")
+    assert sum(seen.values()) >= 50
+    assert set(seen) == {200}, f"requests failed during the rolling update: {dict(seen)}"
+
+
 def test_a_release_that_never_becomes_ready_is_rolled_back_while_the_old_one_serves(
     deployed: tuple[deploy.Options, deploy.Result], kube: deploy.Kube
 ) -> None:
