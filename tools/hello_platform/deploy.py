@@ -495,14 +495,21 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
         f"checking the values (profile {opts.profile}, {len(opts.values)} file(s), "
         f"{len(opts.sets)} --set)"
     ):
-        helm.render(
-            helm_bin,
-            values_files=files,
-            sets=opts.sets,
-            set_strings={"image.tag": "preflight"},
-            release=opts.release,
-            namespace=opts.namespace,
-        )
+        try:
+            helm.render(
+                helm_bin,
+                values_files=files,
+                sets=opts.sets,
+                set_strings={"image.tag": "preflight"},
+                release=opts.release,
+                namespace=opts.namespace,
+            )
+        except PlatformError as err:
+            raise PlatformError(
+                "the values were rejected, so nothing was built or deployed: "
+                + err.message.removeprefix("rendering the chart failed: "),
+                hint="fix the values file or --set item it names",
+            ) from err
     t = lap("tools+preflight", t)
 
     if opts.kubeconfig is None:

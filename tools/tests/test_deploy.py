@@ -275,6 +275,7 @@ def test_bad_values_fail_before_anything_is_built_or_deployed(env: Env) -> None:
     with pytest.raises(PlatformError) as err:
         deploy.deploy(deploy.options(parse()), env.deps())
     assert "additional properties 'iamge' not allowed" in str(err.value)
+    assert str(err.value).startswith("the values were rejected, so nothing was built")
     assert env.built == 0 and env.cluster_started == 0
     assert not env.calls("helm", "upgrade") and "applied" not in env.state
 
