@@ -369,6 +369,24 @@ def test_node_and_deployment_readiness_parsing() -> None:
     assert not health.deployment_ready(dep).ok
 
 
+def test_pods_ready_after_a_restart_must_be_fresh() -> None:
+    import datetime as dt
+
+    def pod(ready: str, at: str, deleting: bool = False) -> dict[str, object]:
+        meta = {"deletionTimestamp": at} if deleting else {}
+        cond = {"type": "Ready", "status": ready, "lastTransitionTime": at}
+        return {"metadata": meta, "status": {"conditions": [cond]}}
+
+    since = dt.datetime(2026, 1, 1, 10, 0, 0, tzinfo=dt.UTC)
+    stale, fresh = "2026-01-01T09:00:00Z", "2026-01-01T10:00:05Z"
+    assert health.pods_ready([pod("True", stale)], 1, None).ok
+    assert not health.pods_ready([pod("True", stale)], 1, since).ok
+    assert health.pods_ready([pod("True", fresh)], 1, since).ok
+    assert not health.pods_ready([pod("False", fresh)], 1, since).ok
+    assert not health.pods_ready([pod("True", fresh, deleting=True)], 1, since).ok
+    assert health.pods_ready([pod("True", fresh), pod("True", stale)], 2, None).ok
+
+
 def test_http_probe_against_a_local_server() -> None:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:

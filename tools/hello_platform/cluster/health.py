@@ -148,9 +148,7 @@ def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health
         if cond.get("type") == "Ready":
             ok = cond.get("status") == "True"
             if ok and since is not None:
-                beat = dt.datetime.fromisoformat(
-                    cond.get("lastHeartbeatTime", "1970-01-01T00:00:00Z")
-                )
+                beat = _time(cond.get("lastHeartbeatTime"))
                 if beat < since.replace(microsecond=0):
                     return Health(False, "Ready (not yet confirmed by the kubelet)")
             return Health(ok, "Ready" if ok else f"NotReady: {cond.get('message', '')}".strip())
@@ -166,6 +164,27 @@ def deployment_ready(dep: dict[str, Any]) -> Health:
     return Health(ok, f"{ready}/{want} ready")
 
 
+def _time(text: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(text or "1970-01-01T00:00:00Z")
+
+
+def pods_ready(pods: list[dict[str, Any]], want: int, since: dt.datetime | None) -> Health:
+    """Health of a workload's pods: ``want`` of them Ready (and, with ``since``, Ready
+    again since that moment: after a restart the stored status is stale)."""
+    fresh = 0
+    for pod in pods:
+        if pod.get("metadata", {}).get("deletionTimestamp"):
+            continue
+        for cond in pod.get("status", {}).get("conditions", []):
+            if cond.get("type") != "Ready" or cond.get("status") != "True":
+                continue
+            if since is None or _time(cond.get("lastTransitionTime")) >= since.replace(
+                microsecond=0
+            ):
+                fresh += 1
+    return Health(fresh >= want, f"{fresh}/{want} ready")
+
+
 def node(lay: Layout, since: dt.datetime | None = None) -> Health:
     try:
         return node_ready(api_get(lay, f"/api/v1/nodes/{layout.NODE_NAME}"), since)
@@ -175,11 +194,17 @@ def node(lay: Layout, since: dt.datetime | None = None) -> Health:
         return Health(False, f"API not reachable ({err})")
 
 
-def deployment(lay: Layout, namespace: str, name: str) -> Health:
+def deployment(lay: Layout, namespace: str, name: str, since: dt.datetime | None = None) -> Health:
+    """A Deployment is Ready; with ``since``, its pods must have turned Ready since then."""
     try:
-        return deployment_ready(
-            api_get(lay, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
-        )
+        dep = api_get(lay, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+        rollout = deployment_ready(dep)
+        if since is None or not rollout.ok:
+            return rollout
+        labels = dep["spec"]["selector"].get("matchLabels", {})
+        selector = urllib.parse.quote(",".join(f"{k}={v}" for k, v in labels.items()))
+        pods = api_get(lay, f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
+        return pods_ready(pods.get("items", []), dep["spec"].get("replicas", 1), since)
     except urllib.error.HTTPError as err:
         return Health(False, "not deployed" if err.code == 404 else f"HTTP {err.code}")
     except (OSError, ValueError) as err:

@@ -258,10 +258,11 @@ def _up(lay: Layout) -> Path:
         )
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
+    # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
+    fresh_since = started_at if "kubelet" in started else None
     wait_for(
         "node",
-        # A kubelet started just now must confirm Ready itself (etcd may hold an old Ready).
-        functools.partial(health.node, lay, started_at if "kubelet" in started else None),
+        functools.partial(health.node, lay, fresh_since),
         timeout=90,
         step=step,
         log=lay.log("kubelet"),
@@ -274,7 +275,7 @@ def _up(lay: Layout) -> Path:
     for ns, name in addons.DEPLOYMENTS:
         waited = wait_for(
             name,
-            functools.partial(health.deployment, lay, ns, name),
+            functools.partial(health.deployment, lay, ns, name, fresh_since),
             timeout=180,
             step=step,
             log=lay.log("kubelet"),
