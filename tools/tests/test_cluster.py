@@ -258,6 +258,15 @@ def test_start_time_parses_names_with_spaces_and_parentheses(tmp_path: Path) -> 
     assert process.start_time(43, tmp_path) is None
 
 
+def test_big_logs_are_rotated_on_start(tmp_path: Path) -> None:
+    log = tmp_path / "etcd.log"
+    log.write_text("x" * 100)
+    assert not process.rotate(log, limit=1000)
+    assert process.rotate(log, limit=10)
+    assert not log.exists() and (tmp_path / "etcd.log.1").read_text() == "x" * 100
+    assert not process.rotate(tmp_path / "missing.log", limit=10)
+
+
 def test_garbage_pidfile_reads_as_none(tmp_path: Path) -> None:
     bad = tmp_path / "bad.pid"
     bad.write_text("not json")

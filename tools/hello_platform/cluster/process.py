@@ -97,6 +97,7 @@ def start(
     """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile``."""
     args = [str(a) for a in argv]
     log.parent.mkdir(parents=True, exist_ok=True)
+    rotate(log)
     with log.open("ab") as fh:
         fh.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} $ {' '.join(args)}\n".encode())
         fh.flush()
@@ -115,6 +116,21 @@ def start(
     # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
     child.returncode = 0
     return child.pid
+
+
+#: A log bigger than this is moved to ``NAME.log.1`` when its daemon (re)starts.
+LOG_ROTATE_BYTES = 50 * 2**20
+
+
+def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
+    """Keep one previous log: ``log`` -> ``log.1`` once it is over ``limit`` bytes."""
+    try:
+        if log.stat().st_size <= limit:
+            return False
+    except OSError:
+        return False
+    log.replace(log.with_name(log.name + ".1"))
+    return True
 
 
 def stop(pidfile: Path, *, timeout: float = 10.0, proc: Path = PROC) -> bool:
