@@ -44,5 +44,26 @@ def tool(name: str) -> Path:
     return resolve(name)
 
 
+#: Every toolchain program the cluster runs or packages into an image.
+TOOLS = (
+    "etcd",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+    "kube-proxy",
+    "kubectl",
+    "coredns",
+    "metrics-server",
+)
+
+
+def provision() -> None:
+    """Resolve every toolchain program up front, one after the other: on a fresh machine
+    that builds them one at a time (never two Go builds at once on a small machine)."""
+    for name in TOOLS:
+        tool(name)
+
+
 def ensure_host_packages() -> None:
     ensure_debian_packages(DEBIAN_PACKAGES, why="the local Kubernetes node")

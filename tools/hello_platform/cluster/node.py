@@ -205,6 +205,7 @@ def _up(lay: Layout) -> Path:
     t0 = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
     changed = prepare(lay)
+    binaries.provision()
     step = 1
     say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
