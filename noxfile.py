@@ -133,9 +133,13 @@ def bench(session: nox.Session) -> None:
 @nox.session(tags=["static"])
 def helm(session: nox.Session) -> None:
     """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
-    bad = [a for a in session.posargs if a != "--profile" and a.startswith("-")]
+    flags = ("--profile", "--server", "--kubeconfig")
+    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
     if bad:
-        session.error("usage: nox -s helm -- [--profile default|local|eks|features ...]")
+        session.error(
+            "usage: nox -s helm -- [--profile default|local|eks|features ...] "
+            "[--server [--kubeconfig PATH]]"
+        )
     sync(session, "test")
     platform(session, "helm", "check", *session.posargs)
     # With helm provisioned, the chart tests (also part of `nox -s test` when helm is in the

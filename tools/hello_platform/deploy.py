@@ -236,6 +236,43 @@ def ensure_namespace(kube: Kube, namespace: str) -> None:
     )
 
 
+def server_dry_run(kube: Kube, manifests: str, *, namespace: str, what: str) -> int:
+    """``kubectl apply --dry-run=server --validate=strict`` into a Pod Security ``restricted``
+    namespace: the API server's own validation and admission (a Pod Security violation, even
+    one that is only a warning for a Deployment, fails). Returns how many objects passed."""
+    ensure_namespace(kube, namespace)
+    docs = [d for d in re.split(r"(?m)^---\s*$", manifests) if re.search(r"(?m)^kind: ", d)]
+    docs = [d for d in docs if not re.search(rf"(?m)^kind: ({'|'.join(helm.CRD_KINDS)})$", d)]
+    # Node ports are cluster-wide and the deployed release holds the fixed one: let the dry
+    # run's Service take any.
+    docs = [re.sub(r"(?m)^\s+nodePort: \d+\n", "", d) for d in docs]
+    done = kube.kubectl_cmd(
+        "apply",
+        "--dry-run=server",
+        "--validate=strict",
+        "--namespace",
+        namespace,
+        "-f",
+        "-",
+        what=f"server-side dry run of {what}",
+        stdin="\n---\n".join(docs),
+        check=False,
+    )
+    problems = [
+        ln.strip()
+        for ln in (done.stderr or "").splitlines()
+        if ln.strip() and ("would violate PodSecurity" in ln or ln.startswith("Error"))
+    ]
+    if done.returncode != 0 or problems:
+        detail = "; ".join(problems) or (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise PlatformError(
+            f"the cluster rejects {what}: {detail}",
+            hint="fix the template or values it names",
+            log=str(kube.log),
+        )
+    return len(docs)
+
+
 def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:
     """``helm status -o json`` of the release, or None when it does not exist."""
     done = kube.helm_cmd(

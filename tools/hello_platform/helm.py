@@ -468,8 +468,13 @@ def check(
     *,
     helm: Path | None = None,
     kubeconform: Path | None = None,
+    server: Path | None = None,
 ) -> list[str]:
-    """Lint, render and validate each variant; return one summary line per variant."""
+    """Lint, render and validate each variant; return one summary line per variant.
+
+    With ``server`` (a kubeconfig), each render is also applied with a server-side dry run
+    into a Pod Security ``restricted`` namespace (``hello-dryrun``) of that cluster.
+    """
     version = kubernetes_version()
     helm = helm or helm_binary()
     kubeconform = kubeconform or kubeconform_binary()
@@ -480,11 +485,43 @@ def check(
             lint(helm, v.values_files, v.sets)
             manifests = render(helm, values_files=v.values_files, sets=v.sets, kube_version=version)
             result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
+            if server is not None:
+                accepted = _dry_run(helm, server, manifests, what=f"profile '{v.name}'")
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
             f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
         )
+        if server is not None:
+            lines[-1] += f"; server-side dry run: {accepted} accepted"
     return lines
+
+
+DRY_RUN_NAMESPACE = "hello-dryrun"
+
+
+def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, what: str) -> int:
+    from hello_platform import deploy
+    from hello_platform.toolchain import resolve
+
+    kube = deploy.Kube(helm_bin, resolve("kubectl"), kubeconfig)
+    return deploy.server_dry_run(kube, manifests, namespace=DRY_RUN_NAMESPACE, what=what)
+
+
+def running_cluster(kubeconfig: Path | None) -> Path:
+    """``kubeconfig``, or the embedded cluster's when it is up (it is not started here)."""
+    if kubeconfig is not None:
+        if not kubeconfig.is_file():
+            raise PlatformError(f"--kubeconfig {kubeconfig} is not a file")
+        return kubeconfig
+    from hello_platform.cluster import kubeconfig_path, node
+    from hello_platform.cluster.layout import Layout
+
+    if not node.is_up(Layout.default()):
+        raise PlatformError(
+            "--server needs a running cluster, and the embedded one is not up",
+            hint="start it with 'nox -s cluster' (or deploy), or pass --kubeconfig PATH",
+        )
+    return kubeconfig_path()
 
 
 # ---------------------------------------------------------------------------- the CLI
@@ -505,6 +542,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         choices=[*PROFILES, "features"],
         help="only this profile (repeatable; default: all, plus 'features')",
     )
+    chk.add_argument(
+        "--server",
+        action="store_true",
+        help="also apply each render with a server-side dry run (embedded cluster if it is up)",
+    )
+    chk.add_argument("--kubeconfig", type=Path, help="cluster for --server")
     chk.set_defaults(func=_run_check)
     ren = sub.add_parser("render", help="print the manifests of a profile")
     ren.add_argument("--profile", choices=list(PROFILES), default="local")
@@ -525,7 +568,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    for line in check(args.profile):
+    server = running_cluster(args.kubeconfig) if args.server else None
+    for line in check(args.profile, server=server):
         print(line)
     return 0
 

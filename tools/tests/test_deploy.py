@@ -76,7 +76,12 @@ state_file = os.environ["FAKE_STATE"]
 state = json.load(open(state_file))
 args = sys.argv[1:]
 state["calls"].append(["kubectl", *args])
-if "apply" in args:
+if "apply" in args and "--dry-run=server" in args:
+    state["dry_run"] = sys.stdin.read()
+    if state.get("psa_warn"):
+        print('Warning: would violate PodSecurity "restricted:latest": runAsNonRoot != true',
+              file=sys.stderr)
+elif "apply" in args:
     state["applied"] = json.loads(sys.stdin.read())
 elif "version" in args:
     if state.get("unreachable"):
@@ -378,3 +383,43 @@ def test_the_nox_usage_lists_every_cli_flag() -> None:
     assert {f for f in deploy.FLAGS if f.startswith("--") and f != "--help"} <= {
         w.strip("[]") for w in deploy.USAGE.split()
     }
+
+
+# ------------------------------------------------------------------- server-side dry run
+
+MANIFESTS = """\
+---
+# Source: hello/templates/service.yaml
+apiVersion: v1
+kind: Service
+spec:
+  ports:
+    - port: 80
+      nodePort: 30080
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+---
+apiVersion: apps/v1
+kind: Deployment
+"""
+
+
+def test_server_dry_run_applies_into_a_restricted_namespace(env: Env) -> None:
+    kube = deploy.Kube(env.helm, env.kubectl, env.kubeconfig, log=env.tmp / "log")
+    assert deploy.server_dry_run(kube, MANIFESTS, namespace="hello-dryrun", what="x") == 2
+    sent = env.state["dry_run"]
+    assert "kind: Service" in sent and "kind: Deployment" in sent
+    assert "ServiceMonitor" not in sent  # a CRD the cluster may not have
+    assert "nodePort" not in sent  # the deployed release holds the fixed node port
+    labels = env.state["applied"]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    (call,) = [c for c in env.state["calls"] if "--dry-run=server" in c]
+    assert "--validate=strict" in call and call[call.index("--namespace") + 1] == "hello-dryrun"
+
+
+def test_server_dry_run_fails_on_a_pod_security_warning(env: Env) -> None:
+    env.set(psa_warn=True)
+    kube = deploy.Kube(env.helm, env.kubectl, env.kubeconfig, log=env.tmp / "log")
+    with pytest.raises(PlatformError, match="would violate PodSecurity"):
+        deploy.server_dry_run(kube, MANIFESTS, namespace="hello-dryrun", what="x")
