@@ -102,6 +102,10 @@ def prepare(lay: Layout) -> set[str]:
     config.write(lay.cni_conf_dir / "10-hello-platform.conflist", config.cni_conflist(lay))
     hosts = lay.registry_hosts_dir / registry.ADDRESS / "hosts.toml"
     config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
+    if issued:
+        # New certificates (first run, or renewal a month before expiry): restart whatever
+        # reads them from files, so nothing keeps serving an expiring one.
+        changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
     return changed
 
 
