@@ -150,14 +150,14 @@ def helm(session: nox.Session) -> None:
 DEPLOY_USAGE = (
     "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
     "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
-    "[--timeout SECONDS] [--no-test]"
+    "[--timeout SECONDS] [--image REPO:TAG[@DIGEST]] [--no-test]"
 )
 
 
 @nox.session(default=False)
 def deploy(session: nox.Session) -> None:
     """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
-    flags = {w.strip("[") for w in DEPLOY_USAGE.split() if w.startswith("[--")}
+    flags = {w.strip("[]") for w in DEPLOY_USAGE.split() if w.startswith("[--")}
     flags |= {"-f", "-n", "-h", "--help"}
     bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
     if bad:

@@ -39,7 +39,7 @@ from hello_platform.progress import say, step
 USAGE = (
     "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
     "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
-    "[--timeout SECONDS] [--no-test]"
+    "[--timeout SECONDS] [--image REPO:TAG[@DIGEST]] [--no-test]"
 )
 #: Flags the nox session accepts (it rejects anything else with the usage line).
 FLAGS = (
@@ -53,6 +53,7 @@ FLAGS = (
     "-n",
     "--release",
     "--timeout",
+    "--image",
     "--no-test",
     "-h",
     "--help",
@@ -66,6 +67,10 @@ PSA_LABELS = {
     for suffix, value in (("", "restricted"), ("-version", "latest"))
 }
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+_IMAGE_REF = re.compile(
+    r"(?P<repo>[a-z0-9][a-z0-9._:/-]*?):(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
+    r"(@(?P<digest>sha256:[a-f0-9]{64}))?"
+)
 
 
 class Image(Protocol):
@@ -96,6 +101,8 @@ class Options:
     release: str = helm.RELEASE
     timeout: int = DEFAULT_TIMEOUT
     run_tests: bool = True
+    #: A pushed image to release instead of building one (e.g. for EKS, from ECR).
+    image: str | None = None
 
 
 def options(args: argparse.Namespace) -> Options:
@@ -123,6 +130,11 @@ def options(args: argparse.Namespace) -> Options:
                 f"{what} '{name}' is not a valid name",
                 hint="use lower-case letters, digits and '-' (at most 53)",
             )
+    if args.image and not _IMAGE_REF.fullmatch(args.image):
+        raise PlatformError(
+            f"--image {args.image} is not of the form REPOSITORY:TAG[@sha256:DIGEST]",
+            hint="e.g. --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/hello:0.1.0-abc1234",
+        )
     if not 10 <= args.timeout <= 3600:
         raise PlatformError(
             f"--timeout {args.timeout} is out of range", hint="give seconds between 10 and 3600"
@@ -137,6 +149,7 @@ def options(args: argparse.Namespace) -> Options:
         release=args.release,
         timeout=args.timeout,
         run_tests=not args.no_test,
+        image=args.image or None,
     )
 
 
@@ -298,7 +311,7 @@ def image_values(image: Image) -> dict[str, Any]:
     """The values that point the chart at the built image."""
     return {
         "image": {
-            "repository": f"{image.registry}/{image.repository}",
+            "repository": "/".join(p for p in (image.registry, image.repository) if p),
             "tag": image.tag,
             "digest": image.digest or "",
         }
@@ -466,6 +479,28 @@ def smoke(
 
 
 @dataclass(frozen=True)
+class GivenImage:
+    """An image named by ``--image`` (already pushed somewhere the cluster can pull from);
+    its whole repository, registry host included, is kept in ``repository``."""
+
+    registry: str
+    repository: str
+    tag: str
+    digest: str | None
+
+    @property
+    def ref(self) -> str:
+        return "/".join(p for p in (self.registry, self.repository) if p) + f":{self.tag}"
+
+    @classmethod
+    def parse(cls, text: str) -> GivenImage:
+        m = _IMAGE_REF.fullmatch(text)
+        if not m:
+            raise PlatformError(f"--image {text} is not of the form REPOSITORY:TAG[@DIGEST]")
+        return cls("", m["repo"], m["tag"], m["digest"])
+
+
+@dataclass(frozen=True)
 class Result:
     """What one deploy did."""
 
@@ -558,8 +593,13 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     kube.kubectl_cmd("version", "--output", "json", what="reaching the cluster", timeout=30)
     t = lap("cluster", t)
 
-    with step("building and pushing the image"):
-        image = deps.build_image()
+    image: Image
+    if opts.image:
+        image = GivenImage.parse(opts.image)
+        say(f"releasing the given image (nothing is built): {opts.image}")
+    else:
+        with step("building and pushing the image"):
+            image = deps.build_image()
     say(f"image {image.ref}" + (f"@{image.digest}" if image.digest else ""))
     t = lap("image", t)
 
@@ -582,12 +622,14 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
             run_tests(kube, opts)
         t = lap("helm test", t)
 
-    port = node_port(kube, opts)
+    # Only the embedded cluster's node is this machine: its node port is on 127.0.0.1.
+    port = node_port(kube, opts) if opts.kubeconfig is None else None
     url = f"http://127.0.0.1:{port}" if port else None
     version: dict[str, Any] = {}
     if url:
         with step(f"smoke: GET {url}/ and {url}/version"):
-            version = smoke(url, revision=deps.expected_revision(), get=deps.get)
+            expected = None if opts.image else deps.expected_revision()
+            version = smoke(url, revision=expected, get=deps.get)
         say(f"serving version {version.get('version')} revision {version.get('revision')}")
         lap("smoke", t)
     seconds["total"] = round(time.monotonic() - started, 1)
@@ -652,6 +694,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=DEFAULT_TIMEOUT,
         help=f"seconds the rollout may take (default: {DEFAULT_TIMEOUT})",
+    )
+    parser.add_argument(
+        "--image",
+        help="release this pushed image (REPO:TAG[@DIGEST]) instead of building one",
     )
     parser.add_argument("--no-test", action="store_true", help="skip helm test")
 

@@ -259,6 +259,27 @@ def test_an_existing_cluster_is_used_as_given(env: Env) -> None:
     assert version_call[version_call.index("--context") + 1] == "prod"
 
 
+def test_a_given_image_is_released_without_a_build(env: Env) -> None:
+    digest = "sha256:" + "f" * 64
+    ref = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/hello:0.1.0-abc1234@{digest}"
+    result = deploy.deploy(deploy.options(parse("--image", ref)), env.deps())
+    assert env.built == 0
+    (up,) = [c for c in env.calls("helm", "upgrade") if "--help" not in c]
+    files = [up[i + 1] for i, a in enumerate(up) if a == "--values"]
+    assert json.loads(Path(files[1]).read_text())["image"] == {
+        "repository": "123456789012.dkr.ecr.us-east-1.amazonaws.com/hello",
+        "tag": "0.1.0-abc1234",
+        "digest": digest,
+    }
+    assert result.image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/hello:0.1.0-abc1234"
+
+
+def test_no_node_port_smoke_on_a_cluster_that_is_not_this_machine(env: Env) -> None:
+    result = deploy.deploy(deploy.options(parse("--kubeconfig", str(env.kubeconfig))), env.deps())
+    assert result.url is None and env.requests == []
+    assert not [c for c in env.state["calls"] if "service" in c]
+
+
 def test_a_second_deploy_is_the_next_revision(env: Env) -> None:
     opts = deploy.options(parse())
     deploy.deploy(opts, env.deps())
@@ -354,6 +375,8 @@ def test_smoke_requests_stay_on_this_machine() -> None:
         (("--set", "novalue"), "is not of the form key=value"),
         (("--values", "/nonexistent/values.yaml"), "does not exist"),
         (("--timeout", "5"), "out of range"),
+        (("--image", "hello"), "is not of the form REPOSITORY:TAG"),
+        (("--image", "hello:latest@sha256:abc"), "is not of the form REPOSITORY:TAG"),
     ],
 )
 def test_bad_arguments_are_named(argv: tuple[str, ...], message: str) -> None:
