@@ -6,14 +6,15 @@ Steps (each announced, each failure one sentence with what to do):
    (a typo'd key or malformed file fails here, before anything is built or deployed);
 2. the cluster: the embedded one (``cluster.ensure_up()``, started if down) or
    ``--kubeconfig PATH [--context NAME]``;
-3. ``image.build(push=True)``: the image, pushed to the local registry;
+3. ``image.build(push=True)``: the image, pushed to the local registry (or ``--image REF``:
+   an image already pushed where the cluster pulls from, e.g. ECR for EKS; nothing is built);
 4. the namespace, labelled Pod Security ``restricted`` (enforce, audit, warn);
 5. ``helm upgrade --install --wait --atomic`` (``--rollback-on-failure`` on a helm that has
    it) with a timeout: a release whose pods never become Ready is rolled back, and since the
    Deployment's RollingUpdate has ``maxUnavailable: 0`` the previous pods serve throughout;
 6. ``helm test`` (the chart's test pod asks the Service for /readyz, / and /version);
-7. a smoke request through the NodePort on 127.0.0.1: ``GET /`` and ``GET /version``, whose
-   ``revision`` must be the one just built;
+7. on the embedded cluster (whose node is this machine), a smoke request through the NodePort
+   on 127.0.0.1: ``GET /`` and ``GET /version``, whose ``revision`` must be the one just built;
 8. the URL, and how to reach the service from this machine.
 """
 
