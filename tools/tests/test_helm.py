@@ -144,9 +144,8 @@ def test_schemas_are_generated_once_and_cached(
 def test_the_real_openapi_document_converts(tmp_path: Path) -> None:
     """When the pinned Kubernetes module is in the Go module cache, convert its document."""
     import os
-    import subprocess
-
     import shutil
+    import subprocess
 
     go = shutil.which("go")
     if go is None:
