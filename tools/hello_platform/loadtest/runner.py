@@ -37,9 +37,9 @@ class Options:
     url: str | None = None
     namespace: str = "hello"
     release: str = "hello"
-    users: int = 40
-    spawn_rate: float = 4.0
-    user_rps: float = 10.0
+    users: int = 50
+    spawn_rate: float = 10.0
+    user_rps: float = 30.0
     hold_s: float = 120.0
     stop_timeout_s: float = 5.0
     p95_max_ms: float = 1000.0
