@@ -200,3 +200,16 @@ def test_unreadable_samples_are_ignored() -> None:
     samples.insert(5, Sample(t=T0 + 1, errors=("hpa: timeout",)))
     checks = evaluate(samples, points(), load_start=T0, load_stop=STOP, p95_hold_ms=20.0)
     assert all(c.passed for c in checks)
+
+
+def test_scale_down_without_scale_up_does_not_pass() -> None:
+    checks = evaluate(
+        timeline(up_at=None, down_after_stop=None),
+        points(),
+        load_start=T0,
+        load_stop=STOP,
+        p95_hold_ms=20.0,
+    )
+    check = by_name(checks, "scale-down to minReplicas")
+    assert not check.passed
+    assert "never scaled up" in check.detail

@@ -146,15 +146,22 @@ def evaluate(
     window = scale_down_window(samples)
     down_limit = (window if window is not None else 300) + lim.scale_down_slack_s
     down = scale_down_time(samples, load_stop)
+    base = baseline_replicas(samples, load_start)
+    scaled = peak is not None and base is not None and peak > base
+    if not scaled:
+        down_detail = "nothing to scale down: the HPA never scaled up"
+    elif down is None:
+        down_detail = "not back at minReplicas"
+    else:
+        down_detail = f"{down:.0f} s after load stop"
     checks.append(
         Check(
             "scale-down to minReplicas",
-            down is not None and down <= down_limit,
+            scaled and down is not None and down <= down_limit,
             down,
             down_limit,
             "s",
-            (f"{down:.0f} s after load stop" if down is not None else "not back at minReplicas")
-            + f" (limit {down_limit:.0f} s = stabilization window {window} s"
+            down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
             f" + {lim.scale_down_slack_s:.0f} s)",
         )
     )
