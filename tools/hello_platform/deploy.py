@@ -521,7 +521,8 @@ class Deps:
     resolve: Callable[[str], Path]
     ensure_cluster: Callable[[], Path]
     build_image: Callable[[], Image]
-    expected_revision: Callable[[], str | None]
+    #: The git revision baked into the image (what /version must answer), or None.
+    expected_revision: Callable[[Image], str | None]
     get: HttpGet = http_get
 
 
@@ -541,10 +542,17 @@ def default_deps() -> Deps:
 
         return image.build(push=True)
 
-    def expected_revision() -> str | None:
-        from hello_platform import image
-
-        return image.read_source().revision
+    def expected_revision(image: Image) -> str | None:
+        # The image's own OCI label: HEAD may have moved on since the build.
+        done = subprocess.run(
+            [
+                "docker", "image", "inspect", "--format",
+                '{{ index .Config.Labels "org.opencontainers.image.revision" }}', image.ref,
+            ],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        revision = done.stdout.strip()
+        return revision if done.returncode == 0 and revision not in ("", "unknown") else None
 
     return Deps(resolve, ensure_cluster, build_image, expected_revision)
 
@@ -629,7 +637,7 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     version: dict[str, Any] = {}
     if url:
         with step(f"smoke: GET {url}/ and {url}/version"):
-            expected = None if opts.image else deps.expected_revision()
+            expected = None if opts.image else deps.expected_revision(image)
             version = smoke(url, revision=expected, get=deps.get)
         say(f"serving version {version.get('version')} revision {version.get('revision')}")
         lap("smoke", t)

@@ -167,7 +167,7 @@ class Env:
             resolve=tools.__getitem__,
             ensure_cluster=cluster,
             build_image=build,
-            expected_revision=lambda: "abcdef1234567",
+            expected_revision=lambda image: "abcdef1234567",
             get=self.get,
         )
 
