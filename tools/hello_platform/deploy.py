@@ -356,7 +356,20 @@ def upgrade(
         f"kubectl -n {opts.namespace} describe pods -l app.kubernetes.io/instance="
         f"{opts.release}"
     )
-    if before is not None and after is not None:
+    if before is None:
+        raise PlatformError(
+            f"the first install failed ({why}) and was removed",
+            hint=f"see why the pods did not become Ready: {pods}",
+            log=str(kube.log),
+        )
+    if after is None:
+        raise PlatformError(
+            f"the upgrade failed ({why}), and the release's state could not be read afterwards",
+            hint=f"check that the cluster is reachable, then: helm history {opts.release} "
+            f"-n {opts.namespace}",
+            log=str(kube.log),
+        )
+    if after["info"]["status"] == "deployed" and after["version"] > before["version"]:
         raise PlatformError(
             f"the release failed ({why}) and was rolled back: revision {after['version']} "
             f"({after['info']['status']}) keeps serving",
@@ -364,8 +377,9 @@ def upgrade(
             log=str(kube.log),
         )
     raise PlatformError(
-        f"the first install failed ({why}) and was removed",
-        hint=f"see why the pods did not become Ready: {pods}",
+        f"the upgrade failed ({why}); the release is at revision {after['version']} "
+        f"({after['info']['status']})",
+        hint=f"helm history {opts.release} -n {opts.namespace}; {pods}",
         log=str(kube.log),
     )
 

@@ -53,6 +53,10 @@ elif cmd == "upgrade":
             print("Error: INSTALLATION FAILED: release hello failed, and has been uninstalled "
                   "due to atomic being set: context deadline exceeded", file=sys.stderr)
             sys.exit(1)
+        if state.get("lose_cluster"):
+            state["revision"] = 0
+        else:
+            state["revision"] += 2  # the failed revision, then the rollback
         save()
         print("Error: UPGRADE FAILED: release hello failed, and has been rolled back due to "
               "atomic being set: context deadline exceeded", file=sys.stderr)
@@ -313,9 +317,19 @@ def test_a_failed_upgrade_is_reported_as_rolled_back(env: Env) -> None:
     with pytest.raises(PlatformError) as err:
         deploy.deploy(opts, env.deps())
     msg = str(err.value)
-    assert "rolled back: revision 1 (deployed) keeps serving" in msg
+    assert "rolled back: revision 3 (deployed) keeps serving" in msg
     assert "context deadline exceeded" in msg and "kubectl -n hello describe pods" in msg
     assert not env.calls("helm", "test")[1:]  # no helm test after the failed upgrade
+
+
+def test_a_failed_upgrade_on_a_lost_cluster_says_so(env: Env) -> None:
+    opts = deploy.options(parse())
+    deploy.deploy(opts, env.deps())
+    env.set(upgrade_fail=True, lose_cluster=True)
+    with pytest.raises(PlatformError) as err:
+        deploy.deploy(opts, env.deps())
+    assert "the release's state could not be read afterwards" in str(err.value)
+    assert "helm history hello -n hello" in str(err.value)
 
 
 def test_a_failed_first_install_says_it_was_removed(env: Env) -> None:
