@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hello_platform.loadtest.history import LoadPoint
-from hello_platform.loadtest.kube import PodUsage
+from hello_platform.loadtest.kube import HpaStatus, PodUsage
 from hello_platform.loadtest.sizing import advise
 from hello_platform.loadtest.watcher import Sample
 
@@ -54,15 +56,16 @@ def test_cpu_per_request_and_advice() -> None:
     # (309 - 3 pods * 2m idle) / 200 rps = 1.515 ms of CPU per request
     assert s.cpu_ms_per_request == pytest.approx(1.515)
     assert s.pod_cpu_p90_m == pytest.approx(103.0)
-    assert (s.cpu_request_m, s.cpu_limit_m) == (110, 440)
+    # 303m of work over 3 pods (no HPA reading: the pods seen) at 70 % = 144.3 -> 150m
+    assert (s.cpu_request_m, s.cpu_limit_m) == (150, 600)
     # 60 MiB * 1.25 = 75 -> 80Mi; limit twice that
     assert (s.memory_request_mib, s.memory_limit_mib) == (80, 160)
     assert s.hpa_target_percent == 70
-    # 110m * 70 % / 1.515 ms per request
-    assert s.rps_per_pod_at_target == pytest.approx(110 * 0.7 / 1.515)
+    # 150m * 70 % / 1.515 ms per request
+    assert s.rps_per_pod_at_target == pytest.approx(150 * 0.7 / 1.515)
     text = "\n".join(s.lines())
     assert "1.51 ms of CPU per request" in text
-    assert "resources.requests.cpu: 110m" in text
+    assert "resources.requests.cpu: 150m" in text
     assert "targetCPUUtilizationPercentage: 70" in text
 
 
@@ -79,6 +82,23 @@ def test_target_follows_latency_headroom(p95: float | None, target: int) -> None
         p95_budget_ms=1000.0,
     )
     assert s.hpa_target_percent == target
+
+
+def test_request_spreads_the_load_over_max_replicas_minus_one() -> None:
+    samples, points = run()
+    hpa = HpaStatus("hello", "Deployment", "hello", 1, 5, 3, 3, 60, 50, 30, None)
+    samples = [replace(s, hpa=hpa) for s in samples]
+    s = advise(
+        samples,
+        points,
+        hold_start=T0 + 10,
+        load_start=T0,
+        load_stop=T0 + 130,
+        p95_hold_ms=20.0,
+        p95_budget_ms=1000.0,
+    )
+    # 303m over 4 pods at 70 % = 108.2 -> 110m
+    assert s.cpu_request_m == 110
 
 
 def test_small_usage_still_gets_a_floor() -> None:

@@ -3,9 +3,10 @@
 It is advice only (printed and written to the report, never applied). The rules:
 
 * CPU per request = (pods' CPU during the hold - their idle CPU) / requests per second.
-* CPU request: what a pod used at the 90th percentile of the hold, rounded up to 10m, and at
-  least twice its idle use (so an idle pod is well below the HPA target). Limit: 4x the
-  request, headroom for bursts without the throttling that a tight CPU limit causes.
+* CPU request: the CPU the hold's load needs (CPU per request x rps), spread over all
+  replicas but one (headroom: maxReplicas - 1) at the suggested target, rounded up to 10m;
+  at least 4x a pod's idle use (so an idle pod sits far below the target). Limit: 4x the
+  request, room for bursts without the throttling that a tight CPU limit causes.
 * Memory request: the most a pod used, +25 %, rounded up to 16Mi; limit: 2x the request.
 * HPA target: 70 % when the hold's p95 stayed within half its budget, 60 % within the budget,
   else 50 % (scale earlier when latency is already tight).
@@ -118,17 +119,23 @@ def advise(
     memory = [u.memory_mib for s in samples for u in s.usage or ()]
     mem_max = max(memory) if memory else None
 
-    cpu_request = None
-    if pod_p90 is not None:
-        cpu_request = _round_up(max(pod_p90, 2 * (idle_per_pod or 0.0)), 10)
-    mem_request = _round_up(mem_max * 1.25, 16) if mem_max is not None else None
-
     if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms / 2:
         target = 70
     elif p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms:
         target = 60
     else:
         target = 50
+
+    max_replicas = next((s.hpa.max_replicas for s in reversed(samples) if s.hpa), None)
+    if max_replicas is not None and max_replicas > 1:
+        pods_for_load = float(max_replicas - 1)
+    else:
+        pods_for_load = max(1.0, round(pods_at_hold or 1.0))
+    cpu_request = None
+    if per_request is not None and hold_rps:
+        needed = per_request * hold_rps / (pods_for_load * target / 100)
+        cpu_request = _round_up(max(needed, 4 * (idle_per_pod or 0.0)), 10)
+    mem_request = _round_up(mem_max * 1.25, 16) if mem_max is not None else None
 
     capacity = None
     if cpu_request is not None and per_request:
