@@ -495,3 +495,9 @@ def test_pseudo_version_pins_the_commit_but_caches_by_release(env: Path) -> None
     gomod = gobuild.wrapper_gomod(tool, [{"Go": "1.24"}])
     assert "require example.com/solo v0.0.0-20250101000000-0123456789ab\n" in gomod
     assert resolver.version_dir(tool) == env / "cache/tools/solo/v0.8.0"
+
+
+def test_tool_named_like_one_of_its_binaries_resolves_to_that_binary(env: Path) -> None:
+    (env / "toolchain.toml").write_text(PINS.replace("fake-apiserver =", "fakekube ="))
+    path = Resolver(builder=FakeBuilder()).resolve("fakekube")
+    assert path == env / "cache/tools/fakekube/v1.34.4/bin/fakekube"

@@ -380,6 +380,7 @@ class Resolver:
     def resolve(self, name: str) -> Path:
         """The path of binary ``name`` (or of a one-binary tool), building it if needed."""
         tool, binaries = self.pins.find(name)
+        binaries = [b for b in binaries if b.name == name] or binaries  # etcd: etcd, not etcdctl
         if len(binaries) > 1:
             raise PlatformError(
                 f"{name} provides several binaries ({', '.join(b.name for b in binaries)})",
