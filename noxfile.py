@@ -142,9 +142,7 @@ def helm(session: nox.Session) -> None:
         )
     sync(session, "test")
     platform(session, "helm", "check", *session.posargs)
-    # With helm provisioned, the chart tests (also part of `nox -s test` when helm is in the
-    # cache) run here without skipping anything.
-    session.run("pytest", "tools/tests/test_chart.py", env={"HELLO_PLATFORM_REQUIRE_HELM": "1"})
+    session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
 
 
 DEPLOY_USAGE = (

@@ -5,15 +5,13 @@ what the platform promises: hardened pods, probes, limits, matching selectors, a
 ``autoscaling/v2`` HPA, a PDB only when it can be satisfied, drain-consistent shutdown,
 schema errors that name the bad key.
 
-helm is provisioned by ``nox -s helm`` (which sets ``HELLO_PLATFORM_REQUIRE_HELM=1``: helm is
-built if needed and nothing here is skipped). Under ``nox -s test`` these tests run when
-helm is already in the cache, and are skipped with that reason when it is not.
+helm comes from the toolchain resolver: the cache when warm, otherwise it is built once
+(about a minute) before the first test; nothing here is skipped.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,12 +28,7 @@ PROFILES = list(helm.PROFILES)
 
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    if os.environ.get("HELLO_PLATFORM_REQUIRE_HELM") == "1":
-        return helm.helm_binary(build=True)
-    try:
-        return helm.helm_binary(build=False)
-    except PlatformError as err:
-        pytest.skip(f"helm is not provisioned ({err}); `nox -s helm` runs these tests")
+    return helm.helm_binary(build=True)
 
 
 @pytest.fixture(scope="session")
