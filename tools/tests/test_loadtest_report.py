@@ -118,6 +118,7 @@ def test_summary_json_and_markdown(tmp_path: Path) -> None:
     text = report.markdown(summary, plot_name="timeline.png")
     assert text.startswith("# Load test 20261130T030000Z: ")
     assert "| scale-up starts | PASS |" in text
+    assert "| failed requests | PASS | 0.00% | 1.00% |" in text
     assert "![rps, p95, replicas and CPU over time](timeline.png)" in text
     assert "## Sizing advice (not applied)" in text
 

@@ -61,6 +61,12 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _with_unit(value: float | None, unit: str) -> str:
+    if value is not None and unit == "ratio":
+        return f"{value:.2%}"
+    return f"{_fmt(value)} {unit}"
+
+
 def markdown(summary: Summary, *, plot_name: str | None) -> str:
     """A short report: verdict, assertions, figures, sizing advice, the plot and the files."""
     verdict = "PASS" if summary.passed else "FAIL"
@@ -76,7 +82,7 @@ def markdown(summary: Summary, *, plot_name: str | None) -> str:
     for c in summary.checks:
         lines.append(
             f"| {c.name} | {'PASS' if c.passed else 'FAIL'} | "
-            f"{_fmt(c.value)} {c.unit} | {_fmt(c.limit)} {c.unit} |"
+            f"{_with_unit(c.value, c.unit)} | {_with_unit(c.limit, c.unit)} |"
         )
     lines += ["", "## Figures", ""]
     lines += [f"- {k.replace('_', ' ')}: {_fmt(v)}" for k, v in summary.figures.items()]

@@ -233,10 +233,6 @@ def run(opts: Options) -> int:
     if opts.url:
         validate_url(opts.url)  # refuse a non-loopback target before touching anything
     started_at = time.time()
-    run_name = datetime.fromtimestamp(started_at, UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
-    run_dir.mkdir(parents=True, exist_ok=True)
-
     embedded = opts.kubeconfig is None
     kubeconfig = opts.kubeconfig or _cluster_kubeconfig()
     if not kubeconfig.exists():
@@ -246,6 +242,9 @@ def run(opts: Options) -> int:
         )
     kube = Kubectl(_kubectl_binary(), kubeconfig, opts.namespace)
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
+    run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
     say(
         f"target {target.url} (HPA {target.hpa.name}: min {target.hpa.min_replicas}, "
         f"max {target.hpa.max_replicas}, cpu target {target.hpa.cpu_target}%, "
