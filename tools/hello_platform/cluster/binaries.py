@@ -32,15 +32,8 @@ SOCAT = Path("/usr/bin/socat")
 
 def tool(name: str) -> Path:
     """The path of toolchain program ``name`` (kube-apiserver, etcd, coredns, ...)."""
-    from hello_platform.toolchain import Resolver, resolve
-    from hello_platform.toolchain.pins import load
+    from hello_platform.toolchain import resolve
 
-    pins = load()
-    if name in pins.tools and len(pins.tools[name].binaries) > 1:
-        # A tool that ships several programs (etcd: etcd + etcdctl): pick the one named alike.
-        for res in Resolver().resolve_tool(name):
-            if res.binary == name:
-                return res.path
     return resolve(name)
 
 
