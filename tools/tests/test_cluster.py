@@ -89,6 +89,16 @@ def test_kubelet_config_runs_on_cgroup_v1_with_the_dedicated_containerd(lay: Lay
     assert doc["clusterDNS"] == [layout.DNS_SERVICE_IP]
 
 
+def test_pods_never_get_a_loopback_only_resolver(tmp_path: Path) -> None:
+    etc, resolved = tmp_path / "resolv.conf", tmp_path / "resolved.conf"
+    etc.write_text("nameserver 127.0.0.53\noptions edns0\n")
+    assert config.host_resolv_conf(etc, resolved) == str(etc)  # nothing better exists
+    resolved.write_text("nameserver 10.0.0.1\n")
+    assert config.host_resolv_conf(etc, resolved) == str(resolved)
+    etc.write_text("nameserver 10.255.255.53\n")
+    assert config.host_resolv_conf(etc, resolved) == str(etc)
+
+
 def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> None:
     text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1", cni_bin_dir="/cni")
     doc = tomllib.loads(text)

@@ -69,6 +69,28 @@ def kubeconfig(lay: Layout, cert: str, *, server: str | None = None) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def host_resolv_conf(
+    etc: Path = Path("/etc/resolv.conf"),
+    resolved: Path = Path("/run/systemd/resolve/resolv.conf"),
+) -> str:
+    """The resolv.conf pods with ``dnsPolicy: Default`` (CoreDNS) get from the kubelet.
+
+    A loopback-only resolver (systemd-resolved's 127.0.0.53) is unreachable from a pod
+    and makes CoreDNS forward to itself, so the real upstream list is used instead.
+    """
+    try:
+        servers = [
+            line.split()[1]
+            for line in etc.read_text().splitlines()
+            if line.startswith("nameserver") and len(line.split()) > 1
+        ]
+    except OSError:
+        return str(etc)
+    if servers and all(s.startswith("127.") or s == "::1" for s in servers) and resolved.exists():
+        return str(resolved)
+    return str(etc)
+
+
 def kubelet_config(lay: Layout) -> str:
     """The KubeletConfiguration: containerd, cgroupfs on cgroup v1, webhook authn/authz."""
     doc = {
@@ -93,7 +115,7 @@ def kubelet_config(lay: Layout) -> str:
         "failSwapOn": False,
         "clusterDomain": layout.CLUSTER_DOMAIN,
         "clusterDNS": [layout.DNS_SERVICE_IP],
-        "resolvConf": "/etc/resolv.conf",
+        "resolvConf": host_resolv_conf(),
         "podLogsDir": str(lay.pod_logs),
         "serializeImagePulls": False,
         "rotateCertificates": False,
