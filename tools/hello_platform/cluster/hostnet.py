@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from hello_platform.cluster import layout
+from hello_platform.errors import PlatformError
 
 SYSCTLS = {
     "net/ipv4/ip_forward": "1",
@@ -55,7 +56,13 @@ def ensure_bridge() -> None:
     addrs = _quiet(["ip", "-4", "-o", "addr", "show", "dev", layout.BRIDGE]).stdout
     if f" {layout.NODE_IP}/" not in addrs:
         _quiet(["ip", "addr", "add", f"{layout.NODE_IP}/{prefix}", "dev", layout.BRIDGE])
-    _quiet(["ip", "link", "set", layout.BRIDGE, "up"])
+    done = _quiet(["ip", "link", "set", layout.BRIDGE, "up"])
+    if done.returncode != 0:
+        raise PlatformError(
+            f"could not create the bridge {layout.BRIDGE} with {layout.NODE_IP}: "
+            + (done.stderr.strip() or "ip failed"),
+            hint="the node needs Linux bridge support (modprobe bridge) and iproute2",
+        )
 
 
 def delete_bridge() -> None:
