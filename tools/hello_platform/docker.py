@@ -63,6 +63,13 @@ def ensure_engine() -> None:
             "no Docker engine answers, and starting one needs root",
             hint="start Docker (or run as root so hello-platform can start dockerd)",
         )
+    with process.exclusive(run_dir() / ".lock"):
+        _start()
+
+
+def _start() -> None:
+    if engine_answers():  # someone else started it while we waited for the lock
+        return
     ensure_debian_packages(["docker.io"], why="building images")
     dockerd = shutil.which("dockerd") or "/usr/sbin/dockerd"
     if process.running(pidfile()) is None:

@@ -79,6 +79,13 @@ def ensure_running() -> str:
     """Start the local registry unless one answers already; return ``"127.0.0.1:5000"``."""
     if healthy():
         return ADDRESS
+    with process.exclusive(run_dir() / ".lock"):
+        return _start()
+
+
+def _start() -> str:
+    if healthy():  # someone else started it while we waited for the lock
+        return ADDRESS
     ensure_debian_packages(["docker-registry"], why="the local image registry")
     run_dir().mkdir(parents=True, exist_ok=True)
     storage_dir().mkdir(parents=True, exist_ok=True)

@@ -268,6 +268,23 @@ def test_start_time_parses_names_with_spaces_and_parentheses(tmp_path: Path) -> 
     assert process.start_time(43, tmp_path) is None
 
 
+def test_exclusive_serializes_holders(tmp_path: Path) -> None:
+    lock = tmp_path / "sub" / ".lock"
+    order: list[str] = []
+    with process.exclusive(lock):
+
+        def second() -> None:
+            with process.exclusive(lock):
+                order.append("second")
+
+        worker = threading.Thread(target=second)
+        worker.start()
+        worker.join(0.2)
+        order.append("first")
+    worker.join(5)
+    assert order == ["first", "second"]
+
+
 def test_big_logs_are_rotated_on_start(tmp_path: Path) -> None:
     log = tmp_path / "etcd.log"
     log.write_text("x" * 100)

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import functools
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,17 +184,11 @@ class _ImageBuilder(threading.Thread):
         return self.refs
 
 
-@contextlib.contextmanager
-def _exclusive(lay: Layout) -> Iterator[None]:
+def _exclusive(lay: Layout) -> contextlib.AbstractContextManager[None]:
     """One ``up``/``down`` at a time (say, deploy and e2e started together)."""
-    lay.root.mkdir(parents=True, exist_ok=True)
-    with (lay.root / ".lock").open("w") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            say("another `cluster up/down` is running; waiting for it")
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
+    return process.exclusive(
+        lay.root / ".lock", waiting="another `cluster up/down` is running; waiting for it"
+    )
 
 
 def up(lay: Layout | None = None) -> Path:

@@ -9,14 +9,17 @@ time and executable are checked again, so a recycled pid is never killed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from hello_platform.progress import say
 
 PROC = Path("/proc")
 
@@ -116,6 +119,20 @@ def start(
     # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
     child.returncode = 0
     return child.pid
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path, *, waiting: str = "") -> Iterator[None]:
+    """Hold an exclusive flock on ``lock`` (say ``waiting`` if someone else holds it)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                say(waiting)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
 
 
 #: A log bigger than this is moved to ``NAME.log.1`` when its daemon (re)starts.
