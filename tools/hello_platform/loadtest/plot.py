@@ -38,7 +38,7 @@ def plot_run(
     users.set_ylabel("users")
     handles = ax_rps.get_legend_handles_labels()
     extra = users.get_legend_handles_labels()
-    ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="upper right")
+    ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="center right")
 
     p95 = [(p.t - load_start, p.p95_ms) for p in points if p.p95_ms is not None]
     ax_p95.plot([x for x, _ in p95], [y for _, y in p95], color="tab:purple")
@@ -74,7 +74,9 @@ def plot_run(
     if with_hpa and with_hpa[-1].hpa:
         ax_rep.set_ylim(0, with_hpa[-1].hpa.max_replicas + 0.5)
     ax_rep.set_ylabel("replicas")
-    ax_rep.legend(loc="upper right")
+    ax_rep.legend(loc="upper left")
+    if scale_up_s is not None:
+        ax_rep.annotate(f" scale-up +{scale_up_s:.0f}s", (scale_up_s, 0.3), color="tab:green")
 
     cpu = [
         (s.t - load_start, s.hpa.cpu_utilization)
