@@ -10,6 +10,7 @@ the ``hello_platform`` package (``tools/hello_platform``), called via its CLI.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nox
@@ -37,6 +38,17 @@ def sync(session: nox.Session, *groups: str) -> None:
 def platform(session: nox.Session, *args: str) -> None:
     """Run the glue CLI (``hello-platform ARGS``) inside the session's venv."""
     session.run("hello-platform", *args)
+
+
+def check_flags(session: nox.Session, usage: str, *aliases: str) -> None:
+    """Stop with ``usage`` when a posarg is an option that ``usage`` (or ``aliases``) lacks.
+
+    The glue CLI validates values; this catches typos before any environment is built.
+    """
+    known = set(re.findall(r"--?[a-z][a-z0-9-]*", usage)) | set(aliases) | {"-h", "--help"}
+    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in known]
+    if bad:
+        session.error(usage)
 
 
 def tool_path(session: nox.Session, name: str) -> str:
@@ -79,48 +91,30 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def test(session: nox.Session) -> None:
-    """All unit tests; no cluster and no Docker engine needed."""
+    """All unit tests (service, glue, chart); no cluster and no Docker engine needed."""
     sync(session, "test")
     session.run("pytest", "-m", "not slow and not e2e", *session.posargs)
 
 
-@nox.session(default=False)
-def build(session: nox.Session) -> None:
-    """Build the hardened service image and push it to the local registry (127.0.0.1:5000)."""
-    bad = [a for a in session.posargs if a not in ("--no-push", "--refresh-base")]
-    if bad:
-        session.error("usage: nox -s build -- [--no-push] [--refresh-base]")
-    sync(session)
-    platform(session, "image", "build", *session.posargs)
+@nox.session(tags=["static"])
+def helm(session: nox.Session) -> None:
+    """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
+    check_flags(
+        session,
+        "usage: nox -s helm -- [--profile default|local|eks|features ...] "
+        "[--server [--kubeconfig PATH]]",
+    )
+    sync(session, "test")
+    platform(session, "helm", "check", *session.posargs)
+    session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
 
 
 @nox.session(default=False)
 def tools(session: nox.Session) -> None:
     """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""
-    bad = [a for a in session.posargs if a.startswith("-") and a not in ("--json", "--no-build")]
-    if bad:
-        session.error("usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
+    check_flags(session, "usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
     sync(session)
     platform(session, "tools", *session.posargs)
-
-
-LOADTEST_USAGE = (
-    "usage: nox -s loadtest -- [--kubeconfig PATH] [--url http://127.0.0.1:PORT] "
-    "[--namespace NS] [--release NAME] [--users N] [--spawn-rate R] [--user-rps R] "
-    "[--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
-)
-
-
-@nox.session(default=False)
-def loadtest(session: nox.Session) -> None:
-    """Prove the HPA scales: Locust on 127.0.0.1, the HPA watched, asserted and plotted."""
-    flags = {w.strip("[") for w in LOADTEST_USAGE.split() if w.startswith("[--")}
-    flags |= {"-h", "--help"}
-    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
-    if bad:
-        session.error(LOADTEST_USAGE)
-    sync(session, "loadtest")
-    platform(session, "loadtest", *session.posargs)
 
 
 @nox.session(default=False)
@@ -130,38 +124,12 @@ def bench(session: nox.Session) -> None:
     platform(session, "bench", *session.posargs)
 
 
-@nox.session(tags=["static"])
-def helm(session: nox.Session) -> None:
-    """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
-    flags = ("--profile", "--server", "--kubeconfig")
-    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
-    if bad:
-        session.error(
-            "usage: nox -s helm -- [--profile default|local|eks|features ...] "
-            "[--server [--kubeconfig PATH]]"
-        )
-    sync(session, "test")
-    platform(session, "helm", "check", *session.posargs)
-    session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
-
-
-DEPLOY_USAGE = (
-    "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
-    "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
-    "[--timeout SECONDS] [--image REPO:TAG[@DIGEST]] [--no-test]"
-)
-
-
 @nox.session(default=False)
-def deploy(session: nox.Session) -> None:
-    """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
-    flags = {w.strip("[]") for w in DEPLOY_USAGE.split() if w.startswith("[--")}
-    flags |= {"-f", "-n", "-h", "--help"}
-    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in flags]
-    if bad:
-        session.error(DEPLOY_USAGE)
+def build(session: nox.Session) -> None:
+    """Build the hardened service image and push it to the local registry (127.0.0.1:5000)."""
+    check_flags(session, "usage: nox -s build -- [--no-push] [--refresh-base]")
     sync(session)
-    platform(session, "deploy", *session.posargs)
+    platform(session, "image", "build", *session.posargs)
 
 
 CLUSTER_USAGE = (
@@ -177,6 +145,36 @@ def cluster(session: nox.Session) -> None:
         session.error(CLUSTER_USAGE)
     sync(session)
     platform(session, "cluster", *args)
+
+
+DEPLOY_USAGE = (
+    "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
+    "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
+    "[--timeout SECONDS] [--image REPO:TAG[@DIGEST]] [--no-test]"
+)
+
+
+@nox.session(default=False)
+def deploy(session: nox.Session) -> None:
+    """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
+    check_flags(session, DEPLOY_USAGE, "-f", "-n")
+    sync(session)
+    platform(session, "deploy", *session.posargs)
+
+
+LOADTEST_USAGE = (
+    "usage: nox -s loadtest -- [--kubeconfig PATH] [--url http://127.0.0.1:PORT] "
+    "[--namespace NS] [--release NAME] [--users N] [--spawn-rate R] [--user-rps R] "
+    "[--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
+)
+
+
+@nox.session(default=False)
+def loadtest(session: nox.Session) -> None:
+    """Prove the HPA scales: Locust on 127.0.0.1, the HPA watched, asserted and plotted."""
+    check_flags(session, LOADTEST_USAGE)
+    sync(session, "loadtest")
+    platform(session, "loadtest", *session.posargs)
 
 
 @nox.session(default=False)
