@@ -613,7 +613,15 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     else:
         kubeconfig = opts.kubeconfig
     kube = Kube(helm_bin, kubectl_bin, kubeconfig, opts.context)
-    kube.kubectl_cmd("version", "--output", "json", what="reaching the cluster", timeout=30)
+    try:
+        kube.kubectl_cmd("version", "--output", "json", what="reaching the cluster", timeout=30)
+    except PlatformError as err:
+        raise PlatformError(
+            f"the cluster of {kubeconfig} could not be reached ({err.message})",
+            hint="check that it is running and that --kubeconfig/--context name it, "
+            "or omit --kubeconfig to deploy to the embedded local cluster",
+            log=err.log,
+        ) from err
     t = lap("cluster", t)
 
     image: Image

@@ -348,8 +348,10 @@ def test_a_failed_helm_test_names_the_pod_logs(env: Env) -> None:
 def test_an_unreachable_cluster_fails_before_the_build(env: Env) -> None:
     env.set(unreachable=True)
     opts = deploy.options(parse("--kubeconfig", str(env.kubeconfig)))
-    with pytest.raises(PlatformError, match="reaching the cluster failed: The connection"):
+    with pytest.raises(PlatformError, match="reaching the cluster failed: The connection") as err:
         deploy.deploy(opts, env.deps())
+    assert "could not be reached" in str(err.value)
+    assert "omit --kubeconfig" in str(err.value)
     assert env.built == 0
 
 
