@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 from hello_platform.cluster import process
@@ -77,15 +76,15 @@ def _start() -> None:
         say(f"starting dockerd (log: {log_path()})")
         env = {**os.environ, "PATH": DAEMON_PATH}
         process.start([dockerd], pidfile=pidfile(), log=log_path(), env=env)
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if engine_answers(timeout=5):
-            return
-        if process.running(pidfile()) is None:
-            raise PlatformError(
-                "dockerd exited while starting", hint="see its log", log=str(log_path())
-            )
-        time.sleep(0.5)
+    outcome = process.wait_started(
+        lambda: engine_answers(timeout=5), pidfile(), timeout=START_TIMEOUT, poll=0.5
+    )
+    if outcome == "ready":
+        return
+    if outcome == "exited":
+        raise PlatformError(
+            "dockerd exited while starting", hint="see its log", log=str(log_path())
+        )
     raise PlatformError(
         f"dockerd did not answer within {START_TIMEOUT:.0f}s",
         hint="see its log",

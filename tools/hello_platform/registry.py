@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -94,13 +93,8 @@ def _start() -> str:
     if process.running(pidfile()) is None:
         say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
         process.start([BINARY, "serve", config], pidfile=pidfile(), log=log_path())
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if healthy(0.5):
-            return ADDRESS
-        if process.running(pidfile()) is None:
-            break
-        time.sleep(0.1)
+    if process.wait_started(lambda: healthy(0.5), pidfile(), timeout=20, poll=0.1) == "ready":
+        return ADDRESS
     raise PlatformError(
         f"the local registry did not come up on {ADDRESS}",
         hint="check that nothing else uses port 5000",

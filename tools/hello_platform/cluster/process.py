@@ -15,9 +15,10 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from hello_platform.progress import say
 
@@ -119,6 +120,20 @@ def start(
     # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
     child.returncode = 0
     return child.pid
+
+
+def wait_started(
+    ready: Callable[[], bool], pidfile: Path, *, timeout: float, poll: float
+) -> Literal["ready", "exited", "timeout"]:
+    """Poll ``ready`` until it is true, the daemon in ``pidfile`` exits, or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return "ready"
+        if running(pidfile) is None:
+            return "exited"
+        time.sleep(poll)
+    return "timeout"
 
 
 @contextlib.contextmanager
