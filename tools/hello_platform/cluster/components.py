@@ -112,16 +112,23 @@ def apiserver_loopback_argv(lay: Layout) -> Argv:
     ]
 
 
-def controller_manager_argv(lay: Layout) -> Argv:
-    kubeconfig = lay.kubeconfig("controller-manager")
+def _local_control_plane_args(lay: Layout, name: str, port: int) -> Argv:
+    """Kubeconfig (also for delegated authn/authz) and HTTPS on 127.0.0.1 of ``kube-NAME``."""
+    kubeconfig = lay.kubeconfig(name)
     return [
-        str(binaries.tool("kube-controller-manager")),
         f"--kubeconfig={kubeconfig}",
         f"--authentication-kubeconfig={kubeconfig}",
         f"--authorization-kubeconfig={kubeconfig}",
         "--bind-address=127.0.0.1",
-        f"--secure-port={layout.CONTROLLER_MANAGER_PORT}",
-        f"--cert-dir={lay.run / 'controller-manager-certs'}",
+        f"--secure-port={port}",
+        f"--cert-dir={lay.run / f'{name}-certs'}",
+    ]
+
+
+def controller_manager_argv(lay: Layout) -> Argv:
+    return [
+        str(binaries.tool("kube-controller-manager")),
+        *_local_control_plane_args(lay, "controller-manager", layout.CONTROLLER_MANAGER_PORT),
         f"--client-ca-file={lay.cert('ca')}",
         f"--requestheader-client-ca-file={lay.cert('front-proxy-ca')}",
         f"--cluster-signing-cert-file={lay.cert('ca')}",
@@ -142,15 +149,9 @@ def controller_manager_argv(lay: Layout) -> Argv:
 
 
 def scheduler_argv(lay: Layout) -> Argv:
-    kubeconfig = lay.kubeconfig("scheduler")
     return [
         str(binaries.tool("kube-scheduler")),
-        f"--kubeconfig={kubeconfig}",
-        f"--authentication-kubeconfig={kubeconfig}",
-        f"--authorization-kubeconfig={kubeconfig}",
-        "--bind-address=127.0.0.1",
-        f"--secure-port={layout.SCHEDULER_PORT}",
-        f"--cert-dir={lay.run / 'scheduler-certs'}",
+        *_local_control_plane_args(lay, "scheduler", layout.SCHEDULER_PORT),
         "--leader-elect=false",
         "--profiling=false",
         "--v=1",
