@@ -64,11 +64,7 @@ def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
         assert s.hpa is not None
         if s.t < load_start or s.hpa.desired_replicas <= base:
             continue
-        when = s.t
-        last = s.hpa.last_scale_time
-        if last is not None and load_start <= last <= s.t:
-            when = last
-        return max(0.0, when - load_start)
+        return _seconds_since(since=load_start, seen=s.t, last_scale=s.hpa.last_scale_time)
     return None
 
 
@@ -90,11 +86,15 @@ def scale_down_time(samples: Sequence[Sample], load_stop: float) -> float | None
             continue
         h = s.hpa
         if h.current_replicas <= h.min_replicas and h.desired_replicas <= h.min_replicas:
-            when = s.t
-            if h.last_scale_time is not None and load_stop <= h.last_scale_time <= s.t:
-                when = h.last_scale_time
-            return max(0.0, when - load_stop)
+            return _seconds_since(since=load_stop, seen=s.t, last_scale=h.last_scale_time)
     return None
+
+
+def _seconds_since(*, since: float, seen: float, last_scale: float | None) -> float:
+    """Seconds from ``since`` to a scaling first seen in a sample at ``seen``: dated by the
+    HPA's ``lastScaleTime`` when that falls in between, else by the sample."""
+    when = last_scale if last_scale is not None and since <= last_scale <= seen else seen
+    return max(0.0, when - since)
 
 
 def scale_down_window(samples: Sequence[Sample]) -> int | None:
