@@ -13,25 +13,11 @@ from hello_platform.loadtest.assertions import (
     scale_up_time,
 )
 from hello_platform.loadtest.history import LoadPoint
-from hello_platform.loadtest.kube import HpaStatus
 from hello_platform.loadtest.watcher import Sample
+from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0  # load start
 STOP = T0 + 130.0  # load stop
-
-HPA = HpaStatus(
-    name="hello",
-    target_kind="Deployment",
-    target_name="hello",
-    min_replicas=1,
-    max_replicas=5,
-    current_replicas=1,
-    desired_replicas=1,
-    cpu_utilization=5,
-    cpu_target=50,
-    scale_down_window_s=30,
-    last_scale_time=None,
-)
 
 
 def timeline(

@@ -17,21 +17,9 @@ from hello_platform.loadtest.plot import plot_run
 from hello_platform.loadtest.runner import Options, locust_command, progress_line
 from hello_platform.loadtest.sizing import advise
 from hello_platform.loadtest.watcher import HpaWatcher, Sample, take_sample
+from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0
-HPA = HpaStatus(
-    name="hello",
-    target_kind="Deployment",
-    target_name="hello",
-    min_replicas=1,
-    max_replicas=5,
-    current_replicas=1,
-    desired_replicas=1,
-    cpu_utilization=4,
-    cpu_target=50,
-    scale_down_window_s=30,
-    last_scale_time=None,
-)
 
 
 def synthetic() -> tuple[list[Sample], list[LoadPoint]]:
