@@ -90,8 +90,3 @@ def _start() -> None:
         hint="see its log",
         log=str(log_path()),
     )
-
-
-def stop_engine() -> bool:
-    """Stop the dockerd this project started (never one it did not start)."""
-    return process.stop(pidfile(), timeout=20)

@@ -102,11 +102,6 @@ def _start() -> str:
     )
 
 
-def stop() -> bool:
-    """Stop the registry this project started (if any). Images stay in the cache."""
-    return process.stop(pidfile())
-
-
 def _request(
     method: str, url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, str], bytes]:
