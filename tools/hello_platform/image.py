@@ -255,9 +255,13 @@ def docker_build_command(
 # --- wheelhouse ------------------------------------------------------------------------------
 
 
+def _uv() -> str:
+    return proc.which("uv", hint="install the build tools: pip install -r requirements-nox.txt")
+
+
 def export_requirements(repo: Path, *extra: str) -> str:
     """``uv export --frozen`` (pinned, hashed requirements) with ``extra`` selection flags."""
-    uv = proc.which("uv", hint="install the build tools: pip install -r requirements-nox.txt")
+    uv = _uv()
     return proc.run(
         [uv, "export", "--frozen", "--no-header", "--no-annotate", "--no-emit-workspace", *extra],
         what="uv export (the locked requirements)",
@@ -278,7 +282,7 @@ def pip_python(installer_requirements: str, log: Path) -> Path:
     python = venv / "bin" / "python"
     if (venv / ".complete").exists():
         return python
-    uv = proc.which("uv", hint="install the build tools: pip install -r requirements-nox.txt")
+    uv = _uv()
     if venv.exists():
         shutil.rmtree(venv)
     with step("preparing the locked pip for the wheelhouse"):
@@ -689,7 +693,7 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
             hint="add pip to it in pyproject.toml and run `uv lock`",
         )
     with step("building the service wheel (uv build)"), tempfile.TemporaryDirectory() as tmp:
-        uv = proc.which("uv", hint="pip install -r requirements-nox.txt")
+        uv = _uv()
         proc.run(
             [uv, "build", "--wheel", "--package", REPOSITORY, "--out-dir", tmp],
             what="uv build of the service wheel",
@@ -717,8 +721,8 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
         except PlatformError:
             print(_tail(log), file=sys.stderr)
             raise
-    image_id = _inspect(local, "{{.Id}}")
-    size = int(_inspect(local, "{{.Size}}"))
+    image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
+    size = int(size_text)
 
     packages = [package_of(w) for w in sorted(deps.glob("*.whl"))] + [app_package]
     status = proc.run(
