@@ -7,12 +7,14 @@ The release is left serving (the load test runs after this file).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,35 @@ def _get(url: str) -> tuple[int, bytes]:
         return err.code, b""
     except (urllib.error.URLError, OSError):
         return 0, b""
+
+
+@contextlib.contextmanager
+def _polling(url: str, every: float) -> Iterator[Counter[int]]:
+    """GET ``url`` every ``every`` s in a thread while the block runs (at most 150 s);
+    yield the count of each status seen."""
+    seen: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def poll() -> None:
+        deadline = time.monotonic() + 150
+        while not stop.is_set() and time.monotonic() < deadline:
+            status, _ = _get(url)
+            seen[status] += 1
+            time.sleep(every)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+
+
+def _release_files(opts: deploy.Options) -> list[Path]:
+    """The values files of the deployed release: its profile, then the built image."""
+    image_values = Path(deploy.paths.out_dir() / "deploy" / "image-values.json")
+    return [*helm.profile_files(opts.profile), image_values]
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +114,7 @@ def test_a_rolling_update_drops_no_request(
     """preStop pause + the app's drain: replacing the pod loses no request (bounded polling)."""
     opts, result = deployed
     assert result.url
-    image_values = Path(deploy.paths.out_dir() / "deploy" / "image-values.json")
-    files = [*helm.profile_files(opts.profile), image_values]
+    files = _release_files(opts)
     roll = deploy.Options(
         profile=opts.profile,
         sets=(f"podAnnotations.e2e-rollout=r{int(time.time())}",),
@@ -92,24 +122,9 @@ def test_a_rolling_update_drops_no_request(
         namespace=opts.namespace,
         release=opts.release,
     )
-    seen: Counter[int] = Counter()
-    stop = threading.Event()
-
-    def poll() -> None:
-        deadline = time.monotonic() + 150
-        while not stop.is_set() and time.monotonic() < deadline:
-            status, _ = _get(result.url + "/")
-            seen[status] += 1
-            time.sleep(0.05)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    try:
+    with _polling(result.url + "/", every=0.05) as seen:
         deploy.upgrade(kube, roll, files, flag=deploy.rollback_flag(kube.helm))
         time.sleep(12)  # the old pod's preStop + drain + shutdown happen after helm returns
-    finally:
-        stop.set()
-        poller.join(timeout=10)
     print(f"rolling update: {dict(seen)}")
     assert sum(seen.values()) >= 50
     assert set(seen) == {200}, f"requests failed during the rolling update: {dict(seen)}"
@@ -122,8 +137,7 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_while_the_old_one_ser
     assert result.url
     before = deploy.release_status(kube, opts.release, opts.namespace)
     assert before is not None
-    image_values = Path(deploy.paths.out_dir() / "deploy" / "image-values.json")
-    files = [*helm.profile_files(opts.profile), image_values]
+    files = _release_files(opts)
     bad = deploy.Options(
         profile=opts.profile,
         sets=("faults.unready=true",),
@@ -133,25 +147,10 @@ def test_a_release_that_never_becomes_ready_is_rolled_back_while_the_old_one_ser
     )
 
     # Poll the old release through the whole failed upgrade and rollback (bounded).
-    seen: Counter[int] = Counter()
-    stop = threading.Event()
-
-    def poll() -> None:
-        deadline = time.monotonic() + 150
-        while not stop.is_set() and time.monotonic() < deadline:
-            status, _ = _get(result.url + "/readyz")
-            seen[status] += 1
-            time.sleep(0.2)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    started = time.monotonic()
-    try:
+    with _polling(result.url + "/readyz", every=0.2) as seen:
+        started = time.monotonic()
         with pytest.raises(PlatformError) as err:
             deploy.upgrade(kube, bad, files, flag=deploy.rollback_flag(kube.helm))
-    finally:
-        stop.set()
-        poller.join(timeout=10)
     took = time.monotonic() - started
     print(f"failed upgrade + rollback took {took:.0f}s; old release answered {dict(seen)}")
 
