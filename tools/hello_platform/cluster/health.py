@@ -82,18 +82,20 @@ def etcd(lay: Layout) -> Health:
     return h
 
 
-def apiserver(lay: Layout) -> Health:
+def _api_readyz(lay: Layout, host: str) -> Health:
+    """The API server's ``/readyz`` via ``host``, trusting the cluster CA."""
     if not lay.cert("ca").exists():
         return Health(False, "no certificates yet")
     ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
-    return http(f"https://{layout.NODE_IP}:{layout.API_PORT}/readyz", context=ctx)
+    return http(f"https://{host}:{layout.API_PORT}/readyz", context=ctx)
+
+
+def apiserver(lay: Layout) -> Health:
+    return _api_readyz(lay, layout.NODE_IP)
 
 
 def apiserver_loopback(lay: Layout) -> Health:
-    if not lay.cert("ca").exists():
-        return Health(False, "no certificates yet")
-    ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
-    return http(f"https://127.0.0.1:{layout.API_PORT}/readyz", context=ctx)
+    return _api_readyz(lay, "127.0.0.1")
 
 
 def controller_manager(lay: Layout) -> Health:
