@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from hello_platform import helm, paths
+from hello_platform import helm, paths, proc
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say, step
 
@@ -221,7 +221,7 @@ class Kube:
             argv += ["--context", self.context]
         done = self._run([*argv, *args], what=what, timeout=timeout, stdin=stdin)
         if check and done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            last = proc.last_line(done.stderr)
             raise PlatformError(f"{what} failed: {last}", log=str(self.log))
         return done
 
@@ -278,7 +278,7 @@ def server_dry_run(kube: Kube, manifests: str, *, namespace: str, what: str) -> 
         if ln.strip() and ("would violate PodSecurity" in ln or ln.startswith("Error"))
     ]
     if done.returncode != 0 or problems:
-        detail = "; ".join(problems) or (done.stderr.strip().splitlines() or ["no output"])[-1]
+        detail = "; ".join(problems) or proc.last_line(done.stderr)
         raise PlatformError(
             f"the cluster rejects {what}: {detail}",
             hint="fix the template or values it names",

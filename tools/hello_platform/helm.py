@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hello_platform import paths
+from hello_platform import paths, proc
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say, step
 
@@ -314,7 +314,7 @@ def openapi_document(version: str) -> Path:
     except ValueError:
         info = {}
     if done.returncode != 0 or "Dir" not in info:
-        why = info.get("Error") or (done.stderr.strip().splitlines() or ["no output"])[-1]
+        why = info.get("Error") or proc.last_line(done.stderr)
         raise PlatformError(
             f"could not fetch {module} for its OpenAPI document: {why}",
             hint="check that the Go module proxy is reachable",

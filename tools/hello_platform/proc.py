@@ -10,6 +10,11 @@ from pathlib import Path
 from hello_platform.errors import PlatformError
 
 
+def last_line(output: str) -> str:
+    """The last line of a command's output (its error, usually), or ``"no output"``."""
+    return (output.strip().splitlines() or ["no output"])[-1]
+
+
 def which(name: str, *, hint: str) -> str:
     """Path of ``name`` on PATH, or a PlatformError that says how to get it."""
     found = shutil.which(name)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
+from hello_platform import proc
 from hello_platform.cluster import binaries, layout
 from hello_platform.cluster.layout import Layout
 from hello_platform.errors import PlatformError
@@ -58,7 +59,7 @@ def apply(lay: Layout, images: dict[str, str]) -> None:
         timeout=120,
     )
     if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        detail = proc.last_line(done.stderr)
         raise PlatformError(
             f"applying the cluster add-ons failed: {detail}", hint=f"the manifests are in {out}"
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from hello_platform import proc
 from hello_platform.errors import PlatformError
 
 #: Kubernetes' default scale-down stabilization window when spec.behavior does not set one.
@@ -218,7 +219,7 @@ class Kubectl:
         except FileNotFoundError as exc:
             raise PlatformError(f"kubectl was not found at {self.binary}") from exc
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            last = proc.last_line(done.stderr)
             raise PlatformError(f"kubectl get {' '.join(args)} failed: {last}")
         try:
             result: dict[str, Any] = json.loads(done.stdout)

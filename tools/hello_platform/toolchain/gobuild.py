@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.errors import PlatformError
+from hello_platform.proc import last_line
 from hello_platform.progress import say
 from hello_platform.toolchain.pins import Tool
 
@@ -115,7 +116,7 @@ def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str) -
     with log.open("a") as fh:
         fh.write(done.stderr)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        last = last_line(done.stderr)
         with contextlib.suppress(ValueError, AttributeError):
             last = json.loads(done.stdout).get("Error", last)  # `go mod download -json` says why
         raise PlatformError(
@@ -307,7 +308,7 @@ def build(
     with log.open("a") as fh:
         fh.write(done.stdout + done.stderr)
     if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        last = last_line(done.stderr)
         raise PlatformError(
             f"resolving the dependencies of {tool.name} failed: {last}",
             hint="check that the Go module proxy is reachable",
