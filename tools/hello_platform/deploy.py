@@ -526,6 +526,10 @@ class Result:
     url: str | None
     version: dict[str, Any]
     seconds: dict[str, float]
+    #: How to reach the cluster again: its kubeconfig and the pinned kubectl and helm.
+    kubeconfig: Path
+    kubectl: Path
+    helm: Path
 
 
 @dataclass
@@ -664,12 +668,26 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
         say(f"serving version {version.get('version')} revision {version.get('revision')}")
         lap("smoke", t)
     seconds["total"] = round(time.monotonic() - started, 1)
-    return Result(opts.release, opts.namespace, revision, image.ref, url, version, seconds)
+    return Result(
+        opts.release,
+        opts.namespace,
+        revision,
+        image.ref,
+        url,
+        version,
+        seconds,
+        kubeconfig=kubeconfig,
+        kubectl=kubectl_bin,
+        helm=helm_bin,
+    )
 
 
 def how_to_reach(result: Result, opts: Options) -> str:
-    """The lines printed at the end: the URL and how to reach the service from here."""
-    kc = f"KUBECONFIG={opts.kubeconfig} " if opts.kubeconfig else ""
+    """The lines printed at the end: the URL and how to reach the service from here.
+
+    The commands name the kubeconfig and the pinned kubectl/helm, so they work as printed.
+    """
+    kc = f"KUBECONFIG={result.kubeconfig} "
     lines = [
         f"deployed {result.image} as {result.release} revision {result.revision} "
         f"in namespace {result.namespace} "
@@ -678,10 +696,10 @@ def how_to_reach(result: Result, opts: Options) -> str:
     if result.url:
         lines.append(f"URL: {result.url}/   (try: curl {result.url}/version)")
     lines.append(
-        f"port-forward: {kc}kubectl -n {result.namespace} port-forward "
+        f"port-forward: {kc}{result.kubectl} -n {result.namespace} port-forward "
         f"svc/{_fullname(result.release)} 8080:80   then curl http://127.0.0.1:8080/"
     )
-    lines.append(f"status: {kc}helm status {result.release} -n {result.namespace}")
+    lines.append(f"status: {kc}{result.helm} status {result.release} -n {result.namespace}")
     return "\n".join(lines)
 
 

@@ -235,6 +235,7 @@ def test_deploy_builds_releases_tests_and_smokes_in_order(env: Env) -> None:
     assert {"image", "rollout", "total"} <= result.seconds.keys()
     text = deploy.how_to_reach(result, opts)
     assert "URL: http://127.0.0.1:30080/" in text and "port-forward" in text
+    assert f"KUBECONFIG={env.kubeconfig} {result.kubectl} -n hello port-forward" in text
 
 
 def test_an_existing_cluster_is_used_as_given(env: Env) -> None:
