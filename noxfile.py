@@ -109,6 +109,14 @@ def helm(session: nox.Session) -> None:
     session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
 
 
+@nox.session(tags=["static"], default=False)
+def policy(session: nox.Session) -> None:
+    """Rego: opa fmt, check --strict, opa test; conftest over every rendered chart profile."""
+    check_flags(session, "usage: nox -s policy -- [--profile default|local|eks|features ...]")
+    sync(session, "test")
+    platform(session, "policy", *session.posargs)
+
+
 @nox.session(default=False)
 def tools(session: nox.Session) -> None:
     """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cluster",
     "loadtest",
     "helm",
+    "policy",
     "deploy",
     "image",
 )

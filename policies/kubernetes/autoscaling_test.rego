@@ -1,0 +1,26 @@
+package kubernetes.autoscaling_test
+
+import data.kubernetes.autoscaling
+import data.kubernetes.fixtures_test as fx
+
+test_v2_hpa_allowed if {
+	count(autoscaling.deny) == 0 with input as fx.hpa
+}
+
+test_hp020_v2beta2_denied if {
+	hpa := object.union(fx.hpa, {"apiVersion": "autoscaling/v2beta2"})
+	msgs := autoscaling.deny with input as hpa
+	msgs == {"HP020: HorizontalPodAutoscaler/hello uses autoscaling/v2beta2; use autoscaling/v2 (v2beta2 was removed in Kubernetes 1.26)"}
+}
+
+test_hp021_empty_range_denied if {
+	hpa := object.union(fx.hpa, {"spec": {"minReplicas": 5, "maxReplicas": 3}})
+	msgs := autoscaling.deny with input as hpa
+	msgs == {"HP021: HorizontalPodAutoscaler/hello has minReplicas 5 above maxReplicas 3"}
+}
+
+test_hp021_equal_and_default_min_allowed if {
+	no_min := json.patch(fx.hpa, [{"op": "remove", "path": "/spec/minReplicas"}, {"op": "replace", "path": "/spec/maxReplicas", "value": 1}])
+	count(autoscaling.deny) == 0 with input as no_min
+	count(autoscaling.deny) == 0 with input as object.union(fx.hpa, {"spec": {"minReplicas": 3, "maxReplicas": 3}})
+}

@@ -1,0 +1,54 @@
+# METADATA
+# title: Deployments and pod isolation
+# description: >-
+#   Deployments probe every container and mount no service account token; no pod spec
+#   shares the node's network, PID or IPC namespace or mounts a node path.
+package kubernetes.deployments
+
+import data.kubernetes.lib
+
+# METADATA
+# title: Liveness and readiness probes
+# description: Every container of a Deployment has a livenessProbe and a readinessProbe.
+# custom:
+#   id: HP010
+deny contains msg if {
+	input.kind == "Deployment"
+	some c in lib.pod_spec.containers
+	some probe in ["livenessProbe", "readinessProbe"]
+	not c[probe]
+	msg := sprintf("HP010: %s container '%s' has no %s", [lib.resource, c.name, probe])
+}
+
+# METADATA
+# title: No service account token
+# description: A Deployment's pods set automountServiceAccountToken to false.
+# custom:
+#   id: HP011
+deny contains msg if {
+	input.kind == "Deployment"
+	object.get(lib.pod_spec, "automountServiceAccountToken", null) != false
+	msg := sprintf("HP011: %s must set spec.template.spec.automountServiceAccountToken: false", [lib.resource])
+}
+
+# METADATA
+# title: No host namespaces
+# description: No pod spec sets hostNetwork, hostPID or hostIPC.
+# custom:
+#   id: HP012
+deny contains msg if {
+	some field in ["hostNetwork", "hostPID", "hostIPC"]
+	lib.pod_spec[field] == true
+	msg := sprintf("HP012: %s must not set %s: true", [lib.resource, field])
+}
+
+# METADATA
+# title: No hostPath volumes
+# description: No pod spec mounts a hostPath volume.
+# custom:
+#   id: HP013
+deny contains msg if {
+	some volume in object.get(lib.pod_spec, "volumes", [])
+	volume.hostPath
+	msg := sprintf("HP013: %s volume '%s' must not be a hostPath", [lib.resource, volume.name])
+}

@@ -1,0 +1,18 @@
+# METADATA
+# title: Namespaces
+# description: A rendered Namespace that enforces a Pod Security level enforces restricted.
+package kubernetes.namespaces
+
+import data.kubernetes.lib
+
+# METADATA
+# title: Pod Security enforce level is restricted
+# description: The pod-security.kubernetes.io/enforce label, when present, is restricted.
+# custom:
+#   id: HP040
+deny contains msg if {
+	input.kind == "Namespace"
+	level := input.metadata.labels["pod-security.kubernetes.io/enforce"]
+	level != "restricted"
+	msg := sprintf("HP040: %s enforces Pod Security level '%s'; use restricted", [lib.resource, level])
+}
