@@ -318,9 +318,10 @@ def test_faults_switch_readiness_and_test_to_failing_routes(render: Render) -> N
 
 def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
     """The chart's probe paths exist in the app; its fault paths really answer 404."""
-    testclient = pytest.importorskip("fastapi.testclient")
-    main = pytest.importorskip("hello.main")
-    with testclient.TestClient(main.create_app()) as client:
+    from fastapi.testclient import TestClient
+    from hello.main import create_app
+
+    with TestClient(create_app()) as client:
         for path in ("/healthz", "/readyz", "/", "/version", "/metrics"):
             assert client.get(path).status_code == 200, path
         for path in ("/readyz-fault-injected", "/test-fault-injected"):
