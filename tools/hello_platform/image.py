@@ -18,7 +18,9 @@
    ``HELLO_BUILD_TIME``);
 5. writes a CycloneDX 1.5 SBOM of the image's Python packages to ``out/image/``;
 6. pushes to the local registry unless ``push=False``, refusing to overwrite a tag whose
-   content differs (see :func:`decide_push`).
+   content differs (see :func:`decide_push`). A clean tag that the registry already holds
+   is pulled and reused instead of built again (:func:`reuse_pushed`: build once per
+   commit, deploy many times, from any checkout).
 
 Tags come from the one version source, ``services/hello/pyproject.toml``:
 ``<version>-<commit>`` for a clean tree, ``<version>-<commit>-dirty-<hash of the diff>``
@@ -594,6 +596,18 @@ def decide_push(
     )
 
 
+def reuse_pushed(remote: RemoteImage | None, *, dirty: bool, refresh_base: bool) -> bool:
+    """Whether to reuse the registry's image of this tag instead of building it again.
+
+    A clean tag names one commit and is immutable, so once it is in the registry it *is*
+    that commit's image: build once, deploy many. Rebuilding would only differ in file
+    times (the classic builder is not byte-reproducible across checkouts) and be refused.
+    Dirty scratch tags are always rebuilt; ``--refresh-base`` asks for a rebuild (and its
+    push is then refused by :func:`decide_push` if the content differs).
+    """
+    return remote is not None and not dirty and not refresh_base
+
+
 # --- the build -------------------------------------------------------------------------------
 
 
@@ -711,16 +725,25 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
         )
         app_package = package_of(app_wheel)
 
-    # Built under a local name first: the registry's name is given to it only once the push
-    # is allowed, so a refused build never shadows the pushed image of the same tag.
-    local = f"{LOCAL_REPOSITORY}:{source.tag}"
-    cmd = docker_build_command(repo / DOCKERFILE, context, local, build_args(base, source))
-    with step(f"docker build {local} (log: {log})"):
-        try:
-            proc.run(cmd, what="docker build", log=log, hint="see the end of the log printed above")
-        except PlatformError:
-            print(_tail(log), file=sys.stderr)
-            raise
+    client = RegistryClient(address) if push else None
+    pushed = client.manifest(REPOSITORY, source.tag) if client else None
+    if reuse_pushed(pushed, dirty=source.dirty, refresh_base=refresh_base):
+        local = ref
+        with step(f"{ref} is already in the registry (clean tags are immutable): pulling it"):
+            proc.run(["docker", "pull", ref], what=f"docker pull {ref}", log=log)
+    else:
+        # Built under a local name first: the registry's name is given to it only once the
+        # push is allowed, so a refused build never shadows the pushed image of the same tag.
+        local = f"{LOCAL_REPOSITORY}:{source.tag}"
+        cmd = docker_build_command(repo / DOCKERFILE, context, local, build_args(base, source))
+        with step(f"docker build {local} (log: {log})"):
+            try:
+                proc.run(
+                    cmd, what="docker build", log=log, hint="see the end of the log printed above"
+                )
+            except PlatformError:
+                print(_tail(log), file=sys.stderr)
+                raise
     image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
     size = int(size_text)
 
@@ -745,14 +768,8 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
     say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
 
     digest: str | None = None
-    if push:
-        client = RegistryClient(address)
-        action = decide_push(
-            ref,
-            local_id=image_id,
-            remote=client.manifest(REPOSITORY, source.tag),
-            dirty=source.dirty,
-        )
+    if client is not None:
+        action = decide_push(ref, local_id=image_id, remote=pushed, dirty=source.dirty)
         _tag(local, ref)
         if action == "skip":
             say(f"{ref} is already in the registry with this content: not pushed again")

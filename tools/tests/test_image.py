@@ -250,6 +250,15 @@ def test_a_clean_tag_with_other_content_is_refused() -> None:
     assert "commit" in str(err.value)
 
 
+def test_a_pushed_clean_tag_is_reused_not_rebuilt() -> None:
+    remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
+    assert image.reuse_pushed(remote, dirty=False, refresh_base=False)
+    # Nothing to reuse, a scratch tag, or an explicit rebuild: build it.
+    assert not image.reuse_pushed(None, dirty=False, refresh_base=False)
+    assert not image.reuse_pushed(remote, dirty=True, refresh_base=False)
+    assert not image.reuse_pushed(remote, dirty=False, refresh_base=True)
+
+
 def test_a_dirty_scratch_tag_may_be_overwritten() -> None:
     remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
     assert image.decide_push(REF, local_id=ID_A, remote=remote, dirty=True) == "overwrite"
