@@ -484,3 +484,20 @@ def test_cli_registers_the_cluster_command() -> None:
     assert done.returncode == 0
     for action in ("up", "down", "status", "kubeconfig", "logs"):
         assert action in done.stdout
+
+
+def test_metrics_server_resolution_exceeds_its_kubelet_timeout() -> None:
+    """metrics-server v0.8 panics at start unless --metric-resolution > --kubelet-request-timeout."""
+    text = (Path(__file__).parents[2] / "deploy/cluster/addons/20-metrics-server.yaml").read_text()
+    flags = dict(
+        line.strip().removeprefix("- --").split("=", 1)
+        for line in text.splitlines()
+        if line.strip().startswith("- --") and "=" in line
+    )
+
+    def seconds(value: str) -> int:
+        assert value.endswith("s"), value
+        return int(value[:-1])
+
+    assert seconds(flags["metric-resolution"]) >= 10  # the minimum it accepts
+    assert seconds(flags["metric-resolution"]) > seconds(flags["kubelet-request-timeout"])
