@@ -487,7 +487,7 @@ def test_cli_registers_the_cluster_command() -> None:
 
 
 def test_metrics_server_resolution_exceeds_its_kubelet_timeout() -> None:
-    """metrics-server v0.8 panics at start unless --metric-resolution > --kubelet-request-timeout."""
+    """metrics-server v0.8 refuses to start unless its resolution exceeds the kubelet timeout."""
     text = (Path(__file__).parents[2] / "deploy/cluster/addons/20-metrics-server.yaml").read_text()
     flags = dict(
         line.strip().removeprefix("- --").split("=", 1)
