@@ -182,23 +182,36 @@ def cached_bin_dir(tool: Tool) -> Path | None:
 
 
 @contextlib.contextmanager
-def tool_lock(tool: Tool) -> Iterator[None]:
-    """Hold the per tool/version lock; say so if another session holds it."""
-    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
+def _flock(lockfile: Path, waiting: str) -> Iterator[None]:
+    """Hold an exclusive flock on ``lockfile``; say ``waiting`` if someone else holds it."""
     lockfile.parent.mkdir(parents=True, exist_ok=True)
     with lockfile.open("a") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            say(
-                f"waiting for another session that is building {tool.name} {tool.version} "
-                f"(lock {lockfile}, log {build_log(tool)})"
-            )
+            say(waiting)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def tool_lock(tool: Tool) -> contextlib.AbstractContextManager[None]:
+    """Hold the per tool/version lock; say so if another session holds it."""
+    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
+    return _flock(
+        lockfile,
+        f"waiting for another session that is building {tool.name} {tool.version} "
+        f"(lock {lockfile}, log {build_log(tool)})",
+    )
+
+
+def go_build_slot(tool: Tool) -> contextlib.AbstractContextManager[None]:
+    """One Go build at a time on this machine, whatever the tool: a big link (Kubernetes,
+    Argo CD, KEDA) takes 2-3 GB and both cores, and two at once would thrash."""
+    lockfile = tools_root() / ".go-build.lock"
+    return _flock(lockfile, f"{tool.name}: waiting for another Go build to finish ({lockfile})")
 
 
 def _go_builder(pins: Pins) -> Builder:
@@ -210,7 +223,8 @@ def _go_builder(pins: Pins) -> Builder:
                 say(f"{label}{tool.name}: {exc}; building it from source instead")
                 shutil.rmtree(dest_bin, ignore_errors=True)
         go, _ = gobuild.check_go(pins.go_min_version, needed_for=f"{tool.name} {tool.version}")
-        return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
+        with go_build_slot(tool):
+            return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
 
     return run
 
