@@ -288,7 +288,7 @@ def is_up(lay: Layout) -> bool:
     for comp in COMPONENTS:
         if process.running(comp.pidfile(lay)) is None or not comp.health(lay).ok:
             return False
-    return registry.healthy() and health.node(lay).ok
+    return registry.ours_healthy() and health.node(lay).ok
 
 
 def status(lay: Layout | None = None) -> list[Row]:
@@ -297,7 +297,7 @@ def status(lay: Layout | None = None) -> list[Row]:
     rows = [
         Row(
             "registry",
-            registry.healthy(),
+            registry.ours_healthy(),
             process.running(registry.pidfile()),
             f"http://{registry.ADDRESS}/v2/",
         )
