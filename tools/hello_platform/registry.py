@@ -139,10 +139,18 @@ def _request(
 
 def has_manifest(repo: str, tag: str) -> bool:
     """True if ``repo:tag`` exists in the local registry."""
-    status, _, _ = _request(
+    return manifest_digest(repo, tag) is not None
+
+
+def manifest_digest(repo: str, tag: str) -> str | None:
+    """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
+    status, headers, _ = _request(
         "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
     )
-    return status == 200
+    if status != 200:
+        return None
+    found = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest")
+    return found or ""
 
 
 def digest_of(data: bytes) -> str:

@@ -76,6 +76,35 @@ def test_pki_is_reused_and_only_missing_or_stale_certs_are_reissued(lay: Layout)
     assert not pki.needs_issue(lay.cert("kubelet-server"), leaf, ca)
 
 
+def test_a_regenerated_ca_reissues_every_leaf_it_signs(tmp_path: Path) -> None:
+    lay = Layout(tmp_path)
+    pki.ensure_pki(lay.pki)
+    old_ca = pki.load_cert(lay.cert("ca"))
+    # A new CA with the same subject name: issuer names still match, signatures do not.
+    lay.cert("ca").unlink()
+    lay.key("ca").unlink()
+    reissued = set(pki.ensure_pki(lay.pki))
+    ca = pki.load_cert(lay.cert("ca"))
+    assert ca.subject == old_ca.subject and ca != old_ca
+    signed_by_ca = {leaf.name for leaf in pki.leaves() if leaf.ca == "ca"}
+    assert signed_by_ca <= reissued
+    for name in signed_by_ca:
+        assert pki.signed_by(pki.load_cert(lay.cert(name)), ca)
+        assert not pki.signed_by(pki.load_cert(lay.cert(name)), old_ca)
+    assert pki.ensure_pki(lay.pki) == []
+
+
+def test_signed_by_rejects_a_leaf_of_another_ca_with_the_same_name(tmp_path: Path) -> None:
+    one, two = Layout(tmp_path / "one"), Layout(tmp_path / "two")
+    pki.ensure_pki(one.pki)
+    pki.ensure_pki(two.pki)
+    ca_two = pki.load_cert(two.cert("ca"))
+    leaf = next(x for x in pki.leaves() if x.name == "apiserver")
+    assert pki.load_cert(one.cert("apiserver")).issuer == ca_two.subject
+    assert pki.needs_issue(one.cert("apiserver"), leaf, ca_two)
+    assert not pki.needs_issue(two.cert("apiserver"), leaf, ca_two)
+
+
 # --- config ------------------------------------------------------------------------
 
 
