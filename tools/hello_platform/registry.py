@@ -4,7 +4,8 @@ The binary is unpacked from Debian's pinned .deb (toolchain.toml), never install
 package would start a registry on every interface. ``ensure_running()`` starts ours in
 the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
 survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
-answering on the port is never used silently. It returns the address. The small HTTP helpers below push and query images without Docker.
+answering on the port is never used silently. It returns the address. The small HTTP
+helpers below push and query images without Docker.
 """
 
 from __future__ import annotations
