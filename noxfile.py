@@ -185,6 +185,18 @@ def loadtest(session: nox.Session) -> None:
     platform(session, "loadtest", *session.posargs)
 
 
+DRILL_USAGE = "usage: nox -s drill -- [--only NAME ...] [--rps N]"
+
+
+@nox.session(default=False)
+def drill(session: nox.Session) -> None:
+    """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart)."""
+    check_flags(session, DRILL_USAGE)
+    sync(session)
+    platform(session, "cluster", "up")
+    platform(session, "drill", *session.posargs)
+
+
 @nox.session(default=False)
 def e2e(session: nox.Session) -> None:
     """End-to-end tests (pytest -m e2e) on the local cluster, which is brought up first."""

@@ -37,3 +37,14 @@ def state_dir() -> Path:
 def out_dir() -> Path:
     """Build artifacts and reports of this checkout (git-ignored): ``<repo>/out``."""
     return REPO_ROOT / "out"
+
+
+def link_latest(run_dir: Path) -> None:
+    """Point ``<run_dir's parent>/latest`` at ``run_dir`` (best effort: a report helper)."""
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name)
+    except OSError:
+        pass

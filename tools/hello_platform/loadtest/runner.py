@@ -441,7 +441,7 @@ def _conclude(
     )
     report.write_json(summary, run_dir / "summary.json")
     (run_dir / "report.md").write_text(report.markdown(summary, plot_name=plot_path.name))
-    _link_latest(run_dir)
+    paths.link_latest(run_dir)
 
     for line in report.print_checks(checks):
         print(line, flush=True)
@@ -494,13 +494,3 @@ def _figures(
         "sample_errors": sum(1 for s in samples if s.errors),
         "locust_exit_code": locust_exit,
     }
-
-
-def _link_latest(run_dir: Path) -> None:
-    latest = run_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
-        latest.symlink_to(run_dir.name)
-    except OSError:
-        pass
