@@ -67,6 +67,8 @@ MAX_RPS = 200
 #: Hard caps of one load run, whatever the drill does.
 MAX_SECONDS = 420.0
 MAX_REQUESTS = 30_000
+#: Failed requests listed one by one in a summary.
+FIRST_FAILURES = 20
 
 
 def check_loopback(url: str) -> urllib.parse.SplitResult:
@@ -271,6 +273,8 @@ class Summary:
     events: dict[str, float]
     checks: dict[str, bool]
     figures: dict[str, Any] = field(default_factory=dict)
+    #: The first failed requests: [sent at (s), status, error].
+    failures: list[tuple[float, int, str]] = field(default_factory=list)
 
     def line(self) -> str:
         recovery = f"{self.recovery_s:.1f}s" if self.recovery_s is not None else "-"
@@ -317,6 +321,7 @@ def summarize(
         events=dict(events or {}),
         checks=checks,
         figures=dict(figures or {}),
+        failures=[(round(s.t, 3), s.status, s.error) for s in samples if not s.ok][:FIRST_FAILURES],
     )
 
 
@@ -519,10 +524,20 @@ def failed_release(env: Env, load: Load) -> Outcome:
             "release deployed at revision +2": after["info"]["status"] == "deployed"
             and after["version"] == before["version"] + 2,
             "old revision still serving": _serving_revision(env) == revision,
+            "readiness probe back on /readyz": _readiness_path(env) == "/readyz",
         },
         recovered - t,
         {"revision_before": before["version"], "revision_after": after["version"]},
     )
+
+
+def _readiness_path(env: Env) -> str:
+    done = env.kube.kubectl_cmd(
+        "get", "deployment", env.opts.release, "--namespace", env.opts.namespace,
+        "--output", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}",
+        what="kubectl get deployment",
+    )  # fmt: skip
+    return done.stdout.strip()
 
 
 def _serving_revision(env: Env) -> str | None:

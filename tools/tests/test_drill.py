@@ -220,6 +220,7 @@ def test_summary_counts_and_passes_only_when_every_check_holds() -> None:
     assert (summary.sent, summary.failed, summary.skipped) == (9, 3, 3)
     assert summary.statuses == {"0": 2, "200": 6, "503": 1}
     assert summary.errors == {"E": 2}
+    assert summary.failures == [(0.3, 0, "E"), (0.4, 0, "E"), (0.9, 503, "")]
     assert summary.unavailable_s == pytest.approx(0.2)
     assert summary.p99_ms == 5.0 and summary.recovery_s == 1.23
     assert not summary.passed

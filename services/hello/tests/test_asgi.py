@@ -106,6 +106,18 @@ def test_invalid_content_length_is_400(app: HelloApp) -> None:
     assert json.loads(body) == {"detail": "Invalid Content-Length header"}
 
 
+@pytest.mark.parametrize("path", ["/", "/readyz", "/version", "/missing"])
+def test_a_draining_app_ends_each_keep_alive_connection(
+    app: HelloApp, client: TestClient, path: str
+) -> None:
+    """Once draining, every response (hot path or FastAPI) says ``Connection: close``."""
+    assert "connection" not in client.get(path).headers
+    app.begin_drain()
+    response = client.get(path)
+    assert response.headers["connection"] == "close"
+    assert response.status_code == {"/readyz": 503, "/missing": 404}.get(path, 200)
+
+
 def test_lifespan_and_other_scopes_go_to_fastapi(app: HelloApp) -> None:
     with TestClient(app):
         assert app.state.started

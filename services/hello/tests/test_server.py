@@ -182,6 +182,19 @@ def raw_request(port: int, data: bytes) -> bytes:
         return sock.recv(4096).split(b"\r\n", 1)[0]
 
 
+def exchange(sock: socket.socket) -> bytes:
+    """One ``GET /`` on a kept-alive connection; the response head (lower-case), body read."""
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(4096)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+    while len(body) < length:
+        body += sock.recv(4096)
+    return head.lower()
+
+
 def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     live_server: tuple[subprocess.Popen[bytes], int],
 ) -> None:
@@ -207,11 +220,20 @@ def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     # Both are in flight once the gauge counts them (and the scrape itself).
     wait_for(lambda: b"hello_http_requests_in_progress 3.0" in get(port, "/metrics")[1], 5)
 
+    keep_alive = socket.create_connection(("127.0.0.1", port), timeout=5)
+    assert b"connection: close" not in exchange(keep_alive)
+
     process.send_signal(signal.SIGTERM)
     terminated = time.monotonic()
     wait_for(lambda: get(port, "/readyz")[0] == 503, timeout=1)
     assert finishing.is_alive(), "readiness must flip before in-flight requests finish"
     assert get(port, "/")[0] == 200  # still serving while draining
+    # A keep-alive connection gets its answer, then the server closes it (the client's next
+    # request goes out on a new connection, which a Service routes to a Ready pod).
+    answer = exchange(keep_alive)
+    assert answer.startswith(b"http/1.1 200") and b"connection: close" in answer
+    assert keep_alive.recv(1) == b""  # closed by the server
+    keep_alive.close()
 
     finishing.join(timeout=10)
     assert results["finishing"] == (200, b'{"slept":1.2}')

@@ -17,8 +17,15 @@ from e2e.helpers import Kube
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The host-safety tests first: they start from ``down --purge`` (a node that never
-    ran) and leave a fresh cluster for everything after them."""
-    items.sort(key=lambda item: "test_host_safety_e2e" not in item.nodeid)
+    ran) and leave a fresh cluster for everything after them. The drills last: they kill
+    daemons and restart the node under everything else."""
+
+    def order(item: pytest.Item) -> int:
+        if "test_host_safety_e2e" in item.nodeid:
+            return 0
+        return 2 if "test_drill_e2e" in item.nodeid else 1
+
+    items.sort(key=order)
 
 
 @pytest.fixture(scope="session")

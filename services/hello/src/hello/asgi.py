@@ -5,7 +5,11 @@ Every HTTP request passes through :class:`HelloApp`, which
 * counts it in the ``hello_*`` metrics (pure ASGI: no ``BaseHTTPMiddleware``),
 * rejects bodies larger than ``max_body_bytes`` with 413 before anything reads them,
 * answers the hot paths (``GET``/``HEAD`` on ``/``, ``/healthz`` and ``/readyz``) itself
-  from bytes rendered once, and
+  from bytes rendered once,
+* once the pod drains, ends every keep-alive connection after its current response
+  (``Connection: close``): the client's next request opens a new connection, which the
+  Service sends to a pod that is still Ready, instead of reusing one that the shutdown
+  will close under it (the Endpoints change only steers new connections), and
 * hands everything else (``/version``, ``/metrics``, the OpenAPI schema, errors such as
   404 and 405) to FastAPI, where the same routes are declared and documented.
 """
@@ -99,6 +103,8 @@ class HelloApp:
             await self.api(scope, receive, send)
             return
         start = perf_counter()
+        if self.state.draining:
+            send = _closing(send)
         metrics = self.metrics
         metrics.active += 1
         method: str = scope["method"]
@@ -185,6 +191,19 @@ class HelloApp:
             return message
 
         return limited
+
+
+def _closing(send: Send) -> Send:
+    """``send`` that adds ``Connection: close`` to the response (uvicorn then closes the
+    connection once the response is sent)."""
+
+    async def closing(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", ()), (b"connection", b"close")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return closing
 
 
 async def _reply(send: Send, status: int, body: bytes) -> None:
