@@ -161,3 +161,27 @@ def test_docker_reuses_an_engine_that_answers(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: True)
     monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
     docker.ensure_engine()  # no error, nothing started
+
+
+def test_our_dockerd_is_a_guest_own_socket_no_networking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp_path / "cache"))
+    argv = docker.dockerd_argv(Path("/x/dockerd"))
+    assert f"--host=unix://{tmp_path / 'state' / 'docker' / 'docker.sock'}" in argv
+    assert f"--data-root={tmp_path / 'cache' / 'docker'}" in argv
+    for flag in ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false"):
+        assert flag in argv
+    assert not [a for a in argv if "/var/run/docker" in a or "/var/lib/docker" in a]
+
+
+def test_our_running_dockerd_is_used_through_docker_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0, host=None: host is not None)
+    monkeypatch.setattr(docker.process, "running", lambda pidfile: 4242)
+    docker.ensure_engine()
+    assert docker.os.environ["DOCKER_HOST"] == docker.our_host()
