@@ -150,8 +150,11 @@ def test_docker_engine_absent_without_the_cli(monkeypatch: pytest.MonkeyPatch) -
     assert not docker.engine_answers()
 
 
-def test_docker_needs_root_to_start_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: False)
+def test_docker_needs_root_to_start_an_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))  # no dockerd of ours runs
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0, host=None: False)
     monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
     with pytest.raises(PlatformError, match="needs root"):
         docker.ensure_engine()
