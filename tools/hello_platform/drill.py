@@ -252,7 +252,7 @@ def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
 
 @dataclass
 class Summary:
-    """What one drill measured and whether it passed."""
+    """What one drill measured and whether it passed (latencies: of the answered requests)."""
 
     drill: str
     passed: bool
@@ -578,6 +578,7 @@ def kill(component: str) -> Drill:
                 "failed_while_dead": failed_dead,
                 "dead_s": round(up_at - t, 1),
                 "up_s": round(up_done - up_at, 1),
+                "repair_s": round(recovered - up_at, 1),
             },
         )
 
