@@ -94,6 +94,8 @@ class Sample:
     status: int
     ms: float
     error: str = ""
+    #: The ``host`` the answer names (the service's pod name), when it names one.
+    host: str = ""
 
     @property
     def ok(self) -> bool:
@@ -148,11 +150,15 @@ class Load:
         say(f"{event} at {self.events[event]:.1f}s ({self.progress()})")
         return self.events[event]
 
+    def failed(self) -> int:
+        """Failed requests so far."""
+        with self._lock:
+            return sum(1 for s in self.samples if not s.ok)
+
     def progress(self) -> str:
         with self._lock:
-            samples = list(self.samples)
-        failed = sum(1 for s in samples if not s.ok)
-        return f"{len(samples)} sent, {failed} failed"
+            sent = len(self.samples)
+        return f"{sent} sent, {self.failed()} failed"
 
     def __enter__(self) -> Load:
         self._t0 = time.monotonic()
@@ -201,8 +207,8 @@ class Load:
             try:
                 conn.request("GET", self.path, headers={"User-Agent": "hello-platform-drill"})
                 resp = conn.getresponse()
-                resp.read()
-                sample = Sample(sent, resp.status, (self.now() - sent) * 1000)
+                body = resp.read()
+                sample = Sample(sent, resp.status, (self.now() - sent) * 1000, host=_host(body))
                 closing = resp.will_close
             except (OSError, http.client.HTTPException) as err:
                 sample = Sample(sent, 0, (self.now() - sent) * 1000, type(err).__name__)
@@ -214,6 +220,14 @@ class Load:
                 self.samples.append(sample)
         if conn is not None:
             conn.close()
+
+
+def _host(body: bytes) -> str:
+    try:
+        found = json.loads(body).get("host", "")
+    except (ValueError, AttributeError):
+        return ""
+    return found if isinstance(found, str) else ""
 
 
 # ---------------------------------------------------------------------------- summaries
@@ -273,6 +287,8 @@ class Summary:
     events: dict[str, float]
     checks: dict[str, bool]
     figures: dict[str, Any] = field(default_factory=dict)
+    #: The pods that answered (by the ``host`` they name).
+    hosts: dict[str, int] = field(default_factory=dict)
     #: The first failed requests: [sent at (s), status, error].
     failures: list[tuple[float, int, str]] = field(default_factory=list)
 
@@ -283,7 +299,7 @@ class Summary:
             f"drill {self.drill}: {'PASS' if self.passed else 'FAIL'}  sent {self.sent}  "
             f"failed {self.failed}  p50 {self.p50_ms:.1f}ms  p99 {self.p99_ms:.1f}ms  "
             f"unavailable {self.unavailable_s:.1f}s  recovery {recovery}  "
-            f"({self.seconds:.0f}s at {self.rps:g} rps)"
+            f"pods {len(self.hosts)}  ({self.seconds:.0f}s at {self.rps:g} rps)"
             + (f"  failed checks: {', '.join(failing)}" if failing else "")
         )
 
@@ -321,6 +337,7 @@ def summarize(
         events=dict(events or {}),
         checks=checks,
         figures=dict(figures or {}),
+        hosts=dict(Counter(s.host for s in samples if s.ok and s.host)),
         failures=[(round(s.t, 3), s.status, s.error) for s in samples if not s.ok][:FIRST_FAILURES],
     )
 
@@ -563,9 +580,9 @@ def kill(component: str) -> Drill:
         os.kill(pid, signal.SIGKILL)
         t = load.mark(f"kill -9 {component} (pid {pid})")
         wait_until(lambda: process.running(pidfile) is None, timeout=10, what="the kill")
-        failed_before = sum(1 for s in list(load.samples) if not s.ok)
+        failed_before = load.failed()
         time.sleep(DEAD_S)
-        failed_dead = sum(1 for s in list(load.samples) if not s.ok) - failed_before
+        failed_dead = load.failed() - failed_before
         up_at = load.mark(f"cluster up (after {DEAD_S:.0f}s with {component} dead)")
         node.up(lay)
         up_done = load.mark("cluster up returned")
@@ -634,6 +651,9 @@ def run_drill(env: Env, name: str, report: Report | None = None) -> Summary:
     if zero_failures:
         checks["no request failed"] = all(s.ok for s in samples)
     checks["enough requests"] = len(samples) >= WARMUP_S * env.rps
+    checks[f"{REPLICAS}+ pods answered"] = (
+        len({s.host for s in samples if s.ok and s.host}) >= REPLICAS
+    )
     summary = summarize(
         name,
         samples,

@@ -44,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         with self.server.lock:
             self.server.requests += 1
-        body = b'{"ok":true}'
+            body = json.dumps({"host": f"pod-{self.server.requests % 2}"}).encode()
         self.send_response(self.server.status)
         self.send_header("Content-Length", str(len(body)))
         if self.server.close:
@@ -120,6 +120,7 @@ def test_load_keeps_its_rate_on_keep_alive_connections(server: Server) -> None:
     assert samples[-1].t <= 1.0 + load.late_s
     assert server.requests == len(samples)
     assert server.connections == 2  # one keep-alive connection per thread
+    assert {s.host for s in samples} == {"pod-0", "pod-1"}
 
 
 def test_a_connection_the_server_closes_is_reopened(server: Server) -> None:
@@ -208,6 +209,7 @@ def test_percentiles_are_nearest_rank() -> None:
 
 def test_summary_counts_and_passes_only_when_every_check_holds() -> None:
     samples = [*_samples("...xx..."), Sample(0.9, 503, 2.0)]
+    samples[0] = Sample(0.0, 200, 5.0, host="pod-a")
     summary = drill.summarize(
         "pod-delete",
         samples,
@@ -221,6 +223,7 @@ def test_summary_counts_and_passes_only_when_every_check_holds() -> None:
     assert summary.statuses == {"0": 2, "200": 6, "503": 1}
     assert summary.errors == {"E": 2}
     assert summary.failures == [(0.3, 0, "E"), (0.4, 0, "E"), (0.9, 503, "")]
+    assert summary.hosts == {"pod-a": 1}
     assert summary.unavailable_s == pytest.approx(0.2)
     assert summary.p99_ms == 5.0 and summary.recovery_s == 1.23
     assert not summary.passed
@@ -285,6 +288,7 @@ def test_run_drill_checks_failures_and_writes_the_report(
         "came back": True,
         "no request failed": False,
         "enough requests": True,
+        "2+ pods answered": True,
     }
     assert summary.unavailable_s == pytest.approx(0.3, abs=0.1)
     assert summary.recovery_s == pytest.approx(0.3, abs=0.1) and summary.figures == {"k": 1}
