@@ -193,7 +193,6 @@ def drill(session: nox.Session) -> None:
     """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart)."""
     check_flags(session, DRILL_USAGE)
     sync(session)
-    platform(session, "cluster", "up")
     platform(session, "drill", *session.posargs)
 
 
