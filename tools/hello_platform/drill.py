@@ -489,8 +489,10 @@ Drill = Callable[[Env, Load], Outcome]
 #: Load before the disruption, and after the drill's condition held (s).
 WARMUP_S = 3.0
 TAIL_S = 2.0
-#: How long the kill drills leave the daemon dead before ``cluster up`` (s).
+#: How long the kill drills leave the daemon dead before ``cluster up``, and keep the load on
+#: once it is repaired (s).
 DEAD_S = 10.0
+AFTER_S = 10.0
 
 
 def pod_delete(env: Env, load: Load) -> Outcome:
@@ -588,11 +590,13 @@ def kill(component: str) -> Drill:
         up_done = load.mark("cluster up returned")
         wait_until(env.settled, timeout=120, what="the release to be Ready")
         recovered = load.mark("node and release Ready")
+        time.sleep(AFTER_S)  # a restarted kubelet re-probes every pod: watch that too
         return Outcome(
             {"node and release Ready again": True},
             recovered - t,
             {
                 "failed_while_dead": failed_dead,
+                "failed_after_repair": load.failed() - failed_before - failed_dead,
                 "dead_s": round(up_at - t, 1),
                 "up_s": round(up_done - up_at, 1),
                 "repair_s": round(recovered - up_at, 1),
