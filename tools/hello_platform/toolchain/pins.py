@@ -16,7 +16,10 @@ from hello_platform.paths import REPO_ROOT
 #: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"
 
-SOURCES = ("go", "debian")
+SOURCES = ("go", "debian", "deb")
+#: Where a binary's version is read: its own output, or the Go build info that
+#: ``go version -m`` prints (for daemons without a version flag, e.g. KEDA).
+VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
 RECIPE = "2"
@@ -30,6 +33,7 @@ class Binary:
     package: str
     version_args: tuple[str, ...]
     version_regex: str
+    version_from: str = "run"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class Tool:
     local_replace_version: str = ""
     ldflags: tuple[str, ...] = ()
     package: str = ""
+    package_version: str = ""
     download: Download | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -151,8 +156,17 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
             re.compile(b_regex, re.MULTILINE)
         except re.error as exc:
             raise PlatformError(f"{bwhere}: version_regex does not compile: {exc}") from exc
+        version_from = _str(spec, "version_from", bwhere, "run")
+        if version_from not in VERSION_FROM:
+            raise PlatformError(f"{bwhere}: version_from must be one of {', '.join(VERSION_FROM)}")
         binaries.append(
-            Binary(bname, package, _strs(spec, "version_args", bwhere) or args, b_regex)
+            Binary(
+                bname,
+                package,
+                _strs(spec, "version_args", bwhere) or args,
+                b_regex,
+                version_from,
+            )
         )
     download = _download(entry.get("download"), f"{where}.download")
     if source == "go":
@@ -177,6 +191,8 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         source=source,
         binaries=tuple(binaries),
         package=_str(entry, "package", where),
+        # a "deb" tool: the exact Debian version whose .deb is extracted (never installed)
+        package_version=_str(entry, "package_version", where, "" if source == "debian" else None),
         raw=entry,
     )
 

@@ -33,7 +33,7 @@ from hello_platform import paths
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say
 from hello_platform.system import ensure_debian_packages
-from hello_platform.toolchain import download, gobuild
+from hello_platform.toolchain import debfile, download, gobuild
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 
 MANIFEST = "toolchain.json"
@@ -51,7 +51,7 @@ class Resolution:
     binary: str
     version: str
     path: Path
-    source: str  # "PATH", "cache", "built now", "downloaded", "debian"
+    source: str  # "PATH", "cache", "built now", "downloaded", "debian", "extracted from .deb"
     skipped: tuple[str, ...] = ()
     build_seconds: float | None = None
     peak_rss_mib: float | None = None
@@ -113,13 +113,18 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
     except OSError:
         return None
     key = f"{path.resolve()}|{' '.join(binary.version_args)}|{binary.version_regex}"
+    if binary.version_from != "run":
+        key += f"|{binary.version_from}"
     stamp = [st.st_mtime_ns, st.st_size]
     if memo is not None and key in memo and memo[key].get("stamp") == stamp:
         found = memo[key].get("version")
         return found if isinstance(found, str) else None
+    cmd = [str(path), *binary.version_args]
+    if binary.version_from == "buildinfo":  # the -X stamps in the Go build info
+        cmd = [gobuild.find_go() or "go", "version", "-m", str(path)]
     try:
         done = subprocess.run(
-            [str(path), *binary.version_args],
+            cmd,
             capture_output=True,
             text=True,
             timeout=20,
@@ -216,6 +221,8 @@ def go_build_slot(tool: Tool) -> contextlib.AbstractContextManager[None]:
 
 def _go_builder(pins: Pins) -> Builder:
     def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
+        if tool.source == "deb":
+            return debfile.extract(tool, dest_bin, work, log, label)
         if download.usable(tool) is not None:
             try:
                 return download.fetch(tool, dest_bin, log, label)
