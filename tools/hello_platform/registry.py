@@ -127,6 +127,17 @@ def has_manifest(repo: str, tag: str) -> bool:
     return status == 200
 
 
+def manifest_digest(repo: str, tag: str) -> str:
+    """The digest of ``repo:tag``'s manifest, as the registry reports it."""
+    status, headers, _ = _request(
+        "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
+    )
+    digest = headers.get("Docker-Content-Digest") or headers.get("docker-content-digest")
+    if status != 200 or not digest:
+        raise PlatformError(f"the registry has no manifest {repo}:{tag} (HTTP {status})")
+    return digest
+
+
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

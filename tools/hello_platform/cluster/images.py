@@ -4,6 +4,9 @@ registry as single-layer ``FROM scratch`` OCI images assembled in Python.
 No Docker engine is needed: the layer is a deterministic tar (mtime 0, root-owned),
 gzipped with mtime 0, so the same binary always gives the same digest. The tag is
 derived from the content, so a build is skipped when the registry already has it.
+A dynamically linked binary (``ImageSpec.shared_libs``, e.g. Debian's Prometheus, which
+links only libc) gets the libraries ``ldd`` names copied in at their paths.
+``ensure_pinned`` gives the reference by digest (``repo@sha256:...``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class ImageSpec:
     entrypoint: tuple[str, ...]
     user: str = NONROOT
     ports: tuple[str, ...] = ()
+    #: copy the shared libraries the binary links (per ``ldd``) into the image
+    shared_libs: bool = False
 
     @property
     def repo(self) -> str:
@@ -128,9 +133,39 @@ def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
     return buf.getvalue()
 
 
-def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
+def shared_libraries(binary: Path) -> dict[str, Path]:
+    """``{path in the image: host file}`` of every library ``ldd`` says ``binary`` loads."""
+    import subprocess
+
+    done = subprocess.run(
+        ["ldd", str(binary)], capture_output=True, text=True, check=False, timeout=30
+    )
+    if done.returncode != 0:
+        raise PlatformError(f"ldd {binary} failed: {done.stdout.strip() or done.stderr.strip()}")
+    libs: dict[str, Path] = {}
+    for line in done.stdout.splitlines():
+        words = line.split()
+        # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux... (0x...)"
+        path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0] if words else ""
+        if path.startswith("/"):
+            libs[path] = Path(path).resolve()
+    return libs
+
+
+def image_files(spec: ImageSpec, binary: Path) -> dict[str, tuple[bytes, int]]:
+    """The layer's files: the binary at its entrypoint, plus its libraries if wanted."""
+    files = {spec.entrypoint[0]: (binary.read_bytes(), 0o755)}
+    if spec.shared_libs:
+        for path, host in shared_libraries(binary).items():
+            files[path] = (host.read_bytes(), 0o755)
+    return files
+
+
+def image_blobs(
+    spec: ImageSpec, binary: bytes, extra: dict[str, tuple[bytes, int]] | None = None
+) -> tuple[bytes, bytes, bytes]:
     """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
-    tar = layer_tar({spec.entrypoint[0]: (binary, 0o755)})
+    tar = layer_tar({**(extra or {}), spec.entrypoint[0]: (binary, 0o755)})
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
     config = json.dumps(
         {
@@ -171,12 +206,15 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
     return layer, config, manifest
 
 
-def tag_for(binary: Path) -> str:
-    """The image tag: a digest of the binary, so a new binary is a new tag."""
+def tag_for(binary: Path, extra: dict[str, tuple[bytes, int]] | None = None) -> str:
+    """The image tag: a digest of the binary (and any extra files), so new content is a
+    new tag."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+    for path, (content, mode) in sorted((extra or {}).items()):
+        digest.update(f"\0{path}\0{mode}\0".encode() + hashlib.sha256(content).digest())
     return "sha-" + digest.hexdigest()[:16]
 
 
@@ -189,13 +227,22 @@ def ensure_image(spec: ImageSpec) -> str:
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
-    tag = tag_for(binary)
+    files = image_files(spec, binary)
+    main = files.pop(spec.entrypoint[0])[0]
+    tag = tag_for(binary, files)
     ref = reference(spec, tag)
     if registry.has_manifest(spec.repo, tag):
         return ref
     say(f"building image {ref}")
-    layer, config, manifest = image_blobs(spec, binary.read_bytes())
+    layer, config, manifest = image_blobs(spec, main, files)
     registry.push_blob(spec.repo, layer)
     registry.push_blob(spec.repo, config)
     registry.push_manifest(spec.repo, tag, manifest)
     return ref
+
+
+def ensure_pinned(spec: ImageSpec) -> str:
+    """Like ``ensure_image``, but the reference is by digest: ``host/repo@sha256:...``."""
+    ref = ensure_image(spec)
+    tag = ref.rsplit(":", 1)[1]
+    return f"{registry.ADDRESS}/{spec.repo}@{registry.manifest_digest(spec.repo, tag)}"
