@@ -4,9 +4,6 @@ registry as single-layer ``FROM scratch`` OCI images assembled in Python.
 No Docker engine is needed: the layer is a deterministic tar (mtime 0, root-owned),
 gzipped with mtime 0, so the same binary always gives the same digest. The tag is
 derived from the content, so a build is skipped when the registry already has it.
-A dynamically linked binary (``ImageSpec.shared_libs``, e.g. Debian's Prometheus, which
-links only libc) gets the libraries ``ldd`` names copied in at their paths.
-``ensure_pinned`` gives the reference by digest (``repo@sha256:...``).
 """
 
 from __future__ import annotations
@@ -47,7 +44,8 @@ class ImageSpec:
     entrypoint: tuple[str, ...]
     user: str = NONROOT
     ports: tuple[str, ...] = ()
-    #: copy the shared libraries the binary links (per ``ldd``) into the image
+    #: copy the shared libraries the binary loads (per ``ldd``) into the image, at their
+    #: paths (Debian's Prometheus links libc)
     shared_libs: bool = False
 
     @property
@@ -142,8 +140,13 @@ def shared_libraries(binary: Path) -> dict[str, Path]:
     )
     if done.returncode != 0:
         raise PlatformError(f"ldd {binary} failed: {done.stdout.strip() or done.stderr.strip()}")
+    return parse_ldd(done.stdout)
+
+
+def parse_ldd(output: str) -> dict[str, Path]:
+    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
     libs: dict[str, Path] = {}
-    for line in done.stdout.splitlines():
+    for line in output.splitlines():
         words = line.split()
         # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux... (0x...)"
         path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0] if words else ""
@@ -152,19 +155,18 @@ def shared_libraries(binary: Path) -> dict[str, Path]:
     return libs
 
 
-def image_files(spec: ImageSpec, binary: Path) -> dict[str, tuple[bytes, int]]:
-    """The layer's files: the binary at its entrypoint, plus its libraries if wanted."""
-    files = {spec.entrypoint[0]: (binary.read_bytes(), 0o755)}
-    if spec.shared_libs:
-        for path, host in shared_libraries(binary).items():
-            files[path] = (host.read_bytes(), 0o755)
-    return files
+def extra_files(spec: ImageSpec, binary: Path) -> dict[str, tuple[bytes, int]]:
+    """The layer's files besides the binary: its shared libraries when the spec wants them."""
+    if not spec.shared_libs:
+        return {}
+    return {path: (host.read_bytes(), 0o755) for path, host in shared_libraries(binary).items()}
 
 
 def image_blobs(
     spec: ImageSpec, binary: bytes, extra: dict[str, tuple[bytes, int]] | None = None
 ) -> tuple[bytes, bytes, bytes]:
-    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
+    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary`` (and
+    the ``extra`` files)."""
     tar = layer_tar({**(extra or {}), spec.entrypoint[0]: (binary, 0o755)})
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
     config = json.dumps(
@@ -207,14 +209,14 @@ def image_blobs(
 
 
 def tag_for(binary: Path, extra: dict[str, tuple[bytes, int]] | None = None) -> str:
-    """The image tag: a digest of the binary (and any extra files), so new content is a
+    """The image tag: a digest of the binary (and the extra files), so new content is a
     new tag."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     for path, (content, mode) in sorted((extra or {}).items()):
-        digest.update(f"\0{path}\0{mode}\0".encode() + hashlib.sha256(content).digest())
+        digest.update(f"\0{path}\0{mode:o}\0".encode() + hashlib.sha256(content).digest())
     return "sha-" + digest.hexdigest()[:16]
 
 
@@ -223,26 +225,30 @@ def reference(spec: ImageSpec, tag: str) -> str:
 
 
 def ensure_image(spec: ImageSpec) -> str:
-    """Build and push ``spec`` unless the registry has it; return its full reference."""
+    """Build and push ``spec`` unless the registry has it; return ``REPO:TAG@DIGEST``.
+
+    The cluster pulls add-ons by digest: a tag in a registry anyone on this host can
+    push to may be moved, a digest may not. The layer is reproducible (mtime 0, fixed
+    owner and order), so the same binary always gives the same digest.
+    """
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
-    files = image_files(spec, binary)
-    main = files.pop(spec.entrypoint[0])[0]
-    tag = tag_for(binary, files)
+    extra = extra_files(spec, binary)
+    tag = tag_for(binary, extra)
     ref = reference(spec, tag)
-    if registry.has_manifest(spec.repo, tag):
-        return ref
-    say(f"building image {ref}")
-    layer, config, manifest = image_blobs(spec, main, files)
-    registry.push_blob(spec.repo, layer)
-    registry.push_blob(spec.repo, config)
-    registry.push_manifest(spec.repo, tag, manifest)
-    return ref
-
-
-def ensure_pinned(spec: ImageSpec) -> str:
-    """Like ``ensure_image``, but the reference is by digest: ``host/repo@sha256:...``."""
-    ref = ensure_image(spec)
-    tag = ref.rsplit(":", 1)[1]
-    return f"{registry.ADDRESS}/{spec.repo}@{registry.manifest_digest(spec.repo, tag)}"
+    # The digest of a binary's image, remembered: compressing a big binary costs seconds.
+    memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
+    known = memo.read_text().strip() if memo.exists() else None
+    if known and registry.manifest_digest(spec.repo, tag) == known:
+        return f"{ref}@{known}"
+    layer, config, manifest = image_blobs(spec, binary.read_bytes(), extra)
+    digest = registry.digest_of(manifest)
+    if registry.manifest_digest(spec.repo, tag) != digest:
+        say(f"building image {ref}")
+        registry.push_blob(spec.repo, layer)
+        registry.push_blob(spec.repo, config)
+        registry.push_manifest(spec.repo, tag, manifest)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(digest + "\n")
+    return f"{ref}@{digest}"

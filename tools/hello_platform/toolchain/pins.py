@@ -16,9 +16,11 @@ from hello_platform.paths import REPO_ROOT
 #: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"
 
+#: go: built from source through the module proxy; debian: the package installed with apt;
+#: deb: binaries unpacked from the pinned package into the cache, never installed.
 SOURCES = ("go", "debian", "deb")
 #: Where a binary's version is read: its own output, or the Go build info that
-#: ``go version -m`` prints (for daemons without a version flag, e.g. KEDA).
+#: ``go version -m`` prints (the -X stamps; for daemons without a version flag, e.g. KEDA).
 VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
@@ -59,7 +61,6 @@ class Tool:
     local_replace_version: str = ""
     ldflags: tuple[str, ...] = ()
     package: str = ""
-    package_version: str = ""
     download: Download | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -159,15 +160,8 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         version_from = _str(spec, "version_from", bwhere, "run")
         if version_from not in VERSION_FROM:
             raise PlatformError(f"{bwhere}: version_from must be one of {', '.join(VERSION_FROM)}")
-        binaries.append(
-            Binary(
-                bname,
-                package,
-                _strs(spec, "version_args", bwhere) or args,
-                b_regex,
-                version_from,
-            )
-        )
+        b_args = _strs(spec, "version_args", bwhere) or args
+        binaries.append(Binary(bname, package, b_args, b_regex, version_from))
     download = _download(entry.get("download"), f"{where}.download")
     if source == "go":
         module = _str(entry, "module", where)
@@ -191,8 +185,6 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         source=source,
         binaries=tuple(binaries),
         package=_str(entry, "package", where),
-        # a "deb" tool: the exact Debian version whose .deb is extracted (never installed)
-        package_version=_str(entry, "package_version", where, "" if source == "debian" else None),
         raw=entry,
     )
 

@@ -33,7 +33,7 @@ from hello_platform import paths
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say
 from hello_platform.system import ensure_debian_packages
-from hello_platform.toolchain import debfile, download, gobuild
+from hello_platform.toolchain import debextract, download, gobuild
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 
 MANIFEST = "toolchain.json"
@@ -51,7 +51,7 @@ class Resolution:
     binary: str
     version: str
     path: Path
-    source: str  # "PATH", "cache", "built now", "downloaded", "debian", "extracted from .deb"
+    source: str  # "PATH", "cache", "built now", "downloaded", "debian"
     skipped: tuple[str, ...] = ()
     build_seconds: float | None = None
     peak_rss_mib: float | None = None
@@ -222,7 +222,7 @@ def go_build_slot(tool: Tool) -> contextlib.AbstractContextManager[None]:
 def _go_builder(pins: Pins) -> Builder:
     def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
         if tool.source == "deb":
-            return debfile.extract(tool, dest_bin, work, log, label)
+            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
         if download.usable(tool) is not None:
             try:
                 return download.fetch(tool, dest_bin, log, label)
