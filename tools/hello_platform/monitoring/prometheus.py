@@ -1,9 +1,12 @@
 """Prometheus in namespace ``monitoring``: Debian's pinned binary as a single-layer image.
 
-``render`` fills in deploy/monitoring/prometheus.yaml: the namespaces it may discover pods
-in (a RoleBinding in each that exists), the alert rules shipped with the chart, and the
-image by digest. ``up`` applies it and waits for the rollout; ``query`` reads the HTTP API
-through the NodePort on 127.0.0.1.
+Debian's 2.42 is built without Kubernetes service discovery, so the hello pods are found
+through DNS: the SRV records of each release's headless ``<fullname>-pods`` Service (the
+chart's ``metrics.podsService``), for the project's releases only (``RELEASES``). That
+needs no API access: no RBAC, no token. ``render`` fills in
+deploy/monitoring/prometheus.yaml with those names, the alert rules shipped with the
+chart and the image by digest; ``query`` reads the HTTP API through the NodePort on
+127.0.0.1.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from hello_platform.cluster import addons, binaries, images
+from hello_platform.cluster import addons, binaries, images, layout
 from hello_platform.errors import PlatformError
 from hello_platform.paths import REPO_ROOT
 
@@ -31,8 +34,8 @@ API = f"http://127.0.0.1:{NODE_PORT}"
 SERVER_ADDRESS = f"http://prometheus.{NAMESPACE}.svc:9090"
 #: The requests-mode e2e test's own namespace.
 E2E_NAMESPACE = "hello-e2e-requests"
-#: The project's namespaces where hello releases live: the only ones Prometheus discovers.
-SCRAPE_NAMESPACES = ("hello", "hello-keda", E2E_NAMESPACE)
+#: The project's hello releases (namespace, fullname): the only pods Prometheus scrapes.
+RELEASES = (("hello", "hello"), ("hello-keda", "hello"), (E2E_NAMESPACE, "hello"))
 SCRAPE_INTERVAL = "5s"
 RETENTION = "6h"
 
@@ -45,26 +48,9 @@ PROMETHEUS = images.ImageSpec(
 )
 
 
-def role_bindings(namespaces: Iterable[str]) -> str:
-    """One RoleBinding per namespace to the read-only discovery ClusterRole."""
-    docs = []
-    for ns in namespaces:
-        docs.append(
-            f"""---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: hello-platform:prometheus-discovery
-  namespace: {ns}
-  labels: {{app.kubernetes.io/name: prometheus, app.kubernetes.io/managed-by: hello-platform}}
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: hello-platform:prometheus-discovery
-subjects:
-  - {{kind: ServiceAccount, name: prometheus, namespace: {NAMESPACE}}}"""
-        )
-    return "\n".join(docs)
+def srv_names(releases: Iterable[tuple[str, str]] = RELEASES) -> list[str]:
+    """The SRV names of the releases' headless pod Services (port ``http``)."""
+    return [f"_http._tcp.{name}-pods.{ns}.svc.{layout.CLUSTER_DOMAIN}" for ns, name in releases]
 
 
 def rule_files(rules_dir: Path = RULES_DIR) -> str:
@@ -76,16 +62,15 @@ def rule_files(rules_dir: Path = RULES_DIR) -> str:
     return "\n".join(lines) if lines else "  {}"
 
 
-def render(image: str, bound_namespaces: Iterable[str]) -> str:
-    """The Prometheus manifests; RoleBindings only in ``bound_namespaces`` (existing ones)."""
+def render(image: str) -> str:
+    """The Prometheus manifests, ready to apply."""
     rules = rule_files()
     values = {
         "NAMESPACE": NAMESPACE,
         "NODE_PORT": str(NODE_PORT),
         "SCRAPE_INTERVAL": SCRAPE_INTERVAL,
         "RETENTION": RETENTION,
-        "SCRAPE_NAMESPACES": ", ".join(SCRAPE_NAMESPACES),
-        "ROLE_BINDINGS": role_bindings(bound_namespaces),
+        "SRV_NAMES": ", ".join(srv_names()),
         "RULE_FILES": rules,
     }
     values["CONFIG_HASH"] = hashlib.sha256(
