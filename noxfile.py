@@ -101,7 +101,7 @@ def helm(session: nox.Session) -> None:
     """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
     check_flags(
         session,
-        "usage: nox -s helm -- [--profile default|local|eks|features ...] "
+        "usage: nox -s helm -- [--profile default|local|eks|features|requests ...] "
         "[--server [--kubeconfig PATH]]",
     )
     sync(session, "test")
@@ -112,7 +112,7 @@ def helm(session: nox.Session) -> None:
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
     """Rego: opa fmt, check --strict, opa test; conftest over every rendered chart profile."""
-    check_flags(session, "usage: nox -s policy -- [--profile default|local|eks|features ...]")
+    check_flags(session, "usage: nox -s policy -- [--profile default|local|eks|features|requests ...]")
     sync(session, "test")
     platform(session, "policy", *session.posargs)
 

@@ -121,8 +121,8 @@ seccompProfile:
 {{- end }}
 
 {{/*
-The release's total request rate, probes excluded: what the ScaledObject scales on.
+The release's total request rate, probes and scrapes excluded: what the ScaledObject scales on.
 */}}
 {{- define "hello.requestRateQuery" -}}
-sum(rate(hello_http_requests_total{namespace="{{ .Release.Namespace }}",service="{{ include "hello.fullname" . }}",route!~"/healthz|/readyz"}[{{ .Values.autoscaling.requests.window }}]))
+sum(rate(hello_http_requests_total{namespace="{{ .Release.Namespace }}",service="{{ include "hello.fullname" . }}",route!~"/healthz|/readyz|/metrics"}[{{ .Values.autoscaling.requests.window }}]))
 {{- end }}
