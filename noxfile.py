@@ -112,7 +112,9 @@ def helm(session: nox.Session) -> None:
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
     """Rego: opa fmt, check --strict, opa test; conftest over every rendered chart profile."""
-    check_flags(session, "usage: nox -s policy -- [--profile default|local|eks|features|requests ...]")
+    check_flags(
+        session, "usage: nox -s policy -- [--profile default|local|eks|features|requests ...]"
+    )
     sync(session, "test")
     platform(session, "policy", *session.posargs)
 
@@ -171,9 +173,9 @@ def deploy(session: nox.Session) -> None:
 
 
 LOADTEST_USAGE = (
-    "usage: nox -s loadtest -- [--kubeconfig PATH] [--url http://127.0.0.1:PORT] "
-    "[--namespace NS] [--release NAME] [--users N] [--spawn-rate R] [--user-rps R] "
-    "[--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
+    "usage: nox -s loadtest -- [--mode cpu|requests] [--kubeconfig PATH] "
+    "[--url http://127.0.0.1:PORT] [--namespace NS] [--release NAME] [--users N] "
+    "[--spawn-rate R] [--user-rps R] [--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
 )
 
 
@@ -183,6 +185,17 @@ def loadtest(session: nox.Session) -> None:
     check_flags(session, LOADTEST_USAGE)
     sync(session, "loadtest")
     platform(session, "loadtest", *session.posargs)
+
+
+@nox.session(default=False)
+def monitoring(session: nox.Session) -> None:
+    """Prometheus and KEDA on the local cluster (request-rate autoscaling): up, status."""
+    args = session.posargs or ["up"]
+    usage = "usage: nox -s monitoring -- [up [--no-keda] | status]"
+    if args[0] not in ("up", "status") or any(a not in ("up", "status", "--no-keda") for a in args):
+        session.error(usage)
+    sync(session)
+    platform(session, "monitoring", *args)
 
 
 @nox.session(default=False)

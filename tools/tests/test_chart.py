@@ -206,8 +206,15 @@ def test_requests_mode_renders_a_scaled_object_instead_of_the_hpa(
     v = values(profile)["autoscaling"]
     r = v["requests"]
     spec = so["spec"]
-    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "hello"}
-    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (v["minReplicas"], v["maxReplicas"])
+    assert spec["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "hello",
+    }
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (
+        v["minReplicas"],
+        v["maxReplicas"],
+    )
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"] == v["behavior"]
     assert spec["fallback"] == {
         "failureThreshold": r["failureThreshold"],
@@ -235,9 +242,10 @@ def test_pods_service_is_headless_on_the_http_port(render: Render) -> None:
     (svc,) = [d for d in kinds(render("local"), "Service") if d["metadata"]["name"] == "hello-pods"]
     assert svc["spec"]["clusterIP"] == "None"
     assert svc["spec"]["ports"][0]["name"] == "http"
-    assert svc["spec"]["selector"] == one(render("local"), "Deployment")["spec"]["selector"][
-        "matchLabels"
-    ]
+    assert (
+        svc["spec"]["selector"]
+        == one(render("local"), "Deployment")["spec"]["selector"]["matchLabels"]
+    )
 
 
 def test_prometheus_rule_carries_the_shipped_rule_files(render: Render) -> None:

@@ -22,11 +22,14 @@ from hello_platform.paths import state_dir
 from hello_platform.proc import last_line
 
 NAMESPACE = "keda"
-SECRET = "kedaorg-certs"
+#: The Secret KEDA mounts at /certs (its name in config/, not a credential).
+CERT_SECRET = "kedaorg-certs"
 OPERATOR = images.ImageSpec(
     "keda-operator", lambda: binaries.tool("keda-operator"), ("/keda-operator",)
 )
-ADAPTER = images.ImageSpec("keda-adapter", lambda: binaries.tool("keda-adapter"), ("/keda-adapter",))
+ADAPTER = images.ImageSpec(
+    "keda-adapter", lambda: binaries.tool("keda-adapter"), ("/keda-adapter",)
+)
 #: Upstream image names in config/, replaced by ours.
 UPSTREAM_IMAGES = {
     "ghcr.io/kedacore/keda": OPERATOR,
@@ -171,7 +174,7 @@ def secret(certs: dict[str, bytes]) -> dict[str, object]:
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": SECRET,
+            "name": CERT_SECRET,
             "namespace": NAMESPACE,
             "labels": {"app.kubernetes.io/managed-by": "hello-platform"},
         },
