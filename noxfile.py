@@ -175,7 +175,8 @@ def deploy(session: nox.Session) -> None:
 LOADTEST_USAGE = (
     "usage: nox -s loadtest -- [--mode cpu|requests] [--kubeconfig PATH] "
     "[--url http://127.0.0.1:PORT] [--namespace NS] [--release NAME] [--users N] "
-    "[--spawn-rate R] [--user-rps R] [--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
+    "[--spawn-rate R] [--user-rps R] [--hold SECONDS] [--p95-max-ms MS] "
+    "[--min-replicas-reached N] [--interval S] [--out DIR]"
 )
 
 

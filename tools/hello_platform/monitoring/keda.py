@@ -23,7 +23,7 @@ from hello_platform.proc import last_line
 
 NAMESPACE = "keda"
 #: The Secret KEDA mounts at /certs (its name in config/, not a credential).
-CERT_SECRET = "kedaorg-certs"
+CERTS_NAME = "kedaorg-certs"
 OPERATOR = images.ImageSpec(
     "keda-operator", lambda: binaries.tool("keda-operator"), ("/keda-operator",)
 )
@@ -174,7 +174,7 @@ def secret(certs: dict[str, bytes]) -> dict[str, object]:
         "apiVersion": "v1",
         "kind": "Secret",
         "metadata": {
-            "name": CERT_SECRET,
+            "name": CERTS_NAME,
             "namespace": NAMESPACE,
             "labels": {"app.kubernetes.io/managed-by": "hello-platform"},
         },

@@ -20,7 +20,8 @@ PINS_FILE = REPO_ROOT / "toolchain.toml"
 #: deb: binaries unpacked from the pinned package into the cache, never installed.
 SOURCES = ("go", "debian", "deb")
 #: Where a binary's version is read: its own output, or the Go build info that
-#: ``go version -m`` prints (the -X stamps; for daemons without a version flag, e.g. KEDA).
+#: ``go version -m`` prints (the module versions built in; for daemons without a version
+#: flag, e.g. KEDA).
 VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.

@@ -120,7 +120,7 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
         found = memo[key].get("version")
         return found if isinstance(found, str) else None
     cmd = [str(path), *binary.version_args]
-    if binary.version_from == "buildinfo":  # the -X stamps in the Go build info
+    if binary.version_from == "buildinfo":  # the module versions in the Go build info
         cmd = [gobuild.find_go() or "go", "version", "-m", str(path)]
     try:
         done = subprocess.run(
