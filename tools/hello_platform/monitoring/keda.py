@@ -88,6 +88,18 @@ def module_config_dir(version: str) -> Path:
     return config
 
 
+def _deployment_patch(name: str, **container: object) -> dict[str, object]:
+    """A strategic-merge patch of KEDA's Deployment ``name`` (its container of that name):
+    our pull policy and small requests, plus ``container`` fields."""
+    spec = {"name": name, "imagePullPolicy": "IfNotPresent", "resources": SMALL, **container}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {"template": {"spec": {"containers": [spec]}}},
+    }
+
+
 def overlay(refs: dict[str, str], ca_bundle: bytes) -> dict[str, object]:
     """The kustomization over ``config/minimal``: our images, small requests, no rotation."""
     image_entries = []
@@ -96,50 +108,18 @@ def overlay(refs: dict[str, str], ca_bundle: bytes) -> dict[str, object]:
         image_entries.append(
             {"name": upstream, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
         )
-    operator = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "keda-operator", "namespace": NAMESPACE},
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "keda-operator",
-                            "command": ["/keda-operator"],
-                            "args": [
-                                "--leader-elect",
-                                "--zap-log-level=info",
-                                "--zap-encoder=console",
-                                "--zap-time-encoding=rfc3339",
-                                "--enable-cert-rotation=false",
-                            ],
-                            "imagePullPolicy": "IfNotPresent",
-                            "resources": SMALL,
-                        }
-                    ]
-                }
-            }
-        },
-    }
-    adapter = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "keda-metrics-apiserver", "namespace": NAMESPACE},
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {
-                            "name": "keda-metrics-apiserver",
-                            "imagePullPolicy": "IfNotPresent",
-                            "resources": SMALL,
-                        }
-                    ]
-                }
-            }
-        },
-    }
+    operator = _deployment_patch(
+        "keda-operator",
+        command=["/keda-operator"],
+        args=[
+            "--leader-elect",
+            "--zap-log-level=info",
+            "--zap-encoder=console",
+            "--zap-time-encoding=rfc3339",
+            "--enable-cert-rotation=false",
+        ],
+    )
+    adapter = _deployment_patch("keda-metrics-apiserver")
     namespace = {
         "apiVersion": "v1",
         "kind": "Namespace",
