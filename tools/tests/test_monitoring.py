@@ -111,8 +111,11 @@ REFS = {
 
 
 def test_keda_overlay_swaps_in_our_images_by_digest() -> None:
-    overlay = keda.overlay(REFS, b"CA PEM")
+    overlay = keda.overlay(REFS, b"CA PEM", "v2.21.0")
     assert overlay["resources"] == ["../config/minimal"]  # no admission webhooks
+    assert overlay["labels"] == [
+        {"pairs": {"app.kubernetes.io/version": "2.21.0"}, "includeSelectors": False}
+    ]
     assert overlay["images"] == [
         {
             "name": "ghcr.io/kedacore/keda",

@@ -100,8 +100,9 @@ def _deployment_patch(name: str, **container: object) -> dict[str, object]:
     }
 
 
-def overlay(refs: dict[str, str], ca_bundle: bytes) -> dict[str, object]:
-    """The kustomization over ``config/minimal``: our images, small requests, no rotation."""
+def overlay(refs: dict[str, str], ca_bundle: bytes, version: str) -> dict[str, object]:
+    """The kustomization over ``config/minimal``: our images, small requests, no rotation,
+    and the real version on every object (config/ stamps ``app.kubernetes.io/version: main``)."""
     image_entries = []
     for upstream, spec in UPSTREAM_IMAGES.items():
         name_tag, digest = refs[spec.name].split("@", 1)
@@ -142,6 +143,12 @@ def overlay(refs: dict[str, str], ca_bundle: bytes) -> dict[str, object]:
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": ["../config/minimal"],
+        "labels": [
+            {
+                "pairs": {"app.kubernetes.io/version": version.removeprefix("v")},
+                "includeSelectors": False,
+            }
+        ],
         "images": image_entries,
         "patches": [
             {"patch": json.dumps(doc)} for doc in (operator, adapter, namespace, api_service)
@@ -172,7 +179,7 @@ def render(version: str, refs: dict[str, str], work: Path | None = None) -> str:
     shutil.copytree(module_config_dir(version), tree, copy_function=shutil.copyfile)
     (work / "overlay").mkdir(parents=True, exist_ok=True)
     (work / "overlay" / "kustomization.yaml").write_text(
-        json.dumps(overlay(refs, certs["ca.crt"]), indent=2) + "\n"
+        json.dumps(overlay(refs, certs["ca.crt"], version), indent=2) + "\n"
     )
     done = subprocess.run(
         [str(binaries.tool("kubectl")), "kustomize", str(work / "overlay")],
