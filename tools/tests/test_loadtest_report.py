@@ -259,3 +259,25 @@ def test_plot_in_requests_mode_draws_rps_per_pod(tmp_path: Path) -> None:
     ]
     path = plot_run(tmp_path / "p.png", samples, points, load_start=T0, load_stop=T0 + 4)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_requests_mode_waits_until_prometheus_scrapes_the_release(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hello_platform.loadtest import runner
+    from hello_platform.monitoring import prometheus
+
+    asked: list[str] = []
+    answers = iter([None, 0.0, 1.0])
+
+    def scalar(query: str) -> float | None:
+        asked.append(query)
+        return next(answers)
+
+    monkeypatch.setattr(prometheus, "scalar", scalar)
+    monkeypatch.setattr(runner.time, "sleep", lambda _s: None)
+    runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=5)
+    assert asked == ['count(up{namespace="ns",service="hello"} == 1)'] * 3
+    monkeypatch.setattr(prometheus, "scalar", lambda q: None)
+    with pytest.raises(PlatformError, match="does not scrape release 'hello' in 'ns'"):
+        runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=0)

@@ -173,6 +173,38 @@ def ensure_deployed(kube: Kubectl, opts: Options, *, may_deploy: bool) -> Target
     return find_target(kube, opts)
 
 
+#: How long a fresh release may take to appear in Prometheus: its pods are found through
+#: DNS SRV records, and CoreDNS caches the "no such name" from before the release for 30 s.
+SCRAPE_WAIT_S = 150.0
+
+
+def wait_scraped(opts: Options, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
+    """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
+    sees 0 rps, and the proof would measure discovery instead of scaling."""
+    from hello_platform.monitoring import prometheus
+
+    up = f'count(up{{namespace="{opts.namespace}",service="{fullname(opts.release)}"}} == 1)'
+
+    def scraped() -> bool:
+        try:
+            return (prometheus.scalar(up) or 0) >= 1
+        except PlatformError:
+            return False
+
+    if not wait_until(
+        scraped,
+        timeout_s=timeout_s,
+        report_line=lambda: f"waiting for Prometheus to scrape {opts.namespace}/{opts.release}",
+        poll_s=2.0,
+    ):
+        raise PlatformError(
+            f"Prometheus does not scrape release '{opts.release}' in '{opts.namespace}' after "
+            f"{timeout_s:.0f}s",
+            hint="is metrics.podsService on, and the namespace in "
+            "hello_platform.monitoring.prometheus.RELEASES? (nox -s monitoring -- status)",
+        )
+
+
 def deploy_sets(opts: Options) -> tuple[str, ...]:
     """The ``--set`` items a run's own deploy needs for its mode."""
     if opts.mode != "requests":
@@ -302,6 +334,8 @@ def run(opts: Options) -> int:
         monitoring_up()  # Prometheus and KEDA (idempotent; quick when they run)
     kube = Kubectl(_kubectl_binary(), kubeconfig, opts.namespace)
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
+    if embedded and opts.mode == "requests":
+        wait_scraped(opts)
     run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
     run_dir.mkdir(parents=True, exist_ok=True)

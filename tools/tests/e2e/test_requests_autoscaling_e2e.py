@@ -71,7 +71,7 @@ def replicas(kube: Kube) -> int:
 def test_prometheus_scrapes_the_release(release: str) -> None:
     up = eventually(
         lambda: prometheus.query(f'up{{job="hello",namespace="{NAMESPACE}"}}'),
-        timeout=30,
+        timeout=150,  # DNS SRV discovery; CoreDNS caches the earlier "no such name" for 30 s
         what="a scraped hello pod",
     )
     assert all(r["value"][1] == "1" for r in up)
