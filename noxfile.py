@@ -101,7 +101,7 @@ def helm(session: nox.Session) -> None:
     """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
     check_flags(
         session,
-        "usage: nox -s helm -- [--profile default|local|eks|features ...] "
+        "usage: nox -s helm -- [--profile default|local|eks|features|requests ...] "
         "[--server [--kubeconfig PATH]]",
     )
     sync(session, "test")
@@ -112,7 +112,9 @@ def helm(session: nox.Session) -> None:
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
     """Rego: opa fmt, check --strict, opa test; conftest over every rendered chart profile."""
-    check_flags(session, "usage: nox -s policy -- [--profile default|local|eks|features ...]")
+    check_flags(
+        session, "usage: nox -s policy -- [--profile default|local|eks|features|requests ...]"
+    )
     sync(session, "test")
     platform(session, "policy", *session.posargs)
 
@@ -171,9 +173,10 @@ def deploy(session: nox.Session) -> None:
 
 
 LOADTEST_USAGE = (
-    "usage: nox -s loadtest -- [--kubeconfig PATH] [--url http://127.0.0.1:PORT] "
-    "[--namespace NS] [--release NAME] [--users N] [--spawn-rate R] [--user-rps R] "
-    "[--hold SECONDS] [--p95-max-ms MS] [--min-replicas-reached N] [--interval S] [--out DIR]"
+    "usage: nox -s loadtest -- [--mode cpu|requests] [--kubeconfig PATH] "
+    "[--url http://127.0.0.1:PORT] [--namespace NS] [--release NAME] [--users N] "
+    "[--spawn-rate R] [--user-rps R] [--hold SECONDS] [--p95-max-ms MS] "
+    "[--min-replicas-reached N] [--interval S] [--out DIR]"
 )
 
 
@@ -194,6 +197,17 @@ def drill(session: nox.Session) -> None:
     check_flags(session, DRILL_USAGE)
     sync(session)
     platform(session, "drill", *session.posargs)
+
+
+@nox.session(default=False)
+def monitoring(session: nox.Session) -> None:
+    """Prometheus and KEDA on the local cluster (request-rate autoscaling): up, status."""
+    args = session.posargs or ["up"]
+    usage = "usage: nox -s monitoring -- [up [--no-keda] | status]"
+    if args[0] not in ("up", "status") or any(a not in ("up", "status", "--no-keda") for a in args):
+        session.error(usage)
+    sync(session)
+    platform(session, "monitoring", *args)
 
 
 @nox.session(default=False)

@@ -1,8 +1,9 @@
 # METADATA
-# title: HorizontalPodAutoscalers
+# title: HorizontalPodAutoscalers and KEDA ScaledObjects
 # description: >-
 #   HPAs use autoscaling/v2 (v2beta2 was removed in Kubernetes 1.26) and a replica range
-#   that is not empty.
+#   that is not empty; ScaledObjects never scale to zero and hold replicas through a
+#   fallback when their metric is missing.
 package kubernetes.autoscaling
 
 import data.kubernetes.lib
@@ -28,4 +29,33 @@ deny contains msg if {
 	lowest := object.get(input.spec, "minReplicas", 1)
 	lowest > input.spec.maxReplicas
 	msg := sprintf("HP021: %s has minReplicas %d above maxReplicas %d", [lib.resource, lowest, input.spec.maxReplicas])
+}
+
+# METADATA
+# title: ScaledObject replica range
+# description: >-
+#   A KEDA ScaledObject keeps at least one replica (minReplicaCount, default 0: a web
+#   service must not scale to zero) and minReplicaCount is at most maxReplicaCount
+#   (default 100).
+# custom:
+#   id: HP022
+deny contains msg if {
+	input.kind == "ScaledObject"
+	lowest := object.get(input.spec, "minReplicaCount", 0)
+	highest := object.get(input.spec, "maxReplicaCount", 100)
+	not lib.between(lowest, 1, highest)
+	msg := sprintf("HP022: %s has minReplicaCount %d, maxReplicaCount %d; need 1 <= min <= max", [lib.resource, lowest, highest])
+}
+
+# METADATA
+# title: ScaledObject fallback
+# description: >-
+#   A KEDA ScaledObject sets fallback.replicas >= 1, so a missing metric (Prometheus down)
+#   holds replicas instead of leaving them to a failing query.
+# custom:
+#   id: HP023
+deny contains msg if {
+	input.kind == "ScaledObject"
+	object.get(object.get(input.spec, "fallback", {}), "replicas", 0) < 1
+	msg := sprintf("HP023: %s has no fallback.replicas >= 1; a missing metric must hold replicas", [lib.resource])
 }

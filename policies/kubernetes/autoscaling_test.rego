@@ -24,3 +24,31 @@ test_hp021_equal_and_default_min_allowed if {
 	count(autoscaling.deny) == 0 with input as no_min
 	count(autoscaling.deny) == 0 with input as object.union(fx.hpa, {"spec": {"minReplicas": 3, "maxReplicas": 3}})
 }
+
+test_scaled_object_allowed if {
+	count(autoscaling.deny) == 0 with input as fx.scaled_object
+}
+
+test_scaled_object_to_zero_denied if {
+	so := object.union(fx.scaled_object, {"spec": {"minReplicaCount": 0}})
+	msgs := autoscaling.deny with input as so
+	msgs == {"HP022: ScaledObject/hello has minReplicaCount 0, maxReplicaCount 5; need 1 <= min <= max"}
+}
+
+test_scaled_object_default_min_denied if {
+	so := json.patch(fx.scaled_object, [{"op": "remove", "path": "/spec/minReplicaCount"}])
+	msgs := autoscaling.deny with input as so
+	msgs == {"HP022: ScaledObject/hello has minReplicaCount 0, maxReplicaCount 5; need 1 <= min <= max"}
+}
+
+test_scaled_object_inverted_range_denied if {
+	so := object.union(fx.scaled_object, {"spec": {"minReplicaCount": 6}})
+	msgs := autoscaling.deny with input as so
+	msgs == {"HP022: ScaledObject/hello has minReplicaCount 6, maxReplicaCount 5; need 1 <= min <= max"}
+}
+
+test_scaled_object_without_fallback_denied if {
+	so := json.patch(fx.scaled_object, [{"op": "remove", "path": "/spec/fallback"}])
+	msgs := autoscaling.deny with input as so
+	msgs == {"HP023: ScaledObject/hello has no fallback.replicas >= 1; a missing metric must hold replicas"}
+}

@@ -52,3 +52,14 @@ hpa := {
 	"metadata": {"name": "hello"},
 	"spec": {"minReplicas": 2, "maxReplicas": 10},
 }
+
+scaled_object := {
+	"apiVersion": "keda.sh/v1alpha1",
+	"kind": "ScaledObject",
+	"metadata": {"name": "hello"},
+	"spec": {
+		"minReplicaCount": 1,
+		"maxReplicaCount": 5,
+		"fallback": {"failureThreshold": 3, "replicas": 2},
+	},
+}

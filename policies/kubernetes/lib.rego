@@ -36,3 +36,9 @@ security_value(container, path) := object.get(
 
 # "Kind/name container 'x'" for messages.
 describe(c) := sprintf("%s %s '%s'", [resource, c.type, c.spec.name])
+
+# True when low <= x <= high.
+between(x, low, high) if {
+	low <= x
+	x <= high
+}

@@ -25,3 +25,10 @@ test_container_security_value_overrides_pod if {
 	lib.security_value(c, ["runAsNonRoot"]) == false with input as fx.deployment
 	lib.security_value({"name": "y"}, ["runAsNonRoot"]) == true with input as fx.deployment
 }
+
+test_between if {
+	lib.between(1, 1, 5)
+	lib.between(5, 1, 5)
+	not lib.between(0, 1, 5)
+	not lib.between(6, 1, 5)
+}

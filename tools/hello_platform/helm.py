@@ -50,14 +50,18 @@ FEATURES_SETS: tuple[str, ...] = (
     "ingress.tlsSecretName=hello-tls",
     "networkPolicy.enabled=true",
     "serviceMonitor.enabled=true",
+    "prometheusRule.enabled=true",
+    "metrics.podsService=true",
     "autoscaling.enabled=false",
     "service.type=NodePort",
     "service.nodePort=30080",
     "faults.unready=true",
     "faults.testFailure=true",
 )
+#: The local profile with request-rate autoscaling (a KEDA ScaledObject), for the checks.
+REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
 #: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
-CRD_KINDS: tuple[str, ...] = ("ServiceMonitor",)
+CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
 #: Bump when the OpenAPI -> JSON schema conversion changes (invalidates the cache).
 SCHEMA_FORMAT = "1"
 
@@ -448,12 +452,15 @@ class Variant:
 
 
 def variants(profiles: Sequence[str] | None = None) -> list[Variant]:
-    """Every profile, plus ``features`` (all optional templates on)."""
-    names = list(profiles or [*PROFILES, "features"])
+    """Every profile, plus ``features`` (all optional templates on) and ``requests`` (the
+    local profile scaling on request rate)."""
+    names = list(profiles or [*PROFILES, "features", "requests"])
     out = []
     for name in names:
         if name == "features":
             out.append(Variant(name, (), FEATURES_SETS))
+        elif name == "requests":
+            out.append(Variant(name, tuple(profile_files("local")), REQUESTS_SETS))
         else:
             out.append(Variant(name, tuple(profile_files(name))))
     return out
@@ -539,8 +546,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk.add_argument(
         "--profile",
         action="append",
-        choices=[*PROFILES, "features"],
-        help="only this profile (repeatable; default: all, plus 'features')",
+        choices=[*PROFILES, "features", "requests"],
+        help="only this profile (repeatable; default: all, plus 'features', 'requests')",
     )
     chk.add_argument(
         "--server",

@@ -5,7 +5,7 @@
 1. ``opa fmt --fail -l policies`` and ``opa check --strict policies`` (format, strict compile);
 2. ``opa test policies`` (every policy has an allowed and a denied example);
 3. for every chart variant of :func:`hello_platform.helm.variants` (the values profiles and
-   ``features``), ``helm template`` and ``conftest test`` with the policies of
+   ``features``, ``requests``), ``helm template`` and ``conftest test`` with the policies of
    ``policies/kubernetes`` (one input document per manifest), printing PASS/FAIL counts.
 
 It fails with one sentence naming the first problem: an unformatted file, a compile error, a
@@ -244,8 +244,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--profile",
         action="append",
-        choices=[*helm.PROFILES, "features"],
-        help="only this chart profile (repeatable; default: all, plus 'features')",
+        choices=[*helm.PROFILES, "features", "requests"],
+        help="only this chart profile (repeatable; default: all, plus 'features', 'requests')",
     )
     parser.set_defaults(func=_run_check)
 

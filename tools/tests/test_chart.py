@@ -59,6 +59,12 @@ def one(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
     return found
 
 
+def main_service(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Service clients use (not the headless ``-pods`` one for discovery)."""
+    (found,) = [d for d in kinds(docs, "Service") if not d["metadata"]["name"].endswith("-pods")]
+    return found
+
+
 def pod_specs(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(name, pod spec) of every pod the chart creates, the helm test pod included."""
     for d in docs:
@@ -146,7 +152,8 @@ def test_selectors_match_the_pods(render: Render, profile: str) -> None:
     pod_labels = deploy["spec"]["template"]["metadata"]["labels"]
     selector = deploy["spec"]["selector"]["matchLabels"]
     assert selector.items() <= pod_labels.items()
-    assert one(docs, "Service")["spec"]["selector"] == selector
+    for svc in kinds(docs, "Service"):
+        assert svc["spec"]["selector"] == selector
     for pdb in kinds(docs, "PodDisruptionBudget"):
         assert pdb["spec"]["selector"]["matchLabels"] == selector
     for tsc in deploy["spec"]["template"]["spec"].get("topologySpreadConstraints", []):
@@ -184,6 +191,73 @@ def test_hpa_is_autoscaling_v2_and_owns_the_replicas(render: Render, profile: st
     assert metric["resource"]["target"] == {
         "type": "Utilization",
         "averageUtilization": v["targetCPUUtilizationPercentage"],
+    }
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_requests_mode_renders_a_scaled_object_instead_of_the_hpa(
+    render: Render, profile: str
+) -> None:
+    docs = render(profile, "autoscaling.mode=requests")
+    assert not kinds(docs, "HorizontalPodAutoscaler")
+    assert "replicas" not in one(docs, "Deployment")["spec"]
+    so = one(docs, "ScaledObject")
+    assert so["apiVersion"] == "keda.sh/v1alpha1"
+    v = values(profile)["autoscaling"]
+    r = v["requests"]
+    spec = so["spec"]
+    assert spec["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "hello",
+    }
+    assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (
+        v["minReplicas"],
+        v["maxReplicas"],
+    )
+    assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"] == v["behavior"]
+    assert spec["fallback"] == {
+        "failureThreshold": r["failureThreshold"],
+        "replicas": r["fallbackReplicas"],
+        "behavior": r["fallbackBehavior"],
+    }
+    (trigger,) = spec["triggers"]
+    assert trigger["type"] == "prometheus" and trigger["metricType"] == "AverageValue"
+    meta = trigger["metadata"]
+    assert meta["serverAddress"] == r["serverAddress"]
+    assert float(meta["threshold"]) == r["targetPerPod"]
+    assert meta["query"] == (
+        'sum(rate(hello_http_requests_total{namespace="default",service="hello",'
+        f'route!~"/healthz|/readyz|/metrics"}}[{r["window"]}]))'
+    )
+    assert all(isinstance(value, str) for value in meta.values())  # KEDA wants strings
+
+
+def test_cpu_mode_is_todays_hpa(render: Render) -> None:
+    assert render("local", "autoscaling.mode=cpu") == render("local")
+    assert not kinds(render("local"), "ScaledObject")
+
+
+def test_pods_service_is_headless_on_the_http_port(render: Render) -> None:
+    (svc,) = [d for d in kinds(render("local"), "Service") if d["metadata"]["name"] == "hello-pods"]
+    assert svc["spec"]["clusterIP"] == "None"
+    assert svc["spec"]["ports"][0]["name"] == "http"
+    assert (
+        svc["spec"]["selector"]
+        == one(render("local"), "Deployment")["spec"]["selector"]["matchLabels"]
+    )
+
+
+def test_prometheus_rule_carries_the_shipped_rule_files(render: Render) -> None:
+    rule = one(render("default", "prometheusRule.enabled=true"), "PrometheusRule")
+    shipped = yaml.safe_load((helm.CHART_DIR / "files" / "rules" / "hello-alerts.yaml").read_text())
+    assert rule["spec"]["groups"] == shipped["groups"]
+    alerts = {r["alert"] for g in shipped["groups"] for r in g["rules"]}
+    assert alerts == {
+        "HelloHighErrorRatio",
+        "HelloHighLatencyP95",
+        "HelloTargetDown",
+        "HelloHpaAtMaxReplicas",
     }
 
 
@@ -234,7 +308,7 @@ def test_pdb_only_when_it_can_be_satisfied(
 
 def test_local_profile_fits_the_embedded_cluster(render: Render) -> None:
     docs = render("local")
-    svc = one(docs, "Service")
+    svc = main_service(docs)
     assert svc["spec"]["type"] == "NodePort" and svc["spec"]["ports"][0]["nodePort"] == 30080
     hpa = one(docs, "HorizontalPodAutoscaler")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 5)
@@ -258,12 +332,12 @@ def test_eks_profile_is_production_safe(render: Render) -> None:
     spread = one(docs, "Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]
     keys = {t["topologyKey"] for t in spread}
     assert {"topology.kubernetes.io/zone", "kubernetes.io/hostname"} <= keys
-    assert one(docs, "Service")["spec"]["type"] == "ClusterIP"
+    assert main_service(docs)["spec"]["type"] == "ClusterIP"
 
 
 def test_optional_resources_are_off_by_default(render: Render) -> None:
     present = {d["kind"] for d in render("default")}
-    assert not present & {"NetworkPolicy", "Ingress", "ServiceMonitor"}
+    assert not present & {"NetworkPolicy", "Ingress", "ServiceMonitor", "PrometheusRule"}
 
 
 def test_optional_resources_render_when_enabled(render: Render) -> None:
@@ -347,6 +421,12 @@ def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
         (("terminationGracePeriodSeconds=5",), "terminationGracePeriodSeconds (5) must be"),
         (("autoscaling.minReplicas=6", "autoscaling.maxReplicas=5"), "must not exceed"),
         (("service.nodePort=30080",), "service.type is ClusterIP"),
+        (("autoscaling.mode=memory",), "/autoscaling/mode"),
+        (("autoscaling.requests.targetPerPod=0",), "/autoscaling/requests/targetPerPod"),
+        (
+            ("autoscaling.mode=requests", "autoscaling.requests.fallbackReplicas=11"),
+            "fallbackReplicas (11) must not exceed",
+        ),
     ],
 )
 def test_bad_values_are_rejected_with_the_key_named(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -188,3 +189,40 @@ def test_our_running_dockerd_is_used_through_docker_host(
     monkeypatch.setattr(docker.process, "running", lambda pidfile: 4242)
     docker.ensure_engine()
     assert docker.os.environ["DOCKER_HOST"] == docker.our_host()
+
+
+LDD_OUTPUT = """\
+\tlinux-vdso.so.1 (0x00007ffd4a3f1000)
+\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f80dd4eb000)
+\t/lib64/ld-linux-x86-64.so.2 (0x00007f80dd6e0000)
+"""
+
+
+def test_parse_ldd_names_the_libraries_but_not_the_vdso() -> None:
+    libs = images.parse_ldd(LDD_OUTPUT)
+    assert sorted(libs) == ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]
+
+
+def test_a_dynamic_binary_gets_its_libraries_in_the_layer(
+    fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+    import io
+    import tarfile
+
+    monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp_path / "cache"))
+    binary, lib = tmp_path / "tool", tmp_path / "libfake.so.1"
+    binary.write_bytes(b"\x7fELF dynamic")
+    lib.write_bytes(b"\x7fELF library")
+    monkeypatch.setattr(images, "shared_libraries", lambda _b: {"/lib/libfake.so.1": lib})
+    static = images.ImageSpec("tool", lambda: binary, ("/tool",))
+    dynamic = images.ImageSpec("tool", lambda: binary, ("/tool",), shared_libs=True)
+    assert images.ensure_image(dynamic) != images.ensure_image(static)  # another tag
+    tag = images.tag_for(binary, images.extra_files(dynamic, binary))
+    manifest = json.loads(fake_registry.manifests[f"hello-platform/tool:{tag}"])
+    layer = fake_registry.blobs[manifest["layers"][0]["digest"]]
+    with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as tar:
+        names = tar.getnames()
+        lib_member = tar.extractfile("lib/libfake.so.1")
+        assert lib_member is not None and lib_member.read() == b"\x7fELF library"
+    assert sorted(names) == ["lib/libfake.so.1", "tmp", "tool"]

@@ -208,7 +208,7 @@ def test_profiles_and_variants() -> None:
     with pytest.raises(PlatformError, match="unknown values profile 'prod'"):
         helm.profile_files("prod")
     names = [v.name for v in helm.variants()]
-    assert names == ["default", "local", "eks", "features"]
+    assert names == ["default", "local", "eks", "features", "requests"]
     (features,) = [v for v in helm.variants() if v.name == "features"]
     assert "networkPolicy.enabled=true" in features.sets
 

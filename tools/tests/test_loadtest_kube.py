@@ -14,6 +14,7 @@ from hello_platform.loadtest.kube import (
     parse_memory,
     parse_pod_metrics,
     parse_pods,
+    parse_quantity,
     parse_time,
     selector_string,
 )
@@ -184,3 +185,54 @@ def test_node_port_url_refuses_cluster_ip() -> None:
     svc = {"metadata": {"name": "hello"}, "spec": {"type": "ClusterIP", "ports": [{"port": 80}]}}
     with pytest.raises(PlatformError, match="not NodePort"):
         node_port_url(svc)
+
+
+KEDA_HPA = {
+    "kind": "HorizontalPodAutoscaler",
+    "metadata": {"name": "keda-hpa-hello"},
+    "spec": {
+        "scaleTargetRef": {"kind": "Deployment", "name": "hello"},
+        "minReplicas": 1,
+        "maxReplicas": 5,
+        "metrics": [
+            {
+                "type": "External",
+                "external": {
+                    "metric": {"name": "s0-prometheus"},
+                    "target": {"type": "AverageValue", "averageValue": "100"},
+                },
+            }
+        ],
+    },
+    "status": {
+        "currentReplicas": 3,
+        "desiredReplicas": 4,
+        "currentMetrics": [
+            {
+                "type": "External",
+                "external": {
+                    "metric": {"name": "s0-prometheus"},
+                    "current": {"averageValue": "123500m"},
+                },
+            }
+        ],
+    },
+}
+
+
+def test_parse_hpa_reads_kedas_external_metric() -> None:
+    hpa = parse_hpa(KEDA_HPA)
+    assert (hpa.external_value, hpa.external_target) == (123.5, 100.0)
+    assert hpa.cpu_utilization is None and hpa.cpu_target is None
+
+
+def test_a_cpu_hpa_has_no_external_metric() -> None:
+    hpa = parse_hpa(json.loads(HPA_JSON))
+    assert (hpa.external_value, hpa.external_target) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value"), [("123500m", 123.5), ("42", 42.0), ("2k", 2000.0), ("1500u", 0.0015)]
+)
+def test_parse_quantity(quantity: str, value: float) -> None:
+    assert parse_quantity(quantity) == pytest.approx(value)

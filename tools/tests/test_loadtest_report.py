@@ -207,3 +207,77 @@ def test_cli_rejects_unbounded_runs(
     assert "bounded" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["loadtest", "--users", "0"])
+
+
+KEDA_HPA = replace(
+    HPA,
+    name="keda-hpa-hello",
+    cpu_utilization=None,
+    cpu_target=None,
+    external_value=260.04,
+    external_target=100.0,
+)
+
+
+def test_progress_line_in_requests_mode_shows_rps_per_pod() -> None:
+    sample = Sample(t=T0, hpa=replace(KEDA_HPA, current_replicas=5, desired_replicas=5))
+    assert progress_line(9, None, sample) == "t=9s replicas=5→5 rps/pod=260/100"
+    unknown = Sample(t=T0, hpa=replace(KEDA_HPA, external_value=None))
+    assert progress_line(9, None, unknown) == "t=9s replicas=1→1 rps/pod=?"
+
+
+def test_requests_mode_targets_kedas_hpa_and_deploys_its_own_release() -> None:
+    from hello_platform.loadtest import runner
+
+    assert runner.hpa_name("hello", "cpu") == "hello"
+    assert runner.hpa_name("hello", "requests") == "keda-hpa-hello"
+    assert runner.hpa_name("web", "requests") == "keda-hpa-web-hello"
+    assert runner.deploy_sets(Options(mode="cpu")) == ()
+    assert runner.deploy_sets(Options(mode="requests")) == (
+        "autoscaling.mode=requests",
+        "service.nodePort=30082",
+    )
+    args = cli.build_parser().parse_args(["loadtest", "--mode", "requests"])
+    assert (args.mode, args.namespace) == ("requests", None)  # hello-keda is filled in later
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["loadtest", "--mode", "memory"])
+
+
+def test_plot_in_requests_mode_draws_rps_per_pod(tmp_path: Path) -> None:
+    samples = [Sample(t=T0 + i, hpa=replace(KEDA_HPA, external_value=50.0 * i)) for i in range(5)]
+    points = [
+        LoadPoint(
+            t=T0 + i,
+            users=10,
+            rps=100.0,
+            fail_per_s=0,
+            p95_ms=5.0,
+            total_requests=i,
+            total_failures=0,
+        )
+        for i in range(5)
+    ]
+    path = plot_run(tmp_path / "p.png", samples, points, load_start=T0, load_stop=T0 + 4)
+    assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_requests_mode_waits_until_prometheus_scrapes_the_release(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hello_platform.loadtest import runner
+    from hello_platform.monitoring import prometheus
+
+    asked: list[str] = []
+    answers = iter([None, 0.0, 1.0])
+
+    def scalar(query: str) -> float | None:
+        asked.append(query)
+        return next(answers)
+
+    monkeypatch.setattr(prometheus, "scalar", scalar)
+    monkeypatch.setattr(runner.time, "sleep", lambda _s: None)
+    runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=5)
+    assert asked == ['count(up{namespace="ns",service="hello"} == 1)'] * 3
+    monkeypatch.setattr(prometheus, "scalar", lambda q: None)
+    with pytest.raises(PlatformError, match="does not scrape release 'hello' in 'ns'"):
+        runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=0)

@@ -163,7 +163,9 @@ def test_check_reports_every_profile(tmp_path: Path, monkeypatch: pytest.MonkeyP
         f'for last; do :; done; if grep -q BAD "$last"; then cat {bad}; exit 1; fi; cat {ok}',
     )
     monkeypatch.setattr(
-        helm, "render", lambda _h, *, values_files, sets, kube_version: "BAD" if sets else "ok"
+        helm,
+        "render",
+        lambda _h, *, values_files, sets, kube_version: "BAD" if len(sets) > 1 else "ok",
     )
     report = policy.check(opa=opa, conftest_bin=conftest, helm_bin=tmp_path / "helm")
     assert report.lines == [
@@ -172,6 +174,7 @@ def test_check_reports_every_profile(tmp_path: Path, monkeypatch: pytest.MonkeyP
         "local: PASS (4 passed, 0 failed)",
         "eks: PASS (4 passed, 0 failed)",
         "features: FAIL (3 passed, 1 failed)",
+        "requests: PASS (4 passed, 0 failed)",
     ]
     assert list(report.denied) == ["features"]
 

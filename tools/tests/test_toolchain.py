@@ -146,6 +146,11 @@ def test_unknown_tool_names_the_known_ones(env: Path) -> None:
             'version = "1"\nmodule = "m"\nversion_regex = "(.*)"\nbinaries = { x = "" }',
             "needs its main package",
         ),
+        (
+            'version = "1"\nmodule = "m"\nversion_regex = "(.*)"\n'
+            'binaries = { x = { package = "m/x", version_from = "label" } }',
+            "version_from must be one of run, buildinfo",
+        ),
     ],
 )
 def test_bad_pins_are_one_clear_error(tmp_path: Path, entry: str, message: str) -> None:
@@ -159,6 +164,33 @@ def test_fingerprint_changes_with_the_pin(env: Path) -> None:
     a = load().tools["solo"]
     (env / "toolchain.toml").write_text(PINS.replace("-X main.version={version}", "-s"))
     assert load().tools["solo"].fingerprint != a.fingerprint
+
+
+def test_version_from_buildinfo_reads_go_version_m(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon without a version flag: the version comes from its Go build info."""
+    daemon = script(tmp_path / "daemon", "exit 3")  # would fail if it were run
+    go = script(
+        tmp_path / "go",
+        f'[ "$1 $2 $3" = "version -m {daemon}" ] || exit 1\n'
+        "printf '%s: go1.26.8\\n\\tpath\\tx\\n\\tdep\\tgithub.com/kedacore/keda/v2\\t"
+        'v2.21.0\\th1:abc=\\n\' "$3"',
+    )
+    monkeypatch.setenv("HELLO_PLATFORM_GO", str(go))
+    regex = r"(?:mod|dep)\s+github\.com/kedacore/keda/v2\s+(v\S+)"
+    binary = pins.Binary("daemon", "m/daemon", (), regex, version_from="buildinfo")
+    assert resolver.reported_version(daemon, binary) == "v2.21.0"
+    assert resolver.reported_version(daemon, pins.Binary("daemon", "m", (), regex)) is None
+
+
+def test_the_keda_pin_reads_its_version_from_the_build_info() -> None:
+    tool = load(pins.PINS_FILE).tools["keda"]
+    assert {b.name: b.version_from for b in tool.binaries} == {
+        "keda-operator": "buildinfo",
+        "keda-adapter": "buildinfo",
+    }
+    assert "-X github.com/kedacore/keda/v2/version.Version={version_nov}" in tool.ldflags
 
 
 # -------------------------------------------------------------------- resolution order

@@ -243,3 +243,25 @@ def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     assert took < DRAIN + GRACE + 1.5, f"exit took {took:.1f}s"
     hanging.join(timeout=5)
     assert not (isinstance(results["hanging"], tuple) and results["hanging"][0] == 200)
+
+
+def test_live_metrics_pass_promtool_check_metrics(
+    live_server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    """The exposition a real server gives is clean for Prometheus' own linter (the pinned
+    promtool, from the same Debian package as the cluster's Prometheus)."""
+    from hello_platform.toolchain import resolve
+
+    _, port = live_server
+    assert get(port, "/")[0] == 200
+    status, body = get(port, "/metrics")
+    assert status == 200 and b"hello_http_requests_total" in body
+    done = subprocess.run(
+        [str(resolve("promtool")), "check", "metrics"],
+        input=body,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr).decode()
+    assert done.stdout.strip() == b"" and done.stderr.strip() == b""

@@ -44,6 +44,9 @@ class ImageSpec:
     entrypoint: tuple[str, ...]
     user: str = NONROOT
     ports: tuple[str, ...] = ()
+    #: copy the shared libraries the binary loads (per ``ldd``) into the image, at their
+    #: paths (Debian's Prometheus links libc)
+    shared_libs: bool = False
 
     @property
     def repo(self) -> str:
@@ -128,9 +131,43 @@ def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
     return buf.getvalue()
 
 
-def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
-    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
-    tar = layer_tar({spec.entrypoint[0]: (binary, 0o755)})
+def shared_libraries(binary: Path) -> dict[str, Path]:
+    """``{path in the image: host file}`` of every library ``ldd`` says ``binary`` loads."""
+    import subprocess
+
+    done = subprocess.run(
+        ["ldd", str(binary)], capture_output=True, text=True, check=False, timeout=30
+    )
+    if done.returncode != 0:
+        raise PlatformError(f"ldd {binary} failed: {done.stdout.strip() or done.stderr.strip()}")
+    return parse_ldd(done.stdout)
+
+
+def parse_ldd(output: str) -> dict[str, Path]:
+    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
+    libs: dict[str, Path] = {}
+    for line in output.splitlines():
+        words = line.split()
+        # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux... (0x...)"
+        path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0] if words else ""
+        if path.startswith("/"):
+            libs[path] = Path(path).resolve()
+    return libs
+
+
+def extra_files(spec: ImageSpec, binary: Path) -> dict[str, tuple[bytes, int]]:
+    """The layer's files besides the binary: its shared libraries when the spec wants them."""
+    if not spec.shared_libs:
+        return {}
+    return {path: (host.read_bytes(), 0o755) for path, host in shared_libraries(binary).items()}
+
+
+def image_blobs(
+    spec: ImageSpec, binary: bytes, extra: dict[str, tuple[bytes, int]] | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary`` (and
+    the ``extra`` files)."""
+    tar = layer_tar({**(extra or {}), spec.entrypoint[0]: (binary, 0o755)})
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
     config = json.dumps(
         {
@@ -171,12 +208,15 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
     return layer, config, manifest
 
 
-def tag_for(binary: Path) -> str:
-    """The image tag: a digest of the binary, so a new binary is a new tag."""
+def tag_for(binary: Path, extra: dict[str, tuple[bytes, int]] | None = None) -> str:
+    """The image tag: a digest of the binary (and the extra files), so new content is a
+    new tag."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+    for path, (content, mode) in sorted((extra or {}).items()):
+        digest.update(f"\0{path}\0{mode:o}\0".encode() + hashlib.sha256(content).digest())
     return "sha-" + digest.hexdigest()[:16]
 
 
@@ -194,14 +234,15 @@ def ensure_image(spec: ImageSpec) -> str:
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
-    tag = tag_for(binary)
+    extra = extra_files(spec, binary)
+    tag = tag_for(binary, extra)
     ref = reference(spec, tag)
     # The digest of a binary's image, remembered: compressing a big binary costs seconds.
     memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
     known = memo.read_text().strip() if memo.exists() else None
     if known and registry.manifest_digest(spec.repo, tag) == known:
         return f"{ref}@{known}"
-    layer, config, manifest = image_blobs(spec, binary.read_bytes())
+    layer, config, manifest = image_blobs(spec, binary.read_bytes(), extra)
     digest = registry.digest_of(manifest)
     if registry.manifest_digest(spec.repo, tag) != digest:
         say(f"building image {ref}")

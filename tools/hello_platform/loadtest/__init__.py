@@ -1,5 +1,8 @@
 """``hello-platform loadtest``: prove that the HPA scales the service up and back down.
 
+``--mode cpu`` (default) proves the chart's CPU HPA; ``--mode requests`` the HPA that KEDA
+manages for the chart's ScaledObject (request rate per pod, read from Prometheus).
+
 Runs Locust (``loadtests/``) against the service on 127.0.0.1 while sampling the HPA, then
 asserts scale-up, peak replicas, scale-down and failures, and writes a plot, a JSON summary
 and a markdown report with sizing advice under ``out/loadtest/<run>/``.
@@ -30,7 +33,12 @@ def _positive(kind: type[int] | type[float]) -> Any:
 
 
 def register(subparsers: Any) -> None:
-    from hello_platform.loadtest.runner import Options
+    from hello_platform.loadtest.runner import (
+        MODES,
+        REQUESTS_NAMESPACE,
+        REQUESTS_NODE_PORT,
+        Options,
+    )
 
     d = Options()
     p = subparsers.add_parser(
@@ -45,7 +53,19 @@ def register(subparsers: Any) -> None:
         help="cluster with hello deployed; omitted: the embedded cluster",
     )
     p.add_argument("--url", help="load this loopback URL instead of the NodePort on 127.0.0.1")
-    p.add_argument("--namespace", default=d.namespace, help="namespace of the release")
+    p.add_argument(
+        "--mode",
+        choices=MODES,
+        default=d.mode,
+        help="what the release scales on: cpu (the chart's HPA) or requests (KEDA on the "
+        "request rate per pod; brings up Prometheus and KEDA, deploys into "
+        f"{REQUESTS_NAMESPACE} on NodePort {REQUESTS_NODE_PORT})",
+    )
+    p.add_argument(
+        "--namespace",
+        help=f"namespace of the release (default: {d.namespace}; {REQUESTS_NAMESPACE} with "
+        "--mode requests)",
+    )
     p.add_argument("--release", default=d.release, help="Helm release (HPA/Service name)")
     p.add_argument("--users", type=_positive(int), default=d.users, help="peak Locust users")
     p.add_argument(
@@ -83,15 +103,17 @@ def register(subparsers: Any) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from hello_platform.loadtest.runner import Options, run
+    from hello_platform.loadtest.runner import REQUESTS_NAMESPACE, Options, run
 
     if args.hold > 600 or args.users > 500:
         raise PlatformError("the load test is bounded to --hold <= 600 s and --users <= 500")
     opts = Options(
         kubeconfig=args.kubeconfig.expanduser().resolve() if args.kubeconfig else None,
         url=args.url,
-        namespace=args.namespace,
+        namespace=args.namespace
+        or (REQUESTS_NAMESPACE if args.mode == "requests" else Options.namespace),
         release=args.release,
+        mode=args.mode,
         users=args.users,
         spawn_rate=args.spawn_rate,
         user_rps=args.user_rps,

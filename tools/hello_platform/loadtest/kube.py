@@ -41,6 +41,10 @@ class HpaStatus:
     scale_down_window_s: int
     #: status.lastScaleTime as a Unix timestamp.
     last_scale_time: float | None
+    #: An External metric (KEDA's request rate): its current averageValue per pod, if known.
+    external_value: float | None = None
+    #: That metric's target averageValue per pod (KEDA's threshold).
+    external_target: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,24 @@ def _cpu_metric(entries: Sequence[Mapping[str, Any]], section: str) -> int | Non
     return None
 
 
+def parse_quantity(quantity: str) -> float:
+    """A plain decimal quantity (``123500m``, ``42``, ``1500u``, ``2k``) as a float."""
+    q = str(quantity).strip()
+    units = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
+    if q and q[-1] in units:
+        return float(q[:-1]) * units[q[-1]]
+    return float(q)
+
+
+def _external_metric(entries: Sequence[Mapping[str, Any]], section: str) -> float | None:
+    for entry in entries:
+        if entry.get("type") != "External":
+            continue
+        value = ((entry.get("external") or {}).get(section) or {}).get("averageValue")
+        return parse_quantity(value) if value is not None else None
+    return None
+
+
 def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
     """An autoscaling/v2 HPA object (``kubectl get hpa NAME -o json``)."""
     if doc.get("kind") != "HorizontalPodAutoscaler":
@@ -129,6 +151,8 @@ def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
         cpu_target=_cpu_metric(spec.get("metrics") or [], "target"),
         scale_down_window_s=int(window) if window is not None else DEFAULT_SCALE_DOWN_WINDOW_S,
         last_scale_time=parse_time(status.get("lastScaleTime")),
+        external_value=_external_metric(status.get("currentMetrics") or [], "current"),
+        external_target=_external_metric(spec.get("metrics") or [], "target"),
     )
 
 

@@ -1,9 +1,11 @@
-"""The picture of the proof: rps, p95, replicas and CPU on one shared time axis."""
+"""The picture of the proof: rps, p95, replicas and the metric that drove the HPA (CPU, or
+requests per pod with KEDA) on one shared time axis."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -78,27 +80,28 @@ def plot_run(
     if scale_up_s is not None:
         ax_rep.annotate(f" scale-up +{scale_up_s:.0f}s", (scale_up_s, 0.3), color="tab:green")
 
-    cpu = [
-        (s.t - load_start, s.hpa.cpu_utilization)
-        for s in with_hpa
-        if s.hpa and s.hpa.cpu_utilization is not None
-    ]
-    ax_cpu.plot(
-        [x for x, _ in cpu],
-        [y for _, y in cpu],
-        color="tab:brown",
-        marker=".",
-        label="CPU utilization (HPA)",
-    )
-    target = next(
-        (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target is not None),
-        None,
-    )
-    if target is not None:
-        ax_cpu.axhline(target, color="tab:red", linestyle="--", label=f"target {target}%")
-    ax_cpu.set_ylabel("CPU (% of request)")
+    if any(s.hpa and s.hpa.external_target is not None for s in with_hpa):
+        _plot_metric(
+            ax_cpu,
+            [(s.t - load_start, s.hpa.external_value) for s in with_hpa if s.hpa],
+            next((s.hpa.external_target for s in reversed(with_hpa) if s.hpa), None),
+            label="requests/s per pod (HPA external metric, from Prometheus via KEDA)",
+            unit="rps",
+            ylabel="rps per pod",
+        )
+    else:
+        _plot_metric(
+            ax_cpu,
+            [(s.t - load_start, s.hpa.cpu_utilization) for s in with_hpa if s.hpa],
+            next(
+                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target),
+                None,
+            ),
+            label="CPU utilization (HPA)",
+            unit="%",
+            ylabel="CPU (% of request)",
+        )
     ax_cpu.set_xlabel("seconds since load start")
-    ax_cpu.legend(loc="upper right")
 
     for ax in axes:
         ax.axvspan(0, load_stop - load_start, color="tab:blue", alpha=0.08)
@@ -110,3 +113,23 @@ def plot_run(
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
+
+
+def _plot_metric(
+    ax: Any,
+    points: Sequence[tuple[float, float | int | None]],
+    target: float | int | None,
+    *,
+    label: str,
+    unit: str,
+    ylabel: str,
+) -> None:
+    """The metric that drove the HPA, against its target."""
+    known = [(x, y) for x, y in points if y is not None]
+    ax.plot(
+        [x for x, _ in known], [y for _, y in known], color="tab:brown", marker=".", label=label
+    )
+    if target is not None:
+        ax.axhline(target, color="tab:red", linestyle="--", label=f"target {target:g}{unit}")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper right")

@@ -37,6 +37,8 @@ class Options:
     url: str | None = None
     namespace: str = "hello"
     release: str = "hello"
+    #: what the release scales on: "cpu" (the chart's HPA) or "requests" (KEDA's HPA)
+    mode: str = "cpu"
     users: int = 50
     spawn_rate: float = 10.0
     user_rps: float = 30.0
@@ -71,6 +73,7 @@ class Options:
             "fail_ratio_max": self.fail_ratio_max,
             "namespace": self.namespace,
             "release": self.release,
+            "mode": self.mode,
             "interval_s": self.interval_s,
         }
 
@@ -107,15 +110,30 @@ def fullname(release: str) -> str:
     return release if "hello" in release else f"{release}-hello"
 
 
+#: Scaling modes: the HPA's name for a release's fullname, and how the run deploys it.
+MODES = ("cpu", "requests")
+#: Where ``--mode requests`` deploys its own release when none is there (NodePort 30082).
+REQUESTS_NAMESPACE = "hello-keda"
+REQUESTS_NODE_PORT = 30082
+
+
+def hpa_name(release: str, mode: str) -> str:
+    """The HPA that scales the release: the chart's, or the one KEDA makes for its
+    ScaledObject (``keda-hpa-<name>``)."""
+    name = fullname(release)
+    return f"keda-hpa-{name}" if mode == "requests" else name
+
+
 def find_target(kube: Kubectl, opts: Options) -> Target:
     """The HPA, pod selector and NodePort URL of the release, or a clear error."""
     name = fullname(opts.release)
     try:
-        hpa = kube.hpa(name)
+        hpa = kube.hpa(hpa_name(opts.release, opts.mode))
     except PlatformError as err:
         raise NotDeployedError(
-            f"no HPA '{name}' in namespace '{opts.namespace}' ({err.message})",
-            hint="deploy first with nox -s deploy, or pass --namespace/--release",
+            f"no HPA '{hpa_name(opts.release, opts.mode)}' in namespace '{opts.namespace}' "
+            f"({err.message})",
+            hint="deploy first with nox -s deploy, or pass --namespace/--release/--mode",
         ) from err
     workload = kube.get_json(hpa.target_kind.lower() or "deployment", hpa.target_name)
     labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
@@ -138,8 +156,68 @@ def ensure_deployed(kube: Kubectl, opts: Options, *, may_deploy: bool) -> Target
     from hello_platform import deploy
 
     say(f"release '{opts.release}' is not deployed; deploying it first (as nox -s deploy does)")
-    deploy.deploy(deploy.Options(namespace=opts.namespace, release=opts.release, run_tests=False))
+    deploy.deploy(
+        deploy.Options(
+            namespace=opts.namespace,
+            release=opts.release,
+            run_tests=False,
+            sets=deploy_sets(opts),
+        )
+    )
+    if opts.mode == "requests":
+        wait_until(
+            lambda: _has_hpa(kube, opts),
+            timeout_s=60,
+            report_line=lambda: "waiting for KEDA to create the HPA of the ScaledObject",
+        )
     return find_target(kube, opts)
+
+
+#: How long a fresh release may take to appear in Prometheus: its pods are found through
+#: DNS SRV records, and CoreDNS caches the "no such name" from before the release for 30 s.
+SCRAPE_WAIT_S = 150.0
+
+
+def wait_scraped(opts: Options, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
+    """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
+    sees 0 rps, and the proof would measure discovery instead of scaling."""
+    from hello_platform.monitoring import prometheus
+
+    up = f'count(up{{namespace="{opts.namespace}",service="{fullname(opts.release)}"}} == 1)'
+
+    def scraped() -> bool:
+        try:
+            return (prometheus.scalar(up) or 0) >= 1
+        except PlatformError:
+            return False
+
+    if not wait_until(
+        scraped,
+        timeout_s=timeout_s,
+        report_line=lambda: f"waiting for Prometheus to scrape {opts.namespace}/{opts.release}",
+        poll_s=2.0,
+    ):
+        raise PlatformError(
+            f"Prometheus does not scrape release '{opts.release}' in '{opts.namespace}' after "
+            f"{timeout_s:.0f}s",
+            hint="is metrics.podsService on, and the namespace in "
+            "hello_platform.monitoring.prometheus.RELEASES? (nox -s monitoring -- status)",
+        )
+
+
+def deploy_sets(opts: Options) -> tuple[str, ...]:
+    """The ``--set`` items a run's own deploy needs for its mode."""
+    if opts.mode != "requests":
+        return ()
+    return ("autoscaling.mode=requests", f"service.nodePort={REQUESTS_NODE_PORT}")
+
+
+def _has_hpa(kube: Kubectl, opts: Options) -> bool:
+    try:
+        kube.hpa(hpa_name(opts.release, opts.mode))
+    except PlatformError:
+        return False
+    return True
 
 
 def progress_line(elapsed: float, point: history.LoadPoint | None, sample: Sample | None) -> str:
@@ -152,8 +230,16 @@ def progress_line(elapsed: float, point: history.LoadPoint | None, sample: Sampl
     hpa = sample.hpa if sample else None
     if hpa is not None:
         parts.append(f"replicas={hpa.current_replicas}→{hpa.desired_replicas}")
-        cpu = hpa.cpu_utilization
-        parts.append(f"cpu={cpu}%" if cpu is not None else "cpu=?")
+        if hpa.external_target is not None:
+            per_pod = hpa.external_value
+            parts.append(
+                f"rps/pod={per_pod:.0f}/{hpa.external_target:g}"
+                if per_pod is not None
+                else "rps/pod=?"
+            )
+        else:
+            cpu = hpa.cpu_utilization
+            parts.append(f"cpu={cpu}%" if cpu is not None else "cpu=?")
     elif sample is not None and sample.errors:
         parts.append(f"(hpa unreadable: {sample.errors[0][:80]})")
     return " ".join(parts)
@@ -240,14 +326,27 @@ def run(opts: Options) -> int:
             f"kubeconfig {kubeconfig} does not exist",
             hint="pass --kubeconfig PATH, or omit it to use the embedded cluster",
         )
+    if opts.mode not in MODES:
+        raise PlatformError(f"--mode must be one of {', '.join(MODES)}, not '{opts.mode}'")
+    if embedded and opts.mode == "requests":
+        from hello_platform.monitoring.cli import up as monitoring_up
+
+        monitoring_up()  # Prometheus and KEDA (idempotent; quick when they run)
     kube = Kubectl(_kubectl_binary(), kubeconfig, opts.namespace)
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
+    if embedded and opts.mode == "requests":
+        wait_scraped(opts)
     run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
     run_dir.mkdir(parents=True, exist_ok=True)
+    aim = (
+        f"cpu target {target.hpa.cpu_target}%"
+        if target.hpa.external_target is None
+        else f"target {target.hpa.external_target:g} rps per pod"
+    )
     say(
         f"target {target.url} (HPA {target.hpa.name}: min {target.hpa.min_replicas}, "
-        f"max {target.hpa.max_replicas}, cpu target {target.hpa.cpu_target}%, "
+        f"max {target.hpa.max_replicas}, {aim}, "
         f"scale-down window {target.hpa.scale_down_window_s}s); results in {run_dir}"
     )
     wait_ready(target.url)
@@ -476,6 +575,15 @@ def _figures(
         if s.hpa and s.hpa.cpu_utilization is not None and load_start <= s.t <= load_stop
     ]
     final = points[-1] if points else None
+    per_pod = [
+        s.hpa.external_value
+        for s in samples
+        if s.hpa and s.hpa.external_value is not None and load_start <= s.t <= load_stop
+    ]
+    rps_target = next(
+        (s.hpa.external_target for s in samples if s.hpa and s.hpa.external_target is not None),
+        None,
+    )
     return {
         "scale_up_s": assertions.scale_up_time(samples, load_start),
         "peak_replicas": assertions.peak_replicas(samples, load_start),
@@ -490,6 +598,8 @@ def _figures(
         "p95_hold_ms": verdict.get("p95_hold_ms"),
         "p95_total_ms": verdict.get("p95_total_ms"),
         "peak_cpu_utilization_percent": max(cpu) if cpu else None,
+        "peak_rps_per_pod": round(max(per_pod), 1) if per_pod else None,
+        "target_rps_per_pod": rps_target,
         "samples": len(samples),
         "sample_errors": sum(1 for s in samples if s.errors),
         "locust_exit_code": locust_exit,

@@ -19,6 +19,10 @@ PINS_FILE = REPO_ROOT / "toolchain.toml"
 #: go: built from source through the module proxy; debian: the package installed with apt;
 #: deb: binaries unpacked from the pinned package into the cache, never installed.
 SOURCES = ("go", "debian", "deb")
+#: Where a binary's version is read: its own output, or the Go build info that
+#: ``go version -m`` prints (the module versions built in; for daemons without a version
+#: flag, e.g. KEDA).
+VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
 RECIPE = "2"
@@ -32,6 +36,7 @@ class Binary:
     package: str
     version_args: tuple[str, ...]
     version_regex: str
+    version_from: str = "run"
 
 
 @dataclass(frozen=True)
@@ -153,9 +158,11 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
             re.compile(b_regex, re.MULTILINE)
         except re.error as exc:
             raise PlatformError(f"{bwhere}: version_regex does not compile: {exc}") from exc
-        binaries.append(
-            Binary(bname, package, _strs(spec, "version_args", bwhere) or args, b_regex)
-        )
+        version_from = _str(spec, "version_from", bwhere, "run")
+        if version_from not in VERSION_FROM:
+            raise PlatformError(f"{bwhere}: version_from must be one of {', '.join(VERSION_FROM)}")
+        b_args = _strs(spec, "version_args", bwhere) or args
+        binaries.append(Binary(bname, package, b_args, b_regex, version_from))
     download = _download(entry.get("download"), f"{where}.download")
     if source == "go":
         module = _str(entry, "module", where)

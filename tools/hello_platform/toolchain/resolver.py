@@ -113,13 +113,18 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
     except OSError:
         return None
     key = f"{path.resolve()}|{' '.join(binary.version_args)}|{binary.version_regex}"
+    if binary.version_from != "run":
+        key += f"|{binary.version_from}"
     stamp = [st.st_mtime_ns, st.st_size]
     if memo is not None and key in memo and memo[key].get("stamp") == stamp:
         found = memo[key].get("version")
         return found if isinstance(found, str) else None
+    cmd = [str(path), *binary.version_args]
+    if binary.version_from == "buildinfo":  # the module versions in the Go build info
+        cmd = [gobuild.find_go() or "go", "version", "-m", str(path)]
     try:
         done = subprocess.run(
-            [str(path), *binary.version_args],
+            cmd,
             capture_output=True,
             text=True,
             timeout=20,

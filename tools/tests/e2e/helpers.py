@@ -121,3 +121,30 @@ def service(name: str, kind: str = "ClusterIP") -> dict[str, Any]:
             "ports": [{"port": 80, "targetPort": 8080, "name": "http"}],
         },
     }
+
+
+def run_loadtest(out: Path, *args: str, timeout: float = 540) -> dict[str, Any]:
+    """``hello-platform loadtest --out OUT ARGS``, which must pass; its summary.json, checked
+    for the proof's limits (scale-up <= 45 s, >= 3 replicas, no failed request, a plot)."""
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "hello_platform.cli", "loadtest", "--out", str(out), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    print(done.stdout)
+    print(done.stderr, file=sys.stderr)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+    summary: dict[str, Any] = json.loads((out / "latest" / "summary.json").read_text())
+    assert summary["passed"] is True
+    checks = {c["name"]: c for c in summary["checks"]}
+    assert checks["scale-up starts"]["value"] <= 45
+    assert checks["replicas reach"]["value"] >= 3
+    assert checks["failed requests"]["value"] <= 0.01
+    assert Path(summary["files"]["plot"]).read_bytes()[:4] == b"\x89PNG"
+    for name in checks:
+        assert f"PASS  {name}" in done.stdout
+    return summary

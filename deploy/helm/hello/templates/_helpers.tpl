@@ -109,10 +109,20 @@ seccompProfile:
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail (printf "autoscaling.minReplicas (%v) must not exceed autoscaling.maxReplicas (%v)" .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) }}
 {{- end }}
+{{- if and .Values.autoscaling.enabled (eq .Values.autoscaling.mode "requests") (gt (int .Values.autoscaling.requests.fallbackReplicas) (int .Values.autoscaling.maxReplicas)) }}
+{{- fail (printf "autoscaling.requests.fallbackReplicas (%v) must not exceed autoscaling.maxReplicas (%v)" .Values.autoscaling.requests.fallbackReplicas .Values.autoscaling.maxReplicas) }}
+{{- end }}
 {{- if and .Values.service.nodePort (eq .Values.service.type "ClusterIP") }}
 {{- fail "service.nodePort is set but service.type is ClusterIP; use type NodePort (or LoadBalancer), or set nodePort to 0" }}
 {{- end }}
 {{- if eq (include "hello.tag" .) "latest" }}
 {{- fail "image.tag must not be \"latest\": deploy an immutable tag (the build's tag) or a digest" }}
 {{- end }}
+{{- end }}
+
+{{/*
+The release's total request rate, probes and scrapes excluded: what the ScaledObject scales on.
+*/}}
+{{- define "hello.requestRateQuery" -}}
+sum(rate(hello_http_requests_total{namespace="{{ .Release.Namespace }}",service="{{ include "hello.fullname" . }}",route!~"/healthz|/readyz|/metrics"}[{{ .Values.autoscaling.requests.window }}]))
 {{- end }}
