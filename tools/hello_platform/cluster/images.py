@@ -14,7 +14,7 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,17 +37,33 @@ CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One FROM-scratch image: where its one binary comes from and how it runs."""
+    """One FROM-scratch image: where its main binary comes from and how it runs.
+
+    Most images hold one static binary at ``entrypoint[0]``. Larger ones add ``extra``
+    files (image path -> host file, e.g. a dynamic binary's shared libraries), ``symlinks``
+    (image path -> target) and ``env``; ``binary_path`` places the main binary when the
+    image has no entrypoint (the pod spec names the command) and ``cmd`` is the default.
+    """
 
     name: str
     binary: Callable[[], Path]
     entrypoint: tuple[str, ...]
     user: str = NONROOT
     ports: tuple[str, ...] = ()
+    extra: Callable[[], Mapping[str, Path]] | None = None
+    symlinks: tuple[tuple[str, str], ...] = ()
+    env: tuple[str, ...] = ("PATH=/",)
+    binary_path: str = ""
+    cmd: tuple[str, ...] = ()
 
     @property
     def repo(self) -> str:
         return f"{REPO_PREFIX}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        """Where the main binary sits in the image."""
+        return self.binary_path or self.entrypoint[0]
 
 
 def _sha(data: bytes) -> str:
@@ -113,8 +129,11 @@ ECHO = ImageSpec("echo", echo_binary, ("/echo",), ports=("8080/tcp",))
 CLUSTER_IMAGES = (PAUSE, COREDNS, METRICS_SERVER)
 
 
-def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
-    """A reproducible tar of ``{path: (content, mode)}`` plus a world-writable /tmp."""
+def layer_tar(
+    files: Mapping[str, tuple[bytes, int]], symlinks: Mapping[str, str] | None = None
+) -> bytes:
+    """A reproducible tar of ``{path: (content, mode)}`` and ``{path: target}`` symlinks,
+    plus a world-writable /tmp."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tmp = tarfile.TarInfo("tmp")
@@ -125,27 +144,47 @@ def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
             info.size, info.mode, info.mtime = len(content), mode, 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(content))
+        for path, target in sorted((symlinks or {}).items()):
+            link = tarfile.TarInfo(path.lstrip("/"))
+            link.type, link.linkname, link.mode, link.mtime = tarfile.SYMTYPE, target, 0o777, 0
+            tar.addfile(link)
     return buf.getvalue()
+
+
+def _mode(path: Path) -> int:
+    return 0o755 if os.access(path, os.X_OK) else 0o644
+
+
+def image_files(spec: ImageSpec, binary: bytes) -> dict[str, tuple[bytes, int]]:
+    """Every regular file of ``spec``'s layer: the main binary and the ``extra`` files."""
+    files = {spec.path: (binary, 0o755)}
+    for dest, src in (spec.extra() if spec.extra else {}).items():
+        files[dest] = (src.read_bytes(), _mode(src))
+    return files
 
 
 def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
     """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
-    tar = layer_tar({spec.entrypoint[0]: (binary, 0o755)})
+    tar = layer_tar(image_files(spec, binary), dict(spec.symlinks))
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
+    settings: dict[str, object] = {
+        "User": spec.user,
+        "WorkingDir": "/",
+        "Env": list(spec.env),
+        "ExposedPorts": {p: {} for p in spec.ports},
+        "Labels": {"org.opencontainers.image.source": "hello-platform"},
+    }
+    if spec.entrypoint:
+        settings["Entrypoint"] = list(spec.entrypoint)
+    if spec.cmd:
+        settings["Cmd"] = list(spec.cmd)
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {
-                "Entrypoint": list(spec.entrypoint),
-                "User": spec.user,
-                "WorkingDir": "/",
-                "Env": ["PATH=/"],
-                "ExposedPorts": {p: {} for p in spec.ports},
-                "Labels": {"org.opencontainers.image.source": "hello-platform"},
-            },
+            "config": settings,
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + _sha(tar)]},
-            "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.entrypoint[0]}"}],
+            "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.path}"}],
         },
         sort_keys=True,
     ).encode()
@@ -171,13 +210,33 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
     return layer, config, manifest
 
 
-def tag_for(binary: Path) -> str:
-    """The image tag: a digest of the binary, so a new binary is a new tag."""
+def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
+    """The image tag: a digest of the binary (and of ``spec``'s other files, links and
+    settings when it has any), so new content is a new tag."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
+    if spec is not None and (spec.extra or spec.symlinks or spec.binary_path):
+        extra = {k: str(v) for k, v in (spec.extra() if spec.extra else {}).items()}
+        settings = [spec.path, spec.entrypoint, spec.cmd, spec.env, spec.user, spec.symlinks]
+        digest.update(json.dumps([settings, sorted(extra.items())]).encode())
+        for _, src in sorted(extra.items()):
+            digest.update(Path(src).read_bytes())
     return "sha-" + digest.hexdigest()[:16]
+
+
+def shared_libraries(binary: Path) -> dict[str, Path]:
+    """The shared libraries ``binary`` loads (``ldd``), image path -> host file."""
+    out = run(["ldd", binary], what=f"ldd {binary}", capture=True)
+    libs: dict[str, Path] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
+            libs[parts[2]] = Path(parts[2]).resolve()
+        elif parts and parts[0].startswith("/"):
+            libs[parts[0]] = Path(parts[0]).resolve()
+    return libs
 
 
 def reference(spec: ImageSpec, tag: str) -> str:
@@ -189,7 +248,7 @@ def ensure_image(spec: ImageSpec) -> str:
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
-    tag = tag_for(binary)
+    tag = tag_for(binary, spec)
     ref = reference(spec, tag)
     if registry.has_manifest(spec.repo, tag):
         return ref
