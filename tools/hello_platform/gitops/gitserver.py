@@ -21,7 +21,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,18 +171,18 @@ def head(repo: Path = REPO_ROOT) -> str:
     return git("-C", str(repo), "rev-parse", "HEAD").strip()
 
 
-def remote_ref(ref: str) -> str | None:
+def remote_ref(ref: str, url: str = URL) -> str | None:
     """The commit of ``refs/heads/<ref>`` in the mirror, or None."""
-    out = git("ls-remote", URL, f"refs/heads/{ref}", what="git ls-remote of the mirror")
+    out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {url}")
     return out.split()[0] if out.strip() else None
 
 
 @contextlib.contextmanager
-def checkout(branch: str) -> Iterator[Path]:
+def checkout(branch: str, url: str = URL) -> Iterator[Path]:
     """A throw-away clone of ``branch`` of the mirror (pushed back by :func:`push`)."""
     with tempfile.TemporaryDirectory(prefix="hello-gitops-") as tmp:
         work = Path(tmp) / "wt"
-        git("clone", "--quiet", "--branch", branch, URL, str(work), what=f"cloning {branch}")
+        git("clone", "--quiet", "--branch", branch, url, str(work), what=f"cloning {branch}")
         yield work
 
 
@@ -228,10 +227,10 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     return Published(branch, sha, target, after, True)
 
 
-def commit_files(branch: str, files: Mapping[str, str], message: str) -> str:
+def commit_files(branch: str, files: Mapping[str, str], message: str, *, url: str = URL) -> str:
     """Commit ``{path: text}`` on ``branch`` of the mirror; the new commit (or the old one
     when nothing changed)."""
-    with checkout(branch) as work:
+    with checkout(branch, url) as work:
         for rel, text in files.items():
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -243,26 +242,22 @@ def commit_files(branch: str, files: Mapping[str, str], message: str) -> str:
         return push(work, branch)
 
 
-def revert(branch: str, commit: str) -> str:
+def revert(branch: str, commit: str, *, url: str = URL) -> str:
     """``git revert`` ``commit`` on ``branch`` of the mirror; the new commit."""
-    with checkout(branch) as work:
+    with checkout(branch, url) as work:
         git("-C", str(work), "revert", "--no-edit", commit, what=f"git revert {commit[:12]}")
         return push(work, branch)
 
 
-def read_file(branch: str, rel: str) -> str | None:
-    with checkout(branch) as work:
+def read_file(branch: str, rel: str, *, url: str = URL) -> str | None:
+    with checkout(branch, url) as work:
         path = work / rel
         return path.read_text() if path.exists() else None
 
 
-def log(branch: str, count: int = 10) -> list[str]:
-    with checkout(branch) as work:
+def log(branch: str, count: int = 10, *, url: str = URL) -> list[str]:
+    with checkout(branch, url) as work:
         out = git("-C", str(work), "log", f"-{count}", "--format=%h %cI %s")
         return out.splitlines()
 
 
-def wait_gone(timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while answers(0.2) and time.monotonic() < deadline:
-        time.sleep(0.1)
