@@ -4,7 +4,8 @@ The binary is unpacked from Debian's pinned .deb (toolchain.toml), never install
 package would start a registry on every interface. ``ensure_running()`` starts ours in
 the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
 survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
-answering on the port is never used silently. It returns the address. The small HTTP helpers below push and query images without Docker.
+answering on the port is never used silently. It returns the address. The small HTTP
+helpers below push and query images without Docker.
 """
 
 from __future__ import annotations
@@ -139,10 +140,18 @@ def _request(
 
 def has_manifest(repo: str, tag: str) -> bool:
     """True if ``repo:tag`` exists in the local registry."""
-    status, _, _ = _request(
+    return manifest_digest(repo, tag) is not None
+
+
+def manifest_digest(repo: str, tag: str) -> str | None:
+    """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
+    status, headers, _ = _request(
         "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
     )
-    return status == 200
+    if status != 200:
+        return None
+    found = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest")
+    return found or ""
 
 
 def manifest_digest(repo: str, tag: str) -> str:
