@@ -154,17 +154,6 @@ def manifest_digest(repo: str, tag: str) -> str | None:
     return found or ""
 
 
-def manifest_digest(repo: str, tag: str) -> str:
-    """The digest of ``repo:tag``'s manifest in the local registry."""
-    status, headers, _ = _request(
-        "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
-    )
-    digest = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest", "")
-    if status != 200 or not digest.startswith("sha256:"):
-        raise PlatformError(f"the local registry has no manifest for {repo}:{tag} ({status})")
-    return digest
-
-
 def digest_of(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

@@ -281,9 +281,12 @@ def test_daemon_listens_on_the_bridge_only_and_drops_root() -> None:
 
 
 def test_a_git_failure_is_one_sentence(tmp_path: Path) -> None:
-    with pytest.raises(PlatformError, match="cloning gitops/local failed"):
-        with gitserver.checkout("gitops/local", str(tmp_path / "missing.git")):
-            pass
+    missing = str(tmp_path / "missing.git")
+    with (
+        pytest.raises(PlatformError, match="cloning gitops/local failed"),
+        gitserver.checkout("gitops/local", missing),
+    ):
+        pass
 
 
 def test_redis_source_pins_the_miniredis_of_argo_cd() -> None:

@@ -89,18 +89,38 @@ def bootstrap(kube: Kube) -> None:
 def uninstall(kube: Kube, images: Mapping[str, str], *, timeout: float = 180) -> None:
     """Delete the root app (cascading to its children and their resources), then Argo CD."""
     kube.kubectl_cmd(
-        "-n", NAMESPACE, "delete", "application", ROOT_APP, "--ignore-not-found",
+        "-n",
+        NAMESPACE,
+        "delete",
+        "application",
+        ROOT_APP,
+        "--ignore-not-found",
         f"--timeout={int(timeout)}s",
-        what="deleting the root Application", timeout=timeout + 30, check=False,
+        what="deleting the root Application",
+        timeout=timeout + 30,
+        check=False,
     )
     kube.kubectl_cmd(
-        "-n", NAMESPACE, "delete", "applications", "--all", f"--timeout={int(timeout)}s",
-        what="deleting the Applications", timeout=timeout + 30, check=False,
+        "-n",
+        NAMESPACE,
+        "delete",
+        "applications",
+        "--all",
+        f"--timeout={int(timeout)}s",
+        what="deleting the Applications",
+        timeout=timeout + 30,
+        check=False,
     )
     docs = manifests.render(manifests.upstream_core_install(), images)
     kube.kubectl_cmd(
-        "delete", "--ignore-not-found", "--wait=false", "-f", "-",
-        what="deleting Argo CD", stdin=manifests.to_yaml(docs), timeout=timeout,
+        "delete",
+        "--ignore-not-found",
+        "--wait=false",
+        "-f",
+        "-",
+        what="deleting Argo CD",
+        stdin=manifests.to_yaml(docs),
+        timeout=timeout,
     )
 
 
@@ -167,8 +187,14 @@ def parse_app(doc: Mapping[str, Any]) -> AppStatus:
 
 def applications(kube: Kube) -> list[AppStatus]:
     done = kube.kubectl_cmd(
-        "-n", NAMESPACE, "get", "applications.argoproj.io", "-o", "json",
-        what="listing Argo CD Applications", check=False,
+        "-n",
+        NAMESPACE,
+        "get",
+        "applications.argoproj.io",
+        "-o",
+        "json",
+        what="listing Argo CD Applications",
+        check=False,
     )
     if done.returncode != 0:
         if "the server doesn't have a resource type" in done.stderr:
@@ -184,8 +210,14 @@ def refresh(kube: Kube, names: Sequence[str]) -> None:
     """Ask Argo CD to look at git now (what a webhook would do; git:// has none)."""
     for name in names:
         kube.kubectl_cmd(
-            "-n", NAMESPACE, "annotate", "--overwrite", f"application/{name}",
-            "argocd.argoproj.io/refresh=normal", what=f"refreshing {name}", check=False,
+            "-n",
+            NAMESPACE,
+            "annotate",
+            "--overwrite",
+            f"application/{name}",
+            "argocd.argoproj.io/refresh=normal",
+            what=f"refreshing {name}",
+            check=False,
         )
 
 
@@ -231,14 +263,19 @@ def all_ok(names: Sequence[str]) -> Callable[[list[AppStatus]], bool]:
 def pod_memory(kube: Kube, namespace: str = NAMESPACE) -> dict[str, int]:
     """Working-set memory (bytes) of each pod in ``namespace`` (metrics-server)."""
     done = kube.kubectl_cmd(
-        "get", "--raw", f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods",
-        what="reading pod metrics", check=False,
+        "get",
+        "--raw",
+        f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods",
+        what="reading pod metrics",
+        check=False,
     )
     if done.returncode != 0:
         return {}
     out: dict[str, int] = {}
     for item in json.loads(done.stdout).get("items", []):
-        total = sum(_bytes(c.get("usage", {}).get("memory", "0")) for c in item.get("containers", []))
+        total = sum(
+            _bytes(c.get("usage", {}).get("memory", "0")) for c in item.get("containers", [])
+        )
         out[str(item["metadata"]["name"])] = total
     return out
 

@@ -13,9 +13,7 @@ from hello_platform.gitops import argo, gitserver, release
 from hello_platform.progress import say, step
 
 GITOPS_USAGE = "usage: nox -s gitops -- up [--env local] [--timeout S] | status [--json] | down"
-RELEASE_USAGE = (
-    "usage: nox -s release -- [--env local] [--timeout S] [--git-url URL] [--no-wait]"
-)
+RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url URL] [--no-wait]"
 ENVS = tuple(release.NODE_PORTS)
 
 
@@ -60,7 +58,8 @@ def up(args: argparse.Namespace) -> int:
         argo.install(kube, refs)
     with step(f"publishing this checkout to {gitserver.URL}"):
         pub = gitserver.publish(args.env)
-        say(f"{pub.source_branch} {pub.source_commit[:12]} -> {pub.env_branch} {pub.env_commit[:12]}")
+        src = f"{pub.source_branch} {pub.source_commit[:12]}"
+        say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
         ensure_env_image(args.env)
     argo.bootstrap(kube)
     names = [argo.ROOT_APP, release.APP_OF_ENV[args.env]]
@@ -91,8 +90,10 @@ def up(args: argparse.Namespace) -> int:
 def format_status(apps: list[argo.AppStatus]) -> str:
     lines = []
     for a in apps:
-        lines.append(f"{a.name}: sync {a.sync}, health {a.health}, revision {a.revision[:12] or '-'}"
-                     f" ({a.target} {a.path})")
+        lines.append(
+            f"{a.name}: sync {a.sync}, health {a.health}, revision {a.revision[:12] or '-'}"
+            f" ({a.target} {a.path})"
+        )
         if not a.ok and a.reason:
             lines.append(f"  reason: {a.reason}")
         for deployed, rev in a.history[-3:]:
@@ -103,12 +104,16 @@ def format_status(apps: list[argo.AppStatus]) -> str:
 def status(args: argparse.Namespace) -> int:
     kube = argo.make_kube(_kubeconfig(args))
     apps = argo.applications(kube)
-    daemon = "running" if gitserver.process.running(gitserver.pidfile()) else "stopped"
+    daemon = "running" if gitserver.daemon_running() else "stopped"
     if args.json:
         print(json.dumps([a.__dict__ for a in apps], indent=2, default=list))
     else:
         print(f"git daemon: {daemon} ({gitserver.URL})")
         print(format_status(apps))
+        memory = argo.pod_memory(kube)
+        if memory:
+            used = ", ".join(f"{n} {v / 2**20:.0f}Mi" for n, v in sorted(memory.items()))
+            print(f"argocd pods' memory: {sum(memory.values()) / 2**20:.0f}Mi ({used})")
     return 0 if apps and all(a.ok for a in apps) else 1
 
 
@@ -182,4 +187,3 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p_rel.add_argument("--no-wait", action="store_true", help="commit and stop")
     _common(p_rel)
     p_rel.set_defaults(func=release_cmd)
-

@@ -157,6 +157,10 @@ def ensure_running() -> str:
     return URL
 
 
+def daemon_running() -> bool:
+    return process.running(pidfile()) is not None
+
+
 def stop() -> bool:
     """Stop our git daemon (by its pidfile); True if one was running."""
     return process.stop(pidfile())
@@ -187,8 +191,15 @@ def checkout(branch: str, url: str = URL) -> Iterator[Path]:
 
 
 def push(work: Path, branch: str) -> str:
-    git("-C", str(work), "push", "--quiet", "origin", f"HEAD:refs/heads/{branch}",
-        what=f"pushing {branch} to the mirror")
+    git(
+        "-C",
+        str(work),
+        "push",
+        "--quiet",
+        "origin",
+        f"HEAD:refs/heads/{branch}",
+        what=f"pushing {branch} to the mirror",
+    )
     return git("-C", str(work), "rev-parse", "HEAD").strip()
 
 
@@ -205,13 +216,28 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     """Push HEAD to the mirror; create or fast-forward/merge the environment branch."""
     ensure_running()
     branch, sha = current_branch(repo), head(repo)
-    git("-C", str(repo), "push", "--quiet", "--force", URL, f"HEAD:refs/heads/{branch}",
-        what="pushing HEAD to the GitOps mirror")
+    git(
+        "-C",
+        str(repo),
+        "push",
+        "--quiet",
+        "--force",
+        URL,
+        f"HEAD:refs/heads/{branch}",
+        what="pushing HEAD to the GitOps mirror",
+    )
     target = env_branch(env)
     before = remote_ref(target)
     if before is None:
-        git("-C", str(repo), "push", "--quiet", URL, f"HEAD:refs/heads/{target}",
-            what=f"creating {target}")
+        git(
+            "-C",
+            str(repo),
+            "push",
+            "--quiet",
+            URL,
+            f"HEAD:refs/heads/{target}",
+            what=f"creating {target}",
+        )
         return Published(branch, sha, target, sha, True)
     with checkout(target) as work:
         git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/{branch}")
@@ -259,5 +285,3 @@ def log(branch: str, count: int = 10, *, url: str = URL) -> list[str]:
     with checkout(branch, url) as work:
         out = git("-C", str(work), "log", f"-{count}", "--format=%h %cI %s")
         return out.splitlines()
-
-

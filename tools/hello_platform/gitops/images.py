@@ -13,12 +13,12 @@ tags, pushed to 127.0.0.1:5000, skipped when the registry has them).
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from hello_platform.cluster import binaries
 from hello_platform.cluster.images import ImageSpec, ensure_image, shared_libraries
+from hello_platform.errors import PlatformError
 from hello_platform.paths import REPO_ROOT, cache_dir
 from hello_platform.proc import run
 
@@ -40,7 +40,10 @@ ARGOCD_NAMES = (
 )
 GIT = Path("/usr/bin/git")
 REDIS_SOURCE = REPO_ROOT / "deploy" / "argocd" / "images" / "redis"
-PASSWD = "root:x:0:0:root:/root:/usr/sbin/nologin\nargocd:x:999:999::/home/argocd:/usr/sbin/nologin\n"
+PASSWD = (
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n"  # noqa: S105 - /etc/passwd, no password
+    "argocd:x:999:999::/home/argocd:/usr/sbin/nologin\n"
+)
 GROUP = "root:x:0:\nargocd:x:999:\n"
 
 
@@ -74,7 +77,10 @@ ARGOCD = ImageSpec(
     cmd=("argocd",),
     extra=argocd_extra,
     # git runs its helpers (index-pack, ...) as `git` from its exec path.
-    symlinks=(*((f"{BIN}/{n}", "argocd") for n in ARGOCD_NAMES), ("/usr/lib/git-core/git", GIT.as_posix())),
+    symlinks=(
+        *((f"{BIN}/{n}", "argocd") for n in ARGOCD_NAMES),
+        ("/usr/lib/git-core/git", GIT.as_posix()),
+    ),
     env=(f"PATH={BIN}:/usr/bin:/bin", "HOME=/home/argocd", "USER=argocd"),
 )
 
@@ -105,13 +111,11 @@ def redis_binary(source: Path = REDIS_SOURCE) -> Path:
             cwd=source,
             hint="install Go and put it on PATH",
         )
-    os.replace(tmp, out)
+    tmp.replace(out)
     return out
 
 
-REDIS = ImageSpec(
-    "argocd-redis", redis_binary, ("/redis",), user=ARGOCD_USER, ports=("6379/tcp",)
-)
+REDIS = ImageSpec("argocd-redis", redis_binary, ("/redis",), user=ARGOCD_USER, ports=("6379/tcp",))
 
 
 def ensure_images() -> dict[str, str]:
@@ -127,4 +131,7 @@ def pinned(ref: str) -> str:
     from hello_platform import registry
 
     name, tag = ref.removeprefix(registry.ADDRESS + "/").rsplit(":", 1)
-    return f"{ref}@{registry.manifest_digest(name, tag)}"
+    digest = registry.manifest_digest(name, tag)
+    if not digest:
+        raise PlatformError(f"the local registry has no digest for {ref}")
+    return f"{ref}@{digest}"

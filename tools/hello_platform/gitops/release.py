@@ -53,7 +53,7 @@ def image_yaml(image: Image) -> str:
     header = (
         "# Written by `nox -s release` on the environment branch; each release is one commit.\n"
     )
-    return header + yaml.safe_dump(values, sort_keys=False)
+    return header + str(yaml.safe_dump(values, sort_keys=False))
 
 
 def current_image(text: str | None) -> dict[str, Any]:

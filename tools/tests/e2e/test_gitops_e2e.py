@@ -20,11 +20,10 @@ from typing import Any
 
 import pykube
 import pytest
-from pytest_helm_charts.clusters import Cluster
-from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
-
 from hello_platform.gitops import gitserver, release
 from hello_platform.paths import REPO_ROOT
+from pytest_helm_charts.clusters import Cluster
+from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
 pytestmark = pytest.mark.e2e
 
@@ -51,14 +50,24 @@ def kube_config(pytestconfig: pytest.Config) -> str:
     return str(ensure_up())
 
 
-def cli(*args: str, check: bool = True, timeout: float = 1200, cwd: Path = REPO_ROOT,
-        kubeconfig: str = "") -> subprocess.CompletedProcess[str]:
+def cli(
+    *args: str,
+    check: bool = True,
+    timeout: float = 1200,
+    cwd: Path = REPO_ROOT,
+    kubeconfig: str = "",
+) -> subprocess.CompletedProcess[str]:
     """``hello-platform ARGS`` of the checkout at ``cwd`` (its own glue package)."""
     env = {**os.environ, "PYTHONPATH": str(cwd / "tools")}
     extra = [f"--kubeconfig={kubeconfig}"] if kubeconfig else []
     done = subprocess.run(
         [sys.executable, "-m", "hello_platform.cli", *args, *extra],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
     if check and done.returncode != 0:
         raise AssertionError(f"hello-platform {' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -77,8 +86,12 @@ def gitops(kube_cluster: Cluster, kube_config: str) -> Iterator[pykube.HTTPClien
 
 
 def application(client: pykube.HTTPClient, name: str) -> dict[str, Any] | None:
-    Application = pykube.object_factory(client, "argoproj.io/v1alpha1", "Application")
-    found = list(Application.objects(client, namespace="argocd").filter(field_selector={"metadata.name": name}))
+    application_kind = pykube.object_factory(client, "argoproj.io/v1alpha1", "Application")
+    found = list(
+        application_kind.objects(client, namespace="argocd").filter(
+            field_selector={"metadata.name": name}
+        )
+    )
     return found[0].obj if found else None
 
 
@@ -138,7 +151,10 @@ def kubectl(kube_config: str, *args: str) -> str:
 
     return subprocess.run(
         [str(resolve("kubectl")), f"--kubeconfig={kube_config}", *args],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
 
 
@@ -152,8 +168,9 @@ def test_root_app_syncs_and_hello_is_healthy(gitops: pykube.HTTPClient) -> None:
 
 def test_a_value_commit_is_synced_then_reverted(gitops: pykube.HTTPClient) -> None:
     start = time.monotonic()
-    commit = gitserver.commit_files(BRANCH, {VALUES: values_with(replicaCount="2")},
-                                    "e2e: two replicas")
+    commit = gitserver.commit_files(
+        BRANCH, {VALUES: values_with(replicaCount="2")}, "e2e: two replicas"
+    )
     eventually(synced_at(gitops, commit), timeout=SYNC_TIMEOUT, what="sync of replicaCount 2")
     wait_for_deployments_to_run(gitops, ["hello"], NAMESPACE, timeout_sec=120)
     figures["value_commit_to_synced_seconds"] = round(time.monotonic() - start, 1)
@@ -176,8 +193,15 @@ def test_release_of_a_one_line_change_serves_within_60s(
 ) -> None:
     clone = tmp_path / "clone"
     gitserver.git("clone", "--quiet", str(REPO_ROOT), str(clone))
-    gitserver.git("-C", str(clone), "checkout", "--quiet", "-B", "gitops-e2e-release",
-                  gitserver.head(REPO_ROOT))
+    gitserver.git(
+        "-C",
+        str(clone),
+        "checkout",
+        "--quiet",
+        "-B",
+        "gitops-e2e-release",
+        gitserver.head(REPO_ROOT),
+    )
     main = clone / "services" / "hello" / "src" / "hello" / "main.py"
     main.write_text(main.read_text() + f"# e2e release {time.time_ns()}\n")
     gitserver.git("-C", str(clone), "commit", "--quiet", "-am", "e2e: a one-line change")
@@ -192,8 +216,13 @@ def test_release_of_a_one_line_change_serves_within_60s(
     assert seconds <= 60, f"commit to serving took {seconds}s (goal 60s)"
     # Roll the release back by reverting its commit: the previous image serves again.
     gitserver.revert(BRANCH, result["gitops_commit"])
-    eventually(lambda: json.loads(release.http_get(BASE + "/version")[1] or b"{}")
-               .get("revision") != revision, timeout=SYNC_TIMEOUT, what="rollback of the release")
+    eventually(
+        lambda: (
+            json.loads(release.http_get(BASE + "/version")[1] or b"{}").get("revision") != revision
+        ),
+        timeout=SYNC_TIMEOUT,
+        what="rollback of the release",
+    )
     assert before
 
 
@@ -242,26 +271,44 @@ def _reason(kube_config: str, name: str, needle: str) -> Callable[[], str | None
 def test_an_app_at_a_missing_path_is_reported_and_the_release_keeps_serving(
     gitops: pykube.HTTPClient, kube_config: str
 ) -> None:
-    commit = gitserver.commit_files(BRANCH, {"deploy/argocd/apps/hello-broken.yaml": BROKEN_APP},
-                                    "e2e: an Application at a missing path")
-    out = eventually(_reason(kube_config, "hello-broken", "does-not-exist"),
-                     timeout=SYNC_TIMEOUT, what="the missing path reported")
+    commit = gitserver.commit_files(
+        BRANCH,
+        {"deploy/argocd/apps/hello-broken.yaml": BROKEN_APP},
+        "e2e: an Application at a missing path",
+    )
+    out = eventually(
+        _reason(kube_config, "hello-broken", "does-not-exist"),
+        timeout=SYNC_TIMEOUT,
+        what="the missing path reported",
+    )
     assert "reason:" in out
     assert serving()
     reverted = gitserver.revert(BRANCH, commit)
-    eventually(lambda: application(gitops, "hello-broken") is None, timeout=SYNC_TIMEOUT,
-               what="the broken app pruned")
-    eventually(synced_at(gitops, reverted, "hello-platform-root"), timeout=SYNC_TIMEOUT,
-               what="root synced after the revert")
+    eventually(
+        lambda: application(gitops, "hello-broken") is None,
+        timeout=SYNC_TIMEOUT,
+        what="the broken app pruned",
+    )
+    eventually(
+        synced_at(gitops, reverted, "hello-platform-root"),
+        timeout=SYNC_TIMEOUT,
+        what="root synced after the revert",
+    )
 
 
 def test_values_failing_the_schema_are_reported_and_the_release_keeps_serving(
     gitops: pykube.HTTPClient, kube_config: str
 ) -> None:
-    commit = gitserver.commit_files(BRANCH, {VALUES: values_with(replicaCount='"two"')},
-                                    "e2e: values that fail the chart schema")
-    out = eventually(_reason(kube_config, APP, "replicaCount"), timeout=SYNC_TIMEOUT,
-                     what="the schema failure reported")
+    commit = gitserver.commit_files(
+        BRANCH,
+        {VALUES: values_with(replicaCount='"two"')},
+        "e2e: values that fail the chart schema",
+    )
+    out = eventually(
+        _reason(kube_config, APP, "replicaCount"),
+        timeout=SYNC_TIMEOUT,
+        what="the schema failure reported",
+    )
     assert "schema" in out.lower()
     assert serving()
     assert replicas(gitops) == 1
