@@ -300,3 +300,8 @@ def test_redis_source_pins_the_miniredis_of_argo_cd() -> None:
     upstream = Path(json.loads(argo_gomod.stdout)["GoMod"]).read_text()
     line = next(x.split()[1] for x in upstream.splitlines() if "alicebob/miniredis/v2 " in x)
     assert f"github.com/alicebob/miniredis/v2 {line}" in gomod
+
+
+def test_credentials_never_reach_the_output() -> None:
+    url = "https://x-access-token:s3cr3t@github.com/o/r.git"
+    assert gitserver.redact(url) == "https://github.com/o/r.git"

@@ -158,7 +158,7 @@ def release_cmd(args: argparse.Namespace) -> int:
     if serving is not None:
         print(f"released {built.pinned}: commit {commit[:12]} serving after {serving}s")
     else:
-        print(f"released {built.pinned}: commit {commit[:12]} on {url}")
+        print(f"released {built.pinned}: commit {commit[:12]} on {gitserver.redact(url)}")
     return 0
 
 

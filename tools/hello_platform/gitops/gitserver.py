@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -175,9 +176,14 @@ def head(repo: Path = REPO_ROOT) -> str:
     return git("-C", str(repo), "rev-parse", "HEAD").strip()
 
 
+def redact(url: str) -> str:
+    """``url`` without credentials (``https://user:token@host/...`` -> ``https://host/...``)."""
+    return re.sub(r"//[^/@]+@", "//", url)
+
+
 def remote_ref(ref: str, url: str = URL) -> str | None:
     """The commit of ``refs/heads/<ref>`` in the mirror, or None."""
-    out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {url}")
+    out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {redact(url)}")
     return out.split()[0] if out.strip() else None
 
 
