@@ -273,11 +273,11 @@ def test_commit_revert_and_history_on_the_env_branch(bare: str) -> None:
     assert "Revert" in log[0]
 
 
-def test_daemon_listens_on_the_bridge_only_and_drops_root() -> None:
+def test_daemon_listens_on_the_bridge_only_and_is_read_only() -> None:
     argv = gitserver.daemon_argv(Path("/srv"))
     assert "--listen=10.244.0.1" in argv
-    assert "--user=nobody" in argv
-    assert "--enable=receive-pack" in argv
+    assert "--forbid-override=receive-pack" in argv
+    assert not any(a.startswith("--enable") for a in argv)
 
 
 def test_a_git_failure_is_one_sentence(tmp_path: Path) -> None:

@@ -1,13 +1,16 @@
 """The GitOps source: a bare mirror of this repository served by ``git daemon``.
 
 Argo CD's repo-server pulls ``git://10.244.0.1:9418/hello-platform.git``: a host process
-bound to the cluster bridge only (pods reach it; nothing outside this machine does), run as
-``nobody`` with receive-pack enabled so the release loop pushes through the same door.
-Its pidfile and the mirror live under ``~/.local/state/hello-platform/gitops``.
+bound to the cluster bridge only (pods reach it; nothing outside this machine does). It is
+read-only on purpose: with receive-pack enabled any pod could push to the branch that
+Argo CD (cluster-wide rights) applies, so the session pushes through the filesystem
+instead (the mirror is a local bare repository). Its pidfile and the mirror live under
+``~/.local/state/hello-platform/gitops``.
 
 Branches of the mirror:
 
-* ``<branch>``: the checkout's current branch, force-pushed by :func:`publish`;
+* ``source/<branch>``: the checkout's current branch, force-pushed by :func:`publish` (in
+  its own namespace: a checkout branch named ``gitops`` would clash with ``gitops/local``);
 * ``gitops/<env>``: the *environment branch* Argo CD tracks (its pinned targetRevision).
   :func:`publish` creates it from HEAD, or merges HEAD into it, never rewriting it: the
   release loop's image commits and any hand edits stay in its history (the audit trail).
@@ -35,8 +38,6 @@ HOST = layout.NODE_IP
 PORT = 9418
 REPO_NAME = "hello-platform.git"
 URL = f"git://{HOST}:{PORT}/{REPO_NAME}"
-#: The daemon drops root for this user; the mirror belongs to it.
-DAEMON_USER = ("nobody", "nogroup")
 AUTHOR = {
     "GIT_AUTHOR_NAME": "hello-platform gitops",
     "GIT_AUTHOR_EMAIL": "gitops@hello-platform.invalid",
@@ -84,8 +85,17 @@ def git_ok(*args: str) -> bool:
     return done.returncode == 0
 
 
+def mirror_path() -> Path:
+    """The bare mirror on this machine: what the session pushes to and clones from."""
+    return base_path() / REPO_NAME
+
+
+def source(url: str | None) -> str:
+    """``url`` or, by default, the local mirror."""
+    return url or str(ensure_mirror(base_path()))
+
+
 def daemon_argv(base: Path) -> list[str]:
-    user, group = DAEMON_USER
     return [
         shutil.which("git") or "git",
         "daemon",
@@ -94,10 +104,8 @@ def daemon_argv(base: Path) -> list[str]:
         f"--port={PORT}",
         f"--base-path={base}",
         "--export-all",
-        "--enable=receive-pack",
+        "--forbid-override=receive-pack",
         "--informative-errors",
-        f"--user={user}",
-        f"--group={group}",
         str(base),
     ]
 
@@ -117,11 +125,6 @@ def ensure_mirror(base: Path) -> Path:
         base.mkdir(parents=True, exist_ok=True)
         git("init", "--quiet", "--bare", str(mirror), what="creating the GitOps mirror")
         git("-C", str(mirror), "config", "receive.denyDeletes", "true")
-        shutil.chown(base, *DAEMON_USER)
-        for root, dirs, files in os.walk(mirror):
-            for name in (*dirs, *files):
-                shutil.chown(Path(root, name), *DAEMON_USER)
-            shutil.chown(root, *DAEMON_USER)
     return mirror
 
 
@@ -181,18 +184,21 @@ def redact(url: str) -> str:
     return re.sub(r"//[^/@]+@", "//", url)
 
 
-def remote_ref(ref: str, url: str = URL) -> str | None:
+def remote_ref(ref: str, url: str | None = None) -> str | None:
+    url = source(url)
     """The commit of ``refs/heads/<ref>`` in the mirror, or None."""
     out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {redact(url)}")
     return out.split()[0] if out.strip() else None
 
 
 @contextlib.contextmanager
-def checkout(branch: str, url: str = URL) -> Iterator[Path]:
+def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
     """A throw-away clone of ``branch`` of the mirror (pushed back by :func:`push`)."""
     with tempfile.TemporaryDirectory(prefix="hello-gitops-") as tmp:
         work = Path(tmp) / "wt"
-        git("clone", "--quiet", "--branch", branch, url, str(work), what=f"cloning {branch}")
+        git(
+            "clone", "--quiet", "--branch", branch, source(url), str(work), what=f"cloning {branch}"
+        )
         yield work
 
 
@@ -222,14 +228,15 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     """Push HEAD to the mirror; create or fast-forward/merge the environment branch."""
     ensure_running()
     branch, sha = current_branch(repo), head(repo)
+    mirror = source(None)
     git(
         "-C",
         str(repo),
         "push",
         "--quiet",
         "--force",
-        URL,
-        f"HEAD:refs/heads/{branch}",
+        mirror,
+        f"HEAD:refs/heads/source/{branch}",
         what="pushing HEAD to the GitOps mirror",
     )
     target = env_branch(env)
@@ -240,26 +247,28 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
             str(repo),
             "push",
             "--quiet",
-            URL,
+            mirror,
             f"HEAD:refs/heads/{target}",
             what=f"creating {target}",
         )
         return Published(branch, sha, target, sha, True)
     with checkout(target) as work:
-        git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/{branch}")
+        git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/source/{branch}")
         if git_ok("-C", str(work), "merge-base", "--is-ancestor", sha, "HEAD"):
             return Published(branch, sha, target, before, False)
         message = f"gitops: publish {branch} {sha[:12]} to {target}"
         if not git_ok("-C", str(work), "merge", "--no-edit", "-m", message, "FETCH_HEAD"):
             raise PlatformError(
                 f"{branch} ({sha[:12]}) does not merge cleanly into {target}",
-                hint=f"resolve it by hand: git clone -b {target} {URL}; merge; push",
+                hint=f"resolve it by hand: git clone -b {target} {mirror}; merge; push",
             )
         after = push(work, target)
     return Published(branch, sha, target, after, True)
 
 
-def commit_files(branch: str, files: Mapping[str, str], message: str, *, url: str = URL) -> str:
+def commit_files(
+    branch: str, files: Mapping[str, str], message: str, *, url: str | None = None
+) -> str:
     """Commit ``{path: text}`` on ``branch`` of the mirror; the new commit (or the old one
     when nothing changed)."""
     with checkout(branch, url) as work:
@@ -274,20 +283,20 @@ def commit_files(branch: str, files: Mapping[str, str], message: str, *, url: st
         return push(work, branch)
 
 
-def revert(branch: str, commit: str, *, url: str = URL) -> str:
+def revert(branch: str, commit: str, *, url: str | None = None) -> str:
     """``git revert`` ``commit`` on ``branch`` of the mirror; the new commit."""
     with checkout(branch, url) as work:
         git("-C", str(work), "revert", "--no-edit", commit, what=f"git revert {commit[:12]}")
         return push(work, branch)
 
 
-def read_file(branch: str, rel: str, *, url: str = URL) -> str | None:
+def read_file(branch: str, rel: str, *, url: str | None = None) -> str | None:
     with checkout(branch, url) as work:
         path = work / rel
         return path.read_text() if path.exists() else None
 
 
-def log(branch: str, count: int = 10, *, url: str = URL) -> list[str]:
+def log(branch: str, count: int = 10, *, url: str | None = None) -> list[str]:
     with checkout(branch, url) as work:
         out = git("-C", str(work), "log", f"-{count}", "--format=%h %cI %s")
         return out.splitlines()
