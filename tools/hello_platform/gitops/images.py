@@ -130,6 +130,8 @@ def pinned(ref: str) -> str:
     """``ref@sha256:...``: the pods pull by digest, never by a tag that could move."""
     from hello_platform import registry
 
+    if "@sha256:" in ref:
+        return ref
     name, tag = ref.removeprefix(registry.ADDRESS + "/").rsplit(":", 1)
     digest = registry.manifest_digest(name, tag)
     if not digest:
