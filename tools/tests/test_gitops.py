@@ -35,6 +35,12 @@ def _by(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
     return next(d for d in docs if d["kind"] == kind and d["metadata"]["name"] == name)
 
 
+def test_every_namespaced_object_goes_to_argocd(rendered: list[dict[str, Any]]) -> None:
+    for doc in rendered:
+        if doc["kind"] not in manifests.CLUSTER_KINDS:
+            assert doc["metadata"]["namespace"] == "argocd", doc["metadata"]["name"]
+
+
 def test_core_install_uses_only_our_images(rendered: list[dict[str, Any]]) -> None:
     assert manifests.images_of(rendered) == set(IMAGES.values())
 

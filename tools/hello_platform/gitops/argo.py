@@ -56,15 +56,7 @@ def install(kube: Kube, images: Mapping[str, str], *, timeout: float = 300) -> N
     crds = [d for d in docs if d["kind"] in ("Namespace", "CustomResourceDefinition")]
     rest = [d for d in docs if d not in crds]
     apply(kube, manifests.to_yaml(crds), what="applying Argo CD's namespace and CRDs")
-    kube.kubectl_cmd(
-        "wait",
-        "--for=condition=Established",
-        "crd/applications.argoproj.io",
-        "crd/appprojects.argoproj.io",
-        "--timeout=60s",
-        what="waiting for Argo CD's CRDs",
-        timeout=90,
-    )
+    wait_established(kube, ("applications.argoproj.io", "appprojects.argoproj.io"))
     apply(kube, manifests.to_yaml(rest), what="applying Argo CD's core install")
     for kind, name in WORKLOADS:
         say(f"waiting for {kind}/{name} in {NAMESPACE}")
@@ -78,6 +70,27 @@ def install(kube: Kube, images: Mapping[str, str], *, timeout: float = 300) -> N
             what=f"rollout of {name}",
             timeout=timeout + 30,
         )
+
+
+def wait_established(kube: Kube, crds: Sequence[str], timeout: float = 60) -> None:
+    """Until each CRD is Established (a new CRD has no status for a moment: kubectl wait
+    would fail on it)."""
+    deadline = time.monotonic() + timeout
+    for crd in crds:
+        while True:
+            done = kube.kubectl_cmd(
+                "get",
+                f"crd/{crd}",
+                "-o",
+                "jsonpath={.status.conditions[?(@.type=='Established')].status}",
+                what=f"reading crd/{crd}",
+                check=False,
+            )
+            if done.stdout.strip() == "True":
+                break
+            if time.monotonic() > deadline:
+                raise PlatformError(f"the CRD {crd} was not Established within {timeout:.0f}s")
+            time.sleep(0.5)
 
 
 def bootstrap(kube: Kube) -> None:

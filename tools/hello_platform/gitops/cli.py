@@ -130,9 +130,9 @@ def down(args: argparse.Namespace) -> int:
 
 def release_cmd(args: argparse.Namespace) -> int:
     local = args.git_url is None
-    url = args.git_url or gitserver.URL
+    url = args.git_url
     if local:
-        with step(f"publishing this checkout to {url}"):
+        with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(args.env)
     built = build_image()
     committed = time.monotonic()
@@ -158,7 +158,10 @@ def release_cmd(args: argparse.Namespace) -> int:
     if serving is not None:
         print(f"released {built.pinned}: commit {commit[:12]} serving after {serving}s")
     else:
-        print(f"released {built.pinned}: commit {commit[:12]} on {gitserver.redact(url)}")
+        print(
+            f"released {built.pinned}: commit {commit[:12]} on "
+            f"{gitserver.redact(url or gitserver.URL)}"
+        )
     return 0
 
 

@@ -32,6 +32,8 @@ CORE_INSTALL_SHA256 = "a48ce0ab6ff5f7aac90a8bd0374434f4d15edeaa85f774672c8692c98
 NAMESPACE = "argocd"
 #: How often Argo CD looks at git (and how long the repo-server caches a branch's commit).
 RECONCILIATION = "10s"
+#: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
+CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
 REQUESTS = {
@@ -109,6 +111,8 @@ def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
         name = doc.get("metadata", {}).get("name", "")
         if doc.get("kind") != "CustomResourceDefinition" and name in DROPPED:
             continue
+        if doc.get("kind") not in CLUSTER_KINDS:
+            doc["metadata"]["namespace"] = NAMESPACE
         if doc.get("kind") == "ConfigMap" and name == "argocd-cm":
             data = doc.setdefault("data", {}) or {}
             data["timeout.reconciliation"] = RECONCILIATION

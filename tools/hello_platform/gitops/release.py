@@ -80,7 +80,7 @@ class Released:
         }
 
 
-def commit_image(env: str, image: Image, *, url: str = gitserver.URL) -> str:
+def commit_image(env: str, image: Image, *, url: str | None = None) -> str:
     """Commit ``image`` into the environment branch; the commit."""
     return gitserver.commit_files(
         gitserver.env_branch(env),
