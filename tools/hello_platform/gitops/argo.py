@@ -28,6 +28,8 @@ WORKLOADS = (
     ("statefulset", "argocd-application-controller"),
 )
 FIELD_MANAGER = "hello-platform-gitops"
+#: Namespaces the Applications create (CreateNamespace=true); ``down`` removes them.
+APP_NAMESPACES = ("hello-gitops",)
 
 
 def make_kube(kubeconfig: Path) -> Kube:
@@ -124,6 +126,28 @@ def uninstall(kube: Kube, images: Mapping[str, str], *, timeout: float = 180) ->
         timeout=timeout + 30,
         check=False,
     )
+    kube.kubectl_cmd(
+        "-n",
+        NAMESPACE,
+        "delete",
+        "appprojects",
+        "--all",
+        "--ignore-not-found",
+        what="deleting the AppProject",
+        timeout=60,
+        check=False,
+    )
+    for namespace in APP_NAMESPACES:
+        kube.kubectl_cmd(
+            "delete",
+            "namespace",
+            namespace,
+            "--ignore-not-found",
+            "--wait=false",
+            what=f"deleting namespace {namespace}",
+            timeout=60,
+            check=False,
+        )
     docs = manifests.render(manifests.upstream_core_install(), images)
     kube.kubectl_cmd(
         "delete",
