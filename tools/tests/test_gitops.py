@@ -203,6 +203,7 @@ def test_parse_app_of_a_synced_app_is_ok() -> None:
     assert argo.parse_app(doc).ok
     assert argo.all_ok(["ok"])([argo.parse_app(doc)])
     assert not argo.all_ok(["ok", "other"])([argo.parse_app(doc)])
+    assert not argo.all_ok(["ok"], "abc")([argo.parse_app(doc)])
 
 
 def test_quantities() -> None:

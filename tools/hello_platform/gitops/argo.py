@@ -289,10 +289,14 @@ def wait_for(
         time.sleep(poll)
 
 
-def all_ok(names: Sequence[str]) -> Callable[[list[AppStatus]], bool]:
+def all_ok(names: Sequence[str], revision: str = "") -> Callable[[list[AppStatus]], bool]:
+    """Each of ``names`` Synced and Healthy (at ``revision``, when given)."""
+
     def check(apps: list[AppStatus]) -> bool:
         by = {a.name: a for a in apps}
-        return all(n in by and by[n].ok for n in names)
+        return all(
+            n in by and by[n].ok and (not revision or by[n].revision == revision) for n in names
+        )
 
     return check
 
