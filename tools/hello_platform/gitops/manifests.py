@@ -8,7 +8,8 @@ The render changes only what this machine needs:
 * no ApplicationSet controller (a core install without it), no ``copyutil`` init
   container (it only feeds config-management plugins, which we do not run);
 * redis is our miniredis program; ``ARGOCD_GPG_ENABLED=false`` on the repo-server;
-* ``argocd-cm``: ``timeout.reconciliation`` lowered (git:// has no webhooks);
+* ``argocd-cm``: ``timeout.reconciliation`` lowered (git:// has no webhooks), and the
+  controller's repo error grace period (``argocd-cmd-params-cm``) down from 3 min to 15 s;
 * a Namespace with Pod Security ``restricted`` enforced (upstream's pods comply);
 * small resource requests (2 cores shared by everything on the node).
 """
@@ -34,6 +35,7 @@ NAMESPACE = "argocd"
 RECONCILIATION = "10s"
 #: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
 CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
+CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15"}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
 REQUESTS = {
@@ -118,6 +120,10 @@ def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
             data["timeout.reconciliation"] = RECONCILIATION
             data["timeout.reconciliation.jitter"] = "0s"
             doc["data"] = data
+        if doc.get("kind") == "ConfigMap" and name == "argocd-cmd-params-cm":
+            # The controller hides repo errors (a missing path, a chart that fails to
+            # render) for this long; upstream's default is 3 min, longer than a release.
+            doc["data"] = {**(doc.get("data") or {}), **CMD_PARAMS}
         if doc.get("kind") in ("Deployment", "StatefulSet"):
             _patch_workload(doc, images)
         out.append(doc)
