@@ -67,6 +67,27 @@ def test_core_install_lowers_reconciliation_and_enforces_restricted(
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
+def test_a_config_change_rolls_the_pods() -> None:
+    upstream = manifests.upstream_core_install()
+
+    def hashes(docs: list[dict[str, Any]]) -> set[str]:
+        return {
+            d["spec"]["template"]["metadata"]["annotations"][manifests.CONFIG_ANNOTATION]
+            for d in docs
+            if d["kind"] in ("Deployment", "StatefulSet")
+        }
+
+    before = hashes(manifests.render(upstream, IMAGES))
+    old = manifests.RECONCILIATION
+    try:
+        manifests.RECONCILIATION = "11s"
+        after = hashes(manifests.render(upstream, IMAGES))
+    finally:
+        manifests.RECONCILIATION = old
+    assert len(before) == len(after) == 1
+    assert before != after
+
+
 def test_redis_runs_our_miniredis_with_its_password(rendered: list[dict[str, Any]]) -> None:
     pod = _by(rendered, "Deployment", "argocd-redis")["spec"]["template"]["spec"]
     redis = pod["containers"][0]

@@ -35,6 +35,7 @@ NAMESPACE = "argocd"
 RECONCILIATION = "10s"
 #: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
 CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
+CONFIG_ANNOTATION = "hello-platform.dev/argocd-config"
 CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15"}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
@@ -127,6 +128,18 @@ def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
         if doc.get("kind") in ("Deployment", "StatefulSet"):
             _patch_workload(doc, images)
         out.append(doc)
+    # Env vars come from these ConfigMaps at start: a change must roll the pods.
+    config = [
+        d.get("data")
+        for d in out
+        if d["kind"] == "ConfigMap"
+        and d["metadata"]["name"] in ("argocd-cm", "argocd-cmd-params-cm")
+    ]
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    for doc in out:
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            meta = doc["spec"]["template"].setdefault("metadata", {})
+            meta.setdefault("annotations", {})[CONFIG_ANNOTATION] = digest
     return out
 
 
