@@ -283,10 +283,20 @@ def commit_files(
         return push(work, branch)
 
 
-def revert(branch: str, commit: str, *, url: str | None = None) -> str:
-    """``git revert`` ``commit`` on ``branch`` of the mirror; the new commit."""
+def revert(branch: str, commit: str, *, url: str | None = None, mainline: int = 0) -> str:
+    """``git revert`` ``commit`` on ``branch`` of the mirror (``mainline`` for a merge);
+    the new commit."""
+    extra = ["-m", str(mainline)] if mainline else []
     with checkout(branch, url) as work:
-        git("-C", str(work), "revert", "--no-edit", commit, what=f"git revert {commit[:12]}")
+        git(
+            "-C",
+            str(work),
+            "revert",
+            "--no-edit",
+            *extra,
+            commit,
+            what=f"git revert {commit[:12]}",
+        )
         return push(work, branch)
 
 

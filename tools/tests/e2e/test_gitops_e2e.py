@@ -214,8 +214,15 @@ def test_release_of_a_one_line_change_serves_within_60s(
     figures["release_commit_to_serving_seconds"] = seconds
     assert "serving after" in done.stdout
     assert seconds <= 60, f"commit to serving took {seconds}s (goal 60s)"
-    # Roll the release back by reverting its commit: the previous image serves again.
+    # Roll the release back by reverting its commit: the previous image serves again. Then
+    # revert the merge of the change too, so the next run's change merges cleanly.
     gitserver.revert(BRANCH, result["gitops_commit"])
+    merge = next(
+        line.split()[0]
+        for line in gitserver.log(BRANCH, 10)
+        if "gitops: publish gitops-e2e-release" in line
+    )
+    gitserver.revert(BRANCH, merge, mainline=1)
     eventually(
         lambda: (
             json.loads(release.http_get(BASE + "/version")[1] or b"{}").get("revision") != revision
