@@ -62,7 +62,7 @@ def test_core_install_lowers_reconciliation_and_enforces_restricted(
     cm = _by(rendered, "ConfigMap", "argocd-cm")
     assert cm["data"]["timeout.reconciliation"] == manifests.RECONCILIATION
     params = _by(rendered, "ConfigMap", "argocd-cmd-params-cm")["data"]
-    assert params["controller.repo.error.grace.period.seconds"] == "15"
+    assert params["controller.repo.error.grace.period.seconds"] == "15s"
     ns = _by(rendered, "Namespace", "argocd")
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 

@@ -36,7 +36,8 @@ RECONCILIATION = "10s"
 #: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
 CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
 CONFIG_ANNOTATION = "hello-platform.dev/argocd-config"
-CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15"}
+# A duration despite the key's name (env.ParseDurationFromEnv): a bare "15" means the default.
+CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15s"}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
 REQUESTS = {
