@@ -103,40 +103,24 @@ def bootstrap(kube: Kube) -> None:
 
 def uninstall(kube: Kube, images: Mapping[str, str], *, timeout: float = 180) -> None:
     """Delete the root app (cascading to its children and their resources), then Argo CD."""
-    kube.kubectl_cmd(
-        "-n",
-        NAMESPACE,
-        "delete",
-        "application",
-        ROOT_APP,
-        "--ignore-not-found",
-        f"--timeout={int(timeout)}s",
-        what="deleting the root Application",
-        timeout=timeout + 30,
-        check=False,
-    )
-    kube.kubectl_cmd(
-        "-n",
-        NAMESPACE,
-        "delete",
-        "applications",
-        "--all",
-        f"--timeout={int(timeout)}s",
-        what="deleting the Applications",
-        timeout=timeout + 30,
-        check=False,
-    )
-    kube.kubectl_cmd(
-        "-n",
-        NAMESPACE,
-        "delete",
-        "appprojects",
-        "--all",
-        "--ignore-not-found",
-        what="deleting the AppProject",
-        timeout=60,
-        check=False,
-    )
+    # The root app first (its finalizer cascades to the children and their resources),
+    # then whatever Applications are left, then the project.
+    for what, target in (
+        ("the root Application", ("application", ROOT_APP)),
+        ("the Applications", ("applications", "--all")),
+        ("the AppProject", ("appprojects", "--all")),
+    ):
+        kube.kubectl_cmd(
+            "-n",
+            NAMESPACE,
+            "delete",
+            *target,
+            "--ignore-not-found",
+            f"--timeout={int(timeout)}s",
+            what=f"deleting {what}",
+            timeout=timeout + 30,
+            check=False,
+        )
     for namespace in APP_NAMESPACES:
         kube.kubectl_cmd(
             "delete",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -331,6 +332,5 @@ def test_idle_memory_of_argo_cd(gitops: pykube.HTTPClient, kube_config: str) -> 
     assert any(n.startswith("argocd-application-controller") for n in usage)
     figures["argocd_idle_memory_mib"] = round(sum(usage.values()) / 2**20, 1)
     for name, value in usage.items():
-        figures[f"memory_mib_{name.rsplit('-', 2)[0] if '-' in name else name}"] = round(
-            value / 2**20, 1
-        )
+        workload = re.sub(r"(-[a-z0-9]{6,10}-[a-z0-9]{5}|-\d+)$", "", name)
+        figures[f"memory_mib_{workload}"] = round(value / 2**20, 1)
