@@ -259,13 +259,28 @@ def test_an_unpushed_image_cannot_be_released() -> None:
         release.image_yaml(img)
 
 
-def test_wait_serving_waits_for_the_revision() -> None:
-    answers = iter([(0, b""), (200, b'{"revision": "old"}'), (200, b'{"revision": "new"}')])
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_wait_serving_waits_until_only_the_new_revision_answers() -> None:
+    # old, new, old (the old pod still answers during the rollout), then new for good.
+    seq = ["old", "new", "old"] + ["new"] * 10
+    answers = iter([(200, json.dumps({"revision": r}).encode()) for r in seq])
 
     def get(url: str) -> tuple[int, bytes]:
         return (200, b"hi") if url.endswith("/") else next(answers)
 
-    assert release.wait_serving("http://127.0.0.1:1", "new", timeout=5, get=get, poll=0) >= 0
+    clock = _Clock()
+    took = release.wait_serving(
+        "http://127.0.0.1:1", "new", timeout=60, get=get, poll=0, stable=3, clock=clock
+    )
+    assert took == 4.0  # the streak began with the 4th answer
 
 
 def test_wait_serving_gives_up_with_what_it_saw() -> None:

@@ -97,27 +97,37 @@ def wait_serving(
     *,
     timeout: float,
     get: Callable[[str], tuple[int, bytes]] = http_get,
-    poll: float = 0.5,
+    poll: float = 0.25,
+    stable: float = 3.0,
     on_wait: Callable[[float, str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> float:
-    """Seconds until ``url/version`` names ``revision`` (and ``/`` answers 200)."""
-    start = time.monotonic()
+    """Seconds until ``url`` serves ``revision`` only: ``/version`` names it and ``/``
+    answers 200 on every request for ``stable`` seconds (during a rollout the old pod still
+    answers some requests). The time returned is the start of that streak."""
+    start = clock()
     last_beat = start
     seen = "nothing yet"
-    while time.monotonic() - start < timeout:
+    streak: float | None = None
+    while (now := clock()) - start < timeout:
         status, body = get(url + "/version")
+        ok = False
         if status == 200:
             info: Mapping[str, Any] = json.loads(body)
             seen = str(info.get("revision"))
-            if seen == revision and get(url + "/")[0] == 200:
-                return time.monotonic() - start
-        now = time.monotonic()
+            ok = seen == revision and get(url + "/")[0] == 200
+        if not ok:
+            streak = None
+        elif streak is None:
+            streak = now
+        elif now - streak >= stable:
+            return streak - start
         if on_wait and now - last_beat >= 10:
             last_beat = now
             on_wait(now - start, seen)
         time.sleep(poll)
     raise PlatformError(
-        f"{url} did not serve revision {revision} within {timeout:.0f}s (it serves {seen})",
+        f"{url} did not serve only revision {revision} within {timeout:.0f}s (it serves {seen})",
         hint="run `nox -s gitops -- status` to see what Argo CD says",
     )
 
