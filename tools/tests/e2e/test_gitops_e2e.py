@@ -189,6 +189,17 @@ def test_manual_drift_is_healed(gitops: pykube.HTTPClient, kube_config: str) -> 
     assert serving()
 
 
+def undo_release(log: list[str]) -> None:
+    """Revert the release commit made after this test's merge, then the merge (newest first)."""
+    merges = [i for i, line in enumerate(log) if "publish gitops-e2e-release" in line]
+    if not merges:
+        return
+    for line in log[: merges[0]]:
+        if "release(local)" in line:
+            gitserver.revert(BRANCH, line.split()[0])
+    gitserver.revert(BRANCH, log[merges[0]].split()[0], mainline=1)
+
+
 def test_release_of_a_one_line_change_serves_within_60s(
     gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str
 ) -> None:
@@ -208,22 +219,19 @@ def test_release_of_a_one_line_change_serves_within_60s(
     gitserver.git("-C", str(clone), "commit", "--quiet", "-am", "e2e: a one-line change")
     revision = gitserver.head(clone)
     before = gitserver.remote_ref(BRANCH)
-    done = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
-    result = json.loads((clone / "out" / "gitops" / "release.json").read_text())
-    assert json.loads(release.http_get(BASE + "/version")[1])["revision"] == revision
-    seconds = float(result["commit_to_serving_seconds"])
-    figures["release_commit_to_serving_seconds"] = seconds
-    assert "serving after" in done.stdout
-    assert seconds <= 60, f"commit to serving took {seconds}s (goal 60s)"
-    # Roll the release back by reverting its commit: the previous image serves again. Then
-    # revert the merge of the change too, so the next run's change merges cleanly.
-    gitserver.revert(BRANCH, result["gitops_commit"])
-    merge = next(
-        line.split()[0]
-        for line in gitserver.log(BRANCH, 10)
-        if "gitops: publish gitops-e2e-release" in line
-    )
-    gitserver.revert(BRANCH, merge, mainline=1)
+    try:
+        done = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
+        result = json.loads((clone / "out" / "gitops" / "release.json").read_text())
+        info = json.loads(release.http_get(BASE + "/version")[1])
+        assert info["revision"] == revision
+        seconds = float(result["commit_to_serving_seconds"])
+        figures["release_commit_to_serving_seconds"] = seconds
+        assert "serving after" in done.stdout
+        assert seconds <= 60, f"commit to serving took {seconds}s (goal 60s)"
+    finally:
+        # Roll the release back by reverting its commit (the previous image serves again),
+        # then the merge of the change, so the next run's change merges cleanly.
+        undo_release(gitserver.log(BRANCH, 10))
     eventually(
         lambda: (
             json.loads(release.http_get(BASE + "/version")[1] or b"{}").get("revision") != revision
