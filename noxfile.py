@@ -218,5 +218,30 @@ def e2e(session: nox.Session) -> None:
     session.run("pytest", "-m", "e2e", *session.posargs)
 
 
+GITOPS_USAGE = "usage: nox -s gitops -- up [--env local] [--timeout S] | status [--json] | down"
+
+
+@nox.session(default=False)
+def gitops(session: nox.Session) -> None:
+    """Argo CD on the local cluster (app of apps from a git daemon mirror): up, status, down."""
+    args = session.posargs or ["up"]
+    if args[0] not in ("up", "status", "down"):
+        session.error(GITOPS_USAGE)
+    check_flags(session, GITOPS_USAGE)
+    sync(session)
+    platform(session, "gitops", *args)
+
+
+RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url URL] [--no-wait]"
+
+
+@nox.session(default=False)
+def release(session: nox.Session) -> None:
+    """Build + push the image, commit its tag/digest to the GitOps env branch, time the rollout."""
+    check_flags(session, RELEASE_USAGE)
+    sync(session)
+    platform(session, "release", *session.posargs)
+
+
 if __name__ == "__main__":
     nox.main()

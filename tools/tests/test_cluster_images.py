@@ -216,9 +216,11 @@ def test_a_dynamic_binary_gets_its_libraries_in_the_layer(
     lib.write_bytes(b"\x7fELF library")
     monkeypatch.setattr(images, "shared_libraries", lambda _b: {"/lib/libfake.so.1": lib})
     static = images.ImageSpec("tool", lambda: binary, ("/tool",))
-    dynamic = images.ImageSpec("tool", lambda: binary, ("/tool",), shared_libs=True)
+    dynamic = images.ImageSpec(
+        "tool", lambda: binary, ("/tool",), extra=images.with_shared_libraries(lambda: binary)
+    )
     assert images.ensure_image(dynamic) != images.ensure_image(static)  # another tag
-    tag = images.tag_for(binary, images.extra_files(dynamic, binary))
+    tag = images.tag_for(binary, dynamic)
     manifest = json.loads(fake_registry.manifests[f"hello-platform/tool:{tag}"])
     layer = fake_registry.blobs[manifest["layers"][0]["digest"]]
     with tarfile.open(fileobj=io.BytesIO(gzip.decompress(layer))) as tar:

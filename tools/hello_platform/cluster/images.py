@@ -14,7 +14,7 @@ import io
 import json
 import os
 import tarfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,20 +37,33 @@ CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One FROM-scratch image: where its one binary comes from and how it runs."""
+    """One FROM-scratch image: where its main binary comes from and how it runs.
+
+    Most images hold one static binary at ``entrypoint[0]``. Larger ones add ``extra``
+    files (image path -> host file, e.g. a dynamic binary's shared libraries), ``symlinks``
+    (image path -> target) and ``env``; ``binary_path`` places the main binary when the
+    image has no entrypoint (the pod spec names the command) and ``cmd`` is the default.
+    """
 
     name: str
     binary: Callable[[], Path]
     entrypoint: tuple[str, ...]
     user: str = NONROOT
     ports: tuple[str, ...] = ()
-    #: copy the shared libraries the binary loads (per ``ldd``) into the image, at their
-    #: paths (Debian's Prometheus links libc)
-    shared_libs: bool = False
+    extra: Callable[[], Mapping[str, Path]] | None = None
+    symlinks: tuple[tuple[str, str], ...] = ()
+    env: tuple[str, ...] = ("PATH=/",)
+    binary_path: str = ""
+    cmd: tuple[str, ...] = ()
 
     @property
     def repo(self) -> str:
         return f"{REPO_PREFIX}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        """Where the main binary sits in the image."""
+        return self.binary_path or self.entrypoint[0]
 
 
 def _sha(data: bytes) -> str:
@@ -116,8 +129,11 @@ ECHO = ImageSpec("echo", echo_binary, ("/echo",), ports=("8080/tcp",))
 CLUSTER_IMAGES = (PAUSE, COREDNS, METRICS_SERVER)
 
 
-def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
-    """A reproducible tar of ``{path: (content, mode)}`` plus a world-writable /tmp."""
+def layer_tar(
+    files: Mapping[str, tuple[bytes, int]], symlinks: Mapping[str, str] | None = None
+) -> bytes:
+    """A reproducible tar of ``{path: (content, mode)}`` and ``{path: target}`` symlinks,
+    plus a world-writable /tmp."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tmp = tarfile.TarInfo("tmp")
@@ -128,61 +144,47 @@ def layer_tar(files: dict[str, tuple[bytes, int]]) -> bytes:
             info.size, info.mode, info.mtime = len(content), mode, 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(content))
+        for path, target in sorted((symlinks or {}).items()):
+            link = tarfile.TarInfo(path.lstrip("/"))
+            link.type, link.linkname, link.mode, link.mtime = tarfile.SYMTYPE, target, 0o777, 0
+            tar.addfile(link)
     return buf.getvalue()
 
 
-def shared_libraries(binary: Path) -> dict[str, Path]:
-    """``{path in the image: host file}`` of every library ``ldd`` says ``binary`` loads."""
-    import subprocess
-
-    done = subprocess.run(
-        ["ldd", str(binary)], capture_output=True, text=True, check=False, timeout=30
-    )
-    if done.returncode != 0:
-        raise PlatformError(f"ldd {binary} failed: {done.stdout.strip() or done.stderr.strip()}")
-    return parse_ldd(done.stdout)
+def _mode(path: Path) -> int:
+    return 0o755 if os.access(path, os.X_OK) else 0o644
 
 
-def parse_ldd(output: str) -> dict[str, Path]:
-    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
-    libs: dict[str, Path] = {}
-    for line in output.splitlines():
-        words = line.split()
-        # "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or "/lib64/ld-linux... (0x...)"
-        path = words[2] if len(words) >= 3 and words[1] == "=>" else words[0] if words else ""
-        if path.startswith("/"):
-            libs[path] = Path(path).resolve()
-    return libs
+def image_files(spec: ImageSpec, binary: bytes) -> dict[str, tuple[bytes, int]]:
+    """Every regular file of ``spec``'s layer: the main binary and the ``extra`` files."""
+    files = {spec.path: (binary, 0o755)}
+    for dest, src in (spec.extra() if spec.extra else {}).items():
+        files[dest] = (src.read_bytes(), _mode(src))
+    return files
 
 
-def extra_files(spec: ImageSpec, binary: Path) -> dict[str, tuple[bytes, int]]:
-    """The layer's files besides the binary: its shared libraries when the spec wants them."""
-    if not spec.shared_libs:
-        return {}
-    return {path: (host.read_bytes(), 0o755) for path, host in shared_libraries(binary).items()}
-
-
-def image_blobs(
-    spec: ImageSpec, binary: bytes, extra: dict[str, tuple[bytes, int]] | None = None
-) -> tuple[bytes, bytes, bytes]:
-    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary`` (and
-    the ``extra`` files)."""
-    tar = layer_tar({**(extra or {}), spec.entrypoint[0]: (binary, 0o755)})
+def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
+    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
+    tar = layer_tar(image_files(spec, binary), dict(spec.symlinks))
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
+    settings: dict[str, object] = {
+        "User": spec.user,
+        "WorkingDir": "/",
+        "Env": list(spec.env),
+        "ExposedPorts": {p: {} for p in spec.ports},
+        "Labels": {"org.opencontainers.image.source": "hello-platform"},
+    }
+    if spec.entrypoint:
+        settings["Entrypoint"] = list(spec.entrypoint)
+    if spec.cmd:
+        settings["Cmd"] = list(spec.cmd)
     config = json.dumps(
         {
             "architecture": "amd64",
             "os": "linux",
-            "config": {
-                "Entrypoint": list(spec.entrypoint),
-                "User": spec.user,
-                "WorkingDir": "/",
-                "Env": ["PATH=/"],
-                "ExposedPorts": {p: {} for p in spec.ports},
-                "Labels": {"org.opencontainers.image.source": "hello-platform"},
-            },
+            "config": settings,
             "rootfs": {"type": "layers", "diff_ids": ["sha256:" + _sha(tar)]},
-            "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.entrypoint[0]}"}],
+            "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.path}"}],
         },
         sort_keys=True,
     ).encode()
@@ -208,16 +210,42 @@ def image_blobs(
     return layer, config, manifest
 
 
-def tag_for(binary: Path, extra: dict[str, tuple[bytes, int]] | None = None) -> str:
-    """The image tag: a digest of the binary (and the extra files), so new content is a
-    new tag."""
+def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
+    """The image tag: a digest of the binary (and of ``spec``'s other files, links and
+    settings when it has any), so new content is a new tag."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    for path, (content, mode) in sorted((extra or {}).items()):
-        digest.update(f"\0{path}\0{mode:o}\0".encode() + hashlib.sha256(content).digest())
+    if spec is not None and (spec.extra or spec.symlinks or spec.binary_path):
+        extra = {k: str(v) for k, v in (spec.extra() if spec.extra else {}).items()}
+        settings = [spec.path, spec.entrypoint, spec.cmd, spec.env, spec.user, spec.symlinks]
+        digest.update(json.dumps([settings, sorted(extra.items())]).encode())
+        for _, src in sorted(extra.items()):
+            digest.update(Path(src).read_bytes())
     return "sha-" + digest.hexdigest()[:16]
+
+
+def shared_libraries(binary: Path) -> dict[str, Path]:
+    """The shared libraries ``binary`` loads (``ldd``), image path -> host file."""
+    return parse_ldd(run(["ldd", binary], what=f"ldd {binary}", capture=True))
+
+
+def parse_ldd(output: str) -> dict[str, Path]:
+    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
+    libs: dict[str, Path] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
+            libs[parts[2]] = Path(parts[2]).resolve()
+        elif parts and parts[0].startswith("/"):
+            libs[parts[0]] = Path(parts[0]).resolve()
+    return libs
+
+
+def with_shared_libraries(binary: Callable[[], Path]) -> Callable[[], Mapping[str, Path]]:
+    """An ``extra`` for a dynamically linked ``binary``: the libraries it loads."""
+    return lambda: shared_libraries(binary())
 
 
 def reference(spec: ImageSpec, tag: str) -> str:
@@ -234,15 +262,14 @@ def ensure_image(spec: ImageSpec) -> str:
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
-    extra = extra_files(spec, binary)
-    tag = tag_for(binary, extra)
+    tag = tag_for(binary, spec)
     ref = reference(spec, tag)
     # The digest of a binary's image, remembered: compressing a big binary costs seconds.
     memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
     known = memo.read_text().strip() if memo.exists() else None
     if known and registry.manifest_digest(spec.repo, tag) == known:
         return f"{ref}@{known}"
-    layer, config, manifest = image_blobs(spec, binary.read_bytes(), extra)
+    layer, config, manifest = image_blobs(spec, binary.read_bytes())
     digest = registry.digest_of(manifest)
     if registry.manifest_digest(spec.repo, tag) != digest:
         say(f"building image {ref}")

@@ -44,7 +44,7 @@ PROMETHEUS = images.ImageSpec(
     lambda: binaries.tool("prometheus"),
     ("/prometheus",),
     ports=("9090/tcp",),
-    shared_libs=True,
+    extra=images.with_shared_libraries(lambda: binaries.tool("prometheus")),
 )
 
 

@@ -212,11 +212,13 @@ def tool_lock(tool: Tool) -> contextlib.AbstractContextManager[None]:
     )
 
 
-def go_build_slot(tool: Tool) -> contextlib.AbstractContextManager[None]:
-    """One Go build at a time on this machine, whatever the tool: a big link (Kubernetes,
-    Argo CD, KEDA) takes 2-3 GB and both cores, and two at once would thrash."""
+def go_build_slot(tool: Tool | str) -> contextlib.AbstractContextManager[None]:
+    """One Go build at a time on this machine, whatever the tool (or other program, named
+    by a string): a big link (Kubernetes, Argo CD, KEDA) takes 2-3 GB and both cores, and
+    two at once would thrash."""
     lockfile = tools_root() / ".go-build.lock"
-    return _flock(lockfile, f"{tool.name}: waiting for another Go build to finish ({lockfile})")
+    name = tool if isinstance(tool, str) else tool.name
+    return _flock(lockfile, f"{name}: waiting for another Go build to finish ({lockfile})")
 
 
 def _go_builder(pins: Pins) -> Builder:
