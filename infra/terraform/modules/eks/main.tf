@@ -16,7 +16,6 @@ data "aws_partition" "current" {}
 locals {
   partition = data.aws_partition.current.partition
   account   = data.aws_caller_identity.current.account_id
-  log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
   oidc_host = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
 }
 
@@ -87,7 +86,7 @@ resource "aws_eks_cluster" "this" {
   version  = var.kubernetes_version
   role_arn = aws_iam_role.cluster.arn
 
-  enabled_cluster_log_types = local.log_types
+  enabled_cluster_log_types = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
   vpc_config {
     subnet_ids              = var.subnet_ids

@@ -19,11 +19,6 @@ variable "kubernetes_version" {
   }
 }
 
-variable "vpc_id" {
-  description = "VPC of the cluster (network layer output)."
-  type        = string
-}
-
 variable "subnet_ids" {
   description = "Private subnets of the control plane ENIs and the nodes, in at least two AZs."
   type        = list(string)

@@ -12,7 +12,6 @@ module "eks" {
   source                 = "../../../modules/eks"
   cluster_name           = var.cluster_name
   kubernetes_version     = var.kubernetes_version
-  vpc_id                 = data.terraform_remote_state.network.outputs.vpc_id
   subnet_ids             = data.terraform_remote_state.network.outputs.private_subnet_ids
   endpoint_public_access = length(var.public_access_cidrs) > 0
   public_access_cidrs    = var.public_access_cidrs

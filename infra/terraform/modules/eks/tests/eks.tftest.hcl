@@ -14,7 +14,6 @@ mock_provider "aws" {
 
 variables {
   cluster_name = "hello-dev"
-  vpc_id       = "vpc-0123456789abcdef0"
   subnet_ids   = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
 }
 
