@@ -85,9 +85,14 @@ variable "access_entries" {
 }
 
 variable "cluster_log_retention_days" {
-  description = "Days control-plane logs are kept in CloudWatch Logs."
+  description = "Days control-plane logs are kept in CloudWatch Logs (a year by default: audit logs serve investigations)."
   type        = number
-  default     = 90
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cluster_log_retention_days)
+    error_message = "cluster_log_retention_days must be a value CloudWatch Logs accepts (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
 }
 
 variable "autoscaler_namespace" {

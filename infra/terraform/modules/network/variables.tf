@@ -47,9 +47,9 @@ variable "single_nat_gateway" {
 }
 
 variable "flow_logs_retention_days" {
-  description = "Days VPC flow logs are kept in CloudWatch Logs."
+  description = "Days VPC flow logs are kept in CloudWatch Logs (a year by default)."
   type        = number
-  default     = 90
+  default     = 365
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_logs_retention_days)

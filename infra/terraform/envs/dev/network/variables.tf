@@ -26,14 +26,14 @@ variable "cluster_name" {
   default     = "hello-dev"
 }
 
-variable "az_count" {
-  description = "How many of the region's availability zones to use (2 or more)."
-  type        = number
-  default     = 2
+variable "azs" {
+  description = "Availability zones of the subnets, named explicitly (at least 2, in var.region) so the set never shifts under a data source."
+  type        = list(string)
+  default     = ["eu-west-1a", "eu-west-1b"]
 
   validation {
-    condition     = var.az_count >= 2 && var.az_count <= 6
-    error_message = "az_count must be between 2 and 6."
+    condition     = length(var.azs) >= 2 && alltrue([for az in var.azs : can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9][a-z]$", az))])
+    error_message = "azs must list at least two availability zone names such as eu-west-1a."
   }
 }
 
