@@ -119,7 +119,9 @@ def init(tofu: Path, directory: Path, *extra: str, env: Mapping[str, str] | None
     if done.ok:
         return
     if _PROVIDER_UNAVAILABLE.search(done.output):
-        raise ProviderUnavailable(directory, first_error(done.output))
+        host = re.search(r"connect to\s+([a-z0-9.-]+\.[a-z]+)", done.output)
+        detail = f"{host.group(1)} is out of reach" if host else first_error(done.output)
+        raise ProviderUnavailable(directory, detail)
     raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
 
 
