@@ -266,7 +266,9 @@ def chart_findings(report: Report, chart: Path) -> list[policy_gate.Finding]:
     for name, outcome in report.denied.items():
         for failure in outcome.failures:
             rule, message = policy_gate.split_rule(failure)
-            out.append(policy_gate.Finding(f"{_relative(str(chart))} (profile {name})", rule, message))
+            out.append(
+                policy_gate.Finding(f"{_relative(str(chart))} (profile {name})", rule, message)
+            )
     return out
 
 
@@ -286,7 +288,9 @@ def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> 
     if ours:
         report = check(profiles, conftest_bin=conftest_bin, helm_bin=helm_bin)
         findings += chart_findings(report, ours[0])
-        rendered.update({f"{_relative(str(ours[0]))} (profile {n})": t for n, t in report.rendered.items()})
+        rendered.update(
+            {f"{_relative(str(ours[0]))} (profile {n})": t for n, t in report.rendered.items()}
+        )
     else:
         opa = resolve("opa")
         with step("opa fmt --fail and opa check --strict policies"):
@@ -299,16 +303,36 @@ def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> 
         with step(f"chart {_relative(str(chart))}: render, conftest"):
             text = _run([helm_bin, "template", "release", chart], what=f"helm template {chart}")
             if text.returncode != 0:
-                findings.append(policy_gate.Finding(_relative(str(chart)), "PARSE", f"helm template failed: {proc.last_line(text.stderr)}", "helm"))
+                findings.append(
+                    policy_gate.Finding(
+                        _relative(str(chart)),
+                        "PARSE",
+                        f"helm template failed: {proc.last_line(text.stderr)}",
+                        "helm",
+                    )
+                )
                 continue
             rendered[_relative(str(chart))] = text.stdout
             outcome = conftest(conftest_bin, text.stdout, what=f"chart {_relative(str(chart))}")
-            findings += [policy_gate.Finding(_relative(str(chart)), *policy_gate.split_rule(f)) for f in outcome.failures]
+            findings += [
+                policy_gate.Finding(_relative(str(chart)), *policy_gate.split_rule(f))
+                for f in outcome.failures
+            ]
     with step("conftest: Terraform (hcl2), plans, Argo CD and Kubernetes manifests"):
         pol = policy_gate.POLICY_DIR
-        findings += policy_gate.rego(conftest_bin, targets.tf_files, pol / "terraform", policy_gate.TERRAFORM_HCL, parser="hcl2")
-        findings += policy_gate.rego(conftest_bin, targets.plans, pol / "terraform", policy_gate.TERRAFORM_PLAN)
-        findings += policy_gate.rego(conftest_bin, targets.argocd, pol / "argocd", policy_gate.ARGOCD)
+        findings += policy_gate.rego(
+            conftest_bin,
+            targets.tf_files,
+            pol / "terraform",
+            policy_gate.TERRAFORM_HCL,
+            parser="hcl2",
+        )
+        findings += policy_gate.rego(
+            conftest_bin, targets.plans, pol / "terraform", policy_gate.TERRAFORM_PLAN
+        )
+        findings += policy_gate.rego(
+            conftest_bin, targets.argocd, pol / "argocd", policy_gate.ARGOCD
+        )
         findings += policy_gate.rego(conftest_bin, targets.manifests, KUBERNETES_DIR, namespaces())
     with step("checkov (terraform, terraform_plan, kubernetes, dockerfile, github_actions)"):
         findings += policy_gate.checkov(policy_gate.checkov_binary(), targets, rendered)
@@ -316,9 +340,12 @@ def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> 
         with step("tflint (core, terraform ruleset)"):
             findings += policy_gate.tflint(resolve("tflint"), targets.tf_dirs)
     counted = {
-        "terraform files": len(targets.tf_files), "plans": len(targets.plans),
-        "charts": len(targets.charts), "manifests": len(targets.manifests),
-        "argo cd files": len(targets.argocd), "dockerfiles": len(targets.dockerfiles),
+        "terraform files": len(targets.tf_files),
+        "plans": len(targets.plans),
+        "charts": len(targets.charts),
+        "manifests": len(targets.manifests),
+        "argo cd files": len(targets.argocd),
+        "dockerfiles": len(targets.dockerfiles),
         "workflows": len(targets.workflows),
     }
     lines.append("checked: " + ", ".join(f"{n} {k}" for k, n in counted.items() if n))

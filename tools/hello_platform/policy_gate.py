@@ -152,7 +152,7 @@ def _is_plan(f: Path) -> bool:
         head = f.read_text(errors="replace")[:4096]
     except OSError:
         return False
-    return '"resource_changes"' in head or '"format_version"' in head and "planned_values" in head
+    return '"resource_changes"' in head or ('"format_version"' in head and "planned_values" in head)
 
 
 def _mentions_argo(f: Path) -> bool:
@@ -168,7 +168,7 @@ def _mentions_argo(f: Path) -> bool:
 def parse_errors(targets: Targets) -> list[Finding]:
     """YAML and JSON inputs that do not parse, with their line; they are left out of
     the tools' runs (HCL errors come from conftest's parser, see :func:`rego`)."""
-    import yaml
+    import yaml  # type: ignore[import-untyped]
 
     found: list[Finding] = []
     for group in (targets.manifests, targets.argocd, targets.workflows):
@@ -242,7 +242,15 @@ def rego(
     """
     if not files:
         return []
-    cmd: list[str | Path] = [conftest, "test", "--policy", policy_dir, "--no-color", "--output", "json"]
+    cmd: list[str | Path] = [
+        conftest,
+        "test",
+        "--policy",
+        policy_dir,
+        "--no-color",
+        "--output",
+        "json",
+    ]
     for ns in namespaces:
         cmd += ["--namespace", ns]
     if parser:
@@ -252,10 +260,16 @@ def rego(
         results: list[dict[str, Any]] = json.loads(done.stdout)
     except ValueError:
         if len(files) > 1:
-            return [f for one in files for f in rego(conftest, [one], policy_dir, namespaces, parser=parser, label=label)]
+            return [
+                f
+                for one in files
+                for f in rego(conftest, [one], policy_dir, namespaces, parser=parser, label=label)
+            ]
         text = (done.stderr or done.stdout).strip()
         match = _HCL_ERROR.search(text)
-        where = f"line {match.group(1)}: {match.group(2).strip()}" if match else text.splitlines()[-1:]
+        where = (
+            f"line {match.group(1)}: {match.group(2).strip()}" if match else text.splitlines()[-1:]
+        )
         return [Finding(rel(files[0]), "PARSE", f"cannot be parsed: {where}", "parse")]
     out = []
     for r in results:
@@ -328,10 +342,26 @@ def checkov(
             roots.append(stage)
         if not roots:
             return []
-        cmd: list[str | Path] = [checkov_bin, "--config-file", config, "--skip-download", "--quiet", "--compact", "-o", "json"]
+        cmd: list[str | Path] = [
+            checkov_bin,
+            "--config-file",
+            config,
+            "--skip-download",
+            "--quiet",
+            "--compact",
+            "-o",
+            "json",
+        ]
         for d in roots:
             cmd += ["-d", d]
-        cmd += ["--framework", "terraform", "terraform_plan", "kubernetes", "dockerfile", "github_actions"]
+        cmd += [
+            "--framework",
+            "terraform",
+            "terraform_plan",
+            "kubernetes",
+            "dockerfile",
+            "github_actions",
+        ]
         # checkov's fork-based parallel runner deadlocked here on runs with several roots
         # (a worker left defunct, the parent waiting forever); serial costs little on 2 cores.
         env = {**os.environ, "CHECKOV_PARALLELIZATION_TYPE": "none"}
@@ -361,7 +391,9 @@ def _outermost(dirs: Sequence[Path]) -> list[Path]:
     return [d for d in resolved if not any(o != d and o in d.parents for o in resolved)]
 
 
-def _checkov_findings(done: subprocess.CompletedProcess[str], label: dict[str, str]) -> list[Finding]:
+def _checkov_findings(
+    done: subprocess.CompletedProcess[str], label: dict[str, str]
+) -> list[Finding]:
     reports = json_stream(done.stdout)
     if not reports:
         detail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -374,7 +406,14 @@ def _checkov_findings(done: subprocess.CompletedProcess[str], label: dict[str, s
             name = label.get(str(Path(path).resolve()), rel(path))
             lines = check.get("file_line_range") or []
             where = f"line {lines[0]}: " if lines and lines[0] else ""
-            out.append(Finding(name, str(check.get("check_id")), f"{where}{check.get('resource')}: {check.get('check_name')}", "checkov"))
+            out.append(
+                Finding(
+                    name,
+                    str(check.get("check_id")),
+                    f"{where}{check.get('resource')}: {check.get('check_name')}",
+                    "checkov",
+                )
+            )
         for path in results.get("parsing_errors") or []:
             name = label.get(str(Path(path).resolve()), rel(path))
             out.append(Finding(name, "PARSE", "checkov cannot parse it", "checkov"))
@@ -384,7 +423,9 @@ def _checkov_findings(done: subprocess.CompletedProcess[str], label: dict[str, s
 # ----------------------------------------------------------------------------- tflint
 
 
-def tflint(tflint_bin: Path, tf_dirs: Sequence[Path], *, config: Path = TFLINT_CONFIG) -> list[Finding]:
+def tflint(
+    tflint_bin: Path, tf_dirs: Sequence[Path], *, config: Path = TFLINT_CONFIG
+) -> list[Finding]:
     """``tflint --recursive`` from each outermost Terraform folder."""
     out: list[Finding] = []
     for root in _outermost(tf_dirs):
@@ -396,7 +437,8 @@ def tflint(tflint_bin: Path, tf_dirs: Sequence[Path], *, config: Path = TFLINT_C
         try:
             data = json.loads(done.stdout)
         except ValueError:
-            raise PlatformError(f"tflint gave no report in {rel(root)}: {(done.stderr or done.stdout).strip()[-300:]}") from None
+            tail = (done.stderr or done.stdout).strip()[-300:]
+            raise PlatformError(f"tflint gave no report in {rel(root)}: {tail}") from None
         for issue in data.get("issues") or []:
             rng = issue.get("range") or {}
             f = rel(root / str(rng.get("filename", "")))

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 import pytest
-
 from hello_platform import cli
 from hello_platform.errors import PlatformError
 from hello_platform.infra import cli as infra_cli
@@ -53,11 +52,11 @@ def test_init_tells_a_missing_provider_from_other_errors(tmp_path: Path) -> None
         'echo "Error: Failed to resolve provider packages"; '
         'echo "could not connect to registry.opentofu.org: lookup failed"; exit 1',
     )
-    with pytest.raises(tf.ProviderUnavailable) as missing:
+    with pytest.raises(tf.ProviderUnavailableError) as missing:
         tf.init(offline, tmp_path)
     assert missing.value.detail == "registry.opentofu.org is out of reach"
     broken = script(tmp_path / "tofu2", 'echo "Error: Unsupported block type"; echo "x"; exit 1')
-    with pytest.raises(PlatformError, match="tofu init failed in .*: Error: Unsupported block"):
+    with pytest.raises(PlatformError, match=r"tofu init failed in .*: Error: Unsupported block"):
         tf.init(broken, tmp_path)
 
 
@@ -65,7 +64,7 @@ def test_offline_validate_falls_back_or_fails_when_required(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def unavailable(*_a: object, **_k: object) -> None:
-        raise tf.ProviderUnavailable(tmp_path, "registry.opentofu.org is out of reach")
+        raise tf.ProviderUnavailableError(tmp_path, "registry.opentofu.org is out of reach")
 
     ran: list[Path] = []
     monkeypatch.setattr(infra_cli, "validate", unavailable)
@@ -78,7 +77,9 @@ def test_offline_validate_falls_back_or_fails_when_required(
         infra_cli.offline_capable(tmp_path / "tofu", "validate", "dev", require=True)
 
 
-def test_tofu_env_drops_a_missing_cli_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_tofu_env_drops_a_missing_cli_config(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(tmp_path / "missing.tfrc"))
     assert "TF_CLI_CONFIG_FILE" not in tf.tofu_env()
     real = tmp_path / "real.tfrc"
@@ -153,7 +154,12 @@ def test_provider_free_checks_pass_on_the_repository() -> None:
 
 def test_validate_needs_no_profile() -> None:
     args = argparse.Namespace(
-        action="validate", env="dev", layer=None, profile=None, require_providers=False,
-        auto_approve=False, bootstrap=False,
+        action="validate",
+        env="dev",
+        layer=None,
+        profile=None,
+        require_providers=False,
+        auto_approve=False,
+        bootstrap=False,
     )
     assert infra_cli._main(args) == 0

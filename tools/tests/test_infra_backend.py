@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from hello_platform.infra import backend as be
 from hello_platform.infra import emulator
 from hello_platform.toolchain import resolve

@@ -4,7 +4,6 @@ a deliberately bad manifest, so that the check is known to be able to fail."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from hello_platform import paths, policy_gate
 from hello_platform.errors import PlatformError
 from hello_platform.toolchain import resolve
@@ -22,7 +21,7 @@ def rule_ids(findings: list[policy_gate.Finding]) -> set[str]:
 def test_default_targets_cover_every_kind() -> None:
     targets = policy_gate.classify(None)
     assert targets.tf_files and targets.tf_dirs
-    assert [paths.REPO_ROOT / "deploy/helm/hello"] == targets.charts
+    assert targets.charts == [paths.REPO_ROOT / "deploy/helm/hello"]
     assert any(f.name == "Dockerfile" for f in targets.dockerfiles)
     assert any(f.name == "ci.yml" for f in targets.workflows)
     # the chart's own YAML is rendered, never checked raw

@@ -96,7 +96,7 @@ def override_file(backend: Backend) -> str:
 
 
 def s3_client(backend: Backend) -> Any:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     return boto3.client(
         "s3",
@@ -186,7 +186,9 @@ def apply(tofu: Path, workdir: Path, revision: str) -> tf.Result:
     return tf.run(tofu, apply_args(revision), cwd=workdir, env=CREDENTIALS, timeout=120)
 
 
-def start_apply(tofu: Path, workdir: Path, revision: str, hold_seconds: int) -> subprocess.Popen[str]:
+def start_apply(
+    tofu: Path, workdir: Path, revision: str, hold_seconds: int
+) -> subprocess.Popen[str]:
     """An apply that holds the state lock for ``hold_seconds`` (running in the background)."""
     env = tf.tofu_env({"TF_DATA_DIR": str(tf.data_dir(workdir)), **CREDENTIALS})
     return subprocess.Popen(
@@ -212,7 +214,7 @@ def versions(backend: Backend) -> list[str]:
 
 def lock_exists(backend: Backend) -> bool:
     """Whether the ``.tflock`` object of the state exists."""
-    from botocore.exceptions import ClientError
+    from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
     try:
         s3_client(backend).head_object(Bucket=backend.bucket, Key=backend.lock_key)

@@ -93,7 +93,11 @@ def fmt(tofu: Path) -> None:
     with step("tofu fmt -check -recursive infra/terraform"):
         done = tf.run(tofu, ["fmt", "-check", "-recursive", "-no-color"], cwd=tf.TERRAFORM_DIR)
     if not done.ok:
-        files = [line.strip() for line in done.output.splitlines() if line.strip().endswith((".tf", ".tfvars", ".hcl"))]
+        files = [
+            line.strip()
+            for line in done.output.splitlines()
+            if line.strip().endswith((".tf", ".tfvars", ".hcl"))
+        ]
         raise PlatformError(
             f"OpenTofu files are not formatted: {', '.join(files) or tf.first_error(done.output)}",
             hint="run 'tofu fmt -recursive infra/terraform' with the pinned tofu "
@@ -109,7 +113,7 @@ def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None
             validate(tofu, env)
         else:
             test(tofu)
-    except tf.ProviderUnavailable as missing:
+    except tf.ProviderUnavailableError as missing:
         sentence = (
             f"tofu {action} needs the hashicorp/aws provider, which cannot be installed on "
             f"this machine ({missing.detail.rstrip('.')}), so it ran only the checks that "
@@ -154,7 +158,9 @@ def validate(tofu: Path, env: str) -> None:
             tf.init(tofu, directory, "-backend=false")
             done = tf.run(tofu, ["validate", "-no-color"], cwd=directory)
         if not done.ok:
-            raise PlatformError(f"tofu validate failed in {tf.rel(directory)}: {tf.first_error(done.output)}")
+            raise PlatformError(
+                f"tofu validate failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+            )
 
 
 def test(tofu: Path) -> None:
@@ -165,7 +171,9 @@ def test(tofu: Path) -> None:
             done = tf.run(tofu, ["test", "-no-color"], cwd=directory)
         print(done.output.strip().splitlines()[-1] if done.output.strip() else "", flush=True)
         if not done.ok:
-            raise PlatformError(f"tofu test failed in {tf.rel(directory)}: {tf.first_error(done.output)}")
+            raise PlatformError(
+                f"tofu test failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+            )
 
 
 # ------------------------------------------------------------------- plan/apply/destroy
@@ -187,9 +195,13 @@ def run_layer(tofu: Path, args: argparse.Namespace, layer: str, profile: str) ->
     extra = ["-auto-approve"] if args.auto_approve else []
     verb = "apply" if args.action == "apply" else "destroy"
     say(f"tofu {verb} {tf.rel(directory)}")
-    done = tf.run(tofu, [verb, "-input=true", *extra], cwd=directory, env=aws, stream=True, timeout=7200)
+    done = tf.run(
+        tofu, [verb, "-input=true", *extra], cwd=directory, env=aws, stream=True, timeout=7200
+    )
     if not done.ok:
-        raise PlatformError(f"tofu {verb} failed in {tf.rel(directory)}", hint="see its output above")
+        raise PlatformError(
+            f"tofu {verb} failed in {tf.rel(directory)}", hint="see its output above"
+        )
 
 
 def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
@@ -208,7 +220,9 @@ def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
     )
     print(done.output, flush=True)
     if not done.ok:
-        raise PlatformError(f"tofu plan failed in {tf.rel(directory)}: {tf.first_error(done.output)}")
+        raise PlatformError(
+            f"tofu plan failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+        )
     shown = tf.run(tofu, ["show", "-json", str(planfile)], cwd=directory, env=aws)
     plan_json = out / f"{layer}.plan.json"
     plan_json.write_text(shown.output)
@@ -242,7 +256,9 @@ def bootstrap_state(
     """Apply the state layer on a local backend, then migrate its state into the bucket."""
     override = directory / "backend_override.tf"
     local_state = tf.data_dir(directory) / "bootstrap.tfstate"
-    override.write_text(f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n')
+    override.write_text(
+        f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n'
+    )
     try:
         with step("tofu init (bootstrap: local backend)"):
             tf.init(tofu, directory, "-reconfigure", env=aws)

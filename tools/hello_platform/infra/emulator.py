@@ -24,7 +24,7 @@ from hello_platform.errors import PlatformError
 #: Fake credentials moto accepts (it checks none); never real ones.
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's documented dummy
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
 

@@ -46,7 +46,7 @@ class Result:
         return self.returncode == 0
 
 
-class ProviderUnavailable(Exception):
+class ProviderUnavailableError(Exception):
     """`tofu init` could not install a provider (the registry is out of reach)."""
 
     def __init__(self, directory: Path, detail: str) -> None:
@@ -109,19 +109,21 @@ def run(
             f"'{tofu}' does not exist", hint="run 'nox -s tools -- opentofu' to build it"
         ) from exc
     except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s") from exc
+        raise PlatformError(
+            f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s"
+        ) from exc
     return Result(captured.returncode, _ANSI.sub("", captured.stdout + captured.stderr))
 
 
 def init(tofu: Path, directory: Path, *extra: str, env: Mapping[str, str] | None = None) -> None:
-    """``tofu init`` of ``directory``; raises ProviderUnavailable when no provider installs."""
+    """``tofu init`` of ``directory``; raises ProviderUnavailableError when no provider installs."""
     done = run(tofu, ["init", "-input=false", "-no-color", *extra], cwd=directory, env=env)
     if done.ok:
         return
     if _PROVIDER_UNAVAILABLE.search(done.output):
         host = re.search(r"connect to\s+([a-z0-9.-]+\.[a-z]+)", done.output)
         detail = f"{host.group(1)} is out of reach" if host else first_error(done.output)
-        raise ProviderUnavailable(directory, detail)
+        raise ProviderUnavailableError(directory, detail)
     raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
 
 
@@ -168,7 +170,7 @@ def parse_backend_hcl(path: Path) -> dict[str, str | bool]:
         match = re.fullmatch(r'([a-z_]+)\s*=\s*("(?:[^"\\]|\\.)*"|true|false)', line)
         if not match:
             raise PlatformError(
-                f"{rel(path)}:{number}: expected key = \"string\" or key = true|false",
+                f'{rel(path)}:{number}: expected key = "string" or key = true|false',
                 hint="backend.hcl holds only flat string and boolean settings",
             )
         key, value = match.groups()
@@ -180,5 +182,5 @@ def backend_key(versions_tf: Path) -> str:
     """The ``key`` of the ``backend "s3"`` block of a layer's versions.tf."""
     match = re.search(r'backend\s+"s3"\s*{[^}]*?\bkey\s*=\s*"([^"]+)"', versions_tf.read_text())
     if not match:
-        raise PlatformError(f"{rel(versions_tf)} has no backend \"s3\" block with a key")
+        raise PlatformError(f'{rel(versions_tf)} has no backend "s3" block with a key')
     return match.group(1)
