@@ -94,6 +94,9 @@ def test(session: nox.Session) -> None:
     """All unit tests (service, glue, chart); no cluster and no Docker engine needed."""
     sync(session, "test")
     session.run("pytest", "-m", "not slow and not e2e", *session.posargs)
+    if not session.posargs:
+        # The OpenTofu sources must be formatted (needs no provider; see `nox -s infra`).
+        platform(session, "infra", "fmt")
 
 
 @nox.session(tags=["static"])
@@ -111,12 +114,29 @@ def helm(session: nox.Session) -> None:
 
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
-    """Rego: opa fmt, check --strict, opa test; conftest over every rendered chart profile."""
+    """The policy gate: Rego (opa, conftest), checkov, tflint over the repo or the PATHs given."""
     check_flags(
-        session, "usage: nox -s policy -- [--profile default|local|eks|features|requests ...]"
+        session, "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]"
     )
-    sync(session, "test")
+    sync(session, "checkov")
     platform(session, "policy", *session.posargs)
+
+
+INFRA_USAGE = (
+    "usage: nox -s infra -- fmt|validate|test|plan|apply|destroy [--env dev] "
+    "[--layer state|network|cluster|registry ...] [--profile NAME] [--require-providers] "
+    "[--auto-approve] [--bootstrap]"
+)
+
+
+@nox.session(tags=["static"], default=False)
+def infra(session: nox.Session) -> None:
+    """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
+    check_flags(session, INFRA_USAGE)
+    if not session.posargs or session.posargs[0].startswith("-"):
+        session.error(INFRA_USAGE)
+    sync(session)
+    platform(session, "infra", *session.posargs)
 
 
 @nox.session(default=False)

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "loadtest",
     "helm",
     "policy",
+    "infra",
     "deploy",
     "image",
     "drill",

@@ -1,6 +1,6 @@
-"""Policy checks: the Rego policies themselves, then the chart's manifests against them.
+"""Policy checks: the Rego policies themselves, the chart's manifests, then the whole gate.
 
-``hello-platform policy`` (``nox -s policy``) runs, in order:
+``hello-platform policy [PATH ...]`` (``nox -s policy``) runs, in order:
 
 1. ``opa fmt --fail -l policies`` and ``opa check --strict policies`` (format, strict compile);
 2. ``opa test policies`` (every policy has an allowed and a denied example);
@@ -8,9 +8,11 @@
    ``features``, ``requests``), ``helm template`` and ``conftest test`` with the policies of
    ``policies/kubernetes`` (one input document per manifest), printing PASS/FAIL counts.
 
-It fails with one sentence naming the first problem: an unformatted file, a compile error, a
-failing Rego test, or the profile whose manifests a policy denies (with the first denials).
-OPA and conftest are the pinned builds of ``toolchain.toml``.
+Then :mod:`hello_platform.policy_gate` runs every other tool (Rego over Terraform, plans
+and Argo CD manifests, checkov, tflint) over the repository or the paths given. Problems
+with the policies themselves fail at once with one sentence; violations are reported
+grouped by file and rule id, and fail the gate at the end. OPA, conftest, helm and tflint
+are the pinned builds of ``toolchain.toml``; checkov comes from uv.lock.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform import helm, paths, proc
+from hello_platform import helm, paths, policy_gate, proc
 from hello_platform.errors import PlatformError
 from hello_platform.progress import step
 
@@ -57,6 +59,8 @@ class Report:
 
     lines: list[str] = field(default_factory=list)
     denied: dict[str, Outcome] = field(default_factory=dict)
+    #: The manifests of each variant, for the gate's other tools (checkov).
+    rendered: dict[str, str] = field(default_factory=dict)
 
     def error(self) -> PlatformError | None:
         """The one-sentence failure, or None when every variant passed."""
@@ -215,6 +219,7 @@ def check(
                 helm_bin, values_files=v.values_files, sets=v.sets, kube_version=version
             )
             outcome = conftest(conftest_bin, manifests, what=f"profile '{v.name}'")
+        report.rendered[v.name] = manifests
         verdict = "FAIL" if outcome.failures else "PASS"
         report.lines.append(
             f"{v.name}: {verdict} ({outcome.passed} passed, {outcome.failed} failed)"
@@ -237,9 +242,14 @@ def _relative(path: str) -> str:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "policy",
-        help="Rego policies: fmt, check, opa test, then conftest over every chart profile",
-        description="Check the Rego policies (opa fmt, opa check --strict, opa test) and test "
-        "every rendered profile of deploy/helm/hello against policies/kubernetes with conftest.",
+        help="the policy gate: Rego (opa, conftest), checkov and tflint over the repo or PATHs",
+        description="Check the Rego policies (opa fmt, opa check --strict, opa test), then "
+        "the repository (or the files and folders given: Terraform, plan JSON, charts, "
+        "manifests, Dockerfiles, workflows, Argo CD manifests) with conftest, checkov and "
+        "tflint. Findings are grouped by file and rule id; any finding fails.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or folders (default: the repository)"
     )
     parser.add_argument(
         "--profile",
@@ -250,11 +260,104 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=_run_check)
 
 
-def _run_check(args: argparse.Namespace) -> int:
-    report = check(args.profile)
-    for line in report.lines:
+def chart_findings(report: Report, chart: Path) -> list[policy_gate.Finding]:
+    """The chart profiles' denials as gate findings, one file label per profile."""
+    out = []
+    for name, outcome in report.denied.items():
+        for failure in outcome.failures:
+            rule, message = policy_gate.split_rule(failure)
+            out.append(
+                policy_gate.Finding(f"{_relative(str(chart))} (profile {name})", rule, message)
+            )
+    return out
+
+
+def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> list[str]:
+    """The whole gate; returns its report lines, or raises with the violations counted."""
+    import time
+
+    from hello_platform.toolchain import resolve
+
+    start = time.monotonic()
+    targets = policy_gate.classify(paths)
+    findings = policy_gate.parse_errors(targets)
+    ours = [c for c in targets.charts if c.resolve() == helm.CHART_DIR.resolve()]
+    others = [c for c in targets.charts if c not in ours]
+    conftest_bin, helm_bin = resolve("conftest"), helm.helm_binary()
+    rendered: dict[str, str] = {}
+    if ours:
+        report = check(profiles, conftest_bin=conftest_bin, helm_bin=helm_bin)
+        findings += chart_findings(report, ours[0])
+        rendered.update(
+            {f"{_relative(str(ours[0]))} (profile {n})": t for n, t in report.rendered.items()}
+        )
+    else:
+        opa = resolve("opa")
+        with step("opa fmt --fail and opa check --strict policies"):
+            static_check(opa)
+        with step("opa test policies"):
+            count = unit_tests(opa)
+        report = Report([f"rego: fmt and check --strict clean; opa test: {count}/{count} passed"])
+    lines = list(report.lines)
+    for chart in others:
+        with step(f"chart {_relative(str(chart))}: render, conftest"):
+            text = _run([helm_bin, "template", "release", chart], what=f"helm template {chart}")
+            if text.returncode != 0:
+                findings.append(
+                    policy_gate.Finding(
+                        _relative(str(chart)),
+                        "PARSE",
+                        f"helm template failed: {proc.last_line(text.stderr)}",
+                        "helm",
+                    )
+                )
+                continue
+            rendered[_relative(str(chart))] = text.stdout
+            outcome = conftest(conftest_bin, text.stdout, what=f"chart {_relative(str(chart))}")
+            findings += [
+                policy_gate.Finding(_relative(str(chart)), *policy_gate.split_rule(f))
+                for f in outcome.failures
+            ]
+    with step("conftest: Terraform (hcl2), plans, Argo CD and Kubernetes manifests"):
+        pol = policy_gate.POLICY_DIR
+        findings += policy_gate.rego(
+            conftest_bin,
+            targets.tf_files,
+            pol / "terraform",
+            policy_gate.TERRAFORM_HCL,
+            parser="hcl2",
+        )
+        findings += policy_gate.rego(
+            conftest_bin, targets.plans, pol / "terraform", policy_gate.TERRAFORM_PLAN
+        )
+        findings += policy_gate.rego(
+            conftest_bin, targets.argocd, pol / "argocd", policy_gate.ARGOCD
+        )
+        findings += policy_gate.rego(conftest_bin, targets.manifests, KUBERNETES_DIR, namespaces())
+    with step("checkov (terraform, terraform_plan, kubernetes, dockerfile, github_actions)"):
+        findings += policy_gate.checkov(policy_gate.checkov_binary(), targets, rendered)
+    if targets.tf_dirs:
+        with step("tflint (core, terraform ruleset)"):
+            findings += policy_gate.tflint(resolve("tflint"), targets.tf_dirs)
+    counted = {
+        "terraform files": len(targets.tf_files),
+        "plans": len(targets.plans),
+        "charts": len(targets.charts),
+        "manifests": len(targets.manifests),
+        "argo cd files": len(targets.argocd),
+        "dockerfiles": len(targets.dockerfiles),
+        "workflows": len(targets.workflows),
+    }
+    lines.append("checked: " + ", ".join(f"{n} {k}" for k, n in counted.items() if n))
+    lines += policy_gate.format_findings(findings)
+    lines.append(f"policy gate: {len(findings)} finding(s) in {time.monotonic() - start:.1f}s")
+    for line in lines:
         print(line, flush=True)
-    error = report.error()
-    if error is not None:
-        raise error
+    if findings:
+        raise policy_gate.failure(findings)
+    return lines
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    gate(getattr(args, "paths", None) or None, args.profile)
     return 0

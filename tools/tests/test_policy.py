@@ -4,7 +4,6 @@ a deliberately bad manifest, so that the check is known to be able to fail."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
@@ -218,6 +217,8 @@ def test_the_check_fails_on_a_bad_render(monkeypatch: pytest.MonkeyPatch) -> Non
     opa, conftest = pinned("opa"), pinned("conftest")
     report = policy.check(["local"], opa=opa, conftest_bin=conftest, helm_bin=Path("helm"))
     assert report.lines[-1].startswith("local: FAIL")
-    monkeypatch.setattr(policy, "check", lambda _profiles: report)
     with pytest.raises(PlatformError, match=r"profile 'local' violates \d+ policy check\(s\): HP0"):
-        policy._run_check(argparse.Namespace(profile=["local"]))
+        raise report.error() or AssertionError("no error")
+    findings = policy.chart_findings(report, helm.CHART_DIR)
+    assert {f.file for f in findings} == {"deploy/helm/hello (profile local)"}
+    assert {"HP001", "HP020"} <= {f.rule for f in findings}

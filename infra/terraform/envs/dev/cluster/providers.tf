@@ -1,0 +1,1 @@
+../_shared/providers.tf.shared
