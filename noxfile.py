@@ -116,7 +116,8 @@ def helm(session: nox.Session) -> None:
 def policy(session: nox.Session) -> None:
     """The policy gate: Rego (opa, conftest), checkov, tflint over the repo or the PATHs given."""
     check_flags(
-        session, "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]"
+        session,
+        "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]",
     )
     sync(session, "checkov")
     platform(session, "policy", *session.posargs)

@@ -168,7 +168,7 @@ def _mentions_argo(f: Path) -> bool:
 def parse_errors(targets: Targets) -> list[Finding]:
     """YAML and JSON inputs that do not parse, with their line; they are left out of
     the tools' runs (HCL errors come from conftest's parser, see :func:`rego`)."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
 
     found: list[Finding] = []
     for group in (targets.manifests, targets.argocd, targets.workflows):
