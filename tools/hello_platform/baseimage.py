@@ -155,7 +155,9 @@ def _docker(*args: str) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(["docker", *args], capture_output=True, text=True, check=False)
     except FileNotFoundError as err:
-        raise PlatformError("the docker command was not found", hint="install docker.io") from err
+        raise PlatformError(
+            "the docker command was not found", hint="run `nox -s build` (it provides one)"
+        ) from err
 
 
 def image_exists(ref: str) -> bool:

@@ -1,8 +1,11 @@
 """The local OCI registry on 127.0.0.1:5000 (Debian's ``docker-registry``).
 
-``ensure_running()`` starts it in the background when nothing answers on its port
-(storage under the cache dir, so pushed images survive restarts and fresh clones) and
-returns its address. The small HTTP helpers below push and query images without Docker.
+The binary is unpacked from Debian's pinned .deb (toolchain.toml), never installed: the
+package would start a registry on every interface. ``ensure_running()`` starts ours in
+the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
+survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
+answering on the port is never used silently. It returns the address. The small HTTP
+helpers below push and query images without Docker.
 """
 
 from __future__ import annotations
@@ -17,12 +20,10 @@ from hello_platform.cluster import process
 from hello_platform.errors import PlatformError
 from hello_platform.paths import cache_dir, state_dir
 from hello_platform.progress import say
-from hello_platform.system import ensure_debian_packages
 
 HOST = "127.0.0.1"
 PORT = 5000
 ADDRESS = f"{HOST}:{PORT}"
-BINARY = Path("/usr/bin/docker-registry")
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 _ACCEPT = ", ".join(
     [
@@ -74,25 +75,43 @@ def healthy(timeout: float = 1.0) -> bool:
         return False
 
 
+def ours() -> int | None:
+    """The pid of hello-platform's registry, if it runs (by its pidfile)."""
+    return process.running(pidfile())
+
+
+def ours_healthy() -> bool:
+    """True if our registry runs and answers (not merely something on the port)."""
+    return ours() is not None and healthy()
+
+
 def ensure_running() -> str:
-    """Start the local registry unless one answers already; return ``"127.0.0.1:5000"``."""
-    if healthy():
+    """Start the local registry unless ours answers already; return ``"127.0.0.1:5000"``."""
+    if ours_healthy():
         return ADDRESS
     with process.exclusive(run_dir() / ".lock"):
         return _start()
 
 
 def _start() -> str:
-    if healthy():  # someone else started it while we waited for the lock
+    if ours_healthy():  # someone else started it while we waited for the lock
         return ADDRESS
-    ensure_debian_packages(["docker-registry"], why="the local image registry")
+    if ours() is None and healthy():
+        raise PlatformError(
+            f"something else answers on {ADDRESS} (not hello-platform's registry), and "
+            "pushing our images into a registry we do not own is not safe",
+            hint="stop that registry (or free port 5000) and run again",
+        )
+    from hello_platform.toolchain import resolve
+
+    binary = resolve("docker-registry")
     run_dir().mkdir(parents=True, exist_ok=True)
     storage_dir().mkdir(parents=True, exist_ok=True)
     config = run_dir() / "config.yml"
     config.write_text(render_config(storage_dir()))
     if process.running(pidfile()) is None:
         say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
-        process.start([BINARY, "serve", config], pidfile=pidfile(), log=log_path())
+        process.start([binary, "serve", config], pidfile=pidfile(), log=log_path())
     if process.wait_started(lambda: healthy(0.5), pidfile(), timeout=20, poll=0.1) == "ready":
         return ADDRESS
     raise PlatformError(
@@ -121,10 +140,18 @@ def _request(
 
 def has_manifest(repo: str, tag: str) -> bool:
     """True if ``repo:tag`` exists in the local registry."""
-    status, _, _ = _request(
+    return manifest_digest(repo, tag) is not None
+
+
+def manifest_digest(repo: str, tag: str) -> str | None:
+    """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
+    status, headers, _ = _request(
         "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
     )
-    return status == 200
+    if status != 200:
+        return None
+    found = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest")
+    return found or ""
 
 
 def digest_of(data: bytes) -> str:

@@ -76,6 +76,35 @@ def test_pki_is_reused_and_only_missing_or_stale_certs_are_reissued(lay: Layout)
     assert not pki.needs_issue(lay.cert("kubelet-server"), leaf, ca)
 
 
+def test_a_regenerated_ca_reissues_every_leaf_it_signs(tmp_path: Path) -> None:
+    lay = Layout(tmp_path)
+    pki.ensure_pki(lay.pki)
+    old_ca = pki.load_cert(lay.cert("ca"))
+    # A new CA with the same subject name: issuer names still match, signatures do not.
+    lay.cert("ca").unlink()
+    lay.key("ca").unlink()
+    reissued = set(pki.ensure_pki(lay.pki))
+    ca = pki.load_cert(lay.cert("ca"))
+    assert ca.subject == old_ca.subject and ca != old_ca
+    signed_by_ca = {leaf.name for leaf in pki.leaves() if leaf.ca == "ca"}
+    assert signed_by_ca <= reissued
+    for name in signed_by_ca:
+        assert pki.signed_by(pki.load_cert(lay.cert(name)), ca)
+        assert not pki.signed_by(pki.load_cert(lay.cert(name)), old_ca)
+    assert pki.ensure_pki(lay.pki) == []
+
+
+def test_signed_by_rejects_a_leaf_of_another_ca_with_the_same_name(tmp_path: Path) -> None:
+    one, two = Layout(tmp_path / "one"), Layout(tmp_path / "two")
+    pki.ensure_pki(one.pki)
+    pki.ensure_pki(two.pki)
+    ca_two = pki.load_cert(two.cert("ca"))
+    leaf = next(x for x in pki.leaves() if x.name == "apiserver")
+    assert pki.load_cert(one.cert("apiserver")).issuer == ca_two.subject
+    assert pki.needs_issue(one.cert("apiserver"), leaf, ca_two)
+    assert not pki.needs_issue(two.cert("apiserver"), leaf, ca_two)
+
+
 # --- config ------------------------------------------------------------------------
 
 
@@ -118,13 +147,26 @@ def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> Non
 def test_cni_conflist_bridges_pods_on_the_node_subnet(lay: Layout) -> None:
     doc = json.loads(config.cni_conflist(lay))
     kinds = [p["type"] for p in doc["plugins"]]
-    assert kinds == ["bridge", "portmap", "firewall"]
+    assert kinds == ["bridge"]  # no plugin that writes (shared) CNI-* iptables chains
     bridge = doc["plugins"][0]
     assert bridge["bridge"] == layout.BRIDGE
+    assert bridge["ipMasq"] is False
     assert bridge["ipam"]["ranges"][0][0] == {
         "subnet": layout.NODE_POD_SUBNET,
         "gateway": layout.NODE_IP,
     }
+
+
+def test_kubelet_keeps_pods_in_our_own_cgroup_root(lay: Layout) -> None:
+    doc = json.loads(config.kubelet_config(lay))
+    assert doc["cgroupRoot"] == "/hello-platform"
+    assert doc["authentication"]["anonymous"] == {"enabled": False}
+
+
+def test_api_server_allows_anonymous_only_for_health_checks() -> None:
+    doc = json.loads(config.authentication_config())
+    assert doc["anonymous"]["enabled"] is True
+    assert [c["path"] for c in doc["anonymous"]["conditions"]] == ["/livez", "/readyz", "/healthz"]
 
 
 def test_kube_proxy_serves_node_ports_on_loopback(lay: Layout) -> None:
@@ -170,6 +212,8 @@ def test_component_table_is_complete_and_argv_builders_render(
     ]
     api = by_name("kube-apiserver").argv(lay)
     assert "--authorization-mode=Node,RBAC" in api
+    assert f"--authentication-config={lay.etc / 'authentication.json'}" in api
+    assert not any(a.startswith("--anonymous-auth") for a in api)  # the config says it
     assert any(a.startswith("--requestheader-client-ca-file=") for a in api)
     assert any(a.startswith("--proxy-client-cert-file=") for a in api)
     cm = by_name("kube-controller-manager").argv(lay)
@@ -306,27 +350,97 @@ def test_garbage_pidfile_reads_as_none(tmp_path: Path) -> None:
 IPTABLES_S = """\
 -P FORWARD DROP
 -N CNI-FORWARD
+-N CNI-FOREIGN
 -N DOCKER
+-N HELLO-FORWARD
 -N KUBE-FORWARD
+-N KUBE-FOREIGN
+-N KUBE-SVC-ABCDEFGHIJKLMNOP
+-A FORWARD -m comment --comment hello-platform -j HELLO-FORWARD
 -A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
 -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
+-A FORWARD -j CNI-FOREIGN
+-A FORWARD -j KUBE-FOREIGN
 -A FORWARD -o docker0 -j DOCKER
 -A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-SVC-ABCDEFGHIJKLMNOP -j KUBE-FORWARD
 """
 
 
-def test_iptables_cleanup_touches_only_kube_and_cni_chains() -> None:
-    deletes, chains = hostnet.rules_to_delete(IPTABLES_S.splitlines())
-    assert chains == ["CNI-FORWARD", "KUBE-FORWARD"]
+def test_iptables_cleanup_removes_our_chains_and_known_kube_proxy_ones_only() -> None:
+    deletes, chains = hostnet.rules_to_delete(IPTABLES_S.splitlines(), hostnet.owned_chains(True))
+    assert chains == ["HELLO-FORWARD", "KUBE-FORWARD", "KUBE-SVC-ABCDEFGHIJKLMNOP"]
     assert deletes == [
+        "-D FORWARD -m comment --comment hello-platform -j HELLO-FORWARD",
         '-D FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD',
-        '-D FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
     ]
-    script, count = hostnet.restore_script("filter", IPTABLES_S.splitlines())
-    assert count == 2
+    script, count = hostnet.restore_script(
+        "filter", IPTABLES_S.splitlines(), hostnet.owned_chains(True)
+    )
+    assert count == 3
     assert script.startswith("*filter\n") and script.endswith("COMMIT\n")
-    assert "DOCKER" not in script
-    assert hostnet.restore_script("nat", ["-P PREROUTING ACCEPT"]) == ("", 0)
+    for foreign in ("DOCKER", "CNI-", "KUBE-FOREIGN"):
+        assert foreign not in script
+    assert hostnet.restore_script("nat", ["-P PREROUTING ACCEPT"], hostnet.owned_chains(True)) == (
+        "",
+        0,
+    )
+
+
+def test_kube_chains_are_left_alone_unless_our_node_made_them() -> None:
+    deletes, chains = hostnet.rules_to_delete(IPTABLES_S.splitlines(), hostnet.owned_chains(False))
+    assert chains == ["HELLO-FORWARD"]
+    assert deletes == ["-D FORWARD -m comment --comment hello-platform -j HELLO-FORWARD"]
+
+
+def test_a_rule_with_our_comment_outside_our_chains_is_removed() -> None:
+    rules = ["-A POSTROUTING -s 10.244.0.0/24 -m comment --comment hello-platform -j MASQUERADE"]
+    deletes, _ = hostnet.rules_to_delete(rules, hostnet.owned_chains(False))
+    assert deletes == [
+        "-D POSTROUTING -s 10.244.0.0/24 -m comment --comment hello-platform -j MASQUERADE"
+    ]
+
+
+def test_firewall_script_defines_only_hello_chains() -> None:
+    chains = set()
+    for table in ("raw", "filter", "nat"):
+        script = hostnet.firewall_script(table)
+        chains |= {line.split()[1] for line in script.splitlines() if line.startswith("-A")}
+    assert chains == {"HELLO-PREROUTING", "HELLO-FORWARD", "HELLO-POSTROUTING"}
+    raw = hostnet.firewall_script("raw")
+    for cidr in ("10.244.0.0/16", "10.96.0.0/16"):
+        assert f"-A HELLO-PREROUTING -d {cidr} -m comment --comment hello-platform -j DROP" in raw
+        assert f"-A HELLO-PREROUTING -d {cidr} -i hello0 -m comment" in raw
+    assert "MASQUERADE" in hostnet.firewall_script("nat")
+
+
+def test_sysctls_are_recorded_once_and_restored(tmp_path: Path) -> None:
+    root = tmp_path / "sys"
+    for key, value in {
+        "net/ipv4/ip_forward": "0",
+        "net/bridge/bridge-nf-call-iptables": "0",
+        "net/bridge/bridge-nf-call-ip6tables": "1",
+        "net/ipv4/conf/all/route_localnet": "0",
+        "kernel/panic": "0",
+    }.items():
+        (root / key).parent.mkdir(parents=True, exist_ok=True)
+        (root / key).write_text(value + "\n")
+    state = tmp_path / "host.json"
+    assert hostnet.apply_sysctls(state, root) == []
+    assert (root / "net/ipv4/ip_forward").read_text() == "1"
+    (root / "kernel/panic").write_text("10\n")  # what the kubelet does
+    assert hostnet.apply_sysctls(state, root) == []  # a second up keeps the first record
+    restored = hostnet.restore_host_settings(state, root)
+    assert sorted(restored) == [
+        "kernel.panic",
+        "net.bridge.bridge-nf-call-iptables",
+        "net.ipv4.conf.all.route_localnet",
+        "net.ipv4.ip_forward",
+    ]
+    assert (root / "net/ipv4/ip_forward").read_text().strip() == "0"
+    assert (root / "kernel/panic").read_text().strip() == "0"
+    assert not state.exists()
+    assert hostnet.restore_host_settings(state, root) == []  # never ran: nothing changes
 
 
 def test_mounts_under_lists_deepest_first() -> None:
@@ -348,21 +462,29 @@ def test_mounts_under_lists_deepest_first() -> None:
     }
 
 
-def test_only_unused_pod_netns_are_removed(tmp_path: Path) -> None:
-    for name in ("cni-ours", "cni-live", "other-ns"):
+def test_only_the_netns_of_our_pods_are_named_for_removal(tmp_path: Path) -> None:
+    for name in ("cni-ours", "cni-foreign"):
         (tmp_path / name).write_text("")
-    live = (tmp_path / "cni-live").stat().st_ino
-    assert hostnet.orphan_cni_netns(tmp_path, in_use={live}) == ["cni-ours"]
-    assert hostnet.orphan_cni_netns(tmp_path / "missing", in_use=set()) == []
-    assert hostnet.netns_in_use()  # this very process is in some namespace
+    ours = (tmp_path / "cni-ours").stat().st_ino
+    assert hostnet.named_netns({ours}, tmp_path) == ["cni-ours"]
+    assert hostnet.named_netns(set(), tmp_path) == []
+    assert hostnet.named_netns({ours}, tmp_path / "missing") == []
+    assert hostnet.netns_of([os.getpid()]) == set()  # the host's own namespace is never ours
 
 
-def test_kubepods_pids_reads_cgroup_procs(tmp_path: Path) -> None:
-    leaf = tmp_path / "pids" / "kubepods" / "besteffort" / "podX" / "ctr"
+def test_pod_pids_read_only_our_cgroup_root(tmp_path: Path) -> None:
+    for hierarchy in ("pids", "memory"):
+        (tmp_path / hierarchy).mkdir()
+        (tmp_path / hierarchy / "cgroup.procs").write_text("1\n")
+    leaf = tmp_path / "pids" / "hello-platform" / "kubepods" / "besteffort" / "podX" / "ctr"
     leaf.mkdir(parents=True)
     (leaf / "cgroup.procs").write_text("101\n102\n")
-    (tmp_path / "pids" / "kubepods" / "cgroup.procs").write_text("")
-    assert hostnet.kubepods_pids(tmp_path) == {101, 102}
+    foreign = tmp_path / "pids" / "kubepods" / "foreign"
+    foreign.mkdir(parents=True)
+    (foreign / "cgroup.procs").write_text("555\n")
+    assert hostnet.pod_pids(tmp_path) == {101, 102}
+    hostnet.ensure_pod_cgroup(tmp_path)
+    assert (tmp_path / "memory" / "hello-platform").is_dir()
 
 
 def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:

@@ -54,12 +54,30 @@ def test_unknown_methods_collapse_into_other(
     assert sample(app, "hello_http_requests_total", method="OTHER", route="/", status="4xx") == 2
 
 
-def test_readiness_503_is_counted_as_5xx(sample: Sample, app: HelloApp, client: TestClient) -> None:
-    app.begin_drain()
+def test_probes_are_not_traffic(sample: Sample, app: HelloApp, client: TestClient) -> None:
+    client.get("/healthz")
     client.get("/readyz")
-    assert (
-        sample(app, "hello_http_requests_total", method="GET", route="/readyz", status="5xx") == 1
-    )
+    app.begin_drain()
+    client.get("/readyz")  # 503 while draining: not an error of the service
+    assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 1
+    assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 1
+    assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 1
+    text = client.get("/metrics").text
+    http = [line for line in text.splitlines() if line.startswith("hello_http_requests_total{")]
+    assert http, "the /metrics request itself is counted"
+    assert not [line for line in http if "healthz" in line or "readyz" in line]
+    assert 'status="5xx"' not in text
+
+
+def test_process_collector_reports_cpu_memory_and_fds(app: HelloApp, client: TestClient) -> None:
+    text = client.get("/metrics").text
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "process_start_time_seconds",
+    ):
+        assert f"\n{name} " in text, name
 
 
 def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
@@ -75,9 +93,9 @@ def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
     ):
         assert name in text
     assert "_created" not in text
-    # Every metric family shares the prefix.
+    # Every metric family shares the prefix, but the standard process_* ones.
     families = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")}
-    assert all(f.startswith("hello_") for f in families)
+    assert all(f.startswith(("hello_", "process_")) for f in families)
 
 
 def test_in_progress_counts_the_scrape_itself(

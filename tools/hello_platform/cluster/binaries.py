@@ -2,7 +2,9 @@
 
 Kubernetes, etcd, CoreDNS and metrics-server come from the project's toolchain
 (``hello_platform.toolchain.resolve``: pinned, built from source once, cached).
-containerd, runc, the CNI plugins and the registry come from Debian packages.
+containerd, runc and the CNI plugins come from Debian packages (or Docker CE's
+containerd.io, when that is what the host has: see ``system.SUBSTITUTES``); the registry
+is unpacked from Debian's .deb into the cache, never installed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ DEBIAN_PACKAGES = (
     "containerd",
     "runc",
     "containernetworking-plugins",
-    "docker-registry",
     "iptables",
     "conntrack",
     "socat",
@@ -48,6 +49,7 @@ TOOLS = (
     "kubectl",
     "coredns",
     "metrics-server",
+    "docker-registry",
 )
 
 

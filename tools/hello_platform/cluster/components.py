@@ -70,6 +70,8 @@ def apiserver_argv(lay: Layout) -> Argv:
         f"--tls-cert-file={lay.cert('apiserver')}",
         f"--tls-private-key-file={lay.key('apiserver')}",
         f"--client-ca-file={lay.cert('ca')}",
+        # Anonymous requests only for /livez, /readyz, /healthz (config.authentication_config).
+        f"--authentication-config={lay.etc / 'authentication.json'}",
         f"--kubelet-client-certificate={lay.cert('apiserver-kubelet-client')}",
         f"--kubelet-client-key={lay.key('apiserver-kubelet-client')}",
         f"--kubelet-certificate-authority={lay.cert('ca')}",

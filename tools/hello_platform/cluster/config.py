@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hello_platform.cluster import layout
+from hello_platform.cluster import hostnet, layout
 from hello_platform.cluster.layout import Layout
 
 
@@ -111,6 +111,9 @@ def kubelet_config(lay: Layout) -> str:
         "authorization": {"mode": "Webhook"},
         "containerRuntimeEndpoint": f"unix://{lay.containerd_socket}",
         "cgroupDriver": "cgroupfs",
+        # Our own pod cgroup root: `down` kills and removes exactly what lives below it,
+        # never another runtime's /kubepods (k3s, kind's nodes, a system kubelet).
+        "cgroupRoot": f"/{hostnet.POD_CGROUP}",
         "failCgroupV1": False,
         "failSwapOn": False,
         "clusterDomain": layout.CLUSTER_DOMAIN,
@@ -141,6 +144,26 @@ def kubelet_config(lay: Layout) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+#: The only paths an unauthenticated client may reach: the health checks.
+ANONYMOUS_PATHS = ("/livez", "/readyz", "/healthz")
+
+
+def authentication_config() -> str:
+    """The API server's structured AuthenticationConfiguration (``--authentication-config``).
+
+    Anonymous requests are authenticated only for the health endpoints: anything else
+    (``/api``, ``/version``, discovery) gets 401 without credentials, whatever RBAC says
+    about ``system:anonymous`` (KEP-4633, stable in Kubernetes 1.34).
+    """
+    doc = {
+        "apiVersion": "apiserver.config.k8s.io/v1beta1",
+        "kind": "AuthenticationConfiguration",
+        "jwt": [],
+        "anonymous": {"enabled": True, "conditions": [{"path": p} for p in ANONYMOUS_PATHS]},
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
 def kube_proxy_config(lay: Layout) -> str:
     """KubeProxyConfiguration: iptables mode, NodePorts on loopback and the node IP."""
     doc = {
@@ -165,7 +188,12 @@ def kube_proxy_config(lay: Layout) -> str:
 
 
 def cni_conflist(lay: Layout) -> str:
-    """bridge + host-local + portmap + firewall (keeps pod traffic out of a DROP FORWARD)."""
+    """bridge + host-local only: no plugin that writes iptables.
+
+    The bridge plugin's ipMasq, portmap and firewall would add CNI-* chains shared with
+    every other CNI user on the host (podman's among them); masquerade and forwarding are
+    our own HELLO-* rules instead (``hostnet.ensure_firewall``). No hostPorts, then.
+    """
     doc = {
         "cniVersion": "1.0.0",
         "name": "hello-platform",
@@ -174,7 +202,7 @@ def cni_conflist(lay: Layout) -> str:
                 "type": "bridge",
                 "bridge": layout.BRIDGE,
                 "isGateway": True,
-                "ipMasq": True,
+                "ipMasq": False,
                 "hairpinMode": True,
                 "ipam": {
                     "type": "host-local",
@@ -183,8 +211,6 @@ def cni_conflist(lay: Layout) -> str:
                     "dataDir": str(lay.cni_ipam_dir),
                 },
             },
-            {"type": "portmap", "capabilities": {"portMappings": True}},
-            {"type": "firewall", "backend": "iptables"},
         ],
     }
     return json.dumps(doc, indent=2) + "\n"

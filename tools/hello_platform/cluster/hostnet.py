@@ -1,51 +1,181 @@
-"""Host plumbing of the node: sysctls, the bridge, and cleanup of what pods left behind
-(iptables chains, network namespaces, mounts, pod processes, containerd shims)."""
+"""Host plumbing of the node, owned by construction: sysctls (recorded and restored), the
+bridge, our own iptables chains, and cleanup of exactly what our node left behind.
+
+What is ours, and the only thing ``down`` removes:
+
+* iptables: the ``HELLO-*`` chains (and the jumps to them, which carry the comment
+  ``hello-platform``); kube-proxy's and the kubelet's ``KUBE-*`` chains of known names
+  only when our node created them (``host.json`` says so; a foreign kube-proxy is
+  refused at ``up``). ``KUBE-FOREIGN``, ``CNI-*`` or Docker's chains are never touched:
+  the CNI config has no plugin that writes iptables (masquerade and forwarding are our
+  own ``HELLO-*`` rules).
+* processes: those in our pod cgroup root ``/hello-platform`` (kubelet ``cgroupRoot``)
+  and the shims of our containerd (by its socket); never anything in ``/kubepods``.
+* network namespaces: those the processes of our pods are in (matched by inode before
+  they are killed); never a ``cni-*`` namespace because of its name.
+* sysctls: each is recorded in ``host.json`` before the first change (ours, or the
+  kubelet's kernel tunables) and written back by ``down``.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from hello_platform.cluster import layout
 from hello_platform.errors import PlatformError
 
+#: Sysctls the node needs, and the value it sets.
 SYSCTLS = {
     "net/ipv4/ip_forward": "1",
     "net/bridge/bridge-nf-call-iptables": "1",
     "net/bridge/bridge-nf-call-ip6tables": "1",
+    # kube-proxy sets it too (NodePorts on 127.0.0.1); it is restored by `down`, so it never
+    # outlives kube-proxy's KUBE-FIREWALL drop rule (CVE-2020-8558).
     "net/ipv4/conf/all/route_localnet": "1",
 }
-#: Chain prefixes the node creates (kube-proxy, the kubelet, the CNI plugins).
-OWNED_CHAIN = re.compile(r"^(KUBE-|CNI-)")
-TABLES = ("filter", "nat", "mangle")
+#: Kernel tunables the kubelet sets itself (protectKernelDefaults: false): recorded too.
+KUBELET_TUNABLES = (
+    "vm/overcommit_memory",
+    "vm/panic_on_oom",
+    "kernel/panic",
+    "kernel/panic_on_oops",
+    "kernel/keys/root_maxkeys",
+    "kernel/keys/root_maxbytes",
+)
+SYSCTL_ROOT = Path("/proc/sys")
+#: The comment on every rule we add outside our own chains.
+COMMENT = "hello-platform"
+OUR_PREFIX = "HELLO-"
+#: Chains kube-proxy (iptables mode) and the kubelet create under fixed names.
+KUBE_CHAINS = frozenset(
+    {
+        "KUBE-SERVICES",
+        "KUBE-EXTERNAL-SERVICES",
+        "KUBE-NODEPORTS",
+        "KUBE-POSTROUTING",
+        "KUBE-MARK-MASQ",
+        "KUBE-MARK-DROP",
+        "KUBE-FORWARD",
+        "KUBE-PROXY-CANARY",
+        "KUBE-KUBELET-CANARY",
+        "KUBE-PROXY-FIREWALL",
+        "KUBE-FIREWALL",
+        "KUBE-IPTABLES-HINT",
+        "KUBE-SOURCE-RANGES-FIREWALL",
+    }
+)
+#: kube-proxy's per-service/endpoint chains: a kind and a 16-character hash.
+KUBE_HASHED = re.compile(r"^KUBE-(SVC|SEP|EXT|FW|SVL|XLB)-[A-Z0-9]{16}$")
+TABLES = ("filter", "nat", "mangle", "raw")
 NETNS_DIR = Path("/run/netns")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: The kubelet's cgroupRoot: every pod cgroup of our node lives below it.
+POD_CGROUP = "hello-platform"
+
+Owned = Callable[[str], bool]
 
 
-def _quiet(cmd: Sequence[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(cmd), capture_output=True, text=True, check=False)
+def _quiet(cmd: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(cmd), capture_output=True, text=True, check=False, input=stdin)
 
 
-def apply_sysctls() -> list[str]:
-    """Set the sysctls the node needs; return the ones that could not be set."""
-    if not Path("/proc/sys/net/bridge").exists():
+# --- recorded host settings ------------------------------------------------------------
+
+
+def host_state(lay_root: Path) -> Path:
+    """``host.json``: original sysctls and what the node owns on the host."""
+    return lay_root / "host.json"
+
+
+def load_host_state(path: Path) -> dict[str, object]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _save_host_state(path: Path, data: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+
+
+def read_sysctl(key: str, root: Path = SYSCTL_ROOT) -> str | None:
+    try:
+        return (root / key).read_text().strip()
+    except OSError:
+        return None
+
+
+def record_sysctls(path: Path, keys: Iterable[str], root: Path = SYSCTL_ROOT) -> None:
+    """Remember the current value of each of ``keys`` not already recorded."""
+    data = load_host_state(path)
+    saved = dict(data.get("sysctls") or {})  # type: ignore[call-overload]
+    for key in keys:
+        if key not in saved:
+            value = read_sysctl(key, root)
+            if value is not None:
+                saved[key] = value
+    data["sysctls"] = saved
+    _save_host_state(path, data)
+
+
+def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
+    """Record, then set the sysctls the node needs; return the ones that could not be set."""
+    if not (root / "net/bridge").exists():
         _quiet(["modprobe", "br_netfilter"])
+        if (root / "net/bridge").exists():
+            data = load_host_state(path)
+            data["loaded_br_netfilter"] = True
+            _save_host_state(path, data)
+    record_sysctls(path, [*SYSCTLS, *KUBELET_TUNABLES], root)
     failed = []
     for key, value in SYSCTLS.items():
-        path = Path("/proc/sys") / key
         try:
-            if path.read_text().strip() != value:
-                path.write_text(value)
+            if read_sysctl(key, root) != value:
+                (root / key).write_text(value)
         except OSError:
             failed.append(key.replace("/", "."))
     return failed
+
+
+def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
+    """Write every recorded sysctl back; forget the record; return the keys changed."""
+    data = load_host_state(path)
+    changed = []
+    for key, value in dict(data.get("sysctls") or {}).items():  # type: ignore[call-overload]
+        if read_sysctl(key, root) != value:
+            with contextlib.suppress(OSError):
+                (root / key).write_text(str(value))
+                changed.append(key.replace("/", "."))
+    if data.get("loaded_br_netfilter"):
+        _quiet(["modprobe", "-r", "br_netfilter"])
+    path.unlink(missing_ok=True)
+    return changed
+
+
+def mark_kube_chains_ours(path: Path) -> None:
+    data = load_host_state(path)
+    data["kube_chains"] = True
+    _save_host_state(path, data)
+
+
+def kube_chains_ours(path: Path) -> bool:
+    return bool(load_host_state(path).get("kube_chains"))
+
+
+# --- the bridge ------------------------------------------------------------------------
 
 
 def ensure_bridge() -> None:
@@ -70,11 +200,87 @@ def delete_bridge() -> None:
         _quiet(["ip", "link", "delete", layout.BRIDGE])
 
 
-def rules_to_delete(rules: Iterable[str]) -> tuple[list[str], list[str]]:
+# --- iptables ----------------------------------------------------------------------------
+
+
+def our_rules() -> dict[str, list[str]]:
+    """Per table: our chains' rules, as iptables-restore lines (no jumps into them).
+
+    * raw HELLO-PREROUTING: the node IP, pod and Service addresses answer only traffic
+      from the bridge and this host (lo). It runs before conntrack and kube-proxy's DNAT,
+      so a NodePort on the node IP is closed to other interfaces too (a filter INPUT
+      rule would see such a packet only after DNAT had sent it to FORWARD).
+    * filter HELLO-FORWARD: pod traffic passes a FORWARD policy of DROP (Docker's).
+    * nat HELLO-POSTROUTING: pods reach beyond the node masqueraded (the bridge plugin's
+      ipMasq would write CNI-* chains of its own).
+    """
+    b, pods, subnet = layout.BRIDGE, layout.POD_CIDR, layout.NODE_POD_SUBNET
+    c = f"-m comment --comment {COMMENT}"
+    guarded = (pods, layout.SERVICE_CIDR)
+    return {
+        "raw": [
+            *(f"-A HELLO-PREROUTING -d {cidr} -i {b} {c} -j RETURN" for cidr in guarded),
+            *(f"-A HELLO-PREROUTING -d {cidr} -i lo {c} -j RETURN" for cidr in guarded),
+            *(f"-A HELLO-PREROUTING -d {cidr} {c} -j DROP" for cidr in guarded),
+        ],
+        "filter": [
+            f"-A HELLO-FORWARD -i {b} {c} -j ACCEPT",
+            f"-A HELLO-FORWARD -o {b} -m conntrack --ctstate RELATED,ESTABLISHED {c} -j ACCEPT",
+            f"-A HELLO-FORWARD -d {pods} {c} -j DROP",
+        ],
+        "nat": [f"-A HELLO-POSTROUTING -s {subnet} ! -d {pods} {c} -j MASQUERADE"],
+    }
+
+
+#: Our chains and the built-in chain that jumps to each.
+OUR_JUMPS = {
+    ("raw", "HELLO-PREROUTING"): "PREROUTING",
+    ("filter", "HELLO-FORWARD"): "FORWARD",
+    ("nat", "HELLO-POSTROUTING"): "POSTROUTING",
+}
+
+
+def firewall_script(table: str) -> str:
+    """iptables-restore --noflush input that (re)writes our chains of ``table``."""
+    chains = [chain for (t, chain) in OUR_JUMPS if t == table]
+    lines = [f"*{table}", *(f":{chain} - [0:0]" for chain in chains)]
+    lines += our_rules()[table]
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n"
+
+
+def ensure_firewall() -> None:
+    """Our HELLO-* chains with their rules, and one commented jump to each (idempotent)."""
+    for table in ("raw", "filter", "nat"):
+        done = _quiet(["iptables-restore", "-w", "--noflush"], stdin=firewall_script(table))
+        if done.returncode != 0:
+            raise PlatformError(
+                f"could not write the node's iptables rules ({table}): "
+                + (done.stderr.strip() or "iptables-restore failed"),
+                hint="the node needs iptables with the comment and conntrack matches",
+            )
+    for (table, chain), parent in OUR_JUMPS.items():
+        rule = ["-m", "comment", "--comment", COMMENT, "-j", chain]
+        if _quiet(["iptables", "-w", "-t", table, "-C", parent, *rule]).returncode != 0:
+            _quiet(["iptables", "-w", "-t", table, "-I", parent, "1", *rule])
+
+
+def owned_chains(kube: bool) -> Owned:
+    """Which chain names are ours: HELLO-*, plus kube-proxy's/kubelet's if ``kube``."""
+
+    def owned(chain: str) -> bool:
+        if chain.startswith(OUR_PREFIX):
+            return True
+        return kube and (chain in KUBE_CHAINS or KUBE_HASHED.match(chain) is not None)
+
+    return owned
+
+
+def rules_to_delete(rules: Iterable[str], owned: Owned) -> tuple[list[str], list[str]]:
     """From ``iptables -S`` output: (``-D ...`` rule lines, owned chain names).
 
     Rules that live in owned chains vanish with their chain; rules elsewhere that jump
-    to an owned chain are deleted one by one.
+    to an owned chain, or carry our comment, are deleted one by one.
     """
     deletes: list[str] = []
     chains: list[str] = []
@@ -83,23 +289,20 @@ def rules_to_delete(rules: Iterable[str]) -> tuple[list[str], list[str]]:
             parts = shlex.split(line)
         except ValueError:
             continue
-        if len(parts) >= 2 and parts[0] == "-N" and OWNED_CHAIN.match(parts[1]):
+        if len(parts) >= 2 and parts[0] == "-N" and owned(parts[1]):
             chains.append(parts[1])
-        elif (
-            len(parts) >= 2
-            and parts[0] == "-A"
-            and not OWNED_CHAIN.match(parts[1])
-            and "-j" in parts[:-1]
-            and OWNED_CHAIN.match(parts[parts.index("-j") + 1])
-        ):
-            # Keep iptables' own quoting: iptables-restore reads it back as is.
-            deletes.append("-D" + line.strip()[2:])
+        elif len(parts) >= 2 and parts[0] == "-A" and not owned(parts[1]):
+            target = parts[parts.index("-j") + 1] if "-j" in parts[:-1] else ""
+            ours = "--comment" in parts[:-1] and parts[parts.index("--comment") + 1] == COMMENT
+            if owned(target) or ours:
+                # Keep iptables' own quoting: iptables-restore reads it back as is.
+                deletes.append("-D" + line.strip()[2:])
     return deletes, chains
 
 
-def restore_script(table: str, rules: Iterable[str]) -> tuple[str, int]:
+def restore_script(table: str, rules: Iterable[str], owned: Owned) -> tuple[str, int]:
     """An ``iptables-restore --noflush`` script removing the owned chains of ``table``."""
-    deletes, chains = rules_to_delete(rules)
+    deletes, chains = rules_to_delete(rules, owned)
     if not deletes and not chains:
         return "", 0
     lines = [f"*{table}"]
@@ -110,62 +313,65 @@ def restore_script(table: str, rules: Iterable[str]) -> tuple[str, int]:
     return "\n".join(lines) + "\n", len(chains)
 
 
-def cleanup_iptables() -> int:
-    """Remove the KUBE-*/CNI-* chains and the jumps to them; return chains removed.
+def chains_present(names: Iterable[str]) -> list[str]:
+    """Which of ``names`` exist in any table (v4) right now."""
+    wanted, found = set(names), set()
+    for table in TABLES:
+        listing = _quiet(["iptables", "-w", "-t", table, "-S"])
+        for line in listing.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[0] == "-N" and parts[1] in wanted:
+                found.add(parts[1])
+    return sorted(found)
+
+
+def cleanup_iptables(*, kube: bool) -> int:
+    """Remove our chains (and kube-proxy's, if ``kube``) with the jumps; return chains removed.
 
     One ``iptables-restore --noflush`` per table: atomic, and fast (no call per rule).
     """
+    owned = owned_chains(kube)
     removed = 0
     for binary in ("iptables", "ip6tables"):
         for table in TABLES:
             listing = _quiet([binary, "-w", "-t", table, "-S"])
             if listing.returncode != 0:
                 continue
-            script, count = restore_script(table, listing.stdout.splitlines())
-            if not script:
-                continue
-            done = subprocess.run(
-                [f"{binary}-restore", "-w", "--noflush"],
-                input=script,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if done.returncode == 0:
+            script, count = restore_script(table, listing.stdout.splitlines(), owned)
+            if (
+                script
+                and _quiet([f"{binary}-restore", "-w", "--noflush"], stdin=script).returncode == 0
+            ):
                 removed += count
     return removed
 
 
-def netns_in_use(proc: Path = Path("/proc")) -> set[int]:
-    """Inodes of the network namespaces some process on the host is in."""
-    inodes: set[int] = set()
-    for entry in proc.iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                inodes.add((entry / "ns" / "net").stat().st_ino)
-    return inodes
+# --- network namespaces ----------------------------------------------------------------
 
 
-def orphan_cni_netns(netns_dir: Path = NETNS_DIR, in_use: set[int] | None = None) -> list[str]:
-    """Pod network namespaces (``cni-<uuid>``) that no process is in any more.
+def netns_of(pids: Iterable[int], proc: Path = Path("/proc")) -> set[int]:
+    """Inodes of the network namespaces ``pids`` are in, but the host's own."""
+    own: set[int] = set()
+    for host in ("1", "self"):
+        with contextlib.suppress(OSError):
+            own.add((proc / host / "ns" / "net").stat().st_ino)
+    found: set[int] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found.add((proc / str(pid) / "ns" / "net").stat().st_ino)
+    return found - own
 
-    Called after the pods are killed: ours are then empty, while a live one belongs to
-    some other runtime on the host and is left alone.
-    """
-    if not netns_dir.is_dir():
+
+def named_netns(inodes: set[int], netns_dir: Path = NETNS_DIR) -> list[str]:
+    """Names under ``/run/netns`` of the namespaces with these inodes (ours, by identity)."""
+    if not netns_dir.is_dir() or not inodes:
         return []
-    used = netns_in_use() if in_use is None else in_use
-    orphans = []
+    names = []
     for path in sorted(netns_dir.iterdir()):
-        if not path.name.startswith("cni-"):
-            continue
-        try:
-            inode = path.stat().st_ino
-        except OSError:
-            inode = -1
-        if inode not in used:
-            orphans.append(path.name)
-    return orphans
+        with contextlib.suppress(OSError):
+            if path.stat().st_ino in inodes:
+                names.append(path.name)
+    return names
 
 
 def delete_netns(names: Iterable[str]) -> None:
@@ -174,6 +380,9 @@ def delete_netns(names: Iterable[str]) -> None:
             path = NETNS_DIR / name
             _quiet(["umount", "-l", str(path)])
             path.unlink(missing_ok=True)
+
+
+# --- mounts --------------------------------------------------------------------------
 
 
 def mounts_under(roots: Iterable[Path], mountinfo: str | None = None) -> list[str]:
@@ -200,24 +409,54 @@ def unmount_all(roots: Iterable[Path]) -> int:
     return len(points)
 
 
-def kubepods_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
-    """Pids of every process in the kubelet's pod cgroups (cgroupfs driver, v1 or v2)."""
+# --- pod cgroups and processes ---------------------------------------------------------
+
+
+def cgroup_hierarchies(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """Each mounted cgroup hierarchy (v1 controllers, the v2 unified one, or v2 alone)."""
+    if (cgroup_root / "cgroup.procs").exists():
+        return [cgroup_root]  # pure cgroup v2
+    if not cgroup_root.is_dir():
+        return []
+    return sorted(d for d in cgroup_root.iterdir() if (d / "cgroup.procs").exists())
+
+
+def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
+    """Create ``/hello-platform`` in each hierarchy (the kubelet needs its cgroupRoot)."""
+    for base in cgroup_hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        with contextlib.suppress(OSError):
+            ours.mkdir(exist_ok=True)
+            for name in ("cpuset.cpus", "cpuset.mems"):  # v1 cpuset starts empty
+                if (base / name).exists() and not (ours / name).read_text().strip():
+                    (ours / name).write_text((base / name).read_text())
+
+
+def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
+    """Pids of every process in our pod cgroup root (never another runtime's kubepods)."""
     pids: set[int] = set()
-    candidates = [
-        cgroup_root / "pids" / "kubepods",
-        cgroup_root / "memory" / "kubepods",
-        cgroup_root / "kubepods",
-        cgroup_root / "unified" / "kubepods",
-    ]
-    for base in candidates:
-        if not base.is_dir():
+    for base in cgroup_hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        if not ours.is_dir():
             continue
-        for procs in base.rglob("cgroup.procs"):
+        for procs in ours.rglob("cgroup.procs"):
             try:
                 pids.update(int(x) for x in procs.read_text().split())
             except (OSError, ValueError):
                 continue
     return pids
+
+
+def remove_pod_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
+    """rmdir our (now empty) pod cgroups, deepest first; best effort."""
+    for base in cgroup_hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        if not ours.is_dir():
+            continue
+        dirs = sorted((p for p in ours.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
+        for d in [*dirs, ours]:
+            with contextlib.suppress(OSError):
+                d.rmdir()
 
 
 def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
@@ -252,15 +491,3 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return True
-
-
-def remove_kubepods_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
-    """rmdir the (now empty) pod cgroups, deepest first; best effort."""
-    for controller in cgroup_root.iterdir() if cgroup_root.is_dir() else []:
-        base = controller / "kubepods"
-        if not base.is_dir():
-            continue
-        dirs = sorted((p for p in base.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
-        for d in [*dirs, base]:
-            with contextlib.suppress(OSError):
-                d.rmdir()

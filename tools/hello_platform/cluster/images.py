@@ -185,17 +185,29 @@ def reference(spec: ImageSpec, tag: str) -> str:
 
 
 def ensure_image(spec: ImageSpec) -> str:
-    """Build and push ``spec`` unless the registry has it; return its full reference."""
+    """Build and push ``spec`` unless the registry has it; return ``REPO:TAG@DIGEST``.
+
+    The cluster pulls add-ons by digest: a tag in a registry anyone on this host can
+    push to may be moved, a digest may not. The layer is reproducible (mtime 0, fixed
+    owner and order), so the same binary always gives the same digest.
+    """
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
     tag = tag_for(binary)
     ref = reference(spec, tag)
-    if registry.has_manifest(spec.repo, tag):
-        return ref
-    say(f"building image {ref}")
+    # The digest of a binary's image, remembered: compressing a big binary costs seconds.
+    memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
+    known = memo.read_text().strip() if memo.exists() else None
+    if known and registry.manifest_digest(spec.repo, tag) == known:
+        return f"{ref}@{known}"
     layer, config, manifest = image_blobs(spec, binary.read_bytes())
-    registry.push_blob(spec.repo, layer)
-    registry.push_blob(spec.repo, config)
-    registry.push_manifest(spec.repo, tag, manifest)
-    return ref
+    digest = registry.digest_of(manifest)
+    if registry.manifest_digest(spec.repo, tag) != digest:
+        say(f"building image {ref}")
+        registry.push_blob(spec.repo, layer)
+        registry.push_blob(spec.repo, config)
+        registry.push_manifest(spec.repo, tag, manifest)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(digest + "\n")
+    return f"{ref}@{digest}"

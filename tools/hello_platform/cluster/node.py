@@ -2,9 +2,11 @@
 
 ``up`` is idempotent: what runs and answers is left alone, what is dead is started
 again (that is also how a killed component is repaired). ``down`` stops every daemon
-by its pidfile, kills the pods' processes and containerd shims, and removes the mounts,
-network namespaces, iptables chains and bridge the node created. Data (etcd, images,
-certificates) stays unless ``purge``.
+by its pidfile (the registry and our dockerd too), kills the processes of our pod
+cgroup root and our containerd's shims, removes the mounts, network namespaces, iptables
+chains and bridge the node created, and writes back every sysctl it recorded (see
+``hostnet``: only what the node owns is touched). Data (etcd, images, certificates)
+stays unless ``purge``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from hello_platform import registry
+from hello_platform import docker, registry
 from hello_platform.cluster import (
     addons,
     binaries,
@@ -71,13 +73,18 @@ def prepare(lay: Layout) -> set[str]:
     """
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
     binaries.ensure_host_packages()
-    failed = hostnet.apply_sysctls()
+    state = hostnet.host_state(lay.root)
+    refuse_foreign_kube_proxy(state)
+    failed = hostnet.apply_sysctls(state)
     if failed:
         raise PlatformError(
             f"could not set the sysctls {', '.join(failed)}",
             hint="load br_netfilter (modprobe br_netfilter) and run again",
         )
     hostnet.ensure_bridge()
+    hostnet.ensure_firewall()
+    hostnet.ensure_pod_cgroup()
+    hostnet.mark_kube_chains_ours(state)
     for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
         d.mkdir(parents=True, exist_ok=True)
     issued = pki.ensure_pki(lay.pki)
@@ -94,6 +101,8 @@ def prepare(lay: Layout) -> set[str]:
     ):
         if config.write(lay.kubeconfig(name), config.kubeconfig(lay, cert), 0o600):
             changed.add(comp)
+    if config.write(lay.etc / "authentication.json", config.authentication_config()):
+        changed.add("kube-apiserver")
     if config.write(lay.etc / "kubelet.json", config.kubelet_config(lay)):
         changed.add("kubelet")
     if config.write(lay.etc / "kube-proxy.json", config.kube_proxy_config(lay)):
@@ -106,6 +115,24 @@ def prepare(lay: Layout) -> set[str]:
         # reads them from files, so nothing keeps serving an expiring one.
         changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
     return changed
+
+
+def refuse_foreign_kube_proxy(state: Path) -> None:
+    """Stop if another kube-proxy owns this host's KUBE-* chains (k3s, a system kubelet).
+
+    Two kube-proxies in one network namespace rewrite each other's rules, and our
+    ``down`` could not tell their chains from ours.
+    """
+    if hostnet.kube_chains_ours(state):
+        return
+    found = hostnet.chains_present(["KUBE-PROXY-CANARY", "KUBE-SERVICES", "KUBE-KUBELET-CANARY"])
+    if found:
+        raise PlatformError(
+            f"another Kubernetes on this host owns the iptables chains {', '.join(found)} "
+            "(k3s, or a kubelet/kube-proxy of its own), and a second node here would corrupt "
+            "its rules",
+            hint=ALTERNATIVE,
+        )
 
 
 def wait_for(
@@ -288,7 +315,7 @@ def is_up(lay: Layout) -> bool:
     for comp in COMPONENTS:
         if process.running(comp.pidfile(lay)) is None or not comp.health(lay).ok:
             return False
-    return registry.healthy() and health.node(lay).ok
+    return registry.ours_healthy() and health.node(lay).ok
 
 
 def status(lay: Layout | None = None) -> list[Row]:
@@ -297,7 +324,7 @@ def status(lay: Layout | None = None) -> list[Row]:
     rows = [
         Row(
             "registry",
-            registry.healthy(),
+            registry.ours_healthy(),
             process.running(registry.pidfile()),
             f"http://{registry.ADDRESS}/v2/",
         )
@@ -328,7 +355,7 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
         pid = process.running(pidfile)
         if pid is not None:
             out[name] = process.rss_bytes(pid)
-    extra = hostnet.kubepods_pids() | hostnet.shim_pids(lay.containerd_socket)
+    extra = hostnet.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
     if extra:
         out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
     return out
@@ -347,8 +374,9 @@ def _down(lay: Layout, *, purge: bool) -> None:
     start = time.monotonic()
     if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
         say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
-    pods = hostnet.kubepods_pids()
+    pods = hostnet.pod_pids()
     shims = hostnet.shim_pids(lay.containerd_socket)
+    pod_netns = hostnet.named_netns(hostnet.netns_of(pods))  # ours: found before the kill
     hostnet.kill_all(pods | shims)
     if pods or shims:
         say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
@@ -368,6 +396,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
         jobs = [(c.name, c.pidfile(lay), c.stop_timeout) for c in stage]
         if number == 0:
             jobs.append(("registry", registry.pidfile(), 10.0))
+            jobs.append(("dockerd", docker.pidfile(), 20.0))  # only if we started it
         threads = [threading.Thread(target=stop, args=job) for job in jobs]
         for t in threads:
             t.start()
@@ -376,14 +405,19 @@ def _down(lay: Layout, *, purge: bool) -> None:
     if took:
         say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
 
-    netns = hostnet.orphan_cni_netns()
-    hostnet.delete_netns(netns)
+    hostnet.delete_netns(pod_netns)
     unmounted = hostnet.unmount_all([lay.root])
-    chains = hostnet.cleanup_iptables()
-    hostnet.remove_kubepods_cgroups()
+    state = hostnet.host_state(lay.root)
+    chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
+    hostnet.remove_pod_cgroups()
     hostnet.delete_bridge()
+    restored = hostnet.restore_host_settings(state)
     shutil.rmtree(lay.run, ignore_errors=True)
-    say(f"removed {len(netns)} network namespaces, {unmounted} mounts, {chains} iptables chains")
+    say(
+        f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
+        f"{chains} iptables chains; restored {len(restored)} sysctls"
+        + (f" ({', '.join(restored)})" if restored else "")
+    )
     if purge and lay.root.exists():
         for child in lay.root.iterdir():
             if child.is_dir():

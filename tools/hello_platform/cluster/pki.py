@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -169,14 +170,27 @@ def sans(cert: x509.Certificate) -> tuple[set[str], set[str]]:
     return dns, ips
 
 
+def signed_by(cert: x509.Certificate, ca: x509.Certificate) -> bool:
+    """True if ``ca``'s key really signed ``cert`` (not merely a CA of the same name)."""
+    try:
+        cert.verify_directly_issued_by(ca)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
 def needs_issue(path: Path, leaf: Leaf, ca: x509.Certificate) -> bool:
-    """True if the certificate at ``path`` is missing, expiring, foreign or lacks names."""
+    """True if the certificate at ``path`` is missing, expiring, foreign or lacks names.
+
+    Foreign means not signed by the current CA's key: a regenerated CA keeps its subject
+    name, so comparing issuer names alone would keep every old leaf.
+    """
     if not path.exists() or not path.with_suffix(".key").exists():
         return True
     cert = load_cert(path)
     if cert.not_valid_after_utc - _now() < RENEW_BEFORE:
         return True
-    if cert.issuer != ca.subject:
+    if not signed_by(cert, ca):
         return True
     dns, ips = sans(cert)
     return not (set(leaf.dns) <= dns and set(leaf.ips) <= ips)

@@ -16,7 +16,9 @@ from hello_platform.paths import REPO_ROOT
 #: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"
 
-SOURCES = ("go", "debian")
+#: go: built from source through the module proxy; debian: the package installed with apt;
+#: deb: binaries unpacked from the pinned package into the cache, never installed.
+SOURCES = ("go", "debian", "deb")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
 RECIPE = "2"

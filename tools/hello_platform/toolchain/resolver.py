@@ -33,7 +33,7 @@ from hello_platform import paths
 from hello_platform.errors import PlatformError
 from hello_platform.progress import say
 from hello_platform.system import ensure_debian_packages
-from hello_platform.toolchain import download, gobuild
+from hello_platform.toolchain import debextract, download, gobuild
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 
 MANIFEST = "toolchain.json"
@@ -216,6 +216,8 @@ def go_build_slot(tool: Tool) -> contextlib.AbstractContextManager[None]:
 
 def _go_builder(pins: Pins) -> Builder:
     def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
+        if tool.source == "deb":
+            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
         if download.usable(tool) is not None:
             try:
                 return download.fetch(tool, dest_bin, log, label)

@@ -15,6 +15,12 @@ import pytest
 from e2e.helpers import Kube
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The host-safety tests first: they start from ``down --purge`` (a node that never
+    ran) and leave a fresh cluster for everything after them."""
+    items.sort(key=lambda item: "test_host_safety_e2e" not in item.nodeid)
+
+
 @pytest.fixture(scope="session")
 def kube() -> Kube:
     """The local cluster, started if needed (``nox -s e2e`` has brought it up already)."""

@@ -83,9 +83,10 @@ class HelloApp:
             for name, body in READINESS_BODIES.items()
         }
         # Bind the metric children of the hot path now, so that a request only looks up.
-        for path, status in (("/", 200), ("/healthz", 200), ("/readyz", 200), ("/readyz", 503)):
-            for method in ("GET", "HEAD"):
-                metrics.children(method, path, status)
+        for method in ("GET", "HEAD"):
+            metrics.children(method, "/", 200)
+        for path, status in (("/healthz", 200), ("/readyz", 200), ("/readyz", 503)):
+            metrics.probe(path, status)
 
     def begin_drain(self) -> None:
         """Shutdown has begun: from now on /readyz answers 503 (requests still succeed)."""
@@ -142,9 +143,7 @@ class HelloApp:
         finally:
             metrics.active -= 1
             seconds = perf_counter() - start
-            counter, histogram = metrics.children(method, route, status)
-            counter.inc()
-            histogram.observe(seconds)
+            metrics.observe(method, route, status, seconds)
             if self.access_log:
                 access_logger.info(
                     "%s %s %d",

@@ -1,6 +1,10 @@
 """Prometheus metrics of one app instance, in its own registry.
 
-Names share one prefix (``hello_``), use base units and bounded labels: the HTTP
+Service metrics share one prefix (``hello_``); the process collector adds the standard
+``process_*`` families (CPU seconds, resident memory, open fds). The kubelet's probes
+(``/healthz``, ``/readyz``) are not traffic: they are counted in ``hello_probes_total``
+only, so a readiness 503 while a pod drains is never an error of the service (nor part
+of the request rate an autoscaler reads). The others use base units and bounded labels: the HTTP
 method (unknown methods become ``OTHER``), the route *template* (paths that match no
 route become ``<unmatched>``) and the status class (``2xx``). Label children are bound
 once per label set and cached, so recording a request allocates nothing.
@@ -14,6 +18,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     Info,
+    ProcessCollector,
     disable_created_metrics,
     generate_latest,
 )
@@ -28,6 +33,8 @@ UNMATCHED = "<unmatched>"
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Latency buckets (seconds): a hello answers in well under a millisecond.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+#: Probe paths: counted in ``hello_probes_total``, never as HTTP traffic.
+PROBES = frozenset({"/healthz", "/readyz"})
 #: Media type of the exposition format served on /metrics.
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -66,6 +73,14 @@ class Metrics:
         # gauge reads it at scrape time, so no lock is taken per request.
         self.active = 0
         self.in_progress.set_function(lambda: self.active)
+        self.probes = Counter(
+            "hello_probes",
+            "Health probes answered (/healthz, /readyz), by probe path and status code.",
+            ("probe", "status"),
+            registry=self.registry,
+        )
+        self._probe_children: dict[tuple[str, int], Counter] = {}
+        ProcessCollector(registry=self.registry)
         self.build_info = Info(
             "hello_build",
             "Version and git revision of the running service.",
@@ -90,8 +105,19 @@ class Metrics:
             self._children[key] = found
         return found
 
+    def probe(self, path: str, status: int) -> Counter:
+        """The ``hello_probes_total`` child of one probe path and status (bound once)."""
+        key = (path, status)
+        found = self._probe_children.get(key)
+        if found is None:
+            found = self._probe_children[key] = self.probes.labels(path, str(status))
+        return found
+
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        """Record one answered request."""
+        """Record one answered request (a probe only in ``hello_probes_total``)."""
+        if route in PROBES:
+            self.probe(route, status).inc()
+            return
         counter, histogram = self.children(method, route, status)
         counter.inc()
         histogram.observe(seconds)
