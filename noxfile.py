@@ -130,7 +130,7 @@ INFRA_USAGE = (
 )
 
 
-@nox.session(tags=["static"], default=False)
+@nox.session(default=False)
 def infra(session: nox.Session) -> None:
     """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
     check_flags(session, INFRA_USAGE)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from collections import defaultdict
@@ -292,16 +291,14 @@ def split_rule(msg: str) -> tuple[str, str]:
 
 def checkov_binary() -> Path:
     """checkov of the policy session's venv (the ``checkov`` dependency group)."""
-    import sys
+    from hello_platform import proc
 
-    beside = Path(sys.executable).with_name("checkov")
-    found = str(beside) if beside.is_file() else shutil.which("checkov")
-    if not found:
-        raise PlatformError(
-            "checkov is not installed in this environment",
+    return Path(
+        proc.venv_binary(
+            "checkov",
             hint="run the gate as 'nox -s policy', whose venv has the checkov group of uv.lock",
         )
-    return Path(found)
+    )
 
 
 def checkov(

@@ -15,6 +15,17 @@ def last_line(output: str) -> str:
     return (output.strip().splitlines() or ["no output"])[-1]
 
 
+def venv_binary(name: str, *, hint: str) -> str:
+    """A console script of the running interpreter's venv (else on PATH), or a
+    PlatformError that says how to get it (e.g. which nox session installs it)."""
+    import sys
+
+    beside = Path(sys.executable).with_name(name)
+    if beside.is_file():
+        return str(beside)
+    return which(name, hint=hint)
+
+
 def which(name: str, *, hint: str) -> str:
     """Path of ``name`` on PATH, or a PlatformError that says how to get it."""
     found = shutil.which(name)

@@ -8,10 +8,8 @@ afterwards, whatever happens. It never listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -19,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hello_platform import proc
 from hello_platform.errors import PlatformError
 
 #: Fake credentials moto accepts (it checks none); never real ones.
@@ -37,14 +36,10 @@ def free_port() -> int:
 
 
 def _binary() -> str:
-    beside = Path(sys.executable).with_name("moto_server")
-    found = str(beside) if beside.is_file() else shutil.which("moto_server")
-    if not found:
-        raise PlatformError(
-            "moto_server is not installed in this environment",
-            hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
-        )
-    return found
+    return proc.venv_binary(
+        "moto_server",
+        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
+    )
 
 
 @contextmanager

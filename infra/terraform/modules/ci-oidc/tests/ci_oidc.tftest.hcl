@@ -20,15 +20,15 @@ run "three_roles_pinned_to_repo" {
     error_message = "push, plan and apply roles"
   }
   assert {
-    condition     = contains(flatten([for c in data.aws_iam_policy_document.trust["push"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"]), "repo:example/hello-platform:ref:refs/heads/main")
+    condition     = contains(flatten([for c in data.aws_iam_policy_document.trust["push"].statement[0].condition : tolist(c.values) if c.variable == "token.actions.githubusercontent.com:sub"]), "repo:example/hello-platform:ref:refs/heads/main")
     error_message = "the push role must trust main of this repository only"
   }
   assert {
-    condition     = contains(flatten([for c in data.aws_iam_policy_document.trust["apply"].statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:sub"]), "repo:example/hello-platform:environment:dev")
+    condition     = contains(flatten([for c in data.aws_iam_policy_document.trust["apply"].statement[0].condition : tolist(c.values) if c.variable == "token.actions.githubusercontent.com:sub"]), "repo:example/hello-platform:environment:dev")
     error_message = "the apply role must trust the protected environment only"
   }
   assert {
-    condition     = alltrue([for d in data.aws_iam_policy_document.trust : contains(flatten([for c in d.statement[0].condition : c.values if c.variable == "token.actions.githubusercontent.com:aud"]), "sts.amazonaws.com")])
+    condition     = alltrue([for d in data.aws_iam_policy_document.trust : contains(flatten([for c in d.statement[0].condition : tolist(c.values) if c.variable == "token.actions.githubusercontent.com:aud"]), "sts.amazonaws.com")])
     error_message = "every role must pin aud to sts.amazonaws.com"
   }
 }
