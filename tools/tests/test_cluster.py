@@ -402,11 +402,15 @@ def test_a_rule_with_our_comment_outside_our_chains_is_removed() -> None:
 
 
 def test_firewall_script_defines_only_hello_chains() -> None:
-    script = hostnet.firewall_script("filter")
-    assert ":HELLO-INPUT - [0:0]" in script and ":HELLO-FORWARD - [0:0]" in script
-    chains = {line.split()[1] for line in script.splitlines() if line.startswith("-A")}
-    assert chains == {"HELLO-INPUT", "HELLO-FORWARD"}
-    assert "-A HELLO-INPUT -d 10.244.0.0/16 -m comment --comment hello-platform -j DROP" in script
+    chains = set()
+    for table in ("raw", "filter", "nat"):
+        script = hostnet.firewall_script(table)
+        chains |= {line.split()[1] for line in script.splitlines() if line.startswith("-A")}
+    assert chains == {"HELLO-PREROUTING", "HELLO-FORWARD", "HELLO-POSTROUTING"}
+    raw = hostnet.firewall_script("raw")
+    for cidr in ("10.244.0.0/16", "10.96.0.0/16"):
+        assert f"-A HELLO-PREROUTING -d {cidr} -m comment --comment hello-platform -j DROP" in raw
+        assert f"-A HELLO-PREROUTING -d {cidr} -i hello0 -m comment" in raw
     assert "MASQUERADE" in hostnet.firewall_script("nat")
 
 

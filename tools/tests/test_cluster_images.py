@@ -74,15 +74,21 @@ def fake_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[FakeRegistry
     server.shutdown()
 
 
-def test_ensure_image_pushes_once_then_reuses_the_tag_by_digest(
-    fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def tool_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> images.ImageSpec:
+    """An image spec of a pretend binary, with a cache of its own."""
     monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp_path / "cache"))
     binary = tmp_path / "tool"
     binary.write_bytes(b"\x7fELF pretend static binary")
-    spec = images.ImageSpec("tool", lambda: binary, ("/tool",))
+    return images.ImageSpec("tool", lambda: binary, ("/tool",))
+
+
+def test_ensure_image_pushes_once_then_reuses_the_tag_by_digest(
+    fake_registry: type[FakeRegistry], tool_spec: images.ImageSpec
+) -> None:
+    spec = tool_spec
     ref = images.ensure_image(spec)
-    tag = images.tag_for(binary)
+    tag = images.tag_for(spec.binary())
     manifest = fake_registry.manifests[f"hello-platform/tool:{tag}"]
     digest = "sha256:" + hashlib.sha256(manifest).hexdigest()
     assert ref == f"{registry.ADDRESS}/hello-platform/tool:{tag}@{digest}"
@@ -94,14 +100,11 @@ def test_ensure_image_pushes_once_then_reuses_the_tag_by_digest(
 
 
 def test_a_moved_tag_is_pushed_back_to_our_digest(
-    fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake_registry: type[FakeRegistry], tool_spec: images.ImageSpec
 ) -> None:
-    monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp_path / "cache"))
-    binary = tmp_path / "tool"
-    binary.write_bytes(b"\x7fELF pretend static binary")
-    spec = images.ImageSpec("tool", lambda: binary, ("/tool",))
+    spec = tool_spec
     ref = images.ensure_image(spec)
-    key = f"hello-platform/tool:{images.tag_for(binary)}"
+    key = f"hello-platform/tool:{images.tag_for(spec.binary())}"
     fake_registry.manifests[key] = b'{"someone": "else"}'  # the tag was moved
     assert images.ensure_image(spec) == ref  # same digest: the layers are reproducible
     assert fake_registry.manifests[key] != b'{"someone": "else"}'
@@ -147,8 +150,11 @@ def test_docker_engine_absent_without_the_cli(monkeypatch: pytest.MonkeyPatch) -
     assert not docker.engine_answers()
 
 
-def test_docker_needs_root_to_start_an_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: False)
+def test_docker_needs_root_to_start_an_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))  # no dockerd of ours runs
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0, host=None: False)
     monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
     with pytest.raises(PlatformError, match="needs root"):
         docker.ensure_engine()
@@ -158,3 +164,27 @@ def test_docker_reuses_an_engine_that_answers(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0: True)
     monkeypatch.setattr(docker.os, "geteuid", lambda: 1000)
     docker.ensure_engine()  # no error, nothing started
+
+
+def test_our_dockerd_is_a_guest_own_socket_no_networking(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path / "state"))
+    monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp_path / "cache"))
+    argv = docker.dockerd_argv(Path("/x/dockerd"))
+    assert f"--host=unix://{tmp_path / 'state' / 'docker' / 'docker.sock'}" in argv
+    assert f"--data-root={tmp_path / 'cache' / 'docker'}" in argv
+    for flag in ("--bridge=none", "--iptables=false", "--ip6tables=false", "--ip-forward=false"):
+        assert flag in argv
+    assert not [a for a in argv if "/var/run/docker" in a or "/var/lib/docker" in a]
+
+
+def test_our_running_dockerd_is_used_through_docker_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.setattr(docker, "engine_answers", lambda timeout=10.0, host=None: host is not None)
+    monkeypatch.setattr(docker.process, "running", lambda pidfile: 4242)
+    docker.ensure_engine()
+    assert docker.os.environ["DOCKER_HOST"] == docker.our_host()

@@ -80,13 +80,18 @@ def debian_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(system, "POLICY_RC_D", tmp_path / "policy-rc.d")
 
 
+def _nothing_installed_apt(monkeypatch: pytest.MonkeyPatch, simulation: str) -> FakeApt:
+    apt = FakeApt(simulation)
+    monkeypatch.setattr(system, "_apt", apt)
+    monkeypatch.setattr(system, "missing_packages", lambda pkgs: list(pkgs))
+    return apt
+
+
 @pytest.mark.usefixtures("debian_root")
 def test_a_conflicting_install_stops_before_changing_anything(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    apt = FakeApt(SIMULATION_WITH_CONFLICT)
-    monkeypatch.setattr(system, "_apt", apt)
-    monkeypatch.setattr(system, "missing_packages", lambda pkgs: list(pkgs))
+    apt = _nothing_installed_apt(monkeypatch, SIMULATION_WITH_CONFLICT)
     with pytest.raises(PlatformError, match=r"would remove docker-ce containerd.io"):
         system.ensure_debian_packages(["socat"], why="the node")
     assert [c[0] for c in apt.calls] == ["update", "install"]
@@ -97,9 +102,7 @@ def test_a_conflicting_install_stops_before_changing_anything(
 def test_the_install_refuses_removals_and_starts_no_service(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    apt = FakeApt(SIMULATION_CLEAN)
-    monkeypatch.setattr(system, "_apt", apt)
-    monkeypatch.setattr(system, "missing_packages", lambda pkgs: list(pkgs))
+    apt = _nothing_installed_apt(monkeypatch, SIMULATION_CLEAN)
     system.ensure_debian_packages(["socat"], why="the node")
     install = apt.calls[-1]
     assert install[0] == "install" and "--no-remove" in install and "-s" not in install

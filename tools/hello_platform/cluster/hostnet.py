@@ -75,7 +75,7 @@ KUBE_CHAINS = frozenset(
 )
 #: kube-proxy's per-service/endpoint chains: a kind and a 16-character hash.
 KUBE_HASHED = re.compile(r"^KUBE-(SVC|SEP|EXT|FW|SVL|XLB)-[A-Z0-9]{16}$")
-TABLES = ("filter", "nat", "mangle")
+TABLES = ("filter", "nat", "mangle", "raw")
 NETNS_DIR = Path("/run/netns")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 #: The kubelet's cgroupRoot: every pod cgroup of our node lives below it.
@@ -206,19 +206,24 @@ def delete_bridge() -> None:
 def our_rules() -> dict[str, list[str]]:
     """Per table: our chains' rules, as iptables-restore lines (no jumps into them).
 
-    * HELLO-INPUT: the node IP (API server, kubelet) answers only on the bridge and lo.
-    * HELLO-FORWARD: pod traffic passes a FORWARD policy of DROP (Docker's); nothing from
-      another interface is forwarded to a pod.
-    * HELLO-POSTROUTING: pods reach beyond the node masqueraded (the bridge plugin's
+    * raw HELLO-PREROUTING: the node IP, pod and Service addresses answer only traffic
+      from the bridge and this host (lo). It runs before conntrack and kube-proxy's DNAT,
+      so a NodePort on the node IP is closed to other interfaces too (a filter INPUT
+      rule would see such a packet only after DNAT had sent it to FORWARD).
+    * filter HELLO-FORWARD: pod traffic passes a FORWARD policy of DROP (Docker's).
+    * nat HELLO-POSTROUTING: pods reach beyond the node masqueraded (the bridge plugin's
       ipMasq would write CNI-* chains of its own).
     """
     b, pods, subnet = layout.BRIDGE, layout.POD_CIDR, layout.NODE_POD_SUBNET
     c = f"-m comment --comment {COMMENT}"
+    guarded = (pods, layout.SERVICE_CIDR)
     return {
+        "raw": [
+            *(f"-A HELLO-PREROUTING -d {cidr} -i {b} {c} -j RETURN" for cidr in guarded),
+            *(f"-A HELLO-PREROUTING -d {cidr} -i lo {c} -j RETURN" for cidr in guarded),
+            *(f"-A HELLO-PREROUTING -d {cidr} {c} -j DROP" for cidr in guarded),
+        ],
         "filter": [
-            f"-A HELLO-INPUT -d {pods} -i {b} {c} -j RETURN",
-            f"-A HELLO-INPUT -d {pods} -i lo {c} -j RETURN",
-            f"-A HELLO-INPUT -d {pods} {c} -j DROP",
             f"-A HELLO-FORWARD -i {b} {c} -j ACCEPT",
             f"-A HELLO-FORWARD -o {b} -m conntrack --ctstate RELATED,ESTABLISHED {c} -j ACCEPT",
             f"-A HELLO-FORWARD -d {pods} {c} -j DROP",
@@ -229,7 +234,7 @@ def our_rules() -> dict[str, list[str]]:
 
 #: Our chains and the built-in chain that jumps to each.
 OUR_JUMPS = {
-    ("filter", "HELLO-INPUT"): "INPUT",
+    ("raw", "HELLO-PREROUTING"): "PREROUTING",
     ("filter", "HELLO-FORWARD"): "FORWARD",
     ("nat", "HELLO-POSTROUTING"): "POSTROUTING",
 }
@@ -246,7 +251,7 @@ def firewall_script(table: str) -> str:
 
 def ensure_firewall() -> None:
     """Our HELLO-* chains with their rules, and one commented jump to each (idempotent)."""
-    for table in ("filter", "nat"):
+    for table in ("raw", "filter", "nat"):
         done = _quiet(["iptables-restore", "-w", "--noflush"], stdin=firewall_script(table))
         if done.returncode != 0:
             raise PlatformError(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -162,3 +163,61 @@ def test_up_and_down_purge_leave_foreign_state_intact_and_restore_sysctls() -> N
         assert _sh("ip", "link", "show", "hello0", check=False).returncode != 0
     up = _cli("cluster", "up")  # for the tests after this one
     assert up.returncode == 0, up.stdout + up.stderr
+
+
+PEER_NS = "hello-e2e-peer"
+HOST_IF, PEER_IF = "hp-e2e-host", "hp-e2e-peer"
+HOST_ADDR, PEER_ADDR = "10.250.0.1", "10.250.0.2"
+
+
+def _drop_packets() -> int:
+    """Packets HELLO-PREROUTING's DROP rules have dropped so far."""
+    listing = _sh("iptables", "-w", "-t", "raw", "-L", "HELLO-PREROUTING", "-v", "-x", "-n").stdout
+    drops = [line.split() for line in listing.splitlines() if " DROP " in f" {line} "]
+    return sum(int(fields[0]) for fields in drops)
+
+
+@contextlib.contextmanager
+def peer_host() -> Iterator[None]:
+    """A test host of our own: a network namespace on a veth to this host, 10.250.0.0/30,
+    routing the pod network through this host (as a machine on the LAN could)."""
+    try:
+        _sh("ip", "netns", "add", PEER_NS)
+        _sh("ip", "link", "add", HOST_IF, "type", "veth", "peer", "name", PEER_IF)
+        _sh("ip", "link", "set", PEER_IF, "netns", PEER_NS)
+        _sh("ip", "addr", "add", f"{HOST_ADDR}/30", "dev", HOST_IF)
+        _sh("ip", "link", "set", HOST_IF, "up")
+        peer = ("ip", "netns", "exec", PEER_NS)
+        _sh(*peer, "ip", "addr", "add", f"{PEER_ADDR}/30", "dev", PEER_IF)
+        _sh(*peer, "ip", "link", "set", PEER_IF, "up")
+        _sh(*peer, "ip", "link", "set", "lo", "up")
+        _sh(*peer, "ip", "route", "add", "10.244.0.0/16", "via", HOST_ADDR)
+        yield
+    finally:
+        _sh("ip", "link", "delete", HOST_IF, check=False)
+        _sh("ip", "netns", "delete", PEER_NS, check=False)
+
+
+def _connects_from_peer(host: str, port: int) -> bool:
+    """One bounded TCP connect from the peer namespace (3 s)."""
+    code = (
+        "import socket,sys\n"
+        f"s=socket.socket(); s.settimeout(3)\n"
+        f"sys.exit(0 if s.connect_ex(('{host}', {port})) == 0 else 1)\n"
+    )
+    done = _sh("ip", "netns", "exec", PEER_NS, sys.executable, "-c", code, check=False)
+    return done.returncode == 0
+
+
+def test_the_node_ip_does_not_answer_other_interfaces() -> None:
+    from hello_platform.cluster import ensure_up, layout
+
+    ensure_up()
+    with peer_host(), socket.create_server((HOST_ADDR, 0)) as control:
+        # The control: the peer does reach this host (a listener on the veth address).
+        assert _connects_from_peer(HOST_ADDR, control.getsockname()[1])
+        before = _drop_packets()
+        for port in (layout.API_PORT, layout.KUBELET_PORT, 30080):
+            assert not _connects_from_peer(layout.NODE_IP, port), port
+        assert not _connects_from_peer(layout.KUBERNETES_SERVICE_IP, 443)
+        assert _drop_packets() > before, "HELLO-PREROUTING's DROP rules did not see the probes"
