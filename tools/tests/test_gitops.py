@@ -227,6 +227,7 @@ def test_parse_app_of_a_synced_app_is_ok() -> None:
     assert argo.all_ok(["ok"])([argo.parse_app(doc)])
     assert not argo.all_ok(["ok", "other"])([argo.parse_app(doc)])
     assert not argo.all_ok(["ok"], "abc")([argo.parse_app(doc)])
+    assert not argo.all_ok(["ok"], lambda: "abc")([argo.parse_app(doc)])
 
 
 def test_quantities() -> None:

@@ -273,14 +273,16 @@ def wait_for(
         time.sleep(poll)
 
 
-def all_ok(names: Sequence[str], revision: str = "") -> Callable[[list[AppStatus]], bool]:
-    """Each of ``names`` Synced and Healthy (at ``revision``, when given)."""
+def all_ok(
+    names: Sequence[str], revision: str | Callable[[], str | None] = ""
+) -> Callable[[list[AppStatus]], bool]:
+    """Each of ``names`` Synced and Healthy (at ``revision``, when given; a callable is
+    asked on every poll, e.g. for the branch's head, which others may move meanwhile)."""
 
     def check(apps: list[AppStatus]) -> bool:
+        want = revision() if callable(revision) else revision
         by = {a.name: a for a in apps}
-        return all(
-            n in by and by[n].ok and (not revision or by[n].revision == revision) for n in names
-        )
+        return all(n in by and by[n].ok and (not want or by[n].revision == want) for n in names)
 
     return check
 

@@ -60,12 +60,15 @@ def up(args: argparse.Namespace) -> int:
         pub = gitserver.publish(args.env)
         src = f"{pub.source_branch} {pub.source_commit[:12]}"
         say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
-        head = ensure_env_image(args.env) or pub.env_commit
+        ensure_env_image(args.env)
     argo.bootstrap(kube)
     names = [argo.ROOT_APP, release.APP_OF_ENV[args.env]]
     argo.refresh(kube, names)
     apps = argo.wait_for(
-        kube, argo.all_ok(names, head), what="Argo CD syncing the apps", timeout=args.timeout
+        kube,
+        argo.all_ok(names, lambda: gitserver.remote_ref(pub.env_branch)),
+        what="Argo CD syncing the apps",
+        timeout=args.timeout,
     )
     healthy = time.monotonic()
     figures = {

@@ -276,10 +276,14 @@ spec:
 
 
 def _reason(kube_config: str, name: str, needle: str) -> Callable[[], str | None]:
+    """`gitops status` once it gives ``name`` a reason that mentions ``needle``."""
+
     def check() -> str | None:
         done = cli("gitops", "status", check=False, kubeconfig=kube_config)
-        block = done.stdout.split(f"{name}:", 1)[-1].split("\n" + "hello", 1)[0]
-        return done.stdout if done.returncode == 1 and needle in block else None
+        block = done.stdout.split(f"\n{name}:", 1)[-1].split("\nhello", 1)[0]
+        reasons = [line for line in block.splitlines() if line.startswith("  reason:")]
+        found = done.returncode == 1 and any(needle in r for r in reasons)
+        return done.stdout if found else None
 
     return check
 
