@@ -623,3 +623,25 @@ def test_metrics_server_resolution_exceeds_its_kubelet_timeout() -> None:
 
     assert seconds(flags["metric-resolution"]) >= 10  # the minimum it accepts
     assert seconds(flags["metric-resolution"]) > seconds(flags["kubelet-request-timeout"])
+
+
+# ------------------------------------------------- found by the drill: stale conntrack
+
+
+def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
+    """After ``down`` + ``up`` the cluster-restart drill's clients left SYN_SENT entries
+    without DNAT; a new connection reusing such a source port was refused (see hostnet)."""
+    listing = "\n".join(
+        [
+            "tcp 6 59 SYN_SENT src=127.0.0.1 dst=127.0.0.1 sport=41013 dport=30083 [UNREPLIED] "
+            "src=127.0.0.1 dst=127.0.0.1 sport=30083 dport=41013 mark=0 use=1",
+            "tcp 6 80 SYN_SENT src=127.0.0.1 dst=127.0.0.1 sport=41014 dport=30080 [UNREPLIED] "
+            "src=10.244.0.30 dst=10.244.0.1 sport=8000 dport=41014 mark=0 use=1",
+            "tcp 6 99 SYN_SENT src=127.0.0.1 dst=127.0.0.1 sport=41015 dport=5000 [UNREPLIED] "
+            "src=127.0.0.1 dst=127.0.0.1 sport=5000 dport=41015 mark=0 use=1",
+            "tcp 6 431999 ESTABLISHED src=127.0.0.1 dst=127.0.0.1 sport=41016 dport=30081 "
+            "src=10.244.0.7 dst=10.244.0.1 sport=8000 dport=41016 [ASSURED] mark=0 use=1",
+        ]
+    )
+    assert hostnet.unanswered_node_ports(listing) == [30080, 30083]
+    assert hostnet.unanswered_node_ports("") == []

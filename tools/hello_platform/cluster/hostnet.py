@@ -491,3 +491,42 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return True
+
+
+# --- conntrack --------------------------------------------------------------------------
+
+#: The API server's --service-node-port-range.
+NODE_PORTS = range(30000, 32768)
+_DPORT = re.compile(r"\bdport=(\d+)")
+
+
+def unanswered_node_ports(listing: str) -> list[int]:
+    """The NodePorts that unanswered TCP connection attempts (``SYN_SENT``) in a
+    ``conntrack -L`` listing were aimed at (the first ``dport=`` is the original one)."""
+    ports = set()
+    for line in listing.splitlines():
+        found = _DPORT.search(line) if "SYN_SENT" in line else None
+        if found and int(found[1]) in NODE_PORTS:
+            ports.add(int(found[1]))
+    return sorted(ports)
+
+
+def forget_unanswered_node_port_flows() -> int:
+    """Delete the conntrack entries of connection attempts to a NodePort that never got an
+    answer (TCP ``SYN_SENT``); returns how many were deleted.
+
+    Made while the node was down or starting, they carry no DNAT (or one to a pod that is
+    gone), and for 2 minutes (``nf_conntrack_tcp_timeout_syn_sent``) a new connection that
+    reuses such a source port follows the entry instead of kube-proxy's rules: refused or
+    timing out (the cluster-restart drill saw it). Only never-answered attempts are
+    dropped: no live connection is touched.
+    """
+    listed = _quiet(["conntrack", "-L", "-p", "tcp", "--state", "SYN_SENT"])
+    deleted = 0
+    for port in unanswered_node_ports(listed.stdout if listed.returncode == 0 else ""):
+        done = _quiet(
+            ["conntrack", "-D", "-p", "tcp", "--state", "SYN_SENT", "--orig-port-dst", str(port)]
+        )
+        found = re.search(r"(\d+) flow entries have been deleted", done.stderr)
+        deleted += int(found[1]) if found else 0
+    return deleted

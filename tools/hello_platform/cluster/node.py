@@ -293,6 +293,9 @@ def _up(lay: Layout) -> Path:
         log=lay.log("kubelet"),
     )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+    forgotten = hostnet.forget_unanswered_node_port_flows()
+    if forgotten:
+        say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
 
     step += 1
     refs = builder.result()
