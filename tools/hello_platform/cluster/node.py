@@ -2,8 +2,8 @@
 
 ``up`` is idempotent: what runs and answers is left alone, what is dead is started
 again (that is also how a killed component is repaired). ``down`` stops every daemon
-by its pidfile (the registry and our dockerd too), kills the processes of our pod
-cgroup root and our containerd's shims, removes the mounts, network namespaces, iptables
+by its pidfile (the registry, our dockerd and the GitOps git daemon too), kills the
+processes of our pod cgroup root and our containerd's shims, removes the mounts, network namespaces, iptables
 chains and bridge the node created, and writes back every sysctl it recorded (see
 ``hostnet``: only what the node owns is touched). Data (etcd, images, certificates)
 stays unless ``purge``.
@@ -296,6 +296,7 @@ def _up(lay: Layout) -> Path:
     forgotten = hostnet.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
+    _restart_git_daemon()
 
     step += 1
     refs = builder.result()
@@ -311,6 +312,15 @@ def _up(lay: Layout) -> Path:
         say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
     say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
     return lay.admin_kubeconfig
+
+
+def _restart_git_daemon() -> None:
+    """The GitOps git daemon listens on the node IP, so ``down`` stops it with the bridge;
+    once the bridge is back, ``up`` restarts it if GitOps was set up (its mirror exists)."""
+    from hello_platform.gitops import gitserver
+
+    if (gitserver.base_path() / gitserver.REPO_NAME / "HEAD").exists():
+        gitserver.ensure_running()
 
 
 def is_up(lay: Layout) -> bool:
@@ -372,6 +382,8 @@ def down(lay: Layout | None = None, *, purge: bool = False) -> None:
 
 
 def _down(lay: Layout, *, purge: bool) -> None:
+    from hello_platform.gitops import gitserver
+
     t0 = time.monotonic()
     kubelet = by_name("kubelet")
     start = time.monotonic()
@@ -400,6 +412,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
         if number == 0:
             jobs.append(("registry", registry.pidfile(), 10.0))
             jobs.append(("dockerd", docker.pidfile(), 20.0))  # only if we started it
+            jobs.append(("git-daemon", gitserver.pidfile(), 5.0))  # bound to the node IP
         threads = [threading.Thread(target=stop, args=job) for job in jobs]
         for t in threads:
             t.start()
