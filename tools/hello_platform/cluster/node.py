@@ -3,8 +3,8 @@
 ``up`` is idempotent: what runs and answers is left alone, what is dead is started
 again (that is also how a killed component is repaired). ``down`` stops every daemon
 by its pidfile (the registry, our dockerd and the GitOps git daemon too), kills the
-processes of our pod cgroup root and our containerd's shims, removes the mounts, network namespaces, iptables
-chains and bridge the node created, and writes back every sysctl it recorded (see
+processes of our pod cgroup root and our containerd's shims, removes the mounts,
+network namespaces, iptables chains and bridge the node created, and writes back every sysctl it recorded (see
 ``hostnet``: only what the node owns is touched). Data (etcd, images, certificates)
 stays unless ``purge``.
 """
