@@ -4,9 +4,9 @@
 again (that is also how a killed component is repaired). ``down`` stops every daemon
 by its pidfile (the registry, our dockerd and the GitOps git daemon too), kills the
 processes of our pod cgroup root and our containerd's shims, removes the mounts,
-network namespaces, iptables chains and bridge the node created, and writes back every sysctl it recorded (see
-``hostnet``: only what the node owns is touched). Data (etcd, images, certificates)
-stays unless ``purge``.
+network namespaces, iptables chains and bridge the node created, and writes back every
+sysctl it recorded (see ``hostnet``: only what the node owns is touched). Data (etcd,
+images, certificates) stays unless ``purge``.
 """
 
 from __future__ import annotations
