@@ -645,3 +645,35 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
     )
     assert hostnet.unanswered_node_ports(listing) == [30080, 30083]
     assert hostnet.unanswered_node_ports("") == []
+
+
+def test_a_daemon_that_exits_while_starting_is_started_again(
+    lay: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.cluster import node
+    from hello_platform.cluster.components import Component
+    from hello_platform.errors import PlatformError
+
+    comp = Component(
+        "flaky", lambda _: ["true"], lambda _: health.Health(True, "ok"), start_retries=2
+    )
+    outcomes = iter([PlatformError("flaky exited while starting"), 3.5])
+    starts: list[str] = []
+
+    def fake_wait_for(*args: object, **kwargs: object) -> float:
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(node, "wait_for", fake_wait_for)
+    monkeypatch.setattr(node, "_alive", lambda pidfile: False)
+    monkeypatch.setattr(node, "start_component", lambda lay, c: starts.append(c.name))
+    monkeypatch.setattr(node.time, "sleep", lambda s: None)
+    assert node.wait_started(lay, comp, 1) == 3.5
+    assert starts == ["flaky"]
+    # Out of retries (or still running but unhealthy): the error stands.
+    monkeypatch.setattr(node, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x")))
+    with pytest.raises(PlatformError):
+        node.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
+    assert by_name("kubelet").start_retries > 0

@@ -28,6 +28,8 @@ class Component:
     timeout: float = 60.0
     #: Seconds ``down`` gives it after SIGTERM.
     stop_timeout: float = 10.0
+    #: Times ``up`` starts it again when it exits while starting.
+    start_retries: int = 0
 
     def pidfile(self, lay: Layout) -> Path:
         return lay.pids / f"{self.name}.pid"
@@ -199,7 +201,9 @@ COMPONENTS: tuple[Component, ...] = (
     Component("kube-controller-manager", controller_manager_argv, health.controller_manager),
     Component("kube-scheduler", scheduler_argv, health.scheduler),
     # The kubelet's pods are killed right after it anyway: no long graceful wait.
-    Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=3),
+    # The kubelet exits at once if containerd's CRI plugin is not initialized yet (it is
+    # still recovering the pods' sandboxes after a restart): `up` starts it again.
+    Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=3, start_retries=15),
     Component("kube-proxy", kube_proxy_argv, health.kube_proxy),
 )
 

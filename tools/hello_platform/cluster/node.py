@@ -272,15 +272,7 @@ def _up(lay: Layout) -> Path:
 
     for comp in COMPONENTS:
         step += 1
-        pidfile = comp.pidfile(lay)
-        waited = wait_for(
-            comp.name,
-            functools.partial(comp.health, lay),
-            timeout=comp.timeout,
-            step=step,
-            alive=functools.partial(_alive, pidfile),
-            log=lay.log(comp.name),
-        )
+        waited = wait_started(lay, comp, step)
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
     # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
@@ -312,6 +304,32 @@ def _up(lay: Layout) -> Path:
         say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
     say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
     return lay.admin_kubeconfig
+
+
+def wait_started(lay: Layout, comp: Component, step: int) -> float:
+    """Wait until ``comp`` is healthy; one that exits while starting is started again, up to
+    ``comp.start_retries`` times. Return the seconds waited (the last start's)."""
+    tries = 0
+    while True:
+        try:
+            return wait_for(
+                comp.name,
+                functools.partial(comp.health, lay),
+                timeout=comp.timeout,
+                step=step,
+                alive=functools.partial(_alive, comp.pidfile(lay)),
+                log=lay.log(comp.name),
+            )
+        except PlatformError:
+            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
+                raise  # out of retries, or it runs but never became healthy
+            tries += 1
+            say(
+                f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
+                f"({tries}/{comp.start_retries})"
+            )
+            time.sleep(1.0)
+            start_component(lay, comp)
 
 
 def _restart_git_daemon() -> None:
