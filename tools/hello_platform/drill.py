@@ -107,6 +107,11 @@ class Load:
     own keep-alive connection (reopened after an error or ``Connection: close``), until
     stopped, ``max_seconds`` pass or ``max_requests`` are sent.
 
+    A connection is closed after ``per_connection`` requests, as a client pool with a
+    request cap does: kube-proxy balances connections, not requests, so without it eight
+    long-lived connections may all land on one replica (1 in 128 runs with two) and a
+    replacement pod would never see traffic.
+
     The schedule is open-loop: request ``i`` is due at ``i / rps``; a slot more than
     ``late_s`` overdue (every connection was waiting on a timeout) is skipped and counted,
     so a recovery is never followed by a burst.
@@ -122,6 +127,7 @@ class Load:
         max_seconds: float = MAX_SECONDS,
         max_requests: int = MAX_REQUESTS,
         late_s: float = 1.0,
+        per_connection: int = 20,
     ) -> None:
         parts = check_loopback(url)
         if not 0 < rps <= MAX_RPS:
@@ -131,6 +137,7 @@ class Load:
         self.rps, self.connections, self.timeout = rps, connections, timeout
         self.max_seconds, self.max_requests = min(max_seconds, MAX_SECONDS), max_requests
         self.late_s = late_s
+        self.per_connection = max(1, per_connection)
         self.samples: list[Sample] = []
         self.skipped = 0
         self.events: dict[str, float] = {}
@@ -195,6 +202,7 @@ class Load:
 
     def _work(self) -> None:
         conn: http.client.HTTPConnection | None = None
+        used = 0
         while not self._stop.is_set():
             due = self._slot()
             if due is None:
@@ -203,6 +211,8 @@ class Load:
                 break
             if conn is None:
                 conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                used = 0
+            used += 1
             sent = self.now()
             try:
                 conn.request("GET", self.path, headers={"User-Agent": "hello-platform-drill"})
@@ -213,7 +223,7 @@ class Load:
             except (OSError, http.client.HTTPException) as err:
                 sample = Sample(sent, 0, (self.now() - sent) * 1000, type(err).__name__)
                 closing = True
-            if closing:
+            if closing or used >= self.per_connection:
                 conn.close()
                 conn = None
             with self._lock:

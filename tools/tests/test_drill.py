@@ -110,7 +110,7 @@ def test_the_rate_is_bounded(rps: float) -> None:
 
 
 def test_load_keeps_its_rate_on_keep_alive_connections(server: Server) -> None:
-    load = drill.Load(server.url + "/", rps=40, connections=2, max_seconds=1.0)
+    load = drill.Load(server.url + "/", rps=40, connections=2, max_seconds=1.0, per_connection=100)
     with load:
         threading.Event().wait(1.3)
     samples = load.stop()
@@ -121,6 +121,15 @@ def test_load_keeps_its_rate_on_keep_alive_connections(server: Server) -> None:
     assert server.requests == len(samples)
     assert server.connections == 2  # one keep-alive connection per thread
     assert {s.host for s in samples} == {"pod-0", "pod-1"}
+
+
+def test_a_connection_is_closed_after_its_request_cap(server: Server) -> None:
+    load = drill.Load(server.url + "/", rps=50, connections=2, max_requests=30, per_connection=5)
+    with load:
+        threading.Event().wait(0.8)
+    samples = load.stop()
+    assert len(samples) == 30 and all(s.ok for s in samples)
+    assert server.connections == 6  # 30 requests, 5 on each connection
 
 
 def test_a_connection_the_server_closes_is_reopened(server: Server) -> None:

@@ -351,3 +351,27 @@ def test_redis_source_pins_the_miniredis_of_argo_cd() -> None:
 def test_credentials_never_reach_the_output() -> None:
     url = "https://x-access-token:s3cr3t@github.com/o/r.git"
     assert gitserver.redact(url) == "https://github.com/o/r.git"
+
+
+def test_up_waits_for_the_node_port_only_on_the_embedded_cluster(tmp_path: Path) -> None:
+    from hello_platform.cluster.layout import Layout
+
+    assert gitops_cli.is_embedded(Layout.default().admin_kubeconfig)
+    assert not gitops_cli.is_embedded(tmp_path / "eks.kubeconfig")
+
+
+def test_wait_answering_retries_until_the_node_port_answers() -> None:
+    answers = iter([0, 0, 200, 200])
+    calls: list[str] = []
+
+    def get(url: str) -> tuple[int, bytes]:
+        calls.append(url)
+        return next(answers), b'{"revision": "abc"}'
+
+    gitops_cli.wait_answering("http://127.0.0.1:30081", timeout=5, get=get)
+    assert calls[-2:] == ["http://127.0.0.1:30081/", "http://127.0.0.1:30081/version"]
+
+
+def test_wait_answering_fails_with_one_sentence_when_nothing_answers() -> None:
+    with pytest.raises(PlatformError, match="failed: / answered nothing"):
+        gitops_cli.wait_answering("http://127.0.0.1:30081", timeout=0.5, get=lambda _: (0, b""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,35 @@ def ensure_env_image(env: str) -> str | None:
     return release.commit_image(env, built)
 
 
+def is_embedded(kubeconfig: Path) -> bool:
+    """Whether ``kubeconfig`` is the embedded cluster's, whose node port is on 127.0.0.1."""
+    from hello_platform.cluster.layout import Layout
+
+    return kubeconfig.resolve() == Layout.default().admin_kubeconfig.resolve()
+
+
+def wait_answering(
+    base: str, timeout: float, get: Callable[[str], tuple[int, bytes]] | None = None
+) -> None:
+    """``GET /`` and ``/version`` of ``base`` answer 200: Synced/Healthy means the pod is
+    Ready, not yet that kube-proxy has programmed the node port for it."""
+    from hello_platform.deploy import http_get, smoke
+
+    pause = 0.5
+    with step(f"waiting for {base}/ to answer"):
+        smoke(
+            base,
+            revision=None,
+            get=get or http_get,
+            attempts=max(1, int(timeout / pause)),
+            pause=pause,
+        )
+
+
 def up(args: argparse.Namespace) -> int:
     start = time.monotonic()
-    kube = argo.make_kube(_kubeconfig(args))
+    kubeconfig = _kubeconfig(args)
+    kube = argo.make_kube(kubeconfig)
     from hello_platform.gitops import images
 
     with step("building Argo CD's images (argocd + git + helm, miniredis)"):
@@ -71,14 +98,16 @@ def up(args: argparse.Namespace) -> int:
         timeout=args.timeout,
     )
     healthy = time.monotonic()
-    figures = {
-        "install_to_healthy_seconds": round(healthy - installed, 1),
-        "up_seconds": round(healthy - start, 1),
-    }
-    out_file("up.json").write_text(json.dumps(figures, indent=2) + "\n")
     for a in apps:
         say(f"{a.name}: {a.sync}/{a.health} at {a.revision[:12]} ({a.target})")
     port = release.NODE_PORTS[args.env]
+    if is_embedded(kubeconfig):
+        wait_answering(f"http://127.0.0.1:{port}", timeout=60)
+    figures = {
+        "install_to_healthy_seconds": round(healthy - installed, 1),
+        "up_seconds": round(time.monotonic() - start, 1),
+    }
+    out_file("up.json").write_text(json.dumps(figures, indent=2) + "\n")
     print(
         f"Argo CD is up; install to Synced/Healthy took {figures['install_to_healthy_seconds']}s.\n"
         f"service:  curl http://127.0.0.1:{port}/\n"
