@@ -115,7 +115,7 @@ def test_backend_hcl_parser(tmp_path: Path) -> None:
 
 
 def test_every_layer_has_its_own_state_key() -> None:
-    keys = [tf.backend_key(tf.layer_dir("dev", layer) / "versions.tf") for layer in tf.LAYERS]
+    keys = [tf.backend_key(tf.layer_dir("dev", layer) / "backend.tf") for layer in tf.LAYERS]
     assert keys == [f"dev/{layer}.tfstate" for layer in tf.LAYERS]
 
 
@@ -127,7 +127,7 @@ def test_dev_backend_locks_natively_and_encrypts() -> None:
 
 def test_every_module_has_the_standard_files_and_a_plan_test() -> None:
     names = {m.name for m in tf.modules()}
-    assert names == {"network", "eks", "ecr", "ci-oidc", "state"}
+    assert names == {"kms-key", "network", "eks", "ecr", "ci-oidc", "state"}
     for module in tf.modules():
         for f in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
             assert (module / f).is_file(), f"{module.name}/{f}"

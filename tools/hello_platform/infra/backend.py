@@ -78,7 +78,7 @@ class Backend:
 def for_layer(env: str, layer: str, endpoint: str) -> Backend:
     """The backend of ``env``/``layer`` as its files configure it, served by ``endpoint``."""
     settings = tf.parse_backend_hcl(tf.ENVS_DIR / env / "backend.hcl")
-    key = tf.backend_key(tf.layer_dir(env, layer) / "versions.tf")
+    key = tf.backend_key(tf.layer_dir(env, layer) / "backend.tf")
     return Backend(settings, key, endpoint)
 
 

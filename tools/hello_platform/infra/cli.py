@@ -117,9 +117,9 @@ def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None
         sentence = (
             f"tofu {action} needs the hashicorp/aws provider, which cannot be installed on "
             f"this machine ({missing.detail.rstrip('.')}), so it ran only the checks that "
-            "need no provider (tofu fmt -check, the policy gate's Rego and tflint over "
-            "infra/terraform); it runs for real where providers install (GitHub Actions, "
-            "a laptop)"
+            "need no provider (tofu fmt -check, the module interfaces, the policy gate's Rego "
+            "and tflint over infra/terraform); it runs for real where providers install "
+            "(GitHub Actions, a laptop)"
         )
         if require:
             raise PlatformError(sentence) from None
@@ -128,14 +128,18 @@ def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None
 
 
 def provider_free_checks(tofu: Path) -> None:
-    """fmt -check, Rego over the .tf files (conftest hcl2) and tflint of infra/terraform."""
+    """fmt -check, the module interfaces (what validate checks across folders), Rego over
+    the .tf files (conftest hcl2) and tflint of infra/terraform."""
     from hello_platform import policy_gate
+    from hello_platform.infra import interfaces
     from hello_platform.toolchain import resolve
 
     fmt(tofu)
     targets = policy_gate.classify([str(tf.TERRAFORM_DIR)])
+    with step("module calls, outputs and references (no provider needed)"):
+        findings = interfaces.check_files(resolve("conftest"), targets.tf_files)
     with step("conftest --parser hcl2 with policies/terraform"):
-        findings = policy_gate.rego(
+        findings += policy_gate.rego(
             resolve("conftest"),
             targets.tf_files,
             policy_gate.POLICY_DIR / "terraform",
@@ -148,7 +152,7 @@ def provider_free_checks(tofu: Path) -> None:
         print(line, flush=True)
     if findings:
         raise policy_gate.failure(findings)
-    print(f"rego and tflint: {len(targets.tf_files)} files clean", flush=True)
+    print(f"interfaces, rego and tflint: {len(targets.tf_files)} files clean", flush=True)
 
 
 def validate(tofu: Path, env: str) -> None:

@@ -178,9 +178,9 @@ def parse_backend_hcl(path: Path) -> dict[str, str | bool]:
     return settings
 
 
-def backend_key(versions_tf: Path) -> str:
-    """The ``key`` of the ``backend "s3"`` block of a layer's versions.tf."""
-    match = re.search(r'backend\s+"s3"\s*{[^}]*?\bkey\s*=\s*"([^"]+)"', versions_tf.read_text())
+def backend_key(backend_tf: Path) -> str:
+    """The ``key`` of the ``backend "s3"`` block of a layer's backend.tf."""
+    match = re.search(r'backend\s+"s3"\s*{[^}]*?\bkey\s*=\s*"([^"]+)"', backend_tf.read_text())
     if not match:
-        raise PlatformError(f'{rel(versions_tf)} has no backend "s3" block with a key')
+        raise PlatformError(f'{rel(backend_tf)} has no backend "s3" block with a key')
     return match.group(1)

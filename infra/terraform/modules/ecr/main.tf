@@ -2,24 +2,11 @@
 # enforces too), scan on push, encrypted with a customer KMS key, and a lifecycle policy
 # expiring untagged images and all but the newest tagged ones.
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
+module "kms" {
+  source = "../kms-key"
 
-resource "aws_kms_key" "ecr" {
-  description             = "Encrypts the ECR repositories' images"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministersKey"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
-  tags = var.tags
+  description = "Encrypts the ECR repositories' images"
+  tags        = var.tags
 }
 
 resource "aws_ecr_repository" "this" {
@@ -35,7 +22,7 @@ resource "aws_ecr_repository" "this" {
 
   encryption_configuration {
     encryption_type = "KMS"
-    kms_key         = aws_kms_key.ecr.arn
+    kms_key         = module.kms.arn
   }
 
   tags = var.tags

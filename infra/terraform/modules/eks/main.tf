@@ -10,46 +10,22 @@
 #   is wired here, the autoscaler itself is installed by GitOps (no in-cluster add-ons in
 #   any Terraform state).
 
-data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
-  account   = data.aws_caller_identity.current.account_id
   oidc_host = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
 }
 
 # ------------------------------------------------------------------------------ KMS
 
-resource "aws_kms_key" "eks" {
-  description             = "Encrypts ${var.cluster_name}'s Kubernetes secrets and control-plane logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${local.partition}:iam::${local.account}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUsesKey"
-        Effect    = "Allow"
-        Principal = { Service = "logs.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-      },
-    ]
-  })
-  tags = var.tags
-}
+module "kms" {
+  source = "../kms-key"
 
-resource "aws_kms_alias" "eks" {
-  name          = "alias/eks/${var.cluster_name}"
-  target_key_id = aws_kms_key.eks.key_id
+  description           = "Encrypts ${var.cluster_name}'s Kubernetes secrets and control-plane logs"
+  alias                 = "eks/${var.cluster_name}"
+  allow_cloudwatch_logs = true
+  tags                  = var.tags
 }
 
 # -------------------------------------------------------------------- control plane
@@ -72,12 +48,28 @@ resource "aws_iam_role_policy_attachment" "cluster" {
   policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonEKSClusterPolicy"
 }
 
+# The key policy delegates to IAM, and AmazonEKSClusterPolicy grants no KMS: without this
+# the control plane cannot envelope-encrypt secrets with the key (as upstream's
+# terraform-aws-eks grants it).
+resource "aws_iam_role_policy" "cluster_encryption" {
+  name = "encrypt-secrets"
+  role = aws_iam_role.cluster.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
+      Resource = module.kms.arn
+    }]
+  })
+}
+
 # Created before the cluster so that EKS writes into it (with retention and KMS) instead
 # of creating an unencrypted, never-expiring group of its own.
 resource "aws_cloudwatch_log_group" "cluster" {
   name              = "/aws/eks/${var.cluster_name}/cluster"
   retention_in_days = var.cluster_log_retention_days
-  kms_key_id        = aws_kms_key.eks.arn
+  kms_key_id        = module.kms.arn
   tags              = var.tags
 }
 
@@ -103,7 +95,7 @@ resource "aws_eks_cluster" "this" {
   encryption_config {
     resources = ["secrets"]
     provider {
-      key_arn = aws_kms_key.eks.arn
+      key_arn = module.kms.arn
     }
   }
 

@@ -3,8 +3,6 @@
 # KMS-encrypted CloudWatch log group. The default security group is emptied (no rules).
 
 data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   nat_count = var.single_nat_gateway ? 1 : length(var.azs)
@@ -109,36 +107,18 @@ resource "aws_route_table_association" "private" {
 
 # ----------------------------------------------------------------------- flow logs
 
-resource "aws_kms_key" "logs" {
-  description             = "Encrypts ${var.name}'s VPC flow logs"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AccountAdministersKey"
-        Effect    = "Allow"
-        Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-        Action    = "kms:*"
-        Resource  = "*"
-      },
-      {
-        Sid       = "CloudWatchLogsUsesKey"
-        Effect    = "Allow"
-        Principal = { Service = "logs.${data.aws_region.current.region}.amazonaws.com" }
-        Action    = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
-        Resource  = "*"
-      },
-    ]
-  })
-  tags = var.tags
+module "logs_kms" {
+  source = "../kms-key"
+
+  description           = "Encrypts ${var.name}'s VPC flow logs"
+  allow_cloudwatch_logs = true
+  tags                  = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
   name              = "/aws/vpc/${var.name}/flow-logs"
   retention_in_days = var.flow_logs_retention_days
-  kms_key_id        = aws_kms_key.logs.arn
+  kms_key_id        = module.logs_kms.arn
   tags              = var.tags
 }
 

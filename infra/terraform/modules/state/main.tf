@@ -4,29 +4,13 @@
 # access blocked, bucket-owner-enforced ownership (no ACLs), and a policy refusing non-TLS
 # access and unencrypted uploads.
 
-data "aws_caller_identity" "current" {}
-data "aws_partition" "current" {}
+module "kms" {
+  source = "../kms-key"
 
-resource "aws_kms_key" "state" {
-  description             = "Encrypts the OpenTofu state in s3://${var.bucket_name}"
-  enable_key_rotation     = true
-  deletion_window_in_days = var.kms_deletion_window_days
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Sid       = "AccountAdministersKey"
-      Effect    = "Allow"
-      Principal = { AWS = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root" }
-      Action    = "kms:*"
-      Resource  = "*"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_kms_alias" "state" {
-  name          = "alias/${var.bucket_name}"
-  target_key_id = aws_kms_key.state.key_id
+  description          = "Encrypts the OpenTofu state in s3://${var.bucket_name}"
+  alias                = var.bucket_name
+  deletion_window_days = var.kms_deletion_window_days
+  tags                 = var.tags
 }
 
 resource "aws_s3_bucket" "state" {
@@ -62,7 +46,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
+      kms_master_key_id = module.kms.arn
     }
     bucket_key_enabled = true
   }

@@ -10,7 +10,7 @@ output "bucket_arn" {
 
 output "kms_key_arn" {
   description = "The KMS key encrypting the state: `kms_key_id` of the backends."
-  value       = aws_kms_key.state.arn
+  value       = module.kms.arn
 }
 
 output "backend_config" {
@@ -19,7 +19,7 @@ output "backend_config" {
     bucket       = aws_s3_bucket.state.id
     region       = aws_s3_bucket.state.region
     encrypt      = true
-    kms_key_id   = aws_kms_key.state.arn
+    kms_key_id   = module.kms.arn
     use_lockfile = true
   }
 }

@@ -29,10 +29,6 @@ run "secure_defaults" {
     error_message = "public access must be blocked"
   }
   assert {
-    condition     = aws_kms_key.state.enable_key_rotation
-    error_message = "the state key must rotate"
-  }
-  assert {
     condition     = !aws_s3_bucket.state.force_destroy
     error_message = "force_destroy must be off by default"
   }
