@@ -44,7 +44,6 @@ from hello_platform.system import ensure_debian_packages
 #: Debian release of the base and where its packages come from (plain HTTP is fine: apt and
 #: debootstrap check the archive's signatures). ``HELLO_PLATFORM_DEBIAN_MIRROR`` overrides.
 SUITE = "bookworm"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 
 #: Packages added to debootstrap's minbase: Debian's Python 3.11 (full standard library).
@@ -139,7 +138,9 @@ def _cache() -> Path:
 
 
 def _mirror() -> str:
-    return os.environ.get("HELLO_PLATFORM_DEBIAN_MIRROR", DEFAULT_MIRROR)
+    from hello_platform.toolchain.debextract import mirror
+
+    return mirror()
 
 
 def sources_list(mirror: str, security_mirror: str = DEFAULT_SECURITY_MIRROR) -> str:

@@ -108,3 +108,69 @@ def test_bad_digest_in_pins_is_rejected(tmp_path: Path) -> None:
     bad.write_text(PINS + '\n[tools.solo.download]\nurl = "x"\nsha256 = { linux-amd64 = "abc" }\n')
     with pytest.raises(PlatformError, match="64-digit hex digest"):
         load(bad)
+
+
+# ------------------------------------------------------- .deb tools away from Debian bookworm
+
+
+def fake_apt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, exit_code: int) -> None:
+    """An apt-get on PATH that fails (no such version) or downloads nothing."""
+    bindir = tmp_path / "fakebin"
+    bindir.mkdir()
+    (bindir / "apt-get").write_text(
+        f"#!/bin/sh\necho 'E: Version not found' >&2\nexit {exit_code}\n"
+    )
+    (bindir / "apt-get").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:/usr/bin:/bin")
+
+
+POOL = "pool/main/s/solo/solo_1.0-1_amd64.deb"
+
+
+@pytest.mark.skipif(download.platform_key() != "linux-amd64", reason="the pins are amd64's")
+def test_a_deb_apt_cannot_give_comes_from_the_mirror_pool_verified(
+    server: tuple[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.toolchain import debextract
+
+    url, root = server
+    (root / Path(POOL).parent).mkdir(parents=True)
+    (root / POOL).write_bytes(b"!<arch>\nfake deb")
+    sha = hashlib.sha256(b"!<arch>\nfake deb").hexdigest()
+    fake_apt(tmp_path, monkeypatch, exit_code=100)
+    monkeypatch.setenv("HELLO_PLATFORM_DEBIAN_MIRROR", url + "/")
+    work = tmp_path / "work"
+    work.mkdir()
+    deb = debextract.download(
+        "solo", "1.0-1", into=work, log=tmp_path / "log", pool_file=POOL, sha256=sha
+    )
+    assert deb == work / "solo_1.0-1_amd64.deb"
+    assert "E: Version not found" in (tmp_path / "log").read_text()
+
+    (root / POOL).write_bytes(b"!<arch>\nswapped")
+    deb.unlink()
+    with pytest.raises(PlatformError, match="not the pinned") as err:
+        debextract.download(
+            "solo", "1.0-1", into=work, log=tmp_path / "log", pool_file=POOL, sha256=sha
+        )
+    assert not list(work.glob("*.deb")), "a .deb that fails its digest is not kept"
+    assert "deb_sha256" in (err.value.hint or "")
+
+
+def test_without_apt_or_a_pool_pin_the_error_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.toolchain import debextract
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no apt-get at all
+    with pytest.raises(PlatformError, match=r"solo=1.0-1 could not be downloaded \(apt-get is not"):
+        debextract.download("solo", "1.0-1", into=tmp_path, log=tmp_path / "log")
+
+
+def test_the_repository_pins_every_deb_tool_with_its_pool_file_and_digest() -> None:
+    tools = [t for t in load().tools.values() if t.source == "deb"]
+    assert {t.name for t in tools} >= {"docker", "docker-registry", "prometheus"}
+    for t in tools:
+        version = str(t.raw["package_version"])
+        assert str(t.raw["deb_file"]).endswith(f"/{t.package}_{version}_amd64.deb"), t.name
+        assert len(str(t.raw["deb_sha256"])) == 64, t.name

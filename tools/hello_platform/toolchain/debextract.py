@@ -5,13 +5,22 @@ a scratch directory; only the named files are copied into the cache. Nothing is
 installed, so no service is started or enabled, no conflicting package (Docker CE's, say)
 is touched and dpkg's database is unchanged. Debian's docker-registry is used this way:
 as a package it would start a registry listening on every interface at boot.
+
+Where apt cannot give that version (a host that is not Debian bookworm: Ubuntu on GitHub
+Actions, say), the pin's ``deb_file`` (its path in the archive's pool, amd64) is fetched
+from the Debian mirror (``HELLO_PLATFORM_DEBIAN_MIRROR``, default deb.debian.org) and
+must match the pinned ``deb_sha256``; apt's own download is checked against it too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from hello_platform.errors import PlatformError
@@ -27,26 +36,80 @@ def _run(cmd: list[str], *, cwd: Path, log: Path) -> subprocess.CompletedProcess
     return done
 
 
-def download(package: str, version: str, *, into: Path, log: Path) -> Path:
-    """The .deb of ``package`` at ``version`` in ``into`` (apt lists refreshed once if stale)."""
+DEFAULT_MIRROR = "http://deb.debian.org/debian"
+TIMEOUT_SECONDS = 120.0
+
+
+def mirror() -> str:
+    """The Debian mirror: ``$HELLO_PLATFORM_DEBIAN_MIRROR`` or deb.debian.org."""
+    return os.environ.get("HELLO_PLATFORM_DEBIAN_MIRROR", DEFAULT_MIRROR).rstrip("/")
+
+
+def _apt_download(want: str, *, into: Path, log: Path) -> str:
+    """``apt-get download``; "" on success, else why not."""
     if shutil.which("apt-get") is None:
-        raise PlatformError(
-            f"{package} {version} comes from Debian's package, and apt-get is not here",
-            hint=f"put a {package} binary of version {version} on PATH",
-        )
-    want = f"{package}={version}"
+        return "apt-get is not here"
     done = _run(["apt-get", "download", want], cwd=into, log=log)
     if done.returncode != 0:
         _run(["apt-get", "update", "-qq"], cwd=into, log=log)
         done = _run(["apt-get", "download", want], cwd=into, log=log)
+    if done.returncode != 0:
+        return "apt-get: " + (done.stderr.strip().splitlines() or ["no .deb"])[-1]
+    return ""
+
+
+def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
+    """The pool file from the mirror into ``into``; "" on success, else why not."""
+    from hello_platform.toolchain.download import platform_key
+
+    if platform_key() != "linux-amd64":
+        return f"the pinned deb_file is amd64's, and this is {platform_key()}"
+    url = f"{mirror()}/{pool_file}"
+    say(f"apt has no such version here: downloading {url}")
+    with log.open("a") as fh:
+        fh.write(f"# download {url}\n")
+    try:
+        with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as resp:  # noqa: S310
+            (into / Path(pool_file).name).write_bytes(resp.read())
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        return f"{url}: {exc}"
+    return ""
+
+
+def download(
+    package: str,
+    version: str,
+    *,
+    into: Path,
+    log: Path,
+    pool_file: str = "",
+    sha256: str = "",
+) -> Path:
+    """The .deb of ``package`` at ``version`` in ``into``: by apt (lists refreshed once if
+    stale), else from the mirror's ``pool_file``; checked against ``sha256`` when pinned."""
+    want = f"{package}={version}"
+    why = _apt_download(want, into=into, log=log)
+    if why and pool_file:
+        why += "; " + _pool_download(pool_file, into=into, log=log)
     debs = sorted(into.glob(f"{package}_*.deb"))
-    if done.returncode != 0 or not debs:
+    if not debs:
         raise PlatformError(
-            f"apt-get could not download {want}: "
-            + (done.stderr.strip().splitlines() or ["no .deb"])[-1],
-            hint=f"check `apt-cache policy {package}` and the pin in toolchain.toml",
+            f"{want} could not be downloaded ({why})",
+            hint=f"check `apt-cache policy {package}` and the pin in toolchain.toml, or put "
+            f"a {package} binary of version {version} on PATH",
             log=str(log),
         )
+    if sha256:
+        digest = hashlib.sha256(debs[0].read_bytes()).hexdigest()
+        if digest != sha256:
+            debs[0].unlink()
+            raise PlatformError(
+                f"{debs[0].name} has SHA-256 {digest}, not the pinned {sha256}, so it was "
+                "not unpacked",
+                hint=f"check deb_sha256 of {package} in toolchain.toml against "
+                f"`apt-cache show {want}`",
+                log=str(log),
+            )
     return debs[0]
 
 
@@ -56,7 +119,14 @@ def fetch(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str = "") ->
     say(f"{label}{tool.name} {tool.version}: taking it from Debian's {tool.package} package")
     work.mkdir(parents=True, exist_ok=True)
     version = str(tool.raw.get("package_version", tool.version))  # Debian's, with revision
-    deb = download(tool.package, version, into=work, log=log)
+    deb = download(
+        tool.package,
+        version,
+        into=work,
+        log=log,
+        pool_file=str(tool.raw.get("deb_file", "")),
+        sha256=str(tool.raw.get("deb_sha256", "")),
+    )
     root = work / "root"
     done = _run(["dpkg-deb", "-x", str(deb), str(root)], cwd=work, log=log)
     if done.returncode != 0:
