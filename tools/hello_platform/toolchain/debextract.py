@@ -65,7 +65,7 @@ def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
     if platform_key() != "linux-amd64":
         return f"the pinned deb_file is amd64's, and this is {platform_key()}"
     url = f"{mirror()}/{pool_file}"
-    say(f"apt has no such version here: downloading {url}")
+    say(f"apt cannot give this version here: downloading {url}")
     with log.open("a") as fh:
         fh.write(f"# download {url}\n")
     try:
