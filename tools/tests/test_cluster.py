@@ -6,10 +6,12 @@ import contextlib
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 import tomllib
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -289,6 +291,33 @@ def test_start_records_pid_and_stop_ends_it(tmp_path: Path) -> None:
         # Reap it: in this test the child is ours.
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def test_a_component_stopped_by_sigkill_gets_sigkill_first(tmp_path: Path) -> None:
+    pidfile = tmp_path / "stubborn.pid"
+    ignores_term = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    )
+    pid = process.start([sys.executable, "-c", ignores_term], pidfile=pidfile, log=tmp_path / "log")
+    try:
+        time.sleep(0.5)  # let it install its handler
+        start = time.monotonic()
+        assert process.stop(pidfile, timeout=30, sig=signal.SIGKILL)
+        assert time.monotonic() - start < 15, "it waited for the SIGTERM timeout"
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, 9)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def test_only_the_api_server_is_killed_so_it_keeps_its_service_endpoint() -> None:
+    from hello_platform.cluster.components import COMPONENTS
+
+    killed = {c.name for c in COMPONENTS if c.stop_signal == signal.SIGKILL}
+    assert killed == {"kube-apiserver"}
 
 
 def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ adding one :class:`Component`.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +27,10 @@ class Component:
     health: Callable[[Layout], Health]
     #: Seconds ``up`` waits for it to become healthy.
     timeout: float = 60.0
-    #: Seconds ``down`` gives it after SIGTERM.
+    #: Seconds ``down`` gives it after ``stop_signal``.
     stop_timeout: float = 10.0
+    #: The signal that stops it.
+    stop_signal: signal.Signals = signal.SIGTERM
     #: Times ``up`` starts it again when it exits while starting.
     start_retries: int = 0
 
@@ -196,7 +199,20 @@ def kube_proxy_argv(lay: Layout) -> Argv:
 COMPONENTS: tuple[Component, ...] = (
     Component("etcd", etcd_argv, health.etcd, timeout=30),
     Component("containerd", containerd_argv, health.containerd, timeout=20),
-    Component("kube-apiserver", apiserver_argv, health.apiserver, timeout=90, stop_timeout=15),
+    # SIGKILL, not SIGTERM: on a graceful stop the API server takes itself out of the
+    # `kubernetes` Service's endpoints (and needs about a second to), so after the next `up`
+    # pods that start before its lease reconciler puts it back get "connection refused"
+    # from 10.96.0.1 (metrics-server and KEDA then crash-loop for 10-30 s). Killed, its
+    # endpoint lease stays and the new API server, on the same address, renews it. etcd,
+    # stopped after it, keeps every write it acknowledged.
+    Component(
+        "kube-apiserver",
+        apiserver_argv,
+        health.apiserver,
+        timeout=90,
+        stop_timeout=15,
+        stop_signal=signal.SIGKILL,
+    ),
     Component("apiserver-loopback", apiserver_loopback_argv, health.apiserver_loopback),
     Component("kube-controller-manager", controller_manager_argv, health.controller_manager),
     Component("kube-scheduler", scheduler_argv, health.scheduler),

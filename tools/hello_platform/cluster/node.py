@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import functools
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -244,7 +245,7 @@ def _up(lay: Layout) -> Path:
         changed.add("containerd")
     for name in sorted(changed):
         comp = by_name(name)
-        if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout):
+        if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout, sig=comp.stop_signal):
             say(f"restarting {name}: its config changed")
 
     # Start order: etcd, containerd and the API server at once; the rest once containerd's
@@ -416,21 +417,24 @@ def _down(lay: Layout, *, purge: bool) -> None:
 
     took: dict[str, float] = {}
 
-    def stop(name: str, pidfile: Path, timeout: float) -> None:
+    def stop(
+        name: str, pidfile: Path, timeout: float, sig: signal.Signals = signal.SIGTERM
+    ) -> None:
         start = time.monotonic()
-        if process.stop(pidfile, timeout=timeout):
+        if process.stop(pidfile, timeout=timeout, sig=sig):
             took[name] = time.monotonic() - start
 
-    # In stages: the API server deregisters itself in etcd as it stops, so etcd goes last.
+    # In stages: etcd goes last, after every client of it.
     last = ("kube-apiserver", "etcd")
     stages = [[c for c in COMPONENTS if c.name not in ("kubelet", *last)]]
     stages += [[by_name(name)] for name in last]
     for number, stage in enumerate(stages):
-        jobs = [(c.name, c.pidfile(lay), c.stop_timeout) for c in stage]
+        jobs = [(c.name, c.pidfile(lay), c.stop_timeout, c.stop_signal) for c in stage]
         if number == 0:
-            jobs.append(("registry", registry.pidfile(), 10.0))
-            jobs.append(("dockerd", docker.pidfile(), 20.0))  # only if we started it
-            jobs.append(("git-daemon", gitserver.pidfile(), 5.0))  # bound to the node IP
+            jobs.append(("registry", registry.pidfile(), 10.0, signal.SIGTERM))
+            # dockerd only if we started it; the git daemon is bound to the node IP.
+            jobs.append(("dockerd", docker.pidfile(), 20.0, signal.SIGTERM))
+            jobs.append(("git-daemon", gitserver.pidfile(), 5.0, signal.SIGTERM))
         threads = [threading.Thread(target=stop, args=job) for job in jobs]
         for t in threads:
             t.start()

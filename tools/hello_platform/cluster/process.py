@@ -165,8 +165,15 @@ def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
     return True
 
 
-def stop(pidfile: Path, *, timeout: float = 10.0, proc: Path = PROC) -> bool:
-    """SIGTERM the recorded process (SIGKILL after ``timeout``); remove the pidfile.
+def stop(
+    pidfile: Path,
+    *,
+    timeout: float = 10.0,
+    sig: signal.Signals = signal.SIGTERM,
+    proc: Path = PROC,
+) -> bool:
+    """Send ``sig`` (SIGTERM) to the recorded process (SIGKILL after ``timeout``); remove
+    the pidfile.
 
     Returns True if a live process was signalled.
     """
@@ -174,7 +181,7 @@ def stop(pidfile: Path, *, timeout: float = 10.0, proc: Path = PROC) -> bool:
     signalled = False
     if record is not None and alive(record, proc):
         signalled = True
-        _signal(record.pid, signal.SIGTERM)
+        _signal(record.pid, sig)
         deadline = time.monotonic() + timeout
         while alive(record, proc) and time.monotonic() < deadline:
             time.sleep(0.05)
