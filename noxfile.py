@@ -51,6 +51,28 @@ def check_flags(session: nox.Session, usage: str, *aliases: str) -> None:
         session.error(usage)
 
 
+def glue(
+    session: nox.Session,
+    command: str,
+    usage: str = "",
+    *,
+    groups: tuple[str, ...] = (),
+    aliases: tuple[str, ...] = (),
+    actions: tuple[str, ...] = (),
+    default: str = "",
+) -> None:
+    """A thin session: check the flags against ``usage``, sync ``groups``, run
+    ``hello-platform COMMAND ARGS``. With ``actions`` the first argument must be one of them
+    (``default`` when none is given)."""
+    args = list(session.posargs) or ([default] if default else [])
+    if actions and (not args or args[0] not in actions):
+        session.error(usage)
+    if usage:
+        check_flags(session, usage, *aliases)
+    sync(session, *groups)
+    platform(session, *command.split(), *args)
+
+
 def tool_path(session: nox.Session, name: str) -> str:
     """Path of a pinned tool (toolchain.toml), provisioned by the glue's resolver."""
     out = session.run("hello-platform", "tools", "path", name, silent=True)
@@ -102,27 +124,22 @@ def test(session: nox.Session) -> None:
 @nox.session(tags=["static"])
 def helm(session: nox.Session) -> None:
     """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
-    check_flags(
-        session,
+    usage = (
         "usage: nox -s helm -- [--profile default|local|eks|features|requests ...] "
-        "[--server [--kubeconfig PATH]]",
+        "[--server [--kubeconfig PATH]]"
     )
-    sync(session, "test")
-    platform(session, "helm", "check", *session.posargs)
+    glue(session, "helm check", usage, groups=("test",))
     session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
 
 
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
     """The policy gate: Rego (opa, conftest), checkov, tflint over the repo or the PATHs given."""
-    check_flags(
-        session,
-        "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]",
-    )
-    sync(session, "checkov")
-    platform(session, "policy", *session.posargs)
+    usage = "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]"
+    glue(session, "policy", usage, groups=("checkov",))
 
 
+INFRA_ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
 INFRA_USAGE = (
     "usage: nox -s infra -- fmt|validate|test|plan|apply|destroy [--env dev] "
     "[--layer state|network|cluster|registry ...] [--profile NAME] [--require-providers] "
@@ -133,34 +150,25 @@ INFRA_USAGE = (
 @nox.session(default=False)
 def infra(session: nox.Session) -> None:
     """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
-    check_flags(session, INFRA_USAGE)
-    if not session.posargs or session.posargs[0].startswith("-"):
-        session.error(INFRA_USAGE)
-    sync(session)
-    platform(session, "infra", *session.posargs)
+    glue(session, "infra", INFRA_USAGE, actions=INFRA_ACTIONS)
 
 
 @nox.session(default=False)
 def tools(session: nox.Session) -> None:
     """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""
-    check_flags(session, "usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
-    sync(session)
-    platform(session, "tools", *session.posargs)
+    glue(session, "tools", "usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
 
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Throughput of the service vs a raw ASGI app (uvicorn + wrk on pinned cores, loopback)."""
-    sync(session, "test")
-    platform(session, "bench", *session.posargs)
+    glue(session, "bench", groups=("test",))
 
 
 @nox.session(default=False)
 def build(session: nox.Session) -> None:
     """Build the hardened service image and push it to the local registry (127.0.0.1:5000)."""
-    check_flags(session, "usage: nox -s build -- [--no-push] [--refresh-base]")
-    sync(session)
-    platform(session, "image", "build", *session.posargs)
+    glue(session, "image build", "usage: nox -s build -- [--no-push] [--refresh-base]")
 
 
 CLUSTER_USAGE = (
@@ -171,11 +179,8 @@ CLUSTER_USAGE = (
 @nox.session(default=False)
 def cluster(session: nox.Session) -> None:
     """The local single-node Kubernetes (Linux, root): up (default), down, status, logs."""
-    args = session.posargs or ["up"]
-    if args[0] not in ("up", "down", "status", "kubeconfig", "logs"):
-        session.error(CLUSTER_USAGE)
-    sync(session)
-    platform(session, "cluster", *args)
+    actions = ("up", "down", "status", "kubeconfig", "logs")
+    glue(session, "cluster", CLUSTER_USAGE, actions=actions, default="up")
 
 
 DEPLOY_USAGE = (
@@ -188,9 +193,7 @@ DEPLOY_USAGE = (
 @nox.session(default=False)
 def deploy(session: nox.Session) -> None:
     """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
-    check_flags(session, DEPLOY_USAGE, "-f", "-n")
-    sync(session)
-    platform(session, "deploy", *session.posargs)
+    glue(session, "deploy", DEPLOY_USAGE, aliases=("-f", "-n"))
 
 
 LOADTEST_USAGE = (
@@ -204,9 +207,7 @@ LOADTEST_USAGE = (
 @nox.session(default=False)
 def loadtest(session: nox.Session) -> None:
     """Prove the HPA scales: Locust on 127.0.0.1, the HPA watched, asserted and plotted."""
-    check_flags(session, LOADTEST_USAGE)
-    sync(session, "loadtest")
-    platform(session, "loadtest", *session.posargs)
+    glue(session, "loadtest", LOADTEST_USAGE, groups=("loadtest",))
 
 
 DRILL_USAGE = "usage: nox -s drill -- [--only NAME ...] [--rps N]"
@@ -215,20 +216,14 @@ DRILL_USAGE = "usage: nox -s drill -- [--only NAME ...] [--rps N]"
 @nox.session(default=False)
 def drill(session: nox.Session) -> None:
     """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart)."""
-    check_flags(session, DRILL_USAGE)
-    sync(session)
-    platform(session, "drill", *session.posargs)
+    glue(session, "drill", DRILL_USAGE)
 
 
 @nox.session(default=False)
 def monitoring(session: nox.Session) -> None:
     """Prometheus and KEDA on the local cluster (request-rate autoscaling): up, status."""
-    args = session.posargs or ["up"]
     usage = "usage: nox -s monitoring -- [up [--no-keda] | status]"
-    if args[0] not in ("up", "status") or any(a not in ("up", "status", "--no-keda") for a in args):
-        session.error(usage)
-    sync(session)
-    platform(session, "monitoring", *args)
+    glue(session, "monitoring", usage, actions=("up", "status"), default="up")
 
 
 @nox.session(default=False)
@@ -245,12 +240,7 @@ GITOPS_USAGE = "usage: nox -s gitops -- up [--env local] [--timeout S] | status 
 @nox.session(default=False)
 def gitops(session: nox.Session) -> None:
     """Argo CD on the local cluster (app of apps from a git daemon mirror): up, status, down."""
-    args = session.posargs or ["up"]
-    if args[0] not in ("up", "status", "down"):
-        session.error(GITOPS_USAGE)
-    check_flags(session, GITOPS_USAGE)
-    sync(session)
-    platform(session, "gitops", *args)
+    glue(session, "gitops", GITOPS_USAGE, actions=("up", "status", "down"), default="up")
 
 
 RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url URL] [--no-wait]"
@@ -259,9 +249,7 @@ RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url
 @nox.session(default=False)
 def release(session: nox.Session) -> None:
     """Build + push the image, commit its tag/digest to the GitOps env branch, time the rollout."""
-    check_flags(session, RELEASE_USAGE)
-    sync(session)
-    platform(session, "release", *session.posargs)
+    glue(session, "release", RELEASE_USAGE)
 
 
 if __name__ == "__main__":
