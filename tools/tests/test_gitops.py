@@ -375,3 +375,22 @@ def test_wait_answering_retries_until_the_node_port_answers() -> None:
 def test_wait_answering_fails_with_one_sentence_when_nothing_answers() -> None:
     with pytest.raises(PlatformError, match="failed: / answered nothing"):
         gitops_cli.wait_answering("http://127.0.0.1:30081", timeout=0.5, get=lambda _: (0, b""))
+
+
+def test_status_and_down_never_start_the_embedded_cluster(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import argparse
+
+    from hello_platform import cluster
+    from hello_platform.cluster import node
+
+    monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
+    monkeypatch.setattr(cluster, "ensure_up", lambda: pytest.fail("status started the cluster"))
+    monkeypatch.setattr(node, "is_up", lambda lay: False)
+    for command in ("status", "down"):
+        args = argparse.Namespace(gitops_command=command, kubeconfig=None, json=False)
+        with pytest.raises(PlatformError, match=f"gitops -- {command} needs the embedded cluster"):
+            gitops_cli._kubeconfig(args, start=False)
+    given = argparse.Namespace(gitops_command="status", kubeconfig=str(tmp_path / "k"))
+    assert gitops_cli._kubeconfig(given, start=False) == tmp_path / "k"

@@ -31,6 +31,23 @@ def ensure_up() -> Path:
     return node.up(lay)
 
 
+def require_up(what: str) -> Path:
+    """The admin kubeconfig of the running local cluster; a PlatformError when it is not
+    up. For commands that only look or tear down (``status``, ``down``): starting a cluster
+    to answer them would change the host for nothing."""
+    from hello_platform.cluster import node
+    from hello_platform.cluster.layout import Layout
+    from hello_platform.errors import PlatformError
+
+    lay = Layout.default()
+    if lay.admin_kubeconfig.exists() and node.is_up(lay):
+        return lay.admin_kubeconfig
+    raise PlatformError(
+        f"{what} needs the embedded cluster, and it is not running",
+        hint="start it with `nox -s cluster -- up`, or give --kubeconfig for another cluster",
+    )
+
+
 def register(subparsers: object) -> None:
     from hello_platform.cluster.cli import register as _register
 

@@ -18,12 +18,14 @@ RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url
 ENVS = tuple(release.NODE_PORTS)
 
 
-def _kubeconfig(args: argparse.Namespace) -> Path:
+def _kubeconfig(args: argparse.Namespace, *, start: bool = True) -> Path:
+    """--kubeconfig, else the embedded cluster's: started for ``up``, required running
+    for ``status`` and ``down`` (``start=False``)."""
     if getattr(args, "kubeconfig", None):
         return Path(args.kubeconfig)
-    from hello_platform.cluster import ensure_up
+    from hello_platform.cluster import ensure_up, require_up
 
-    return ensure_up()
+    return ensure_up() if start else require_up(f"nox -s gitops -- {args.gitops_command}")
 
 
 def out_file(name: str) -> Path:
@@ -134,7 +136,7 @@ def format_status(apps: list[argo.AppStatus]) -> str:
 
 
 def status(args: argparse.Namespace) -> int:
-    kube = argo.make_kube(_kubeconfig(args))
+    kube = argo.make_kube(_kubeconfig(args, start=False))
     apps = argo.applications(kube)
     daemon = "running" if gitserver.daemon_running() else "stopped"
     if args.json:
@@ -150,7 +152,7 @@ def status(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    kube = argo.make_kube(_kubeconfig(args))
+    kube = argo.make_kube(_kubeconfig(args, start=False))
     from hello_platform.gitops import images
 
     with step("removing the Applications and Argo CD"):

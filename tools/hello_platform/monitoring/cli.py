@@ -115,9 +115,9 @@ def _up(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from hello_platform.cluster import ensure_up
+    from hello_platform.cluster import require_up
 
-    kubeconfig = ensure_up()
+    kubeconfig = require_up("nox -s monitoring -- status")
     for ns in (prometheus.NAMESPACE, keda.NAMESPACE):
         print(kubectl(kubeconfig, "-n", ns, "get", "deployments", check=False).rstrip())
     return 0
