@@ -136,6 +136,26 @@ def fallback_condition(kube: Kube) -> bool:
     return conditions.get("Fallback") == "True"
 
 
+def fallback_diagnostics(kube: Kube) -> str:
+    """The Prometheus Service's endpoints, KEDA's last errors and a query via the node port."""
+    parts = []
+    for args in (
+        ("-n", prometheus.NAMESPACE, "get", "endpointslices,pods", "-o", "wide"),
+        ("-n", "keda", "logs", "deploy/keda-operator", "--tail=400"),
+    ):
+        done = kube.run(*args, check=False)
+        text = done.stdout + done.stderr
+        if "logs" in args:
+            text = "\n".join(line[:300] for line in text.splitlines() if "ERROR" in line)[-3000:]
+        parts.append(f"$ kubectl {' '.join(args)}\n{text}")
+    try:
+        value = prometheus.query("sum(rate(hello_http_requests_total[20s]))")
+        parts.append(f"query via the node port: {value}")
+    except Exception as exc:  # diagnostics only: any failure is itself the answer
+        parts.append(f"query via the node port failed: {exc}")
+    return "\n".join(parts)
+
+
 def test_missing_metric_holds_replicas_at_fallback(release: str, kube: Kube) -> None:
     eventually(lambda: replicas(kube) == 1, timeout=120, what="the release resting at 1 replica")
     load = Load(release)
@@ -174,10 +194,15 @@ def test_missing_metric_holds_replicas_at_fallback(release: str, kube: Kube) -> 
         "--timeout=120s",
         timeout=130,
     )
-    eventually(
-        lambda: not fallback_condition(kube),
-        timeout=90,
-        interval=3,
-        what="the Fallback condition clearing",
-    )
+    try:
+        eventually(
+            lambda: not fallback_condition(kube),
+            timeout=90,
+            interval=3,
+            what="the Fallback condition clearing",
+        )
+    except AssertionError as err:
+        # Seen once in CI: KEDA got HTTP 404 from the Prometheus Service for > 90 s while a
+        # query through the node port answered 200. Keep what would tell why.
+        raise AssertionError(f"{err}\n{fallback_diagnostics(kube)}") from None
     eventually(lambda: replicas(kube) == 1, timeout=120, interval=3, what="back to 1 replica")
