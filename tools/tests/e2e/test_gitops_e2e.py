@@ -26,6 +26,8 @@ from hello_platform.paths import REPO_ROOT
 from pytest_helm_charts.clusters import Cluster
 from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
+from e2e.helpers import eventually
+
 pytestmark = pytest.mark.e2e
 
 ENV = "local"
@@ -104,17 +106,6 @@ def state(client: pykube.HTTPClient, name: str = APP) -> tuple[str, str, str]:
         (st.get("health") or {}).get("status", ""),
         (st.get("sync") or {}).get("revision", ""),
     )
-
-
-def eventually(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(1)
-    raise AssertionError(f"{what} did not happen within {timeout}s (last: {last!r})")
 
 
 def synced_at(client: pykube.HTTPClient, commit: str, name: str = APP) -> Callable[[], bool]:
