@@ -12,22 +12,22 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
 
 #: Modules that contribute sub-commands, in menu order.
 COMMAND_MODULES: tuple[str, ...] = (
     "toolchain",
-    "bench",
-    "cluster",
-    "loadtest",
-    "helm",
-    "policy",
-    "infra",
-    "deploy",
-    "image",
-    "drill",
-    "monitoring",
-    "gitops",
+    "pipeline.bench",
+    "substrate.cluster",
+    "pipeline.loadtest",
+    "pipeline.helm",
+    "pipeline.policy",
+    "pipeline.infra",
+    "pipeline.deploy",
+    "pipeline.image",
+    "pipeline.drill",
+    "pipeline.monitoring",
+    "pipeline.gitops",
 )
 
 

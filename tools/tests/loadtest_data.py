@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hello_platform.loadtest.kube import HpaStatus
+from hello_platform.pipeline.loadtest.kube import HpaStatus
 
 #: An HPA at rest: one replica of 1..5, little CPU, a 30 s scale-down window.
 IDLE_HPA = HpaStatus(

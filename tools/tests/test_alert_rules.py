@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hello_platform import helm
+from hello_platform.pipeline import helm
 from hello_platform.toolchain import resolve
 
 RULES = sorted((helm.CHART_DIR / "files" / "rules").glob("*.yaml"))

@@ -1,4 +1,4 @@
-"""hello_platform.bench: wrk parsing, ratios, the table and the command lines (no load)."""
+"""hello_platform.pipeline.bench: wrk parsing, ratios, the table and the command lines (no load)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 from typing import Any
 
 import pytest
-from hello_platform import bench, bench_raw
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import bench, bench_raw
 
 WRK_MS = """\
 Running 10s test @ http://127.0.0.1:41234/

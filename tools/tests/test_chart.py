@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 import yaml
-from hello_platform import helm
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm
 
 Render = Callable[..., list[dict[str, Any]]]
 PROFILES = list(helm.PROFILES)

@@ -18,12 +18,21 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from hello_platform import registry
-from hello_platform.cluster import addons, config, health, hostnet, images, layout, pki, process
-from hello_platform.cluster.cli import format_status
-from hello_platform.cluster.components import COMPONENTS, by_name
-from hello_platform.cluster.layout import Layout
-from hello_platform.cluster.node import Row
+from hello_platform.substrate import registry
+from hello_platform.substrate.cluster import (
+    addons,
+    config,
+    health,
+    hostnet,
+    images,
+    layout,
+    pki,
+    process,
+)
+from hello_platform.substrate.cluster.cli import format_status
+from hello_platform.substrate.cluster.components import COMPONENTS, by_name
+from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.substrate.cluster.node import Row
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +207,7 @@ def test_kubeconfig_embeds_credentials(lay: Layout) -> None:
 def test_component_table_is_complete_and_argv_builders_render(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hello_platform.cluster import binaries
+    from hello_platform.substrate.cluster import binaries
 
     monkeypatch.setattr(binaries, "tool", lambda name: Path("/bin") / name)
     names = [c.name for c in COMPONENTS]
@@ -314,7 +323,7 @@ def test_a_component_stopped_by_sigkill_gets_sigkill_first(tmp_path: Path) -> No
 
 
 def test_only_the_api_server_is_killed_so_it_keeps_its_service_endpoint() -> None:
-    from hello_platform.cluster.components import COMPONENTS
+    from hello_platform.substrate.cluster.components import COMPONENTS
 
     killed = {c.name for c in COMPONENTS if c.stop_signal == signal.SIGKILL}
     assert killed == {"kube-apiserver"}
@@ -679,9 +688,9 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
 def test_a_daemon_that_exits_while_starting_is_started_again(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hello_platform.cluster import node
-    from hello_platform.cluster.components import Component
-    from hello_platform.errors import PlatformError
+    from hello_platform.core.errors import PlatformError
+    from hello_platform.substrate.cluster import node
+    from hello_platform.substrate.cluster.components import Component
 
     comp = Component(
         "flaky", lambda _: ["true"], lambda _: health.Health(True, "ok"), start_retries=2

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hello_platform import docker, registry
-from hello_platform.cluster import images
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
+from hello_platform.substrate import docker, registry
+from hello_platform.substrate.cluster import images
 
 
 class FakeRegistry(BaseHTTPRequestHandler):

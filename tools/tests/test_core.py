@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hello_platform import cli, paths, proc, system
-from hello_platform.errors import PlatformError
+from hello_platform import cli
+from hello_platform.core import paths, proc
+from hello_platform.core.errors import PlatformError
+from hello_platform.substrate import system
 
 
 def test_platform_error_is_one_sentence_with_hint_and_log() -> None:

@@ -1,4 +1,4 @@
-"""``hello_platform.deploy`` against fake helm/kubectl programs: no cluster, no image build.
+"""``hello_platform.pipeline.deploy`` against fake helm/kubectl programs (no cluster or image).
 
 The fakes are small Python scripts that log their argv and keep the release's revision in
 a JSON state file, so the real subprocess wiring (flags, values order, KUBECONFIG) is what
@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hello_platform import cli, deploy, helm
-from hello_platform.errors import PlatformError
+from hello_platform import cli
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import deploy, helm
 
 FAKE_HELM = """\
 import json, os, sys

@@ -1,4 +1,4 @@
-"""``hello_platform.drill``: the load generator against real HTTP servers on 127.0.0.1, the
+"""``hello_platform.pipeline.drill``: the load generator against real HTTP servers on 127.0.0.1, the
 summary figures, the report files and the CLI's argument checks (no cluster needed)."""
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from hello_platform import cli, deploy, drill
-from hello_platform.drill import Sample
-from hello_platform.errors import PlatformError
+from hello_platform import cli
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import deploy, drill
+from hello_platform.pipeline.drill import Sample
 
 
 class Server(ThreadingHTTPServer):

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import yaml
-from hello_platform import helm
-from hello_platform.cluster import images
-from hello_platform.errors import PlatformError
-from hello_platform.gitops import argo, gitserver, manifests, release
-from hello_platform.gitops import cli as gitops_cli
-from hello_platform.gitops import images as gitops_images
-from hello_platform.paths import REPO_ROOT
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import REPO_ROOT
+from hello_platform.pipeline import helm
+from hello_platform.pipeline.gitops import argo, gitserver, manifests, release
+from hello_platform.pipeline.gitops import cli as gitops_cli
+from hello_platform.pipeline.gitops import images as gitops_images
+from hello_platform.substrate.cluster import images
 
 ARGOCD_DIR = REPO_ROOT / "deploy" / "argocd"
 IMAGES = {"argocd": "127.0.0.1:5000/a@sha256:" + "1" * 64, "redis": "127.0.0.1:5000/r@sha256:2"}
@@ -354,7 +354,7 @@ def test_credentials_never_reach_the_output() -> None:
 
 
 def test_up_waits_for_the_node_port_only_on_the_embedded_cluster(tmp_path: Path) -> None:
-    from hello_platform.cluster.layout import Layout
+    from hello_platform.substrate.cluster.layout import Layout
 
     assert gitops_cli.is_embedded(Layout.default().admin_kubeconfig)
     assert not gitops_cli.is_embedded(tmp_path / "eks.kubeconfig")
@@ -382,8 +382,8 @@ def test_status_and_down_never_start_the_embedded_cluster(
 ) -> None:
     import argparse
 
-    from hello_platform import cluster
-    from hello_platform.cluster import node
+    from hello_platform.substrate import cluster
+    from hello_platform.substrate.cluster import node
 
     monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
     monkeypatch.setattr(cluster, "ensure_up", lambda: pytest.fail("status started the cluster"))

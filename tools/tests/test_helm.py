@@ -1,4 +1,4 @@
-"""``hello_platform.helm`` without helm: the OpenAPI -> JSON schema conversion, its cache,
+"""``hello_platform.pipeline.helm`` without helm: the OpenAPI -> JSON schema conversion, its cache,
 the helm error extraction and argument handling."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hello_platform import helm
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm
 
 SWAGGER: dict[str, Any] = {
     "definitions": {

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
-from hello_platform import baseimage, image, paths
 from hello_platform.cli import build_parser
-from hello_platform.errors import PlatformError
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import image
+from hello_platform.substrate import baseimage
 
 DOCKERFILE = paths.REPO_ROOT / image.DOCKERFILE
 GIT_ENV = {

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from hello_platform import cli
-from hello_platform.errors import PlatformError
-from hello_platform.infra import cli as infra_cli
-from hello_platform.infra import tofu as tf
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.infra import cli as infra_cli
+from hello_platform.pipeline.infra import tofu as tf
 from hello_platform.toolchain import resolve
 
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hello_platform.infra import backend as be
-from hello_platform.infra import emulator
+from hello_platform.pipeline.infra import backend as be
+from hello_platform.pipeline.infra import emulator
 from hello_platform.toolchain import resolve
 
 HOLD_SECONDS = 3

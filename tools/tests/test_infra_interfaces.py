@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hello_platform.infra import interfaces
+from hello_platform.pipeline.infra import interfaces
 from hello_platform.toolchain import resolve
 
 CHILD = """

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hello_platform.loadtest.assertions import (
+from hello_platform.pipeline.loadtest.assertions import (
     Limits,
     evaluate,
     peak_replicas,
     scale_down_time,
     scale_up_time,
 )
-from hello_platform.loadtest.history import LoadPoint
-from hello_platform.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.watcher import Sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0  # load start

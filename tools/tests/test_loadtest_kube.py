@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hello_platform.errors import PlatformError
-from hello_platform.loadtest.kube import (
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.loadtest.kube import (
     DEFAULT_SCALE_DOWN_WINDOW_S,
     node_port_url,
     parse_cpu,

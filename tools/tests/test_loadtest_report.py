@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 from hello_platform import cli
-from hello_platform.errors import PlatformError
-from hello_platform.loadtest import report
-from hello_platform.loadtest.assertions import evaluate
-from hello_platform.loadtest.history import LoadPoint
-from hello_platform.loadtest.kube import HpaStatus, PodCounts, PodUsage
-from hello_platform.loadtest.plot import plot_run
-from hello_platform.loadtest.runner import Options, locust_command, progress_line
-from hello_platform.loadtest.sizing import advise
-from hello_platform.loadtest.watcher import HpaWatcher, Sample, take_sample
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.loadtest import report
+from hello_platform.pipeline.loadtest.assertions import evaluate
+from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.kube import HpaStatus, PodCounts, PodUsage
+from hello_platform.pipeline.loadtest.plot import plot_run
+from hello_platform.pipeline.loadtest.runner import Options, locust_command, progress_line
+from hello_platform.pipeline.loadtest.sizing import advise
+from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample, take_sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0
@@ -193,7 +193,7 @@ def test_locust_command_is_headless_and_bounded(tmp_path: Path) -> None:
 def test_cli_refuses_a_remote_url_before_doing_anything(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("loadtest",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest",))
     code = cli.main(["loadtest", "--url", "http://10.1.2.3:80", "--out", str(tmp_path)])
     assert code == 2
     assert "refusing to send load to 10.1.2.3" in capsys.readouterr().err
@@ -202,7 +202,7 @@ def test_cli_refuses_a_remote_url_before_doing_anything(
 def test_cli_rejects_unbounded_runs(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("loadtest",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest",))
     assert cli.main(["loadtest", "--hold", "3600"]) == 2
     assert "bounded" in capsys.readouterr().err
     with pytest.raises(SystemExit):
@@ -227,7 +227,7 @@ def test_progress_line_in_requests_mode_shows_rps_per_pod() -> None:
 
 
 def test_requests_mode_targets_kedas_hpa_and_deploys_its_own_release() -> None:
-    from hello_platform.loadtest import runner
+    from hello_platform.pipeline.loadtest import runner
 
     assert runner.hpa_name("hello", "cpu") == "hello"
     assert runner.hpa_name("hello", "requests") == "keda-hpa-hello"
@@ -264,8 +264,8 @@ def test_plot_in_requests_mode_draws_rps_per_pod(tmp_path: Path) -> None:
 def test_requests_mode_waits_until_prometheus_scrapes_the_release(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hello_platform.loadtest import runner
-    from hello_platform.monitoring import prometheus
+    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.monitoring import prometheus
 
     asked: list[str] = []
     answers = iter([None, 0.0, 1.0])

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hello_platform.loadtest import runner
+from hello_platform.pipeline.loadtest import runner
 
 FAKE_KUBECTL = textwrap.dedent(
     """

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from hello_platform.errors import PlatformError
-from hello_platform.loadtest.target import validate_url
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.loadtest.target import validate_url
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ import pytest
 import yaml
 from cryptography import x509
 from hello_platform import cli
-from hello_platform.cluster import pki
-from hello_platform.monitoring import keda, prometheus
+from hello_platform.pipeline.monitoring import keda, prometheus
+from hello_platform.substrate.cluster import pki
 
 IMAGE = "127.0.0.1:5000/hello-platform/prometheus:sha-1@sha256:" + "a" * 64
 
@@ -98,7 +98,7 @@ def test_scalar_reads_the_first_sample(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_query_without_prometheus_is_a_plain_error() -> None:
-    from hello_platform.errors import PlatformError
+    from hello_platform.core.errors import PlatformError
 
     with pytest.raises(PlatformError, match="did not answer"):
         prometheus.query("up", api="http://127.0.0.1:9", timeout=1)

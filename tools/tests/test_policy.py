@@ -1,4 +1,4 @@
-"""``hello_platform.policy``: the opa/conftest calls and their reports, with fake binaries;
+"""``hello_platform.pipeline.policy``: the opa/conftest calls and their reports, with fake binaries;
 then the real pinned opa and conftest (when provisioned) on the repository's policies and on
 a deliberately bad manifest, so that the check is known to be able to fail."""
 
@@ -8,8 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from hello_platform import cli, helm, policy
-from hello_platform.errors import PlatformError
+from hello_platform import cli
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm, policy
 
 #: The seed project's defects, one manifest each: a root container on ``:latest``, a removed
 #: HPA API version and a misspelt scrape annotation.

@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from hello_platform import paths, policy_gate
-from hello_platform.errors import PlatformError
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import policy_gate
 from hello_platform.toolchain import resolve
 
 DATA = Path(__file__).parent / "data" / "policy"

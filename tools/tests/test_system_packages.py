@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hello_platform import system
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
+from hello_platform.substrate import system
 
 # What `apt-get install -s containerd` prints on a host with Docker CE (trimmed).
 SIMULATION_WITH_CONFLICT = """\

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hello_platform import cli
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
 from hello_platform.toolchain import gobuild, pins, resolver
 from hello_platform.toolchain.gobuild import BuildStats
 from hello_platform.toolchain.pins import Tool, load

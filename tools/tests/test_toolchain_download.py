@@ -13,7 +13,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
 from hello_platform.toolchain import download, pins
 from hello_platform.toolchain.pins import load
 from hello_platform.toolchain.resolver import Resolver

@@ -6,7 +6,7 @@ import argparse
 import json
 import time
 
-from hello_platform.errors import PlatformError
+from hello_platform.core.errors import PlatformError
 from hello_platform.toolchain.pins import load
 from hello_platform.toolchain.resolver import Resolution, Resolver, tools_root
 

@@ -17,8 +17,8 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from hello_platform.errors import PlatformError
-from hello_platform.progress import say
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
 from hello_platform.toolchain.gobuild import BuildStats
 from hello_platform.toolchain.pins import Download, Tool
 

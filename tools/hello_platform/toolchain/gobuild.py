@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hello_platform.errors import PlatformError
-from hello_platform.proc import last_line
-from hello_platform.progress import say
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.proc import last_line
+from hello_platform.core.progress import say
 from hello_platform.toolchain.pins import Tool
 
 #: Seconds between "still building" lines while ``go build`` runs.

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform.errors import PlatformError
-from hello_platform.paths import REPO_ROOT
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import REPO_ROOT
 
 #: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform import paths
-from hello_platform.errors import PlatformError
-from hello_platform.progress import say
-from hello_platform.system import ensure_debian_packages
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.substrate.system import ensure_debian_packages
 from hello_platform.toolchain import debextract, download, gobuild
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 

@@ -31,7 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def kube() -> Kube:
     """The local cluster, started if needed (``nox -s e2e`` has brought it up already)."""
-    from hello_platform.cluster import ensure_up
+    from hello_platform.substrate.cluster import ensure_up
     from hello_platform.toolchain import resolve
 
     return Kube(resolve("kubectl"), ensure_up())
@@ -40,7 +40,7 @@ def kube() -> Kube:
 @pytest.fixture(scope="session")
 def echo_image(kube: Kube) -> str:
     """The e2e echo server image, built and pushed to the local registry."""
-    from hello_platform.cluster import images
+    from hello_platform.substrate.cluster import images
 
     return images.ensure_image(images.ECHO)
 

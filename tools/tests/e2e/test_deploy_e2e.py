@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from hello_platform import deploy
+from hello_platform.pipeline import deploy
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ def deployed() -> tuple[deploy.Options, deploy.Result]:
 
 @pytest.fixture(scope="module")
 def kube(deployed: tuple[deploy.Options, deploy.Result]) -> deploy.Kube:
-    from hello_platform.cluster import ensure_up
+    from hello_platform.substrate.cluster import ensure_up
     from hello_platform.toolchain import resolve
 
     return deploy.Kube(resolve("helm"), resolve("kubectl"), ensure_up())

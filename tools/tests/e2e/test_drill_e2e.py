@@ -1,4 +1,4 @@
-"""Every drill of ``hello_platform.drill`` on the embedded cluster, under steady load.
+"""Every drill of ``hello_platform.pipeline.drill`` on the embedded cluster, under steady load.
 
 Run by ``nox -s e2e`` (marker ``e2e``), last (conftest orders it: ``cluster-restart``
 stops and starts the whole node). The release ``hello-drill`` (namespace ``hello-drill``,
@@ -10,7 +10,7 @@ and time.
 from __future__ import annotations
 
 import pytest
-from hello_platform import drill
+from hello_platform.pipeline import drill
 
 pytestmark = pytest.mark.e2e
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import pykube
 import pytest
-from hello_platform.gitops import gitserver, release
-from hello_platform.paths import REPO_ROOT
+from hello_platform.core.paths import REPO_ROOT
+from hello_platform.pipeline.gitops import gitserver, release
 from pytest_helm_charts.clusters import Cluster
 from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
@@ -48,7 +48,7 @@ def kube_config(pytestconfig: pytest.Config) -> str:
     given = pytestconfig.getoption("kubeconfig") or os.environ.get("KUBECONFIG")
     if given:
         return str(given)
-    from hello_platform.cluster import ensure_up
+    from hello_platform.substrate.cluster import ensure_up
 
     return str(ensure_up())
 
@@ -125,7 +125,7 @@ def replicas(client: pykube.HTTPClient) -> int:
 
 
 def serving() -> bool:
-    from hello_platform.deploy import http_get
+    from hello_platform.pipeline.deploy import http_get
 
     return http_get(BASE + "/")[0] == 200
 
@@ -328,7 +328,7 @@ def test_values_failing_the_schema_are_reported_and_the_release_keeps_serving(
 
 
 def test_idle_memory_of_argo_cd(gitops: pykube.HTTPClient, kube_config: str) -> None:
-    from hello_platform.gitops import argo
+    from hello_platform.pipeline.gitops import argo
 
     kube = argo.make_kube(Path(kube_config))
     usage = eventually(lambda: argo.pod_memory(kube), timeout=90, what="pod metrics")

@@ -109,7 +109,7 @@ def foreign_state() -> Iterator[int]:
 
 
 def _anonymous_status(path: str) -> int:
-    from hello_platform.cluster.layout import Layout
+    from hello_platform.substrate.cluster.layout import Layout
 
     ctx = ssl.create_default_context(cafile=str(Layout.default().cert("ca")))
     try:
@@ -210,7 +210,7 @@ def _connects_from_peer(host: str, port: int) -> bool:
 
 
 def test_the_node_ip_does_not_answer_other_interfaces() -> None:
-    from hello_platform.cluster import ensure_up, layout
+    from hello_platform.substrate.cluster import ensure_up, layout
 
     ensure_up()
     with peer_host(), socket.create_server((HOST_ADDR, 0)) as control:

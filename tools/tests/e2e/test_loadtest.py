@@ -7,7 +7,7 @@ It takes about 4-5 minutes: a 2-minute hold, then the HPA's scale-down.
 from __future__ import annotations
 
 import pytest
-from hello_platform import paths
+from hello_platform.core import paths
 
 from e2e.helpers import run_loadtest
 

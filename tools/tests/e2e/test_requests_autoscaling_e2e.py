@@ -23,10 +23,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hello_platform import deploy, paths
-from hello_platform.loadtest.kube import node_port_url
-from hello_platform.monitoring import prometheus
-from hello_platform.monitoring.cli import up as monitoring_up
+from hello_platform.core import paths
+from hello_platform.pipeline import deploy
+from hello_platform.pipeline.loadtest.kube import node_port_url
+from hello_platform.pipeline.monitoring import prometheus
+from hello_platform.pipeline.monitoring.cli import up as monitoring_up
 
 from e2e.helpers import Kube, eventually, run_loadtest
 

@@ -1,0 +1,50 @@
+"""Where things live: the repository, the cache (outside the clone) and run state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The repository root (this file is tools/hello_platform/core/paths.py).
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def cache_dir() -> Path:
+    """Root of the project cache: ``$HELLO_PLATFORM_CACHE`` or ``~/.cache/hello-platform``.
+
+    It lives outside the clone so that a fresh clone (and CI) reuses built tools,
+    images and wheels.
+    """
+    override = os.environ.get("HELLO_PLATFORM_CACHE")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "hello-platform"
+
+
+def state_dir() -> Path:
+    """Root of long-lived run state (cluster data, logs): ``$HELLO_PLATFORM_STATE`` or
+    ``~/.local/state/hello-platform``."""
+    override = os.environ.get("HELLO_PLATFORM_STATE")
+    if override:
+        return Path(override).expanduser()
+    xdg = os.environ.get("XDG_STATE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
+    return base / "hello-platform"
+
+
+def out_dir() -> Path:
+    """Build artifacts and reports of this checkout (git-ignored): ``<repo>/out``."""
+    return REPO_ROOT / "out"
+
+
+def link_latest(run_dir: Path) -> None:
+    """Point ``<run_dir's parent>/latest`` at ``run_dir`` (best effort: a report helper)."""
+    latest = run_dir.parent / "latest"
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(run_dir.name)
+    except OSError:
+        pass

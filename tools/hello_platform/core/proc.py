@@ -1,0 +1,97 @@
+"""Running external commands with clear errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+
+
+def last_line(output: str) -> str:
+    """The last line of a command's output (its error, usually), or ``"no output"``."""
+    return (output.strip().splitlines() or ["no output"])[-1]
+
+
+def venv_binary(name: str, *, hint: str) -> str:
+    """A console script of the running interpreter's venv (else on PATH), or a
+    PlatformError that says how to get it (e.g. which nox session installs it)."""
+    import sys
+
+    beside = Path(sys.executable).with_name(name)
+    if beside.is_file():
+        return str(beside)
+    return which(name, hint=hint)
+
+
+def which(name: str, *, hint: str) -> str:
+    """Path of ``name`` on PATH, or a PlatformError that says how to get it."""
+    found = shutil.which(name)
+    if not found:
+        raise PlatformError(f"'{name}' was not found on PATH", hint=hint)
+    return found
+
+
+def run(
+    cmd: Sequence[str | Path],
+    *,
+    what: str,
+    hint: str | None = None,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float | None = None,
+    capture: bool = False,
+) -> str:
+    """Run ``cmd``; on failure raise a PlatformError naming ``what`` failed.
+
+    With ``log`` the command's output goes to that file (appended) and the error
+    names it; with ``capture`` its stdout is returned; otherwise it is inherited.
+    """
+    args = [str(c) for c in cmd]
+    try:
+        if log is not None:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a") as fh:
+                fh.write("$ " + " ".join(args) + "\n")
+                fh.flush()
+                done = subprocess.run(
+                    args,
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                    env=env,
+                    cwd=cwd,
+                    timeout=timeout,
+                    check=False,
+                )
+        else:
+            done = subprocess.run(
+                args,
+                capture_output=capture,
+                text=True,
+                env=env,
+                cwd=cwd,
+                timeout=timeout,
+                check=False,
+            )
+    except FileNotFoundError as exc:
+        raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(
+            f"{what} did not finish within {timeout:.0f}s",
+            hint=hint,
+            log=str(log) if log else None,
+        ) from exc
+    if done.returncode != 0:
+        detail = ""
+        if capture and log is None and done.stderr:
+            detail = ": " + done.stderr.strip().splitlines()[-1]
+        raise PlatformError(
+            f"{what} failed (exit {done.returncode}){detail}",
+            hint=hint,
+            log=str(log) if log else None,
+        )
+    return done.stdout if capture and log is None else ""

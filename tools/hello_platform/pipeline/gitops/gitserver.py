@@ -1,0 +1,312 @@
+"""The GitOps source: a bare mirror of this repository served by ``git daemon``.
+
+Argo CD's repo-server pulls ``git://10.244.0.1:9418/hello-platform.git``: a host process
+bound to the cluster bridge only (pods reach it; nothing outside this machine does). It is
+read-only on purpose: with receive-pack enabled any pod could push to the branch that
+Argo CD (cluster-wide rights) applies, so the session pushes through the filesystem
+instead (the mirror is a local bare repository). Its pidfile and the mirror live under
+``~/.local/state/hello-platform/gitops``.
+
+Branches of the mirror:
+
+* ``source/<branch>``: the checkout's current branch, force-pushed by :func:`publish` (in
+  its own namespace: a checkout branch named ``gitops`` would clash with ``gitops/local``);
+* ``gitops/<env>``: the *environment branch* Argo CD tracks (its pinned targetRevision).
+  :func:`publish` creates it from HEAD, or merges HEAD into it, never rewriting it: the
+  release loop's image commits and any hand edits stay in its history (the audit trail).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import REPO_ROOT, state_dir
+from hello_platform.core.progress import say
+from hello_platform.substrate.cluster import layout, process
+
+HOST = layout.NODE_IP
+PORT = 9418
+REPO_NAME = "hello-platform.git"
+URL = f"git://{HOST}:{PORT}/{REPO_NAME}"
+AUTHOR = {
+    "GIT_AUTHOR_NAME": "hello-platform gitops",
+    "GIT_AUTHOR_EMAIL": "gitops@hello-platform.invalid",
+    "GIT_COMMITTER_NAME": "hello-platform gitops",
+    "GIT_COMMITTER_EMAIL": "gitops@hello-platform.invalid",
+}
+
+
+def env_branch(env: str) -> str:
+    return f"gitops/{env}"
+
+
+def run_dir() -> Path:
+    return state_dir() / "gitops"
+
+
+def pidfile() -> Path:
+    return run_dir() / "git-daemon.pid"
+
+
+def log_path() -> Path:
+    return run_dir() / "git-daemon.log"
+
+
+def base_path() -> Path:
+    return run_dir() / "repos"
+
+
+def git(*args: str, cwd: Path | None = None, check: bool = True, what: str = "") -> str:
+    """Run git with a fixed identity and no user/system config; return stdout."""
+    env = {**os.environ, **AUTHOR, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    if check and done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise PlatformError(f"{what or 'git ' + args[0]} failed: {last}")
+    return done.stdout
+
+
+def git_ok(*args: str) -> bool:
+    """True if ``git ARGS`` exits 0 (same environment as :func:`git`)."""
+    env = {**os.environ, **AUTHOR, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+    done = subprocess.run(["git", *args], env=env, capture_output=True, check=False, timeout=120)
+    return done.returncode == 0
+
+
+def mirror_path() -> Path:
+    """The bare mirror on this machine: what the session pushes to and clones from."""
+    return base_path() / REPO_NAME
+
+
+def source(url: str | None) -> str:
+    """``url`` or, by default, the local mirror."""
+    return url or str(ensure_mirror(base_path()))
+
+
+def daemon_argv(base: Path) -> list[str]:
+    return [
+        shutil.which("git") or "git",
+        "daemon",
+        "--reuseaddr",
+        f"--listen={HOST}",
+        f"--port={PORT}",
+        f"--base-path={base}",
+        "--export-all",
+        "--forbid-override=receive-pack",
+        "--informative-errors",
+        str(base),
+    ]
+
+
+def answers(timeout: float = 1.0) -> bool:
+    try:
+        with socket.create_connection((HOST, PORT), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_mirror(base: Path) -> Path:
+    """The bare mirror, created empty (owned by the daemon's user) if missing."""
+    mirror = base / REPO_NAME
+    if not (mirror / "HEAD").exists():
+        base.mkdir(parents=True, exist_ok=True)
+        git("init", "--quiet", "--bare", str(mirror), what="creating the GitOps mirror")
+        git("-C", str(mirror), "config", "receive.denyDeletes", "true")
+    return mirror
+
+
+def bridge_up() -> bool:
+    shown = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", layout.BRIDGE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return f"inet {HOST}/" in shown.stdout
+
+
+def ensure_running() -> str:
+    """Start ``git daemon`` on the bridge unless it runs; return the mirror's URL."""
+    if process.running(pidfile()) is not None and answers():
+        return URL
+    if answers():
+        raise PlatformError(
+            f"something else listens on {HOST}:{PORT}, not this project's git daemon",
+            hint="stop it, or run `nox -s gitops -- down` if it is ours from another checkout",
+        )
+    if not bridge_up():
+        raise PlatformError(
+            f"the cluster bridge {layout.BRIDGE} ({HOST}) is not up",
+            hint="run `nox -s cluster -- up` first",
+        )
+    ensure_mirror(base_path())
+    say(f"starting git daemon on {URL} (log {log_path()})")
+    process.start(daemon_argv(base_path()), pidfile=pidfile(), log=log_path())
+    state = process.wait_started(answers, pidfile(), timeout=10, poll=0.1)
+    if state != "ready":
+        raise PlatformError(f"git daemon did not start ({state})", log=str(log_path()))
+    return URL
+
+
+def daemon_running() -> bool:
+    return process.running(pidfile()) is not None
+
+
+def stop() -> bool:
+    """Stop our git daemon (by its pidfile); True if one was running."""
+    return process.stop(pidfile())
+
+
+def current_branch(repo: Path = REPO_ROOT) -> str:
+    name = git("-C", str(repo), "rev-parse", "--abbrev-ref", "HEAD").strip()
+    return "main" if name in ("", "HEAD") else name
+
+
+def head(repo: Path = REPO_ROOT) -> str:
+    return git("-C", str(repo), "rev-parse", "HEAD").strip()
+
+
+def redact(url: str) -> str:
+    """``url`` without credentials (``https://user:token@host/...`` -> ``https://host/...``)."""
+    return re.sub(r"//[^/@]+@", "//", url)
+
+
+def remote_ref(ref: str, url: str | None = None) -> str | None:
+    url = source(url)
+    """The commit of ``refs/heads/<ref>`` in the mirror, or None."""
+    out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {redact(url)}")
+    return out.split()[0] if out.strip() else None
+
+
+@contextlib.contextmanager
+def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
+    """A throw-away clone of ``branch`` of the mirror (pushed back by :func:`push`)."""
+    with tempfile.TemporaryDirectory(prefix="hello-gitops-") as tmp:
+        work = Path(tmp) / "wt"
+        git(
+            "clone", "--quiet", "--branch", branch, source(url), str(work), what=f"cloning {branch}"
+        )
+        yield work
+
+
+def push(work: Path, branch: str) -> str:
+    git(
+        "-C",
+        str(work),
+        "push",
+        "--quiet",
+        "origin",
+        f"HEAD:refs/heads/{branch}",
+        what=f"pushing {branch} to the mirror",
+    )
+    return git("-C", str(work), "rev-parse", "HEAD").strip()
+
+
+@dataclass(frozen=True)
+class Published:
+    source_branch: str
+    source_commit: str
+    env_branch: str
+    env_commit: str
+    changed: bool
+
+
+def publish(env: str, repo: Path = REPO_ROOT) -> Published:
+    """Push HEAD to the mirror; create or fast-forward/merge the environment branch."""
+    ensure_running()
+    branch, sha = current_branch(repo), head(repo)
+    mirror = source(None)
+    git(
+        "-C",
+        str(repo),
+        "push",
+        "--quiet",
+        "--force",
+        mirror,
+        f"HEAD:refs/heads/source/{branch}",
+        what="pushing HEAD to the GitOps mirror",
+    )
+    target = env_branch(env)
+    before = remote_ref(target)
+    if before is None:
+        git(
+            "-C",
+            str(repo),
+            "push",
+            "--quiet",
+            mirror,
+            f"HEAD:refs/heads/{target}",
+            what=f"creating {target}",
+        )
+        return Published(branch, sha, target, sha, True)
+    with checkout(target) as work:
+        git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/source/{branch}")
+        if git_ok("-C", str(work), "merge-base", "--is-ancestor", sha, "HEAD"):
+            return Published(branch, sha, target, before, False)
+        message = f"gitops: publish {branch} {sha[:12]} to {target}"
+        if not git_ok("-C", str(work), "merge", "--no-edit", "-m", message, "FETCH_HEAD"):
+            raise PlatformError(
+                f"{branch} ({sha[:12]}) does not merge cleanly into {target}",
+                hint=f"resolve it by hand: git clone -b {target} {mirror}; merge; push",
+            )
+        after = push(work, target)
+    return Published(branch, sha, target, after, True)
+
+
+def commit_files(
+    branch: str, files: Mapping[str, str], message: str, *, url: str | None = None
+) -> str:
+    """Commit ``{path: text}`` on ``branch`` of the mirror; the new commit (or the old one
+    when nothing changed)."""
+    with checkout(branch, url) as work:
+        for rel, text in files.items():
+            path = work / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            git("-C", str(work), "add", rel)
+        if not git("-C", str(work), "status", "--porcelain").strip():
+            return git("-C", str(work), "rev-parse", "HEAD").strip()
+        git("-C", str(work), "commit", "--quiet", "-m", message)
+        return push(work, branch)
+
+
+def revert(branch: str, commit: str, *, url: str | None = None, mainline: int = 0) -> str:
+    """``git revert`` ``commit`` on ``branch`` of the mirror (``mainline`` for a merge);
+    the new commit."""
+    extra = ["-m", str(mainline)] if mainline else []
+    with checkout(branch, url) as work:
+        git(
+            "-C",
+            str(work),
+            "revert",
+            "--no-edit",
+            *extra,
+            commit,
+            what=f"git revert {commit[:12]}",
+        )
+        return push(work, branch)
+
+
+def read_file(branch: str, rel: str, *, url: str | None = None) -> str | None:
+    with checkout(branch, url) as work:
+        path = work / rel
+        return path.read_text() if path.exists() else None
+
+
+def log(branch: str, count: int = 10, *, url: str | None = None) -> list[str]:
+    with checkout(branch, url) as work:
+        out = git("-C", str(work), "log", f"-{count}", "--format=%h %cI %s")
+        return out.splitlines()

@@ -1,0 +1,182 @@
+"""Argo CD's core install, rendered from upstream's own ``manifests/core-install.yaml``.
+
+The file is read, unmodified, from the pinned module's zip in the Go module cache
+(``go mod download`` of ``[tools.argocd]``) and checked against :data:`CORE_INSTALL_SHA256`.
+The render changes only what this machine needs:
+
+* our images (by digest) instead of quay.io's / ECR's, ``imagePullPolicy: IfNotPresent``;
+* no ApplicationSet controller (a core install without it), no ``copyutil`` init
+  container (it only feeds config-management plugins, which we do not run);
+* redis is our miniredis program; ``ARGOCD_GPG_ENABLED=false`` on the repo-server;
+* ``argocd-cm``: ``timeout.reconciliation`` lowered (git:// has no webhooks), and the
+  controller's repo error grace period (``argocd-cmd-params-cm``) down from 3 min to 15 s;
+* a Namespace with Pod Security ``restricted`` enforced (upstream's pods comply);
+* small resource requests (2 cores shared by everything on the node).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import subprocess
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hello_platform.core.errors import PlatformError
+
+#: sha256 of manifests/core-install.yaml in github.com/argoproj/argo-cd/v3@v3.2.11.
+CORE_INSTALL_SHA256 = "a48ce0ab6ff5f7aac90a8bd0374434f4d15edeaa85f774672c8692c9819d2ae8"
+NAMESPACE = "argocd"
+#: How often Argo CD looks at git (and how long the repo-server caches a branch's commit).
+RECONCILIATION = "10s"
+#: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
+CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
+CONFIG_ANNOTATION = "hello-platform.dev/argocd-config"
+# A duration despite the key's name (env.ParseDurationFromEnv): a bare "15" means the default.
+CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15s"}
+DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
+UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
+REQUESTS = {
+    "argocd-application-controller": {"cpu": "50m", "memory": "192Mi"},
+    "argocd-repo-server": {"cpu": "20m", "memory": "96Mi"},
+    "redis": {"cpu": "10m", "memory": "32Mi"},
+}
+
+
+def module_dir(module: str, version: str) -> Path:
+    """The unpacked module in the Go module cache (downloaded through the proxy if needed)."""
+    from hello_platform.toolchain.gobuild import find_go, go_env
+
+    done = subprocess.run(
+        [find_go() or "go", "mod", "download", "-json", f"{module}@{version}"],
+        capture_output=True,
+        text=True,
+        env=go_env(),
+        check=False,
+        timeout=600,
+    )
+    try:
+        info: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        info = {}
+    if done.returncode != 0 or not info.get("Dir"):
+        raise PlatformError(
+            f"could not download {module}@{version}: {info.get('Error') or done.stderr.strip()}",
+            hint="check that the Go module proxy is reachable",
+        )
+    return Path(str(info["Dir"]))
+
+
+def upstream_core_install() -> str:
+    """The pinned version's core-install.yaml, verified against its checksum."""
+    from hello_platform.toolchain import pins
+
+    tool = pins.load().tools["argocd"]
+    path = module_dir(tool.module, tool.module_version) / "manifests" / "core-install.yaml"
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != CORE_INSTALL_SHA256:
+        raise PlatformError(
+            f"{path} has sha256 {digest}, not the pinned {CORE_INSTALL_SHA256}",
+            hint="a new Argo CD pin needs CORE_INSTALL_SHA256 in gitops/manifests.py updated",
+        )
+    return data.decode()
+
+
+def _containers(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+    yield from spec.get("initContainers", []) or []
+    yield from spec.get("containers", []) or []
+
+
+def _pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = doc["spec"]["template"]["spec"]
+    return spec
+
+
+def namespace_doc(name: str) -> dict[str, Any]:
+    """A Namespace enforcing Pod Security ``restricted``."""
+    labels = {f"pod-security.kubernetes.io/{m}": "restricted" for m in ("enforce", "warn")}
+    labels["pod-security.kubernetes.io/enforce-version"] = "latest"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The core install's documents with ``images`` (keys ``argocd``, ``redis``) in them."""
+    out: list[dict[str, Any]] = [namespace_doc(NAMESPACE)]
+    for raw in yaml.safe_load_all(upstream):
+        if not raw:
+            continue
+        doc = copy.deepcopy(raw)
+        name = doc.get("metadata", {}).get("name", "")
+        if doc.get("kind") != "CustomResourceDefinition" and name in DROPPED:
+            continue
+        if doc.get("kind") not in CLUSTER_KINDS:
+            doc["metadata"]["namespace"] = NAMESPACE
+        if doc.get("kind") == "ConfigMap" and name == "argocd-cm":
+            data = doc.setdefault("data", {}) or {}
+            data["timeout.reconciliation"] = RECONCILIATION
+            data["timeout.reconciliation.jitter"] = "0s"
+            doc["data"] = data
+        if doc.get("kind") == "ConfigMap" and name == "argocd-cmd-params-cm":
+            # The controller hides repo errors (a missing path, a chart that fails to
+            # render) for this long; upstream's default is 3 min, longer than a release.
+            doc["data"] = {**(doc.get("data") or {}), **CMD_PARAMS}
+        if doc.get("kind") in ("Deployment", "StatefulSet"):
+            _patch_workload(doc, images)
+        out.append(doc)
+    # Env vars come from these ConfigMaps at start: a change must roll the pods.
+    config = [
+        d.get("data")
+        for d in out
+        if d["kind"] == "ConfigMap"
+        and d["metadata"]["name"] in ("argocd-cm", "argocd-cmd-params-cm")
+    ]
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+    for doc in out:
+        if doc["kind"] in ("Deployment", "StatefulSet"):
+            meta = doc["spec"]["template"].setdefault("metadata", {})
+            meta.setdefault("annotations", {})[CONFIG_ANNOTATION] = digest
+    return out
+
+
+def _patch_workload(doc: dict[str, Any], images: Mapping[str, str]) -> None:
+    pod = _pod_spec(doc)
+    pod["initContainers"] = [
+        c for c in pod.get("initContainers", []) or [] if c.get("name") != "copyutil"
+    ] or None
+    if pod["initContainers"] is None:
+        del pod["initContainers"]
+    for c in _containers(doc):
+        image = str(c.get("image", ""))
+        if image.startswith(UPSTREAM_IMAGES[0]):
+            c["image"] = images["argocd"]
+        elif image.startswith(UPSTREAM_IMAGES[1]):
+            c["image"] = images["redis"]
+            c["args"] = ["--addr=:6379"]
+        else:
+            raise PlatformError(f"unexpected image {image} in the upstream core install")
+        c["imagePullPolicy"] = "IfNotPresent"
+        if c["name"] in REQUESTS:
+            c["resources"] = {"requests": REQUESTS[c["name"]]}
+        if c["name"] == "argocd-repo-server":
+            env = [e for e in c.get("env", []) if e.get("name") != "ARGOCD_GPG_ENABLED"]
+            c["env"] = [*env, {"name": "ARGOCD_GPG_ENABLED", "value": "false"}]
+
+
+def to_yaml(docs: Iterable[Mapping[str, Any]]) -> str:
+    return "---\n".join(yaml.safe_dump(dict(d), sort_keys=False) for d in docs)
+
+
+def images_of(docs: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Every container image the documents name (for tests and checks)."""
+    return {
+        str(c["image"])
+        for d in docs
+        if d.get("kind") in ("Deployment", "StatefulSet")
+        for c in _containers(d)
+    }

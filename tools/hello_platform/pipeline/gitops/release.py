@@ -1,0 +1,136 @@
+"""The release loop: build and push the image, commit its tag and digest into the
+environment's values on the GitOps source, and let Argo CD roll it out.
+
+The commit is the deploy: ``git log deploy/argocd/envs/<env>/image.yaml`` of the
+environment branch is the release history, and ``git revert`` of one is a rollback.
+Locally the source is the mirror served by ``git daemon``; in GitHub Actions it is the
+repository itself (``--git-url``), pushed with the workflow's token.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import yaml
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.pipeline.deploy import http_get
+from hello_platform.pipeline.gitops import gitserver
+
+ENV_DIR = "deploy/argocd/envs"
+#: Node port of each environment the loop can reach from this machine.
+NODE_PORTS = {"local": 30081}
+APP_OF_ENV = {"local": "hello-local"}
+
+
+class Image(Protocol):
+    registry: str
+    repository: str
+    tag: str
+    digest: str | None
+
+
+def image_file(env: str) -> str:
+    return f"{ENV_DIR}/{env}/image.yaml"
+
+
+def image_yaml(image: Image) -> str:
+    """The environment's image.yaml pointing at ``image`` (tag and digest)."""
+    if not image.digest:
+        raise PlatformError(f"the image {image.repository}:{image.tag} was not pushed (no digest)")
+    values = {
+        "image": {
+            "repository": f"{image.registry}/{image.repository}",
+            "tag": image.tag,
+            "digest": image.digest,
+        }
+    }
+    header = (
+        "# Written by `nox -s release` on the environment branch; each release is one commit.\n"
+    )
+    return header + str(yaml.safe_dump(values, sort_keys=False))
+
+
+def current_image(text: str | None) -> dict[str, Any]:
+    data = yaml.safe_load(text or "") or {}
+    image = data.get("image") if isinstance(data, dict) else None
+    return image if isinstance(image, dict) else {}
+
+
+@dataclass(frozen=True)
+class Released:
+    env: str
+    image: str
+    revision: str
+    commit: str
+    serving_seconds: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "env": self.env,
+            "image": self.image,
+            "revision": self.revision,
+            "gitops_commit": self.commit,
+            "commit_to_serving_seconds": self.serving_seconds,
+        }
+
+
+def commit_image(env: str, image: Image, *, url: str | None = None) -> str:
+    """Commit ``image`` into the environment branch; the commit."""
+    return gitserver.commit_files(
+        gitserver.env_branch(env),
+        {image_file(env): image_yaml(image)},
+        f"release({env}): hello {image.tag}\n\nimage {image.registry}/{image.repository}:"
+        f"{image.tag}@{image.digest}\n",
+        url=url,
+    )
+
+
+def wait_serving(
+    url: str,
+    revision: str,
+    *,
+    timeout: float,
+    get: Callable[[str], tuple[int, bytes]] = http_get,
+    poll: float = 0.25,
+    stable: float = 3.0,
+    on_wait: Callable[[float, str], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> float:
+    """Seconds until ``url`` serves ``revision`` only: ``/version`` names it and ``/``
+    answers 200 on every request for ``stable`` seconds (during a rollout the old pod still
+    answers some requests). The time returned is the start of that streak."""
+    start = clock()
+    last_beat = start
+    seen = "nothing yet"
+    streak: float | None = None
+    while (now := clock()) - start < timeout:
+        status, body = get(url + "/version")
+        ok = False
+        if status == 200:
+            info: Mapping[str, Any] = json.loads(body)
+            seen = str(info.get("revision"))
+            ok = seen == revision and get(url + "/")[0] == 200
+        if not ok:
+            streak = None
+        elif streak is None:
+            streak = now
+        elif now - streak >= stable:
+            return streak - start
+        if on_wait and now - last_beat >= 10:
+            last_beat = now
+            on_wait(now - start, seen)
+        time.sleep(poll)
+    raise PlatformError(
+        f"{url} did not serve only revision {revision} within {timeout:.0f}s (it serves {seen})",
+        hint="run `nox -s gitops -- status` to see what Argo CD says",
+    )
+
+
+def say_waiting(elapsed: float, seen: str) -> None:
+    say(f"waiting for the new revision to serve: {elapsed:.0f}s, serving {seen}")

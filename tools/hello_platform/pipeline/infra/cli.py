@@ -1,0 +1,277 @@
+"""The ``infra`` sub-command (see the package docstring)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say, step
+from hello_platform.pipeline.infra import tofu as tf
+
+ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
+PROFILE_HINT = "pass --profile NAME (a profile of ~/.aws/config) or set AWS_PROFILE"
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "infra",
+        help="OpenTofu over infra/terraform: fmt, validate, test, plan, apply, destroy",
+        description="Run the pinned OpenTofu over infra/terraform. fmt needs nothing; "
+        "validate and test need the hashicorp/aws provider (where it cannot be installed "
+        "they run every provider-free check instead); plan, apply and destroy need an AWS "
+        "profile.",
+    )
+    parser.add_argument("action", choices=ACTIONS)
+    parser.add_argument("--env", default="dev", help="environment of infra/terraform/envs")
+    parser.add_argument(
+        "--layer",
+        action="append",
+        choices=tf.LAYERS,
+        help="only this layer (repeatable; default: all, in order)",
+    )
+    parser.add_argument("--profile", help="AWS profile for plan/apply/destroy (or AWS_PROFILE)")
+    parser.add_argument(
+        "--require-providers",
+        action="store_true",
+        help="fail (instead of falling back) when providers cannot be installed",
+    )
+    parser.add_argument(
+        "--auto-approve", action="store_true", help="apply/destroy without asking (CI)"
+    )
+    parser.add_argument(
+        "--bootstrap",
+        action="store_true",
+        help="apply the state layer with a local backend first, then move its state into "
+        "the bucket it created",
+    )
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from hello_platform.toolchain import resolve
+
+    if args.env not in tf.environments():
+        raise PlatformError(
+            f"unknown environment '{args.env}'",
+            hint=f"use one of: {', '.join(tf.environments())} (folders of infra/terraform/envs)",
+        )
+    if args.action in ("plan", "apply", "destroy"):
+        profile = aws_profile(args.profile)
+    tofu = resolve("tofu")
+    if args.action == "fmt":
+        fmt(tofu)
+    elif args.action in ("validate", "test"):
+        offline_capable(tofu, args.action, args.env, require=args.require_providers)
+    else:
+        layers = list(args.layer or tf.LAYERS)
+        if args.action == "destroy":
+            layers.reverse()
+        for layer in layers:
+            run_layer(tofu, args, layer, profile)
+    return 0
+
+
+def aws_profile(given: str | None) -> str:
+    """The AWS profile of plan/apply/destroy; refuses to go on without one."""
+    profile = given or os.environ.get("AWS_PROFILE", "")
+    if not profile:
+        raise PlatformError("plan, apply and destroy need an AWS profile", hint=PROFILE_HINT)
+    return profile
+
+
+# ---------------------------------------------------------------------- fmt / offline
+
+
+def fmt(tofu: Path) -> None:
+    """``tofu fmt -check -recursive``: fails naming the unformatted files."""
+    with step("tofu fmt -check -recursive infra/terraform"):
+        done = tf.run(tofu, ["fmt", "-check", "-recursive", "-no-color"], cwd=tf.TERRAFORM_DIR)
+    if not done.ok:
+        files = [
+            line.strip()
+            for line in done.output.splitlines()
+            if line.strip().endswith((".tf", ".tfvars", ".hcl"))
+        ]
+        raise PlatformError(
+            f"OpenTofu files are not formatted: {', '.join(files) or tf.first_error(done.output)}",
+            hint="run 'tofu fmt -recursive infra/terraform' with the pinned tofu "
+            "('nox -s tools -- path tofu' prints it)",
+        )
+    print("tofu fmt: infra/terraform is formatted", flush=True)
+
+
+def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None:
+    """validate/test for real, or, where providers cannot be installed, the fallback."""
+    try:
+        if action == "validate":
+            validate(tofu, env)
+        else:
+            test(tofu)
+    except tf.ProviderUnavailableError as missing:
+        sentence = (
+            f"tofu {action} needs the hashicorp/aws provider, which cannot be installed on "
+            f"this machine ({missing.detail.rstrip('.')}), so it ran only the checks that "
+            "need no provider (tofu fmt -check, the module interfaces, the policy gate's Rego "
+            "and tflint over infra/terraform); it runs for real where providers install "
+            "(GitHub Actions, a laptop)"
+        )
+        if require:
+            raise PlatformError(sentence) from None
+        print(sentence + ".", flush=True)
+        provider_free_checks(tofu)
+
+
+def provider_free_checks(tofu: Path) -> None:
+    """fmt -check, the module interfaces (what validate checks across folders), Rego over
+    the .tf files (conftest hcl2) and tflint of infra/terraform."""
+    from hello_platform.pipeline import policy_gate
+    from hello_platform.pipeline.infra import interfaces
+    from hello_platform.toolchain import resolve
+
+    fmt(tofu)
+    targets = policy_gate.classify([str(tf.TERRAFORM_DIR)])
+    with step("module calls, outputs and references (no provider needed)"):
+        findings = interfaces.check_files(resolve("conftest"), targets.tf_files)
+    with step("conftest --parser hcl2 with policies/terraform"):
+        findings += policy_gate.rego(
+            resolve("conftest"),
+            targets.tf_files,
+            policy_gate.POLICY_DIR / "terraform",
+            policy_gate.TERRAFORM_HCL,
+            parser="hcl2",
+        )
+    with step("tflint (core, terraform ruleset)"):
+        findings += policy_gate.tflint(resolve("tflint"), targets.tf_dirs)
+    for line in policy_gate.format_findings(findings):
+        print(line, flush=True)
+    if findings:
+        raise policy_gate.failure(findings)
+    print(f"interfaces, rego and tflint: {len(targets.tf_files)} files clean", flush=True)
+
+
+def validate(tofu: Path, env: str) -> None:
+    """``tofu validate`` of every module and every layer of ``env`` (no backend)."""
+    for directory in [*tf.modules(), *(tf.layer_dir(env, layer) for layer in tf.LAYERS)]:
+        with step(f"tofu validate {tf.rel(directory)}"):
+            tf.init(tofu, directory, "-backend=false")
+            done = tf.run(tofu, ["validate", "-no-color"], cwd=directory)
+        if not done.ok:
+            raise PlatformError(
+                f"tofu validate failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+            )
+
+
+def test(tofu: Path) -> None:
+    """``tofu test`` (plan-level, mock_provider) of every module."""
+    for directory in tf.modules():
+        with step(f"tofu test {tf.rel(directory)}"):
+            tf.init(tofu, directory, "-backend=false")
+            done = tf.run(tofu, ["test", "-no-color"], cwd=directory)
+        print(done.output.strip().splitlines()[-1] if done.output.strip() else "", flush=True)
+        if not done.ok:
+            raise PlatformError(
+                f"tofu test failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+            )
+
+
+# ------------------------------------------------------------------- plan/apply/destroy
+
+
+def run_layer(tofu: Path, args: argparse.Namespace, layer: str, profile: str) -> None:
+    """init (S3 backend of backend.hcl) + plan, apply or destroy of one layer."""
+    directory = tf.layer_dir(args.env, layer)
+    backend_hcl = f"-backend-config={tf.ENVS_DIR / args.env / 'backend.hcl'}"
+    aws = {"AWS_PROFILE": profile}
+    if args.bootstrap and layer == "state" and args.action == "apply":
+        bootstrap_state(tofu, directory, backend_hcl, aws, args.auto_approve)
+        return
+    with step(f"tofu init {tf.rel(directory)}"):
+        tf.init(tofu, directory, backend_hcl, "-reconfigure", env=aws)
+    if args.action == "plan":
+        plan(tofu, directory, layer, aws)
+        return
+    extra = ["-auto-approve"] if args.auto_approve else []
+    verb = "apply" if args.action == "apply" else "destroy"
+    say(f"tofu {verb} {tf.rel(directory)}")
+    done = tf.run(
+        tofu, [verb, "-input=true", *extra], cwd=directory, env=aws, stream=True, timeout=7200
+    )
+    if not done.ok:
+        raise PlatformError(
+            f"tofu {verb} failed in {tf.rel(directory)}", hint="see its output above"
+        )
+
+
+def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
+    """``tofu plan -out``, its JSON through the policy gate, and a Markdown summary."""
+    from hello_platform.pipeline import policy
+
+    out = paths.out_dir() / "infra"
+    out.mkdir(parents=True, exist_ok=True)
+    planfile = out / f"{layer}.tfplan"
+    done = tf.run(
+        tofu,
+        ["plan", "-input=false", "-no-color", "-lock-timeout=60s", f"-out={planfile}"],
+        cwd=directory,
+        env=aws,
+        timeout=1800,
+    )
+    print(done.output, flush=True)
+    if not done.ok:
+        raise PlatformError(
+            f"tofu plan failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
+        )
+    shown = tf.run(tofu, ["show", "-json", str(planfile)], cwd=directory, env=aws)
+    plan_json = out / f"{layer}.plan.json"
+    plan_json.write_text(shown.output)
+    summary = summarize(layer, json.loads(shown.output))
+    (out / f"{layer}.md").write_text(summary)
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with Path(step_summary).open("a") as fh:
+            fh.write(summary)
+    print(summary, flush=True)
+    policy.gate([str(plan_json)])
+
+
+def summarize(layer: str, plan_json: dict[str, object]) -> str:
+    """A Markdown line per layer: how many resources each action touches."""
+    actions: Counter[str] = Counter()
+    changes = plan_json.get("resource_changes") or []
+    assert isinstance(changes, list)
+    for rc in changes:
+        acts = tuple(rc.get("change", {}).get("actions", []))
+        if acts == ("no-op",) or acts == ("read",):
+            continue
+        actions["replace" if set(acts) == {"create", "delete"} else acts[0]] += 1
+    parts = ", ".join(f"{n} to {a}" for a, n in sorted(actions.items())) or "no changes"
+    return f"### tofu plan: `{layer}`\n\n{parts}\n\n"
+
+
+def bootstrap_state(
+    tofu: Path, directory: Path, backend_hcl: str, aws: dict[str, str], auto: bool
+) -> None:
+    """Apply the state layer on a local backend, then migrate its state into the bucket."""
+    override = directory / "backend_override.tf"
+    local_state = tf.data_dir(directory) / "bootstrap.tfstate"
+    override.write_text(
+        f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n'
+    )
+    try:
+        with step("tofu init (bootstrap: local backend)"):
+            tf.init(tofu, directory, "-reconfigure", env=aws)
+        extra = ["-auto-approve"] if auto else []
+        done = tf.run(tofu, ["apply", *extra], cwd=directory, env=aws, stream=True, timeout=3600)
+        if not done.ok:
+            raise PlatformError("tofu apply of the state layer failed", hint="see its output above")
+    finally:
+        override.unlink(missing_ok=True)
+    with step("tofu init -migrate-state (into the new bucket)"):
+        tf.init(tofu, directory, backend_hcl, "-migrate-state", "-force-copy", env=aws)
+    shutil.move(str(local_state), str(local_state.with_suffix(".migrated")))

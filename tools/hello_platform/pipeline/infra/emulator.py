@@ -1,0 +1,81 @@
+"""moto's server as an embedded AWS emulator on 127.0.0.1, for the real S3-backend test.
+
+:func:`moto_server` starts ``moto_server`` (from the ``aws-emulator`` dependency group) on a
+free loopback port, waits (bounded) until it answers, yields its URL and stops it by PID
+afterwards, whatever happens. It never listens beyond 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from hello_platform.core import proc
+from hello_platform.core.errors import PlatformError
+
+#: Fake credentials moto accepts (it checks none); never real ones.
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _binary() -> str:
+    return proc.venv_binary(
+        "moto_server",
+        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
+    )
+
+
+@contextmanager
+def moto_server(*, start_timeout: float = 20.0, log: Path | None = None) -> Iterator[str]:
+    """Run moto's server on 127.0.0.1:<free port>; yields ``http://127.0.0.1:<port>``."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    out = log.open("w") if log else subprocess.DEVNULL
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.Popen(
+        [_binary(), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            if proc.poll() is not None:
+                raise PlatformError(f"moto_server exited with status {proc.returncode} at start")
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310 - loopback
+                    break
+            except (urllib.error.URLError, OSError):
+                if time.monotonic() > deadline:
+                    raise PlatformError(
+                        f"moto_server did not answer on {url} within {start_timeout:.0f}s"
+                    ) from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if log and out is not subprocess.DEVNULL:
+            out.close()  # type: ignore[union-attr]

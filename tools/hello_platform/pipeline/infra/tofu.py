@@ -1,0 +1,186 @@
+"""Running the pinned OpenTofu over infra/terraform: environment, init, provider detection.
+
+Every command runs with ``TF_IN_AUTOMATION``/``TF_INPUT=0`` and its working data
+(``.terraform/``) under the project cache, not in the source tree
+(``TF_DATA_DIR=~/.cache/hello-platform/infra/<dir>``), so that checking a module leaves the
+checkout clean.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+
+TERRAFORM_DIR = paths.REPO_ROOT / "infra" / "terraform"
+MODULES_DIR = TERRAFORM_DIR / "modules"
+ENVS_DIR = TERRAFORM_DIR / "envs"
+#: The layers of an environment, in apply order (destroy goes backwards). Each has its own
+#: state; later layers read earlier ones' outputs (terraform_remote_state, data sources).
+LAYERS: tuple[str, ...] = ("state", "network", "cluster", "registry")
+
+#: What `tofu init` says when a provider cannot be downloaded (no registry in reach).
+_PROVIDER_UNAVAILABLE = re.compile(
+    r"Failed to (resolve|query available|install) provider|could not connect to registry"
+    r"|Failed to install provider|no available releases match",
+    re.IGNORECASE,
+)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A finished tofu command."""
+
+    returncode: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+class ProviderUnavailableError(Exception):
+    """`tofu init` could not install a provider (the registry is out of reach)."""
+
+    def __init__(self, directory: Path, detail: str) -> None:
+        super().__init__(detail)
+        self.directory = directory
+        self.detail = detail
+
+
+def tofu_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of tofu commands.
+
+    A ``TF_CLI_CONFIG_FILE`` that names a missing file is dropped (tofu would only warn
+    about it on every command); everything else of the caller's environment is kept.
+    """
+    env = dict(os.environ)
+    cli_config = env.get("TF_CLI_CONFIG_FILE")
+    if cli_config and not Path(cli_config).is_file():
+        env.pop("TF_CLI_CONFIG_FILE")
+    env.update({"TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1"})
+    env.update(extra or {})
+    return env
+
+
+def data_dir(directory: Path) -> Path:
+    """Where tofu keeps ``directory``'s working data (providers, backend config)."""
+    try:
+        rel = directory.resolve().relative_to(paths.REPO_ROOT)
+        name = "-".join(rel.parts)
+    except ValueError:
+        name = "-".join(directory.resolve().parts[1:])
+    return paths.cache_dir() / "infra" / name
+
+
+def run(
+    tofu: Path,
+    args: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600,
+    stream: bool = False,
+) -> Result:
+    """Run ``tofu ARGS`` in ``cwd``; output captured (or streamed, for plan/apply)."""
+    full_env = tofu_env({"TF_DATA_DIR": str(data_dir(cwd)), **(env or {})})
+    cmd = [str(tofu), f"-chdir={cwd}", *args]
+    try:
+        if stream:
+            done = subprocess.run(cmd, env=full_env, timeout=timeout, check=False)
+            return Result(done.returncode, "")
+        captured = subprocess.run(
+            cmd,
+            env=full_env,
+            timeout=timeout,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError as exc:
+        raise PlatformError(
+            f"'{tofu}' does not exist", hint="run 'nox -s tools -- opentofu' to build it"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(
+            f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s"
+        ) from exc
+    return Result(captured.returncode, _ANSI.sub("", captured.stdout + captured.stderr))
+
+
+def init(tofu: Path, directory: Path, *extra: str, env: Mapping[str, str] | None = None) -> None:
+    """``tofu init`` of ``directory``; raises ProviderUnavailableError when no provider installs."""
+    done = run(tofu, ["init", "-input=false", "-no-color", *extra], cwd=directory, env=env)
+    if done.ok:
+        return
+    if _PROVIDER_UNAVAILABLE.search(done.output):
+        host = re.search(r"connect to\s+([a-z0-9.-]+\.[a-z]+)", done.output)
+        detail = f"{host.group(1)} is out of reach" if host else first_error(done.output)
+        raise ProviderUnavailableError(directory, detail)
+    raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
+
+
+def first_error(output: str) -> str:
+    """The first ``Error: ...`` line of tofu's output, with the line after it."""
+    lines = [line.strip() for line in output.splitlines()]
+    for i, line in enumerate(lines):
+        if line.startswith(("Error:", "│ Error:")):
+            rest = next((x.lstrip("│ ") for x in lines[i + 1 :] if x.strip("│ ")), "")
+            return f"{line.lstrip('│ ')} {rest}".strip()
+    return (output.strip().splitlines() or ["no output"])[-1]
+
+
+def rel(path: Path) -> str:
+    """``path`` relative to the repository, for messages."""
+    try:
+        return str(path.resolve().relative_to(paths.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def modules() -> list[Path]:
+    """Every module of infra/terraform/modules (a folder with a versions.tf)."""
+    return sorted(p.parent for p in MODULES_DIR.glob("*/versions.tf"))
+
+
+def environments() -> list[str]:
+    """The environments of infra/terraform/envs."""
+    return sorted(p.name for p in ENVS_DIR.iterdir() if (p / "backend.hcl").is_file())
+
+
+def layer_dir(env: str, layer: str) -> Path:
+    """Folder of one layer of an environment."""
+    return ENVS_DIR / env / layer
+
+
+def parse_backend_hcl(path: Path) -> dict[str, str | bool]:
+    """The ``key = value`` settings of a ``backend.hcl`` (strings and booleans only)."""
+    settings: dict[str, str | bool] = {}
+    for number, raw in enumerate(path.read_text().splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = re.fullmatch(r'([a-z_]+)\s*=\s*("(?:[^"\\]|\\.)*"|true|false)', line)
+        if not match:
+            raise PlatformError(
+                f'{rel(path)}:{number}: expected key = "string" or key = true|false',
+                hint="backend.hcl holds only flat string and boolean settings",
+            )
+        key, value = match.groups()
+        settings[key] = value == "true" if value in ("true", "false") else value[1:-1]
+    return settings
+
+
+def backend_key(backend_tf: Path) -> str:
+    """The ``key`` of the ``backend "s3"`` block of a layer's backend.tf."""
+    match = re.search(r'backend\s+"s3"\s*{[^}]*?\bkey\s*=\s*"([^"]+)"', backend_tf.read_text())
+    if not match:
+        raise PlatformError(f'{rel(backend_tf)} has no backend "s3" block with a key')
+    return match.group(1)

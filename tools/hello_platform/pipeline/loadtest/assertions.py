@@ -1,0 +1,198 @@
+"""The autoscaling proof's assertions, computed from samples and load history alone.
+
+All times are Unix timestamps; ``load_start``/``load_stop`` bound the window in which
+Locust had users running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.watcher import Sample
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The pass marks (defaults are the issue's acceptance criteria)."""
+
+    scale_up_within_s: float = 45.0
+    min_peak_replicas: int = 3
+    scale_down_slack_s: float = 30.0
+    fail_ratio_max: float = 0.01
+    p95_max_ms: float = 1000.0
+
+
+@dataclass(frozen=True)
+class Check:
+    """One assertion: its outcome, the measured value and the limit it was held to."""
+
+    name: str
+    passed: bool
+    value: float | None
+    limit: float
+    unit: str
+    detail: str
+
+    def line(self) -> str:
+        return f"{'PASS' if self.passed else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def _with_hpa(samples: Sequence[Sample]) -> list[Sample]:
+    return [s for s in samples if s.hpa is not None]
+
+
+def baseline_replicas(samples: Sequence[Sample], load_start: float) -> int | None:
+    """Replicas the HPA had when the load started (last reading before it, else the first)."""
+    seen = _with_hpa(samples)
+    before = [s for s in seen if s.t <= load_start]
+    pick = before[-1] if before else (seen[0] if seen else None)
+    return pick.hpa.current_replicas if pick and pick.hpa else None
+
+
+def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
+    """Seconds from load start until the HPA first asked for more replicas than at start.
+
+    The HPA's own ``lastScaleTime`` dates the decision when it falls between the load
+    start and the sample that showed it; otherwise the sample's time counts.
+    """
+    base = baseline_replicas(samples, load_start)
+    if base is None:
+        return None
+    for s in _with_hpa(samples):
+        assert s.hpa is not None
+        if s.t < load_start or s.hpa.desired_replicas <= base:
+            continue
+        return _seconds_since(since=load_start, seen=s.t, last_scale=s.hpa.last_scale_time)
+    return None
+
+
+def peak_replicas(samples: Sequence[Sample], load_start: float) -> int | None:
+    """Most replicas the HPA reported from the load start on."""
+    values = [
+        s.hpa.current_replicas
+        for s in _with_hpa(samples)
+        if s.hpa is not None and s.t >= load_start
+    ]
+    return max(values) if values else None
+
+
+def scale_down_time(samples: Sequence[Sample], load_stop: float) -> float | None:
+    """Seconds from load stop until the HPA is back at minReplicas (current and desired)."""
+    for s in _with_hpa(samples):
+        assert s.hpa is not None
+        if s.t < load_stop:
+            continue
+        h = s.hpa
+        if h.current_replicas <= h.min_replicas and h.desired_replicas <= h.min_replicas:
+            return _seconds_since(since=load_stop, seen=s.t, last_scale=h.last_scale_time)
+    return None
+
+
+def _seconds_since(*, since: float, seen: float, last_scale: float | None) -> float:
+    """Seconds from ``since`` to a scaling first seen in a sample at ``seen``: dated by the
+    HPA's ``lastScaleTime`` when that falls in between, else by the sample."""
+    when = last_scale if last_scale is not None and since <= last_scale <= seen else seen
+    return max(0.0, when - since)
+
+
+def scale_down_window(samples: Sequence[Sample]) -> int | None:
+    """The HPA's scale-down stabilization window (s), from its latest reading."""
+    seen = _with_hpa(samples)
+    last = seen[-1].hpa if seen else None
+    return last.scale_down_window_s if last else None
+
+
+def evaluate(
+    samples: Sequence[Sample],
+    points: Sequence[LoadPoint],
+    *,
+    load_start: float,
+    load_stop: float,
+    p95_hold_ms: float | None,
+    limits: Limits | None = None,
+) -> list[Check]:
+    """All assertions, in the order they are printed."""
+    lim = limits or Limits()
+    checks = []
+
+    up = scale_up_time(samples, load_start)
+    checks.append(
+        Check(
+            "scale-up starts",
+            up is not None and up <= lim.scale_up_within_s,
+            up,
+            lim.scale_up_within_s,
+            "s",
+            f"{up:.0f} s after load start (limit {lim.scale_up_within_s:.0f} s)"
+            if up is not None
+            else f"no scale-up seen (limit {lim.scale_up_within_s:.0f} s)",
+        )
+    )
+
+    peak = peak_replicas(samples, load_start)
+    checks.append(
+        Check(
+            "replicas reach",
+            peak is not None and peak >= lim.min_peak_replicas,
+            float(peak) if peak is not None else None,
+            float(lim.min_peak_replicas),
+            "replicas",
+            f"peak {peak if peak is not None else '?'} replicas (need >= {lim.min_peak_replicas})",
+        )
+    )
+
+    window = scale_down_window(samples)
+    down_limit = (window if window is not None else 300) + lim.scale_down_slack_s
+    down = scale_down_time(samples, load_stop)
+    base = baseline_replicas(samples, load_start)
+    scaled = peak is not None and base is not None and peak > base
+    if not scaled:
+        down_detail = "nothing to scale down: the HPA never scaled up"
+    elif down is None:
+        down_detail = "not back at minReplicas"
+    else:
+        down_detail = f"{down:.0f} s after load stop"
+    checks.append(
+        Check(
+            "scale-down to minReplicas",
+            scaled and down is not None and down <= down_limit,
+            down,
+            down_limit,
+            "s",
+            down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
+            f" + {lim.scale_down_slack_s:.0f} s)",
+        )
+    )
+
+    final = points[-1] if points else None
+    requests = final.total_requests if final else 0
+    failures = final.total_failures if final else 0
+    ratio = failures / requests if requests else None
+    checks.append(
+        Check(
+            "failed requests",
+            ratio is not None and ratio <= lim.fail_ratio_max,
+            ratio,
+            lim.fail_ratio_max,
+            "ratio",
+            f"{failures} of {requests} ({ratio:.2%}; limit {lim.fail_ratio_max:.0%})"
+            if ratio is not None
+            else "no requests were made",
+        )
+    )
+
+    checks.append(
+        Check(
+            "p95 latency at hold",
+            p95_hold_ms is not None and p95_hold_ms <= lim.p95_max_ms,
+            p95_hold_ms,
+            lim.p95_max_ms,
+            "ms",
+            f"{p95_hold_ms:.0f} ms (limit {lim.p95_max_ms:.0f} ms)"
+            if p95_hold_ms is not None
+            else "no requests during the hold stage",
+        )
+    )
+    return checks

@@ -1,0 +1,263 @@
+"""What the load test reads from the cluster: the HPA, the pods and their CPU.
+
+Parsing is pure (``parse_*`` take the JSON that ``kubectl ... -o json`` prints) so it is
+unit-tested against fixtures; :class:`Kubectl` only runs the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from hello_platform.core import proc
+from hello_platform.core.errors import PlatformError
+
+#: Kubernetes' default scale-down stabilization window when spec.behavior does not set one.
+DEFAULT_SCALE_DOWN_WINDOW_S = 300
+
+
+@dataclass(frozen=True)
+class HpaStatus:
+    """One reading of an autoscaling/v2 HorizontalPodAutoscaler."""
+
+    name: str
+    target_kind: str
+    target_name: str
+    min_replicas: int
+    max_replicas: int
+    current_replicas: int
+    desired_replicas: int
+    #: status.currentMetrics cpu averageUtilization (% of the pods' CPU request), if known yet.
+    cpu_utilization: int | None
+    #: spec.metrics cpu target averageUtilization (%), if the HPA scales on CPU utilization.
+    cpu_target: int | None
+    #: spec.behavior.scaleDown.stabilizationWindowSeconds, or Kubernetes' default (300 s).
+    scale_down_window_s: int
+    #: status.lastScaleTime as a Unix timestamp.
+    last_scale_time: float | None
+    #: An External metric (KEDA's request rate): its current averageValue per pod, if known.
+    external_value: float | None = None
+    #: That metric's target averageValue per pod (KEDA's threshold).
+    external_target: float | None = None
+
+
+@dataclass(frozen=True)
+class PodUsage:
+    """CPU (millicores) and memory (MiB) one pod used, from the metrics API."""
+
+    name: str
+    cpu_m: float
+    memory_mib: float
+
+
+@dataclass(frozen=True)
+class PodCounts:
+    total: int
+    ready: int
+
+
+def parse_time(value: str | None) -> float | None:
+    """An RFC 3339 timestamp (``2026-11-30T03:00:00Z``) as a Unix timestamp."""
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def parse_cpu(quantity: str) -> float:
+    """A CPU quantity (``250m``, ``1``, ``1234567n``, ``12u``) in millicores."""
+    q = quantity.strip()
+    units = {"n": 1e-6, "u": 1e-3, "m": 1.0}
+    if q and q[-1] in units:
+        return float(q[:-1]) * units[q[-1]]
+    return float(q) * 1000.0
+
+
+_MEMORY_UNITS = {
+    "Ki": 2**10,
+    "Mi": 2**20,
+    "Gi": 2**30,
+    "Ti": 2**40,
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+}
+
+
+def parse_memory(quantity: str) -> float:
+    """A memory quantity (``12345Ki``, ``64Mi``, ``1G``, ``1000``) in MiB."""
+    q = quantity.strip()
+    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
+        if q.endswith(suffix):
+            return float(q[: -len(suffix)]) * _MEMORY_UNITS[suffix] / 2**20
+    return float(q) / 2**20
+
+
+def _cpu_metric(entries: Sequence[Mapping[str, Any]], section: str) -> int | None:
+    for entry in entries:
+        if entry.get("type") != "Resource":
+            continue
+        resource = entry.get("resource") or {}
+        if resource.get("name") != "cpu":
+            continue
+        value = (resource.get(section) or {}).get("averageUtilization")
+        return int(value) if value is not None else None
+    return None
+
+
+def parse_quantity(quantity: str) -> float:
+    """A plain decimal quantity (``123500m``, ``42``, ``1500u``, ``2k``) as a float."""
+    q = str(quantity).strip()
+    units = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
+    if q and q[-1] in units:
+        return float(q[:-1]) * units[q[-1]]
+    return float(q)
+
+
+def _external_metric(entries: Sequence[Mapping[str, Any]], section: str) -> float | None:
+    for entry in entries:
+        if entry.get("type") != "External":
+            continue
+        value = ((entry.get("external") or {}).get(section) or {}).get("averageValue")
+        return parse_quantity(value) if value is not None else None
+    return None
+
+
+def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
+    """An autoscaling/v2 HPA object (``kubectl get hpa NAME -o json``)."""
+    if doc.get("kind") != "HorizontalPodAutoscaler":
+        raise ValueError(f"not a HorizontalPodAutoscaler: kind={doc.get('kind')!r}")
+    meta = doc.get("metadata") or {}
+    spec = doc.get("spec") or {}
+    status = doc.get("status") or {}
+    target = spec.get("scaleTargetRef") or {}
+    scale_down = (spec.get("behavior") or {}).get("scaleDown") or {}
+    window = scale_down.get("stabilizationWindowSeconds")
+    return HpaStatus(
+        name=str(meta.get("name", "")),
+        target_kind=str(target.get("kind", "")),
+        target_name=str(target.get("name", "")),
+        min_replicas=int(spec.get("minReplicas", 1)),
+        max_replicas=int(spec["maxReplicas"]),
+        current_replicas=int(status.get("currentReplicas", 0)),
+        desired_replicas=int(status.get("desiredReplicas", 0)),
+        cpu_utilization=_cpu_metric(status.get("currentMetrics") or [], "current"),
+        cpu_target=_cpu_metric(spec.get("metrics") or [], "target"),
+        scale_down_window_s=int(window) if window is not None else DEFAULT_SCALE_DOWN_WINDOW_S,
+        last_scale_time=parse_time(status.get("lastScaleTime")),
+        external_value=_external_metric(status.get("currentMetrics") or [], "current"),
+        external_target=_external_metric(spec.get("metrics") or [], "target"),
+    )
+
+
+def parse_pods(doc: Mapping[str, Any]) -> PodCounts:
+    """Running pods and how many are Ready, from ``kubectl get pods -o json`` (a List).
+
+    Pods being deleted (``metadata.deletionTimestamp``) no longer count.
+    """
+    total = ready = 0
+    for pod in doc.get("items") or []:
+        if (pod.get("metadata") or {}).get("deletionTimestamp"):
+            continue
+        status = pod.get("status") or {}
+        if status.get("phase") in ("Succeeded", "Failed"):
+            continue
+        total += 1
+        conditions = status.get("conditions") or []
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            ready += 1
+    return PodCounts(total=total, ready=ready)
+
+
+def parse_pod_metrics(doc: Mapping[str, Any]) -> list[PodUsage]:
+    """Per-pod usage from the metrics API (``PodMetricsList``), containers summed."""
+    usages = []
+    for item in doc.get("items") or []:
+        cpu = memory = 0.0
+        for container in item.get("containers") or []:
+            usage = container.get("usage") or {}
+            cpu += parse_cpu(str(usage.get("cpu", "0")))
+            memory += parse_memory(str(usage.get("memory", "0")))
+        name = str((item.get("metadata") or {}).get("name", ""))
+        usages.append(PodUsage(name=name, cpu_m=cpu, memory_mib=memory))
+    return usages
+
+
+def selector_string(match_labels: Mapping[str, str]) -> str:
+    """``{"a": "b", "c": "d"}`` as the label selector ``a=b,c=d``."""
+    return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
+
+
+def node_port_url(service: Mapping[str, Any], port_name: str | None = None) -> str:
+    """``http://127.0.0.1:<nodePort>`` for a NodePort/LoadBalancer Service object."""
+    spec = service.get("spec") or {}
+    name = (service.get("metadata") or {}).get("name", "?")
+    if spec.get("type") not in ("NodePort", "LoadBalancer"):
+        raise PlatformError(
+            f"service '{name}' is of type {spec.get('type', 'ClusterIP')}, not NodePort",
+            hint="deploy with the local profile (nox -s deploy), or pass --url to a "
+            "port-forward on 127.0.0.1",
+        )
+    ports = spec.get("ports") or []
+    chosen = [p for p in ports if port_name is None or p.get("name") == port_name] or ports
+    for port in chosen:
+        if port.get("nodePort"):
+            return f"http://127.0.0.1:{int(port['nodePort'])}"
+    raise PlatformError(f"service '{name}' has no nodePort", hint="pass --url instead")
+
+
+class Kubectl:
+    """Runs ``kubectl --kubeconfig K -n NS ...`` and returns parsed JSON."""
+
+    def __init__(self, binary: Path | str, kubeconfig: Path, namespace: str) -> None:
+        self.binary = str(binary)
+        self.kubeconfig = kubeconfig
+        self.namespace = namespace
+
+    def get_json(self, *args: str, timeout: float = 10.0) -> dict[str, Any]:
+        """``kubectl get ARGS -o json`` (or ``get --raw PATH``) as a dict, or a PlatformError."""
+        cmd = [
+            self.binary,
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "-n",
+            self.namespace,
+            "get",
+            *args,
+        ]
+        if "--raw" not in args:
+            cmd += ["-o", "json"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise PlatformError(
+                f"kubectl get {' '.join(args)} did not answer in {timeout:.0f}s",
+                hint="check that the cluster is up",
+            ) from exc
+        except FileNotFoundError as exc:
+            raise PlatformError(f"kubectl was not found at {self.binary}") from exc
+        if done.returncode != 0:
+            last = proc.last_line(done.stderr)
+            raise PlatformError(f"kubectl get {' '.join(args)} failed: {last}")
+        try:
+            result: dict[str, Any] = json.loads(done.stdout)
+        except json.JSONDecodeError as exc:
+            raise PlatformError(f"kubectl get {' '.join(args)} printed no JSON") from exc
+        return result
+
+    def hpa(self, name: str) -> HpaStatus:
+        return parse_hpa(self.get_json("hpa", name))
+
+    def pods(self, selector: str) -> PodCounts:
+        return parse_pods(self.get_json("pods", "-l", selector))
+
+    def pod_usage(self, selector: str) -> list[PodUsage]:
+        path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{self.namespace}/pods"
+        query = quote(selector, safe="")
+        return parse_pod_metrics(self.get_json("--raw", f"{path}?labelSelector={query}"))

@@ -1,0 +1,135 @@
+"""The picture of the proof: rps, p95, replicas and the metric that drove the HPA (CPU, or
+requests per pod with KEDA) on one shared time axis."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+
+from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.watcher import Sample
+
+
+def plot_run(
+    path: Path,
+    samples: Sequence[Sample],
+    points: Sequence[LoadPoint],
+    *,
+    load_start: float,
+    load_stop: float,
+    title: str = "hello: autoscaling under load",
+    scale_up_s: float | None = None,
+) -> Path:
+    """Write a PNG to ``path``; x is seconds since the load started, the load window shaded."""
+    fig, axes = plt.subplots(4, 1, sharex=True, figsize=(10, 10), constrained_layout=True)
+    ax_rps, ax_p95, ax_rep, ax_cpu = axes
+
+    xs = [p.t - load_start for p in points]
+    ax_rps.plot(xs, [p.rps for p in points], color="tab:blue", label="requests/s")
+    ax_rps.plot(xs, [p.fail_per_s for p in points], color="tab:red", label="failures/s")
+    ax_rps.set_ylabel("rps")
+    users = ax_rps.twinx()
+    users.plot(xs, [p.users for p in points], color="tab:gray", linestyle=":", label="users")
+    users.set_ylabel("users")
+    handles = ax_rps.get_legend_handles_labels()
+    extra = users.get_legend_handles_labels()
+    ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="center right")
+
+    p95 = [(p.t - load_start, p.p95_ms) for p in points if p.p95_ms is not None]
+    ax_p95.plot([x for x, _ in p95], [y for _, y in p95], color="tab:purple")
+    ax_p95.set_ylabel("p95 latency (ms)")
+
+    with_hpa = [s for s in samples if s.hpa is not None]
+    hx = [s.t - load_start for s in with_hpa]
+    ax_rep.step(
+        hx,
+        [s.hpa.current_replicas for s in with_hpa if s.hpa],
+        where="post",
+        color="tab:green",
+        label="current",
+    )
+    ax_rep.step(
+        hx,
+        [s.hpa.desired_replicas for s in with_hpa if s.hpa],
+        where="post",
+        color="tab:orange",
+        linestyle="--",
+        label="desired",
+    )
+    ready = [(s.t - load_start, s.pods.ready) for s in samples if s.pods is not None]
+    if ready:
+        ax_rep.step(
+            [x for x, _ in ready],
+            [r for _, r in ready],
+            where="post",
+            color="tab:olive",
+            linestyle=":",
+            label="pods ready",
+        )
+    if with_hpa and with_hpa[-1].hpa:
+        ax_rep.set_ylim(0, with_hpa[-1].hpa.max_replicas + 0.5)
+    ax_rep.set_ylabel("replicas")
+    ax_rep.legend(loc="upper left")
+    if scale_up_s is not None:
+        ax_rep.annotate(f" scale-up +{scale_up_s:.0f}s", (scale_up_s, 0.3), color="tab:green")
+
+    if any(s.hpa and s.hpa.external_target is not None for s in with_hpa):
+        _plot_metric(
+            ax_cpu,
+            [(s.t - load_start, s.hpa.external_value) for s in with_hpa if s.hpa],
+            next((s.hpa.external_target for s in reversed(with_hpa) if s.hpa), None),
+            label="requests/s per pod (HPA external metric, from Prometheus via KEDA)",
+            unit="rps",
+            ylabel="rps per pod",
+        )
+    else:
+        _plot_metric(
+            ax_cpu,
+            [(s.t - load_start, s.hpa.cpu_utilization) for s in with_hpa if s.hpa],
+            next(
+                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target),
+                None,
+            ),
+            label="CPU utilization (HPA)",
+            unit="%",
+            ylabel="CPU (% of request)",
+        )
+    ax_cpu.set_xlabel("seconds since load start")
+
+    for ax in axes:
+        ax.axvspan(0, load_stop - load_start, color="tab:blue", alpha=0.08)
+        if scale_up_s is not None:
+            ax.axvline(scale_up_s, color="tab:green", alpha=0.5, linewidth=1)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _plot_metric(
+    ax: Any,
+    points: Sequence[tuple[float, float | int | None]],
+    target: float | int | None,
+    *,
+    label: str,
+    unit: str,
+    ylabel: str,
+) -> None:
+    """The metric that drove the HPA, against its target."""
+    known = [(x, y) for x, y in points if y is not None]
+    ax.plot(
+        [x for x, _ in known], [y for _, y in known], color="tab:brown", marker=".", label=label
+    )
+    if target is not None:
+        ax.axhline(target, color="tab:red", linestyle="--", label=f"target {target:g}{unit}")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper right")

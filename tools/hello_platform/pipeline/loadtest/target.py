@@ -1,0 +1,67 @@
+"""Where the load may go: loopback only (127.0.0.0/8, ::1, localhost), checked before any
+request is sent."""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+from hello_platform.core.errors import PlatformError
+
+
+def validate_url(url: str) -> str:
+    """``url`` without a trailing slash, if it is http(s) on a loopback address.
+
+    Any other host (a private address, a public one, or a name other than ``localhost``,
+    which could resolve anywhere) is refused: load goes to this machine only.
+    """
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PlatformError(
+            f"--url {url!r} is not an http(s) URL", hint="use e.g. --url http://127.0.0.1:30080"
+        )
+    host = parts.hostname
+    loopback = host == "localhost"
+    if not loopback:
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+    if not loopback:
+        raise PlatformError(
+            f"refusing to send load to {host}: the load test only targets loopback "
+            "(127.0.0.0/8, ::1 or localhost)",
+            hint="use the NodePort on 127.0.0.1 or a kubectl port-forward",
+        )
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise PlatformError(f"--url {url!r} has an invalid port") from exc
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise PlatformError(f"--url {url!r} must be the service's root (scheme://host:port)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def wait_ready(url: str, *, timeout_s: float = 60.0, path: str = "/readyz") -> None:
+    """Wait (bounded) until ``url + path`` answers 200, or fail with what to do."""
+    deadline = time.monotonic() + timeout_s
+    last = "no answer"
+    while True:
+        try:
+            with urllib.request.urlopen(url + path, timeout=3) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+                last = f"status {response.status}"
+        except urllib.error.HTTPError as err:
+            last = f"status {err.code}"
+        except (urllib.error.URLError, OSError) as err:
+            last = str(getattr(err, "reason", err))
+        if time.monotonic() >= deadline:
+            raise PlatformError(
+                f"the service at {url} is not ready after {timeout_s:.0f}s ({last})",
+                hint="check the deploy (nox -s deploy) or the --url",
+            )
+        time.sleep(2)

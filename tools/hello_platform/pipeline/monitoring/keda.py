@@ -1,0 +1,196 @@
+"""KEDA in namespace ``keda``: the pinned operator and metrics adapter, our own images.
+
+The manifests are KEDA's own ``config/minimal`` kustomization (CRDs, RBAC, operator,
+metrics API server; no admission webhooks) from the pinned module's zip, rendered with
+``kubectl kustomize`` through an overlay that swaps in our single-layer images by digest,
+turns off KEDA's self-signed certificate rotation and labels the namespace for restricted
+Pod Security. The TLS material (the operator's gRPC metrics service, the adapter's
+aggregated API) comes from a CA of its own, made with the project's pki helpers.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import state_dir
+from hello_platform.core.proc import last_line
+from hello_platform.substrate.cluster import binaries, images, layout, pki
+
+NAMESPACE = "keda"
+#: The Secret KEDA mounts at /certs (its name in config/, not a credential).
+CERTS_NAME = "kedaorg-certs"
+OPERATOR = images.ImageSpec(
+    "keda-operator", lambda: binaries.tool("keda-operator"), ("/keda-operator",)
+)
+ADAPTER = images.ImageSpec(
+    "keda-adapter", lambda: binaries.tool("keda-adapter"), ("/keda-adapter",)
+)
+#: Upstream image names in config/, replaced by ours.
+UPSTREAM_IMAGES = {
+    "ghcr.io/kedacore/keda": OPERATOR,
+    "ghcr.io/kedacore/keda-metrics-apiserver": ADAPTER,
+}
+SMALL = {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+def work_dir() -> Path:
+    return state_dir() / "keda"
+
+
+def service_names() -> tuple[str, ...]:
+    """Every name the operator's and the adapter's Services answer to."""
+    names = []
+    for svc in ("keda-operator", "keda-metrics-apiserver"):
+        names += [svc, f"{svc}.{NAMESPACE}", f"{svc}.{NAMESPACE}.svc"]
+        names.append(f"{svc}.{NAMESPACE}.svc.{layout.CLUSTER_DOMAIN}")
+    return tuple(names)
+
+
+def certificates(pki_dir: Path) -> dict[str, bytes]:
+    """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs (made once, renewed)."""
+    leaf = pki.Leaf("keda", "keda-operator", dns=service_names(), usages=pki.BOTH)
+    pki.ensure_pki(pki_dir, [leaf])
+    return {
+        "ca.crt": (pki_dir / "ca.crt").read_bytes(),
+        "tls.crt": (pki_dir / "keda.crt").read_bytes(),
+        "tls.key": (pki_dir / "keda.key").read_bytes(),
+    }
+
+
+def module_config_dir(version: str) -> Path:
+    """KEDA's ``config/`` tree in the module cache (downloaded through the proxy if needed)."""
+    from hello_platform.toolchain.gobuild import find_go, go_env
+
+    mod = f"github.com/kedacore/keda/v2@{version}"
+    done = subprocess.run(
+        [find_go() or "go", "mod", "download", "-json", mod],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=go_env(),
+        timeout=600,
+    )
+    try:
+        info = json.loads(done.stdout)
+    except ValueError:
+        info = {}
+    config = Path(info.get("Dir", "")) / "config"
+    if done.returncode != 0 or not config.is_dir():
+        raise PlatformError(
+            f"go mod download {mod} failed: {info.get('Error') or last_line(done.stderr)}",
+            hint="check that the Go module proxy is reachable",
+        )
+    return config
+
+
+def _deployment_patch(name: str, **container: object) -> dict[str, object]:
+    """A strategic-merge patch of KEDA's Deployment ``name`` (its container of that name):
+    our pull policy and small requests, plus ``container`` fields."""
+    spec = {"name": name, "imagePullPolicy": "IfNotPresent", "resources": SMALL, **container}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NAMESPACE},
+        "spec": {"template": {"spec": {"containers": [spec]}}},
+    }
+
+
+def overlay(refs: dict[str, str], ca_bundle: bytes, version: str) -> dict[str, object]:
+    """The kustomization over ``config/minimal``: our images, small requests, no rotation,
+    and the real version on every object (config/ stamps ``app.kubernetes.io/version: main``)."""
+    image_entries = []
+    for upstream, spec in UPSTREAM_IMAGES.items():
+        name_tag, digest = refs[spec.name].split("@", 1)
+        image_entries.append(
+            {"name": upstream, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
+        )
+    operator = _deployment_patch(
+        "keda-operator",
+        command=["/keda-operator"],
+        args=[
+            "--leader-elect",
+            "--zap-log-level=info",
+            "--zap-encoder=console",
+            "--zap-time-encoding=rfc3339",
+            "--enable-cert-rotation=false",
+        ],
+    )
+    adapter = _deployment_patch("keda-metrics-apiserver")
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": NAMESPACE,
+            "labels": {
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "app.kubernetes.io/managed-by": "hello-platform",
+            },
+        },
+    }
+    api_service = {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {"name": "v1beta1.external.metrics.k8s.io"},
+        "spec": {"caBundle": base64.b64encode(ca_bundle).decode()},
+    }
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": ["../config/minimal"],
+        "labels": [
+            {
+                "pairs": {"app.kubernetes.io/version": version.removeprefix("v")},
+                "includeSelectors": False,
+            }
+        ],
+        "images": image_entries,
+        "patches": [
+            {"patch": json.dumps(doc)} for doc in (operator, adapter, namespace, api_service)
+        ],
+    }
+
+
+def secret(certs: dict[str, bytes]) -> dict[str, object]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": CERTS_NAME,
+            "namespace": NAMESPACE,
+            "labels": {"app.kubernetes.io/managed-by": "hello-platform"},
+        },
+        "type": "kubernetes.io/tls",
+        "data": {k: base64.b64encode(v).decode() for k, v in sorted(certs.items())},
+    }
+
+
+def render(version: str, refs: dict[str, str], work: Path | None = None) -> str:
+    """KEDA's manifests for our cluster (kubectl kustomize), plus its certificate Secret."""
+    work = work or work_dir()
+    certs = certificates(work / "pki")
+    tree = work / "config"
+    shutil.rmtree(tree, ignore_errors=True)
+    shutil.copytree(module_config_dir(version), tree, copy_function=shutil.copyfile)
+    (work / "overlay").mkdir(parents=True, exist_ok=True)
+    (work / "overlay" / "kustomization.yaml").write_text(
+        json.dumps(overlay(refs, certs["ca.crt"], version), indent=2) + "\n"
+    )
+    done = subprocess.run(
+        [str(binaries.tool("kubectl")), "kustomize", str(work / "overlay")],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise PlatformError(
+            f"kubectl kustomize of KEDA's config failed: {last_line(done.stderr)}",
+            hint=f"the overlay is {work / 'overlay' / 'kustomization.yaml'}",
+        )
+    return done.stdout.rstrip() + "\n---\n" + json.dumps(secret(certs)) + "\n"

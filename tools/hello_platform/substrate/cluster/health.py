@@ -1,0 +1,213 @@
+"""Health probes: HTTP(S) endpoints, the containerd socket, and API objects."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.substrate.cluster import layout
+from hello_platform.substrate.cluster.layout import Layout
+
+
+@dataclass(frozen=True)
+class Health:
+    ok: bool
+    detail: str
+
+
+def _insecure() -> ssl.SSLContext:
+    # Components' own self-signed serving certs on 127.0.0.1 (controller-manager, scheduler).
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def admin_context(lay: Layout) -> ssl.SSLContext:
+    """TLS context that trusts the cluster CA and authenticates as the admin."""
+    ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
+    ctx.load_cert_chain(str(lay.cert("admin")), str(lay.key("admin")))
+    return ctx
+
+
+def is_local_address(ip: str) -> bool:
+    """True if ``ip`` belongs to this host (binding to it works); sends no traffic."""
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.bind((ip, 0))
+        except OSError:
+            return False
+    return True
+
+
+def http(url: str, *, context: ssl.SSLContext | None = None, timeout: float = 1.0) -> Health:
+    """GET ``url``: healthy on 200, the reason otherwise.
+
+    Only addresses of this host are probed: when the node's bridge is gone its IP would
+    route off the machine, so such a probe is answered "down" without sending anything.
+    """
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not is_local_address(host):
+        return Health(False, f"{host} is not up on this host")
+    if context is None and url.startswith("https:"):
+        context = _insecure()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:  # noqa: S310
+            body = resp.read(200).decode(errors="replace").strip()
+            return Health(resp.status == 200, body or f"HTTP {resp.status}")
+    except urllib.error.HTTPError as err:
+        return Health(False, f"HTTP {err.code}")
+    except (OSError, urllib.error.URLError) as err:
+        reason = getattr(err, "reason", err)
+        return Health(False, f"no answer ({reason})")
+
+
+def etcd(lay: Layout) -> Health:
+    h = http(f"http://127.0.0.1:{layout.ETCD_METRICS_PORT}/health")
+    if h.ok:
+        try:
+            healthy = json.loads(h.detail).get("health") == "true"
+        except ValueError:
+            healthy = False
+        return Health(healthy, "healthy" if healthy else h.detail)
+    return h
+
+
+def _api_readyz(lay: Layout, host: str) -> Health:
+    """The API server's ``/readyz`` via ``host``, trusting the cluster CA."""
+    if not lay.cert("ca").exists():
+        return Health(False, "no certificates yet")
+    ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
+    return http(f"https://{host}:{layout.API_PORT}/readyz", context=ctx)
+
+
+def apiserver(lay: Layout) -> Health:
+    return _api_readyz(lay, layout.NODE_IP)
+
+
+def apiserver_loopback(lay: Layout) -> Health:
+    return _api_readyz(lay, "127.0.0.1")
+
+
+def controller_manager(lay: Layout) -> Health:
+    return http(f"https://127.0.0.1:{layout.CONTROLLER_MANAGER_PORT}/healthz")
+
+
+def scheduler(lay: Layout) -> Health:
+    return http(f"https://127.0.0.1:{layout.SCHEDULER_PORT}/healthz")
+
+
+def kubelet(lay: Layout) -> Health:
+    return http(f"http://127.0.0.1:{layout.KUBELET_HEALTHZ_PORT}/healthz")
+
+
+def kube_proxy(lay: Layout) -> Health:
+    h = http(f"http://127.0.0.1:{layout.KUBE_PROXY_HEALTHZ_PORT}/healthz")
+    return Health(h.ok, "ok" if h.ok else h.detail)
+
+
+def unix_socket(path: Path) -> Health:
+    if not path.exists():
+        return Health(False, f"no socket at {path}")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(str(path))
+        except OSError as err:
+            return Health(False, f"socket does not answer ({err})")
+    return Health(True, "socket answers")
+
+
+def containerd(lay: Layout) -> Health:
+    return unix_socket(lay.containerd_socket)
+
+
+def api_get(lay: Layout, path: str, timeout: float = 3.0) -> Any:
+    """GET an API path as the admin; the decoded JSON (raises OSError when unreachable)."""
+    if not is_local_address(layout.NODE_IP):
+        raise OSError(f"the node address {layout.NODE_IP} is not up on this host")
+    url = f"https://{layout.NODE_IP}:{layout.API_PORT}{path}"
+    with urllib.request.urlopen(url, timeout=timeout, context=admin_context(lay)) as resp:
+        return json.loads(resp.read())
+
+
+def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:
+    """Health of a Node object from its Ready condition.
+
+    With ``since``, a Ready reported before that moment (say, stored in etcd before a
+    restart) does not count: the kubelet must have confirmed it since.
+    """
+    for cond in node.get("status", {}).get("conditions", []):
+        if cond.get("type") == "Ready":
+            ok = cond.get("status") == "True"
+            if ok and since is not None:
+                beat = _time(cond.get("lastHeartbeatTime"))
+                if beat < since.replace(microsecond=0):
+                    return Health(False, "Ready (not yet confirmed by the kubelet)")
+            return Health(ok, "Ready" if ok else f"NotReady: {cond.get('message', '')}".strip())
+    return Health(False, "no Ready condition yet")
+
+
+def deployment_ready(dep: dict[str, Any]) -> Health:
+    """Health of a Deployment: all wanted replicas updated and ready."""
+    want = dep.get("spec", {}).get("replicas", 1)
+    status = dep.get("status", {})
+    ready = status.get("readyReplicas", 0)
+    ok = ready >= want and status.get("updatedReplicas", 0) >= want
+    return Health(ok, f"{ready}/{want} ready")
+
+
+def _time(text: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(text or "1970-01-01T00:00:00Z")
+
+
+def pods_ready(pods: list[dict[str, Any]], want: int, since: dt.datetime | None) -> Health:
+    """Health of a workload's pods: ``want`` of them Ready (and, with ``since``, Ready
+    again since that moment: after a restart the stored status is stale)."""
+    fresh = 0
+    for pod in pods:
+        if pod.get("metadata", {}).get("deletionTimestamp"):
+            continue
+        for cond in pod.get("status", {}).get("conditions", []):
+            if cond.get("type") != "Ready" or cond.get("status") != "True":
+                continue
+            if since is None or _time(cond.get("lastTransitionTime")) >= since.replace(
+                microsecond=0
+            ):
+                fresh += 1
+    return Health(fresh >= want, f"{fresh}/{want} ready")
+
+
+def node(lay: Layout, since: dt.datetime | None = None) -> Health:
+    try:
+        return node_ready(api_get(lay, f"/api/v1/nodes/{layout.NODE_NAME}"), since)
+    except urllib.error.HTTPError as err:
+        return Health(False, "not registered yet" if err.code == 404 else f"HTTP {err.code}")
+    except (OSError, ValueError) as err:
+        return Health(False, f"API not reachable ({err})")
+
+
+def deployment(lay: Layout, namespace: str, name: str, since: dt.datetime | None = None) -> Health:
+    """A Deployment is Ready; with ``since``, its pods must have turned Ready since then."""
+    try:
+        dep = api_get(lay, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+        rollout = deployment_ready(dep)
+        if since is None or not rollout.ok:
+            return rollout
+        labels = dep["spec"]["selector"].get("matchLabels", {})
+        selector = urllib.parse.quote(",".join(f"{k}={v}" for k, v in labels.items()))
+        pods = api_get(lay, f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
+        return pods_ready(pods.get("items", []), dep["spec"].get("replicas", 1), since)
+    except urllib.error.HTTPError as err:
+        return Health(False, "not deployed" if err.code == 404 else f"HTTP {err.code}")
+    except (OSError, ValueError) as err:
+        return Health(False, f"API not reachable ({err})")

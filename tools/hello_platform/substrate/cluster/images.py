@@ -1,0 +1,281 @@
+"""Images the cluster needs, built here (nothing can be pulled) and pushed to the local
+registry as single-layer ``FROM scratch`` OCI images assembled in Python.
+
+No Docker engine is needed: the layer is a deterministic tar (mtime 0, root-owned),
+gzipped with mtime 0, so the same binary always gives the same digest. The tag is
+derived from the content, so a build is skipped when the registry already has it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import tarfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import REPO_ROOT, cache_dir
+from hello_platform.core.proc import run
+from hello_platform.core.progress import say
+from hello_platform.substrate import registry
+from hello_platform.substrate.cluster import binaries
+
+IMAGES_DIR = REPO_ROOT / "deploy" / "cluster" / "images"
+PAUSE_SOURCE = IMAGES_DIR / "pause" / "pause.c"
+ECHO_SOURCE = IMAGES_DIR / "echo" / "main.go"
+#: The user every image runs as (distroless' "nonroot").
+NONROOT = "65532:65532"
+REPO_PREFIX = "hello-platform"
+LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
+CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """One FROM-scratch image: where its main binary comes from and how it runs.
+
+    Most images hold one static binary at ``entrypoint[0]``. Larger ones add ``extra``
+    files (image path -> host file, e.g. a dynamic binary's shared libraries), ``symlinks``
+    (image path -> target) and ``env``; ``binary_path`` places the main binary when the
+    image has no entrypoint (the pod spec names the command) and ``cmd`` is the default.
+    """
+
+    name: str
+    binary: Callable[[], Path]
+    entrypoint: tuple[str, ...]
+    user: str = NONROOT
+    ports: tuple[str, ...] = ()
+    extra: Callable[[], Mapping[str, Path]] | None = None
+    symlinks: tuple[tuple[str, str], ...] = ()
+    env: tuple[str, ...] = ("PATH=/",)
+    binary_path: str = ""
+    cmd: tuple[str, ...] = ()
+
+    @property
+    def repo(self) -> str:
+        return f"{REPO_PREFIX}/{self.name}"
+
+    @property
+    def path(self) -> str:
+        """Where the main binary sits in the image."""
+        return self.binary_path or self.entrypoint[0]
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _built(name: str, source: Path, build: Callable[[Path], None]) -> Path:
+    """A binary built from ``source`` by ``build(out)``, cached by the source's hash."""
+    out = cache_dir() / "cluster-images" / name / _sha(source.read_bytes())[:16] / name
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        build(tmp)
+        tmp.replace(out)
+    return out
+
+
+def pause_binary() -> Path:
+    """The pause program: pause.c compiled with ``gcc -static``."""
+
+    def build(out: Path) -> None:
+        run(
+            ["gcc", "-static", "-O2", "-Wall", "-o", out, PAUSE_SOURCE],
+            what="compiling the pause program",
+            hint="install gcc and libc6-dev",
+        )
+        run(["strip", out], what="stripping the pause program")
+
+    return _built("pause", PAUSE_SOURCE, build)
+
+
+def echo_binary() -> Path:
+    """The e2e tests' echo server: a static Go binary."""
+
+    def build(out: Path) -> None:
+        from hello_platform.toolchain.gobuild import find_go
+
+        env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-trimpath"}
+        go = find_go() or "go"
+        run(
+            [go, "build", "-ldflags=-s -w", "-o", out, ECHO_SOURCE],
+            what="building the echo test server",
+            env=env,
+            cwd=ECHO_SOURCE.parent,
+            hint="install Go and put it on PATH",
+        )
+
+    return _built("echo", ECHO_SOURCE, build)
+
+
+PAUSE = ImageSpec("pause", pause_binary, ("/pause",), user="65535:65535")
+COREDNS = ImageSpec(
+    "coredns", lambda: binaries.tool("coredns"), ("/coredns",), ports=("1053/udp", "1053/tcp")
+)
+METRICS_SERVER = ImageSpec(
+    "metrics-server",
+    lambda: binaries.tool("metrics-server"),
+    ("/metrics-server",),
+    ports=("10250/tcp",),
+)
+ECHO = ImageSpec("echo", echo_binary, ("/echo",), ports=("8080/tcp",))
+#: The images ``cluster up`` needs.
+CLUSTER_IMAGES = (PAUSE, COREDNS, METRICS_SERVER)
+
+
+def layer_tar(
+    files: Mapping[str, tuple[bytes, int]], symlinks: Mapping[str, str] | None = None
+) -> bytes:
+    """A reproducible tar of ``{path: (content, mode)}`` and ``{path: target}`` symlinks,
+    plus a world-writable /tmp."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        tmp = tarfile.TarInfo("tmp")
+        tmp.type, tmp.mode, tmp.mtime = tarfile.DIRTYPE, 0o1777, 0
+        tar.addfile(tmp)
+        for path, (content, mode) in sorted(files.items()):
+            info = tarfile.TarInfo(path.lstrip("/"))
+            info.size, info.mode, info.mtime = len(content), mode, 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(content))
+        for path, target in sorted((symlinks or {}).items()):
+            link = tarfile.TarInfo(path.lstrip("/"))
+            link.type, link.linkname, link.mode, link.mtime = tarfile.SYMTYPE, target, 0o777, 0
+            tar.addfile(link)
+    return buf.getvalue()
+
+
+def _mode(path: Path) -> int:
+    return 0o755 if os.access(path, os.X_OK) else 0o644
+
+
+def image_files(spec: ImageSpec, binary: bytes) -> dict[str, tuple[bytes, int]]:
+    """Every regular file of ``spec``'s layer: the main binary and the ``extra`` files."""
+    files = {spec.path: (binary, 0o755)}
+    for dest, src in (spec.extra() if spec.extra else {}).items():
+        files[dest] = (src.read_bytes(), _mode(src))
+    return files
+
+
+def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
+    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
+    tar = layer_tar(image_files(spec, binary), dict(spec.symlinks))
+    layer = gzip.compress(tar, compresslevel=6, mtime=0)
+    settings: dict[str, object] = {
+        "User": spec.user,
+        "WorkingDir": "/",
+        "Env": list(spec.env),
+        "ExposedPorts": {p: {} for p in spec.ports},
+        "Labels": {"org.opencontainers.image.source": "hello-platform"},
+    }
+    if spec.entrypoint:
+        settings["Entrypoint"] = list(spec.entrypoint)
+    if spec.cmd:
+        settings["Cmd"] = list(spec.cmd)
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": settings,
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + _sha(tar)]},
+            "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.path}"}],
+        },
+        sort_keys=True,
+    ).encode()
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": registry.OCI_MANIFEST,
+            "config": {
+                "mediaType": CONFIG_MEDIA_TYPE,
+                "digest": "sha256:" + _sha(config),
+                "size": len(config),
+            },
+            "layers": [
+                {
+                    "mediaType": LAYER_MEDIA_TYPE,
+                    "digest": "sha256:" + _sha(layer),
+                    "size": len(layer),
+                }
+            ],
+        },
+        sort_keys=True,
+    ).encode()
+    return layer, config, manifest
+
+
+def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
+    """The image tag: a digest of the binary (and of ``spec``'s other files, links and
+    settings when it has any), so new content is a new tag."""
+    digest = hashlib.sha256()
+    with binary.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    if spec is not None and (spec.extra or spec.symlinks or spec.binary_path):
+        extra = {k: str(v) for k, v in (spec.extra() if spec.extra else {}).items()}
+        settings = [spec.path, spec.entrypoint, spec.cmd, spec.env, spec.user, spec.symlinks]
+        digest.update(json.dumps([settings, sorted(extra.items())]).encode())
+        for _, src in sorted(extra.items()):
+            digest.update(Path(src).read_bytes())
+    return "sha-" + digest.hexdigest()[:16]
+
+
+def shared_libraries(binary: Path) -> dict[str, Path]:
+    """The shared libraries ``binary`` loads (``ldd``), image path -> host file."""
+    return parse_ldd(run(["ldd", binary], what=f"ldd {binary}", capture=True))
+
+
+def parse_ldd(output: str) -> dict[str, Path]:
+    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
+    libs: dict[str, Path] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if "=>" in parts and len(parts) >= 3 and parts[2].startswith("/"):
+            libs[parts[2]] = Path(parts[2]).resolve()
+        elif parts and parts[0].startswith("/"):
+            libs[parts[0]] = Path(parts[0]).resolve()
+    return libs
+
+
+def with_shared_libraries(binary: Callable[[], Path]) -> Callable[[], Mapping[str, Path]]:
+    """An ``extra`` for a dynamically linked ``binary``: the libraries it loads."""
+    return lambda: shared_libraries(binary())
+
+
+def reference(spec: ImageSpec, tag: str) -> str:
+    return f"{registry.ADDRESS}/{spec.repo}:{tag}"
+
+
+def ensure_image(spec: ImageSpec) -> str:
+    """Build and push ``spec`` unless the registry has it; return ``REPO:TAG@DIGEST``.
+
+    The cluster pulls add-ons by digest: a tag in a registry anyone on this host can
+    push to may be moved, a digest may not. The layer is reproducible (mtime 0, fixed
+    owner and order), so the same binary always gives the same digest.
+    """
+    binary = spec.binary()
+    if not binary.exists():
+        raise PlatformError(f"the {spec.name} binary is missing at {binary}")
+    tag = tag_for(binary, spec)
+    ref = reference(spec, tag)
+    # The digest of a binary's image, remembered: compressing a big binary costs seconds.
+    memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
+    known = memo.read_text().strip() if memo.exists() else None
+    if known and registry.manifest_digest(spec.repo, tag) == known:
+        return f"{ref}@{known}"
+    layer, config, manifest = image_blobs(spec, binary.read_bytes())
+    digest = registry.digest_of(manifest)
+    if registry.manifest_digest(spec.repo, tag) != digest:
+        say(f"building image {ref}")
+        registry.push_blob(spec.repo, layer)
+        registry.push_blob(spec.repo, config)
+        registry.push_manifest(spec.repo, tag, manifest)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    memo.write_text(digest + "\n")
+    return f"{ref}@{digest}"

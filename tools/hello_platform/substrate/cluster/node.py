@@ -1,0 +1,466 @@
+"""Bring the single-node cluster up, take it down, report its status.
+
+``up`` is idempotent: what runs and answers is left alone, what is dead is started
+again (that is also how a killed component is repaired). ``down`` stops every daemon
+by its pidfile (the registry, our dockerd and the GitOps git daemon too), kills the
+processes of our pod cgroup root and our containerd's shims, removes the mounts,
+network namespaces, iptables chains and bridge the node created, and writes back every
+sysctl it recorded (see ``hostnet``: only what the node owns is touched). Data (etcd,
+images, certificates) stays unless ``purge``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.substrate import docker, registry
+from hello_platform.substrate.cluster import (
+    addons,
+    binaries,
+    config,
+    health,
+    hostnet,
+    images,
+    layout,
+    pki,
+    process,
+)
+from hello_platform.substrate.cluster.components import COMPONENTS, Component, by_name
+from hello_platform.substrate.cluster.health import Health
+from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.substrate.system import require_linux_root
+
+ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
+#: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
+DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+POLL = 0.1
+#: Total steps shown as [n/TOTAL]: the registry, each daemon, the add-ons.
+TOTAL = len(COMPONENTS) + 2
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``status``."""
+
+    name: str
+    ok: bool
+    pid: int | None
+    detail: str
+
+
+def _daemon_env() -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "NOX"))}
+    env["PATH"] = DAEMON_PATH
+    return env
+
+
+def prepare(lay: Layout) -> set[str]:
+    """Host checks, sysctls, bridge, certificates and every config file but containerd's.
+
+    Returns the components whose config changed (running ones are restarted by ``up``).
+    """
+    require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
+    binaries.ensure_host_packages()
+    state = hostnet.host_state(lay.root)
+    refuse_foreign_kube_proxy(state)
+    failed = hostnet.apply_sysctls(state)
+    if failed:
+        raise PlatformError(
+            f"could not set the sysctls {', '.join(failed)}",
+            hint="load br_netfilter (modprobe br_netfilter) and run again",
+        )
+    hostnet.ensure_bridge()
+    hostnet.ensure_firewall()
+    hostnet.ensure_pod_cgroup()
+    hostnet.mark_kube_chains_ours(state)
+    for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
+        d.mkdir(parents=True, exist_ok=True)
+    issued = pki.ensure_pki(lay.pki)
+    if issued:
+        say(f"issued certificates: {', '.join(issued)}")
+    loopback = f"https://127.0.0.1:{layout.API_PORT}"
+    config.write(lay.admin_kubeconfig, config.kubeconfig(lay, "admin", server=loopback), 0o600)
+    changed = set()
+    for comp, name, cert in (
+        ("kube-controller-manager", "controller-manager", "controller-manager"),
+        ("kube-scheduler", "scheduler", "scheduler"),
+        ("kube-proxy", "kube-proxy", "kube-proxy"),
+        ("kubelet", "kubelet", "kubelet-client"),
+    ):
+        if config.write(lay.kubeconfig(name), config.kubeconfig(lay, cert), 0o600):
+            changed.add(comp)
+    if config.write(lay.etc / "authentication.json", config.authentication_config()):
+        changed.add("kube-apiserver")
+    if config.write(lay.etc / "kubelet.json", config.kubelet_config(lay)):
+        changed.add("kubelet")
+    if config.write(lay.etc / "kube-proxy.json", config.kube_proxy_config(lay)):
+        changed.add("kube-proxy")
+    config.write(lay.cni_conf_dir / "10-hello-platform.conflist", config.cni_conflist(lay))
+    hosts = lay.registry_hosts_dir / registry.ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
+    if issued:
+        # New certificates (first run, or renewal a month before expiry): restart whatever
+        # reads them from files, so nothing keeps serving an expiring one.
+        changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
+    return changed
+
+
+def refuse_foreign_kube_proxy(state: Path) -> None:
+    """Stop if another kube-proxy owns this host's KUBE-* chains (k3s, a system kubelet).
+
+    Two kube-proxies in one network namespace rewrite each other's rules, and our
+    ``down`` could not tell their chains from ours.
+    """
+    if hostnet.kube_chains_ours(state):
+        return
+    found = hostnet.chains_present(["KUBE-PROXY-CANARY", "KUBE-SERVICES", "KUBE-KUBELET-CANARY"])
+    if found:
+        raise PlatformError(
+            f"another Kubernetes on this host owns the iptables chains {', '.join(found)} "
+            "(k3s, or a kubelet/kube-proxy of its own), and a second node here would corrupt "
+            "its rules",
+            hint=ALTERNATIVE,
+        )
+
+
+def wait_for(
+    label: str,
+    check: Callable[[], Health],
+    *,
+    timeout: float,
+    step: int,
+    alive: Callable[[], bool] | None = None,
+    log: Path | None = None,
+) -> float:
+    """Poll ``check`` until healthy; progress every few seconds; return seconds waited."""
+    start = time.monotonic()
+    next_note = start + 3.0
+    last = Health(False, "not checked yet")
+    while True:
+        last = check()
+        now = time.monotonic()
+        if last.ok:
+            return now - start
+        if alive is not None and not alive():
+            raise PlatformError(
+                f"{label} exited while starting ({last.detail})",
+                hint="see its log",
+                log=str(log) if log else None,
+            )
+        if now - start > timeout:
+            raise PlatformError(
+                f"{label} is not healthy after {timeout:.0f}s: {last.detail}",
+                hint="see its log",
+                log=str(log) if log else None,
+            )
+        if now >= next_note:
+            say(f"[{step}/{TOTAL}] {label}: waiting ({last.detail}) ({now - start:.1f}s)")
+            next_note = now + 5.0
+        time.sleep(POLL)
+
+
+def _alive(pidfile: Path) -> bool:
+    return process.running(pidfile) is not None
+
+
+def start_component(lay: Layout, comp: Component) -> int | None:
+    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
+    if process.running(comp.pidfile(lay)) is not None:
+        return None
+    return process.start(
+        comp.argv(lay),
+        pidfile=comp.pidfile(lay),
+        log=lay.log(comp.name),
+        env=_daemon_env(),
+        cwd=lay.root,
+    )
+
+
+class _ImageBuilder(threading.Thread):
+    """Builds and pushes the add-on images while the control plane starts."""
+
+    def __init__(self) -> None:
+        super().__init__(name="cluster-images", daemon=True)
+        self.refs: dict[str, str] = {}
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for spec in images.CLUSTER_IMAGES:
+                if spec is not images.PAUSE:
+                    self.refs[spec.name] = images.ensure_image(spec)
+        except BaseException as exc:  # re-raised in the main thread by result()
+            self.error = exc
+
+    def result(self) -> dict[str, str]:
+        self.join()
+        if self.error is not None:
+            raise self.error
+        return self.refs
+
+
+def _exclusive(lay: Layout) -> contextlib.AbstractContextManager[None]:
+    """One ``up``/``down`` at a time (say, deploy and e2e started together)."""
+    return process.exclusive(
+        lay.root / ".lock", waiting="another `cluster up/down` is running; waiting for it"
+    )
+
+
+def up(lay: Layout | None = None) -> Path:
+    """Start (or repair) the cluster; return the admin kubeconfig path."""
+    lay = lay or Layout.default()
+    with _exclusive(lay):
+        return _up(lay)
+
+
+def _up(lay: Layout) -> Path:
+    t0 = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC)
+    changed = prepare(lay)
+    binaries.provision()
+    step = 1
+    say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
+    pause_ref = images.ensure_image(images.PAUSE)
+    builder = _ImageBuilder()
+    builder.start()
+    if config.write(
+        lay.etc / "containerd.toml",
+        config.containerd_config(
+            lay, sandbox_image=pause_ref, cni_bin_dir=str(binaries.CNI_BIN_DIR)
+        ),
+    ):
+        changed.add("containerd")
+    for name in sorted(changed):
+        comp = by_name(name)
+        if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout, sig=comp.stop_signal):
+            say(f"restarting {name}: its config changed")
+
+    # Start order: etcd, containerd and the API server at once; the rest once containerd's
+    # socket is there (the kubelet gives up without it). All retry the API server themselves.
+    started: dict[str, int] = {}
+    for name in ("etcd", "containerd", "kube-apiserver"):
+        pid = start_component(lay, by_name(name))
+        if pid:
+            started[name] = pid
+    containerd = by_name("containerd")
+    wait_for(
+        "containerd",
+        functools.partial(containerd.health, lay),
+        timeout=containerd.timeout,
+        step=2 + COMPONENTS.index(containerd),
+        log=lay.log("containerd"),
+    )
+    for comp in COMPONENTS:
+        if comp.name not in ("etcd", "containerd", "kube-apiserver"):
+            pid = start_component(lay, comp)
+            if pid:
+                started[comp.name] = pid
+    if started:
+        say(f"started {', '.join(started)}")
+
+    for comp in COMPONENTS:
+        step += 1
+        waited = wait_started(lay, comp, step)
+        say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
+
+    # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
+    fresh_since = started_at if "kubelet" in started else None
+    wait_for(
+        "node",
+        functools.partial(health.node, lay, fresh_since),
+        timeout=90,
+        step=step,
+        log=lay.log("kubelet"),
+    )
+    say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+    forgotten = hostnet.forget_unanswered_node_port_flows()
+    if forgotten:
+        say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
+    _restart_git_daemon()
+
+    step += 1
+    refs = builder.result()
+    addons.apply(lay, {"coredns": refs["coredns"], "metrics-server": refs["metrics-server"]})
+    for ns, name in addons.DEPLOYMENTS:
+        waited = wait_for(
+            name,
+            functools.partial(health.deployment, lay, ns, name, fresh_since),
+            timeout=180,
+            step=step,
+            log=lay.log("kubelet"),
+        )
+        say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
+    say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
+    return lay.admin_kubeconfig
+
+
+def wait_started(lay: Layout, comp: Component, step: int) -> float:
+    """Wait until ``comp`` is healthy; one that exits while starting is started again, up to
+    ``comp.start_retries`` times. Return the seconds waited (the last start's)."""
+    tries = 0
+    while True:
+        try:
+            return wait_for(
+                comp.name,
+                functools.partial(comp.health, lay),
+                timeout=comp.timeout,
+                step=step,
+                alive=functools.partial(_alive, comp.pidfile(lay)),
+                log=lay.log(comp.name),
+            )
+        except PlatformError:
+            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
+                raise  # out of retries, or it runs but never became healthy
+            tries += 1
+            say(
+                f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
+                f"({tries}/{comp.start_retries})"
+            )
+            time.sleep(1.0)
+            start_component(lay, comp)
+
+
+def _restart_git_daemon() -> None:
+    """The GitOps git daemon listens on the node IP, so ``down`` stops it with the bridge;
+    once the bridge is back, ``up`` restarts it if GitOps was set up (its mirror exists)."""
+    from hello_platform.pipeline.gitops import gitserver
+
+    if (gitserver.base_path() / gitserver.REPO_NAME / "HEAD").exists():
+        gitserver.ensure_running()
+
+
+def is_up(lay: Layout) -> bool:
+    """True if every daemon runs and answers and the node is Ready (quick, no changes)."""
+    for comp in COMPONENTS:
+        if process.running(comp.pidfile(lay)) is None or not comp.health(lay).ok:
+            return False
+    return registry.ours_healthy() and health.node(lay).ok
+
+
+def status(lay: Layout | None = None) -> list[Row]:
+    """Health of every part of the cluster."""
+    lay = lay or Layout.default()
+    rows = [
+        Row(
+            "registry",
+            registry.ours_healthy(),
+            process.running(registry.pidfile()),
+            f"http://{registry.ADDRESS}/v2/",
+        )
+    ]
+    for comp in COMPONENTS:
+        pid = process.running(comp.pidfile(lay))
+        if pid is None:
+            rows.append(Row(comp.name, False, None, "not running"))
+            continue
+        h = comp.health(lay)
+        rows.append(Row(comp.name, h.ok, pid, h.detail))
+    n = health.node(lay)
+    rows.append(Row("node", n.ok, None, n.detail))
+    for ns, name in addons.DEPLOYMENTS:
+        d = health.deployment(lay, ns, name)
+        rows.append(Row(name, d.ok, None, d.detail))
+    return rows
+
+
+def memory(lay: Layout | None = None) -> dict[str, int]:
+    """RSS in bytes of each running daemon, the registry, and the pods with their shims."""
+    lay = lay or Layout.default()
+    out = {}
+    for name, pidfile in [
+        ("registry", registry.pidfile()),
+        *((c.name, c.pidfile(lay)) for c in COMPONENTS),
+    ]:
+        pid = process.running(pidfile)
+        if pid is not None:
+            out[name] = process.rss_bytes(pid)
+    extra = hostnet.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
+    if extra:
+        out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
+    return out
+
+
+def down(lay: Layout | None = None, *, purge: bool = False) -> None:
+    """Stop everything the cluster started and remove what it put on the host."""
+    lay = lay or Layout.default()
+    with _exclusive(lay):
+        _down(lay, purge=purge)
+
+
+def _down(lay: Layout, *, purge: bool) -> None:
+    from hello_platform.pipeline.gitops import gitserver
+
+    t0 = time.monotonic()
+    kubelet = by_name("kubelet")
+    start = time.monotonic()
+    if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
+        say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
+    pods = hostnet.pod_pids()
+    shims = hostnet.shim_pids(lay.containerd_socket)
+    pod_netns = hostnet.named_netns(hostnet.netns_of(pods))  # ours: found before the kill
+    hostnet.kill_all(pods | shims)
+    if pods or shims:
+        say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
+
+    took: dict[str, float] = {}
+
+    def stop(
+        name: str, pidfile: Path, timeout: float, sig: signal.Signals = signal.SIGTERM
+    ) -> None:
+        start = time.monotonic()
+        if process.stop(pidfile, timeout=timeout, sig=sig):
+            took[name] = time.monotonic() - start
+
+    # In stages: etcd goes last, after every client of it.
+    last = ("kube-apiserver", "etcd")
+    stages = [[c for c in COMPONENTS if c.name not in ("kubelet", *last)]]
+    stages += [[by_name(name)] for name in last]
+    for number, stage in enumerate(stages):
+        jobs = [(c.name, c.pidfile(lay), c.stop_timeout, c.stop_signal) for c in stage]
+        if number == 0:
+            jobs.append(("registry", registry.pidfile(), 10.0, signal.SIGTERM))
+            # dockerd only if we started it; the git daemon is bound to the node IP.
+            jobs.append(("dockerd", docker.pidfile(), 20.0, signal.SIGTERM))
+            jobs.append(("git-daemon", gitserver.pidfile(), 5.0, signal.SIGTERM))
+        threads = [threading.Thread(target=stop, args=job) for job in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    if took:
+        say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
+
+    hostnet.delete_netns(pod_netns)
+    unmounted = hostnet.unmount_all([lay.root])
+    state = hostnet.host_state(lay.root)
+    chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
+    hostnet.remove_pod_cgroups()
+    hostnet.delete_bridge()
+    restored = hostnet.restore_host_settings(state)
+    shutil.rmtree(lay.run, ignore_errors=True)
+    say(
+        f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
+        f"{chains} iptables chains; restored {len(restored)} sysctls"
+        + (f" ({', '.join(restored)})" if restored else "")
+    )
+    if purge and lay.root.exists():
+        for child in lay.root.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            elif child.name != ".lock":
+                child.unlink()
+        say(f"purged {lay.root}")
+    say(f"cluster down in {time.monotonic() - t0:.1f}s")

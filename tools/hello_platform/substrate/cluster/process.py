@@ -1,0 +1,209 @@
+"""Background daemons started by the project and stopped by PID.
+
+Each daemon is started with ``Popen(start_new_session=True)``, its output appended to
+a log file, and recorded in a JSON pidfile (pid, the kernel's start time of that pid,
+and the executable). Before a pid is trusted (status) or signalled (stop), its start
+time and executable are checked again, so a recycled pid is never killed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from hello_platform.core.progress import say
+
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class PidRecord:
+    pid: int
+    start_time: int
+    exe: str
+
+
+def start_time(pid: int, proc: Path = PROC) -> int | None:
+    """Field 22 of /proc/PID/stat (start time in clock ticks), or None if gone."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    rest = stat.rsplit(")", 1)[1].split()
+    return int(rest[19])
+
+
+def exe_of(pid: int, proc: Path = PROC) -> str | None:
+    try:
+        return str((proc / str(pid) / "exe").readlink())
+    except OSError:
+        return None
+
+
+def _zombie(pid: int, proc: Path) -> bool:
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def read_pidfile(path: Path) -> PidRecord | None:
+    try:
+        data = json.loads(path.read_text())
+        return PidRecord(int(data["pid"]), int(data["start_time"]), str(data["exe"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_pidfile(path: Path, record: PidRecord) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record.__dict__) + "\n")
+    tmp.replace(path)
+
+
+def alive(record: PidRecord, proc: Path = PROC) -> bool:
+    """True if ``record.pid`` still runs the program that was recorded (not a reused pid)."""
+    if start_time(record.pid, proc) != record.start_time or _zombie(record.pid, proc):
+        return False
+    exe = exe_of(record.pid, proc)
+    # A binary replaced on disk shows as "PATH (deleted)": still the same program.
+    return exe is None or exe.removesuffix(" (deleted)") == record.exe
+
+
+def running(pidfile: Path, proc: Path = PROC) -> int | None:
+    """The pid recorded in ``pidfile`` if that very process is still alive."""
+    record = read_pidfile(pidfile)
+    if record is None or not alive(record, proc):
+        return None
+    return record.pid
+
+
+def start(
+    argv: Sequence[str | Path],
+    *,
+    pidfile: Path,
+    log: Path,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile``."""
+    args = [str(a) for a in argv]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rotate(log)
+    with log.open("ab") as fh:
+        fh.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} $ {' '.join(args)}\n".encode())
+        fh.flush()
+        child = subprocess.Popen(
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=dict(env) if env is not None else None,
+            cwd=cwd,
+            start_new_session=True,
+        )
+    started = start_time(child.pid)
+    exe = exe_of(child.pid) or os.path.realpath(args[0])
+    write_pidfile(pidfile, PidRecord(child.pid, started or 0, exe))
+    # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
+    child.returncode = 0
+    return child.pid
+
+
+def wait_started(
+    ready: Callable[[], bool], pidfile: Path, *, timeout: float, poll: float
+) -> Literal["ready", "exited", "timeout"]:
+    """Poll ``ready`` until it is true, the daemon in ``pidfile`` exits, or ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if ready():
+            return "ready"
+        if running(pidfile) is None:
+            return "exited"
+        time.sleep(poll)
+    return "timeout"
+
+
+@contextlib.contextmanager
+def exclusive(lock: Path, *, waiting: str = "") -> Iterator[None]:
+    """Hold an exclusive flock on ``lock`` (say ``waiting`` if someone else holds it)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                say(waiting)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+#: A log bigger than this is moved to ``NAME.log.1`` when its daemon (re)starts.
+LOG_ROTATE_BYTES = 50 * 2**20
+
+
+def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
+    """Keep one previous log: ``log`` -> ``log.1`` once it is over ``limit`` bytes."""
+    try:
+        if log.stat().st_size <= limit:
+            return False
+    except OSError:
+        return False
+    log.replace(log.with_name(log.name + ".1"))
+    return True
+
+
+def stop(
+    pidfile: Path,
+    *,
+    timeout: float = 10.0,
+    sig: signal.Signals = signal.SIGTERM,
+    proc: Path = PROC,
+) -> bool:
+    """Send ``sig`` (SIGTERM) to the recorded process (SIGKILL after ``timeout``); remove
+    the pidfile.
+
+    Returns True if a live process was signalled.
+    """
+    record = read_pidfile(pidfile)
+    signalled = False
+    if record is not None and alive(record, proc):
+        signalled = True
+        _signal(record.pid, sig)
+        deadline = time.monotonic() + timeout
+        while alive(record, proc) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if alive(record, proc):
+            _signal(record.pid, signal.SIGKILL)
+            while alive(record, proc) and time.monotonic() < deadline + 5:
+                time.sleep(0.05)
+    pidfile.unlink(missing_ok=True)
+    return signalled
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def rss_bytes(pid: int, proc: Path = PROC) -> int:
+    """Resident set size of ``pid`` (VmRSS), 0 if unknown."""
+    try:
+        for line in (proc / str(pid) / "status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0

@@ -1,0 +1,154 @@
+"""A Docker engine for image builds: the user's, if one answers, or our own dockerd.
+
+``ensure_engine()`` returns when ``docker info`` works. The user's engine (``DOCKER_HOST``
+or the default socket) is used as it is. Otherwise hello-platform starts its own dockerd,
+unpacked from Debian's pinned .deb (toolchain.toml, never installed), as a guest:
+
+* its own socket, data root, exec root and pidfile under the state dir, so it never
+  touches ``/var/run/docker.sock``, ``/var/lib/docker`` or another engine's files;
+* ``--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false``:
+  no docker0, no iptables chains, no sysctls (builds run with ``--network=none``);
+* recognised by its pidfile and stopped by ``cluster down``.
+
+When ours is used, ``DOCKER_HOST`` is set for this process and its children.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.paths import cache_dir, state_dir
+from hello_platform.core.progress import say
+from hello_platform.substrate.cluster import process
+from hello_platform.substrate.system import ensure_debian_packages
+
+#: Seconds to wait for a freshly started dockerd to answer.
+START_TIMEOUT = 60.0
+DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: What our dockerd needs on the host: containerd and runc on PATH, and its libraries.
+RUNTIME_PACKAGES = ("containerd", "runc", "libdevmapper1.02.1")
+
+
+def run_dir() -> Path:
+    return state_dir() / "docker"
+
+
+def pidfile() -> Path:
+    return run_dir() / "dockerd.pid"
+
+
+def log_path() -> Path:
+    return run_dir() / "dockerd.log"
+
+
+def socket() -> Path:
+    return run_dir() / "docker.sock"
+
+
+def our_host() -> str:
+    return f"unix://{socket()}"
+
+
+def dockerd_argv(dockerd: Path) -> list[str]:
+    """Our dockerd: own socket and directories, no networking of its own on the host."""
+    run = run_dir()
+    return [
+        str(dockerd),
+        f"--host={our_host()}",
+        f"--data-root={cache_dir() / 'docker'}",
+        f"--exec-root={run / 'exec'}",
+        f"--pidfile={run / 'dockerd-own.pid'}",
+        "--bridge=none",
+        "--iptables=false",
+        "--ip6tables=false",
+        "--ip-forward=false",
+        "--ip-masq=false",
+        "--userland-proxy=false",
+        "--storage-driver=overlay2",
+    ]
+
+
+def _cli() -> str | None:
+    return shutil.which("docker")
+
+
+def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
+    """True if ``docker info`` succeeds against ``host`` (default: the CLI's default)."""
+    docker = _cli()
+    if docker is None:
+        return False
+    env = {**os.environ, "DOCKER_HOST": host} if host else None
+    try:
+        done = subprocess.run(
+            [docker, "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
+def _use_ours() -> None:
+    os.environ["DOCKER_HOST"] = our_host()
+
+
+def ours_answers() -> bool:
+    return process.running(pidfile()) is not None and engine_answers(5, host=our_host())
+
+
+def ensure_engine() -> None:
+    """Make sure a Docker engine answers: the user's, or our own dockerd (started here)."""
+    if os.environ.get("DOCKER_HOST") != our_host() and engine_answers():
+        return
+    if ours_answers():
+        _use_ours()
+        return
+    if os.geteuid() != 0:
+        raise PlatformError(
+            "no Docker engine answers, and starting one needs root",
+            hint="start Docker (or run as root so hello-platform can start its own dockerd)",
+        )
+    with process.exclusive(run_dir() / ".lock"):
+        _start()
+    _use_ours()
+
+
+def _start() -> None:
+    if ours_answers():  # someone else started it while we waited for the lock
+        return
+    from hello_platform.toolchain import bin_dir, resolve
+
+    ensure_debian_packages(RUNTIME_PACKAGES, why="building images")
+    dockerd = resolve("dockerd")
+    if _cli() is None:  # no docker CLI on PATH: use the one from the same package
+        os.environ["PATH"] = f"{bin_dir(['docker'])}{os.pathsep}{os.environ.get('PATH', '')}"
+    if process.running(pidfile()) is None:
+        run_dir().mkdir(parents=True, exist_ok=True)
+        say(f"starting hello-platform's dockerd on {our_host()} (log: {log_path()})")
+        env = {**os.environ, "PATH": DAEMON_PATH}
+        process.start(dockerd_argv(dockerd), pidfile=pidfile(), log=log_path(), env=env)
+    outcome = process.wait_started(
+        lambda: engine_answers(timeout=5, host=our_host()),
+        pidfile(),
+        timeout=START_TIMEOUT,
+        poll=0.5,
+    )
+    if outcome == "ready":
+        return
+    if outcome == "exited":
+        raise PlatformError(
+            "dockerd exited while starting", hint="see its log", log=str(log_path())
+        )
+    raise PlatformError(
+        f"dockerd did not answer within {START_TIMEOUT:.0f}s",
+        hint="see its log",
+        log=str(log_path()),
+    )
