@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from hello_platform.substrate import registry
+from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
     addons,
     config,
@@ -27,7 +27,6 @@ from hello_platform.substrate.cluster import (
     images,
     layout,
     pki,
-    process,
 )
 from hello_platform.substrate.cluster.cli import format_status
 from hello_platform.substrate.cluster.components import COMPONENTS, by_name

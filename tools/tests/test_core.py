@@ -10,7 +10,7 @@ import pytest
 from hello_platform import cli
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
-from hello_platform.substrate import system
+from hello_platform.toolchain import apt as system
 
 
 def test_platform_error_is_one_sentence_with_hint_and_log() -> None:

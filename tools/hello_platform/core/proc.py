@@ -95,3 +95,21 @@ def run(
             log=str(log) if log else None,
         )
     return done.stdout if capture and log is None else ""
+
+
+def succeeds(
+    cmd: Sequence[str | Path], *, env: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> bool:
+    """True if ``cmd`` runs and exits 0 within ``timeout`` (output discarded): a probe."""
+    try:
+        done = subprocess.run(
+            [str(c) for c in cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            timeout=timeout,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0

@@ -34,7 +34,7 @@ from pathlib import Path
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
-from hello_platform.substrate import system
+from hello_platform.toolchain import apt as system
 
 #: The baseline, and the app measured against it by default.
 RAW_APP = "hello_platform.pipeline.bench_raw:app"

@@ -581,7 +581,8 @@ def kill(component: str) -> Drill:
     ``cluster up`` repair it; report the failures and the recovery time."""
 
     def run(env: Env, load: Load) -> Outcome:
-        from hello_platform.substrate.cluster import node, process
+        from hello_platform.substrate import process
+        from hello_platform.substrate.cluster import node
         from hello_platform.substrate.cluster.components import by_name
         from hello_platform.substrate.cluster.layout import Layout
 

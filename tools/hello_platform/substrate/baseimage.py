@@ -39,7 +39,7 @@ from pathlib import Path
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
-from hello_platform.substrate.system import ensure_debian_packages
+from hello_platform.toolchain.apt import ensure_debian_packages
 
 #: Debian release of the base and where its packages come from (plain HTTP is fine: apt and
 #: debootstrap check the archive's signatures). ``HELLO_PLATFORM_DEBIAN_MIRROR`` overrides.

@@ -23,8 +23,8 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import cache_dir, state_dir
 from hello_platform.core.progress import say
-from hello_platform.substrate.cluster import process
-from hello_platform.substrate.system import ensure_debian_packages
+from hello_platform.substrate import daemons, process
+from hello_platform.toolchain.apt import ensure_debian_packages
 
 #: Seconds to wait for a freshly started dockerd to answer.
 START_TIMEOUT = 60.0
@@ -39,10 +39,6 @@ def run_dir() -> Path:
 
 def pidfile() -> Path:
     return run_dir() / "dockerd.pid"
-
-
-def log_path() -> Path:
-    return run_dir() / "dockerd.log"
 
 
 def socket() -> Path:
@@ -116,14 +112,27 @@ def ensure_engine() -> None:
             "no Docker engine answers, and starting one needs root",
             hint="start Docker (or run as root so hello-platform can start its own dockerd)",
         )
-    with process.exclusive(run_dir() / ".lock"):
-        _start()
+    _start()
     _use_ours()
 
 
+def daemon(dockerd: Path) -> daemons.Daemon:
+    """Our dockerd as a supervised daemon: it answers when ``docker info`` does on its socket."""
+    return daemons.Daemon(
+        name="dockerd",
+        argv=tuple(dockerd_argv(dockerd)),
+        probe=daemons.Probe(
+            command=("docker", "info", "--format", "{{.ServerVersion}}"),
+            env={"DOCKER_HOST": our_host()},
+        ),
+        run_dir=run_dir(),
+        env={"PATH": DAEMON_PATH},
+        start_timeout=START_TIMEOUT,
+        stop_timeout=20.0,
+    )
+
+
 def _start() -> None:
-    if ours_answers():  # someone else started it while we waited for the lock
-        return
     from hello_platform.toolchain import bin_dir, resolve
 
     ensure_debian_packages(RUNTIME_PACKAGES, why="building images")
@@ -131,24 +140,5 @@ def _start() -> None:
     if _cli() is None:  # no docker CLI on PATH: use the one from the same package
         os.environ["PATH"] = f"{bin_dir(['docker'])}{os.pathsep}{os.environ.get('PATH', '')}"
     if process.running(pidfile()) is None:
-        run_dir().mkdir(parents=True, exist_ok=True)
-        say(f"starting hello-platform's dockerd on {our_host()} (log: {log_path()})")
-        env = {**os.environ, "PATH": DAEMON_PATH}
-        process.start(dockerd_argv(dockerd), pidfile=pidfile(), log=log_path(), env=env)
-    outcome = process.wait_started(
-        lambda: engine_answers(timeout=5, host=our_host()),
-        pidfile(),
-        timeout=START_TIMEOUT,
-        poll=0.5,
-    )
-    if outcome == "ready":
-        return
-    if outcome == "exited":
-        raise PlatformError(
-            "dockerd exited while starting", hint="see its log", log=str(log_path())
-        )
-    raise PlatformError(
-        f"dockerd did not answer within {START_TIMEOUT:.0f}s",
-        hint="see its log",
-        log=str(log_path()),
-    )
+        say(f"starting hello-platform's dockerd on {our_host()} (log: {run_dir() / 'dockerd.log'})")
+    daemons.ensure(daemon(dockerd))

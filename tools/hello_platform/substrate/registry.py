@@ -19,7 +19,7 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import cache_dir, state_dir
 from hello_platform.core.progress import say
-from hello_platform.substrate.cluster import process
+from hello_platform.substrate import daemons
 
 HOST = "127.0.0.1"
 PORT = 5000
@@ -43,12 +43,8 @@ def run_dir() -> Path:
     return state_dir() / "registry"
 
 
-def log_path() -> Path:
-    return run_dir() / "registry.log"
-
-
 def pidfile() -> Path:
-    return run_dir() / "registry.pid"
+    return daemon().pidfile
 
 
 def render_config(storage: Path, address: str = ADDRESS) -> str:
@@ -67,17 +63,13 @@ def render_config(storage: Path, address: str = ADDRESS) -> str:
 
 
 def healthy(timeout: float = 1.0) -> bool:
-    """True if a registry answers ``GET /v2/`` on 127.0.0.1:5000."""
-    try:
-        with urllib.request.urlopen(f"http://{ADDRESS}/v2/", timeout=timeout) as resp:
-            return bool(resp.status == 200)
-    except (OSError, urllib.error.URLError):
-        return False
+    """True if a registry answers ``GET /v2/`` on 127.0.0.1:5000 (ours or not)."""
+    return daemon().probe.ok(timeout)
 
 
 def ours() -> int | None:
     """The pid of hello-platform's registry, if it runs (by its pidfile)."""
-    return process.running(pidfile())
+    return daemon().pid()
 
 
 def ours_healthy() -> bool:
@@ -85,40 +77,35 @@ def ours_healthy() -> bool:
     return ours() is not None and healthy()
 
 
+def daemon(binary: str = "docker-registry") -> daemons.Daemon:
+    """Our registry as a supervised daemon, bound to 127.0.0.1 only."""
+    return daemons.Daemon(
+        name="registry",
+        argv=(binary, "serve", str(run_dir() / "config.yml")),
+        probe=daemons.Probe(http=f"http://{ADDRESS}/v2/"),
+        run_dir=run_dir(),
+        foreign=(
+            f"something else answers on {ADDRESS} (not hello-platform's registry), and "
+            "pushing our images into a registry we do not own is not safe"
+        ),
+        foreign_hint="stop that registry (or free port 5000) and run again",
+    )
+
+
 def ensure_running() -> str:
     """Start the local registry unless ours answers already; return ``"127.0.0.1:5000"``."""
     if ours_healthy():
         return ADDRESS
-    with process.exclusive(run_dir() / ".lock"):
-        return _start()
-
-
-def _start() -> str:
-    if ours_healthy():  # someone else started it while we waited for the lock
-        return ADDRESS
-    if ours() is None and healthy():
-        raise PlatformError(
-            f"something else answers on {ADDRESS} (not hello-platform's registry), and "
-            "pushing our images into a registry we do not own is not safe",
-            hint="stop that registry (or free port 5000) and run again",
-        )
+    daemons.refuse_foreign(daemon())  # before any tool is provisioned
     from hello_platform.toolchain import resolve
 
-    binary = resolve("docker-registry")
     run_dir().mkdir(parents=True, exist_ok=True)
     storage_dir().mkdir(parents=True, exist_ok=True)
-    config = run_dir() / "config.yml"
-    config.write_text(render_config(storage_dir()))
-    if process.running(pidfile()) is None:
+    (run_dir() / "config.yml").write_text(render_config(storage_dir()))
+    if ours() is None:
         say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
-        process.start([binary, "serve", config], pidfile=pidfile(), log=log_path())
-    if process.wait_started(lambda: healthy(0.5), pidfile(), timeout=20, poll=0.1) == "ready":
-        return ADDRESS
-    raise PlatformError(
-        f"the local registry did not come up on {ADDRESS}",
-        hint="check that nothing else uses port 5000",
-        log=str(log_path()),
-    )
+    daemons.ensure(daemon(str(resolve("docker-registry"))))
+    return ADDRESS
 
 
 def _request(

@@ -32,8 +32,8 @@ from typing import Any
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.substrate.system import ensure_debian_packages
 from hello_platform.toolchain import debextract, download, gobuild
+from hello_platform.toolchain.apt import ensure_debian_packages
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 
 MANIFEST = "toolchain.json"

@@ -239,7 +239,7 @@ def test_down_then_up_keeps_the_deployment(kube: Kube, app: App) -> None:
 
 
 def test_a_killed_component_is_reported_and_repaired_by_up(kube: Kube) -> None:
-    from hello_platform.substrate.cluster import process
+    from hello_platform.substrate import process
     from hello_platform.substrate.cluster.components import by_name
     from hello_platform.substrate.cluster.layout import Layout
 

@@ -22,7 +22,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -32,7 +31,8 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT, state_dir
 from hello_platform.core.progress import say
-from hello_platform.substrate.cluster import layout, process
+from hello_platform.substrate import daemons
+from hello_platform.substrate.cluster import layout
 
 HOST = layout.NODE_IP
 PORT = 9418
@@ -54,12 +54,22 @@ def run_dir() -> Path:
     return state_dir() / "gitops"
 
 
-def pidfile() -> Path:
-    return run_dir() / "git-daemon.pid"
-
-
-def log_path() -> Path:
-    return run_dir() / "git-daemon.log"
+def daemon() -> daemons.Daemon:
+    """The read-only ``git daemon`` on the node IP, bound to the node: ``cluster down``
+    stops it with the bridge and ``cluster up`` starts it again."""
+    return daemons.Daemon(
+        name="git-daemon",
+        argv=tuple(daemon_argv(base_path())),
+        probe=daemons.Probe(tcp=f"{HOST}:{PORT}"),
+        run_dir=run_dir(),
+        start_timeout=10.0,
+        stop_timeout=5.0,
+        bound_to_node=True,
+        foreign=f"something else listens on {HOST}:{PORT}, not this project's git daemon",
+        foreign_hint=(
+            "stop it, or run `nox -s gitops -- down` if it is ours from another checkout"
+        ),
+    )
 
 
 def base_path() -> Path:
@@ -110,14 +120,6 @@ def daemon_argv(base: Path) -> list[str]:
     ]
 
 
-def answers(timeout: float = 1.0) -> bool:
-    try:
-        with socket.create_connection((HOST, PORT), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def ensure_mirror(base: Path) -> Path:
     """The bare mirror, created empty (owned by the daemon's user) if missing."""
     mirror = base / REPO_NAME
@@ -140,34 +142,28 @@ def bridge_up() -> bool:
 
 def ensure_running() -> str:
     """Start ``git daemon`` on the bridge unless it runs; return the mirror's URL."""
-    if process.running(pidfile()) is not None and answers():
+    spec = daemon()
+    if spec.answers():
         return URL
-    if answers():
-        raise PlatformError(
-            f"something else listens on {HOST}:{PORT}, not this project's git daemon",
-            hint="stop it, or run `nox -s gitops -- down` if it is ours from another checkout",
-        )
+    daemons.refuse_foreign(spec)
     if not bridge_up():
         raise PlatformError(
             f"the cluster bridge {layout.BRIDGE} ({HOST}) is not up",
             hint="run `nox -s cluster -- up` first",
         )
     ensure_mirror(base_path())
-    say(f"starting git daemon on {URL} (log {log_path()})")
-    process.start(daemon_argv(base_path()), pidfile=pidfile(), log=log_path())
-    state = process.wait_started(answers, pidfile(), timeout=10, poll=0.1)
-    if state != "ready":
-        raise PlatformError(f"git daemon did not start ({state})", log=str(log_path()))
+    say(f"starting git daemon on {URL} (log {spec.log})")
+    daemons.ensure(spec)
     return URL
 
 
 def daemon_running() -> bool:
-    return process.running(pidfile()) is not None
+    return daemon().pid() is not None
 
 
 def stop() -> bool:
-    """Stop our git daemon (by its pidfile); True if one was running."""
-    return process.stop(pidfile())
+    """Stop our git daemon and forget it (``cluster up`` will not start it again)."""
+    return daemons.stop(daemon().name, forget=True)
 
 
 def current_branch(repo: Path = REPO_ROOT) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hello_platform.substrate.system import ensure_debian_packages
+from hello_platform.toolchain.apt import ensure_debian_packages
 
 #: Debian packages the node needs (installed on demand when missing, as root).
 DEBIAN_PACKAGES = (

@@ -78,7 +78,7 @@ def _kubeconfig(args: argparse.Namespace) -> int:
 
 
 def _log_path(name: str) -> Any:
-    return registry.log_path() if name == "registry" else Layout.default().log(name)
+    return registry.daemon().log if name == "registry" else Layout.default().log(name)
 
 
 def _logs(args: argparse.Namespace) -> int:

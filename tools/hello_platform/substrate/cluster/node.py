@@ -24,7 +24,7 @@ from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.substrate import docker, registry
+from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
     binaries,
@@ -34,12 +34,11 @@ from hello_platform.substrate.cluster import (
     images,
     layout,
     pki,
-    process,
 )
 from hello_platform.substrate.cluster.components import COMPONENTS, Component, by_name
 from hello_platform.substrate.cluster.health import Health
 from hello_platform.substrate.cluster.layout import Layout
-from hello_platform.substrate.system import require_linux_root
+from hello_platform.toolchain.apt import require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
 #: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
@@ -289,7 +288,8 @@ def _up(lay: Layout) -> Path:
     forgotten = hostnet.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
-    _restart_git_daemon()
+    for name in daemons.restart_bound():  # e.g. the GitOps git daemon, on the node IP
+        say(f"started {name} again (it listens on the node IP)")
 
     step += 1
     refs = builder.result()
@@ -331,15 +331,6 @@ def wait_started(lay: Layout, comp: Component, step: int) -> float:
             )
             time.sleep(1.0)
             start_component(lay, comp)
-
-
-def _restart_git_daemon() -> None:
-    """The GitOps git daemon listens on the node IP, so ``down`` stops it with the bridge;
-    once the bridge is back, ``up`` restarts it if GitOps was set up (its mirror exists)."""
-    from hello_platform.pipeline.gitops import gitserver
-
-    if (gitserver.base_path() / gitserver.REPO_NAME / "HEAD").exists():
-        gitserver.ensure_running()
 
 
 def is_up(lay: Layout) -> bool:
@@ -401,8 +392,6 @@ def down(lay: Layout | None = None, *, purge: bool = False) -> None:
 
 
 def _down(lay: Layout, *, purge: bool) -> None:
-    from hello_platform.pipeline.gitops import gitserver
-
     t0 = time.monotonic()
     kubelet = by_name("kubelet")
     start = time.monotonic()
@@ -430,12 +419,9 @@ def _down(lay: Layout, *, purge: bool) -> None:
     stages += [[by_name(name)] for name in last]
     for number, stage in enumerate(stages):
         jobs = [(c.name, c.pidfile(lay), c.stop_timeout, c.stop_signal) for c in stage]
-        if number == 0:
-            jobs.append(("registry", registry.pidfile(), 10.0, signal.SIGTERM))
-            # dockerd only if we started it; the git daemon is bound to the node IP.
-            jobs.append(("dockerd", docker.pidfile(), 20.0, signal.SIGTERM))
-            jobs.append(("git-daemon", gitserver.pidfile(), 5.0, signal.SIGTERM))
         threads = [threading.Thread(target=stop, args=job) for job in jobs]
+        if number == 0:  # the registry, our dockerd (if we started it), the git daemon
+            threads.append(threading.Thread(target=lambda: took.update(daemons.stop_all())))
         for t in threads:
             t.start()
         for t in threads:

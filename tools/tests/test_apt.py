@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from hello_platform.core.errors import PlatformError
-from hello_platform.substrate import system
+from hello_platform.toolchain import apt as system
 
 # What `apt-get install -s containerd` prints on a host with Docker CE (trimmed).
 SIMULATION_WITH_CONFLICT = """\
