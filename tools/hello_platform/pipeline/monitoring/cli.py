@@ -59,7 +59,7 @@ def up_prometheus(kubeconfig: Path) -> str:
     ref = images.ensure_image(prometheus.PROMETHEUS)
     out = kubeconfig.parent / "monitoring-prometheus.yaml"
     out.write_text(prometheus.render(ref))
-    addons.kubectl_apply(kubeconfig, out, what="Prometheus")
+    addons.apply_manifest(kubeconfig, out, what="Prometheus")
     say(f"Prometheus: scraping {', '.join(prometheus.srv_names())}; waiting")
     rollout(kubeconfig, prometheus.NAMESPACE, "prometheus")
     return ref
@@ -73,7 +73,7 @@ def up_keda(kubeconfig: Path) -> dict[str, str]:
     refs = {spec.name: images.ensure_image(spec) for spec in (keda.OPERATOR, keda.ADAPTER)}
     out = kubeconfig.parent / "monitoring-keda.yaml"
     out.write_text(keda.render(version, refs))
-    addons.kubectl_apply(kubeconfig, out, what="KEDA")
+    addons.apply_manifest(kubeconfig, out, what="KEDA")
     say(f"KEDA {version}: waiting for the operator and the metrics API server")
     rollout(kubeconfig, keda.NAMESPACE, "keda-operator")
     rollout(kubeconfig, keda.NAMESPACE, "keda-metrics-apiserver")

@@ -1,4 +1,4 @@
-"""Cluster add-ons (CoreDNS, metrics-server, RBAC glue) applied with ``kubectl``.
+"""Cluster add-ons (CoreDNS, metrics-server, RBAC glue), applied server-side.
 
 The manifests live in ``deploy/cluster/addons/*.yaml``; ``${NAME}`` placeholders are
 filled in with the locally built image references and the cluster's addresses.
@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from string import Template
 
-from hello_platform.core import proc
+from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
-from hello_platform.substrate.cluster import binaries, layout
+from hello_platform.substrate.cluster import layout
 from hello_platform.substrate.cluster.layout import Layout
 
 ADDONS_DIR = REPO_ROOT / "deploy" / "cluster" / "addons"
@@ -45,32 +45,15 @@ def apply(lay: Layout, images: dict[str, str]) -> None:
     """Server-side apply of the add-ons as the admin."""
     out = lay.etc / "addons.yaml"
     out.write_text(render(images))
-    kubectl_apply(lay.admin_kubeconfig, out, what="the cluster add-ons")
+    apply_manifest(lay.admin_kubeconfig, out, what="the cluster add-ons")
 
 
-def kubectl_apply(kubeconfig: Path, manifest: Path, *, what: str, timeout: float = 120) -> None:
-    """Server-side apply of the file ``manifest`` (field manager hello-platform)."""
-    import subprocess
-
-    kubectl = binaries.tool("kubectl")
-    done = subprocess.run(
-        [
-            str(kubectl),
-            f"--kubeconfig={kubeconfig}",
-            "apply",
-            "--server-side",
-            "--force-conflicts",
-            "--field-manager=hello-platform",
-            "-f",
-            str(manifest),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    if done.returncode != 0:
-        detail = proc.last_line(done.stderr)
+def apply_manifest(kubeconfig: Path, manifest: Path, *, what: str, timeout: float = 120) -> None:
+    """Server-side apply of every object in the file ``manifest`` (field manager
+    hello-platform), through the one Kubernetes client."""
+    try:
+        Kube(kubeconfig, timeout=timeout).apply_yaml(manifest.read_text())
+    except PlatformError as err:
         raise PlatformError(
-            f"applying {what} failed: {detail}", hint=f"the manifests are in {manifest}"
-        )
+            f"applying {what} failed: {err.message}", hint=f"the manifests are in {manifest}"
+        ) from err

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Node, Pod
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core.errors import PlatformError
 from hello_platform.substrate.cluster import layout
 from hello_platform.substrate.cluster.layout import Layout
 
@@ -28,13 +33,6 @@ def _insecure() -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-def admin_context(lay: Layout) -> ssl.SSLContext:
-    """TLS context that trusts the cluster CA and authenticates as the admin."""
-    ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
-    ctx.load_cert_chain(str(lay.cert("admin")), str(lay.key("admin")))
     return ctx
 
 
@@ -131,13 +129,13 @@ def containerd(lay: Layout) -> Health:
     return unix_socket(lay.containerd_socket)
 
 
-def api_get(lay: Layout, path: str, timeout: float = 3.0) -> Any:
-    """GET an API path as the admin; the decoded JSON (raises OSError when unreachable)."""
+def admin(lay: Layout, timeout: float = 3.0) -> Kube:
+    """The cluster as its admin (the admin kubeconfig names the node IP); a PlatformError
+    without sending anything when the node IP is not up on this host (it would route off
+    the machine)."""
     if not is_local_address(layout.NODE_IP):
-        raise OSError(f"the node address {layout.NODE_IP} is not up on this host")
-    url = f"https://{layout.NODE_IP}:{layout.API_PORT}{path}"
-    with urllib.request.urlopen(url, timeout=timeout, context=admin_context(lay)) as resp:
-        return json.loads(resp.read())
+        raise PlatformError(f"the node address {layout.NODE_IP} is not up on this host")
+    return Kube(lay.admin_kubeconfig, timeout=timeout)
 
 
 def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:
@@ -189,25 +187,24 @@ def pods_ready(pods: list[dict[str, Any]], want: int, since: dt.datetime | None)
 
 def node(lay: Layout, since: dt.datetime | None = None) -> Health:
     try:
-        return node_ready(api_get(lay, f"/api/v1/nodes/{layout.NODE_NAME}"), since)
-    except urllib.error.HTTPError as err:
-        return Health(False, "not registered yet" if err.code == 404 else f"HTTP {err.code}")
-    except (OSError, ValueError) as err:
-        return Health(False, f"API not reachable ({err})")
+        found = admin(lay).get(Node, layout.NODE_NAME)
+    except PlatformError as err:
+        return Health(False, f"API not reachable ({err.message})")
+    return Health(False, "not registered yet") if found is None else node_ready(found, since)
 
 
 def deployment(lay: Layout, namespace: str, name: str, since: dt.datetime | None = None) -> Health:
     """A Deployment is Ready; with ``since``, its pods must have turned Ready since then."""
     try:
-        dep = api_get(lay, f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+        kube = admin(lay)
+        dep = kube.get(Deployment, name, namespace=namespace)
+        if dep is None:
+            return Health(False, "not deployed")
         rollout = deployment_ready(dep)
         if since is None or not rollout.ok:
             return rollout
         labels = dep["spec"]["selector"].get("matchLabels", {})
-        selector = urllib.parse.quote(",".join(f"{k}={v}" for k, v in labels.items()))
-        pods = api_get(lay, f"/api/v1/namespaces/{namespace}/pods?labelSelector={selector}")
-        return pods_ready(pods.get("items", []), dep["spec"].get("replicas", 1), since)
-    except urllib.error.HTTPError as err:
-        return Health(False, "not deployed" if err.code == 404 else f"HTTP {err.code}")
-    except (OSError, ValueError) as err:
-        return Health(False, f"API not reachable ({err})")
+        pods = kube.find(Pod, namespace=namespace, labels=labels)
+    except PlatformError as err:
+        return Health(False, f"API not reachable ({err.message})")
+    return pods_ready(pods, dep["spec"].get("replicas", 1), since)
