@@ -1,6 +1,6 @@
-"""The whole runner against a local hello process and a fake kubectl (marker ``slow``).
+"""The whole runner against a local hello process and a fake API server (marker ``slow``).
 
-The fake kubectl plays an HPA that asks for 3 replicas while Locust has users running
+The fake API server plays an HPA that asks for 3 replicas while Locust has users running
 (it reads the run's own stats history) and 1 otherwise, with a 5 s scale-down window.
 Real Locust, real HTTP on 127.0.0.1, no cluster.
 """
@@ -12,65 +12,134 @@ import os
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import httpx2 as httpx
 import pytest
+from hello_platform.clients.kube import Kube
 from hello_platform.pipeline.loadtest import runner
 
-FAKE_KUBECTL = textwrap.dedent(
-    """
-    import glob, json, os, sys, time
-    from datetime import datetime, timezone
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://k8s.test", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+"""
 
-    args = sys.argv[1:]
-    out, state_path = os.environ["FAKE_OUT"], os.environ["FAKE_STATE"]
-    now = time.time()
-    loaded = False
-    for path in sorted(glob.glob(os.path.join(out, "*", "locust_stats_history.csv"))):
-        rows = [r.split(",") for r in open(path).read().splitlines() if ",Aggregated," in r]
-        fresh = now - os.path.getmtime(path) < 2.0  # Locust flushes it every second
-        loaded = bool(rows) and rows[-1][1] != "0" and fresh
-    state = json.load(open(state_path)) if os.path.exists(state_path) else {"r": 1, "at": None}
-    want = 3 if loaded else 1
-    if want != state["r"]:
-        state = {"r": want, "at": now}
-    json.dump(state, open(state_path, "w"))
-    stamp = (datetime.fromtimestamp(state["at"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-             if state["at"] else None)
-    cpu = 150 if loaded else 4
-    what = args[args.index("get") + 1]
-    if what == "hpa":
-        doc = {"kind": "HorizontalPodAutoscaler", "metadata": {"name": "hello"},
-               "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "hello"},
-                        "minReplicas": 1, "maxReplicas": 5,
-                        "metrics": [{"type": "Resource", "resource": {"name": "cpu",
-                                     "target": {"averageUtilization": 50}}}],
-                        "behavior": {"scaleDown": {"stabilizationWindowSeconds": 5}}},
-               "status": {"currentReplicas": state["r"], "desiredReplicas": state["r"],
-                          "lastScaleTime": stamp,
-                          "currentMetrics": [{"type": "Resource", "resource": {
-                              "name": "cpu", "current": {"averageUtilization": cpu}}}]}}
-    elif what == "deployment":
-        doc = {"spec": {"selector": {"matchLabels": {"app": "hello"}}}}
-    elif what == "service":
-        doc = {"metadata": {"name": "hello"}, "spec": {"type": "NodePort", "ports": [
-            {"name": "http", "port": 80, "nodePort": int(os.environ["FAKE_PORT"])}]}}
-    elif what == "pods":
+
+class FakeCluster:
+    """An API server that plays an HPA asking for 3 replicas while Locust has users
+    running (it reads the run's own stats history) and 1 otherwise, with a 5 s
+    scale-down window; the pods, their CPU and a NodePort Service follow."""
+
+    def __init__(self, out: Path, port: int) -> None:
+        self.out, self.port = out, port
+        self.replicas, self.changed_at = 1, 0.0
+
+    def loaded(self) -> bool:
+        now = time.time()
+        loaded = False
+        for path in sorted(self.out.glob("*/locust_stats_history.csv")):
+            rows = [r.split(",") for r in path.read_text().splitlines() if ",Aggregated," in r]
+            fresh = now - path.stat().st_mtime < 2.0  # Locust flushes it every second
+            loaded = bool(rows) and rows[-1][1] != "0" and fresh
+        return loaded
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        loaded = self.loaded()
+        want = 3 if loaded else 1
+        if want != self.replicas:
+            self.replicas, self.changed_at = want, time.time()
+        cpu = 150 if loaded else 4
+        return httpx.Response(200, json=self.doc(request.url.path, cpu))
+
+    def doc(self, path: str, cpu: int) -> dict[str, Any]:
+        stamp = (
+            datetime.fromtimestamp(self.changed_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            if self.changed_at
+            else None
+        )
+        names = [f"hello-{i}" for i in range(self.replicas)]
         ready = [{"type": "Ready", "status": "True"}]
-        doc = {"items": [{"metadata": {"name": f"hello-{i}"},
-                          "status": {"phase": "Running", "conditions": ready}}
-                         for i in range(state["r"])]}
-    elif what == "--raw":
-        doc = {"items": [{"metadata": {"name": f"hello-{i}"}, "containers": [
-            {"usage": {"cpu": f"{cpu}m", "memory": "50Mi"}}]} for i in range(state["r"])]}
-    else:
-        sys.exit(f"fake kubectl: unexpected {args}")
-    print(json.dumps(doc))
-    """
-)
+        if "/horizontalpodautoscalers/" in path:
+            return {
+                "apiVersion": "autoscaling/v2",
+                "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": "hello"},
+                "spec": {
+                    "scaleTargetRef": {
+                        "apiVersion": "apps/v1",
+                        "kind": "Deployment",
+                        "name": "hello",
+                    },
+                    "minReplicas": 1,
+                    "maxReplicas": 5,
+                    "metrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {
+                                "name": "cpu",
+                                "target": {"type": "Utilization", "averageUtilization": 50},
+                            },
+                        }
+                    ],
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 5}},
+                },
+                "status": {
+                    "currentReplicas": self.replicas,
+                    "desiredReplicas": self.replicas,
+                    "lastScaleTime": stamp,
+                    "currentMetrics": [
+                        {
+                            "type": "Resource",
+                            "resource": {"name": "cpu", "current": {"averageUtilization": cpu}},
+                        }
+                    ],
+                },
+            }
+        if "/deployments/" in path:
+            return {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "hello"},
+                "spec": {"selector": {"matchLabels": {"app": "hello"}}, "template": {}},
+            }
+        if "/services/" in path:
+            return {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "hello"},
+                "spec": {
+                    "type": "NodePort",
+                    "ports": [{"name": "http", "port": 80, "nodePort": self.port}],
+                },
+            }
+        if path.startswith("/apis/metrics.k8s.io/"):
+            return {
+                "kind": "PodMetricsList",
+                "metadata": {},
+                "items": [
+                    {
+                        "metadata": {"name": n},
+                        "containers": [{"usage": {"cpu": f"{cpu}m", "memory": "50Mi"}}],
+                    }
+                    for n in names
+                ],
+            }
+        return {
+            "kind": "PodList",
+            "metadata": {},
+            "items": [
+                {"metadata": {"name": n}, "status": {"phase": "Running", "conditions": ready}}
+                for n in names
+            ],
+        }
 
 
 def _free_port() -> int:
@@ -104,16 +173,11 @@ def test_runner_end_to_end_with_fake_cluster(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    kubectl = tmp_path / "kubectl"
-    kubectl.write_text(f"#!{sys.executable}\n{FAKE_KUBECTL}")
-    kubectl.chmod(0o755)
     kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text("{}")
+    kubeconfig.write_text(KUBECONFIG)
     out = tmp_path / "out"
-    monkeypatch.setenv("FAKE_OUT", str(out))
-    monkeypatch.setenv("FAKE_STATE", str(tmp_path / "state.json"))
-    monkeypatch.setenv("FAKE_PORT", str(hello_port))
-    monkeypatch.setattr(runner, "_kubectl_binary", lambda: kubectl)
+    transport = httpx.MockTransport(FakeCluster(out, hello_port))
+    monkeypatch.setattr(runner, "_kube", lambda path: Kube(path, transport=transport))
 
     opts = runner.Options(
         kubeconfig=kubeconfig,

@@ -1,21 +1,19 @@
 """What the load test reads from the cluster: the HPA, the pods and their CPU.
 
-Parsing is pure (``parse_*`` take the JSON that ``kubectl ... -o json`` prints) so it is
-unit-tested against fixtures; :class:`Kubectl` only runs the commands.
+Parsing is pure (``parse_*`` take the JSON objects the API serves) so it is unit-tested
+against fixtures; :class:`KubeReader` only asks the cluster, through the one client.
 """
 
 from __future__ import annotations
 
-import json
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from hello_platform.core import proc
+from lightkube.resources.core_v1 import Pod
+
+from hello_platform.clients.kube import Kube, resource
 from hello_platform.core.errors import PlatformError
 
 #: Kubernetes' default scale-down stabilization window when spec.behavior does not set one.
@@ -45,6 +43,8 @@ class HpaStatus:
     external_value: float | None = None
     #: That metric's target averageValue per pod (KEDA's threshold).
     external_target: float | None = None
+    #: The apiVersion of the scaled workload (a Deployment's, or a Rollout's).
+    target_api_version: str = "apps/v1"
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,8 @@ def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
     window = scale_down.get("stabilizationWindowSeconds")
     return HpaStatus(
         name=str(meta.get("name", "")),
-        target_kind=str(target.get("kind", "")),
+        target_kind=str(target.get("kind", "")) or "Deployment",
+        target_api_version=str(target.get("apiVersion", "")) or "apps/v1",
         target_name=str(target.get("name", "")),
         min_replicas=int(spec.get("minReplicas", 1)),
         max_replicas=int(spec["maxReplicas"]),
@@ -212,52 +213,30 @@ def node_port_url(service: Mapping[str, Any], port_name: str | None = None) -> s
     raise PlatformError(f"service '{name}' has no nodePort", hint="pass --url instead")
 
 
-class Kubectl:
-    """Runs ``kubectl --kubeconfig K -n NS ...`` and returns parsed JSON."""
+#: The metrics API's per-pod usage (metrics-server), an aggregated API with no model.
+POD_METRICS = resource("metrics.k8s.io/v1beta1", "PodMetrics", plural="pods")
 
-    def __init__(self, binary: Path | str, kubeconfig: Path, namespace: str) -> None:
-        self.binary = str(binary)
-        self.kubeconfig = kubeconfig
+
+class KubeReader:
+    """What the load test reads from one namespace, through the one Kubernetes client."""
+
+    def __init__(self, kube: Kube, namespace: str) -> None:
+        self.kube = kube
         self.namespace = namespace
 
-    def get_json(self, *args: str, timeout: float = 10.0) -> dict[str, Any]:
-        """``kubectl get ARGS -o json`` (or ``get --raw PATH``) as a dict, or a PlatformError."""
-        cmd = [
-            self.binary,
-            "--kubeconfig",
-            str(self.kubeconfig),
-            "-n",
-            self.namespace,
-            "get",
-            *args,
-        ]
-        if "--raw" not in args:
-            cmd += ["-o", "json"]
-        try:
-            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise PlatformError(
-                f"kubectl get {' '.join(args)} did not answer in {timeout:.0f}s",
-                hint="check that the cluster is up",
-            ) from exc
-        except FileNotFoundError as exc:
-            raise PlatformError(f"kubectl was not found at {self.binary}") from exc
-        if done.returncode != 0:
-            last = proc.last_line(done.stderr)
-            raise PlatformError(f"kubectl get {' '.join(args)} failed: {last}")
-        try:
-            result: dict[str, Any] = json.loads(done.stdout)
-        except json.JSONDecodeError as exc:
-            raise PlatformError(f"kubectl get {' '.join(args)} printed no JSON") from exc
-        return result
+    def object(self, api_version: str, kind: str, name: str) -> dict[str, Any]:
+        """The object, or a PlatformError naming what is missing."""
+        found = self.kube.get(resource(api_version, kind), name, namespace=self.namespace)
+        if found is None:
+            raise PlatformError(f"{kind} '{name}' not found in namespace '{self.namespace}'")
+        return found
 
     def hpa(self, name: str) -> HpaStatus:
-        return parse_hpa(self.get_json("hpa", name))
+        return parse_hpa(self.object("autoscaling/v2", "HorizontalPodAutoscaler", name))
 
     def pods(self, selector: str) -> PodCounts:
-        return parse_pods(self.get_json("pods", "-l", selector))
+        return parse_pods({"items": self.kube.find(Pod, namespace=self.namespace, labels=selector)})
 
     def pod_usage(self, selector: str) -> list[PodUsage]:
-        path = f"/apis/metrics.k8s.io/v1beta1/namespaces/{self.namespace}/pods"
-        query = quote(selector, safe="")
-        return parse_pod_metrics(self.get_json("--raw", f"{path}?labelSelector={query}"))
+        items = self.kube.find(POD_METRICS, namespace=self.namespace, labels=selector)
+        return parse_pod_metrics({"items": items})

@@ -18,11 +18,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline.loadtest import assertions, history, report, sizing
-from hello_platform.pipeline.loadtest.kube import HpaStatus, Kubectl, node_port_url, selector_string
+from hello_platform.pipeline.loadtest.kube import (
+    HpaStatus,
+    KubeReader,
+    node_port_url,
+    selector_string,
+)
 from hello_platform.pipeline.loadtest.target import validate_url, wait_ready
 from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
 
@@ -78,11 +84,9 @@ class Options:
         }
 
 
-def _kubectl_binary() -> Path:
-    """The pinned kubectl (toolchain.toml), provisioned by the toolchain's resolver."""
-    from hello_platform.toolchain import resolve
-
-    return resolve("kubectl")
+def _kube(kubeconfig: Path) -> Kube:
+    """The cluster the run targets (a seam for the tests' fake API server)."""
+    return Kube(kubeconfig)
 
 
 def _cluster_kubeconfig() -> Path:
@@ -124,7 +128,7 @@ def hpa_name(release: str, mode: str) -> str:
     return f"keda-hpa-{name}" if mode == "requests" else name
 
 
-def find_target(kube: Kubectl, opts: Options) -> Target:
+def find_target(kube: KubeReader, opts: Options) -> Target:
     """The HPA, pod selector and NodePort URL of the release, or a clear error."""
     name = fullname(opts.release)
     try:
@@ -135,18 +139,18 @@ def find_target(kube: Kubectl, opts: Options) -> Target:
             f"({err.message})",
             hint="deploy first with nox -s deploy, or pass --namespace/--release/--mode",
         ) from err
-    workload = kube.get_json(hpa.target_kind.lower() or "deployment", hpa.target_name)
+    workload = kube.object(hpa.target_api_version, hpa.target_kind, hpa.target_name)
     labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     if not labels:
         raise PlatformError(f"{hpa.target_kind} '{hpa.target_name}' has no matchLabels selector")
     if opts.url:
         url = validate_url(opts.url)
     else:
-        url = validate_url(node_port_url(kube.get_json("service", name), "http"))
+        url = validate_url(node_port_url(kube.object("v1", "Service", name), "http"))
     return Target(hpa=hpa, selector=selector_string(labels), url=url)
 
 
-def ensure_deployed(kube: Kubectl, opts: Options, *, may_deploy: bool) -> Target:
+def ensure_deployed(kube: KubeReader, opts: Options, *, may_deploy: bool) -> Target:
     """The target; on the embedded cluster, deploy the service first if it is not there."""
     try:
         return find_target(kube, opts)
@@ -212,7 +216,7 @@ def deploy_sets(opts: Options) -> tuple[str, ...]:
     return ("autoscaling.mode=requests", f"service.nodePort={REQUESTS_NODE_PORT}")
 
 
-def _has_hpa(kube: Kubectl, opts: Options) -> bool:
+def _has_hpa(kube: KubeReader, opts: Options) -> bool:
     try:
         kube.hpa(hpa_name(opts.release, opts.mode))
     except PlatformError:
@@ -332,7 +336,7 @@ def run(opts: Options) -> int:
         from hello_platform.pipeline.monitoring.cli import up as monitoring_up
 
         monitoring_up()  # Prometheus and KEDA (idempotent; quick when they run)
-    kube = Kubectl(_kubectl_binary(), kubeconfig, opts.namespace)
+    kube = KubeReader(_kube(kubeconfig), opts.namespace)
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
     if embedded and opts.mode == "requests":
         wait_scraped(opts)

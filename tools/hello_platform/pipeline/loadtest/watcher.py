@@ -36,7 +36,7 @@ class Sample:
 
 
 class ClusterReader(Protocol):
-    """What the watcher needs from the cluster (a :class:`Kubectl`, or a fake in tests)."""
+    """What the watcher needs from the cluster (a :class:`KubeReader`, or a fake in tests)."""
 
     def hpa(self, name: str) -> HpaStatus: ...
     def pods(self, selector: str) -> PodCounts: ...
