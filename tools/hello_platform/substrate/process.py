@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.core.wait import until
 
 PROC = Path("/proc")
 
@@ -126,14 +128,20 @@ def wait_started(
     ready: Callable[[], bool], pidfile: Path, *, timeout: float, poll: float
 ) -> Literal["ready", "exited", "timeout"]:
     """Poll ``ready`` until it is true, the daemon in ``pidfile`` exits, or ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    outcome: Literal["ready", "exited", "timeout"] = "timeout"
+
+    def settled() -> bool:
+        nonlocal outcome
         if ready():
-            return "ready"
-        if running(pidfile) is None:
-            return "exited"
-        time.sleep(poll)
-    return "timeout"
+            outcome = "ready"
+        elif running(pidfile) is None:
+            outcome = "exited"
+        return outcome != "timeout"
+
+    with contextlib.suppress(PlatformError):
+        until(settled, what="the daemon did not settle", timeout=timeout, interval=poll)
+    return outcome
 
 
 @contextlib.contextmanager

@@ -22,6 +22,7 @@ from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.core.wait import until
 from hello_platform.pipeline.loadtest import assertions, history, report, sizing
 from hello_platform.pipeline.loadtest.kube import (
     HpaStatus,
@@ -266,18 +267,19 @@ def wait_until(
     poll_s: float = 1.0,
 ) -> bool:
     """Poll ``done`` until true or ``timeout_s``, printing ``report_line()`` every ``every_s``."""
-    start = time.monotonic()
-    next_report = start + every_s
-    while True:
-        if done():
-            return True
-        now = time.monotonic()
-        if now - start >= timeout_s:
-            return False
-        if now >= next_report:
-            say(report_line())
-            next_report += every_s
-        time.sleep(poll_s)
+    try:
+        until(
+            done,
+            what="not done",
+            timeout=timeout_s,
+            interval=poll_s,
+            progress=lambda _s, _d: say(report_line()),
+            first_note=every_s,
+            every=every_s,
+        )
+    except PlatformError:
+        return False
+    return True
 
 
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:

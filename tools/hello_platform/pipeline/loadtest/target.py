@@ -4,12 +4,12 @@ request is sent."""
 from __future__ import annotations
 
 import ipaddress
-import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import Check, until
 
 
 def validate_url(url: str) -> str:
@@ -47,21 +47,20 @@ def validate_url(url: str) -> str:
 
 def wait_ready(url: str, *, timeout_s: float = 60.0, path: str = "/readyz") -> None:
     """Wait (bounded) until ``url + path`` answers 200, or fail with what to do."""
-    deadline = time.monotonic() + timeout_s
-    last = "no answer"
-    while True:
+
+    def answers() -> Check:
         try:
             with urllib.request.urlopen(url + path, timeout=3) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-                last = f"status {response.status}"
+                return Check(response.status == 200, f"status {response.status}")
         except urllib.error.HTTPError as err:
-            last = f"status {err.code}"
+            return Check(False, f"status {err.code}")
         except (urllib.error.URLError, OSError) as err:
-            last = str(getattr(err, "reason", err))
-        if time.monotonic() >= deadline:
-            raise PlatformError(
-                f"the service at {url} is not ready after {timeout_s:.0f}s ({last})",
-                hint="check the deploy (nox -s deploy) or the --url",
-            )
-        time.sleep(2)
+            return Check(False, str(getattr(err, "reason", err)))
+
+    until(
+        answers,
+        what=f"the service at {url} is not ready",
+        timeout=timeout_s,
+        interval=2,
+        hint="check the deploy (nox -s deploy) or the --url",
+    )

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.core.wait import Check, until
 from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
@@ -145,30 +146,24 @@ def wait_for(
     log: Path | None = None,
 ) -> float:
     """Poll ``check`` until healthy; progress every few seconds; return seconds waited."""
-    start = time.monotonic()
-    next_note = start + 3.0
-    last = Health(False, "not checked yet")
-    while True:
-        last = check()
-        now = time.monotonic()
-        if last.ok:
-            return now - start
-        if alive is not None and not alive():
-            raise PlatformError(
-                f"{label} exited while starting ({last.detail})",
-                hint="see its log",
-                log=str(log) if log else None,
-            )
-        if now - start > timeout:
-            raise PlatformError(
-                f"{label} is not healthy after {timeout:.0f}s: {last.detail}",
-                hint="see its log",
-                log=str(log) if log else None,
-            )
-        if now >= next_note:
-            say(f"[{step}/{TOTAL}] {label}: waiting ({last.detail}) ({now - start:.1f}s)")
-            next_note = now + 5.0
-        time.sleep(POLL)
+
+    def look() -> Check:
+        health = check()
+        return Check(health.ok, health.detail)
+
+    def exited() -> str | None:
+        return f"{label} exited while starting" if alive is not None and not alive() else None
+
+    return until(
+        look,
+        what=f"{label} is not healthy",
+        timeout=timeout,
+        interval=POLL,
+        progress=lambda s, detail: say(f"[{step}/{TOTAL}] {label}: waiting ({detail}) ({s:.1f}s)"),
+        abort=exited,
+        hint="see its log",
+        log=str(log) if log else None,
+    )
 
 
 def _alive(pidfile: Path) -> bool:
