@@ -335,7 +335,7 @@ def run(opts: Options) -> int:
     if opts.mode not in MODES:
         raise PlatformError(f"--mode must be one of {', '.join(MODES)}, not '{opts.mode}'")
     if embedded and opts.mode == "requests":
-        from hello_platform.pipeline.monitoring.cli import up as monitoring_up
+        from hello_platform.pipeline.monitoring.stack import up as monitoring_up
 
         monitoring_up()  # Prometheus and KEDA (idempotent; quick when they run)
     kube = KubeReader(_kube(kubeconfig), opts.namespace)
