@@ -65,37 +65,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def add_load_arguments(p: argparse.ArgumentParser, d: Options) -> None:
     """The load's shape and the thresholds, each a positive number."""
-    p.add_argument("--users", type=_positive(int), default=d.users, help="peak Locust users")
-    p.add_argument(
-        "--spawn-rate",
-        type=_positive(float),
-        default=d.spawn_rate,
-        help="users started per second while ramping",
+    numbers: tuple[tuple[str, type[int] | type[float], float, str], ...] = (
+        ("--users", int, d.users, "peak Locust users"),
+        ("--spawn-rate", float, d.spawn_rate, "users started per second while ramping"),
+        ("--user-rps", float, d.user_rps, "requests per second per user"),
+        ("--hold", float, d.hold_s, "seconds to hold the peak load"),
+        ("--p95-max-ms", float, d.p95_max_ms, "p95 latency limit during the hold (ms)"),
+        ("--min-replicas-reached", int, d.min_peak_replicas, "replicas the HPA must reach"),
+        ("--interval", float, d.interval_s, "seconds between HPA samples"),
     )
-    p.add_argument(
-        "--user-rps", type=_positive(float), default=d.user_rps, help="requests per second per user"
-    )
-    p.add_argument(
-        "--hold", type=_positive(float), default=d.hold_s, help="seconds to hold the peak load"
-    )
-    p.add_argument(
-        "--p95-max-ms",
-        type=_positive(float),
-        default=d.p95_max_ms,
-        help="p95 latency limit during the hold (ms)",
-    )
-    p.add_argument(
-        "--min-replicas-reached",
-        type=_positive(int),
-        default=d.min_peak_replicas,
-        help="replicas the HPA must reach",
-    )
-    p.add_argument(
-        "--interval",
-        type=_positive(float),
-        default=d.interval_s,
-        help="seconds between HPA samples",
-    )
+    for flag, kind, default, text in numbers:
+        p.add_argument(flag, type=_positive(kind), default=default, help=text)
 
 
 def main(args: argparse.Namespace) -> int:
