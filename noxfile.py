@@ -10,7 +10,6 @@ the ``hello_platform`` package (``tools/hello_platform``), called via its CLI.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import nox
@@ -40,37 +39,14 @@ def platform(session: nox.Session, *args: str) -> None:
     session.run("hello-platform", *args)
 
 
-def check_flags(session: nox.Session, usage: str, *aliases: str) -> None:
-    """Stop with ``usage`` when a posarg is an option that ``usage`` (or ``aliases``) lacks.
-
-    The glue CLI validates values; this catches typos before any environment is built.
-    """
-    known = set(re.findall(r"--?[a-z][a-z0-9-]*", usage)) | set(aliases) | {"-h", "--help"}
-    bad = [a for a in session.posargs if a.startswith("-") and a.split("=")[0] not in known]
-    if bad:
-        session.error(usage)
-
-
 def glue(
-    session: nox.Session,
-    command: str,
-    usage: str = "",
-    *,
-    groups: tuple[str, ...] = (),
-    aliases: tuple[str, ...] = (),
-    actions: tuple[str, ...] = (),
-    default: str = "",
+    session: nox.Session, command: str, *, groups: tuple[str, ...] = (), default: str = ""
 ) -> None:
-    """A thin session: check the flags against ``usage``, sync ``groups``, run
-    ``hello-platform COMMAND ARGS``. With ``actions`` the first argument must be one of them
-    (``default`` when none is given)."""
-    args = list(session.posargs) or ([default] if default else [])
-    if actions and (not args or args[0] not in actions):
-        session.error(usage)
-    if usage:
-        check_flags(session, usage, *aliases)
+    """Sync ``groups``, then run ``hello-platform COMMAND`` with the session's arguments
+    passed straight through (``default`` when none are given): its argparse is the one place
+    that knows the flags, and names a bad flag or action itself (``-- --help`` shows them)."""
     sync(session, *groups)
-    platform(session, *command.split(), *args)
+    platform(session, *command.split(), *(session.posargs or default.split()))
 
 
 def tool_path(session: nox.Session, name: str) -> str:
@@ -124,39 +100,26 @@ def test(session: nox.Session) -> None:
 @nox.session(tags=["static"])
 def helm(session: nox.Session) -> None:
     """Chart: helm lint --strict, render + kubeconform every values profile, chart tests."""
-    usage = (
-        "usage: nox -s helm -- [--profile default|local|eks|features|requests ...] "
-        "[--server [--kubeconfig PATH]]"
-    )
-    glue(session, "helm check", usage, groups=("test",))
+    glue(session, "helm check", groups=("test",))
     session.run("pytest", "tools/tests/test_chart.py", "tools/tests/test_helm.py")
 
 
 @nox.session(tags=["static"], default=False)
 def policy(session: nox.Session) -> None:
     """The policy gate: Rego (opa, conftest), checkov, tflint over the repo or the PATHs given."""
-    usage = "usage: nox -s policy -- [PATH ...] [--profile default|local|eks|features|requests ...]"
-    glue(session, "policy", usage, groups=("checkov",))
-
-
-INFRA_ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
-INFRA_USAGE = (
-    "usage: nox -s infra -- fmt|validate|test|plan|apply|destroy [--env dev] "
-    "[--layer state|network|cluster|registry ...] [--profile NAME] [--require-providers] "
-    "[--auto-approve] [--bootstrap]"
-)
+    glue(session, "policy", groups=("checkov",))
 
 
 @nox.session(default=False)
 def infra(session: nox.Session) -> None:
     """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
-    glue(session, "infra", INFRA_USAGE, actions=INFRA_ACTIONS)
+    glue(session, "infra")
 
 
 @nox.session(default=False)
 def tools(session: nox.Session) -> None:
     """Provision the pinned tools of toolchain.toml (PATH, cache, or a build from source)."""
-    glue(session, "tools", "usage: nox -s tools -- [NAME ...] [--json] [--no-build] | path NAME")
+    glue(session, "tools")
 
 
 @nox.session(default=False)
@@ -168,62 +131,37 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def build(session: nox.Session) -> None:
     """Build the hardened service image and push it to the local registry (127.0.0.1:5000)."""
-    glue(session, "image build", "usage: nox -s build -- [--no-push] [--refresh-base]")
-
-
-CLUSTER_USAGE = (
-    "usage: nox -s cluster -- up | down [--purge] | status | kubeconfig | logs [COMPONENT] [-n N]"
-)
+    glue(session, "image build")
 
 
 @nox.session(default=False)
 def cluster(session: nox.Session) -> None:
     """The local single-node Kubernetes (Linux, root): up (default), down, status, logs."""
-    actions = ("up", "down", "status", "kubeconfig", "logs")
-    glue(session, "cluster", CLUSTER_USAGE, actions=actions, default="up")
-
-
-DEPLOY_USAGE = (
-    "usage: nox -s deploy -- [--kubeconfig PATH] [--context NAME] [--profile local|eks] "
-    "[--values FILE ...] [--set key=value ...] [--namespace NS] [--release NAME] "
-    "[--timeout SECONDS] [--image REPO:TAG[@DIGEST]] [--no-test]"
-)
+    glue(session, "cluster", default="up")
 
 
 @nox.session(default=False)
 def deploy(session: nox.Session) -> None:
     """Build, push, helm upgrade --install (rolled back on failure), helm test, smoke test."""
-    glue(session, "deploy", DEPLOY_USAGE, aliases=("-f", "-n"))
-
-
-LOADTEST_USAGE = (
-    "usage: nox -s loadtest -- [--mode cpu|requests] [--kubeconfig PATH] "
-    "[--url http://127.0.0.1:PORT] [--namespace NS] [--release NAME] [--users N] "
-    "[--spawn-rate R] [--user-rps R] [--hold SECONDS] [--p95-max-ms MS] "
-    "[--min-replicas-reached N] [--interval S] [--out DIR]"
-)
+    glue(session, "deploy")
 
 
 @nox.session(default=False)
 def loadtest(session: nox.Session) -> None:
     """Prove the HPA scales: Locust on 127.0.0.1, the HPA watched, asserted and plotted."""
-    glue(session, "loadtest", LOADTEST_USAGE, groups=("loadtest",))
-
-
-DRILL_USAGE = "usage: nox -s drill -- [--only NAME ...] [--rps N]"
+    glue(session, "loadtest", groups=("loadtest",))
 
 
 @nox.session(default=False)
 def drill(session: nox.Session) -> None:
     """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart)."""
-    glue(session, "drill", DRILL_USAGE)
+    glue(session, "drill")
 
 
 @nox.session(default=False)
 def monitoring(session: nox.Session) -> None:
     """Prometheus and KEDA on the local cluster (request-rate autoscaling): up, status."""
-    usage = "usage: nox -s monitoring -- [up [--no-keda] | status]"
-    glue(session, "monitoring", usage, actions=("up", "status"), default="up")
+    glue(session, "monitoring", default="up")
 
 
 @nox.session(default=False)
@@ -234,22 +172,16 @@ def e2e(session: nox.Session) -> None:
     session.run("pytest", "-m", "e2e", *session.posargs)
 
 
-GITOPS_USAGE = "usage: nox -s gitops -- up [--env local] [--timeout S] | status [--json] | down"
-
-
 @nox.session(default=False)
 def gitops(session: nox.Session) -> None:
     """Argo CD on the local cluster (app of apps from a git daemon mirror): up, status, down."""
-    glue(session, "gitops", GITOPS_USAGE, actions=("up", "status", "down"), default="up")
-
-
-RELEASE_USAGE = "usage: nox -s release -- [--env local] [--timeout S] [--git-url URL] [--no-wait]"
+    glue(session, "gitops", default="up")
 
 
 @nox.session(default=False)
 def release(session: nox.Session) -> None:
     """Build + push the image, commit its tag/digest to the GitOps env branch, time the rollout."""
-    glue(session, "release", RELEASE_USAGE)
+    glue(session, "release")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """``hello-platform``: the command the nox sessions call.
 
-Each feature module exposes ``register(subparsers)``, adding its sub-command with
-``set_defaults(func=...)``. A :class:`PlatformError` becomes one line on stderr and
-exit status 2; nothing else is caught, so real bugs keep their traceback.
+One convention: each feature's command lives in its ``<feature>/cli.py``, which exposes
+``register(subparsers)`` (adding the sub-command with ``set_defaults(func=...)``) and only
+parses, checks values and calls the feature's importable API. argparse is the one place that
+knows the flags: the nox sessions pass their arguments straight through, so a bad flag or
+action is named by argparse itself (exit status 2). A :class:`PlatformError` becomes one
+line on stderr and exit status 2; nothing else is caught, so real bugs keep their traceback.
 """
 
 from __future__ import annotations
@@ -14,20 +17,22 @@ from collections.abc import Sequence
 
 from hello_platform.core.errors import PlatformError
 
-#: Modules that contribute sub-commands, in menu order.
+#: The modules that contribute sub-commands (under ``hello_platform.``), in menu order.
+#: Each is a feature's ``cli`` module; ``pipeline.bench`` and ``pipeline.policy`` still
+#: register from the feature module itself until their rewrite gives them a package.
 COMMAND_MODULES: tuple[str, ...] = (
-    "toolchain",
+    "toolchain.cli",
     "pipeline.bench",
-    "substrate.cluster",
-    "pipeline.loadtest",
-    "pipeline.helm",
+    "substrate.cluster.cli",
+    "pipeline.loadtest.cli",
+    "pipeline.helm.cli",
     "pipeline.policy",
-    "pipeline.infra",
-    "pipeline.deploy",
-    "pipeline.image",
-    "pipeline.drill",
-    "pipeline.monitoring",
-    "pipeline.gitops",
+    "pipeline.infra.cli",
+    "pipeline.deploy.cli",
+    "pipeline.image.cli",
+    "pipeline.drill.cli",
+    "pipeline.monitoring.cli",
+    "pipeline.gitops.cli",
 )
 
 
@@ -39,9 +44,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def chosen_parser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The (sub-)parser of the command that ``args`` ran, e.g. ``hello-platform gitops up``."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return chosen_parser(action.choices[name], args)
+    return parser
+
+
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse ``argv``; an unknown flag is named by the command it was given to, with that
+    command's usage (``hello-platform deploy: error: unrecognized arguments: --bogus``)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        chosen_parser(parser, args).error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
     try:
         result: int | None = args.func(args)
     except PlatformError as err:

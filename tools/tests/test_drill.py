@@ -15,7 +15,7 @@ import pytest
 from hello_platform import cli
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy, drill
-from hello_platform.pipeline.drill import Sample
+from hello_platform.pipeline.drill import Sample, drills
 
 
 class Server(ThreadingHTTPServer):
@@ -285,8 +285,8 @@ def test_the_drill_release_has_two_replicas_on_its_own_node_port() -> None:
 def test_run_drill_checks_failures_and_writes_the_report(
     server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(drill, "WARMUP_S", 0.2)
-    monkeypatch.setattr(drill, "TAIL_S", 0.1)
+    monkeypatch.setattr(drills, "WARMUP_S", 0.2)
+    monkeypatch.setattr(drills, "TAIL_S", 0.1)
 
     def flap(env: drill.Env, load: drill.Load) -> drill.Outcome:
         t = load.mark("503s")
@@ -317,7 +317,7 @@ def test_run_drill_checks_failures_and_writes_the_report(
 def test_a_drill_that_raises_fails_without_a_traceback(
     server: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(drill, "WARMUP_S", 0.1)
+    monkeypatch.setattr(drills, "WARMUP_S", 0.1)
 
     def broken(env: drill.Env, load: drill.Load) -> drill.Outcome:
         raise PlatformError("the release vanished")

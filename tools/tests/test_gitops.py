@@ -17,8 +17,7 @@ import yaml
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.pipeline import helm
-from hello_platform.pipeline.gitops import argo, gitserver, manifests, release
-from hello_platform.pipeline.gitops import cli as gitops_cli
+from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, manifests, release
 from hello_platform.pipeline.gitops import images as gitops_images
 from hello_platform.substrate.cluster import images
 
@@ -213,7 +212,7 @@ def test_parse_app_surfaces_the_reason_of_a_broken_app() -> None:
     app = argo.parse_app(doc)
     assert not app.ok
     assert app.reason == "ComparisonError: app path does not exist"
-    text = gitops_cli.format_status([app])
+    text = lifecycle.format_status([app])
     assert "reason: ComparisonError" in text
     assert "synced abc" in text
 
@@ -356,8 +355,8 @@ def test_credentials_never_reach_the_output() -> None:
 def test_up_waits_for_the_node_port_only_on_the_embedded_cluster(tmp_path: Path) -> None:
     from hello_platform.substrate.cluster.layout import Layout
 
-    assert gitops_cli.is_embedded(Layout.default().admin_kubeconfig)
-    assert not gitops_cli.is_embedded(tmp_path / "eks.kubeconfig")
+    assert lifecycle.is_embedded(Layout.default().admin_kubeconfig)
+    assert not lifecycle.is_embedded(tmp_path / "eks.kubeconfig")
 
 
 def test_wait_answering_retries_until_the_node_port_answers() -> None:
@@ -368,20 +367,18 @@ def test_wait_answering_retries_until_the_node_port_answers() -> None:
         calls.append(url)
         return next(answers), b'{"revision": "abc"}'
 
-    gitops_cli.wait_answering("http://127.0.0.1:30081", timeout=5, get=get)
+    lifecycle.wait_answering("http://127.0.0.1:30081", timeout=5, get=get)
     assert calls[-2:] == ["http://127.0.0.1:30081/", "http://127.0.0.1:30081/version"]
 
 
 def test_wait_answering_fails_with_one_sentence_when_nothing_answers() -> None:
     with pytest.raises(PlatformError, match="failed: / answered nothing"):
-        gitops_cli.wait_answering("http://127.0.0.1:30081", timeout=0.5, get=lambda _: (0, b""))
+        lifecycle.wait_answering("http://127.0.0.1:30081", timeout=0.5, get=lambda _: (0, b""))
 
 
 def test_status_and_down_never_start_the_embedded_cluster(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import argparse
-
     from hello_platform.substrate import cluster
     from hello_platform.substrate.cluster import node
 
@@ -389,8 +386,6 @@ def test_status_and_down_never_start_the_embedded_cluster(
     monkeypatch.setattr(cluster, "ensure_up", lambda: pytest.fail("status started the cluster"))
     monkeypatch.setattr(node, "is_up", lambda lay: False)
     for command in ("status", "down"):
-        args = argparse.Namespace(gitops_command=command, kubeconfig=None, json=False)
         with pytest.raises(PlatformError, match=f"gitops -- {command} needs the embedded cluster"):
-            gitops_cli._kubeconfig(args, start=False)
-    given = argparse.Namespace(gitops_command="status", kubeconfig=str(tmp_path / "k"))
-    assert gitops_cli._kubeconfig(given, start=False) == tmp_path / "k"
+            lifecycle.cluster(None, command, start=False)
+    assert lifecycle.cluster(str(tmp_path / "k"), "status", start=False) == tmp_path / "k"

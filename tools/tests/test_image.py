@@ -23,6 +23,7 @@ from hello_platform.cli import build_parser
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import image
+from hello_platform.pipeline.image import cli as image_cli
 from hello_platform.substrate import baseimage
 
 DOCKERFILE = paths.REPO_ROOT / image.DOCKERFILE
@@ -513,7 +514,7 @@ def test_cli_has_image_build() -> None:
     args = build_parser().parse_args(["image", "build", "--no-push"])
     assert args.no_push is True
     assert args.refresh_base is False
-    assert args.func is image._cmd_build
+    assert args.func is image_cli.run_build
 
 
 # --- the real thing ------------------------------------------------------------------------------

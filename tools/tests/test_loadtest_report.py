@@ -193,7 +193,7 @@ def test_locust_command_is_headless_and_bounded(tmp_path: Path) -> None:
 def test_cli_refuses_a_remote_url_before_doing_anything(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest.cli",))
     code = cli.main(["loadtest", "--url", "http://10.1.2.3:80", "--out", str(tmp_path)])
     assert code == 2
     assert "refusing to send load to 10.1.2.3" in capsys.readouterr().err
@@ -202,7 +202,7 @@ def test_cli_refuses_a_remote_url_before_doing_anything(
 def test_cli_rejects_unbounded_runs(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest",))
+    monkeypatch.setattr(cli, "COMMAND_MODULES", ("pipeline.loadtest.cli",))
     assert cli.main(["loadtest", "--hold", "3600"]) == 2
     assert "bounded" in capsys.readouterr().err
     with pytest.raises(SystemExit):

@@ -6,13 +6,12 @@ Other modules get a binary's path with one call, building it on demand::
     kubectl = resolve("kubectl")  # pathlib.Path; raises PlatformError
 
 ``bin_dir(["kubernetes", "etcd"])`` gives a directory of symlinks to prepend to PATH.
-The CLI is ``hello-platform tools [NAMES...] [--json]`` and
+The CLI (``cli.py``) is ``hello-platform tools [NAMES...] [--json]`` and
 ``hello-platform tools path NAME``; ``nox -s tools`` provisions them all.
 """
 
 from __future__ import annotations
 
-from hello_platform.toolchain.cli import register
 from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 from hello_platform.toolchain.resolver import Resolution, Resolver, bin_dir, resolve
 
@@ -24,6 +23,5 @@ __all__ = [
     "Tool",
     "bin_dir",
     "load",
-    "register",
     "resolve",
 ]

@@ -62,24 +62,13 @@ def run(args: argparse.Namespace) -> int:
         print(resolver.resolve(names[1]))
         return 0
     pins = resolver.pins if names else load()
-    # Group the requested names by tool, keeping toolchain.toml's order.
-    wanted: dict[str, set[str] | None] = {}
-    for name in names or list(pins.tools):
-        tool, binaries = pins.find(name)
-        if name == tool.name:
-            wanted[tool.name] = None
-        elif tool.name not in wanted:
-            wanted[tool.name] = {b.name for b in binaries}
-        elif (chosen := wanted[tool.name]) is not None:
-            chosen.update(b.name for b in binaries)
-    ordered = [t for t in pins.tools if t in wanted]
+    chosen = pins.select(names)
     start = time.monotonic()
     results: list[Resolution] = []
-    for i, name in enumerate(ordered, 1):
-        tool = pins.tools[name]
-        only = wanted[name]
-        binaries = [b for b in tool.binaries if only is None or b.name in only]
-        results += resolver.resolve_tool(name, label=f"[{i}/{len(ordered)}] ", binaries=binaries)
+    for i, (tool, binaries) in enumerate(chosen, 1):
+        results += resolver.resolve_tool(
+            tool.name, label=f"[{i}/{len(chosen)}] ", binaries=binaries
+        )
     elapsed = time.monotonic() - start
     if args.json:
         print(
@@ -94,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         print(table(results))
-        print(f"resolved {len(results)} binaries of {len(ordered)} tools in {elapsed:.2f}s")
+        print(f"resolved {len(results)} binaries of {len(chosen)} tools in {elapsed:.2f}s")
     return 0

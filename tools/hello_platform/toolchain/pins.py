@@ -102,6 +102,24 @@ class Pins:
             hint=f"known tools and binaries: {', '.join(known)}; pins live in {self.path.name}",
         )
 
+    def select(self, names: list[str]) -> list[tuple[Tool, list[Binary]]]:
+        """The tools (in toolchain.toml's order) and binaries that ``names`` stand for; all
+        of them when ``names`` is empty. A PlatformError names an unknown one."""
+        wanted: dict[str, set[str] | None] = {}
+        for name in names or list(self.tools):
+            tool, binaries = self.find(name)
+            if name == tool.name:
+                wanted[tool.name] = None
+            elif tool.name not in wanted:
+                wanted[tool.name] = {b.name for b in binaries}
+            elif (chosen := wanted[tool.name]) is not None:
+                chosen.update(b.name for b in binaries)
+        return [
+            (tool, [b for b in tool.binaries if only is None or b.name in only])
+            for tool in self.tools.values()
+            if (only := wanted.get(tool.name, set())) != set()
+        ]
+
 
 def _str(entry: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
     value = entry.get(key, default)

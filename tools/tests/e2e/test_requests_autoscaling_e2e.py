@@ -27,7 +27,7 @@ from hello_platform.core import paths
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.loadtest.kube import node_port_url
 from hello_platform.pipeline.monitoring import prometheus
-from hello_platform.pipeline.monitoring.cli import up as monitoring_up
+from hello_platform.pipeline.monitoring.stack import up as monitoring_up
 
 from e2e.helpers import Kube, eventually, run_loadtest
 

@@ -3,15 +3,7 @@
 ``hello-platform gitops up|status|down`` installs Argo CD (built here, v3.2.11) from
 upstream's core-install manifests, serves this repository to it with ``git daemon`` and
 applies the app of apps in deploy/argocd; ``hello-platform release`` builds and pushes the
-image and commits its tag and digest to the environment branch Argo CD tracks.
+image and commits its tag and digest to the environment branch Argo CD tracks. The API is
+:mod:`.lifecycle` (``up``, ``status``, ``down``, ``publish_release``); ``cli.py`` holds the
+flags.
 """
-
-from __future__ import annotations
-
-import argparse
-
-
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from hello_platform.pipeline.gitops.cli import register as _register
-
-    _register(subparsers)

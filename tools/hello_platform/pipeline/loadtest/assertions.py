@@ -115,34 +115,43 @@ def evaluate(
 ) -> list[Check]:
     """All assertions, in the order they are printed."""
     lim = limits or Limits()
-    checks = []
-
-    up = scale_up_time(samples, load_start)
-    checks.append(
-        Check(
-            "scale-up starts",
-            up is not None and up <= lim.scale_up_within_s,
-            up,
-            lim.scale_up_within_s,
-            "s",
-            f"{up:.0f} s after load start (limit {lim.scale_up_within_s:.0f} s)"
-            if up is not None
-            else f"no scale-up seen (limit {lim.scale_up_within_s:.0f} s)",
-        )
-    )
-
     peak = peak_replicas(samples, load_start)
-    checks.append(
-        Check(
-            "replicas reach",
-            peak is not None and peak >= lim.min_peak_replicas,
-            float(peak) if peak is not None else None,
-            float(lim.min_peak_replicas),
-            "replicas",
-            f"peak {peak if peak is not None else '?'} replicas (need >= {lim.min_peak_replicas})",
-        )
+    return [
+        scale_up_check(scale_up_time(samples, load_start), lim),
+        peak_check(peak, lim),
+        scale_down_check(samples, load_start, load_stop, peak, lim),
+        failures_check(points, lim),
+        p95_check(p95_hold_ms, lim),
+    ]
+
+
+def scale_up_check(up: float | None, lim: Limits) -> Check:
+    return Check(
+        "scale-up starts",
+        up is not None and up <= lim.scale_up_within_s,
+        up,
+        lim.scale_up_within_s,
+        "s",
+        f"{up:.0f} s after load start (limit {lim.scale_up_within_s:.0f} s)"
+        if up is not None
+        else f"no scale-up seen (limit {lim.scale_up_within_s:.0f} s)",
     )
 
+
+def peak_check(peak: int | None, lim: Limits) -> Check:
+    return Check(
+        "replicas reach",
+        peak is not None and peak >= lim.min_peak_replicas,
+        float(peak) if peak is not None else None,
+        float(lim.min_peak_replicas),
+        "replicas",
+        f"peak {peak if peak is not None else '?'} replicas (need >= {lim.min_peak_replicas})",
+    )
+
+
+def scale_down_check(
+    samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None, lim: Limits
+) -> Check:
     window = scale_down_window(samples)
     down_limit = (window if window is not None else 300) + lim.scale_down_slack_s
     down = scale_down_time(samples, load_stop)
@@ -154,45 +163,42 @@ def evaluate(
         down_detail = "not back at minReplicas"
     else:
         down_detail = f"{down:.0f} s after load stop"
-    checks.append(
-        Check(
-            "scale-down to minReplicas",
-            scaled and down is not None and down <= down_limit,
-            down,
-            down_limit,
-            "s",
-            down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
-            f" + {lim.scale_down_slack_s:.0f} s)",
-        )
+    return Check(
+        "scale-down to minReplicas",
+        scaled and down is not None and down <= down_limit,
+        down,
+        down_limit,
+        "s",
+        down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
+        f" + {lim.scale_down_slack_s:.0f} s)",
     )
 
+
+def failures_check(points: Sequence[LoadPoint], lim: Limits) -> Check:
     final = points[-1] if points else None
     requests = final.total_requests if final else 0
     failures = final.total_failures if final else 0
     ratio = failures / requests if requests else None
-    checks.append(
-        Check(
-            "failed requests",
-            ratio is not None and ratio <= lim.fail_ratio_max,
-            ratio,
-            lim.fail_ratio_max,
-            "ratio",
-            f"{failures} of {requests} ({ratio:.2%}; limit {lim.fail_ratio_max:.0%})"
-            if ratio is not None
-            else "no requests were made",
-        )
+    return Check(
+        "failed requests",
+        ratio is not None and ratio <= lim.fail_ratio_max,
+        ratio,
+        lim.fail_ratio_max,
+        "ratio",
+        f"{failures} of {requests} ({ratio:.2%}; limit {lim.fail_ratio_max:.0%})"
+        if ratio is not None
+        else "no requests were made",
     )
 
-    checks.append(
-        Check(
-            "p95 latency at hold",
-            p95_hold_ms is not None and p95_hold_ms <= lim.p95_max_ms,
-            p95_hold_ms,
-            lim.p95_max_ms,
-            "ms",
-            f"{p95_hold_ms:.0f} ms (limit {lim.p95_max_ms:.0f} ms)"
-            if p95_hold_ms is not None
-            else "no requests during the hold stage",
-        )
+
+def p95_check(p95_hold_ms: float | None, lim: Limits) -> Check:
+    return Check(
+        "p95 latency at hold",
+        p95_hold_ms is not None and p95_hold_ms <= lim.p95_max_ms,
+        p95_hold_ms,
+        lim.p95_max_ms,
+        "ms",
+        f"{p95_hold_ms:.0f} ms (limit {lim.p95_max_ms:.0f} ms)"
+        if p95_hold_ms is not None
+        else "no requests during the hold stage",
     )
-    return checks

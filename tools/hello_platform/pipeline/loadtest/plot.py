@@ -30,7 +30,24 @@ def plot_run(
     """Write a PNG to ``path``; x is seconds since the load started, the load window shaded."""
     fig, axes = plt.subplots(4, 1, sharex=True, figsize=(10, 10), constrained_layout=True)
     ax_rps, ax_p95, ax_rep, ax_cpu = axes
+    _plot_load(ax_rps, ax_p95, points, load_start)
+    _plot_replicas(ax_rep, samples, load_start, scale_up_s)
+    _plot_driver(ax_cpu, [s for s in samples if s.hpa is not None], load_start)
+    ax_cpu.set_xlabel("seconds since load start")
+    for ax in axes:
+        ax.axvspan(0, load_stop - load_start, color="tab:blue", alpha=0.08)
+        if scale_up_s is not None:
+            ax.axvline(scale_up_s, color="tab:green", alpha=0.5, linewidth=1)
+        ax.grid(True, alpha=0.3)
+    fig.suptitle(title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
+
+def _plot_load(ax_rps: Any, ax_p95: Any, points: Sequence[LoadPoint], load_start: float) -> None:
+    """Requests and failures per second with the users, and the p95 latency."""
     xs = [p.t - load_start for p in points]
     ax_rps.plot(xs, [p.rps for p in points], color="tab:blue", label="requests/s")
     ax_rps.plot(xs, [p.fail_per_s for p in points], color="tab:red", label="failures/s")
@@ -41,11 +58,15 @@ def plot_run(
     handles = ax_rps.get_legend_handles_labels()
     extra = users.get_legend_handles_labels()
     ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="center right")
-
     p95 = [(p.t - load_start, p.p95_ms) for p in points if p.p95_ms is not None]
     ax_p95.plot([x for x, _ in p95], [y for _, y in p95], color="tab:purple")
     ax_p95.set_ylabel("p95 latency (ms)")
 
+
+def _plot_replicas(
+    ax_rep: Any, samples: Sequence[Sample], load_start: float, scale_up_s: float | None
+) -> None:
+    """The HPA's current and desired replicas, and the ready pods."""
     with_hpa = [s for s in samples if s.hpa is not None]
     hx = [s.t - load_start for s in with_hpa]
     ax_rep.step(
@@ -80,6 +101,9 @@ def plot_run(
     if scale_up_s is not None:
         ax_rep.annotate(f" scale-up +{scale_up_s:.0f}s", (scale_up_s, 0.3), color="tab:green")
 
+
+def _plot_driver(ax_cpu: Any, with_hpa: Sequence[Sample], load_start: float) -> None:
+    """The metric that drove the HPA: requests per pod (KEDA), else CPU utilization."""
     if any(s.hpa and s.hpa.external_target is not None for s in with_hpa):
         _plot_metric(
             ax_cpu,
@@ -101,18 +125,6 @@ def plot_run(
             unit="%",
             ylabel="CPU (% of request)",
         )
-    ax_cpu.set_xlabel("seconds since load start")
-
-    for ax in axes:
-        ax.axvspan(0, load_stop - load_start, color="tab:blue", alpha=0.08)
-        if scale_up_s is not None:
-            ax.axvline(scale_up_s, color="tab:green", alpha=0.5, linewidth=1)
-        ax.grid(True, alpha=0.3)
-    fig.suptitle(title)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
 
 
 def _plot_metric(

@@ -84,6 +84,23 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[rank]
 
 
+def cpu_target(p95_hold_ms: float | None, p95_budget_ms: float) -> int:
+    """The HPA's CPU target (%): higher while the p95 latency leaves room in its budget."""
+    if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms / 2:
+        return 70
+    if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms:
+        return 60
+    return 50
+
+
+def _pods_for_load(samples: Sequence[Sample], pods_at_hold: float | None) -> float:
+    """The pods that should carry the held load: one fewer than maxReplicas (headroom)."""
+    max_replicas = next((s.hpa.max_replicas for s in reversed(samples) if s.hpa), None)
+    if max_replicas is not None and max_replicas > 1:
+        return float(max_replicas - 1)
+    return max(1.0, round(pods_at_hold or 1.0))
+
+
 def advise(
     samples: Sequence[Sample],
     points: Sequence[LoadPoint],
@@ -103,44 +120,28 @@ def advise(
     hold = [s for s in samples if hold_start + settle <= s.t <= load_stop and s.usage]
     idle = [s for s in samples if (s.t < load_start or s.t > load_stop + 60) and s.usage]
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
-
     hold_rps = statistics.fmean(p.rps for p in hold_points) if hold_points else None
     hold_cpu = statistics.fmean(s.pod_cpu_m or 0.0 for s in hold) if hold else None
     idle_per_pod = min(u.cpu_m for s in idle for u in s.usage or ()) if idle else None
     pods_at_hold = statistics.fmean(len(s.usage or ()) for s in hold) if hold else None
-
     per_request = None
     if hold_cpu is not None and hold_rps and pods_at_hold:
         busy = max(0.0, hold_cpu - (idle_per_pod or 0.0) * pods_at_hold)
         per_request = busy / hold_rps
-
     per_pod = [u.cpu_m for s in hold for u in s.usage or ()]
     pod_p90 = _percentile(per_pod, 0.9) if per_pod else None
     memory = [u.memory_mib for s in samples for u in s.usage or ()]
     mem_max = max(memory) if memory else None
-
-    if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms / 2:
-        target = 70
-    elif p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms:
-        target = 60
-    else:
-        target = 50
-
-    max_replicas = next((s.hpa.max_replicas for s in reversed(samples) if s.hpa), None)
-    if max_replicas is not None and max_replicas > 1:
-        pods_for_load = float(max_replicas - 1)
-    else:
-        pods_for_load = max(1.0, round(pods_at_hold or 1.0))
+    target = cpu_target(p95_hold_ms, p95_budget_ms)
+    pods_for_load = _pods_for_load(samples, pods_at_hold)
     cpu_request = None
     if per_request is not None and hold_rps:
         needed = per_request * hold_rps / (pods_for_load * target / 100)
         cpu_request = _round_up(max(needed, 4 * (idle_per_pod or 0.0)), 10)
     mem_request = _round_up(mem_max * 1.25, 16) if mem_max is not None else None
-
     capacity = None
     if cpu_request is not None and per_request:
         capacity = cpu_request * target / 100 / per_request
-
     return Sizing(
         hold_rps=hold_rps,
         hold_pod_cpu_m=hold_cpu,

@@ -1,21 +1,14 @@
-"""``hello-platform monitoring up [--no-keda] | status``."""
+"""``hello-platform monitoring up [--no-keda] | status``: the flags, over :mod:`.stack`."""
 
 from __future__ import annotations
 
 import argparse
-import subprocess
-import time
-from pathlib import Path
-from typing import Any
 
-from hello_platform.core.errors import PlatformError
-from hello_platform.core.proc import last_line
 from hello_platform.core.progress import say
-from hello_platform.pipeline.monitoring import keda, prometheus
-from hello_platform.substrate.cluster import addons, binaries, images
+from hello_platform.pipeline.monitoring import prometheus, stack
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "monitoring",
         help="Prometheus and KEDA on the embedded cluster",
@@ -24,100 +17,16 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     p_up = sub.add_parser("up", help="build the images, apply the manifests, wait (idempotent)")
     p_up.add_argument("--no-keda", action="store_true", help="only Prometheus")
-    p_up.set_defaults(func=_up)
-    sub.add_parser("status", help="the Deployments' readiness").set_defaults(func=_status)
+    p_up.set_defaults(func=run_up)
+    sub.add_parser("status", help="the Deployments' readiness").set_defaults(func=run_status)
 
 
-def kubectl(kubeconfig: Path, *args: str, timeout: float = 60, check: bool = True) -> str:
-    done = subprocess.run(
-        [str(binaries.tool("kubectl")), f"--kubeconfig={kubeconfig}", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=timeout,
-    )
-    if check and done.returncode != 0:
-        raise PlatformError(f"kubectl {' '.join(args[:3])} failed: {last_line(done.stderr)}")
-    return done.stdout
-
-
-def rollout(kubeconfig: Path, namespace: str, name: str, timeout: int = 180) -> None:
-    kubectl(
-        kubeconfig,
-        "-n",
-        namespace,
-        "rollout",
-        "status",
-        f"deployment/{name}",
-        f"--timeout={timeout}s",
-        timeout=timeout + 10,
-    )
-
-
-def up_prometheus(kubeconfig: Path) -> str:
-    """Apply Prometheus and wait for it; return the image reference."""
-    ref = images.ensure_image(prometheus.PROMETHEUS)
-    out = kubeconfig.parent / "monitoring-prometheus.yaml"
-    out.write_text(prometheus.render(ref))
-    addons.apply_manifest(kubeconfig, out, what="Prometheus")
-    say(f"Prometheus: scraping {', '.join(prometheus.srv_names())}; waiting")
-    rollout(kubeconfig, prometheus.NAMESPACE, "prometheus")
-    return ref
-
-
-def up_keda(kubeconfig: Path) -> dict[str, str]:
-    """Apply KEDA and wait for the operator and the metrics API; return the image refs."""
-    from hello_platform.toolchain import load
-
-    version = load().tools["keda"].version
-    refs = {spec.name: images.ensure_image(spec) for spec in (keda.OPERATOR, keda.ADAPTER)}
-    out = kubeconfig.parent / "monitoring-keda.yaml"
-    out.write_text(keda.render(version, refs))
-    addons.apply_manifest(kubeconfig, out, what="KEDA")
-    say(f"KEDA {version}: waiting for the operator and the metrics API server")
-    rollout(kubeconfig, keda.NAMESPACE, "keda-operator")
-    rollout(kubeconfig, keda.NAMESPACE, "keda-metrics-apiserver")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        status = kubectl(
-            kubeconfig,
-            "get",
-            "apiservice",
-            "v1beta1.external.metrics.k8s.io",
-            "-o",
-            "jsonpath={.status.conditions[?(@.type=='Available')].status}",
-            check=False,
-        )
-        if status.strip() == "True":
-            return refs
-        time.sleep(2)
-    raise PlatformError(
-        "KEDA's external metrics API (v1beta1.external.metrics.k8s.io) is not Available",
-        hint="kubectl -n keda logs deploy/keda-metrics-apiserver",
-    )
-
-
-def up(*, with_keda: bool = True) -> Path:
-    """Prometheus (and KEDA) on the embedded cluster, started if needed; the kubeconfig."""
-    from hello_platform.substrate.cluster import ensure_up
-
-    kubeconfig = ensure_up()
-    up_prometheus(kubeconfig)
-    if with_keda:
-        up_keda(kubeconfig)
-    return kubeconfig
-
-
-def _up(args: argparse.Namespace) -> int:
-    up(with_keda=not args.no_keda)
+def run_up(args: argparse.Namespace) -> int:
+    stack.up(with_keda=not args.no_keda)
     say(f"Prometheus answers on {prometheus.API}")
     return 0
 
 
-def _status(args: argparse.Namespace) -> int:
-    from hello_platform.substrate.cluster import require_up
-
-    kubeconfig = require_up("nox -s monitoring -- status")
-    for ns in (prometheus.NAMESPACE, keda.NAMESPACE):
-        print(kubectl(kubeconfig, "-n", ns, "get", "deployments", check=False).rstrip())
+def run_status(args: argparse.Namespace) -> int:
+    print(stack.status())
     return 0

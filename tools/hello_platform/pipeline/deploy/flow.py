@@ -1,0 +1,246 @@
+"""The whole deploy, step by step (see the package doc), and what it prints at the end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say, step
+from hello_platform.pipeline import helm
+from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
+from hello_platform.pipeline.deploy.kube import Kube, ensure_namespace, rollback_flag
+from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
+from hello_platform.pipeline.deploy.release import (
+    fullname,
+    image_values,
+    node_port,
+    run_tests,
+    upgrade,
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one deploy did."""
+
+    release: str
+    namespace: str
+    revision: int
+    image: str
+    url: str | None
+    version: dict[str, Any]
+    seconds: dict[str, float]
+    #: How to reach the cluster again: its kubeconfig and the pinned kubectl and helm.
+    kubeconfig: Path
+    kubectl: Path
+    helm: Path
+
+
+@dataclass
+class Deps:
+    """The deploy's collaborators (swapped out by unit tests)."""
+
+    resolve: Callable[[str], Path]
+    ensure_cluster: Callable[[], Path]
+    build_image: Callable[[], Image]
+    #: The git revision baked into the image (what /version must answer), or None.
+    expected_revision: Callable[[Image], str | None]
+    get: HttpGet = http_get
+
+
+def default_deps() -> Deps:
+    def resolve(name: str) -> Path:
+        from hello_platform.toolchain import resolve as _resolve
+
+        return _resolve(name)
+
+    def ensure_cluster() -> Path:
+        from hello_platform.substrate.cluster import ensure_up
+
+        return ensure_up()
+
+    def build_image() -> Image:
+        from hello_platform.pipeline import image
+
+        return image.build(push=True)
+
+    def expected_revision(image: Image) -> str | None:
+        # The image's own OCI label: HEAD may have moved on since the build.
+        done = subprocess.run(
+            [
+                "docker", "image", "inspect", "--format",
+                '{{ index .Config.Labels "org.opencontainers.image.revision" }}', image.ref,
+            ],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        revision = done.stdout.strip()
+        return revision if done.returncode == 0 and revision not in ("", "unknown") else None
+
+    return Deps(resolve, ensure_cluster, build_image, expected_revision)
+
+
+class Laps:
+    """Seconds per step, rounded: ``lap(name)`` closes the step that began at the last lap."""
+
+    def __init__(self) -> None:
+        self.started = self.last = time.monotonic()
+        self.seconds: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = round(now - self.last, 1)
+        self.last = now
+
+    def total(self) -> dict[str, float]:
+        return {**self.seconds, "total": round(time.monotonic() - self.started, 1)}
+
+
+def check_values(helm_bin: Path, opts: Options) -> None:
+    """Render the chart with every values file and ``--set``: a typo fails before any build."""
+    files = [*helm.profile_files(opts.profile), *opts.values]
+    with step(
+        f"checking the values (profile {opts.profile}, {len(opts.values)} file(s), "
+        f"{len(opts.sets)} --set)"
+    ):
+        try:
+            helm.render(
+                helm_bin,
+                values_files=files,
+                sets=opts.sets,
+                set_strings={"image.tag": "preflight"},
+                release=opts.release,
+                namespace=opts.namespace,
+            )
+        except PlatformError as err:
+            raise PlatformError(
+                "the values were rejected, so nothing was built or deployed: "
+                + err.message.removeprefix("rendering the chart failed: "),
+                hint="fix the values file or --set item it names",
+            ) from err
+
+
+def connect(kube: Kube) -> None:
+    """Fail in one sentence when the cluster of ``kube`` does not answer."""
+    try:
+        kube.kubectl_cmd("version", "--output", "json", what="reaching the cluster", timeout=30)
+    except PlatformError as err:
+        raise PlatformError(
+            f"the cluster of {kube.kubeconfig} could not be reached ({err.message})",
+            hint="check that it is running and that --kubeconfig/--context name it, "
+            "or omit --kubeconfig to deploy to the embedded local cluster",
+            log=err.log,
+        ) from err
+
+
+def the_image(opts: Options, deps: Deps) -> Image:
+    """The given ``--image``, or one built and pushed now."""
+    image: Image
+    if opts.image:
+        image = GivenImage.parse(opts.image)
+        say(f"releasing the given image (nothing is built): {opts.image}")
+    else:
+        with step("building and pushing the image"):
+            image = deps.build_image()
+    say(f"image {image.ref}" + (f"@{image.digest}" if image.digest else ""))
+    return image
+
+
+def install_release(kube: Kube, opts: Options, image: Image) -> int:
+    """The namespace, then ``helm upgrade --install`` of ``image``; the new revision."""
+    with step(f"namespace {opts.namespace} (Pod Security: restricted)"):
+        ensure_namespace(kube, opts.namespace)
+    out = paths.out_dir() / "deploy"
+    out.mkdir(parents=True, exist_ok=True)
+    image_file = out / "image-values.json"  # JSON is YAML; user values come after it
+    image_file.write_text(json.dumps(image_values(image), indent=2) + "\n")
+    release_files = [*helm.profile_files(opts.profile), image_file, *opts.values]
+    flag = rollback_flag(kube.helm)
+    with step(f"helm upgrade --install {opts.release} (--wait {flag}, timeout {opts.timeout}s)"):
+        status = upgrade(kube, opts, release_files, flag=flag)
+    revision = int(status["version"])
+    say(f"release {opts.release} revision {revision}: {status['info']['status']}")
+    return revision
+
+
+def deploy(opts: Options, deps: Deps | None = None) -> Result:
+    """Run the whole deploy (see the package doc); raise PlatformError on any failure."""
+    deps = deps or default_deps()
+    laps = Laps()
+    helm_bin, kubectl_bin = deps.resolve("helm"), deps.resolve("kubectl")
+    check_values(helm_bin, opts)
+    laps.lap("tools+preflight")
+    if opts.kubeconfig is None:
+        with step("the embedded cluster"):
+            kubeconfig = deps.ensure_cluster()
+    else:
+        kubeconfig = opts.kubeconfig
+    kube = Kube(helm_bin, kubectl_bin, kubeconfig, opts.context)
+    connect(kube)
+    laps.lap("cluster")
+    image = the_image(opts, deps)
+    laps.lap("image")
+    revision = install_release(kube, opts, image)
+    laps.lap("rollout")
+    if opts.run_tests:
+        with step(f"helm test {opts.release}"):
+            run_tests(kube, opts)
+        laps.lap("helm test")
+    # Only the embedded cluster's node is this machine: its node port is on 127.0.0.1.
+    port = node_port(kube, opts) if opts.kubeconfig is None else None
+    url = f"http://127.0.0.1:{port}" if port else None
+    version: dict[str, Any] = {}
+    if url:
+        with step(f"smoke: GET {url}/ and {url}/version"):
+            expected = None if opts.image else deps.expected_revision(image)
+            version = smoke(url, revision=expected, get=deps.get)
+        say(f"serving version {version.get('version')} revision {version.get('revision')}")
+        laps.lap("smoke")
+    return Result(
+        opts.release,
+        opts.namespace,
+        revision,
+        image.ref,
+        url,
+        version,
+        laps.total(),
+        kubeconfig=kubeconfig,
+        kubectl=kubectl_bin,
+        helm=helm_bin,
+    )
+
+
+def how_to_reach(result: Result, opts: Options) -> str:
+    """The lines printed at the end: the URL and how to reach the service from here.
+
+    The commands name the kubeconfig and the pinned kubectl/helm, so they work as printed.
+    """
+    kc = f"KUBECONFIG={result.kubeconfig} "
+    lines = [
+        f"deployed {result.image} as {result.release} revision {result.revision} "
+        f"in namespace {result.namespace} "
+        f"({', '.join(f'{k} {v:.1f}s' for k, v in result.seconds.items())})"
+    ]
+    if result.url:
+        lines.append(f"URL: {result.url}/   (try: curl {result.url}/version)")
+    lines.append(
+        f"port-forward: {kc}{result.kubectl} -n {result.namespace} port-forward "
+        f"svc/{fullname(result.release)} 8080:80   then curl http://127.0.0.1:8080/"
+    )
+    lines.append(f"status: {kc}{result.helm} status {result.release} -n {result.namespace}")
+    return "\n".join(lines)
+
+
+def write_summary(result: Result) -> Path:
+    """``out/deploy/last.json``: what the deploy did, for scripts and CI."""
+    summary = paths.out_dir() / "deploy" / "last.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    fields = ("release", "namespace", "revision", "image", "url", "version", "seconds")
+    summary.write_text(json.dumps({f: getattr(result, f) for f in fields}, indent=2) + "\n")
+    return summary

@@ -1,0 +1,174 @@
+"""helm and kubectl pointed at one cluster, and the cluster-side checks a deploy makes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths, proc
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm
+
+#: Pod Security admission: the namespace enforces (and audits, warns) "restricted".
+PSA_LABELS = {
+    f"pod-security.kubernetes.io/{mode}{suffix}": value
+    for mode in ("enforce", "audit", "warn")
+    for suffix, value in (("", "restricted"), ("-version", "latest"))
+}
+
+
+@dataclass
+class Kube:
+    """helm and kubectl pointed at one cluster (kubeconfig + optional context)."""
+
+    helm: Path
+    kubectl: Path
+    kubeconfig: Path
+    context: str | None = None
+    log: Path = field(default_factory=lambda: paths.out_dir() / "deploy" / "deploy.log")
+
+    def _run(
+        self, argv: Sequence[str], *, what: str, timeout: float, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        try:
+            done = subprocess.run(
+                list(argv),
+                input=stdin,
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise PlatformError(
+                f"{what} did not finish within {timeout:.0f}s", log=str(self.log)
+            ) from exc
+        except FileNotFoundError as exc:
+            raise PlatformError(
+                f"{what} failed: '{argv[0]}' does not exist",
+                hint="run 'nox -s tools' to provision the pinned tools",
+            ) from exc
+        with self.log.open("a") as fh:
+            fh.write(f"$ {' '.join(argv)}\n{done.stdout}{done.stderr}(exit {done.returncode})\n")
+        return done
+
+    def helm_cmd(
+        self, *args: str, what: str, timeout: float = 120, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [str(self.helm), *args, "--kubeconfig", str(self.kubeconfig)]
+        if self.context:
+            argv += ["--kube-context", self.context]
+        done = self._run(argv, what=what, timeout=timeout)
+        if check and done.returncode != 0:
+            raise PlatformError(
+                f"{what} failed: {helm.helm_failure(done.stdout, done.stderr)}", log=str(self.log)
+            )
+        return done
+
+    def kubectl_cmd(
+        self,
+        *args: str,
+        what: str,
+        stdin: str | None = None,
+        timeout: float = 60,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[str]:
+        argv = [str(self.kubectl), "--kubeconfig", str(self.kubeconfig)]
+        if self.context:
+            argv += ["--context", self.context]
+        done = self._run([*argv, *args], what=what, timeout=timeout, stdin=stdin)
+        if check and done.returncode != 0:
+            last = proc.last_line(done.stderr)
+            raise PlatformError(f"{what} failed: {last}", log=str(self.log))
+        return done
+
+
+def rollback_flag(helm_bin: Path) -> str:
+    """``--rollback-on-failure`` where helm has it (Helm 4), else ``--atomic`` (Helm 3)."""
+    done = subprocess.run(
+        [str(helm_bin), "upgrade", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=30,
+    )
+    return "--rollback-on-failure" if "--rollback-on-failure" in done.stdout else "--atomic"
+
+
+def ensure_namespace(kube: Kube, namespace: str) -> None:
+    """Create or update the namespace with the Pod Security ``restricted`` labels."""
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": namespace, "labels": PSA_LABELS},
+    }
+    kube.kubectl_cmd(
+        "apply", "-f", "-", what=f"creating namespace {namespace}", stdin=json.dumps(manifest)
+    )
+
+
+def server_dry_run(kube: Kube, manifests: str, *, namespace: str, what: str) -> int:
+    """``kubectl apply --dry-run=server --validate=strict`` into a Pod Security ``restricted``
+    namespace: the API server's own validation and admission (a Pod Security violation, even
+    one that is only a warning for a Deployment, fails). Returns how many objects passed."""
+    ensure_namespace(kube, namespace)
+    docs = [d for d in re.split(r"(?m)^---\s*$", manifests) if re.search(r"(?m)^kind: ", d)]
+    docs = [d for d in docs if not re.search(rf"(?m)^kind: ({'|'.join(helm.CRD_KINDS)})$", d)]
+    # Node ports are cluster-wide and the deployed release holds the fixed one: let the dry
+    # run's Service take any.
+    docs = [re.sub(r"(?m)^\s+nodePort: \d+\n", "", d) for d in docs]
+    done = kube.kubectl_cmd(
+        "apply",
+        "--dry-run=server",
+        "--validate=strict",
+        "--namespace",
+        namespace,
+        "-f",
+        "-",
+        what=f"server-side dry run of {what}",
+        stdin="\n---\n".join(docs),
+        check=False,
+    )
+    problems = [
+        ln.strip()
+        for ln in (done.stderr or "").splitlines()
+        if ln.strip() and ("would violate PodSecurity" in ln or ln.startswith("Error"))
+    ]
+    if done.returncode != 0 or problems:
+        detail = "; ".join(problems) or proc.last_line(done.stderr)
+        raise PlatformError(
+            f"the cluster rejects {what}: {detail}",
+            hint="fix the template or values it names",
+            log=str(kube.log),
+        )
+    return len(docs)
+
+
+def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:
+    """``helm status -o json`` of the release, or None when it does not exist."""
+    done = kube.helm_cmd(
+        "status",
+        release,
+        "--namespace",
+        namespace,
+        "--output",
+        "json",
+        what="helm status",
+        check=False,
+    )
+    if done.returncode != 0:
+        return None
+    try:
+        status: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return status

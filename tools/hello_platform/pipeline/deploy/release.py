@@ -1,0 +1,155 @@
+"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm
+from hello_platform.pipeline.deploy.inputs import Image, Options
+from hello_platform.pipeline.deploy.kube import Kube, release_status
+
+
+def image_values(image: Image) -> dict[str, Any]:
+    """The values that point the chart at the built image."""
+    return {
+        "image": {
+            "repository": "/".join(p for p in (image.registry, image.repository) if p),
+            "tag": image.tag,
+            "digest": image.digest or "",
+        }
+    }
+
+
+def upgrade(
+    kube: Kube, opts: Options, values_files: Sequence[Path], *, flag: str
+) -> dict[str, Any]:
+    """``helm upgrade --install --wait`` + rollback on failure; returns the new status."""
+    before = release_status(kube, opts.release, opts.namespace)
+    done = kube.helm_cmd(
+        "upgrade",
+        "--install",
+        opts.release,
+        str(helm.CHART_DIR),
+        "--namespace",
+        opts.namespace,
+        *helm.values_args(values_files, opts.sets),
+        "--wait",
+        flag,
+        "--timeout",
+        f"{opts.timeout}s",
+        "--history-max",
+        "10",
+        what="helm upgrade",
+        timeout=opts.timeout * 2 + 60,
+        check=False,
+    )
+    if done.returncode == 0:
+        after = release_status(kube, opts.release, opts.namespace)
+        if after is None:
+            raise PlatformError(
+                "helm upgrade succeeded but the release has no status", log=str(kube.log)
+            )
+        return after
+    why = helm.helm_failure(done.stdout, done.stderr)
+    raise upgrade_failure(kube, opts, why, before=before)
+
+
+def upgrade_failure(
+    kube: Kube, opts: Options, why: str, *, before: dict[str, Any] | None
+) -> PlatformError:
+    """The one sentence for a failed upgrade: removed, rolled back, or stuck at a revision."""
+    after = release_status(kube, opts.release, opts.namespace)
+    pods = (
+        f"kubectl -n {opts.namespace} get pods -l app.kubernetes.io/instance={opts.release}; "
+        f"kubectl -n {opts.namespace} describe pods -l app.kubernetes.io/instance="
+        f"{opts.release}"
+    )
+    if before is None:
+        return PlatformError(
+            f"the first install failed ({why}) and was removed",
+            hint=f"see why the pods did not become Ready: {pods}",
+            log=str(kube.log),
+        )
+    if after is None:
+        return PlatformError(
+            f"the upgrade failed ({why}), and the release's state could not be read afterwards",
+            hint=f"check that the cluster is reachable, then: helm history {opts.release} "
+            f"-n {opts.namespace}",
+            log=str(kube.log),
+        )
+    if after["info"]["status"] == "deployed" and after["version"] > before["version"]:
+        return PlatformError(
+            f"the release failed ({why}) and was rolled back: revision {after['version']} "
+            f"({after['info']['status']}) keeps serving",
+            hint=f"see why the new pods did not become Ready: {pods}",
+            log=str(kube.log),
+        )
+    return PlatformError(
+        f"the upgrade failed ({why}); the release is at revision {after['version']} "
+        f"({after['info']['status']})",
+        hint=f"helm history {opts.release} -n {opts.namespace}; {pods}",
+        log=str(kube.log),
+    )
+
+
+def run_tests(kube: Kube, opts: Options) -> None:
+    """``helm test``: the chart's test pod must succeed (a failed one is kept: its log is shown).
+
+    No ``--logs``: the test pod is deleted once it succeeds, and helm then fails to fetch them.
+    """
+    done = kube.helm_cmd(
+        "test",
+        opts.release,
+        "--namespace",
+        opts.namespace,
+        "--timeout",
+        "120s",
+        what="helm test",
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        pod = f"{fullname(opts.release)}-test-http"
+        logs = kube.kubectl_cmd(
+            "logs",
+            pod,
+            "--namespace",
+            opts.namespace,
+            "--tail",
+            "5",
+            what="kubectl logs",
+            check=False,
+        ).stdout.strip()
+        raise PlatformError(
+            f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
+            + (f" (test pod log: {' | '.join(logs.splitlines())})" if logs else ""),
+            hint=f"kubectl -n {opts.namespace} logs {pod} (a failed test pod is kept)",
+            log=str(kube.log),
+        )
+
+
+def node_port(kube: Kube, opts: Options) -> int | None:
+    """The Service's node port, or None when it is not a NodePort Service."""
+    done = kube.kubectl_cmd(
+        "get",
+        "service",
+        fullname(opts.release),
+        "--namespace",
+        opts.namespace,
+        "--output",
+        "json",
+        what="kubectl get service",
+    )
+    svc = json.loads(done.stdout)
+    if svc["spec"].get("type") not in ("NodePort", "LoadBalancer"):
+        return None
+    port = svc["spec"]["ports"][0].get("nodePort")
+    return int(port) if port else None
+
+
+def fullname(release: str) -> str:
+    return release if "hello" in release else f"{release}-hello"

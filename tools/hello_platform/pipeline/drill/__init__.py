@@ -1,0 +1,100 @@
+"""Failure drills under steady, bounded load on 127.0.0.1.
+
+Each drill runs :class:`Load` (a fixed request rate on keep-alive connections, capped in
+time and count, loopback only) against the release ``hello-drill`` (2 replicas, no HPA,
+NodePort 30083) while it disrupts something, then prints one line and adds a
+:class:`Summary` to ``out/drill/<run>/summary.json`` (``out/drill/latest`` names the run):
+
+* ``pod-delete``: ``kubectl delete pod`` of a serving pod: no request may fail;
+* ``rolling-update``: a config change replaces every pod: no request may fail;
+* ``failed-release``: an upgrade whose pods never become Ready (``faults.unready``) is
+  rolled back while the old pods serve: no request may fail;
+* ``kill-kubelet`` / ``kill-containerd``: SIGKILL the daemon by its pidfile, keep the load
+  on while it is dead (the pods should keep serving), then ``cluster up`` repairs it: the
+  failed requests and the time until the node and the release are Ready again;
+* ``cluster-restart``: ``cluster down`` + ``cluster up`` (data kept): the release must come
+  back Ready; the longest unavailable stretch is reported.
+
+A failed request is anything but HTTP 200: an error status, a timeout, a refused or reset
+connection. Requests are never retried. The CLI (``hello-platform drill``) is cli.py.
+"""
+
+from hello_platform.pipeline.drill.drills import (
+    DRILLS,
+    NAMES,
+    Drill,
+    Outcome,
+    cluster_restart,
+    failed_release,
+    kill,
+    pod_delete,
+    rolling_update,
+    run,
+    run_drill,
+    select,
+)
+from hello_platform.pipeline.drill.load import (
+    DEFAULT_RPS,
+    MAX_REQUESTS,
+    MAX_RPS,
+    MAX_SECONDS,
+    Load,
+    Sample,
+    check_loopback,
+)
+from hello_platform.pipeline.drill.release import (
+    BASE_SETS,
+    NAMESPACE,
+    NODE_PORT,
+    RELEASE,
+    REPLICAS,
+    Env,
+    release_files,
+    setup,
+    wait_until,
+)
+from hello_platform.pipeline.drill.summary import (
+    FIRST_FAILURES,
+    Report,
+    Summary,
+    longest_outage,
+    percentile,
+    summarize,
+)
+
+__all__ = [
+    "BASE_SETS",
+    "DEFAULT_RPS",
+    "DRILLS",
+    "FIRST_FAILURES",
+    "MAX_REQUESTS",
+    "MAX_RPS",
+    "MAX_SECONDS",
+    "NAMES",
+    "NAMESPACE",
+    "NODE_PORT",
+    "RELEASE",
+    "REPLICAS",
+    "Drill",
+    "Env",
+    "Load",
+    "Outcome",
+    "Report",
+    "Sample",
+    "Summary",
+    "check_loopback",
+    "cluster_restart",
+    "failed_release",
+    "kill",
+    "longest_outage",
+    "percentile",
+    "pod_delete",
+    "release_files",
+    "rolling_update",
+    "run",
+    "run_drill",
+    "select",
+    "setup",
+    "summarize",
+    "wait_until",
+]

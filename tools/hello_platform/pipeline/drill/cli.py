@@ -1,0 +1,33 @@
+"""``hello-platform drill``: the flags, over the drill package API."""
+
+from __future__ import annotations
+
+import argparse
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import drill as api
+from hello_platform.pipeline.drill.drills import NAMES
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "drill",
+        help="failure drills under steady load (pod delete, rollouts, kills, restart)",
+        description=api.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only", nargs="+", default=[], metavar="NAME", help=f"run these: {', '.join(NAMES)}"
+    )
+    parser.add_argument(
+        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 0 < args.rps <= MAX_RPS:
+        raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
+    api.run(args.only, args.rps)
+    return 0

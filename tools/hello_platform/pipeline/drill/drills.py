@@ -1,0 +1,261 @@
+"""The drills themselves, and running them under load one after the other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.pipeline import deploy
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
+from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
+from hello_platform.pipeline.drill.summary import Report, Summary, summarize
+
+#: Drill names, in the order a full run takes them (the disruptive ones last).
+NAMES = (
+    "pod-delete",
+    "rolling-update",
+    "failed-release",
+    "kill-kubelet",
+    "kill-containerd",
+    "cluster-restart",
+)
+
+
+@dataclass
+class Outcome:
+    """What a drill's disruption reports besides the load's samples."""
+
+    checks: dict[str, bool] = field(default_factory=dict)
+    recovery_s: float | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+Drill = Callable[[Env, Load], Outcome]
+#: Load before the disruption, and after the drill's condition held (s).
+WARMUP_S = 3.0
+TAIL_S = 2.0
+#: How long the kill drills leave the daemon dead before ``cluster up``, and keep the load on
+#: once it is repaired (s).
+DEAD_S = 10.0
+AFTER_S = 10.0
+
+
+def pod_delete(env: Env, load: Load) -> Outcome:
+    """Delete one serving pod; its replacement must be Ready, and nothing may fail."""
+    ready = [p for p in env.pods() if not p["metadata"].get("deletionTimestamp")]
+    victim = ready[0]["metadata"]["name"]
+    t = load.mark(f"delete pod {victim}")
+    env.kube.kubectl_cmd(
+        "delete", "pod", victim, "--namespace", env.opts.namespace, "--wait=false",
+        what="kubectl delete pod",
+    )  # fmt: skip
+
+    def replaced() -> bool:
+        return env.settled() and victim not in {p["metadata"]["name"] for p in env.pods()}
+
+    wait_until(replaced, timeout=90, what=f"{victim} to be replaced")
+    recovered = load.mark("replacement Ready, old pod gone")
+    return Outcome(recovery_s=recovered - t)
+
+
+def rolling_update(env: Env, load: Load) -> Outcome:
+    """A config change (a pod annotation) replaces every pod; nothing may fail."""
+    t = load.mark("helm upgrade (new pod annotation)")
+    env.upgrade(f"podAnnotations.drill-rollout=r{int(time.time())}")
+    load.mark("helm upgrade returned")
+    wait_until(env.settled, timeout=90, what="the old pods to terminate")
+    recovered = load.mark("old pods gone")
+    return Outcome(recovery_s=recovered - t)
+
+
+def failed_release(env: Env, load: Load) -> Outcome:
+    """An upgrade whose pods never become Ready is rolled back; the old pods serve."""
+    before = env.status()
+    revision = _serving_revision(env)
+    t = load.mark("helm upgrade faults.unready=true")
+    try:
+        env.upgrade("faults.unready=true", timeout=40)
+        message = "the upgrade succeeded"
+    except PlatformError as err:
+        message = str(err)
+    load.mark("helm upgrade failed")
+    wait_until(env.settled, timeout=90, what="the rolled-back release to settle")
+    recovered = load.mark("rolled back, settled")
+    after = env.status()
+    return Outcome(
+        {
+            "upgrade reported rolled back": "rolled back" in message and "keeps serving" in message,
+            "release deployed at revision +2": after["info"]["status"] == "deployed"
+            and after["version"] == before["version"] + 2,
+            "old revision still serving": _serving_revision(env) == revision,
+            "readiness probe back on /readyz": _readiness_path(env) == "/readyz",
+        },
+        recovered - t,
+        {"revision_before": before["version"], "revision_after": after["version"]},
+    )
+
+
+def _readiness_path(env: Env) -> str:
+    done = env.kube.kubectl_cmd(
+        "get", "deployment", env.opts.release, "--namespace", env.opts.namespace,
+        "--output", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}",
+        what="kubectl get deployment",
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def _serving_revision(env: Env) -> str | None:
+    status, body = deploy.http_get(env.url + "/version")
+    revision: str | None = json.loads(body).get("revision") if status == 200 else None
+    return revision
+
+
+def kill(component: str) -> Drill:
+    """SIGKILL ``component`` by its pidfile, hold the load while it is dead, then let
+    ``cluster up`` repair it; report the failures and the recovery time."""
+
+    def run(env: Env, load: Load) -> Outcome:
+        from hello_platform.substrate import process
+        from hello_platform.substrate.cluster import node
+        from hello_platform.substrate.cluster.components import by_name
+        from hello_platform.substrate.cluster.layout import Layout
+
+        lay = Layout.default()
+        pidfile = by_name(component).pidfile(lay)
+        pid = process.running(pidfile)
+        if pid is None:
+            raise PlatformError(f"{component} is not running", hint="run: nox -s cluster -- up")
+        os.kill(pid, signal.SIGKILL)
+        t = load.mark(f"kill -9 {component} (pid {pid})")
+        wait_until(lambda: process.running(pidfile) is None, timeout=10, what="the kill")
+        failed_before = load.failed()
+        time.sleep(DEAD_S)
+        failed_dead = load.failed() - failed_before
+        up_at = load.mark(f"cluster up (after {DEAD_S:.0f}s with {component} dead)")
+        node.up(lay)
+        up_done = load.mark("cluster up returned")
+        wait_until(env.settled, timeout=120, what="the release to be Ready")
+        recovered = load.mark("node and release Ready")
+        time.sleep(AFTER_S)  # a restarted kubelet re-probes every pod: watch that too
+        return Outcome(
+            {"node and release Ready again": True},
+            recovered - t,
+            {
+                "failed_while_dead": failed_dead,
+                "failed_after_repair": load.failed() - failed_before - failed_dead,
+                "dead_s": round(up_at - t, 1),
+                "up_s": round(up_done - up_at, 1),
+                "repair_s": round(recovered - up_at, 1),
+            },
+        )
+
+    run.__doc__ = f"kill -9 {component}, then cluster up."
+    return run
+
+
+def cluster_restart(env: Env, load: Load) -> Outcome:
+    """``cluster down`` + ``cluster up`` (data kept): the release comes back Ready."""
+    from hello_platform.substrate.cluster import node
+
+    t = load.mark("cluster down")
+    node.down()
+    down_done = load.mark("cluster down returned; cluster up")
+    started = dt.datetime.now(dt.UTC)
+    node.up()
+    up_done = load.mark("cluster up returned")
+    wait_until(lambda: env.settled(since=started), timeout=180, what="the release to be Ready")
+    recovered = load.mark("release Ready")
+    wait_until(lambda: deploy.http_get(env.url + "/")[0] == 200, timeout=30, what="a 200")
+    return Outcome(
+        {"release Ready again": True},
+        recovered - t,
+        {"down_s": round(down_done - t, 1), "up_s": round(up_done - down_done, 1)},
+    )
+
+
+DRILLS: dict[str, tuple[Drill, bool]] = {
+    # name: (the drill, whether every request must succeed)
+    "pod-delete": (pod_delete, True),
+    "rolling-update": (rolling_update, True),
+    "failed-release": (failed_release, True),
+    "kill-kubelet": (kill("kubelet"), False),
+    "kill-containerd": (kill("containerd"), False),
+    "cluster-restart": (cluster_restart, False),
+}
+
+
+def run_drill(env: Env, name: str, report: Report | None = None) -> Summary:
+    """Run drill ``name`` under load; print its line, add it to ``report``."""
+    drill, zero_failures = DRILLS[name]
+    say(f"drill {name}: {drill.__doc__}")
+    with Load(env.url + "/", rps=env.rps) as load:
+        time.sleep(WARMUP_S)
+        try:
+            outcome = drill(env, load)
+            time.sleep(TAIL_S)
+        except PlatformError as err:
+            load.mark(f"error: {err}")
+            outcome = Outcome({"drill completed": False})
+        samples = load.stop()
+    checks = dict(outcome.checks)
+    if zero_failures:
+        checks["no request failed"] = all(s.ok for s in samples)
+    checks["enough requests"] = len(samples) >= WARMUP_S * env.rps
+    checks[f"{REPLICAS}+ pods answered"] = (
+        len({s.host for s in samples if s.ok and s.host}) >= REPLICAS
+    )
+    summary = summarize(
+        name,
+        samples,
+        rps=env.rps,
+        skipped=load.skipped,
+        events=load.events,
+        checks=checks,
+        recovery_s=outcome.recovery_s,
+        figures=outcome.figures,
+    )
+    print(summary.line(), flush=True)
+    if report is not None:
+        report.add(summary)
+    return summary
+
+
+def select(only: Sequence[str]) -> list[str]:
+    """The drills to run, in :data:`NAMES` order; a PlatformError names an unknown one."""
+    unknown = [n for n in only if n not in DRILLS]
+    if unknown:
+        raise PlatformError(
+            f"unknown drill {', '.join(unknown)}", hint=f"choose from: {', '.join(NAMES)}"
+        )
+    return [n for n in NAMES if not only or n in only]
+
+
+@contextmanager
+def _timed(report: Report) -> Iterator[None]:
+    yield
+    say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
+
+
+def run(names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
+    """Set the release up and run ``names``; a PlatformError when any drill failed."""
+    names = select(names)
+    report = Report()
+    with _timed(report):
+        env = setup(rps)
+        for name in names:
+            run_drill(env, name, report)
+    failed = [s.drill for s in report.summaries if not s.passed]
+    if failed:
+        raise PlatformError(
+            f"drill {', '.join(failed)} failed", hint=f"see {report.path} and {env.kube.log}"
+        )
+    return report

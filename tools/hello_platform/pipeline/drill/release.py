@@ -1,0 +1,127 @@
+"""The drill release (``hello-drill``: 2 replicas, no HPA, own node port), how to reach it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import deploy, helm
+from hello_platform.pipeline.drill.load import DEFAULT_RPS
+
+NAMESPACE = "hello-drill"
+RELEASE = "hello-drill"
+NODE_PORT = 30083
+#: The drill release: a fixed 2 replicas (no HPA), on its own node port.
+REPLICAS = 2
+BASE_SETS = (
+    f"service.nodePort={NODE_PORT}",
+    "autoscaling.enabled=false",
+    f"replicaCount={REPLICAS}",
+)
+
+
+@dataclass
+class Env:
+    """The drill release and how to reach it."""
+
+    kube: deploy.Kube
+    opts: deploy.Options
+    url: str
+    rps: float = DEFAULT_RPS
+
+    @property
+    def files(self) -> list[Path]:
+        return release_files(self.opts)
+
+    def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
+        """The release's options with ``sets`` on top (helm resets what is not given)."""
+        return deploy.Options(
+            profile=self.opts.profile,
+            sets=(*self.opts.sets, *sets),
+            namespace=self.opts.namespace,
+            release=self.opts.release,
+            timeout=timeout,
+            run_tests=False,
+        )
+
+    def upgrade(self, *sets: str, timeout: int = 120) -> dict[str, Any]:
+        opts = self.options(*sets, timeout=timeout)
+        return deploy.upgrade(
+            self.kube, opts, self.files, flag=deploy.rollback_flag(self.kube.helm)
+        )
+
+    def status(self) -> dict[str, Any]:
+        status = deploy.release_status(self.kube, self.opts.release, self.opts.namespace)
+        if status is None:
+            raise PlatformError(f"release {self.opts.release} has no status")
+        return status
+
+    def pods(self) -> list[dict[str, Any]]:
+        """The release's pods (terminating ones included)."""
+        done = self.kube.kubectl_cmd(
+            "get", "pods", "--namespace", self.opts.namespace, "--selector",
+            f"app.kubernetes.io/instance={self.opts.release}", "--output", "json",
+            what="kubectl get pods", timeout=15,
+        )  # fmt: skip
+        items: list[dict[str, Any]] = json.loads(done.stdout)["items"]
+        return items
+
+    def settled(self, since: dt.datetime | None = None) -> bool:
+        """The Deployment is rolled out with every replica Ready (since ``since``, when
+        given) and no other pod of the release is left (none terminating)."""
+        from hello_platform.substrate.cluster import health
+        from hello_platform.substrate.cluster.layout import Layout
+
+        name = self.opts.release
+        if not health.deployment(Layout.default(), self.opts.namespace, name, since).ok:
+            return False
+        try:
+            return len(self.pods()) == REPLICAS
+        except PlatformError:
+            return False
+
+
+def release_files(opts: deploy.Options) -> list[Path]:
+    """The values files of a release deployed by ``deploy``: its profile, then the image."""
+    return [*helm.profile_files(opts.profile), paths.out_dir() / "deploy" / "image-values.json"]
+
+
+def setup(rps: float = DEFAULT_RPS) -> Env:
+    """Deploy (or update) the drill release and wait until it has settled."""
+    opts = deploy.Options(
+        profile="local",
+        sets=BASE_SETS,
+        namespace=NAMESPACE,
+        release=RELEASE,
+        timeout=300,
+        run_tests=False,
+    )
+    result = deploy.deploy(opts)
+    if not result.url:
+        raise PlatformError("the drill release has no node port on 127.0.0.1")
+    env = Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+    wait_until(env.settled, timeout=120, what="the drill release to settle")
+    return env
+
+
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
+) -> float:
+    """Poll ``check`` until true; the seconds it took (a PlatformError after ``timeout``)."""
+    started = time.monotonic()
+    while True:
+        try:
+            if check():
+                return time.monotonic() - started
+        except (OSError, ValueError, PlatformError):
+            pass
+        if time.monotonic() - started > timeout:
+            raise PlatformError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)

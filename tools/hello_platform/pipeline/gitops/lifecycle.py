@@ -1,0 +1,202 @@
+"""Argo CD on a cluster (up, status, down) and the release loop: the API under gitops/cli.py."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths
+from hello_platform.core.progress import say, step
+from hello_platform.pipeline.gitops import argo, gitserver, release
+
+ENVS = tuple(release.NODE_PORTS)
+
+
+def cluster(given: str | Path | None, command: str, *, start: bool = True) -> Path:
+    """``given`` (--kubeconfig), else the embedded cluster's kubeconfig: started for ``up``,
+    required running for ``status`` and ``down`` (``start=False``)."""
+    if given:
+        return Path(given)
+    from hello_platform.substrate.cluster import ensure_up, require_up
+
+    return ensure_up() if start else require_up(f"nox -s gitops -- {command}")
+
+
+def out_file(name: str) -> Path:
+    out = paths.out_dir() / "gitops"
+    out.mkdir(parents=True, exist_ok=True)
+    return out / name
+
+
+def build_image() -> Any:
+    from hello_platform.pipeline import image
+
+    return image.build()
+
+
+def ensure_env_image(env: str) -> str | None:
+    """Release an image into ``env`` when its image.yaml names none yet; the commit."""
+    branch = gitserver.env_branch(env)
+    if release.current_image(gitserver.read_file(branch, release.image_file(env))).get("digest"):
+        return None
+    built = build_image()
+    return release.commit_image(env, built)
+
+
+def is_embedded(kubeconfig: Path) -> bool:
+    """Whether ``kubeconfig`` is the embedded cluster's, whose node port is on 127.0.0.1."""
+    from hello_platform.substrate.cluster.layout import Layout
+
+    return kubeconfig.resolve() == Layout.default().admin_kubeconfig.resolve()
+
+
+def wait_answering(
+    base: str, timeout: float, get: Callable[[str], tuple[int, bytes]] | None = None
+) -> None:
+    """``GET /`` and ``/version`` of ``base`` answer 200: Synced/Healthy means the pod is
+    Ready, not yet that kube-proxy has programmed the node port for it."""
+    from hello_platform.pipeline.deploy import http_get, smoke
+
+    pause = 0.5
+    with step(f"waiting for {base}/ to answer"):
+        smoke(
+            base,
+            revision=None,
+            get=get or http_get,
+            attempts=max(1, int(timeout / pause)),
+            pause=pause,
+        )
+
+
+def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
+    """Install Argo CD, publish this checkout, sync the apps of ``env``; what to try next."""
+    start = time.monotonic()
+    kube = argo.make_kube(kubeconfig)
+    from hello_platform.pipeline.gitops import images
+
+    with step("building Argo CD's images (argocd + git + helm, miniredis)"):
+        refs = images.ensure_images()
+    installed = time.monotonic()
+    with step("installing Argo CD (core install) in namespace argocd"):
+        argo.install(kube, refs)
+    with step(f"publishing this checkout to {gitserver.URL}"):
+        pub = gitserver.publish(env)
+        src = f"{pub.source_branch} {pub.source_commit[:12]}"
+        say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
+        ensure_env_image(env)
+    argo.bootstrap(kube)
+    names = [argo.ROOT_APP, release.APP_OF_ENV[env]]
+    argo.refresh(kube, names)
+    apps = argo.wait_for(
+        kube,
+        argo.all_ok(names, lambda: gitserver.remote_ref(pub.env_branch)),
+        what="Argo CD syncing the apps",
+        timeout=timeout,
+    )
+    healthy = time.monotonic()
+    for a in apps:
+        say(f"{a.name}: {a.sync}/{a.health} at {a.revision[:12]} ({a.target})")
+    port = release.NODE_PORTS[env]
+    if is_embedded(kubeconfig):
+        wait_answering(f"http://127.0.0.1:{port}", timeout=60)
+    figures = {
+        "install_to_healthy_seconds": round(healthy - installed, 1),
+        "up_seconds": round(time.monotonic() - start, 1),
+    }
+    out_file("up.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return (
+        f"Argo CD is up; install to Synced/Healthy took {figures['install_to_healthy_seconds']}s.\n"
+        f"service:  curl http://127.0.0.1:{port}/\n"
+        f"status:   nox -s gitops -- status\n"
+        f"apps:     kubectl --kubeconfig {kube.kubeconfig} -n argocd get applications\n"
+        f"source:   git clone -b {gitserver.env_branch(env)} {gitserver.URL}\n"
+        f"release:  nox -s release"
+    )
+
+
+def format_status(apps: list[argo.AppStatus]) -> str:
+    lines = []
+    for a in apps:
+        lines.append(
+            f"{a.name}: sync {a.sync}, health {a.health}, revision {a.revision[:12] or '-'}"
+            f" ({a.target} {a.path})"
+        )
+        if not a.ok and a.reason:
+            lines.append(f"  reason: {a.reason}")
+        for deployed, rev in a.history[-3:]:
+            lines.append(f"  synced {rev[:12]} at {deployed}")
+    return "\n".join(lines) if lines else "no Argo CD Applications"
+
+
+def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
+    """Every Application's sync and health (JSON, or lines with the git daemon and the pods'
+    memory); whether all are Synced and Healthy."""
+    kube = argo.make_kube(kubeconfig)
+    apps = argo.applications(kube)
+    ok = bool(apps) and all(a.ok for a in apps)
+    if as_json:
+        return json.dumps([a.__dict__ for a in apps], indent=2, default=list), ok
+    daemon = "running" if gitserver.daemon_running() else "stopped"
+    lines = [f"git daemon: {daemon} ({gitserver.URL})", format_status(apps)]
+    memory = argo.pod_memory(kube)
+    if memory:
+        used = ", ".join(f"{n} {v / 2**20:.0f}Mi" for n, v in sorted(memory.items()))
+        lines.append(f"argocd pods' memory: {sum(memory.values()) / 2**20:.0f}Mi ({used})")
+    return "\n".join(lines), ok
+
+
+def down(kubeconfig: Path) -> None:
+    """Remove the Applications and Argo CD, and stop the git daemon."""
+    kube = argo.make_kube(kubeconfig)
+    from hello_platform.pipeline.gitops import images
+
+    with step("removing the Applications and Argo CD"):
+        argo.uninstall(kube, images.ensure_images())
+    stopped = gitserver.stop()
+    say("git daemon stopped" if stopped else "git daemon was not running")
+
+
+def publish_release(
+    env: str,
+    *,
+    git_url: str | None,
+    timeout: float,
+    wait: bool,
+    kubeconfig: str | Path | None = None,
+) -> str:
+    """Build and push the image, commit it to ``env``'s branch (of ``git_url``, else the
+    local mirror) and, locally, time until it serves; one line on what was released."""
+    local = git_url is None
+    url = git_url
+    if local:
+        with step(f"publishing this checkout to {gitserver.URL}"):
+            gitserver.publish(env)
+    built = build_image()
+    committed = time.monotonic()
+    commit = release.commit_image(env, built, url=url)
+    say(f"committed {built.tag} to {gitserver.env_branch(env)} as {commit[:12]}")
+    serving: float | None = None
+    if local and wait:
+        kube = argo.make_kube(cluster(kubeconfig, "release"))
+        argo.refresh(kube, [argo.ROOT_APP, release.APP_OF_ENV[env]])
+        port = release.NODE_PORTS[env]
+        from hello_platform.pipeline.image import read_source
+
+        revision = read_source().revision
+        release.wait_serving(
+            f"http://127.0.0.1:{port}",
+            revision,
+            timeout=timeout,
+            on_wait=release.say_waiting,
+        )
+        serving = round(time.monotonic() - committed, 1)
+    result = release.Released(env, built.pinned, built.tag, commit, serving)
+    out_file("release.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    if serving is not None:
+        return f"released {built.pinned}: commit {commit[:12]} serving after {serving}s"
+    return (
+        f"released {built.pinned}: commit {commit[:12]} on {gitserver.redact(url or gitserver.URL)}"
+    )

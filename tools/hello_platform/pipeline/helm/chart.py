@@ -1,0 +1,184 @@
+"""The chart and the pinned helm: profiles, values arguments, `helm lint`, `helm template`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+
+#: The chart, and its values profiles (``default`` is values.yaml alone).
+CHART_DIR = paths.REPO_ROOT / "deploy" / "helm" / "hello"
+PROFILES: dict[str, str | None] = {
+    "default": None,
+    "local": "values-local.yaml",
+    "eks": "values-eks.yaml",
+}
+#: The release name the deploy and the checks use.
+RELEASE = "hello"
+#: A render of every optional template (on top of the default profile), for the checks.
+FEATURES_SETS: tuple[str, ...] = (
+    "ingress.enabled=true",
+    "ingress.tlsSecretName=hello-tls",
+    "networkPolicy.enabled=true",
+    "serviceMonitor.enabled=true",
+    "prometheusRule.enabled=true",
+    "metrics.podsService=true",
+    "autoscaling.enabled=false",
+    "service.type=NodePort",
+    "service.nodePort=30080",
+    "faults.unready=true",
+    "faults.testFailure=true",
+)
+#: The local profile with request-rate autoscaling (a KEDA ScaledObject), for the checks.
+REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
+#: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
+CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
+
+HELM_HINT = "run 'nox -s tools -- helm' to provision helm, then try again"
+
+
+# ------------------------------------------------------------------------------ tools
+
+
+def kubernetes_version() -> str:
+    """The pinned Kubernetes version without the "v" (``1.34.4``), from toolchain.toml."""
+    from hello_platform.toolchain import load
+
+    return load().tools["kubernetes"].version.removeprefix("v")
+
+
+def helm_binary(*, build: bool = True) -> Path:
+    """The pinned helm (built on demand unless ``build`` is false)."""
+    from hello_platform.toolchain import Resolver
+
+    return Resolver(build=build).resolve("helm")
+
+
+def kubeconform_binary(*, build: bool = True) -> Path:
+    """The pinned kubeconform (built on demand unless ``build`` is false)."""
+    from hello_platform.toolchain import Resolver
+
+    return Resolver(build=build).resolve("kubeconform")
+
+
+# ------------------------------------------------------------------------- helm calls
+
+
+def profile_files(profile: str) -> list[Path]:
+    """The values files of ``profile`` (on top of values.yaml, which helm always reads)."""
+    if profile not in PROFILES:
+        raise PlatformError(
+            f"unknown values profile '{profile}'", hint=f"use one of: {', '.join(PROFILES)}"
+        )
+    name = PROFILES[profile]
+    return [CHART_DIR / name] if name else []
+
+
+def parse_set(item: str) -> tuple[str, str]:
+    """Split a ``key=value`` of ``--set``, or fail saying what is wrong with it."""
+    key, sep, value = item.partition("=")
+    if not sep or not key or not re.fullmatch(r"[A-Za-z0-9_.\[\]\\/-]+", key):
+        raise PlatformError(
+            f"'--set {item}' is not of the form key=value",
+            hint="e.g. --set autoscaling.maxReplicas=3",
+        )
+    return key, value
+
+
+def values_args(
+    values_files: Iterable[Path],
+    sets: Iterable[str] = (),
+    set_strings: Mapping[str, str] | None = None,
+) -> list[str]:
+    """helm arguments for values files, ``--set`` items and ``--set-string`` pairs, in order."""
+    args: list[str] = []
+    for f in values_files:
+        args += ["--values", str(f)]
+    for item in sets:
+        parse_set(item)
+        args += ["--set", item]
+    for key, value in (set_strings or {}).items():
+        args += ["--set-string", f"{key}={value}"]
+    return args
+
+
+def helm_failure(stdout: str, stderr: str) -> str:
+    """The useful part of a failed helm call: lint findings, the ``Error:`` line and the
+    schema findings after it."""
+    findings = [ln.strip() for ln in stdout.splitlines() if ln.startswith(("[ERROR]", "[WARNING]"))]
+    lines = [
+        ln.strip()
+        for ln in stderr.strip().splitlines()
+        if ln.strip() and not ln.startswith("Use --debug")
+    ]
+    for i, line in enumerate(lines):
+        if line.startswith("Error:"):
+            lines = [line.removeprefix("Error:").strip(), *lines[i + 1 :]]
+            break
+    return " ".join([*lines[-8:], *findings])[:1500] or "no output"
+
+
+def _helm(
+    helm: Path,
+    args: Sequence[str],
+    *,
+    what: str,
+    hint: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> str:
+    try:
+        done = subprocess.run(
+            [str(helm), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **(env or {})},
+        )
+    except FileNotFoundError as exc:
+        raise PlatformError(f"{what} failed: '{helm}' does not exist", hint=HELM_HINT) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"{what} did not finish within {timeout:.0f}s", hint=hint) from exc
+    if done.returncode != 0:
+        detail = helm_failure(done.stdout, done.stderr)
+        raise PlatformError(f"{what} failed: {detail}", hint=hint)
+    return done.stdout
+
+
+def lint(helm: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
+    """``helm lint --strict`` of the chart with these values; returns helm's report."""
+    return _helm(
+        helm,
+        ["lint", "--strict", str(CHART_DIR), *values_args(values_files, sets)],
+        what="helm lint --strict",
+        hint="fix the chart or the values it names",
+    )
+
+
+def render(
+    helm: Path,
+    *,
+    values_files: Sequence[Path] = (),
+    sets: Sequence[str] = (),
+    set_strings: Mapping[str, str] | None = None,
+    release: str = RELEASE,
+    namespace: str = "default",
+    kube_version: str | None = None,
+) -> str:
+    """``helm template``: the manifests this release would apply (tests included)."""
+    args = ["template", release, str(CHART_DIR), "--namespace", namespace]
+    if kube_version:
+        args += ["--kube-version", kube_version]
+    args += values_args(values_files, sets, set_strings)
+    return _helm(
+        helm,
+        args,
+        what="rendering the chart",
+        hint="check the values files and --set items it names",
+    )

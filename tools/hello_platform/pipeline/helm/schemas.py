@@ -1,0 +1,246 @@
+"""Kubernetes JSON schemas from the pinned OpenAPI document, and kubeconform over a render."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths, proc
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say, step
+from hello_platform.pipeline.helm.chart import CRD_KINDS
+
+#: Bump when the OpenAPI -> JSON schema conversion changes (invalidates the cache).
+SCHEMA_FORMAT = "1"
+
+_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+_DROP_KEYS = ("description", "format", "x-kubernetes-group-version-kind")
+
+
+def kind_suffix(group: str, version: str) -> str:
+    """kubeconform's file-name suffix: ``-v1``, ``-apps-v1``, ``-networking-v1`` ..."""
+    return f"-{version}" if not group else f"-{group.split('.')[0]}-{version}"
+
+
+def _convert(node: Any, *, strict: bool) -> Any:
+    """One OpenAPI v2 schema node as plain JSON schema (strict: no unknown fields)."""
+    if isinstance(node, list):
+        return [_convert(n, strict=strict) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("format") == "int-or-string":
+        return {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROP_KEYS or key.startswith("x-kubernetes-"):
+            continue
+        if key == "properties":
+            out[key] = {k: _convert(v, strict=strict) for k, v in value.items()}
+        else:
+            out[key] = _convert(value, strict=strict)
+    if strict and "properties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = False
+    return out
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            yield ref.removeprefix("#/definitions/")
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
+    """Kubernetes' OpenAPI v2 document -> ``{file name: standalone JSON schema}``.
+
+    One file per group/version/kind, named as kubeconform looks them up
+    (``deployment-apps-v1.json``); each carries the definitions it references (transitively)
+    under ``definitions``, so ``$ref``s resolve inside the file and recursion is fine.
+    """
+    raw = swagger.get("definitions") or {}
+    defs: dict[str, Any] = {}
+    for name, node in raw.items():
+        if name == _INT_OR_STRING:
+            defs[name] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+        elif name == _QUANTITY:
+            defs[name] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
+        else:
+            defs[name] = _convert(node, strict=strict)
+    files: dict[str, Any] = {}
+    for name, node in raw.items():
+        for gvk in node.get("x-kubernetes-group-version-kind") or []:
+            if gvk.get("kind", "").endswith("List") or name.startswith("io.k8s.apimachinery"):
+                continue
+            closure: dict[str, Any] = {}
+            todo = list(_refs(defs[name]))
+            while todo:
+                ref = todo.pop()
+                if ref in closure or ref not in defs:
+                    continue
+                closure[ref] = defs[ref]
+                todo += _refs(defs[ref])
+            schema = {**defs[name], "definitions": dict(sorted(closure.items()))}
+            fname = f"{gvk['kind'].lower()}{kind_suffix(gvk.get('group', ''), gvk['version'])}"
+            files[fname + ".json"] = schema
+    return files
+
+
+def openapi_document(version: str) -> Path:
+    """``swagger.json`` of Kubernetes ``version`` from the Go module cache (downloads it)."""
+    from hello_platform.toolchain import gobuild
+
+    go = gobuild.find_go()
+    if go is None:
+        raise PlatformError(
+            "generating Kubernetes schemas needs Go (for the k8s.io/kubernetes "
+            "module's OpenAPI document), which was not found",
+            hint="install Go and put it on PATH, or set HELLO_PLATFORM_GO",
+        )
+    module = f"k8s.io/kubernetes@v{version}"
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [go, "mod", "download", "-json", module],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+            env=gobuild.go_env(),
+            check=False,
+            timeout=1800,
+        )
+    try:
+        info = json.loads(done.stdout or "{}")
+    except ValueError:
+        info = {}
+    if done.returncode != 0 or "Dir" not in info:
+        why = info.get("Error") or proc.last_line(done.stderr)
+        raise PlatformError(
+            f"could not fetch {module} for its OpenAPI document: {why}",
+            hint="check that the Go module proxy is reachable",
+        )
+    spec = Path(info["Dir"]) / "api" / "openapi-spec" / "swagger.json"
+    if not spec.is_file():
+        raise PlatformError(
+            f"{module} has no api/openapi-spec/swagger.json",
+            hint="pin a Kubernetes release in toolchain.toml",
+        )
+    return spec
+
+
+def schema_root() -> Path:
+    return paths.cache_dir() / "kube-schemas"
+
+
+def schema_dir(version: str) -> Path:
+    """Where kubeconform finds the schemas of ``version`` (its own directory layout)."""
+    return schema_root() / f"v{version}-standalone-strict"
+
+
+def ensure_schemas(version: str, *, spec: Path | None = None) -> Path:
+    """Generate (once) and return the strict JSON schemas of Kubernetes ``version``."""
+    target = schema_dir(version)
+    stamp = target / ".complete"
+    if stamp.is_file() and stamp.read_text().strip() == SCHEMA_FORMAT:
+        return target
+    with step(f"generating Kubernetes {version} JSON schemas from its OpenAPI document"):
+        spec = spec or openapi_document(version)
+        swagger = json.loads(spec.read_text())
+        files = openapi_to_schemas(swagger)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+        for name, schema in files.items():
+            (tmp / name).write_text(json.dumps(schema, separators=(",", ":")))
+        (tmp / ".complete").write_text(SCHEMA_FORMAT + "\n")
+        if target.exists():
+            old = target.with_name(f".old-{target.name}-{os.getpid()}")
+            target.rename(old)
+            _rmtree(old)
+        tmp.rename(target)
+        say(f"{len(files)} schemas in {target}")
+    return target
+
+
+def _rmtree(path: Path) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+_KUBECONFORM_NOISE = re.compile(
+    r"problem validating schema\. Check JSON formatting: jsonschema validation failed with "
+    r"'[^']*' - "
+)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What kubeconform said about one render."""
+
+    valid: int
+    skipped: int
+    summary: str
+
+
+def validate(kubeconform: Path, manifests: str, *, version: str, what: str) -> Validation:
+    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource."""
+    location = str(schema_root()) + (
+        "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
+        "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
+    )
+    cmd = [
+        str(kubeconform),
+        "-strict",
+        "-summary",
+        "-output",
+        "json",
+        "-kubernetes-version",
+        version,
+        "-schema-location",
+        location,
+        "-skip",
+        ",".join(CRD_KINDS),
+        "-",
+    ]
+    try:
+        done = subprocess.run(
+            cmd, input=manifests, capture_output=True, text=True, timeout=120, check=False
+        )
+    except FileNotFoundError as exc:
+        raise PlatformError(
+            f"'{kubeconform}' does not exist", hint="run 'nox -s tools -- kubeconform'"
+        ) from exc
+    try:
+        report = json.loads(done.stdout)
+    except ValueError as exc:
+        raise PlatformError(
+            f"kubeconform gave no report for {what}: {(done.stderr or done.stdout).strip()[-300:]}"
+        ) from exc
+    problems = [
+        f"{r.get('kind')}/{r.get('name')}: {_KUBECONFORM_NOISE.sub('', str(r.get('msg')))}"
+        for r in report.get("resources") or []
+        if r.get("status") in ("statusInvalid", "statusError")
+    ]
+    summary = report.get("summary") or {}
+    if problems or done.returncode != 0:
+        raise PlatformError(
+            f"{what} renders manifests that Kubernetes {version} rejects: "
+            + "; ".join(problems or [done.stderr.strip()[-300:]]),
+            hint="fix the template or values that produce them",
+        )
+    return Validation(
+        int(summary.get("valid", 0)),
+        int(summary.get("skipped", 0)),
+        f"{summary.get('valid', 0)} valid, {summary.get('skipped', 0)} skipped",
+    )

@@ -1,0 +1,108 @@
+"""The chart check: every values variant linted, rendered, validated (and dry-run on a cluster)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import step
+from hello_platform.pipeline.helm.chart import (
+    FEATURES_SETS,
+    PROFILES,
+    REQUESTS_SETS,
+    helm_binary,
+    kubeconform_binary,
+    kubernetes_version,
+    lint,
+    profile_files,
+    render,
+)
+from hello_platform.pipeline.helm.schemas import ensure_schemas, validate
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One set of values the checks lint, render and validate."""
+
+    name: str
+    values_files: tuple[Path, ...]
+    sets: tuple[str, ...] = ()
+
+
+def variants(profiles: Sequence[str] | None = None) -> list[Variant]:
+    """Every profile, plus ``features`` (all optional templates on) and ``requests`` (the
+    local profile scaling on request rate)."""
+    names = list(profiles or [*PROFILES, "features", "requests"])
+    out = []
+    for name in names:
+        if name == "features":
+            out.append(Variant(name, (), FEATURES_SETS))
+        elif name == "requests":
+            out.append(Variant(name, tuple(profile_files("local")), REQUESTS_SETS))
+        else:
+            out.append(Variant(name, tuple(profile_files(name))))
+    return out
+
+
+def check(
+    profiles: Sequence[str] | None = None,
+    *,
+    helm: Path | None = None,
+    kubeconform: Path | None = None,
+    server: Path | None = None,
+) -> list[str]:
+    """Lint, render and validate each variant; return one summary line per variant.
+
+    With ``server`` (a kubeconfig), each render is also applied with a server-side dry run
+    into a Pod Security ``restricted`` namespace (``hello-dryrun``) of that cluster.
+    """
+    version = kubernetes_version()
+    helm = helm or helm_binary()
+    kubeconform = kubeconform or kubeconform_binary()
+    ensure_schemas(version)
+    lines = []
+    for v in variants(profiles):
+        with step(f"chart profile '{v.name}': lint --strict, render, kubeconform"):
+            lint(helm, v.values_files, v.sets)
+            manifests = render(helm, values_files=v.values_files, sets=v.sets, kube_version=version)
+            result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
+            if server is not None:
+                accepted = _dry_run(helm, server, manifests, what=f"profile '{v.name}'")
+        kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
+        lines.append(
+            f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
+        )
+        if server is not None:
+            lines[-1] += f"; server-side dry run: {accepted} accepted"
+    return lines
+
+
+DRY_RUN_NAMESPACE = "hello-dryrun"
+
+
+def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, what: str) -> int:
+    from hello_platform.pipeline import deploy
+    from hello_platform.toolchain import resolve
+
+    kube = deploy.Kube(helm_bin, resolve("kubectl"), kubeconfig)
+    return deploy.server_dry_run(kube, manifests, namespace=DRY_RUN_NAMESPACE, what=what)
+
+
+def running_cluster(kubeconfig: Path | None) -> Path:
+    """``kubeconfig``, or the embedded cluster's when it is up (it is not started here)."""
+    if kubeconfig is not None:
+        if not kubeconfig.is_file():
+            raise PlatformError(f"--kubeconfig {kubeconfig} is not a file")
+        return kubeconfig
+    from hello_platform.substrate.cluster import kubeconfig_path, node
+    from hello_platform.substrate.cluster.layout import Layout
+
+    if not node.is_up(Layout.default()):
+        raise PlatformError(
+            "--server needs a running cluster, and the embedded one is not up",
+            hint="start it with 'nox -s cluster' (or deploy), or pass --kubeconfig PATH",
+        )
+    return kubeconfig_path()

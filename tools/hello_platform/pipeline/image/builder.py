@@ -1,0 +1,268 @@
+"""The build itself: wheelhouse, context, docker build, SBOM and push, in order."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths, proc
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say, step
+from hello_platform.pipeline.image.cyclonedx import Package, debian_packages, package_of, sbom
+from hello_platform.pipeline.image.push import (
+    RegistryClient,
+    RemoteImage,
+    decide_push,
+    reuse_pushed,
+)
+from hello_platform.pipeline.image.source import (
+    DOCKERFILE,
+    LOCAL_REPOSITORY,
+    REPOSITORY,
+    Source,
+    build_args,
+    docker_build_command,
+    read_source,
+)
+from hello_platform.pipeline.image.wheels import (
+    INSTALLER_GROUP,
+    assemble_context,
+    export_requirements,
+    pip_python,
+    uv_binary,
+    wheelhouse,
+)
+from hello_platform.substrate import baseimage
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A built image: the API between ``nox -s build`` and ``nox -s deploy``."""
+
+    registry: str
+    repository: str
+    tag: str
+    #: Manifest digest in the registry (``sha256:...``); None when not pushed.
+    digest: str | None
+    #: The local image ID (config digest).
+    image_id: str
+    size_bytes: int
+    sbom: Path
+
+    @property
+    def ref(self) -> str:
+        """``127.0.0.1:5000/hello:<tag>``."""
+        return f"{self.registry}/{self.repository}:{self.tag}"
+
+    @property
+    def pinned(self) -> str:
+        """``ref@digest`` when pushed, else ``ref``."""
+        return f"{self.ref}@{self.digest}" if self.digest else self.ref
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry,
+            "repository": self.repository,
+            "tag": self.tag,
+            "ref": self.ref,
+            "digest": self.digest,
+            "image_id": self.image_id,
+            "size_bytes": self.size_bytes,
+            "sbom": str(self.sbom),
+        }
+
+
+def _inspect(ref: str, fmt: str) -> str:
+    return proc.run(
+        ["docker", "image", "inspect", "--format", fmt, ref],
+        what=f"docker image inspect {ref}",
+        capture=True,
+    ).strip()
+
+
+def _tag(source: str, target: str) -> None:
+    proc.run(["docker", "tag", source, target], what=f"docker tag {target}")
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def _engine() -> None:
+    from hello_platform.substrate import docker
+
+    docker.ensure_engine()
+
+
+def _registry() -> str:
+    from hello_platform.substrate import registry
+
+    return registry.ensure_running()
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one build works with: its folder, log, source and the pushed image of its tag."""
+
+    work: Path
+    log: Path
+    source: Source
+    address: str
+    client: RegistryClient | None
+    pushed: RemoteImage | None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.address}/{REPOSITORY}:{self.source.tag}"
+
+
+def prepare(push: bool) -> Context:
+    """The work folder and log, the source, and the registry (started when pushing)."""
+    work = paths.out_dir() / "image"
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "build.log"
+    log.write_text("")
+    source = read_source(paths.REPO_ROOT)
+    address = _registry() if push else "127.0.0.1:5000"
+    client = RegistryClient(address) if push else None
+    pushed = client.manifest(REPOSITORY, source.tag) if client else None
+    return Context(work, log, source, address, client, pushed)
+
+
+def build_context(ctx: Context) -> tuple[Path, list[Package]]:
+    """The docker build context (wheels and requirement files) and the Python packages."""
+    repo = paths.REPO_ROOT
+    with step("exporting the locked requirements (uv export)"):
+        requirements = export_requirements(repo, "--no-dev", "--package", REPOSITORY)
+        installer_req = export_requirements(repo, "--only-group", INSTALLER_GROUP)
+    pip = pip_python(installer_req, ctx.log)
+    deps = wheelhouse(requirements, pip=pip, log=ctx.log)
+    installer_dir = wheelhouse(installer_req, pip=pip, log=ctx.log)
+    installer = next(iter(sorted(installer_dir.glob("pip-*.whl"))), None)
+    if installer is None:
+        raise PlatformError(
+            f"the '{INSTALLER_GROUP}' dependency group has no pip wheel",
+            hint="add pip to it in pyproject.toml and run `uv lock`",
+        )
+    context = ctx.work / "context"
+    with step("building the service wheel (uv build)"), tempfile.TemporaryDirectory() as tmp:
+        proc.run(
+            [uv_binary(), "build", "--wheel", "--package", REPOSITORY, "--out-dir", tmp],
+            what="uv build of the service wheel",
+            log=ctx.log,
+            cwd=repo,
+        )
+        app_wheel = next(Path(tmp).glob("*.whl"))
+        assemble_context(
+            context,
+            wheels=deps,
+            requirements=requirements,
+            installer=installer,
+            app_wheel=app_wheel,
+        )
+        packages = [package_of(w) for w in sorted(deps.glob("*.whl"))] + [package_of(app_wheel)]
+    return context, packages
+
+
+def docker_build(ctx: Context, context: Path, base: baseimage.BaseImages) -> str:
+    """``docker build`` under a local name; the name. The registry's name is given to it
+    only once the push is allowed, so a refused build never shadows the pushed image."""
+    local = f"{LOCAL_REPOSITORY}:{ctx.source.tag}"
+    args = build_args(base, ctx.source)
+    cmd = docker_build_command(paths.REPO_ROOT / DOCKERFILE, context, local, args)
+    with step(f"docker build {local} (log: {ctx.log})"):
+        try:
+            proc.run(
+                cmd, what="docker build", log=ctx.log, hint="see the end of the log printed above"
+            )
+        except PlatformError:
+            print(_tail(ctx.log), file=sys.stderr)
+            raise
+    return local
+
+
+def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
+    """The CycloneDX SBOM of the image ``local`` (Python and Debian packages); its path."""
+    status = proc.run(
+        ["docker", "run", "--rm", "--network=none", "--entrypoint=cat", local,
+         "/var/lib/dpkg/status"],
+        what="reading the image's Debian package list",
+        capture=True,
+    )  # fmt: skip
+    debs = debian_packages(status)
+    image = f"{ctx.address}/{REPOSITORY}"
+    bom = sbom(packages, source=ctx.source, image=image, os_packages=debs)
+    sbom_path = ctx.work / f"sbom-{ctx.source.tag}.cdx.json"
+    sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
+    say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
+    return sbom_path
+
+
+def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) -> str:
+    """Push ``local`` as the tag (unless the registry has it already); the manifest digest."""
+    ref = ctx.ref
+    action = decide_push(ref, local_id=image_id, remote=ctx.pushed, dirty=ctx.source.dirty)
+    _tag(local, ref)
+    if action == "skip":
+        say(f"{ref} is already in the registry with this content: not pushed again")
+    else:
+        if action == "overwrite":
+            say(f"overwriting the scratch tag {ctx.source.tag} (uncommitted changes)")
+        with step(f"docker push {ref}"):
+            proc.run(
+                ["docker", "push", ref],
+                what="docker push",
+                log=ctx.log,
+                hint=f"check the registry at {ctx.address}",
+            )
+    remote = client.manifest(REPOSITORY, ctx.source.tag)
+    if remote is None or remote.config_digest != image_id:
+        raise PlatformError(
+            f"the registry does not hold {ref} as built after the push", log=str(ctx.log)
+        )
+    return remote.digest
+
+
+def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
+    """Build the service image (and push it to the local registry); see the package doc."""
+    started = time.monotonic()
+    ctx = prepare(push)
+    source, ref = ctx.source, ctx.ref
+    say(f"image {ref} (version {source.version}, revision {source.revision})")
+    _engine()
+    base = baseimage.ensure_base(refresh=refresh_base)
+    context, packages = build_context(ctx)
+    if reuse_pushed(ctx.pushed, dirty=source.dirty, refresh_base=refresh_base):
+        local = ref
+        with step(f"{ref} is already in the registry (clean tags are immutable): pulling it"):
+            proc.run(["docker", "pull", ref], what=f"docker pull {ref}", log=ctx.log)
+    else:
+        local = docker_build(ctx, context, base)
+    image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
+    size = int(size_text)
+    sbom_path = write_sbom(ctx, local, packages)
+    digest: str | None = None
+    if ctx.client is not None:
+        digest = push_image(ctx, ctx.client, local, image_id)
+    else:
+        _tag(local, ref)
+    result = ImageRef(
+        registry=ctx.address,
+        repository=REPOSITORY,
+        tag=source.tag,
+        digest=digest,
+        image_id=image_id,
+        size_bytes=size,
+        sbom=sbom_path,
+    )
+    (ctx.work / "image.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    say(f"image built in {time.monotonic() - started:.0f}s: {result.pinned}, {size / 1e6:.1f} MB")
+    return result

@@ -1,0 +1,34 @@
+"""``hello-platform image build``: the flags, over the image package API."""
+
+from __future__ import annotations
+
+import argparse
+
+from hello_platform.pipeline.image.builder import build
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("image", help="build the hardened service image")
+    sub = parser.add_subparsers(dest="action", required=True)
+    b = sub.add_parser("build", help="build (and push) the service image; see `nox -s build`")
+    b.add_argument(
+        "--no-push",
+        action="store_true",
+        help="build and tag locally only; do not start or push to the registry",
+    )
+    b.add_argument(
+        "--refresh-base",
+        action="store_true",
+        help="recreate the Debian base image (pulls new security fixes)",
+    )
+    b.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    result = build(push=not args.no_push, refresh_base=args.refresh_base)
+    print(f"image:  {result.ref}")
+    print(f"digest: {result.digest or '(not pushed)'}")
+    print(f"id:     {result.image_id}")
+    print(f"size:   {result.size_bytes / 1e6:.1f} MB ({result.size_bytes} bytes)")
+    print(f"sbom:   {result.sbom}")
+    return 0

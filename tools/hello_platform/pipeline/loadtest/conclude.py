@@ -1,0 +1,187 @@
+"""A run's conclusion: the assertions, the figures, the plot, the report and the sizing advice."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.loadtest import assertions, history, report, sizing
+from hello_platform.pipeline.loadtest.options import Options
+from hello_platform.pipeline.loadtest.release import Target
+from hello_platform.pipeline.loadtest.watcher import Sample
+
+
+def _read_verdict(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+    return data
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished load: where its results go, and when the load ran."""
+
+    opts: Options
+    target: Target
+    run_dir: Path
+    run_name: str
+    started_at: float
+    load_start: float
+    load_stop: float
+    locust_exit: int
+
+
+def judge(
+    run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
+) -> tuple[list[assertions.Check], sizing.Sizing]:
+    """The assertions over the samples and Locust's points, and the sizing advice."""
+    opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
+    limits = assertions.Limits(
+        scale_up_within_s=opts.scale_up_within_s,
+        min_peak_replicas=opts.min_peak_replicas,
+        fail_ratio_max=opts.fail_ratio_max,
+        p95_max_ms=opts.p95_max_ms,
+    )
+    checks = assertions.evaluate(
+        samples,
+        points,
+        load_start=run.load_start,
+        load_stop=run.load_stop,
+        p95_hold_ms=p95_hold,
+        limits=limits,
+    )
+    advice = sizing.advise(
+        samples,
+        points,
+        hold_start=run.load_start + opts.ramp_s,
+        load_start=run.load_start,
+        load_stop=run.load_stop,
+        p95_hold_ms=p95_hold,
+        p95_budget_ms=opts.p95_max_ms,
+    )
+    return checks, advice
+
+
+def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -> int:
+    """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
+    verdict = _read_verdict(run.run_dir / "locust-verdict.json")
+    checks, advice = judge(run, samples, points, verdict)
+    hold_start = run.load_start + run.opts.ramp_s
+    figures = _figures(
+        samples, points, run.load_start, run.load_stop, hold_start, verdict, run.locust_exit
+    )
+    from hello_platform.pipeline.loadtest.plot import plot_run  # matplotlib is slow to import
+
+    plot_path = plot_run(
+        run.run_dir / "timeline.png",
+        samples,
+        points,
+        load_start=run.load_start,
+        load_stop=run.load_stop,
+        scale_up_s=assertions.scale_up_time(samples, run.load_start),
+        title=f"hello autoscaling under load ({run.run_name})",
+    )
+    files = write_reports(run, checks, figures, advice, plot_path)
+    for line in report.print_checks(checks):
+        print(line, flush=True)
+    print("sizing advice (not applied):", flush=True)
+    for line in advice.lines():
+        print(f"  {line}", flush=True)
+    for name in ("plot", "report", "summary", "locust_html"):
+        print(f"{name}: {files[name]}", flush=True)
+    failed = [c.name for c in checks if not c.passed]
+    if failed:
+        raise PlatformError(
+            f"the autoscaling proof failed: {', '.join(failed)}",
+            hint=f"see {run.run_dir / 'report.md'} and {plot_path}",
+        )
+    print(f"PASS: all {len(checks)} assertions held", flush=True)
+    return 0
+
+
+def write_reports(
+    run: Run,
+    checks: list[assertions.Check],
+    figures: dict[str, Any],
+    advice: sizing.Sizing,
+    plot_path: Path,
+) -> dict[str, str]:
+    """summary.json and report.md of the run (``latest`` points at it); every file's path."""
+    run_dir = run.run_dir
+    files = {
+        "plot": str(plot_path),
+        "report": str(run_dir / "report.md"),
+        "summary": str(run_dir / "summary.json"),
+        "locust_html": str(run_dir / "locust.html"),
+        "history_csv": str(run_dir / "locust_stats_history.csv"),
+        "samples": str(run_dir / "samples.jsonl"),
+    }
+    summary = report.Summary(
+        run=run.run_name,
+        url=run.target.url,
+        started_at=run.started_at,
+        load_start=run.load_start,
+        load_stop=run.load_stop,
+        settings=run.opts.settings(),
+        checks=checks,
+        figures=figures,
+        sizing=advice,
+        files=files,
+    )
+    report.write_json(summary, run_dir / "summary.json")
+    (run_dir / "report.md").write_text(report.markdown(summary, plot_name=plot_path.name))
+    paths.link_latest(run_dir)
+    return files
+
+
+def _figures(
+    samples: list[Sample],
+    points: list[history.LoadPoint],
+    load_start: float,
+    load_stop: float,
+    hold_start: float,
+    verdict: dict[str, Any],
+    locust_exit: int,
+) -> dict[str, Any]:
+    hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
+    cpu = [
+        s.hpa.cpu_utilization
+        for s in samples
+        if s.hpa and s.hpa.cpu_utilization is not None and load_start <= s.t <= load_stop
+    ]
+    final = points[-1] if points else None
+    per_pod = [
+        s.hpa.external_value
+        for s in samples
+        if s.hpa and s.hpa.external_value is not None and load_start <= s.t <= load_stop
+    ]
+    rps_target = next(
+        (s.hpa.external_target for s in samples if s.hpa and s.hpa.external_target is not None),
+        None,
+    )
+    return {
+        "scale_up_s": assertions.scale_up_time(samples, load_start),
+        "peak_replicas": assertions.peak_replicas(samples, load_start),
+        "scale_down_s": assertions.scale_down_time(samples, load_stop),
+        "scale_down_window_s": assertions.scale_down_window(samples),
+        "requests": final.total_requests if final else 0,
+        "failures": final.total_failures if final else 0,
+        "hold_rps_mean": round(sum(p.rps for p in hold_points) / len(hold_points), 1)
+        if hold_points
+        else None,
+        "peak_rps": round(max((p.rps for p in points), default=0.0), 1),
+        "p95_hold_ms": verdict.get("p95_hold_ms"),
+        "p95_total_ms": verdict.get("p95_total_ms"),
+        "peak_cpu_utilization_percent": max(cpu) if cpu else None,
+        "peak_rps_per_pod": round(max(per_pod), 1) if per_pod else None,
+        "target_rps_per_pod": rps_target,
+        "samples": len(samples),
+        "sample_errors": sum(1 for s in samples if s.errors),
+        "locust_exit_code": locust_exit,
+    }

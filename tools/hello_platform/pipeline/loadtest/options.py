@@ -1,0 +1,107 @@
+"""What one load-test run does (:class:`Options`), and its bounded, headless Locust command."""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hello_platform.core import paths
+
+LOCUSTFILE = paths.REPO_ROOT / "loadtests" / "locustfile.py"
+
+
+@dataclass
+class Options:
+    """What one run does; defaults drive >= 3 replicas on the local profile (2 cores)."""
+
+    kubeconfig: Path | None = None
+    url: str | None = None
+    namespace: str = "hello"
+    release: str = "hello"
+    #: what the release scales on: "cpu" (the chart's HPA) or "requests" (KEDA's HPA)
+    mode: str = "cpu"
+    users: int = 50
+    spawn_rate: float = 10.0
+    user_rps: float = 30.0
+    hold_s: float = 120.0
+    stop_timeout_s: float = 5.0
+    p95_max_ms: float = 1000.0
+    fail_ratio_max: float = 0.01
+    scale_up_within_s: float = 45.0
+    min_peak_replicas: int = 3
+    interval_s: float = 3.0
+    out: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ramp_s(self) -> float:
+        return float(math.ceil(self.users / self.spawn_rate))
+
+    @property
+    def run_time_s(self) -> int:
+        """Locust's hard bound: the shape's ramp + hold, and a little slack."""
+        return int(self.ramp_s + self.hold_s + 10)
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "users": self.users,
+            "spawn_rate": self.spawn_rate,
+            "user_rps": self.user_rps,
+            "hold_s": self.hold_s,
+            "ramp_s": self.ramp_s,
+            "run_time_s": self.run_time_s,
+            "p95_max_ms": self.p95_max_ms,
+            "fail_ratio_max": self.fail_ratio_max,
+            "namespace": self.namespace,
+            "release": self.release,
+            "mode": self.mode,
+            "interval_s": self.interval_s,
+        }
+
+
+#: Scaling modes: the HPA's name for a release's fullname, and how the run deploys it.
+MODES = ("cpu", "requests")
+#: Where ``--mode requests`` deploys its own release when none is there (NodePort 30082).
+REQUESTS_NAMESPACE = "hello-keda"
+REQUESTS_NODE_PORT = 30082
+
+
+def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:
+    """The bounded, headless Locust command line of a run."""
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "-u",
+        str(opts.users),
+        "-r",
+        f"{opts.spawn_rate:g}",
+        "--run-time",
+        f"{opts.run_time_s}s",
+        "--stop-timeout",
+        f"{opts.stop_timeout_s:g}",
+        "--host",
+        url,
+        "--hold-time",
+        f"{opts.hold_s:g}",
+        "--user-rps",
+        f"{opts.user_rps:g}",
+        "--p95-max-ms",
+        f"{opts.p95_max_ms:g}",
+        "--fail-ratio-max",
+        f"{opts.fail_ratio_max:g}",
+        "--verdict-file",
+        str(run_dir / "locust-verdict.json"),
+        "--csv",
+        str(run_dir / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(run_dir / "locust.html"),
+        "--only-summary",
+    ]

@@ -1,0 +1,163 @@
+"""The release under load: its HPA, pods and URL, deployed first when it is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.core.wait import until
+from hello_platform.pipeline.loadtest.kube import (
+    HpaStatus,
+    KubeReader,
+    node_port_url,
+    selector_string,
+)
+from hello_platform.pipeline.loadtest.options import REQUESTS_NODE_PORT, Options
+from hello_platform.pipeline.loadtest.target import validate_url
+
+
+@dataclass(frozen=True)
+class Target:
+    """The deployed service: its HPA, its pods' selector and the URL to load."""
+
+    hpa: HpaStatus
+    selector: str
+    url: str
+
+
+class NotDeployedError(PlatformError):
+    """The release's HPA is not in the cluster."""
+
+
+def fullname(release: str) -> str:
+    """The chart's resource name for ``release`` (as ``hello.fullname`` renders it)."""
+    return release if "hello" in release else f"{release}-hello"
+
+
+def hpa_name(release: str, mode: str) -> str:
+    """The HPA that scales the release: the chart's, or the one KEDA makes for its
+    ScaledObject (``keda-hpa-<name>``)."""
+    name = fullname(release)
+    return f"keda-hpa-{name}" if mode == "requests" else name
+
+
+def find_target(kube: KubeReader, opts: Options) -> Target:
+    """The HPA, pod selector and NodePort URL of the release, or a clear error."""
+    name = fullname(opts.release)
+    try:
+        hpa = kube.hpa(hpa_name(opts.release, opts.mode))
+    except PlatformError as err:
+        raise NotDeployedError(
+            f"no HPA '{hpa_name(opts.release, opts.mode)}' in namespace '{opts.namespace}' "
+            f"({err.message})",
+            hint="deploy first with nox -s deploy, or pass --namespace/--release/--mode",
+        ) from err
+    workload = kube.object(hpa.target_api_version, hpa.target_kind, hpa.target_name)
+    labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not labels:
+        raise PlatformError(f"{hpa.target_kind} '{hpa.target_name}' has no matchLabels selector")
+    if opts.url:
+        url = validate_url(opts.url)
+    else:
+        url = validate_url(node_port_url(kube.object("v1", "Service", name), "http"))
+    return Target(hpa=hpa, selector=selector_string(labels), url=url)
+
+
+def ensure_deployed(kube: KubeReader, opts: Options, *, may_deploy: bool) -> Target:
+    """The target; on the embedded cluster, deploy the service first if it is not there."""
+    try:
+        return find_target(kube, opts)
+    except NotDeployedError:
+        if not may_deploy:
+            raise
+    from hello_platform.pipeline import deploy
+
+    say(f"release '{opts.release}' is not deployed; deploying it first (as nox -s deploy does)")
+    deploy.deploy(
+        deploy.Options(
+            namespace=opts.namespace,
+            release=opts.release,
+            run_tests=False,
+            sets=deploy_sets(opts),
+        )
+    )
+    if opts.mode == "requests":
+        wait_until(
+            lambda: _has_hpa(kube, opts),
+            timeout_s=60,
+            report_line=lambda: "waiting for KEDA to create the HPA of the ScaledObject",
+        )
+    return find_target(kube, opts)
+
+
+#: How long a fresh release may take to appear in Prometheus: its pods are found through
+#: DNS SRV records, and CoreDNS caches the "no such name" from before the release for 30 s.
+SCRAPE_WAIT_S = 150.0
+
+
+def wait_scraped(opts: Options, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
+    """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
+    sees 0 rps, and the proof would measure discovery instead of scaling."""
+    from hello_platform.pipeline.monitoring import prometheus
+
+    up = f'count(up{{namespace="{opts.namespace}",service="{fullname(opts.release)}"}} == 1)'
+
+    def scraped() -> bool:
+        try:
+            return (prometheus.scalar(up) or 0) >= 1
+        except PlatformError:
+            return False
+
+    if not wait_until(
+        scraped,
+        timeout_s=timeout_s,
+        report_line=lambda: f"waiting for Prometheus to scrape {opts.namespace}/{opts.release}",
+        poll_s=2.0,
+    ):
+        raise PlatformError(
+            f"Prometheus does not scrape release '{opts.release}' in '{opts.namespace}' after "
+            f"{timeout_s:.0f}s",
+            hint="is metrics.podsService on, and the namespace in "
+            "hello_platform.pipeline.monitoring.prometheus.RELEASES? (nox -s monitoring -- status)",
+        )
+
+
+def deploy_sets(opts: Options) -> tuple[str, ...]:
+    """The ``--set`` items a run's own deploy needs for its mode."""
+    if opts.mode != "requests":
+        return ()
+    return ("autoscaling.mode=requests", f"service.nodePort={REQUESTS_NODE_PORT}")
+
+
+def _has_hpa(kube: KubeReader, opts: Options) -> bool:
+    try:
+        kube.hpa(hpa_name(opts.release, opts.mode))
+    except PlatformError:
+        return False
+    return True
+
+
+def wait_until(
+    done: Callable[[], bool],
+    *,
+    timeout_s: float,
+    every_s: float = 10.0,
+    report_line: Callable[[], str],
+    poll_s: float = 1.0,
+) -> bool:
+    """Poll ``done`` until true or ``timeout_s``, printing ``report_line()`` every ``every_s``."""
+    try:
+        until(
+            done,
+            what="not done",
+            timeout=timeout_s,
+            interval=poll_s,
+            progress=lambda _s, _d: say(report_line()),
+            first_note=every_s,
+            every=every_s,
+        )
+    except PlatformError:
+        return False
+    return True
