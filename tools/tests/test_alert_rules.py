@@ -11,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hello_platform.pipeline import helm
+from hello_platform.core import catalogue
 from hello_platform.toolchain import resolve
 
-RULES = sorted((helm.CHART_DIR / "files" / "rules").glob("*.yaml"))
+RULES = sorted((catalogue.service().chart / "files" / "rules").glob("*.yaml"))
 CASES = sorted((Path(__file__).parent / "rules").glob("*.test.yaml"))
 
 

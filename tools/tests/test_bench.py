@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import pytest
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import bench, bench_raw
 
@@ -103,9 +104,10 @@ def test_table_shows_both_targets_and_the_verdict() -> None:
 
 def test_both_targets_run_under_the_same_uvicorn_flags() -> None:
     raw = bench.server_command(bench.RAW_APP, 9001, cpu=1)
-    app = bench.server_command(bench.APP, 9001, cpu=1)
+    app_name = catalogue.service().app
+    app = bench.server_command(app_name, 9001, cpu=1)
     assert raw[:3] == ["taskset", "-c", "1"]
-    assert [a for a in raw if a != bench.RAW_APP] == [a for a in app if a != bench.APP]
+    assert [a for a in raw if a != bench.RAW_APP] == [a for a in app if a != app_name]
     for flag in ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "127.0.0.1"):
         assert flag in raw
 

@@ -19,11 +19,13 @@ from typing import Any
 
 import pytest
 import yaml
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 
 Render = Callable[..., list[dict[str, Any]]]
-PROFILES = list(helm.PROFILES)
+HELLO = catalogue.service()
+PROFILES = list(helm.profiles(HELLO))
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +42,8 @@ def render(helm_bin: Path) -> Render:
         if key not in cache:
             text = helm.render(
                 helm_bin,
-                values_files=helm.profile_files(profile),
+                HELLO,
+                values_files=helm.profile_files(HELLO, profile),
                 sets=sets,
                 set_strings={k.replace("__", "."): v for k, v in set_strings.items()},
             )
@@ -75,8 +78,8 @@ def pod_specs(docs: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any]]
 
 
 def values(profile: str) -> dict[str, Any]:
-    merged: dict[str, Any] = yaml.safe_load((helm.CHART_DIR / "values.yaml").read_text())
-    for f in helm.profile_files(profile):
+    merged: dict[str, Any] = yaml.safe_load((HELLO.chart / "values.yaml").read_text())
+    for f in helm.profile_files(HELLO, profile):
         merged = _merge(merged, yaml.safe_load(f.read_text()))
     return merged
 
@@ -250,7 +253,7 @@ def test_pods_service_is_headless_on_the_http_port(render: Render) -> None:
 
 def test_prometheus_rule_carries_the_shipped_rule_files(render: Render) -> None:
     rule = one(render("default", "prometheusRule.enabled=true"), "PrometheusRule")
-    shipped = yaml.safe_load((helm.CHART_DIR / "files" / "rules" / "hello-alerts.yaml").read_text())
+    shipped = yaml.safe_load((HELLO.chart / "files" / "rules" / "hello-alerts.yaml").read_text())
     assert rule["spec"]["groups"] == shipped["groups"]
     alerts = {r["alert"] for g in shipped["groups"] for r in g["rules"]}
     assert alerts == {
@@ -349,7 +352,7 @@ def test_optional_resources_render_when_enabled(render: Render) -> None:
     sm = one(docs, "ServiceMonitor")["spec"]
     assert sm["endpoints"][0]["path"] == "/metrics" and sm["endpoints"][0]["port"] == "http"
     ing = one(docs, "Ingress")["spec"]
-    assert ing["tls"][0]["secretName"] == "hello-tls"
+    assert ing["tls"][0]["secretName"] == "tls"
 
 
 def test_image_reference_from_the_build(render: Render) -> None:
@@ -433,7 +436,7 @@ def test_bad_values_are_rejected_with_the_key_named(
     helm_bin: Path, sets: tuple[str, ...], message: str
 ) -> None:
     with pytest.raises(PlatformError) as err:
-        helm.render(helm_bin, sets=sets)
+        helm.render(helm_bin, HELLO, sets=sets)
     assert message in str(err.value)
     assert str(err.value).startswith("rendering the chart failed: ")
 
@@ -442,13 +445,13 @@ def test_a_malformed_values_file_is_named(helm_bin: Path, tmp_path: Path) -> Non
     bad = tmp_path / "bad.yaml"
     bad.write_text("image:\n  tag: [oops\n")
     with pytest.raises(PlatformError) as err:
-        helm.render(helm_bin, values_files=[bad])
+        helm.render(helm_bin, HELLO, values_files=[bad])
     assert str(bad) in str(err.value) and "line 2" in str(err.value)
 
 
 def test_lint_is_strict_and_clean(helm_bin: Path) -> None:
     for profile in PROFILES:
-        report = helm.lint(helm_bin, helm.profile_files(profile))
+        report = helm.lint(helm_bin, HELLO.chart, helm.profile_files(HELLO, profile))
         assert "0 chart(s) failed" in report and "[WARNING]" not in report
 
 
@@ -464,7 +467,7 @@ def _leaf_paths(node: Any, prefix: str = "") -> Iterator[str]:
 
 
 def test_every_value_is_documented_by_a_comment_starting_with_its_name() -> None:
-    text = (helm.CHART_DIR / "values.yaml").read_text()
+    text = (HELLO.chart / "values.yaml").read_text()
     documented = set(re.findall(r"(?m)^\s*# ([A-Za-z][\w.]*) -- ", text))
     data = yaml.safe_load(text)
     for leaf in _leaf_paths(data):
@@ -503,7 +506,7 @@ def test_value_keys_are_camel_case() -> None:
 
 
 def test_schema_forbids_unknown_keys_at_every_level() -> None:
-    schema = json.loads((helm.CHART_DIR / "values.schema.json").read_text())
+    schema = json.loads((HELLO.chart / "values.schema.json").read_text())
 
     def walk(node: Any, where: str) -> Iterator[str]:
         if isinstance(node, dict):

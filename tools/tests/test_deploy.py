@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +17,12 @@ from typing import Any
 
 import pytest
 from hello_platform import cli
-from hello_platform.core import paths
+from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.deploy import cli as deploy_cli
+
+HELLO = catalogue.service()
 
 FAKE_HELM = """\
 import json, os, sys
@@ -66,6 +69,18 @@ elif cmd == "upgrade":
         sys.exit(1)
     state["revision"] = state.get("revision", 0) + 1
     save()
+elif cmd == "get":
+    save()
+    # What the release installed: a manifest a test wrote, else hello's front and pods
+    # Services; the hooks: the test pod.
+    if args[1] == "manifest" and state.get("manifest"):
+        print(open(state["manifest"]).read())
+    elif args[1] == "manifest":
+        print("kind: Service\\nmetadata: {name: hello}\\nspec: {type: NodePort}\\n---\\n"
+              "kind: Service\\nmetadata: {name: hello-pods}\\nspec: {clusterIP: None}")
+    else:
+        print("kind: Pod\\nmetadata:\\n  name: hello-test-http\\n"
+              "  annotations: {helm.sh/hook: test}")
 elif cmd == "test":
     save()
     if state.get("test_fail"):
@@ -97,6 +112,8 @@ elif "version" in args:
         sys.exit(1)
     print("{}")
 elif "service" in args:
+    state["service_asked"] = args[args.index("service") + 1]
+    json.dump(state, open(state_file, "w"))
     print(json.dumps({"spec": {"type": state.get("svc_type", "NodePort"),
                                "ports": [{"port": 80, "nodePort": 30080}]}}))
 json.dump(state, open(state_file, "w"))
@@ -130,6 +147,7 @@ class Env:
         self.kubeconfig = tmp / "kubeconfig"
         self.kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
         self.built = 0
+        self.built_services: list[str] = []
         self.cluster_started = 0
         self.requests: list[str] = []
         self.revision = "abcdef1234567"
@@ -161,7 +179,8 @@ class Env:
         return 200, b'{"message": "Hello"}'
 
     def deps(self) -> deploy.Deps:
-        def build() -> deploy.Image:
+        def build(service: catalogue.Service) -> deploy.Image:
+            self.built_services.append(service.name)
             self.built += 1
             return FakeImage()
 
@@ -212,13 +231,13 @@ def test_deploy_builds_releases_tests_and_smokes_in_order(env: Env) -> None:
     assert labels["pod-security.kubernetes.io/enforce-version"] == "latest"
 
     (up,) = [c for c in env.calls("helm", "upgrade") if "--help" not in c]
-    assert up[1:5] == ["upgrade", "--install", "hello", str(helm.CHART_DIR)]
+    assert up[1:5] == ["upgrade", "--install", "hello", str(HELLO.chart)]
     assert "--wait" in up and "--atomic" in up
     assert up[up.index("--timeout") + 1] == "300s"
     assert up[up.index("--namespace") + 1] == "hello"
     assert up[up.index("--kubeconfig") + 1] == str(env.kubeconfig)
     files = [up[i + 1] for i, a in enumerate(up) if a == "--values"]
-    assert files[0] == str(helm.CHART_DIR / "values-local.yaml")
+    assert files[0] == str(HELLO.chart / "values-local.yaml")
     assert files[1].endswith("image-values.json") and files[2] == str(extra)
     assert up.index("--set") > max(i for i, a in enumerate(up) if a == "--values")
     image_values = json.loads(Path(files[1]).read_text())
@@ -260,7 +279,7 @@ def test_an_existing_cluster_is_used_as_given(env: Env) -> None:
     assert env.cluster_started == 0
     (up,) = [c for c in env.calls("helm", "upgrade") if "--help" not in c]
     assert up[up.index("--kube-context") + 1] == "prod"
-    assert str(helm.CHART_DIR / "values-eks.yaml") in up
+    assert str(HELLO.chart / "values-eks.yaml") in up
     assert not env.calls("helm", "test")
     assert result.url is None and env.requests == []  # ClusterIP: nothing to smoke from here
     version_call = env.calls("kubectl", "--kubeconfig")[0]
@@ -349,6 +368,94 @@ def test_a_failed_helm_test_names_the_pod_logs(env: Env) -> None:
     assert "helm test failed" in str(err.value) and "hello-test-http" in str(err.value)
 
 
+def test_names_are_read_from_the_release_with_fullname_override(env: Env) -> None:
+    """The review's case: ``--release web --namespace web --set fullnameOverride=web``. The
+    chart names its Service ``web`` (not ``web-hello``); the deploy reads that name from
+    the release's manifest (here: the real chart rendered by the pinned helm)."""
+    rendered = helm.render(
+        helm.helm_binary(),
+        HELLO,
+        values_files=helm.profile_files(HELLO, "local"),
+        sets=["fullnameOverride=web"],
+        release="web",
+        namespace="web",
+    )
+    manifest = env.tmp / "manifest.yaml"
+    manifest.write_text(rendered)
+    env.set(manifest=str(manifest))
+    args = ("--release", "web", "--namespace", "web", "--set", "fullnameOverride=web")
+    opts = deploy.options(parse(*args))
+    result = deploy.deploy(opts, env.deps())
+    assert env.state["service_asked"] == "web" and result.service == "web"
+    assert result.url == "http://127.0.0.1:30080"
+    assert "svc/web 8080:80" in deploy.how_to_reach(result, opts)
+    assert helm.front_service(helm.documents(rendered), "web") == "web"
+    # without the override, the chart's own rule gives web-hello: read, not assumed
+    plain = helm.render(helm.helm_binary(), HELLO, release="web", namespace="web")
+    assert helm.front_service(helm.documents(plain), "web") == "web-hello"
+
+
+def test_a_release_without_one_front_service_is_named() -> None:
+    docs = helm.documents("kind: Service\nmetadata: {name: a-pods}\nspec: {clusterIP: None}")
+    with pytest.raises(PlatformError, match="release 'a' has 0 Services with a cluster IP"):
+        helm.front_service(docs, "a")
+
+
+def test_the_test_pods_are_read_from_the_hooks() -> None:
+    hooks = helm.documents(
+        "kind: Pod\nmetadata: {name: x-test, annotations: {helm.sh/hook: 'test,post-install'}}\n"
+        "---\nkind: Job\nmetadata: {name: migrate, annotations: {helm.sh/hook: pre-install}}"
+    )
+    assert helm.test_pods(hooks) == ["x-test"]
+
+
+def test_the_catalogue_drives_the_defaults(env: Env, tmp_path: Path) -> None:
+    """A second service: its chart, namespace, release and image come from its entry."""
+    root = two_services(tmp_path / "ws")
+    greeter = catalogue.load(root).service("greeter")
+    opts = deploy.Options(service=greeter, profile="local")
+    assert (opts.namespace, opts.release) == ("greeters", "greeter")
+    deploy.deploy(opts, env.deps())
+    assert env.built_services == ["greeter"]
+    (up,) = [c for c in env.calls("helm", "upgrade") if "--help" not in c]
+    assert up[1:5] == ["upgrade", "--install", "greeter", str(greeter.chart)]
+    assert up[up.index("--namespace") + 1] == "greeters"
+    assert str(greeter.chart / "values-local.yaml") in up
+    assert env.state["applied"]["metadata"]["name"] == "greeters"
+
+
+def two_services(root: Path) -> Path:
+    """A workspace whose catalogue has hello and greeter (hello's chart, its own names)."""
+    for name in ("hello", "greeter"):
+        (root / "services" / name).mkdir(parents=True)
+        (root / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    shutil.copytree(HELLO.chart, root / "chart")
+    entry = 'folder = "services/{0}"\nchart = "chart"\nprofiles = ["local"]\nport = 8000\n'
+    (root / "services" / "catalogue.toml").write_text(
+        "default = 'hello'\n[services.hello]\n" + entry.format("hello") + 'namespace = "hello"\n'
+        "[services.greeter]\n" + entry.format("greeter") + 'namespace = "greeters"\n'
+    )
+    return root
+
+
+def test_service_flag_picks_the_entry_and_names_an_unknown_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root = two_services(tmp_path / "ws")
+    monkeypatch.setattr(catalogue, "REPO_ROOT", root)
+    monkeypatch.setattr(catalogue.service, "__defaults__", (None, root))
+    opts = deploy.options(parse("--service", "greeter"))
+    assert opts.service.name == "greeter" and opts.namespace == "greeters"
+    assert deploy.options(parse()).service.name == "hello"
+    with pytest.raises(PlatformError) as err:
+        deploy.options(parse("--service", "nope"))
+    assert err.value.message == (
+        "there is no service 'nope' in services/catalogue.toml (known services: greeter, hello)"
+    )
+    with pytest.raises(PlatformError, match="service 'greeter' has no values profile 'eks'"):
+        deploy.options(parse("--service", "greeter", "--profile", "eks"))
+
+
 def test_an_unreachable_cluster_fails_before_the_build(env: Env) -> None:
     env.set(unreachable=True)
     opts = deploy.options(parse("--kubeconfig", str(env.kubeconfig)))
@@ -412,10 +519,10 @@ def test_the_cli_prints_one_line_and_exits_2(capsys: pytest.CaptureFixture[str])
 
 
 def test_the_cli_rejects_an_unknown_profile(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        cli.main(["deploy", "--profile", "prod"])
-    assert exc.value.code == 2
-    assert "invalid choice: 'prod'" in capsys.readouterr().err
+    assert cli.main(["deploy", "--profile", "prod"]) == 2
+    err = capsys.readouterr().err
+    assert "error: service 'hello' has no values profile 'prod'" in err
+    assert "use one of: default, local, eks" in err
 
 
 def test_the_short_aliases_parse_like_the_long_flags() -> None:

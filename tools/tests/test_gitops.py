@@ -190,7 +190,9 @@ def test_env_profile_renders_against_the_chart_schema() -> None:
     chart = REPO_ROOT / app["spec"]["source"]["path"]
     files = [(chart / v).resolve() for v in app["spec"]["source"]["helm"]["valueFiles"]]
     assert all(f.is_file() for f in files)
-    out = helm.render(helm.helm_binary(), values_files=files, sets=["image.tag=t1"])
+    svc = release.env_service("local")
+    assert svc.chart == chart
+    out = helm.render(helm.helm_binary(), svc, values_files=files, sets=["image.tag=t1"])
     docs = [d for d in yaml.safe_load_all(out) if d]
     svc = next(d for d in docs if d["kind"] == "Service")
     assert svc["spec"]["ports"][0]["nodePort"] == 30081

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 
@@ -201,15 +202,17 @@ def test_values_args_keep_the_order_helm_applies() -> None:
     ]  # fmt: skip
 
 
-def test_profiles_and_variants() -> None:
-    assert helm.profile_files("default") == []
-    assert helm.profile_files("local") == [helm.CHART_DIR / "values-local.yaml"]
-    assert all(f.is_file() for p in helm.PROFILES for f in helm.profile_files(p))
-    with pytest.raises(PlatformError, match="unknown values profile 'prod'"):
-        helm.profile_files("prod")
-    names = [v.name for v in helm.variants()]
+def test_profiles_and_variants_come_from_the_catalogue() -> None:
+    svc = catalogue.service()
+    assert helm.profiles(svc) == ("default", *svc.profiles)
+    assert helm.profile_files(svc, "default") == []
+    assert helm.profile_files(svc, "local") == [svc.chart / "values-local.yaml"]
+    assert all(f.is_file() for p in helm.profiles(svc) for f in helm.profile_files(svc, p))
+    with pytest.raises(PlatformError, match="service 'hello' has no values profile 'prod'"):
+        helm.profile_files(svc, "prod")
+    names = [v.name for v in helm.variants(svc)]
     assert names == ["default", "local", "eks", "features", "requests"]
-    (features,) = [v for v in helm.variants() if v.name == "features"]
+    (features,) = [v for v in helm.variants(svc) if v.name == "features"]
     assert "networkPolicy.enabled=true" in features.sets
 
 

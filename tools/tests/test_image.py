@@ -6,6 +6,7 @@ server on 127.0.0.1. The one real build is marked ``slow``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -20,13 +21,14 @@ from typing import ClassVar
 
 import pytest
 from hello_platform.cli import build_parser
-from hello_platform.core import paths
+from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import image
 from hello_platform.pipeline.image import cli as image_cli
 from hello_platform.substrate import baseimage
 
-DOCKERFILE = paths.REPO_ROOT / image.DOCKERFILE
+HELLO = catalogue.service()
+DOCKERFILE = HELLO.dockerfile
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "t",
@@ -42,6 +44,12 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(
         ["git", "-C", str(repo), *args], env=GIT_ENV, check=True, capture_output=True, text=True
     ).stdout
+
+
+def at(root: Path) -> catalogue.Service:
+    """The hello service as if its repository were ``root``."""
+    folder = root / "services/hello"
+    return dataclasses.replace(HELLO, root=root, folder=folder, dockerfile=folder / "Dockerfile")
 
 
 @pytest.fixture
@@ -91,11 +99,11 @@ def test_a_pyproject_without_version_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_real_service_version_is_read_not_copied() -> None:
     pyproject = paths.REPO_ROOT / "services/hello/pyproject.toml"
-    assert image.read_version(pyproject) in image.read_source(env={}).tag
+    assert image.read_version(pyproject) in image.read_source(HELLO, env={}).tag
 
 
 def test_clean_checkout(checkout: Path) -> None:
-    source = image.read_source(checkout, env={})
+    source = image.read_source(at(checkout), env={})
     commit = git(checkout, "rev-parse", "HEAD").strip()
     assert source.tag == f"1.2.3-{commit[:7]}"
     assert not source.dirty
@@ -108,24 +116,24 @@ def test_clean_checkout(checkout: Path) -> None:
 def test_changes_outside_the_image_inputs_keep_the_tag_clean(checkout: Path) -> None:
     (checkout / "README.md").write_text("changed\n")
     (checkout / "notes.txt").write_text("untracked\n")
-    assert not image.read_source(checkout, env={}).dirty
+    assert not image.read_source(at(checkout), env={}).dirty
 
 
 def test_dirty_tags_are_content_addressed(checkout: Path) -> None:
     init = checkout / "services/hello/src/hello/__init__.py"
     init.write_text("A = 1\n")
-    first = image.read_source(checkout, env={})
+    first = image.read_source(at(checkout), env={})
     assert first.dirty
     assert first.revision.endswith("-dirty")
     assert re.fullmatch(r"1\.2\.3-[0-9a-f]{7}-dirty-[0-9a-f]{8}", first.tag)
-    assert image.read_source(checkout, env={}).tag == first.tag  # same diff, same tag
+    assert image.read_source(at(checkout), env={}).tag == first.tag  # same diff, same tag
     init.write_text("A = 2\n")
-    assert image.read_source(checkout, env={}).tag != first.tag  # other diff, other tag
+    assert image.read_source(at(checkout), env={}).tag != first.tag  # other diff, other tag
 
 
 def test_untracked_files_in_the_service_make_it_dirty(checkout: Path) -> None:
     (checkout / "services/hello/src/hello/new.py").write_text("x = 1\n")
-    assert image.read_source(checkout, env={}).dirty
+    assert image.read_source(at(checkout), env={}).dirty
 
 
 def test_source_date_epoch_and_github_url_are_honoured(checkout: Path) -> None:
@@ -134,7 +142,7 @@ def test_source_date_epoch_and_github_url_are_honoured(checkout: Path) -> None:
         "GITHUB_SERVER_URL": "https://github.example",
         "GITHUB_REPOSITORY": "org/repo",
     }
-    source = image.read_source(checkout, env=env)
+    source = image.read_source(at(checkout), env=env)
     assert source.created == "1970-01-01T00:00:00Z"
     assert source.source_url == "https://github.example/org/repo"
 
@@ -149,7 +157,7 @@ def test_outside_git_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
     (tmp_path / "services/hello/pyproject.toml").write_text('[project]\nversion = "1"\n')
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     with pytest.raises(PlatformError, match="git"):
-        image.read_source(tmp_path, env={})
+        image.read_source(at(tmp_path), env={})
 
 
 # --- build args ----------------------------------------------------------------------------
@@ -212,7 +220,12 @@ def test_context_holds_only_wheels_and_hashed_requirements(tmp_path: Path) -> No
     app = make_wheel(tmp_path, "hello", "0.1.0")
     context = tmp_path / "context"
     image.assemble_context(
-        context, wheels=wheels, requirements="dep==1.0\n", installer=pip, app_wheel=app
+        context,
+        wheels=wheels,
+        requirements="dep==1.0\n",
+        installer=pip,
+        app_wheel=app,
+        app="hello",
     )
     files = sorted(str(p.relative_to(context)) for p in context.rglob("*") if p.is_file())
     assert files == sorted(
@@ -365,7 +378,7 @@ def test_sbom_is_cyclonedx_1_5(tmp_path: Path) -> None:
         make_wheel(tmp_path, "hello", "0.1.0", None),
     ]
     packages = [image.package_of(w) for w in wheels]
-    bom = image.sbom(packages, source=SOURCE, image="127.0.0.1:5000/hello")
+    bom = image.sbom(packages, source=SOURCE, image="127.0.0.1:5000/hello", app="hello")
     json.dumps(bom)  # serialisable
     assert bom["bomFormat"] == "CycloneDX"
     assert bom["specVersion"] == "1.5"
@@ -397,8 +410,8 @@ def test_sbom_is_cyclonedx_1_5(tmp_path: Path) -> None:
 
 def test_sbom_serial_is_stable_for_the_same_build(tmp_path: Path) -> None:
     pkgs = [image.package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
-    one = image.sbom(pkgs, source=SOURCE, image="r/hello")
-    two = image.sbom(pkgs, source=SOURCE, image="r/hello")
+    one = image.sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
+    two = image.sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
     assert one == two
 
 
@@ -523,7 +536,7 @@ def test_cli_has_image_build() -> None:
 @pytest.mark.slow
 def test_real_build_without_push() -> None:
     """Builds the image for real (Docker engine, root for the first base image)."""
-    result = image.build(push=False)
+    result = image.build(HELLO, push=False)
     assert result.ref.startswith("127.0.0.1:5000/hello:")
     assert result.digest is None
     assert 0 < result.size_bytes <= 120_000_000
@@ -583,7 +596,11 @@ def test_debian_packages_from_dpkg_status() -> None:
 def test_sbom_lists_debian_packages_too(tmp_path: Path) -> None:
     pkgs = [image.package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
     bom = image.sbom(
-        pkgs, source=SOURCE, image="r/hello", os_packages=image.debian_packages(DPKG_STATUS)
+        pkgs,
+        source=SOURCE,
+        image="r/hello",
+        os_packages=image.debian_packages(DPKG_STATUS),
+        app="hello",
     )
     purls = [c["purl"] for c in bom["components"]]
     assert purls[0] == "pkg:pypi/anyio@4.0.0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from hello_platform import cli
@@ -12,7 +13,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.loadtest import report
 from hello_platform.pipeline.loadtest.assertions import evaluate
 from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.kube import HpaStatus, PodCounts, PodUsage
+from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader, PodCounts, PodUsage
 from hello_platform.pipeline.loadtest.plot import plot_run
 from hello_platform.pipeline.loadtest.runner import Options, locust_command, progress_line
 from hello_platform.pipeline.loadtest.sizing import advise
@@ -226,12 +227,45 @@ def test_progress_line_in_requests_mode_shows_rps_per_pod() -> None:
     assert progress_line(9, None, unknown) == "t=9s replicas=1→1 rps/pod=?"
 
 
-def test_requests_mode_targets_kedas_hpa_and_deploys_its_own_release() -> None:
+class LabelledObjects:
+    """A KubeReader's ``labelled`` over fixed objects (what the cluster holds)."""
+
+    def __init__(self, *objects: dict[str, Any]) -> None:
+        self.objects = objects
+
+    def labelled(self, api_version: str, kind: str, release: str) -> list[dict[str, Any]]:
+        return [
+            o
+            for o in self.objects
+            if o["kind"] == kind and o["metadata"]["labels"][INSTANCE] == release
+        ]
+
+
+INSTANCE = "app.kubernetes.io/instance"
+
+
+def _obj(kind: str, name: str, release: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "metadata": {"name": name, "labels": {INSTANCE: release}}, **extra}
+
+
+def test_the_hpa_is_found_by_the_release_label_not_by_its_name() -> None:
     from hello_platform.pipeline.loadtest import runner
 
-    assert runner.hpa_name("hello", "cpu") == "hello"
-    assert runner.hpa_name("hello", "requests") == "keda-hpa-hello"
-    assert runner.hpa_name("web", "requests") == "keda-hpa-web-hello"
+    cluster = LabelledObjects(
+        _obj("HorizontalPodAutoscaler", "web", "web"),  # fullnameOverride=web: not web-hello
+        _obj("ScaledObject", "web", "web", status={"hpaName": "keda-hpa-web"}),
+        _obj("HorizontalPodAutoscaler", "other", "other"),
+    )
+    reader = cast(KubeReader, cluster)
+    assert runner.hpa_name(reader, Options(release="web", mode="cpu")) == "web"
+    assert runner.hpa_name(reader, Options(release="web", mode="requests")) == "keda-hpa-web"
+    with pytest.raises(PlatformError, match="release 'nope' has 0 HorizontalPodAutoscalers"):
+        runner.hpa_name(reader, Options(release="nope", mode="cpu"))
+
+
+def test_requests_mode_deploys_its_own_release() -> None:
+    from hello_platform.pipeline.loadtest import runner
+
     assert runner.deploy_sets(Options(mode="cpu")) == ()
     assert runner.deploy_sets(Options(mode="requests")) == (
         "autoscaling.mode=requests",
@@ -239,6 +273,8 @@ def test_requests_mode_targets_kedas_hpa_and_deploys_its_own_release() -> None:
     )
     args = cli.build_parser().parse_args(["loadtest", "--mode", "requests"])
     assert (args.mode, args.namespace) == ("requests", None)  # hello-keda is filled in later
+    assert Options(mode="requests").namespace == "hello-keda"  # the service's, + "-keda"
+    assert Options(mode="cpu").namespace == "hello" and Options().release == "hello"
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["loadtest", "--mode", "memory"])
 

@@ -57,7 +57,14 @@ class FakeCluster:
         if want != self.replicas:
             self.replicas, self.changed_at = want, time.time()
         cpu = 150 if loaded else 4
-        return httpx.Response(200, json=self.doc(request.url.path, cpu))
+        path = request.url.path
+        # The runner lists the release's HPA and Services by its label, then gets by name.
+        for plural in ("horizontalpodautoscalers", "services"):
+            if path.endswith(f"/{plural}"):
+                item = self.doc(f"{path}/hello", cpu)
+                item["metadata"]["labels"] = {"app.kubernetes.io/instance": "hello"}
+                return httpx.Response(200, json={"kind": f"{item['kind']}List", "items": [item]})
+        return httpx.Response(200, json=self.doc(path, cpu))
 
     def doc(self, path: str, cpu: int) -> dict[str, Any]:
         stamp = (

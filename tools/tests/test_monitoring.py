@@ -11,10 +11,14 @@ import pytest
 import yaml
 from cryptography import x509
 from hello_platform import cli
+from hello_platform.core import catalogue
 from hello_platform.pipeline.monitoring import keda, prometheus
 from hello_platform.substrate.cluster import pki
 
 IMAGE = "127.0.0.1:5000/hello-platform/prometheus:sha-1@sha256:" + "a" * 64
+
+
+RULES_DIR = catalogue.service().chart / "files" / "rules"
 
 
 def docs(text: str) -> list[dict[str, Any]]:
@@ -72,10 +76,10 @@ def test_prometheus_scrapes_only_the_projects_releases(rendered: list[dict[str, 
 
 def test_prometheus_loads_the_charts_alert_rules(rendered: list[dict[str, Any]]) -> None:
     rules_map = next(d for d in rendered if d["metadata"]["name"] == "prometheus-rules")
-    shipped = sorted(p.name for p in prometheus.RULES_DIR.glob("*.yaml"))
+    shipped = sorted(p.name for p in RULES_DIR.glob("*.yaml"))
     assert sorted(rules_map["data"]) == shipped
     for name in shipped:
-        text = (prometheus.RULES_DIR / name).read_text()
+        text = (RULES_DIR / name).read_text()
         assert yaml.safe_load(rules_map["data"][name]) == yaml.safe_load(text)
 
 

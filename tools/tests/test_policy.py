@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from hello_platform import cli
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm, policy
 
@@ -165,9 +166,11 @@ def test_check_reports_every_profile(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(
         helm,
         "render",
-        lambda _h, *, values_files, sets, kube_version: "BAD" if len(sets) > 1 else "ok",
+        lambda _h, _svc, *, values_files, sets, kube_version: "BAD" if len(sets) > 1 else "ok",
     )
-    report = policy.check(opa=opa, conftest_bin=conftest, helm_bin=tmp_path / "helm")
+    report = policy.check(
+        catalogue.service(), opa=opa, conftest_bin=conftest, helm_bin=tmp_path / "helm"
+    )
     assert report.lines == [
         "rego: fmt and check --strict clean; opa test: 1/1 passed",
         "default: PASS (4 passed, 0 failed)",
@@ -216,10 +219,12 @@ def test_bad_manifests_are_denied_for_each_seed_defect() -> None:
 def test_the_check_fails_on_a_bad_render(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(helm, "render", lambda *_a, **_k: BAD_MANIFESTS)
     opa, conftest = pinned("opa"), pinned("conftest")
-    report = policy.check(["local"], opa=opa, conftest_bin=conftest, helm_bin=Path("helm"))
+    report = policy.check(
+        catalogue.service(), ["local"], opa=opa, conftest_bin=conftest, helm_bin=Path("helm")
+    )
     assert report.lines[-1].startswith("local: FAIL")
     with pytest.raises(PlatformError, match=r"profile 'local' violates \d+ policy check\(s\): HP0"):
         raise report.error() or AssertionError("no error")
-    findings = policy.chart_findings(report, helm.CHART_DIR)
+    findings = policy.chart_findings(report, catalogue.service().chart)
     assert {f.file for f in findings} == {"deploy/helm/hello (profile local)"}
     assert {"HP001", "HP020"} <= {f.rule for f in findings}

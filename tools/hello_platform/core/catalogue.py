@@ -8,6 +8,7 @@ service and the key.
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from hello_platform.core.paths import REPO_ROOT
 
 CATALOGUE = Path("services") / "catalogue.toml"
 _KEYS = {"folder", "package", "dockerfile", "repository", "chart", "profiles", "namespace"}
-_KEYS |= {"release", "port"}
+_KEYS |= {"release", "port", "app"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Service:
     namespace: str
     release: str
     port: int
+    #: The ASGI app the image serves, ``module:attribute`` (default: ``<package>.main:app``).
+    app: str
 
     def values_file(self, profile: str) -> Path:
         """The chart's values file of ``profile`` (``values-<profile>.yaml``)."""
@@ -57,7 +60,8 @@ class Catalogue:
         if chosen not in self.services:
             known = ", ".join(sorted(self.services))
             raise PlatformError(
-                f"there is no service '{chosen}' in {CATALOGUE}", hint=f"known services: {known}"
+                f"there is no service '{chosen}' in {CATALOGUE} (known services: {known})",
+                hint=f"pass --service with one of them, or add a [services.{chosen}] entry",
             )
         return self.services[chosen]
 
@@ -71,11 +75,12 @@ def _entry(root: Path, name: str, raw: dict[str, Any]) -> Service:
         if key not in raw:
             raise PlatformError(f"{where}: '{key}' is missing")
     folder = root / raw["folder"]
+    package = str(raw.get("package", folder.name))
     svc = Service(
         name=name,
         root=root,
         folder=folder,
-        package=str(raw.get("package", folder.name)),
+        package=package,
         dockerfile=root / raw.get("dockerfile", f"{raw['folder']}/Dockerfile"),
         repository=str(raw.get("repository", name)),
         chart=root / raw["chart"],
@@ -83,6 +88,7 @@ def _entry(root: Path, name: str, raw: dict[str, Any]) -> Service:
         namespace=str(raw["namespace"]),
         release=str(raw.get("release", name)),
         port=int(raw["port"]),
+        app=str(raw.get("app", f"{package.replace('-', '_')}.main:app")),
     )
     for label, path in (("folder", svc.folder), ("dockerfile", svc.dockerfile)):
         if not path.exists():
@@ -118,3 +124,17 @@ def load(root: Path = REPO_ROOT) -> Catalogue:
 def service(name: str | None = None, root: Path = REPO_ROOT) -> Service:
     """The service ``name`` (``--service``), or the catalogue's default."""
     return load(root).service(name)
+
+
+def add_argument(parser: argparse.ArgumentParser) -> None:
+    """``--service NAME``: the catalogue entry a session works on (every session has it)."""
+    parser.add_argument(
+        "--service",
+        metavar="NAME",
+        help=f"the service of {CATALOGUE} to work on (default: the catalogue's default)",
+    )
+
+
+def chosen(args: argparse.Namespace) -> Service:
+    """The service named by a parsed ``--service`` (or the default one)."""
+    return service(getattr(args, "service", None))

@@ -31,14 +31,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hello_platform.core import paths, proc
+from hello_platform.core import catalogue, paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.toolchain import apt as system
 
-#: The baseline, and the app measured against it by default.
+#: The baseline the service's app (its catalogue entry's ``app``) is measured against.
 RAW_APP = "hello_platform.pipeline.bench_raw:app"
-APP = "hello.main:app"
 #: The uvicorn flags both targets run with (the service's own server uses the same).
 UVICORN_FLAGS = (
     "--workers",
@@ -338,7 +337,8 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     wrk_log = out / "wrk.log"
     wrk_log.write_text("")
-    targets = {"raw": RAW_APP, "app": args.app}
+    service = catalogue.chosen(args)
+    targets = {"raw": RAW_APP, "app": args.app or service.app}
     results: dict[str, list[Round]] = {t: [] for t in targets}
     total = args.warmup * 2 + args.rounds * args.duration * 2
     say(
@@ -405,7 +405,7 @@ def run(args: argparse.Namespace) -> int:
             f"the instrumented app reached {ratios.rps:.2f}x the raw app's rps and "
             f"{ratios.per_cpu_second:.2f}x its requests per CPU-second, below the goal of "
             f"{args.min_ratio:.2f}x",
-            hint="profile the hot path in services/hello/src/hello/asgi.py, or pass --no-assert "
+            hint=f"profile the hot path of {service.app} ({service.folder}), or pass --no-assert "
             "to only measure",
         )
     return 0
@@ -430,11 +430,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per target")
     parser.add_argument("--connections", type=_positive_int, default=64, help="wrk connections")
     parser.add_argument("--path", default="/", help="the path to load (default: /)")
+    catalogue.add_argument(parser)
     parser.add_argument(
         "--app",
-        default=APP,
-        help=f"the ASGI app to compare with the raw one (default: {APP}; "
-        "hello.main:app.api is FastAPI alone, without the fast path)",
+        help="the ASGI app to compare with the raw one (default: the service's app; for "
+        "hello, hello.main:app.api is FastAPI alone, without the fast path)",
     )
     parser.add_argument(
         "--min-ratio",

@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform.core import paths, proc
+from hello_platform.core import catalogue, paths, proc
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline import helm, policy_gate
@@ -75,8 +76,7 @@ class Report:
         return PlatformError(
             f"the chart's profile '{name}' violates {first.failed} policy check(s): "
             f"{quoted}{more}{also}",
-            hint="fix the chart (deploy/helm/hello), or the policy in policies/kubernetes "
-            "if it is wrong",
+            hint="fix the service's chart, or the policy in policies/kubernetes if it is wrong",
         )
 
 
@@ -191,6 +191,7 @@ def conftest(
 
 
 def check(
+    service: Service,
     profiles: Sequence[str] | None = None,
     *,
     opa: Path | None = None,
@@ -214,10 +215,10 @@ def check(
         count = unit_tests(opa)
     report.lines.append(f"rego: fmt and check --strict clean; opa test: {count}/{count} passed")
     version = helm.kubernetes_version()
-    for v in helm.variants(profiles):
+    for v in helm.variants(service, profiles):
         with step(f"chart profile '{v.name}': render, conftest"):
             manifests = helm.render(
-                helm_bin, values_files=v.values_files, sets=v.sets, kube_version=version
+                helm_bin, service, values_files=v.values_files, sets=v.sets, kube_version=version
             )
             outcome = conftest(conftest_bin, manifests, what=f"profile '{v.name}'")
         report.rendered[v.name] = manifests
@@ -255,9 +256,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--profile",
         action="append",
-        choices=[*helm.PROFILES, "features", "requests"],
         help="only this chart profile (repeatable; default: all, plus 'features', 'requests')",
     )
+    catalogue.add_argument(parser)
     parser.set_defaults(func=_run_check)
 
 
@@ -273,7 +274,11 @@ def chart_findings(report: Report, chart: Path) -> list[policy_gate.Finding]:
     return out
 
 
-def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> list[str]:
+def gate(
+    paths: Sequence[str] | None,
+    service: Service | None = None,
+    profiles: Sequence[str] | None = None,
+) -> list[str]:
     """The whole gate; returns its report lines, or raises with the violations counted."""
     import time
 
@@ -282,12 +287,13 @@ def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> 
     start = time.monotonic()
     targets = policy_gate.classify(paths)
     findings = policy_gate.parse_errors(targets)
-    ours = [c for c in targets.charts if c.resolve() == helm.CHART_DIR.resolve()]
+    service = service or catalogue.service()
+    ours = [c for c in targets.charts if c.resolve() == service.chart.resolve()]
     others = [c for c in targets.charts if c not in ours]
     conftest_bin, helm_bin = resolve("conftest"), helm.helm_binary()
     rendered: dict[str, str] = {}
     if ours:
-        report = check(profiles, conftest_bin=conftest_bin, helm_bin=helm_bin)
+        report = check(service, profiles, conftest_bin=conftest_bin, helm_bin=helm_bin)
         findings += chart_findings(report, ours[0])
         rendered.update(
             {f"{_relative(str(ours[0]))} (profile {n})": t for n, t in report.rendered.items()}
@@ -360,5 +366,5 @@ def gate(paths: Sequence[str] | None, profiles: Sequence[str] | None = None) -> 
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    gate(getattr(args, "paths", None) or None, args.profile)
+    gate(getattr(args, "paths", None) or None, catalogue.chosen(args), args.profile)
     return 0

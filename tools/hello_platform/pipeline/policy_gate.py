@@ -28,20 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform.core import paths
+from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 
 POLICY_DIR = paths.REPO_ROOT / "policies"
 CHECKOV_CONFIG = POLICY_DIR / "checkov" / ".checkov.yaml"
 TFLINT_CONFIG = POLICY_DIR / "tflint" / ".tflint.hcl"
-#: What the gate checks when given no paths (missing ones are left out).
-DEFAULT_TARGETS = (
-    "infra/terraform",
-    "deploy/helm/hello",
-    "services/hello/Dockerfile",
-    ".github/workflows",
-    "deploy/argocd",
-)
+#: What the gate checks when given no paths (missing ones are left out), besides every
+#: service's chart and Dockerfile (:func:`default_targets`).
+DEFAULT_TARGETS = ("infra/terraform", ".github/workflows", "deploy/argocd")
 SKIP_DIRS = {".git", ".nox", ".venv", "node_modules", "out", ".terraform", "__pycache__"}
 #: Rego packages per kind of input.
 TERRAFORM_HCL = ("terraform.hcl",)
@@ -100,6 +95,14 @@ def _walk(root: Path) -> Iterable[Path]:
             yield Path(base, name)
 
 
+def default_targets(root: Path = paths.REPO_ROOT) -> list[Path]:
+    """:data:`DEFAULT_TARGETS` that exist, then each service's chart and Dockerfile."""
+    out = [root / t for t in DEFAULT_TARGETS if (root / t).exists()]
+    for svc in catalogue.load(root).services.values():
+        out += [p for p in (svc.chart, svc.dockerfile) if p not in out]
+    return out
+
+
 def classify(given: Sequence[str] | None) -> Targets:
     """Sort the given paths (or the repository's defaults) into :class:`Targets`."""
     if given:
@@ -111,7 +114,7 @@ def classify(given: Sequence[str] | None) -> Targets:
                 hint="give existing files or folders (or no path, for the whole repository)",
             )
     else:
-        roots = [paths.REPO_ROOT / t for t in DEFAULT_TARGETS if (paths.REPO_ROOT / t).exists()]
+        roots = default_targets()
     targets = Targets()
     for root in roots:
         charts = [c.parent for c in _walk(root) if c.name == "Chart.yaml"]

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hello_platform.core import paths
+from hello_platform.core import catalogue, paths
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.loadtest.kube import node_port_url
 from hello_platform.pipeline.monitoring import prometheus
@@ -33,7 +33,7 @@ from e2e.helpers import Kube, eventually, run_loadtest
 
 pytestmark = pytest.mark.e2e
 
-NAMESPACE = prometheus.E2E_NAMESPACE
+NAMESPACE = prometheus.e2e_namespace(catalogue.service())
 HPA = "keda-hpa-hello"
 
 

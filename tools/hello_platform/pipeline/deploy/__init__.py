@@ -1,4 +1,5 @@
-"""Deploy: build, push and release the service with Helm, then prove it.
+"""Deploy: build, push and release a service (``--service``, from the catalogue) with Helm,
+then prove it.
 
 Steps (each announced, each failure one sentence with what to do):
 
@@ -6,13 +7,14 @@ Steps (each announced, each failure one sentence with what to do):
    (a typo'd key or malformed file fails here, before anything is built or deployed);
 2. the cluster: the embedded one (``cluster.ensure_up()``, started if down) or
    ``--kubeconfig PATH [--context NAME]``;
-3. ``image.build(push=True)``: the image, pushed to the local registry (or ``--image REF``:
+3. ``image.build(service, push=True)``: the image, pushed to the local registry (or ``--image REF``:
    an image already pushed where the cluster pulls from, e.g. ECR for EKS; nothing is built);
 4. the namespace, labelled Pod Security ``restricted`` (enforce, audit, warn);
 5. ``helm upgrade --install --wait --atomic`` (``--rollback-on-failure`` on a helm that has
    it) with a timeout: a release whose pods never become Ready is rolled back, and since the
    Deployment's RollingUpdate has ``maxUnavailable: 0`` the previous pods serve throughout;
-6. ``helm test`` (the chart's test pod asks the Service for /readyz, / and /version);
+6. ``helm test`` (the chart's test pods, found among the release's hooks, ask the Service
+   for /readyz, / and /version);
 7. on the embedded cluster (whose node is this machine), a smoke request through the NodePort
    on 127.0.0.1: ``GET /`` and ``GET /version``, whose ``revision`` must be the one just built;
 8. the URL, and how to reach the service from this machine.
@@ -20,7 +22,10 @@ Steps (each announced, each failure one sentence with what to do):
 The API (``cli.py`` holds the flags)::
 
     from hello_platform.pipeline import deploy
-    result = deploy.deploy(deploy.Options(namespace="web"))
+    result = deploy.deploy(deploy.Options(service=catalogue.service("NAME"), namespace="web"))
+
+Resource names (the Service, the test pod) are read from the installed release (``helm get
+manifest``/``hooks``), never re-derived from the chart's naming rule.
 """
 
 from hello_platform.pipeline.deploy.flow import (
@@ -32,7 +37,6 @@ from hello_platform.pipeline.deploy.flow import (
     write_summary,
 )
 from hello_platform.pipeline.deploy.inputs import (
-    DEFAULT_NAMESPACE,
     DEFAULT_TIMEOUT,
     GivenImage,
     Image,
@@ -47,10 +51,15 @@ from hello_platform.pipeline.deploy.kube import (
     server_dry_run,
 )
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
-from hello_platform.pipeline.deploy.release import image_values, node_port, run_tests, upgrade
+from hello_platform.pipeline.deploy.release import (
+    image_values,
+    node_port,
+    release_objects,
+    run_tests,
+    upgrade,
+)
 
 __all__ = [
-    "DEFAULT_NAMESPACE",
     "DEFAULT_TIMEOUT",
     "Deps",
     "GivenImage",
@@ -67,6 +76,7 @@ __all__ = [
     "image_values",
     "node_port",
     "options",
+    "release_objects",
     "release_status",
     "rollback_flag",
     "run_tests",

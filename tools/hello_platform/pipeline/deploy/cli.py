@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import argparse
 
+from hello_platform.core import catalogue
 from hello_platform.pipeline import deploy as api
-from hello_platform.pipeline import helm
-from hello_platform.pipeline.deploy import DEFAULT_NAMESPACE, DEFAULT_TIMEOUT
+from hello_platform.pipeline.deploy import DEFAULT_TIMEOUT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    catalogue.add_argument(parser)
     parser.add_argument("--kubeconfig", help="deploy to this cluster instead of the embedded one")
     parser.add_argument("--context", help="kubeconfig context (with --kubeconfig)")
     parser.add_argument(
         "--profile",
-        choices=list(helm.PROFILES),
         default="local",
-        help="values profile (default: local)",
+        help="values profile: default or one of the service's (default: local)",
     )
     parser.add_argument(
         "--values",
@@ -35,12 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--namespace",
         "-n",
-        default=DEFAULT_NAMESPACE,
-        help=f"namespace (default: {DEFAULT_NAMESPACE})",
+        help="namespace (default: the service's, from services/catalogue.toml)",
     )
-    parser.add_argument(
-        "--release", default=helm.RELEASE, help=f"release name (default: {helm.RELEASE})"
-    )
+    parser.add_argument("--release", help="release name (default: the service's)")
     parser.add_argument(
         "--timeout",
         type=int,
@@ -57,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "deploy",
-        help="build, push and helm-release the service, then test it",
+        help="build, push and helm-release a service, then test it",
         description=api.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
@@ -18,10 +19,10 @@ from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
 from hello_platform.pipeline.deploy.kube import Kube, ensure_namespace, rollback_flag
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
-    fullname,
     image_values,
     node_port,
     run_tests,
+    service_name,
     upgrade,
 )
 
@@ -32,6 +33,8 @@ class Result:
 
     release: str
     namespace: str
+    #: The release's front Service, as installed (read from the release, not derived).
+    service: str
     revision: int
     image: str
     url: str | None
@@ -49,7 +52,7 @@ class Deps:
 
     resolve: Callable[[str], Path]
     ensure_cluster: Callable[[], Path]
-    build_image: Callable[[], Image]
+    build_image: Callable[[Service], Image]
     #: The git revision baked into the image (what /version must answer), or None.
     expected_revision: Callable[[Image], str | None]
     get: HttpGet = http_get
@@ -66,10 +69,10 @@ def default_deps() -> Deps:
 
         return ensure_up()
 
-    def build_image() -> Image:
+    def build_image(service: Service) -> Image:
         from hello_platform.pipeline import image
 
-        return image.build(push=True)
+        return image.build(service, push=True)
 
     def expected_revision(image: Image) -> str | None:
         # The image's own OCI label: HEAD may have moved on since the build.
@@ -104,7 +107,7 @@ class Laps:
 
 def check_values(helm_bin: Path, opts: Options) -> None:
     """Render the chart with every values file and ``--set``: a typo fails before any build."""
-    files = [*helm.profile_files(opts.profile), *opts.values]
+    files = [*helm.profile_files(opts.service, opts.profile), *opts.values]
     with step(
         f"checking the values (profile {opts.profile}, {len(opts.values)} file(s), "
         f"{len(opts.sets)} --set)"
@@ -112,6 +115,7 @@ def check_values(helm_bin: Path, opts: Options) -> None:
         try:
             helm.render(
                 helm_bin,
+                opts.service,
                 values_files=files,
                 sets=opts.sets,
                 set_strings={"image.tag": "preflight"},
@@ -146,8 +150,8 @@ def the_image(opts: Options, deps: Deps) -> Image:
         image = GivenImage.parse(opts.image)
         say(f"releasing the given image (nothing is built): {opts.image}")
     else:
-        with step("building and pushing the image"):
-            image = deps.build_image()
+        with step(f"building and pushing the image of service '{opts.service.name}'"):
+            image = deps.build_image(opts.service)
     say(f"image {image.ref}" + (f"@{image.digest}" if image.digest else ""))
     return image
 
@@ -160,7 +164,7 @@ def install_release(kube: Kube, opts: Options, image: Image) -> int:
     out.mkdir(parents=True, exist_ok=True)
     image_file = out / "image-values.json"  # JSON is YAML; user values come after it
     image_file.write_text(json.dumps(image_values(image), indent=2) + "\n")
-    release_files = [*helm.profile_files(opts.profile), image_file, *opts.values]
+    release_files = [*helm.profile_files(opts.service, opts.profile), image_file, *opts.values]
     flag = rollback_flag(kube.helm)
     with step(f"helm upgrade --install {opts.release} (--wait {flag}, timeout {opts.timeout}s)"):
         status = upgrade(kube, opts, release_files, flag=flag)
@@ -192,8 +196,9 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
         with step(f"helm test {opts.release}"):
             run_tests(kube, opts)
         laps.lap("helm test")
+    service = service_name(kube, opts)
     # Only the embedded cluster's node is this machine: its node port is on 127.0.0.1.
-    port = node_port(kube, opts) if opts.kubeconfig is None else None
+    port = node_port(kube, opts, service) if opts.kubeconfig is None else None
     url = f"http://127.0.0.1:{port}" if port else None
     version: dict[str, Any] = {}
     if url:
@@ -205,6 +210,7 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     return Result(
         opts.release,
         opts.namespace,
+        service,
         revision,
         image.ref,
         url,
@@ -231,7 +237,7 @@ def how_to_reach(result: Result, opts: Options) -> str:
         lines.append(f"URL: {result.url}/   (try: curl {result.url}/version)")
     lines.append(
         f"port-forward: {kc}{result.kubectl} -n {result.namespace} port-forward "
-        f"svc/{fullname(result.release)} 8080:80   then curl http://127.0.0.1:8080/"
+        f"svc/{result.service} 8080:80   then curl http://127.0.0.1:8080/"
     )
     lines.append(f"status: {kc}{result.helm} status {result.release} -n {result.namespace}")
     return "\n".join(lines)
@@ -241,6 +247,6 @@ def write_summary(result: Result) -> Path:
     """``out/deploy/last.json``: what the deploy did, for scripts and CI."""
     summary = paths.out_dir() / "deploy" / "last.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
-    fields = ("release", "namespace", "revision", "image", "url", "version", "seconds")
+    fields = ("release", "namespace", "service", "revision", "image", "url", "version", "seconds")
     summary.write_text(json.dumps({f: getattr(result, f) for f in fields}, indent=2) + "\n")
     return summary

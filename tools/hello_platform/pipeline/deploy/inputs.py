@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from hello_platform.core import catalogue
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 
-DEFAULT_NAMESPACE = "hello"
 DEFAULT_TIMEOUT = 300
 
 
@@ -39,23 +40,31 @@ class Image(Protocol):
 
 @dataclass(frozen=True)
 class Options:
-    """The deploy's arguments, validated by :func:`options`."""
+    """The deploy's arguments, validated by :func:`options`. An empty namespace or release
+    is the service's (its catalogue entry)."""
 
+    service: Service = field(default_factory=catalogue.service)
     kubeconfig: Path | None = None
     context: str | None = None
     profile: str = "local"
     values: tuple[Path, ...] = ()
     sets: tuple[str, ...] = ()
-    namespace: str = DEFAULT_NAMESPACE
-    release: str = helm.RELEASE
+    namespace: str = ""
+    release: str = ""
     timeout: int = DEFAULT_TIMEOUT
     run_tests: bool = True
     #: A pushed image to release instead of building one (e.g. for EKS, from ECR).
     image: str | None = None
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "namespace", self.namespace or self.service.namespace)
+        object.__setattr__(self, "release", self.release or self.service.release)
+
 
 def options(args: argparse.Namespace) -> Options:
     """Check the parsed arguments; a PlatformError names the first bad one."""
+    service = catalogue.chosen(args)
+    helm.profile_files(service, args.profile)
     kubeconfig = Path(args.kubeconfig).expanduser() if args.kubeconfig else None
     if kubeconfig is not None and not kubeconfig.is_file():
         raise PlatformError(
@@ -75,7 +84,8 @@ def options(args: argparse.Namespace) -> Options:
             )
     for item in args.sets:
         helm.parse_set(item)
-    for what, name in (("--namespace", args.namespace), ("--release", args.release)):
+    namespace, release = args.namespace or service.namespace, args.release or service.release
+    for what, name in (("--namespace", namespace), ("--release", release)):
         if not _DNS_LABEL.fullmatch(name) or len(name) > 53:
             raise PlatformError(
                 f"{what} '{name}' is not a valid name",
@@ -84,20 +94,22 @@ def options(args: argparse.Namespace) -> Options:
     if args.image and not _IMAGE_REF.fullmatch(args.image):
         raise PlatformError(
             f"--image {args.image} is not of the form REPOSITORY:TAG[@sha256:DIGEST]",
-            hint="e.g. --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/hello:0.1.0-abc1234",
+            hint="e.g. --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/"
+            f"{service.repository}:0.1.0-abc1234",
         )
     if not 10 <= args.timeout <= 3600:
         raise PlatformError(
             f"--timeout {args.timeout} is out of range", hint="give seconds between 10 and 3600"
         )
     return Options(
+        service=service,
         kubeconfig=kubeconfig,
         context=args.context or None,
         profile=args.profile,
         values=values,
         sets=tuple(args.sets),
-        namespace=args.namespace,
-        release=args.release,
+        namespace=namespace,
+        release=release,
         timeout=args.timeout,
         run_tests=not args.no_test,
         image=args.image or None,

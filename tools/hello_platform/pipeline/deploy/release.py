@@ -1,4 +1,8 @@
-"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port."""
+"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port.
+
+The release's object names come from the release itself (``helm get manifest``/``hooks``):
+the chart's naming rule (``fullnameOverride``, ``nameOverride``) is never re-derived here.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def upgrade(
         "upgrade",
         "--install",
         opts.release,
-        str(helm.CHART_DIR),
+        str(opts.service.chart),
         "--namespace",
         opts.namespace,
         *helm.values_args(values_files, opts.sets),
@@ -113,31 +117,44 @@ def run_tests(kube: Kube, opts: Options) -> None:
         check=False,
     )
     if done.returncode != 0:
-        pod = f"{fullname(opts.release)}-test-http"
-        logs = kube.kubectl_cmd(
-            "logs",
-            pod,
-            "--namespace",
-            opts.namespace,
-            "--tail",
-            "5",
-            what="kubectl logs",
-            check=False,
-        ).stdout.strip()
+        pods = helm.test_pods(release_objects(kube, opts, "hooks"))
+        logs = [_pod_log(kube, opts, pod) for pod in pods]
+        shown = " | ".join(line for log in logs for line in log.splitlines())
         raise PlatformError(
             f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
-            + (f" (test pod log: {' | '.join(logs.splitlines())})" if logs else ""),
-            hint=f"kubectl -n {opts.namespace} logs {pod} (a failed test pod is kept)",
+            + (f" (test pod log: {shown})" if shown else ""),
+            hint=f"kubectl -n {opts.namespace} logs {' '.join(pods) or 'POD'} "
+            "(a failed test pod is kept)",
             log=str(kube.log),
         )
 
 
-def node_port(kube: Kube, opts: Options) -> int | None:
-    """The Service's node port, or None when it is not a NodePort Service."""
+def _pod_log(kube: Kube, opts: Options, pod: str) -> str:
+    return kube.kubectl_cmd(
+        "logs", pod, "--namespace", opts.namespace, "--tail", "5",
+        what="kubectl logs", check=False,
+    ).stdout.strip()  # fmt: skip
+
+
+def release_objects(kube: Kube, opts: Options, part: str = "manifest") -> list[dict[str, Any]]:
+    """The objects the release installed (``helm get manifest``) or its hooks (``hooks``)."""
+    done = kube.helm_cmd(
+        "get", part, opts.release, "--namespace", opts.namespace, what=f"helm get {part}"
+    )
+    return helm.documents(done.stdout)
+
+
+def service_name(kube: Kube, opts: Options) -> str:
+    """The name of the release's front Service, as installed."""
+    return helm.front_service(release_objects(kube, opts), opts.release)
+
+
+def node_port(kube: Kube, opts: Options, service: str) -> int | None:
+    """The node port of the release's Service ``service``, or None when it has none."""
     done = kube.kubectl_cmd(
         "get",
         "service",
-        fullname(opts.release),
+        service,
         "--namespace",
         opts.namespace,
         "--output",
@@ -149,7 +166,3 @@ def node_port(kube: Kube, opts: Options) -> int | None:
         return None
     port = svc["spec"]["ports"][0].get("nodePort")
     return int(port) if port else None
-
-
-def fullname(release: str) -> str:
-    return release if "hello" in release else f"{release}-hello"

@@ -1,8 +1,8 @@
 """Failure drills under steady, bounded load on 127.0.0.1.
 
 Each drill runs :class:`Load` (a fixed request rate on keep-alive connections, capped in
-time and count, loopback only) against the release ``hello-drill`` (2 replicas, no HPA,
-NodePort 30083) while it disrupts something, then prints one line and adds a
+time and count, loopback only) against a service's release ``<release>-drill``
+(2 replicas, no HPA, NodePort 30083) while it disrupts something, then prints one line and adds a
 :class:`Summary` to ``out/drill/<run>/summary.json`` (``out/drill/latest`` names the run):
 
 * ``pod-delete``: ``kubectl delete pod`` of a serving pod: no request may fail;
@@ -44,10 +44,9 @@ from hello_platform.pipeline.drill.load import (
 )
 from hello_platform.pipeline.drill.release import (
     BASE_SETS,
-    NAMESPACE,
     NODE_PORT,
-    RELEASE,
     REPLICAS,
+    SUFFIX,
     Env,
     release_files,
     setup,
@@ -71,10 +70,9 @@ __all__ = [
     "MAX_RPS",
     "MAX_SECONDS",
     "NAMES",
-    "NAMESPACE",
     "NODE_PORT",
-    "RELEASE",
     "REPLICAS",
+    "SUFFIX",
     "Drill",
     "Env",
     "Load",

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline import deploy
@@ -106,7 +107,7 @@ def failed_release(env: Env, load: Load) -> Outcome:
 
 def _readiness_path(env: Env) -> str:
     done = env.kube.kubectl_cmd(
-        "get", "deployment", env.opts.release, "--namespace", env.opts.namespace,
+        "get", "deployment", env.deployment, "--namespace", env.opts.namespace,
         "--output", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}",
         what="kubectl get deployment",
     )  # fmt: skip
@@ -245,12 +246,13 @@ def _timed(report: Report) -> Iterator[None]:
     say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
 
 
-def run(names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    """Set the release up and run ``names``; a PlatformError when any drill failed."""
+def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
+    """Set the service's drill release up and run ``names``; a PlatformError when any drill
+    failed."""
     names = select(names)
     report = Report()
     with _timed(report):
-        env = setup(rps)
+        env = setup(service, rps)
         for name in names:
             run_drill(env, name, report)
     failed = [s.drill for s in report.summaries if not s.passed]

@@ -1,4 +1,4 @@
-"""The drill release (``hello-drill``: 2 replicas, no HPA, own node port), how to reach it."""
+"""The drill release (``<release>-drill``: 2 replicas, no HPA, own node port), how to reach it."""
 
 from __future__ import annotations
 
@@ -7,16 +7,18 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.drill.load import DEFAULT_RPS
 
-NAMESPACE = "hello-drill"
-RELEASE = "hello-drill"
+#: The drill release's own namespace and release: the service's, with this suffix.
+SUFFIX = "-drill"
 NODE_PORT = 30083
 #: The drill release: a fixed 2 replicas (no HPA), on its own node port.
 REPLICAS = 2
@@ -43,6 +45,7 @@ class Env:
     def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
         """The release's options with ``sets`` on top (helm resets what is not given)."""
         return deploy.Options(
+            service=self.opts.service,
             profile=self.opts.profile,
             sets=(*self.opts.sets, *sets),
             namespace=self.opts.namespace,
@@ -63,11 +66,19 @@ class Env:
             raise PlatformError(f"release {self.opts.release} has no status")
         return status
 
+    @cached_property
+    def deployment(self) -> str:
+        """The release's Deployment, as installed (read from the release, not derived)."""
+        names = helm.named(deploy.release_objects(self.kube, self.opts), "Deployment")
+        if len(names) != 1:
+            raise PlatformError(f"release {self.opts.release} has {len(names)} Deployments")
+        return names[0]
+
     def pods(self) -> list[dict[str, Any]]:
         """The release's pods (terminating ones included)."""
         done = self.kube.kubectl_cmd(
             "get", "pods", "--namespace", self.opts.namespace, "--selector",
-            f"app.kubernetes.io/instance={self.opts.release}", "--output", "json",
+            helm.instance_selector(self.opts.release), "--output", "json",
             what="kubectl get pods", timeout=15,
         )  # fmt: skip
         items: list[dict[str, Any]] = json.loads(done.stdout)["items"]
@@ -79,7 +90,7 @@ class Env:
         from hello_platform.substrate.cluster import health
         from hello_platform.substrate.cluster.layout import Layout
 
-        name = self.opts.release
+        name = self.deployment
         if not health.deployment(Layout.default(), self.opts.namespace, name, since).ok:
             return False
         try:
@@ -90,16 +101,20 @@ class Env:
 
 def release_files(opts: deploy.Options) -> list[Path]:
     """The values files of a release deployed by ``deploy``: its profile, then the image."""
-    return [*helm.profile_files(opts.profile), paths.out_dir() / "deploy" / "image-values.json"]
+    return [
+        *helm.profile_files(opts.service, opts.profile),
+        paths.out_dir() / "deploy" / "image-values.json",
+    ]
 
 
-def setup(rps: float = DEFAULT_RPS) -> Env:
-    """Deploy (or update) the drill release and wait until it has settled."""
+def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+    """Deploy (or update) the service's drill release and wait until it has settled."""
     opts = deploy.Options(
+        service=service,
         profile="local",
         sets=BASE_SETS,
-        namespace=NAMESPACE,
-        release=RELEASE,
+        namespace=service.namespace + SUFFIX,
+        release=service.release + SUFFIX,
         timeout=300,
         run_tests=False,
     )

@@ -24,6 +24,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p_down.set_defaults(func=run_down)
     p_rel = subparsers.add_parser("release", help="build, push, commit the image to GitOps")
     p_rel.add_argument("--env", choices=ENVS, default="local")
+    p_rel.add_argument(
+        "--service",
+        metavar="NAME",
+        help="the service to release (default: the one the environment's Application deploys)",
+    )
     p_rel.add_argument("--timeout", type=float, default=300, help="seconds to wait for serving")
     p_rel.add_argument("--git-url", help="GitOps source to commit to (default: the local mirror)")
     p_rel.add_argument("--no-wait", action="store_true", help="commit and stop")
@@ -58,6 +63,7 @@ def run_release(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         wait=not args.no_wait,
         kubeconfig=args.kubeconfig,
+        service=args.service,
     )
     print(line)
     return 0

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths
+from hello_platform.core.catalogue import Service
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.gitops import argo, gitserver, release
 
@@ -31,10 +32,10 @@ def out_file(name: str) -> Path:
     return out / name
 
 
-def build_image() -> Any:
+def build_image(service: Service) -> Any:
     from hello_platform.pipeline import image
 
-    return image.build()
+    return image.build(service)
 
 
 def ensure_env_image(env: str) -> str | None:
@@ -42,7 +43,7 @@ def ensure_env_image(env: str) -> str | None:
     branch = gitserver.env_branch(env)
     if release.current_image(gitserver.read_file(branch, release.image_file(env))).get("digest"):
         return None
-    built = build_image()
+    built = build_image(release.env_service(env))
     return release.commit_image(env, built)
 
 
@@ -88,7 +89,7 @@ def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
         say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
         ensure_env_image(env)
     argo.bootstrap(kube)
-    names = [argo.ROOT_APP, release.APP_OF_ENV[env]]
+    names = [argo.ROOT_APP, release.env_app(env).name]
     argo.refresh(kube, names)
     apps = argo.wait_for(
         kube,
@@ -166,6 +167,7 @@ def publish_release(
     timeout: float,
     wait: bool,
     kubeconfig: str | Path | None = None,
+    service: str | None = None,
 ) -> str:
     """Build and push the image, commit it to ``env``'s branch (of ``git_url``, else the
     local mirror) and, locally, time until it serves; one line on what was released."""
@@ -174,18 +176,19 @@ def publish_release(
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(env)
-    built = build_image()
+    svc = release.env_service(env, service)
+    built = build_image(svc)
     committed = time.monotonic()
     commit = release.commit_image(env, built, url=url)
     say(f"committed {built.tag} to {gitserver.env_branch(env)} as {commit[:12]}")
     serving: float | None = None
     if local and wait:
         kube = argo.make_kube(cluster(kubeconfig, "release"))
-        argo.refresh(kube, [argo.ROOT_APP, release.APP_OF_ENV[env]])
+        argo.refresh(kube, [argo.ROOT_APP, release.env_app(env).name])
         port = release.NODE_PORTS[env]
         from hello_platform.pipeline.image import read_source
 
-        revision = read_source().revision
+        revision = read_source(svc).revision
         release.wait_serving(
             f"http://127.0.0.1:{port}",
             revision,

@@ -13,10 +13,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
 
+from hello_platform.core import catalogue, paths
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline.deploy import http_get
@@ -25,7 +28,51 @@ from hello_platform.pipeline.gitops import gitserver
 ENV_DIR = "deploy/argocd/envs"
 #: Node port of each environment the loop can reach from this machine.
 NODE_PORTS = {"local": 30081}
-APP_OF_ENV = {"local": "hello-local"}
+#: The Argo CD Applications of the environments (data of each environment: their names,
+#: charts and namespaces are read from these manifests, not repeated here).
+APPS_DIR = "deploy/argocd/apps"
+
+
+@dataclass(frozen=True)
+class EnvApp:
+    """The Argo CD Application that deploys a service into an environment."""
+
+    name: str
+    #: The chart it renders, relative to the repository.
+    chart: str
+
+
+def env_app(env: str, root: Path = paths.REPO_ROOT) -> EnvApp:
+    """The Application whose source is the environment's branch (``gitops/<env>``)."""
+    found = []
+    for path in sorted((root / APPS_DIR).glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            source = ((doc or {}).get("spec") or {}).get("source") or {}
+            if source.get("targetRevision") == gitserver.env_branch(env):
+                found.append(EnvApp(doc["metadata"]["name"], str(source.get("path", ""))))
+    if len(found) != 1:
+        raise PlatformError(
+            f"{len(found)} Argo CD Applications in {APPS_DIR} deploy environment '{env}', not one"
+        )
+    return found[0]
+
+
+def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT) -> Service:
+    """The service the environment deploys (the catalogue entry of its app's chart);
+    ``name`` (``--service``) must be that one."""
+    app = env_app(env, root)
+    cat = catalogue.load(root)
+    chosen = [s for s in cat.services.values() if s.chart == root / app.chart]
+    if name is not None:
+        chosen = [s for s in chosen if s.name == cat.service(name).name]
+    if len(chosen) != 1:
+        which = f"service '{name}'" if name else f"exactly one service of {catalogue.CATALOGUE}"
+        raise PlatformError(
+            f"environment '{env}' deploys the chart {app.chart} (Application {app.name}), "
+            f"which is not the chart of {which}",
+            hint=f"pass --service, or add an Application for the service to {APPS_DIR}",
+        )
+    return chosen[0]
 
 
 class Image(Protocol):
@@ -85,8 +132,8 @@ def commit_image(env: str, image: Image, *, url: str | None = None) -> str:
     return gitserver.commit_files(
         gitserver.env_branch(env),
         {image_file(env): image_yaml(image)},
-        f"release({env}): hello {image.tag}\n\nimage {image.registry}/{image.repository}:"
-        f"{image.tag}@{image.digest}\n",
+        f"release({env}): {image.repository} {image.tag}\n\n"
+        f"image {image.registry}/{image.repository}:{image.tag}@{image.digest}\n",
         url=url,
     )
 

@@ -1,4 +1,4 @@
-"""The hello chart's static checks: lint, render, and schema-validate every values profile.
+"""A service chart's static checks: lint, render, and schema-validate every values profile.
 
 ``hello-platform helm check`` runs, for every profile (``default``, ``local``, ``eks``) and
 for a ``features`` variant that switches every optional template on:
@@ -19,16 +19,15 @@ which ``nox -s helm`` runs with helm provisioned.
 The API (``cli.py`` holds the flags)::
 
     from hello_platform.pipeline import helm
-    manifests = helm.render(helm.helm_binary(), values_files=helm.profile_files("local"))
+    svc = catalogue.service()  # hello_platform.core.catalogue: the --service entry
+    manifests = helm.render(helm.helm_binary(), svc, values_files=helm.profile_files(svc, "local"))
 """
 
 from hello_platform.pipeline.helm.chart import (
-    CHART_DIR,
     CRD_KINDS,
+    DEFAULT_PROFILE,
     FEATURES_SETS,
     HELM_HINT,
-    PROFILES,
-    RELEASE,
     REQUESTS_SETS,
     helm_binary,
     helm_failure,
@@ -37,8 +36,17 @@ from hello_platform.pipeline.helm.chart import (
     lint,
     parse_set,
     profile_files,
+    profiles,
     render,
     values_args,
+)
+from hello_platform.pipeline.helm.names import (
+    INSTANCE_LABEL,
+    documents,
+    front_service,
+    instance_selector,
+    named,
+    test_pods,
 )
 from hello_platform.pipeline.helm.schemas import (
     SCHEMA_FORMAT,
@@ -52,42 +60,51 @@ from hello_platform.pipeline.helm.schemas import (
     validate,
 )
 from hello_platform.pipeline.helm.verify import (
-    DRY_RUN_NAMESPACE,
+    EXTRA_VARIANTS,
     Variant,
     check,
+    dry_run_namespace,
     running_cluster,
+    variant_names,
     variants,
 )
 
 __all__ = [
-    "CHART_DIR",
     "CRD_KINDS",
-    "DRY_RUN_NAMESPACE",
+    "DEFAULT_PROFILE",
+    "EXTRA_VARIANTS",
     "FEATURES_SETS",
     "HELM_HINT",
-    "PROFILES",
-    "RELEASE",
+    "INSTANCE_LABEL",
     "REQUESTS_SETS",
     "SCHEMA_FORMAT",
     "Validation",
     "Variant",
     "check",
+    "documents",
+    "dry_run_namespace",
     "ensure_schemas",
+    "front_service",
     "helm_binary",
     "helm_failure",
+    "instance_selector",
     "kind_suffix",
     "kubeconform_binary",
     "kubernetes_version",
     "lint",
+    "named",
     "openapi_document",
     "openapi_to_schemas",
     "parse_set",
     "profile_files",
+    "profiles",
     "render",
     "running_cluster",
     "schema_dir",
     "schema_root",
+    "test_pods",
     "validate",
     "values_args",
+    "variant_names",
     "variants",
 ]

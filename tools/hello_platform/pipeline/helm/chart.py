@@ -8,22 +8,16 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from hello_platform.core import paths
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 
-#: The chart, and its values profiles (``default`` is values.yaml alone).
-CHART_DIR = paths.REPO_ROOT / "deploy" / "helm" / "hello"
-PROFILES: dict[str, str | None] = {
-    "default": None,
-    "local": "values-local.yaml",
-    "eks": "values-eks.yaml",
-}
-#: The release name the deploy and the checks use.
-RELEASE = "hello"
+#: The profile of values.yaml alone; a service's other profiles are its catalogue entry's
+#: (``values-<profile>.yaml`` in its chart).
+DEFAULT_PROFILE = "default"
 #: A render of every optional template (on top of the default profile), for the checks.
 FEATURES_SETS: tuple[str, ...] = (
     "ingress.enabled=true",
-    "ingress.tlsSecretName=hello-tls",
+    "ingress.tlsSecretName=tls",
     "networkPolicy.enabled=true",
     "serviceMonitor.enabled=true",
     "prometheusRule.enabled=true",
@@ -69,14 +63,19 @@ def kubeconform_binary(*, build: bool = True) -> Path:
 # ------------------------------------------------------------------------- helm calls
 
 
-def profile_files(profile: str) -> list[Path]:
+def profiles(service: Service) -> tuple[str, ...]:
+    """The values profiles of the service's chart: ``default`` and the catalogue's."""
+    return (DEFAULT_PROFILE, *service.profiles)
+
+
+def profile_files(service: Service, profile: str) -> list[Path]:
     """The values files of ``profile`` (on top of values.yaml, which helm always reads)."""
-    if profile not in PROFILES:
+    if profile not in profiles(service):
         raise PlatformError(
-            f"unknown values profile '{profile}'", hint=f"use one of: {', '.join(PROFILES)}"
+            f"service '{service.name}' has no values profile '{profile}'",
+            hint=f"use one of: {', '.join(profiles(service))}",
         )
-    name = PROFILES[profile]
-    return [CHART_DIR / name] if name else []
+    return [] if profile == DEFAULT_PROFILE else [service.values_file(profile)]
 
 
 def parse_set(item: str) -> tuple[str, str]:
@@ -151,11 +150,11 @@ def _helm(
     return done.stdout
 
 
-def lint(helm: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
-    """``helm lint --strict`` of the chart with these values; returns helm's report."""
+def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
+    """``helm lint --strict`` of ``chart`` with these values; returns helm's report."""
     return _helm(
         helm,
-        ["lint", "--strict", str(CHART_DIR), *values_args(values_files, sets)],
+        ["lint", "--strict", str(chart), *values_args(values_files, sets)],
         what="helm lint --strict",
         hint="fix the chart or the values it names",
     )
@@ -163,16 +162,18 @@ def lint(helm: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> 
 
 def render(
     helm: Path,
+    service: Service,
     *,
     values_files: Sequence[Path] = (),
     sets: Sequence[str] = (),
     set_strings: Mapping[str, str] | None = None,
-    release: str = RELEASE,
+    release: str | None = None,
     namespace: str = "default",
     kube_version: str | None = None,
 ) -> str:
-    """``helm template``: the manifests this release would apply (tests included)."""
-    args = ["template", release, str(CHART_DIR), "--namespace", namespace]
+    """``helm template`` of the service's chart: the manifests this release (default: the
+    service's) would apply, tests included."""
+    args = ["template", release or service.release, str(service.chart), "--namespace", namespace]
     if kube_version:
         args += ["--kube-version", kube_version]
     args += values_args(values_files, sets, set_strings)

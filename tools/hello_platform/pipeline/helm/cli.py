@@ -5,31 +5,44 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.helm.chart import (
-    PROFILES,
     helm_binary,
     kubernetes_version,
     profile_files,
     render,
 )
 from hello_platform.pipeline.helm.schemas import ensure_schemas
-from hello_platform.pipeline.helm.verify import check, running_cluster
+from hello_platform.pipeline.helm.verify import check, running_cluster, variant_names
+
+
+def chosen_profiles(service: catalogue.Service, asked: list[str] | None) -> list[str] | None:
+    """The ``--profile`` values, each checked against the service's variants."""
+    known = variant_names(service)
+    for name in asked or ():
+        if name not in known:
+            raise PlatformError(
+                f"service '{service.name}' has no chart profile '{name}'",
+                hint=f"use one of: {', '.join(known)}",
+            )
+    return asked
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "helm",
-        help="static checks of the hello chart, and rendering it",
-        description="Static checks of deploy/helm/hello: helm lint --strict, helm template and "
-        "kubeconform against the pinned Kubernetes version, for every values profile.",
+        help="static checks of a service's chart, and rendering it",
+        description="Static checks of a service's chart (services/catalogue.toml): helm lint "
+        "--strict, helm template and kubeconform against the pinned Kubernetes version, for "
+        "every values profile.",
     )
     sub = parser.add_subparsers(dest="action", required=True)
     chk = sub.add_parser("check", help="lint + render + kubeconform every profile")
+    catalogue.add_argument(chk)
     chk.add_argument(
         "--profile",
         action="append",
-        choices=[*PROFILES, "features", "requests"],
         help="only this profile (repeatable; default: all, plus 'features', 'requests')",
     )
     chk.add_argument(
@@ -40,7 +53,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk.add_argument("--kubeconfig", type=Path, help="cluster for --server")
     chk.set_defaults(func=run_check)
     ren = sub.add_parser("render", help="print the manifests of a profile")
-    ren.add_argument("--profile", choices=list(PROFILES), default="local")
+    catalogue.add_argument(ren)
+    ren.add_argument("--profile", default="local", help="values profile (default: local)")
     ren.add_argument(
         "--values",
         "-f",
@@ -58,8 +72,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
+    service = catalogue.chosen(args)
+    names = chosen_profiles(service, args.profile)
     server = running_cluster(args.kubeconfig) if args.server else None
-    for line in check(args.profile, server=server):
+    for line in check(service, names, server=server):
         print(line)
     return 0
 
@@ -68,13 +84,13 @@ def run_render(args: argparse.Namespace) -> int:
     for f in args.values:
         if not f.is_file():
             raise PlatformError(f"values file {f} does not exist")
-    files = [*profile_files(args.profile), *args.values]
-    print(
-        render(
-            helm_binary(), values_files=files, sets=args.sets, kube_version=kubernetes_version()
-        ),
-        end="",
+    service = catalogue.chosen(args)
+    files = [*profile_files(service, args.profile), *args.values]
+    version = kubernetes_version()
+    rendered = render(
+        helm_binary(), service, values_files=files, sets=args.sets, kube_version=version
     )
+    print(rendered, end="")
     return 0
 
 

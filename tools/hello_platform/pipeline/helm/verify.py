@@ -7,17 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline.helm.chart import (
     FEATURES_SETS,
-    PROFILES,
     REQUESTS_SETS,
     helm_binary,
     kubeconform_binary,
     kubernetes_version,
     lint,
     profile_files,
+    profiles,
     render,
 )
 from hello_platform.pipeline.helm.schemas import ensure_schemas, validate
@@ -32,23 +33,33 @@ class Variant:
     sets: tuple[str, ...] = ()
 
 
-def variants(profiles: Sequence[str] | None = None) -> list[Variant]:
-    """Every profile, plus ``features`` (all optional templates on) and ``requests`` (the
-    local profile scaling on request rate)."""
-    names = list(profiles or [*PROFILES, "features", "requests"])
+#: The variants checked on top of a service's profiles (``requests`` needs ``local``).
+EXTRA_VARIANTS = ("features", "requests")
+
+
+def variant_names(service: Service) -> list[str]:
+    """The service's profiles, plus the extra variants its profiles allow."""
+    extra = [n for n in EXTRA_VARIANTS if n != "requests" or "local" in service.profiles]
+    return [*profiles(service), *extra]
+
+
+def variants(service: Service, names: Sequence[str] | None = None) -> list[Variant]:
+    """Every profile of the service's chart, plus ``features`` (all optional templates on)
+    and ``requests`` (the local profile scaling on request rate)."""
     out = []
-    for name in names:
+    for name in names or variant_names(service):
         if name == "features":
             out.append(Variant(name, (), FEATURES_SETS))
         elif name == "requests":
-            out.append(Variant(name, tuple(profile_files("local")), REQUESTS_SETS))
+            out.append(Variant(name, tuple(profile_files(service, "local")), REQUESTS_SETS))
         else:
-            out.append(Variant(name, tuple(profile_files(name))))
+            out.append(Variant(name, tuple(profile_files(service, name))))
     return out
 
 
 def check(
-    profiles: Sequence[str] | None = None,
+    service: Service,
+    names: Sequence[str] | None = None,
     *,
     helm: Path | None = None,
     kubeconform: Path | None = None,
@@ -57,20 +68,24 @@ def check(
     """Lint, render and validate each variant; return one summary line per variant.
 
     With ``server`` (a kubeconfig), each render is also applied with a server-side dry run
-    into a Pod Security ``restricted`` namespace (``hello-dryrun``) of that cluster.
+    into a Pod Security ``restricted`` namespace (``<namespace>-dryrun``) of that cluster.
     """
     version = kubernetes_version()
     helm = helm or helm_binary()
     kubeconform = kubeconform or kubeconform_binary()
     ensure_schemas(version)
     lines = []
-    for v in variants(profiles):
+    for v in variants(service, names):
         with step(f"chart profile '{v.name}': lint --strict, render, kubeconform"):
-            lint(helm, v.values_files, v.sets)
-            manifests = render(helm, values_files=v.values_files, sets=v.sets, kube_version=version)
+            lint(helm, service.chart, v.values_files, v.sets)
+            manifests = render(
+                helm, service, values_files=v.values_files, sets=v.sets, kube_version=version
+            )
             result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
             if server is not None:
-                accepted = _dry_run(helm, server, manifests, what=f"profile '{v.name}'")
+                accepted = _dry_run(
+                    helm, server, manifests, namespace=dry_run_namespace(service), what=v.name
+                )
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
             f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
@@ -80,15 +95,18 @@ def check(
     return lines
 
 
-DRY_RUN_NAMESPACE = "hello-dryrun"
+def dry_run_namespace(service: Service) -> str:
+    """The Pod Security ``restricted`` namespace the server-side dry runs go to."""
+    return f"{service.namespace}-dryrun"
 
 
-def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, what: str) -> int:
+def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> int:
     from hello_platform.pipeline import deploy
     from hello_platform.toolchain import resolve
 
     kube = deploy.Kube(helm_bin, resolve("kubectl"), kubeconfig)
-    return deploy.server_dry_run(kube, manifests, namespace=DRY_RUN_NAMESPACE, what=what)
+    what = f"profile '{what}'"
+    return deploy.server_dry_run(kube, manifests, namespace=namespace, what=what)
 
 
 def running_cluster(kubeconfig: Path | None) -> Path:

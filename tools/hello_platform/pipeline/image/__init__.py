@@ -1,19 +1,20 @@
-"""The service's hardened container image (the CLI, ``hello-platform image build``, is cli.py).
+"""A service's hardened container image (the CLI, ``hello-platform image build``, is cli.py).
 
-``build()`` is the API the deploy step calls; it returns an :class:`ImageRef`. The build:
+``build(service)`` (a ``core.catalogue.Service``: folder, package, Dockerfile, repository)
+is the API the deploy step calls; it returns an :class:`ImageRef`. The build:
 
 1. makes sure a Docker engine answers (``docker.ensure_engine()``) and that the base image
    exists (:mod:`hello_platform.substrate.baseimage`: Debian bookworm slim + Python 3.11,
    created from Debian's archive because no container registry is reachable here);
 2. exports the service's locked dependencies from ``uv.lock`` (``uv export --frozen
-   --no-dev --package hello``: pinned, with hashes) and downloads them **on the host** into
+   --no-dev --package <package>``: pinned, with hashes) and downloads them **on the host** into
    a wheelhouse for the image's platform (CPython 3.11, manylinux x86_64), cached under
    ``~/.cache/hello-platform/wheelhouse``. pip inside a container build does not trust the
    host's CA bundle (nor a corporate proxy's), so the image installs offline from that
    wheelhouse (``--no-index --require-hashes``) and never talks to PyPI;
 3. builds the service's wheel (``uv build``) and assembles a small build context in
-   ``out/image/context`` (only wheels and requirement files: no .dockerignore is needed);
-4. ``docker build -f services/hello/Dockerfile`` with the version, revision, build time and
+   ``out/image/<service>/context`` (only wheels and requirement files: no .dockerignore is needed);
+4. ``docker build -f <the service's Dockerfile>`` with the version, revision, build time and
    source as build args (they become OCI labels and ``HELLO_GIT_REVISION`` /
    ``HELLO_BUILD_TIME``);
 5. writes a CycloneDX 1.5 SBOM of the image's Python packages to ``out/image/``;
@@ -22,9 +23,9 @@
    is pulled and reused instead of built again (:func:`reuse_pushed`: build once per
    commit, deploy many times, from any checkout).
 
-Tags come from the one version source, ``services/hello/pyproject.toml``:
+Tags come from the one version source, the service's ``pyproject.toml``:
 ``<version>-<commit>`` for a clean tree, ``<version>-<commit>-dirty-<hash of the diff>``
-when the image's inputs (:data:`IMAGE_INPUTS`) have uncommitted changes. Clean tags are
+when the image's inputs (:func:`image_inputs`) have uncommitted changes. Clean tags are
 immutable. Dirty tags are content-addressed by the diff, so a different change never reuses
 one; rebuilding the *same* diff may overwrite its tag (it is a developer's scratch image).
 A clean build's ``created`` time is the commit's time (the ``SOURCE_DATE_EPOCH`` convention),
@@ -58,17 +59,15 @@ from hello_platform.pipeline.image.push import (
     reuse_pushed,
 )
 from hello_platform.pipeline.image.source import (
-    DOCKERFILE,
-    IMAGE_INPUTS,
-    LOCAL_REPOSITORY,
-    REPOSITORY,
-    SERVICE_DIR,
+    COMMON_INPUTS,
     UID,
     Source,
     build_args,
     compute_tag,
     dirty_hash,
     docker_build_command,
+    image_inputs,
+    local_repository,
     read_source,
     read_version,
     rfc3339,
@@ -88,16 +87,12 @@ from hello_platform.pipeline.image.wheels import (
 )
 
 __all__ = [
-    "DOCKERFILE",
+    "COMMON_INPUTS",
     "GLIBC_MINOR",
-    "IMAGE_INPUTS",
     "INSTALLER_GROUP",
-    "LOCAL_REPOSITORY",
     "MANIFEST_ACCEPT",
     "PIP_PLATFORM_ARGS",
     "PLATFORMS",
-    "REPOSITORY",
-    "SERVICE_DIR",
     "UID",
     "DebPackage",
     "ImageRef",
@@ -114,6 +109,8 @@ __all__ = [
     "dirty_hash",
     "docker_build_command",
     "export_requirements",
+    "image_inputs",
+    "local_repository",
     "normalize",
     "package_of",
     "pip_python",

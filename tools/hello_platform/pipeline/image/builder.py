@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths, proc
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.image.cyclonedx import Package, debian_packages, package_of, sbom
@@ -21,12 +22,10 @@ from hello_platform.pipeline.image.push import (
     reuse_pushed,
 )
 from hello_platform.pipeline.image.source import (
-    DOCKERFILE,
-    LOCAL_REPOSITORY,
-    REPOSITORY,
     Source,
     build_args,
     docker_build_command,
+    local_repository,
     read_source,
 )
 from hello_platform.pipeline.image.wheels import (
@@ -56,7 +55,7 @@ class ImageRef:
 
     @property
     def ref(self) -> str:
-        """``127.0.0.1:5000/hello:<tag>``."""
+        """``127.0.0.1:5000/<repository>:<tag>``."""
         return f"{self.registry}/{self.repository}:{self.tag}"
 
     @property
@@ -110,8 +109,10 @@ def _registry() -> str:
 
 @dataclass(frozen=True)
 class Context:
-    """What one build works with: its folder, log, source and the pushed image of its tag."""
+    """What one build works with: its service, folder, log, source and the pushed image of
+    its tag."""
 
+    service: Service
     work: Path
     log: Path
     source: Source
@@ -121,27 +122,27 @@ class Context:
 
     @property
     def ref(self) -> str:
-        return f"{self.address}/{REPOSITORY}:{self.source.tag}"
+        return f"{self.address}/{self.service.repository}:{self.source.tag}"
 
 
-def prepare(push: bool) -> Context:
+def prepare(service: Service, push: bool) -> Context:
     """The work folder and log, the source, and the registry (started when pushing)."""
-    work = paths.out_dir() / "image"
+    work = paths.out_dir() / "image" / service.name
     work.mkdir(parents=True, exist_ok=True)
     log = work / "build.log"
     log.write_text("")
-    source = read_source(paths.REPO_ROOT)
+    source = read_source(service)
     address = _registry() if push else "127.0.0.1:5000"
     client = RegistryClient(address) if push else None
-    pushed = client.manifest(REPOSITORY, source.tag) if client else None
-    return Context(work, log, source, address, client, pushed)
+    pushed = client.manifest(service.repository, source.tag) if client else None
+    return Context(service, work, log, source, address, client, pushed)
 
 
 def build_context(ctx: Context) -> tuple[Path, list[Package]]:
     """The docker build context (wheels and requirement files) and the Python packages."""
-    repo = paths.REPO_ROOT
+    repo, package = ctx.service.root, ctx.service.package
     with step("exporting the locked requirements (uv export)"):
-        requirements = export_requirements(repo, "--no-dev", "--package", REPOSITORY)
+        requirements = export_requirements(repo, "--no-dev", "--package", package)
         installer_req = export_requirements(repo, "--only-group", INSTALLER_GROUP)
     pip = pip_python(installer_req, ctx.log)
     deps = wheelhouse(requirements, pip=pip, log=ctx.log)
@@ -155,7 +156,7 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
     context = ctx.work / "context"
     with step("building the service wheel (uv build)"), tempfile.TemporaryDirectory() as tmp:
         proc.run(
-            [uv_binary(), "build", "--wheel", "--package", REPOSITORY, "--out-dir", tmp],
+            [uv_binary(), "build", "--wheel", "--package", package, "--out-dir", tmp],
             what="uv build of the service wheel",
             log=ctx.log,
             cwd=repo,
@@ -167,6 +168,7 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
             requirements=requirements,
             installer=installer,
             app_wheel=app_wheel,
+            app=package,
         )
         packages = [package_of(w) for w in sorted(deps.glob("*.whl"))] + [package_of(app_wheel)]
     return context, packages
@@ -175,9 +177,9 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
 def docker_build(ctx: Context, context: Path, base: baseimage.BaseImages) -> str:
     """``docker build`` under a local name; the name. The registry's name is given to it
     only once the push is allowed, so a refused build never shadows the pushed image."""
-    local = f"{LOCAL_REPOSITORY}:{ctx.source.tag}"
+    local = f"{local_repository(ctx.service)}:{ctx.source.tag}"
     args = build_args(base, ctx.source)
-    cmd = docker_build_command(paths.REPO_ROOT / DOCKERFILE, context, local, args)
+    cmd = docker_build_command(ctx.service.dockerfile, context, local, args)
     with step(f"docker build {local} (log: {ctx.log})"):
         try:
             proc.run(
@@ -198,8 +200,8 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
         capture=True,
     )  # fmt: skip
     debs = debian_packages(status)
-    image = f"{ctx.address}/{REPOSITORY}"
-    bom = sbom(packages, source=ctx.source, image=image, os_packages=debs)
+    image = f"{ctx.address}/{ctx.service.repository}"
+    bom = sbom(packages, source=ctx.source, image=image, os_packages=debs, app=ctx.service.package)
     sbom_path = ctx.work / f"sbom-{ctx.source.tag}.cdx.json"
     sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
     say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
@@ -223,7 +225,7 @@ def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) 
                 log=ctx.log,
                 hint=f"check the registry at {ctx.address}",
             )
-    remote = client.manifest(REPOSITORY, ctx.source.tag)
+    remote = client.manifest(ctx.service.repository, ctx.source.tag)
     if remote is None or remote.config_digest != image_id:
         raise PlatformError(
             f"the registry does not hold {ref} as built after the push", log=str(ctx.log)
@@ -231,10 +233,10 @@ def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) 
     return remote.digest
 
 
-def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
-    """Build the service image (and push it to the local registry); see the package doc."""
+def build(service: Service, push: bool = True, *, refresh_base: bool = False) -> ImageRef:
+    """Build the service's image (and push it to the local registry); see the package doc."""
     started = time.monotonic()
-    ctx = prepare(push)
+    ctx = prepare(service, push)
     source, ref = ctx.source, ctx.ref
     say(f"image {ref} (version {source.version}, revision {source.revision})")
     _engine()
@@ -256,7 +258,7 @@ def build(push: bool = True, *, refresh_base: bool = False) -> ImageRef:
         _tag(local, ref)
     result = ImageRef(
         registry=ctx.address,
-        repository=REPOSITORY,
+        repository=service.repository,
         tag=source.tag,
         digest=digest,
         image_id=image_id,

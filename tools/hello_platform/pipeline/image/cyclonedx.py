@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hello_platform.pipeline.image.source import REPOSITORY, Source
+from hello_platform.pipeline.image.source import Source
 
 
 @dataclass(frozen=True)
@@ -98,13 +98,15 @@ def sbom(
     source: Source,
     image: str,
     os_packages: Sequence[DebPackage] = (),
+    app: str,
 ) -> dict[str, Any]:
     """A CycloneDX 1.5 BOM: the image as the subject; its Python packages (from the wheels
-    installed) and its Debian packages (from dpkg's status) as components."""
+    installed; ``app`` is the service's own) and its Debian packages (from dpkg's status)
+    as components."""
     components: list[dict[str, Any]] = []
     for pkg in sorted(packages, key=lambda p: p.name):
         comp: dict[str, Any] = {
-            "type": "application" if pkg.name == REPOSITORY else "library",
+            "type": "application" if pkg.name == app else "library",
             "bom-ref": purl(pkg),
             "name": pkg.name,
             "version": pkg.version,

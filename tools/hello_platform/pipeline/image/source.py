@@ -13,24 +13,30 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hello_platform.core import paths, proc
+from hello_platform.core import proc
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.substrate import baseimage
 
-#: The registry's repository of the service image.
-REPOSITORY = "hello"
-#: The engine-local name a build gets before it is tagged for the registry.
-LOCAL_REPOSITORY = "hello-platform/hello"
-SERVICE_DIR = Path("services/hello")
-DOCKERFILE = SERVICE_DIR / "Dockerfile"
-#: Everything the image is made from: a change under these paths makes a tag ``-dirty``.
-IMAGE_INPUTS: tuple[str, ...] = (
-    "services/hello",
+#: What every image is made from besides its service's folder and Dockerfile: a change
+#: under these paths makes a tag ``-dirty``.
+COMMON_INPUTS: tuple[str, ...] = (
     "uv.lock",
     "pyproject.toml",
     "tools/hello_platform/pipeline/image",
     "tools/hello_platform/substrate/baseimage.py",
 )
+
+
+def image_inputs(service: Service) -> tuple[str, ...]:
+    """Everything the service's image is made from, relative to its repository."""
+    own = {str(p.relative_to(service.root)) for p in (service.folder, service.dockerfile)}
+    return (*sorted(own), *COMMON_INPUTS)
+
+
+def local_repository(service: Service) -> str:
+    """The engine-local name a build gets before it is tagged for the registry."""
+    return f"hello-platform/{service.repository}"
 
 
 #: The numeric user the service runs as (also in the Dockerfile; checked by a unit test).
@@ -49,7 +55,7 @@ class Source:
 
     version: str
     commit: str
-    #: Hash of the uncommitted changes to :data:`IMAGE_INPUTS`, or None for a clean tree.
+    #: Hash of the uncommitted changes to :func:`image_inputs`, or None for a clean tree.
     dirty_hash: str | None
     #: Build time, RFC 3339 UTC (``2026-11-30T02:46:00Z``).
     created: str
@@ -105,7 +111,7 @@ def _git(repo: Path, *args: str) -> str:
     )
 
 
-def dirty_hash(repo: Path, inputs: Sequence[str] = IMAGE_INPUTS) -> str | None:
+def dirty_hash(repo: Path, inputs: Sequence[str]) -> str | None:
     """Hash of the uncommitted (and untracked) changes under ``inputs``; None when clean."""
     status = _git(repo, "status", "--porcelain", "--untracked-files=all", "--", *inputs)
     if not status.strip():
@@ -135,12 +141,13 @@ def source_url(repo: Path, env: Mapping[str, str]) -> str:
     return re.sub(r"//[^/@]+@", "//", url) if done.returncode == 0 and url else "unknown"
 
 
-def read_source(repo: Path = paths.REPO_ROOT, env: Mapping[str, str] | None = None) -> Source:
-    """The :class:`Source` of the checkout at ``repo``."""
+def read_source(service: Service, env: Mapping[str, str] | None = None) -> Source:
+    """The :class:`Source` of the service in its checkout."""
     env = os.environ if env is None else env
-    version = read_version(repo / SERVICE_DIR / "pyproject.toml")
+    repo = service.root
+    version = read_version(service.pyproject)
     commit = _git(repo, "rev-parse", "HEAD").strip()
-    dirty = dirty_hash(repo)
+    dirty = dirty_hash(repo, image_inputs(service))
     if env.get("SOURCE_DATE_EPOCH"):
         created = rfc3339(float(env["SOURCE_DATE_EPOCH"]))
     elif dirty is None:

@@ -157,7 +157,13 @@ def requirement_with_hash(name: str, wheel: Path, where: str) -> str:
 
 
 def assemble_context(
-    context: Path, *, wheels: Path, requirements: str, installer: Path, app_wheel: Path
+    context: Path,
+    *,
+    wheels: Path,
+    requirements: str,
+    installer: Path,
+    app_wheel: Path,
+    app: str,
 ) -> None:
     """The build context the Dockerfile expects (documented at its top)."""
     if context.exists():
@@ -169,5 +175,5 @@ def assemble_context(
     _link(installer, context / "installer" / "pip.whl")
     _link(app_wheel, context / "app" / app_wheel.name)
     (context / "app" / "requirements.txt").write_text(
-        requirement_with_hash("hello", app_wheel, "/build/app")
+        requirement_with_hash(app, app_wheel, "/build/app")
     )

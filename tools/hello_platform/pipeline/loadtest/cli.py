@@ -6,11 +6,11 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import loadtest as api
 from hello_platform.pipeline.loadtest.runner import (
     MODES,
-    REQUESTS_NAMESPACE,
     REQUESTS_NODE_PORT,
     Options,
     run,
@@ -31,7 +31,7 @@ def _positive(kind: type[int] | type[float]) -> Any:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    d = Options()
+    d = Options(service=catalogue.service())
     p = subparsers.add_parser(
         "loadtest",
         help="drive the HPA with Locust and assert that it scales",
@@ -41,8 +41,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument(
         "--kubeconfig",
         type=Path,
-        help="cluster with hello deployed; omitted: the embedded cluster",
+        help="cluster with the service deployed; omitted: the embedded cluster",
     )
+    catalogue.add_argument(p)
     p.add_argument("--url", help="load this loopback URL instead of the NodePort on 127.0.0.1")
     p.add_argument(
         "--mode",
@@ -50,14 +51,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=d.mode,
         help="what the release scales on: cpu (the chart's HPA) or requests (KEDA on the "
         "request rate per pod; brings up Prometheus and KEDA, deploys into "
-        f"{REQUESTS_NAMESPACE} on NodePort {REQUESTS_NODE_PORT})",
+        f"<the service's namespace>-keda on NodePort {REQUESTS_NODE_PORT})",
     )
     p.add_argument(
         "--namespace",
-        help=f"namespace of the release (default: {d.namespace}; {REQUESTS_NAMESPACE} with "
-        "--mode requests)",
+        help="namespace of the release (default: the service's; <that>-keda with --mode requests)",
     )
-    p.add_argument("--release", default=d.release, help="Helm release (HPA/Service name)")
+    p.add_argument("--release", help="Helm release (default: the service's)")
     add_load_arguments(p, d)
     p.add_argument("--out", type=Path, help="results folder; omitted: out/loadtest")
     p.set_defaults(func=main)
@@ -82,11 +82,11 @@ def main(args: argparse.Namespace) -> int:
     if args.hold > 600 or args.users > 500:
         raise PlatformError("the load test is bounded to --hold <= 600 s and --users <= 500")
     opts = Options(
+        service=catalogue.chosen(args),
         kubeconfig=args.kubeconfig.expanduser().resolve() if args.kubeconfig else None,
         url=args.url,
-        namespace=args.namespace
-        or (REQUESTS_NAMESPACE if args.mode == "requests" else Options.namespace),
-        release=args.release,
+        namespace=args.namespace or "",
+        release=args.release or "",
         mode=args.mode,
         users=args.users,
         spawn_rate=args.spawn_rate,

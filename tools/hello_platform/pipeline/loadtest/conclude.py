@@ -85,7 +85,7 @@ def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -
         load_start=run.load_start,
         load_stop=run.load_stop,
         scale_up_s=assertions.scale_up_time(samples, run.load_start),
-        title=f"hello autoscaling under load ({run.run_name})",
+        title=f"{run.opts.release} autoscaling under load ({run.run_name})",
     )
     files = write_reports(run, checks, figures, advice, plot_path)
     for line in report.print_checks(checks):

@@ -15,6 +15,7 @@ from lightkube.resources.core_v1 import Pod
 
 from hello_platform.clients.kube import Kube, resource
 from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.helm.names import instance_selector
 
 #: Kubernetes' default scale-down stabilization window when spec.behavior does not set one.
 DEFAULT_SCALE_DOWN_WINDOW_S = 300
@@ -230,6 +231,11 @@ class KubeReader:
         if found is None:
             raise PlatformError(f"{kind} '{name}' not found in namespace '{self.namespace}'")
         return found
+
+    def labelled(self, api_version: str, kind: str, release: str) -> list[dict[str, Any]]:
+        """The objects of ``kind`` that belong to ``release`` (by its instance label)."""
+        res = resource(api_version, kind)
+        return self.kube.find(res, namespace=self.namespace, labels=instance_selector(release))
 
     def hpa(self, name: str) -> HpaStatus:
         return parse_hpa(self.object("autoscaling/v2", "HorizontalPodAutoscaler", name))

@@ -8,19 +8,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hello_platform.core import paths
+from hello_platform.core import catalogue, paths
+from hello_platform.core.catalogue import Service
 
 LOCUSTFILE = paths.REPO_ROOT / "loadtests" / "locustfile.py"
 
 
 @dataclass
 class Options:
-    """What one run does; defaults drive >= 3 replicas on the local profile (2 cores)."""
+    """What one run does; defaults drive >= 3 replicas on the local profile (2 cores). An
+    empty namespace or release is the service's (``requests_namespace`` in requests mode)."""
 
+    service: Service = field(default_factory=catalogue.service)
     kubeconfig: Path | None = None
     url: str | None = None
-    namespace: str = "hello"
-    release: str = "hello"
+    namespace: str = ""
+    release: str = ""
     #: what the release scales on: "cpu" (the chart's HPA) or "requests" (KEDA's HPA)
     mode: str = "cpu"
     users: int = 50
@@ -35,6 +38,11 @@ class Options:
     interval_s: float = 3.0
     out: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        default = requests_namespace(self.service) if self.mode == "requests" else None
+        self.namespace = self.namespace or default or self.service.namespace
+        self.release = self.release or self.service.release
 
     @property
     def ramp_s(self) -> float:
@@ -62,11 +70,15 @@ class Options:
         }
 
 
-#: Scaling modes: the HPA's name for a release's fullname, and how the run deploys it.
+#: Scaling modes: what the release's HPA scales on, and how the run deploys it.
 MODES = ("cpu", "requests")
-#: Where ``--mode requests`` deploys its own release when none is there (NodePort 30082).
-REQUESTS_NAMESPACE = "hello-keda"
+#: The node port of the release ``--mode requests`` deploys when none is there.
 REQUESTS_NODE_PORT = 30082
+
+
+def requests_namespace(service: Service) -> str:
+    """Where ``--mode requests`` deploys its own release of the service (``<namespace>-keda``)."""
+    return f"{service.namespace}-keda"
 
 
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:

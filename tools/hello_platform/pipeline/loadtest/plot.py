@@ -24,7 +24,7 @@ def plot_run(
     *,
     load_start: float,
     load_stop: float,
-    title: str = "hello: autoscaling under load",
+    title: str = "autoscaling under load",
     scale_up_s: float | None = None,
 ) -> Path:
     """Write a PNG to ``path``; x is seconds since the load started, the load window shaded."""

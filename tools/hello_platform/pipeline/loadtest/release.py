@@ -1,13 +1,19 @@
-"""The release under load: its HPA, pods and URL, deployed first when it is missing."""
+"""The release under load: its HPA, pods and URL, deployed first when it is missing.
+
+The release's objects are found by its instance label (``app.kubernetes.io/instance``):
+their names are read from the cluster, never re-derived from the chart's naming rule.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.core.wait import until
+from hello_platform.pipeline import helm
 from hello_platform.pipeline.loadtest.kube import (
     HpaStatus,
     KubeReader,
@@ -20,9 +26,10 @@ from hello_platform.pipeline.loadtest.target import validate_url
 
 @dataclass(frozen=True)
 class Target:
-    """The deployed service: its HPA, its pods' selector and the URL to load."""
+    """The deployed service: its HPA, its Service, its pods' selector and the URL to load."""
 
     hpa: HpaStatus
+    service: str
     selector: str
     url: str
 
@@ -31,29 +38,49 @@ class NotDeployedError(PlatformError):
     """The release's HPA is not in the cluster."""
 
 
-def fullname(release: str) -> str:
-    """The chart's resource name for ``release`` (as ``hello.fullname`` renders it)."""
-    return release if "hello" in release else f"{release}-hello"
+def _one(objects: list[dict[str, Any]], kind: str, opts: Options) -> dict[str, Any]:
+    if len(objects) != 1:
+        raise NotDeployedError(
+            f"release '{opts.release}' has {len(objects)} {kind}s in namespace "
+            f"'{opts.namespace}', not one",
+            hint="deploy first with nox -s deploy, or pass --namespace/--release/--mode",
+        )
+    return objects[0]
 
 
-def hpa_name(release: str, mode: str) -> str:
-    """The HPA that scales the release: the chart's, or the one KEDA makes for its
-    ScaledObject (``keda-hpa-<name>``)."""
-    name = fullname(release)
-    return f"keda-hpa-{name}" if mode == "requests" else name
+def hpa_name(kube: KubeReader, opts: Options) -> str:
+    """The HPA that scales the release: the chart's, or the one KEDA made for the release's
+    ScaledObject (named in its status), found by the release's label."""
+    if opts.mode != "requests":
+        hpas = kube.labelled("autoscaling/v2", "HorizontalPodAutoscaler", opts.release)
+        return str(_one(hpas, "HorizontalPodAutoscaler", opts)["metadata"]["name"])
+    scaled = _one(kube.labelled(SCALED_OBJECT, "ScaledObject", opts.release), "ScaledObject", opts)
+    name = (scaled.get("status") or {}).get("hpaName")
+    if not name:
+        raise NotDeployedError(
+            f"KEDA has not made the HPA of ScaledObject '{scaled['metadata']['name']}' yet",
+            hint="is KEDA running? (nox -s monitoring -- status)",
+        )
+    return str(name)
+
+
+#: The API version of KEDA's ScaledObject.
+SCALED_OBJECT = "keda.sh/v1alpha1"
 
 
 def find_target(kube: KubeReader, opts: Options) -> Target:
-    """The HPA, pod selector and NodePort URL of the release, or a clear error."""
-    name = fullname(opts.release)
+    """The HPA, Service, pod selector and NodePort URL of the release, or a clear error."""
     try:
-        hpa = kube.hpa(hpa_name(opts.release, opts.mode))
-    except PlatformError as err:
+        hpa = kube.hpa(hpa_name(kube, opts))
+    except NotDeployedError:
+        raise
+    except PlatformError as err:  # the named HPA is gone, or cannot be read
         raise NotDeployedError(
-            f"no HPA '{hpa_name(opts.release, opts.mode)}' in namespace '{opts.namespace}' "
-            f"({err.message})",
+            f"the HPA of release '{opts.release}' in namespace '{opts.namespace}' cannot be "
+            f"read ({err.message})",
             hint="deploy first with nox -s deploy, or pass --namespace/--release/--mode",
         ) from err
+    name = helm.front_service(kube.labelled("v1", "Service", opts.release), opts.release)
     workload = kube.object(hpa.target_api_version, hpa.target_kind, hpa.target_name)
     labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     if not labels:
@@ -62,7 +89,7 @@ def find_target(kube: KubeReader, opts: Options) -> Target:
         url = validate_url(opts.url)
     else:
         url = validate_url(node_port_url(kube.object("v1", "Service", name), "http"))
-    return Target(hpa=hpa, selector=selector_string(labels), url=url)
+    return Target(hpa=hpa, service=name, selector=selector_string(labels), url=url)
 
 
 def ensure_deployed(kube: KubeReader, opts: Options, *, may_deploy: bool) -> Target:
@@ -77,6 +104,7 @@ def ensure_deployed(kube: KubeReader, opts: Options, *, may_deploy: bool) -> Tar
     say(f"release '{opts.release}' is not deployed; deploying it first (as nox -s deploy does)")
     deploy.deploy(
         deploy.Options(
+            service=opts.service,
             namespace=opts.namespace,
             release=opts.release,
             run_tests=False,
@@ -97,12 +125,12 @@ def ensure_deployed(kube: KubeReader, opts: Options, *, may_deploy: bool) -> Tar
 SCRAPE_WAIT_S = 150.0
 
 
-def wait_scraped(opts: Options, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
+def wait_scraped(opts: Options, target: Target, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
     """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
     sees 0 rps, and the proof would measure discovery instead of scaling."""
     from hello_platform.pipeline.monitoring import prometheus
 
-    up = f'count(up{{namespace="{opts.namespace}",service="{fullname(opts.release)}"}} == 1)'
+    up = f'count(up{{namespace="{opts.namespace}",service="{target.service}"}} == 1)'
 
     def scraped() -> bool:
         try:
@@ -120,7 +148,7 @@ def wait_scraped(opts: Options, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
             f"Prometheus does not scrape release '{opts.release}' in '{opts.namespace}' after "
             f"{timeout_s:.0f}s",
             hint="is metrics.podsService on, and the namespace in "
-            "hello_platform.pipeline.monitoring.prometheus.RELEASES? (nox -s monitoring -- status)",
+            "prometheus.releases() (nox -s monitoring -- status)?",
         )
 
 
@@ -133,7 +161,7 @@ def deploy_sets(opts: Options) -> tuple[str, ...]:
 
 def _has_hpa(kube: KubeReader, opts: Options) -> bool:
     try:
-        kube.hpa(hpa_name(opts.release, opts.mode))
+        kube.hpa(hpa_name(kube, opts))
     except PlatformError:
         return False
     return True

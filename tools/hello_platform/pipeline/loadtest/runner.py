@@ -21,10 +21,10 @@ from hello_platform.pipeline.loadtest.conclude import Run, conclude
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader
 from hello_platform.pipeline.loadtest.options import (
     MODES,
-    REQUESTS_NAMESPACE,
     REQUESTS_NODE_PORT,
     Options,
     locust_command,
+    requests_namespace,
 )
 from hello_platform.pipeline.loadtest.release import (
     Target,
@@ -39,13 +39,13 @@ from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
 
 __all__ = [
     "MODES",
-    "REQUESTS_NAMESPACE",
     "REQUESTS_NODE_PORT",
     "Options",
     "deploy_sets",
     "hpa_name",
     "locust_command",
     "progress_line",
+    "requests_namespace",
     "run",
     "wait_scraped",
 ]
@@ -117,7 +117,7 @@ def run(opts: Options) -> int:
     kube = KubeReader(_kube(kubeconfig), opts.namespace)
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
     if embedded and opts.mode == "requests":
-        wait_scraped(opts)
+        wait_scraped(opts, target)
     run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
     run_dir.mkdir(parents=True, exist_ok=True)

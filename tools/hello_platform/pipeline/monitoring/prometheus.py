@@ -1,11 +1,12 @@
 """Prometheus in namespace ``monitoring``: Debian's pinned binary as a single-layer image.
 
-Debian's 2.42 is built without Kubernetes service discovery, so the hello pods are found
-through DNS: the SRV records of each release's headless ``<fullname>-pods`` Service (the
-chart's ``metrics.podsService``), for the project's releases only (``RELEASES``). That
-needs no API access: no RBAC, no token. ``render`` fills in
+Debian's 2.42 is built without Kubernetes service discovery, so the services' pods are
+found through DNS: the SRV records of each release's headless pods Service (the chart's
+``metrics.podsService``), for the project's releases only (:func:`releases`: each
+catalogue service in its namespace, its load test's and its e2e test's), named as the
+chart renders them. That needs no API access: no RBAC, no token. ``render`` fills in
 deploy/monitoring/prometheus.yaml with those names, the alert rules shipped with the
-chart and the image by digest; ``query`` reads the HTTP API through the NodePort on
+charts and the image by digest; ``query`` reads the HTTP API through the NodePort on
 127.0.0.1.
 """
 
@@ -19,23 +20,22 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from hello_platform.core import catalogue
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.substrate.cluster import addons, binaries, images, layout
 
 MANIFESTS = REPO_ROOT / "deploy" / "monitoring"
-#: The alert rules the chart ships (plain Prometheus rule files); Prometheus loads them too.
-RULES_DIR = REPO_ROOT / "deploy" / "helm" / "hello" / "files" / "rules"
 NAMESPACE = "monitoring"
 #: The NodePort of Prometheus' HTTP API on 127.0.0.1.
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
 #: The in-cluster address KEDA's prometheus trigger queries.
 SERVER_ADDRESS = f"http://prometheus.{NAMESPACE}.svc:9090"
-#: The requests-mode e2e test's own namespace.
-E2E_NAMESPACE = "hello-e2e-requests"
-#: The project's hello releases (namespace, fullname): the only pods Prometheus scrapes.
-RELEASES = (("hello", "hello"), ("hello-keda", "hello"), (E2E_NAMESPACE, "hello"))
+#: The namespaces of a service's releases Prometheus scrapes, besides its own: the load
+#: test's in requests mode, and the requests-mode e2e test's.
+EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests")
 SCRAPE_INTERVAL = "5s"
 RETENTION = "6h"
 
@@ -48,15 +48,49 @@ PROMETHEUS = images.ImageSpec(
 )
 
 
-def srv_names(releases: Iterable[tuple[str, str]] = RELEASES) -> list[str]:
-    """The SRV names of the releases' headless pod Services (port ``http``)."""
-    return [f"_http._tcp.{name}-pods.{ns}.svc.{layout.CLUSTER_DOMAIN}" for ns, name in releases]
+def e2e_namespace(service: Service) -> str:
+    """The requests-mode e2e test's own namespace for ``service``."""
+    return EXTRA_NAMESPACES[1].format(ns=service.namespace)
 
 
-def rule_files(rules_dir: Path = RULES_DIR) -> str:
+def releases() -> list[tuple[str, str]]:
+    """(namespace, headless pods Service) of every release Prometheus scrapes: each
+    service's default release in its namespaces, the name read from its chart rendered
+    with the local profile (which turns the pods Service on)."""
+    from hello_platform.pipeline import helm
+
+    out = []
+    helm_bin = helm.helm_binary()
+    for svc in catalogue.load().services.values():
+        files = helm.profile_files(svc, "local") if "local" in svc.profiles else []
+        for ns in (svc.namespace, *(n.format(ns=svc.namespace) for n in EXTRA_NAMESPACES)):
+            docs = helm.documents(helm.render(helm_bin, svc, values_files=files, namespace=ns))
+            services = [d for d in docs if d["kind"] == "Service"]
+            out += [(ns, d["metadata"]["name"]) for d in services if _headless(d)]
+    return out
+
+
+def _headless(service: dict[str, Any]) -> bool:
+    return bool((service.get("spec") or {}).get("clusterIP") == "None")
+
+
+def srv_names(pods_services: Iterable[tuple[str, str]] | None = None) -> list[str]:
+    """The SRV names (port ``http``) of the releases' headless pod Services."""
+    found = releases() if pods_services is None else pods_services
+    return [f"_http._tcp.{name}.{ns}.svc.{layout.CLUSTER_DOMAIN}" for ns, name in found]
+
+
+def rules_dirs() -> list[Path]:
+    """The alert rules the services' charts ship (plain Prometheus rule files)."""
+    charts = {svc.chart for svc in catalogue.load().services.values()}
+    return sorted(c / "files" / "rules" for c in charts if (c / "files" / "rules").is_dir())
+
+
+def rule_files(rules_dir: Path | None = None) -> str:
     """The ConfigMap ``data`` block holding every rule file (indented YAML literals)."""
     lines = []
-    for path in sorted(rules_dir.glob("*.yaml")):
+    dirs = [rules_dir] if rules_dir else rules_dirs()
+    for path in sorted(p for d in dirs for p in d.glob("*.yaml")):
         lines.append(f"  {path.name}: |")
         lines += [f"    {line}" if line else "" for line in path.read_text().splitlines()]
     return "\n".join(lines) if lines else "  {}"
