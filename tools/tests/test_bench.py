@@ -141,7 +141,8 @@ def test_arguments_and_defaults() -> None:
     args = parse("--duration", "2", "--rounds", "1", "--no-assert", "--min-ratio", "0.5")
     assert (args.duration, args.rounds, args.min_ratio, args.no_assert) == (2, 1, 0.5, True)
     assert args.func is bench.run
-    assert args.app == "hello.main:app"
+    assert args.app is None and args.service is None  # the service's app, from the catalogue
+    assert catalogue.service().app == "hello.main:app"
     with pytest.raises(SystemExit):
         parse("--duration", "0")
 

@@ -312,8 +312,10 @@ def test_requests_mode_waits_until_prometheus_scrapes_the_release(
 
     monkeypatch.setattr(prometheus, "scalar", scalar)
     monkeypatch.setattr(runner.time, "sleep", lambda _s: None)
-    runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=5)
-    assert asked == ['count(up{namespace="ns",service="hello"} == 1)'] * 3
+    # The Service's name is the one found in the cluster (fullnameOverride=web, say).
+    target = runner.Target(hpa=KEDA_HPA, service="web", selector="x=y", url="http://127.0.0.1:1")
+    runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=5)
+    assert asked == ['count(up{namespace="ns",service="web"} == 1)'] * 3
     monkeypatch.setattr(prometheus, "scalar", lambda q: None)
     with pytest.raises(PlatformError, match="does not scrape release 'hello' in 'ns'"):
-        runner.wait_scraped(Options(namespace="ns", mode="requests"), timeout_s=0)
+        runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=0)

@@ -8,7 +8,6 @@ service and the key.
 
 from __future__ import annotations
 
-import argparse
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,17 +123,3 @@ def load(root: Path = REPO_ROOT) -> Catalogue:
 def service(name: str | None = None, root: Path = REPO_ROOT) -> Service:
     """The service ``name`` (``--service``), or the catalogue's default."""
     return load(root).service(name)
-
-
-def add_argument(parser: argparse.ArgumentParser) -> None:
-    """``--service NAME``: the catalogue entry a session works on (every session has it)."""
-    parser.add_argument(
-        "--service",
-        metavar="NAME",
-        help=f"the service of {CATALOGUE} to work on (default: the catalogue's default)",
-    )
-
-
-def chosen(args: argparse.Namespace) -> Service:
-    """The service named by a parsed ``--service`` (or the default one)."""
-    return service(getattr(args, "service", None))

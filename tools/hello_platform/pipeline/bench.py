@@ -31,7 +31,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hello_platform.core import catalogue, paths, proc
+from hello_platform.core import cli as shared
+from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.toolchain import apt as system
@@ -337,7 +338,7 @@ def run(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     wrk_log = out / "wrk.log"
     wrk_log.write_text("")
-    service = catalogue.chosen(args)
+    service = shared.service(args)
     targets = {"raw": RAW_APP, "app": args.app or service.app}
     results: dict[str, list[Round]] = {t: [] for t in targets}
     total = args.warmup * 2 + args.rounds * args.duration * 2
@@ -430,7 +431,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per target")
     parser.add_argument("--connections", type=_positive_int, default=64, help="wrk connections")
     parser.add_argument("--path", default="/", help="the path to load (default: /)")
-    catalogue.add_argument(parser)
+    shared.add_service(parser)
     parser.add_argument(
         "--app",
         help="the ASGI app to compare with the raw one (default: the service's app; for "

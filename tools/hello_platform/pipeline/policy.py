@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import catalogue, paths, proc
+from hello_platform.core import cli as shared
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
@@ -258,7 +259,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="append",
         help="only this chart profile (repeatable; default: all, plus 'features', 'requests')",
     )
-    catalogue.add_argument(parser)
+    shared.add_service(parser)
     parser.set_defaults(func=_run_check)
 
 
@@ -366,5 +367,5 @@ def gate(
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    gate(getattr(args, "paths", None) or None, catalogue.chosen(args), args.profile)
+    gate(getattr(args, "paths", None) or None, shared.service(args), args.profile)
     return 0

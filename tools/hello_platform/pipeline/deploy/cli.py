@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.pipeline import deploy as api
 from hello_platform.pipeline.deploy import DEFAULT_TIMEOUT
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    catalogue.add_argument(parser)
+    shared.add_service(parser)
     parser.add_argument("--kubeconfig", help="deploy to this cluster instead of the embedded one")
     parser.add_argument("--context", help="kubeconfig context (with --kubeconfig)")
     parser.add_argument(

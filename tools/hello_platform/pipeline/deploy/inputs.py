@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
@@ -63,7 +64,7 @@ class Options:
 
 def options(args: argparse.Namespace) -> Options:
     """Check the parsed arguments; a PlatformError names the first bad one."""
-    service = catalogue.chosen(args)
+    service = shared.service(args)
     helm.profile_files(service, args.profile)
     kubeconfig = Path(args.kubeconfig).expanduser() if args.kubeconfig else None
     if kubeconfig is not None and not kubeconfig.is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import drill as api
 from hello_platform.pipeline.drill.drills import NAMES
@@ -18,7 +18,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description=api.__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    catalogue.add_argument(parser)
+    shared.add_service(parser)
     parser.add_argument(
         "--only", nargs="+", default=[], metavar="NAME", help=f"run these: {', '.join(NAMES)}"
     )
@@ -31,5 +31,5 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.rps <= MAX_RPS:
         raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
-    api.run(catalogue.chosen(args), args.only, args.rps)
+    api.run(shared.service(args), args.only, args.rps)
     return 0

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.helm.chart import (
     helm_binary,
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     sub = parser.add_subparsers(dest="action", required=True)
     chk = sub.add_parser("check", help="lint + render + kubeconform every profile")
-    catalogue.add_argument(chk)
+    shared.add_service(chk)
     chk.add_argument(
         "--profile",
         action="append",
@@ -53,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     chk.add_argument("--kubeconfig", type=Path, help="cluster for --server")
     chk.set_defaults(func=run_check)
     ren = sub.add_parser("render", help="print the manifests of a profile")
-    catalogue.add_argument(ren)
+    shared.add_service(ren)
     ren.add_argument("--profile", default="local", help="values profile (default: local)")
     ren.add_argument(
         "--values",
@@ -72,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_check(args: argparse.Namespace) -> int:
-    service = catalogue.chosen(args)
+    service = shared.service(args)
     names = chosen_profiles(service, args.profile)
     server = running_cluster(args.kubeconfig) if args.server else None
     for line in check(service, names, server=server):
@@ -84,7 +85,7 @@ def run_render(args: argparse.Namespace) -> int:
     for f in args.values:
         if not f.is_file():
             raise PlatformError(f"values file {f} does not exist")
-    service = catalogue.chosen(args)
+    service = shared.service(args)
     files = [*profile_files(service, args.profile), *args.values]
     version = kubernetes_version()
     rendered = render(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.pipeline.image.builder import build
 
 
@@ -12,7 +12,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser("image", help="build the hardened service image")
     sub = parser.add_subparsers(dest="action", required=True)
     b = sub.add_parser("build", help="build (and push) the service image; see `nox -s build`")
-    catalogue.add_argument(b)
+    shared.add_service(b)
     b.add_argument(
         "--no-push",
         action="store_true",
@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_build(args: argparse.Namespace) -> int:
-    result = build(catalogue.chosen(args), push=not args.no_push, refresh_base=args.refresh_base)
+    result = build(shared.service(args), push=not args.no_push, refresh_base=args.refresh_base)
     print(f"image:  {result.ref}")
     print(f"digest: {result.digest or '(not pushed)'}")
     print(f"id:     {result.image_id}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import catalogue
+from hello_platform.core import cli as shared
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import loadtest as api
 from hello_platform.pipeline.loadtest.runner import (
@@ -43,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=Path,
         help="cluster with the service deployed; omitted: the embedded cluster",
     )
-    catalogue.add_argument(p)
+    shared.add_service(p)
     p.add_argument("--url", help="load this loopback URL instead of the NodePort on 127.0.0.1")
     p.add_argument(
         "--mode",
@@ -82,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
     if args.hold > 600 or args.users > 500:
         raise PlatformError("the load test is bounded to --hold <= 600 s and --users <= 500")
     opts = Options(
-        service=catalogue.chosen(args),
+        service=shared.service(args),
         kubeconfig=args.kubeconfig.expanduser().resolve() if args.kubeconfig else None,
         url=args.url,
         namespace=args.namespace or "",

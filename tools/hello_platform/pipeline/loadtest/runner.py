@@ -41,6 +41,7 @@ __all__ = [
     "MODES",
     "REQUESTS_NODE_PORT",
     "Options",
+    "Target",
     "deploy_sets",
     "hpa_name",
     "locust_command",
