@@ -6,6 +6,8 @@ the deliberately bad inputs of ``data/policy``, so that every rule is known to b
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -165,6 +167,28 @@ def test_repository_policies_are_clean_and_tested() -> None:
     opa = resolve("opa")
     rego.static_check(opa)
     assert rego.unit_tests(opa) >= 80
+
+
+def test_every_deny_rule_carries_its_id_in_metadata() -> None:
+    """Each deny rule (every body) has # METADATA with a title, a description and
+    custom.id: the gate's rule ids come from there, never from the message. (opa check
+    also refuses a missing custom.id: the type checker knows each rule's annotations.)"""
+    opa = resolve("opa")
+    checked = 0
+    for path in sorted(policy.POLICY_DIR.rglob("*.rego")):
+        if path.name.endswith("_test.rego"):
+            continue
+        done = subprocess.run(
+            [opa, "parse", "--format", "json", path], capture_output=True, text=True, check=True
+        )
+        rules = json.loads(done.stdout).get("rules", [])
+        for n, rule in enumerate(r for r in rules if r["head"].get("name") == "deny"):
+            notes = (rule.get("annotations") or [{}])[0]
+            where = f"{path.name}, deny rule {n + 1}"
+            assert re.fullmatch(r"[A-Z]{2}\d{3}", str(notes.get("custom", {}).get("id"))), where
+            assert notes.get("title") and notes.get("description"), where
+            checked += 1
+    assert checked >= 30
 
 
 def test_bad_manifests_are_denied_for_each_seed_defect() -> None:
