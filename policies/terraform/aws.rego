@@ -142,7 +142,9 @@ pinned(st, claim) if {
 	some c in st.conditions
 	c.test == "StringEquals"
 	endswith(c.variable, sprintf(":%s", [claim]))
-	not lib.wildcard(c.values)
+	every v in c.values {
+		not contains(v, "*")
+	}
 }
 
 # METADATA
@@ -158,7 +160,6 @@ deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	c.test == "StringEquals"
 	c.variable == "token.actions.githubusercontent.com:sub"
 	some v in c.values
-	not lib.expression(v)
 	not startswith(v, "repo:")
 	msg := sprintf("%s trusts GitHub subject '%s', which names no repository", [st.address, v])
 }

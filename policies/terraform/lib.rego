@@ -53,10 +53,13 @@ set(r, path) if {
 
 set(r, path) if object.get(r.unknown, path, false) == true
 
-# A value as a list: HCL gives a list for literals and a "${...}" string for expressions.
+# A value as a list: HCL gives a list for literals and a "${...}" string for expressions;
+# IAM JSON gives one statement, action or value alone or in a list.
 as_list(v) := v if is_array(v)
 
 as_list(v) := [v] if is_string(v)
+
+as_list(v) := [v] if is_object(v)
 
 as_list(v) := [] if v == null
 
@@ -76,15 +79,9 @@ allowlisted(cidrs) if {
 
 allowlisted(cidrs) if expression(cidrs)
 
-# A literal value with a wildcard (expressions are judged in the plan).
-wildcard(values) if {
-	some v in as_list(values)
-	not expression(v)
-	contains(v, "*")
-}
-
 # Every statement of a trust policy as {address, actions, conditions: [{test, variable,
 # values}]}: from an aws_iam_policy_document (source) or a role's assume_role_policy JSON.
+# Only literal values are kept (the plan judges what an expression of the source gives).
 trust_statements contains s if {
 	some name, docs in object.get(object.get(input, "data", {}), "aws_iam_policy_document", {})
 	some doc in docs
@@ -94,7 +91,8 @@ trust_statements contains s if {
 		"actions": as_list(object.get(st, "actions", [])),
 		"conditions": [c |
 			some block in blocks(st, "condition")
-			c := {"test": block.test, "variable": block.variable, "values": as_list(block.values)}
+			values := [v | some v in as_list(block.values); not expression(v)]
+			c := {"test": block.test, "variable": block.variable, "values": values}
 		],
 	}
 }

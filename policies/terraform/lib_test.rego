@@ -34,8 +34,25 @@ test_set_counts_values_known_at_apply if {
 	not lib.set({"attrs": {"k": null}, "unknown": {}}, ["k"])
 }
 
-test_wildcard_ignores_expressions if {
-	lib.wildcard(["repo:o/*"])
-	not lib.wildcard(["${var.subject}"])
-	not lib.wildcard("repo:o/r:ref:refs/heads/main")
+test_trust_statements_keep_literal_values_only if {
+	statement := {
+		"actions": "sts:AssumeRoleWithWebIdentity",
+		"condition": [{"test": "StringEquals", "variable": "x:sub", "values": ["repo:o/*", "${var.subject}"]}],
+	}
+	source := {"data": {"aws_iam_policy_document": {"trust": [{"statement": [statement]}]}}}
+	lib.trust_statements == {{
+		"address": "data.aws_iam_policy_document.trust",
+		"actions": ["sts:AssumeRoleWithWebIdentity"],
+		"conditions": [{"test": "StringEquals", "variable": "x:sub", "values": ["repo:o/*"]}],
+	}} with input as source
+}
+
+test_trust_statements_of_a_role_policy if {
+	policy := json.marshal({"Statement": {"Action": ["sts:AssumeRoleWithWebIdentity"], "Condition": {"StringLike": {"x:sub": "repo:o/*"}}}})
+	rc := {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "change": {"actions": ["create"], "after": {"assume_role_policy": policy}}}
+	lib.trust_statements == {{
+		"address": "aws_iam_role.r",
+		"actions": ["sts:AssumeRoleWithWebIdentity"],
+		"conditions": [{"test": "StringLike", "variable": "x:sub", "values": ["repo:o/*"]}],
+	}} with input as {"resource_changes": [rc]}
 }

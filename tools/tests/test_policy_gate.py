@@ -151,6 +151,39 @@ def test_checkov_findings_map_back_to_the_original_files(tmp_path: Path) -> None
     ]
 
 
+def test_checkov_scans_one_staged_root_with_terraform_trees_whole(tmp_path: Path) -> None:
+    """With several -d roots checkov 3 dropped the kubernetes report: one root holds all."""
+    module = tmp_path / "tf"
+    (module / "sub").mkdir(parents=True)
+    (module / "main.tf").write_text('module "m" { source = "./sub" }\n')
+    (module / "sub" / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    failed = {"check_id": "CKV_AWS_21", "check_name": "versioning", "file_line_range": [1, 1]}
+    fake = tmp_path / "checkov"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" > {tmp_path}/args\n'
+        'for a; do case "$prev" in -d) root="$a";; esac; prev="$a"; done\n'
+        'test -f "$root/terraform/0/sub/main.tf" || exit 3\n'
+        f"python3 - \"$root\" <<'EOF'\n"
+        "import json, sys\n"
+        f"c = json.loads({json.dumps(json.dumps(failed))})\n"
+        "c['resource'] = 'aws_s3_bucket.b'\n"
+        "c['file_abs_path'] = sys.argv[1] + '/terraform/0/sub/main.tf'\n"
+        "print(json.dumps({'check_type': 'terraform', 'results': {'failed_checks': [c]}}))\n"
+        "EOF\n"
+    )
+    fake.chmod(0o755)
+    found = checkov.checkov(
+        fake, policy.Targets(tf_files=[module / "main.tf", module / "sub" / "main.tf"]), {}
+    )
+    assert (tmp_path / "args").read_text().count("-d ") == 1
+    assert found == [
+        policy.Finding(
+            f"{module}/sub/main.tf", "CKV_AWS_21", "line 1: aws_s3_bucket.b: versioning", "checkov"
+        )
+    ]
+
+
 def test_checkov_without_a_report_fails_in_one_sentence(tmp_path: Path) -> None:
     fake = tmp_path / "checkov"
     fake.write_text("#!/bin/sh\necho 'Traceback: boom' >&2\nexit 2\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from typing import Any
 from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.policy.findings import POLICY_DIR, Finding, rel, run_tool
-from hello_platform.pipeline.policy.targets import Targets, outermost
+from hello_platform.pipeline.policy.targets import SKIP_DIRS, Targets, outermost
 
 CHECKOV_CONFIG = POLICY_DIR / "checkov" / ".checkov.yaml"
 FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes", "dockerfile", "github_actions")
@@ -40,20 +41,17 @@ def checkov(
 ) -> list[Finding]:
     """One checkov run over every target; ``rendered`` maps a label to chart YAML.
 
-    Terraform folders are scanned in place (module sources resolve); everything else is
-    staged in a temporary tree that checkov's frameworks recognise (.github/workflows/...),
-    and findings are mapped back to the original files.
+    Every input is staged in one temporary tree that checkov's frameworks recognise
+    (.github/workflows/..., each outermost Terraform folder whole, so that module sources
+    resolve), and findings are mapped back to the original files. One root, because with
+    several ``-d`` roots checkov 3 reports only some frameworks (kubernetes went unreported).
     """
     with tempfile.TemporaryDirectory(prefix="hello-checkov-") as tmp:
         label = _stage(Path(tmp), targets, rendered)
-        roots = [*outermost(targets.tf_dirs), *([Path(tmp)] if label else [])]
-        if not roots:
+        if not label:
             return []
         cmd: list[str | Path] = [checkov_bin, "--config-file", config, "--skip-download"]
-        cmd += ["--quiet", "--compact", "-o", "json"]
-        for root in roots:
-            cmd += ["-d", root]
-        cmd += ["--framework", *FRAMEWORKS]
+        cmd += ["--quiet", "--compact", "-o", "json", "-d", tmp, "--framework", *FRAMEWORKS]
         # checkov's fork-based parallel runner deadlocked here on runs with several roots
         # (a worker left defunct, the parent waiting forever); serial costs little on 2 cores.
         env = {**os.environ, "CHECKOV_PARALLELIZATION_TYPE": "none"}
@@ -62,8 +60,13 @@ def checkov(
 
 
 def _stage(stage: Path, targets: Targets, rendered: Mapping[str, str]) -> dict[str, str]:
-    """Copy the non-Terraform inputs where checkov's frameworks look; staged path -> label."""
+    """Copy the inputs where checkov's frameworks look; staged path (a file, or a folder
+    ending in "/") -> label."""
     label: dict[str, str] = {}
+    for i, tree in enumerate(outermost(targets.tf_dirs)):
+        dest = stage / "terraform" / str(i)
+        shutil.copytree(tree, dest, ignore=shutil.ignore_patterns(*SKIP_DIRS))
+        label[f"{dest.resolve()}/"] = f"{rel(tree)}/"
 
     def put(text: str, relpath: str, name: str) -> None:
         dest = stage / relpath
@@ -120,4 +123,11 @@ def _findings(done: subprocess.CompletedProcess[str], label: Mapping[str, str]) 
 
 
 def _name(path: str, label: Mapping[str, str]) -> str:
-    return label.get(str(Path(path).resolve()), rel(path))
+    """The original name of a staged file."""
+    staged = str(Path(path).resolve())
+    if staged in label:
+        return label[staged]
+    for folder, name in label.items():
+        if folder.endswith("/") and staged.startswith(folder):
+            return name + staged.removeprefix(folder)
+    return rel(path)
