@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from lightkube.resources.core_v1 import Service
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
@@ -114,16 +115,10 @@ def run_tests(kube: Kube, opts: Options) -> None:
     )
     if done.returncode != 0:
         pod = f"{fullname(opts.release)}-test-http"
-        logs = kube.kubectl_cmd(
-            "logs",
-            pod,
-            "--namespace",
-            opts.namespace,
-            "--tail",
-            "5",
-            what="kubectl logs",
-            check=False,
-        ).stdout.strip()
+        try:
+            logs = kube.api.logs(pod, namespace=opts.namespace, tail=5).strip()
+        except PlatformError:
+            logs = ""
         raise PlatformError(
             f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
             + (f" (test pod log: {' | '.join(logs.splitlines())})" if logs else ""),
@@ -134,17 +129,9 @@ def run_tests(kube: Kube, opts: Options) -> None:
 
 def node_port(kube: Kube, opts: Options) -> int | None:
     """The Service's node port, or None when it is not a NodePort Service."""
-    done = kube.kubectl_cmd(
-        "get",
-        "service",
-        fullname(opts.release),
-        "--namespace",
-        opts.namespace,
-        "--output",
-        "json",
-        what="kubectl get service",
-    )
-    svc = json.loads(done.stdout)
+    svc = kube.api.get(Service, fullname(opts.release), namespace=opts.namespace)
+    if svc is None:
+        raise PlatformError(f"the release has no Service {fullname(opts.release)}")
     if svc["spec"].get("type") not in ("NodePort", "LoadBalancer"):
         return None
     port = svc["spec"]["ports"][0].get("nodePort")

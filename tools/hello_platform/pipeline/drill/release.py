@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lightkube.resources.core_v1 import Pod
 
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
@@ -65,13 +66,8 @@ class Env:
 
     def pods(self) -> list[dict[str, Any]]:
         """The release's pods (terminating ones included)."""
-        done = self.kube.kubectl_cmd(
-            "get", "pods", "--namespace", self.opts.namespace, "--selector",
-            f"app.kubernetes.io/instance={self.opts.release}", "--output", "json",
-            what="kubectl get pods", timeout=15,
-        )  # fmt: skip
-        items: list[dict[str, Any]] = json.loads(done.stdout)["items"]
-        return items
+        selector = {"app.kubernetes.io/instance": self.opts.release}
+        return self.kube.api.find(Pod, namespace=self.opts.namespace, labels=selector)
 
     def settled(self, since: dt.datetime | None = None) -> bool:
         """The Deployment is rolled out with every replica Ready (since ``since``, when

@@ -6,10 +6,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline.helm.chart import (
+    CRD_KINDS,
     FEATURES_SETS,
     PROFILES,
     REQUESTS_SETS,
@@ -70,7 +75,7 @@ def check(
             manifests = render(helm, values_files=v.values_files, sets=v.sets, kube_version=version)
             result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
             if server is not None:
-                accepted = _dry_run(helm, server, manifests, what=f"profile '{v.name}'")
+                accepted = _dry_run(server, manifests, what=f"profile '{v.name}'")
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
             f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
@@ -83,12 +88,39 @@ def check(
 DRY_RUN_NAMESPACE = "hello-dryrun"
 
 
-def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, what: str) -> int:
-    from hello_platform.pipeline import deploy
-    from hello_platform.toolchain import resolve
+def _dry_run(kubeconfig: Path, manifests: str, *, what: str) -> int:
+    """Server-side apply with ``dryRun`` of every rendered object into a Pod Security
+    ``restricted`` namespace: the API server's own validation and admission (a Pod
+    Security violation, even one that is only a warning for a Deployment, fails). Returns
+    how many objects passed."""
+    kube = Kube(kubeconfig)
+    kube.ensure_namespace(DRY_RUN_NAMESPACE)
+    docs = dry_run_objects(manifests)
+    problems = []
+    for doc in docs:
+        try:
+            kube.apply(doc, namespace=DRY_RUN_NAMESPACE, dry_run=True)
+        except PlatformError as err:
+            problems.append(err.message)
+    problems += [w for w in kube.warnings if "would violate PodSecurity" in w]
+    if problems:
+        raise PlatformError(
+            f"the cluster rejects {what}: {'; '.join(problems)}",
+            hint="fix the template or values it names",
+        )
+    return len(docs)
 
-    kube = deploy.Kube(helm_bin, resolve("kubectl"), kubeconfig)
-    return deploy.server_dry_run(kube, manifests, namespace=DRY_RUN_NAMESPACE, what=what)
+
+def dry_run_objects(manifests: str) -> list[dict[str, Any]]:
+    """The rendered objects a dry run sends: no CRD kinds the cluster may lack, and no
+    fixed node port (node ports are cluster-wide and the deployed release holds it)."""
+    docs = [d for d in yaml.safe_load_all(manifests) if d and d.get("kind")]
+    docs = [d for d in docs if d["kind"] not in CRD_KINDS]
+    for doc in docs:
+        if doc["kind"] == "Service":
+            for port in doc.get("spec", {}).get("ports", []):
+                port.pop("nodePort", None)
+    return docs
 
 
 def running_cluster(kubeconfig: Path | None) -> Path:
