@@ -67,10 +67,11 @@ def shell_scripts() -> list[str]:
 
 @nox.session(tags=["static"])
 def lint(session: nox.Session) -> None:
-    """Ruff (lint + format check), actionlint on workflows, shellcheck on shell scripts."""
+    """Ruff, the import layers (lint-imports), actionlint on workflows, shellcheck on scripts."""
     sync(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")  # the layers contract in pyproject.toml (ARCHITECTURE.md)
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.y*ml"))
     scripts = shell_scripts()
     platform(session, "tools", "actionlint", "shellcheck")

@@ -25,10 +25,10 @@ sources(spec) := spec.sources if spec.sources
 # description: metadata.namespace is argocd (Argo CD ignores Applications elsewhere).
 # custom:
 #   id: AC001
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some a in apps
 	object.get(a.meta, "namespace", "") != "argocd"
-	msg := sprintf("AC001: Application '%s' must be in namespace argocd (metadata.namespace), where Argo CD looks for it", [a.name])
+	msg := sprintf("Application '%s' must be in namespace argocd (metadata.namespace), where Argo CD looks for it", [a.name])
 }
 
 # METADATA
@@ -36,10 +36,10 @@ deny contains msg if {
 # description: spec.project names a project of its own, not `default` (which allows any repo and destination).
 # custom:
 #   id: AC002
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some a in apps
 	object.get(a.spec, "project", "default") in {"default", ""}
-	msg := sprintf("AC002: Application '%s' must use an AppProject of its own, not 'default' (spec.project)", [a.name])
+	msg := sprintf("Application '%s' must use an AppProject of its own, not 'default' (spec.project)", [a.name])
 }
 
 # METADATA
@@ -47,9 +47,9 @@ deny contains msg if {
 # description: Every source's targetRevision is set and is not HEAD.
 # custom:
 #   id: AC003
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some a in apps
 	some s in sources(a.spec)
 	upper(trim_space(object.get(s, "targetRevision", ""))) in {"", "HEAD"}
-	msg := sprintf("AC003: Application '%s' must track a branch, tag or commit (targetRevision), not HEAD or nothing", [a.name])
+	msg := sprintf("Application '%s' must track a branch, tag or commit (targetRevision), not HEAD or nothing", [a.name])
 }

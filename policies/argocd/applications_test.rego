@@ -16,7 +16,7 @@ app := {
 	},
 }
 
-ids(denials) := {substring(d, 0, 5) | some d in denials}
+ids(denials) := {d.id | some d in denials}
 
 test_compliant_application_passes if {
 	count(applications.deny) == 0 with input as app

@@ -13,10 +13,10 @@ import data.kubernetes.lib
 # description: A HorizontalPodAutoscaler uses apiVersion autoscaling/v2.
 # custom:
 #   id: HP020
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "HorizontalPodAutoscaler"
 	input.apiVersion != "autoscaling/v2"
-	msg := sprintf("HP020: %s uses %s; use autoscaling/v2 (v2beta2 was removed in Kubernetes 1.26)", [lib.resource, input.apiVersion])
+	msg := sprintf("%s uses %s; use autoscaling/v2 (v2beta2 was removed in Kubernetes 1.26)", [lib.resource, input.apiVersion])
 }
 
 # METADATA
@@ -24,11 +24,11 @@ deny contains msg if {
 # description: minReplicas (default 1) is at most maxReplicas.
 # custom:
 #   id: HP021
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "HorizontalPodAutoscaler"
 	lowest := object.get(input.spec, "minReplicas", 1)
 	lowest > input.spec.maxReplicas
-	msg := sprintf("HP021: %s has minReplicas %d above maxReplicas %d", [lib.resource, lowest, input.spec.maxReplicas])
+	msg := sprintf("%s has minReplicas %d above maxReplicas %d", [lib.resource, lowest, input.spec.maxReplicas])
 }
 
 # METADATA
@@ -39,12 +39,12 @@ deny contains msg if {
 #   (default 100).
 # custom:
 #   id: HP022
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "ScaledObject"
 	lowest := object.get(input.spec, "minReplicaCount", 0)
 	highest := object.get(input.spec, "maxReplicaCount", 100)
 	not lib.between(lowest, 1, highest)
-	msg := sprintf("HP022: %s has minReplicaCount %d, maxReplicaCount %d; need 1 <= min <= max", [lib.resource, lowest, highest])
+	msg := sprintf("%s has minReplicaCount %d, maxReplicaCount %d; need 1 <= min <= max", [lib.resource, lowest, highest])
 }
 
 # METADATA
@@ -54,8 +54,8 @@ deny contains msg if {
 #   holds replicas instead of leaving them to a failing query.
 # custom:
 #   id: HP023
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "ScaledObject"
 	object.get(object.get(input.spec, "fallback", {}), "replicas", 0) < 1
-	msg := sprintf("HP023: %s has no fallback.replicas >= 1; a missing metric must hold replicas", [lib.resource])
+	msg := sprintf("%s has no fallback.replicas >= 1; a missing metric must hold replicas", [lib.resource])
 }

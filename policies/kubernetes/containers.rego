@@ -14,10 +14,10 @@ import data.kubernetes.lib
 # description: securityContext.runAsNonRoot is true (set on the container or its pod).
 # custom:
 #   id: HP001
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	lib.security_value(c.spec, ["runAsNonRoot"]) != true
-	msg := sprintf("HP001: %s must run as non-root (securityContext.runAsNonRoot: true)", [lib.describe(c)])
+	msg := sprintf("%s must run as non-root (securityContext.runAsNonRoot: true)", [lib.describe(c)])
 }
 
 # METADATA
@@ -25,10 +25,10 @@ deny contains msg if {
 # description: securityContext.allowPrivilegeEscalation is false on every container.
 # custom:
 #   id: HP002
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	object.get(c.spec, ["securityContext", "allowPrivilegeEscalation"], null) != false
-	msg := sprintf("HP002: %s must set securityContext.allowPrivilegeEscalation: false", [lib.describe(c)])
+	msg := sprintf("%s must set securityContext.allowPrivilegeEscalation: false", [lib.describe(c)])
 }
 
 # METADATA
@@ -36,10 +36,10 @@ deny contains msg if {
 # description: securityContext.readOnlyRootFilesystem is true on every container.
 # custom:
 #   id: HP003
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	object.get(c.spec, ["securityContext", "readOnlyRootFilesystem"], null) != true
-	msg := sprintf("HP003: %s must set securityContext.readOnlyRootFilesystem: true", [lib.describe(c)])
+	msg := sprintf("%s must set securityContext.readOnlyRootFilesystem: true", [lib.describe(c)])
 }
 
 # METADATA
@@ -47,10 +47,10 @@ deny contains msg if {
 # description: securityContext.capabilities.drop contains ALL on every container.
 # custom:
 #   id: HP004
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	not "ALL" in object.get(c.spec, ["securityContext", "capabilities", "drop"], [])
-	msg := sprintf("HP004: %s must drop all capabilities (securityContext.capabilities.drop: [ALL])", [lib.describe(c)])
+	msg := sprintf("%s must drop all capabilities (securityContext.capabilities.drop: [ALL])", [lib.describe(c)])
 }
 
 # METADATA
@@ -58,10 +58,10 @@ deny contains msg if {
 # description: seccompProfile.type is RuntimeDefault, on the container or inherited from its pod.
 # custom:
 #   id: HP005
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	lib.security_value(c.spec, ["seccompProfile", "type"]) != "RuntimeDefault"
-	msg := sprintf("HP005: %s must use the RuntimeDefault seccomp profile (securityContext.seccompProfile.type, pod or container)", [lib.describe(c)])
+	msg := sprintf("%s must use the RuntimeDefault seccomp profile (securityContext.seccompProfile.type, pod or container)", [lib.describe(c)])
 }
 
 # METADATA
@@ -69,12 +69,12 @@ deny contains msg if {
 # description: Every container requests and limits both cpu and memory.
 # custom:
 #   id: HP006
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
 	some bound in ["requests", "limits"]
 	some quantity in ["cpu", "memory"]
 	object.get(c.spec, ["resources", bound, quantity], null) == null
-	msg := sprintf("HP006: %s must set resources.%s.%s", [lib.describe(c), bound, quantity])
+	msg := sprintf("%s must set resources.%s.%s", [lib.describe(c), bound, quantity])
 }
 
 # METADATA
@@ -82,17 +82,15 @@ deny contains msg if {
 # description: The image has a tag other than latest, or a digest.
 # custom:
 #   id: HP007
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some c in lib.containers
-	latest(c.spec.image)
-	msg := sprintf("HP007: %s uses the mutable tag 'latest' (%s); pin a version tag or a digest", [lib.describe(c), c.spec.image])
+	why := unpinned(c.spec.image)
+	msg := sprintf("%s uses %s; pin a version tag or a digest", [lib.describe(c), why])
 }
 
-deny contains msg if {
-	some c in lib.containers
-	untagged(c.spec.image)
-	msg := sprintf("HP007: %s uses an untagged image (%s), which means 'latest'; pin a version tag or a digest", [lib.describe(c), c.spec.image])
-}
+unpinned(image) := sprintf("the mutable tag 'latest' (%s)", [image]) if latest(image)
+
+unpinned(image) := sprintf("an untagged image (%s), which means 'latest'", [image]) if untagged(image)
 
 latest(image) if endswith(split(image, "@")[0], ":latest")
 

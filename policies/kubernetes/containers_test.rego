@@ -7,8 +7,8 @@ import data.kubernetes.fixtures_test as fx
 with_security(c, key, value) := json.patch(c, [{"op": "add", "path": sprintf("/securityContext/%s", [key]), "value": value}])
 
 denied(id, manifest) if {
-	some msg in containers.deny with input as manifest
-	startswith(msg, sprintf("%s: ", [id]))
+	some d in containers.deny with input as manifest
+	d.id == id
 }
 
 test_hardened_deployment_allowed if {
@@ -39,7 +39,7 @@ test_hp001_init_container_denied if {
 	init := {"name": "init", "securityContext": {"runAsNonRoot": false}}
 	manifest := fx.patched("add", "/spec/template/spec/initContainers", [init])
 	some msg in containers.deny with input as manifest
-	msg == "HP001: Deployment/hello init container 'init' must run as non-root (securityContext.runAsNonRoot: true)"
+	msg == {"id": "HP001", "msg": "Deployment/hello init container 'init' must run as non-root (securityContext.runAsNonRoot: true)"}
 }
 
 test_hp002_privilege_escalation_denied if {
@@ -70,7 +70,7 @@ test_hp005_container_level_allowed if {
 test_hp006_missing_resources_denied if {
 	manifest := fx.patched("remove", "/spec/template/spec/containers/0/resources/limits/memory", null)
 	msgs := containers.deny with input as manifest
-	msgs == {"HP006: Deployment/hello container 'hello' must set resources.limits.memory"}
+	msgs == {{"id": "HP006", "msg": "Deployment/hello container 'hello' must set resources.limits.memory"}}
 	no_resources := fx.deployment_with(object.remove(fx.container, ["resources"]))
 	count(containers.deny) == 4 with input as no_resources
 }

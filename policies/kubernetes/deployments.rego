@@ -12,12 +12,12 @@ import data.kubernetes.lib
 # description: Every container of a Deployment has a livenessProbe and a readinessProbe.
 # custom:
 #   id: HP010
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "Deployment"
 	some c in lib.pod_spec.containers
 	some probe in ["livenessProbe", "readinessProbe"]
 	not c[probe]
-	msg := sprintf("HP010: %s container '%s' has no %s", [lib.resource, c.name, probe])
+	msg := sprintf("%s container '%s' has no %s", [lib.resource, c.name, probe])
 }
 
 # METADATA
@@ -25,10 +25,10 @@ deny contains msg if {
 # description: A Deployment's pods set automountServiceAccountToken to false.
 # custom:
 #   id: HP011
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "Deployment"
 	object.get(lib.pod_spec, "automountServiceAccountToken", null) != false
-	msg := sprintf("HP011: %s must set spec.template.spec.automountServiceAccountToken: false", [lib.resource])
+	msg := sprintf("%s must set spec.template.spec.automountServiceAccountToken: false", [lib.resource])
 }
 
 # METADATA
@@ -36,10 +36,10 @@ deny contains msg if {
 # description: No pod spec sets hostNetwork, hostPID or hostIPC.
 # custom:
 #   id: HP012
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some field in ["hostNetwork", "hostPID", "hostIPC"]
 	lib.pod_spec[field] == true
-	msg := sprintf("HP012: %s must not set %s: true", [lib.resource, field])
+	msg := sprintf("%s must not set %s: true", [lib.resource, field])
 }
 
 # METADATA
@@ -47,8 +47,8 @@ deny contains msg if {
 # description: No pod spec mounts a hostPath volume.
 # custom:
 #   id: HP013
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	some volume in object.get(lib.pod_spec, "volumes", [])
 	volume.hostPath
-	msg := sprintf("HP013: %s volume '%s' must not be a hostPath", [lib.resource, volume.name])
+	msg := sprintf("%s volume '%s' must not be a hostPath", [lib.resource, volume.name])
 }

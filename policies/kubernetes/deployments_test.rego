@@ -4,8 +4,8 @@ import data.kubernetes.deployments
 import data.kubernetes.fixtures_test as fx
 
 denied(id, manifest) if {
-	some msg in deployments.deny with input as manifest
-	startswith(msg, sprintf("%s: ", [id]))
+	some d in deployments.deny with input as manifest
+	d.id == id
 }
 
 test_hardened_deployment_allowed if {
@@ -21,7 +21,7 @@ test_probes_only_required_of_deployments if {
 test_hp010_missing_probes_denied if {
 	manifest := fx.patched("remove", "/spec/template/spec/containers/0/readinessProbe", null)
 	msgs := deployments.deny with input as manifest
-	msgs == {"HP010: Deployment/hello container 'hello' has no readinessProbe"}
+	msgs == {{"id": "HP010", "msg": "Deployment/hello container 'hello' has no readinessProbe"}}
 	denied("HP010", fx.patched("remove", "/spec/template/spec/containers/0/livenessProbe", null))
 }
 
@@ -41,5 +41,5 @@ test_hp013_host_path_denied if {
 	volume := {"name": "docker", "hostPath": {"path": "/var/run/docker.sock"}}
 	manifest := fx.patched("add", "/spec/template/spec/volumes/-", volume)
 	msgs := deployments.deny with input as manifest
-	msgs == {"HP013: Deployment/hello volume 'docker' must not be a hostPath"}
+	msgs == {{"id": "HP013", "msg": "Deployment/hello volume 'docker' must not be a hostPath"}}
 }

@@ -10,9 +10,9 @@ import data.kubernetes.lib
 # description: The pod-security.kubernetes.io/enforce label, when present, is restricted.
 # custom:
 #   id: HP040
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "Namespace"
 	level := input.metadata.labels["pod-security.kubernetes.io/enforce"]
 	level != "restricted"
-	msg := sprintf("HP040: %s enforces Pod Security level '%s'; use restricted", [lib.resource, level])
+	msg := sprintf("%s enforces Pod Security level '%s'; use restricted", [lib.resource, level])
 }

@@ -11,5 +11,5 @@ test_restricted_namespace_allowed if {
 
 test_hp040_baseline_denied if {
 	msgs := namespaces.deny with input as namespace({"pod-security.kubernetes.io/enforce": "baseline"})
-	msgs == {"HP040: Namespace/hello enforces Pod Security level 'baseline'; use restricted"}
+	msgs == {{"id": "HP040", "msg": "Namespace/hello enforces Pod Security level 'baseline'; use restricted"}}
 }

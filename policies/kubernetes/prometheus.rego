@@ -16,12 +16,12 @@ allowed := {"prometheus.io/scrape", "prometheus.io/path", "prometheus.io/port"}
 #   scrape annotation is one of prometheus.io/scrape, prometheus.io/path, prometheus.io/port.
 # custom:
 #   id: HP030
-deny contains msg if {
+deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	walk(input, [path, annotations])
 	count(path) >= 2
 	array.slice(path, count(path) - 2, count(path)) == ["metadata", "annotations"]
 	some key, _ in annotations
 	regex.match(`^prometheus[._]io[._/]`, key)
 	not key in allowed
-	msg := sprintf("HP030: %s has annotation '%s'; Prometheus reads only prometheus.io/scrape, prometheus.io/path and prometheus.io/port", [lib.resource, key])
+	msg := sprintf("%s has annotation '%s'; Prometheus reads only prometheus.io/scrape, prometheus.io/path and prometheus.io/port", [lib.resource, key])
 }

@@ -15,7 +15,7 @@ test_other_annotations_allowed if {
 test_hp030_misspelt_pod_annotation_denied if {
 	manifest := fx.patched("add", "/spec/template/metadata/annotations/prometheus_io_path", "/metrics")
 	msgs := prometheus.deny with input as manifest
-	msgs == {"HP030: Deployment/hello has annotation 'prometheus_io_path'; Prometheus reads only prometheus.io/scrape, prometheus.io/path and prometheus.io/port"}
+	msgs == {{"id": "HP030", "msg": "Deployment/hello has annotation 'prometheus_io_path'; Prometheus reads only prometheus.io/scrape, prometheus.io/path and prometheus.io/port"}}
 }
 
 test_hp030_misspelt_manifest_annotation_denied if {

@@ -18,15 +18,15 @@ from collections.abc import Sequence
 from hello_platform.core.errors import PlatformError
 
 #: The modules that contribute sub-commands (under ``hello_platform.``), in menu order.
-#: Each is a feature's ``cli`` module; ``pipeline.bench`` and ``pipeline.policy`` still
-#: register from the feature module itself until their rewrite gives them a package.
+#: Each is a feature's ``cli`` module; ``pipeline.bench`` still registers from the feature
+#: module itself until its rewrite gives it a package.
 COMMAND_MODULES: tuple[str, ...] = (
     "toolchain.cli",
     "pipeline.bench",
     "substrate.cluster.cli",
     "pipeline.loadtest.cli",
     "pipeline.helm.cli",
-    "pipeline.policy",
+    "pipeline.policy.cli",
     "pipeline.infra.cli",
     "pipeline.deploy.cli",
     "pipeline.image.cli",

@@ -18,7 +18,7 @@ from hello_platform.core import paths
 PACKAGE = Path(cli.__file__).parent
 #: Features that still register their command from the feature module itself, while their
 #: rewrite (issue 15) is under way in parallel; they move to a cli.py of their own.
-PENDING = {"pipeline/bench.py", "pipeline/policy.py"}
+PENDING = {"pipeline/bench.py"}
 #: The argparse calls that declare a command line.
 DECLARING = {"add_parser", "add_subparsers", "add_argument", "add_mutually_exclusive_group"}
 

@@ -1,8 +1,9 @@
-"""``hello_platform.pipeline.deploy`` against fake helm/kubectl programs (no cluster or image).
+"""``hello_platform.pipeline.deploy`` against a fake helm program and a fake API server.
 
-The fakes are small Python scripts that log their argv and keep the release's revision in
-a JSON state file, so the real subprocess wiring (flags, values order, KUBECONFIG) is what
-is tested.
+The fake helm is a small Python script that logs its argv and keeps the release's revision
+in a JSON state file, so the real subprocess wiring (flags, values order, KUBECONFIG) is
+what is tested; the API server is an in-process transport of the one Kubernetes client
+that logs into the same file.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
 from hello_platform import cli
+from hello_platform.clients.kube import Kube
 from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy, helm
@@ -92,32 +95,58 @@ else:
     sys.exit(3)
 """
 
-FAKE_KUBECTL = """\
-import json, os, sys
-state_file = os.environ["FAKE_STATE"]
-state = json.load(open(state_file))
-args = sys.argv[1:]
-state["calls"].append(["kubectl", *args])
-if "apply" in args and "--dry-run=server" in args:
-    state["dry_run"] = sys.stdin.read()
-    if state.get("psa_warn"):
-        print('Warning: would violate PodSecurity "restricted:latest": runAsNonRoot != true',
-              file=sys.stderr)
-elif "apply" in args:
-    state["applied"] = json.loads(sys.stdin.read())
-elif "version" in args:
-    if state.get("unreachable"):
-        json.dump(state, open(state_file, "w"))
-        print("The connection to the server 127.0.0.1:6443 was refused", file=sys.stderr)
-        sys.exit(1)
-    print("{}")
-elif "service" in args:
-    state["service_asked"] = args[args.index("service") + 1]
-    json.dump(state, open(state_file, "w"))
-    print(json.dumps({"spec": {"type": state.get("svc_type", "NodePort"),
-                               "ports": [{"port": 80, "nodePort": 30080}]}}))
-json.dump(state, open(state_file, "w"))
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters:
+- {name: local, cluster: {server: "https://local.test", insecure-skip-tls-verify: true}}
+- {name: prod, cluster: {server: "https://prod.test", insecure-skip-tls-verify: true}}
+users: [{name: u, user: {token: t}}]
+contexts:
+- {name: local, context: {cluster: local, user: u}}
+- {name: prod, context: {cluster: prod, user: u}}
+current-context: local
 """
+
+
+class FakeApi:
+    """The API server, in process: it records each request into the same call log as the
+    fake helm (so their order is tested) and plays the namespace, the Service and /version."""
+
+    def __init__(self, state_file: Path) -> None:
+        self.state_file = state_file
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        state = json.loads(self.state_file.read_text())
+        path = request.url.path
+        state["calls"].append(["api", request.method, path, request.url.host])
+        self.state_file.write_text(json.dumps(state))
+        if state.get("unreachable"):
+            raise httpx.ConnectError("The connection to the server was refused")
+        if path == "/version":
+            return httpx.Response(200, json={"gitVersion": "v1.34.4"})
+        if request.method == "PATCH":
+            doc = json.loads(request.content)
+            state["applied"] = doc
+            self.state_file.write_text(json.dumps(state))
+            return httpx.Response(200, json=doc)
+        if "/services/" in path:
+            state["service_asked"] = path.rsplit("/", 1)[1]
+            self.state_file.write_text(json.dumps(state))
+            spec = {
+                "type": state.get("svc_type", "NodePort"),
+                "ports": [{"port": 80, "nodePort": 30080}],
+            }
+            return httpx.Response(
+                200,
+                json={
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": {"name": "hello"},
+                    "spec": spec,
+                },
+            )
+        return httpx.Response(404, json={"kind": "Status", "code": 404, "reason": "NotFound"})
 
 
 @dataclass(frozen=True)
@@ -143,9 +172,10 @@ class Env:
         monkeypatch.setenv("HELLO_PLATFORM_CACHE", str(tmp / "cache"))
         monkeypatch.setattr(paths, "out_dir", lambda: tmp / "out")
         self.helm = self._script("helm", FAKE_HELM)
-        self.kubectl = self._script("kubectl", FAKE_KUBECTL)
+        self.kubectl = tmp / "kubectl"  # named in the printed commands only
         self.kubeconfig = tmp / "kubeconfig"
-        self.kubeconfig.write_text("apiVersion: v1\nkind: Config\n")
+        self.kubeconfig.write_text(KUBECONFIG)
+        self.transport = httpx.MockTransport(FakeApi(self.state_file))
         self.built = 0
         self.built_services: list[str] = []
         self.cluster_started = 0
@@ -195,7 +225,11 @@ class Env:
             build_image=build,
             expected_revision=lambda image: "abcdef1234567",
             get=self.get,
+            api=self.api,
         )
+
+    def api(self, kubeconfig: Path, context: str | None) -> Kube:
+        return Kube(kubeconfig, context, transport=self.transport)
 
 
 @pytest.fixture
@@ -219,10 +253,11 @@ def test_deploy_builds_releases_tests_and_smokes_in_order(env: Env) -> None:
     result = deploy.deploy(opts, env.deps())
 
     assert env.cluster_started == 1 and env.built == 1
-    cmds = [c[3] if c[0] == "kubectl" else c[1] for c in env.state["calls"]]
+    cmds = [f"{c[1]} {c[2]}" if c[0] == "api" else c[1] for c in env.state["calls"]]
     # preflight render before anything else; namespace before the release; test after it.
-    assert cmds.index("template") < cmds.index("version") < cmds.index("apply")
-    assert cmds.index("apply") < cmds.index("upgrade") < cmds.index("test")
+    apply = "PATCH /api/v1/namespaces/hello"
+    assert cmds.index("template") < cmds.index("GET /version") < cmds.index(apply)
+    assert cmds.index(apply) < cmds.index("upgrade") < cmds.index("test")
 
     ns = env.state["applied"]
     assert ns["kind"] == "Namespace" and ns["metadata"]["name"] == "hello"
@@ -282,8 +317,7 @@ def test_an_existing_cluster_is_used_as_given(env: Env) -> None:
     assert str(HELLO.chart / "values-eks.yaml") in up
     assert not env.calls("helm", "test")
     assert result.url is None and env.requests == []  # ClusterIP: nothing to smoke from here
-    version_call = env.calls("kubectl", "--kubeconfig")[0]
-    assert version_call[version_call.index("--context") + 1] == "prod"
+    assert {c[3] for c in env.state["calls"] if c[0] == "api"} == {"prod.test"}
 
 
 def test_a_given_image_is_released_without_a_build(env: Env) -> None:
@@ -459,7 +493,9 @@ def test_service_flag_picks_the_entry_and_names_an_unknown_one(
 def test_an_unreachable_cluster_fails_before_the_build(env: Env) -> None:
     env.set(unreachable=True)
     opts = deploy.options(parse("--kubeconfig", str(env.kubeconfig)))
-    with pytest.raises(PlatformError, match="reaching the cluster failed: The connection") as err:
+    with pytest.raises(
+        PlatformError, match=r"reaching the cluster .* failed: The connection"
+    ) as err:
         deploy.deploy(opts, env.deps())
     assert "could not be reached" in str(err.value)
     assert "omit --kubeconfig" in str(err.value)
@@ -538,43 +574,3 @@ def test_a_misspelt_flag_is_named_by_argparse(capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert "hello-platform deploy: error: unrecognized arguments: --namepsace" in err
     assert err.startswith("usage: hello-platform deploy")
-
-
-# ------------------------------------------------------------------- server-side dry run
-
-MANIFESTS = """\
----
-# Source: hello/templates/service.yaml
-apiVersion: v1
-kind: Service
-spec:
-  ports:
-    - port: 80
-      nodePort: 30080
----
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
----
-apiVersion: apps/v1
-kind: Deployment
-"""
-
-
-def test_server_dry_run_applies_into_a_restricted_namespace(env: Env) -> None:
-    kube = deploy.Kube(env.helm, env.kubectl, env.kubeconfig, log=env.tmp / "log")
-    assert deploy.server_dry_run(kube, MANIFESTS, namespace="hello-dryrun", what="x") == 2
-    sent = env.state["dry_run"]
-    assert "kind: Service" in sent and "kind: Deployment" in sent
-    assert "ServiceMonitor" not in sent  # a CRD the cluster may not have
-    assert "nodePort" not in sent  # the deployed release holds the fixed node port
-    labels = env.state["applied"]["metadata"]["labels"]
-    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
-    (call,) = [c for c in env.state["calls"] if "--dry-run=server" in c]
-    assert "--validate=strict" in call and call[call.index("--namespace") + 1] == "hello-dryrun"
-
-
-def test_server_dry_run_fails_on_a_pod_security_warning(env: Env) -> None:
-    env.set(psa_warn=True)
-    kube = deploy.Kube(env.helm, env.kubectl, env.kubeconfig, log=env.tmp / "log")
-    with pytest.raises(PlatformError, match="would violate PodSecurity"):
-        deploy.server_dry_run(kube, MANIFESTS, namespace="hello-dryrun", what="x")

@@ -220,3 +220,96 @@ def test_the_kubernetes_version_comes_from_the_toolchain_pins() -> None:
     from hello_platform.toolchain import load
 
     assert "v" + helm.kubernetes_version() == load().tools["kubernetes"].version
+
+
+# ------------------------------------------------------------------- server-side dry run
+
+DRY_RUN_MANIFESTS = """\
+---
+# Source: hello/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata: {name: hello}
+spec:
+  ports:
+    - port: 80
+      nodePort: 30080
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+metadata: {name: hello}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: hello}
+spec: {selector: {}, template: {}}
+"""
+
+DRY_RUN_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://k8s.test", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+"""
+
+
+def _dry_run_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warning: str | None
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """A fake API server for the dry run; returns the log of (path, dryRun, body)."""
+    import httpx2 as httpx
+    from hello_platform.clients import kube as client
+    from hello_platform.pipeline.helm import verify
+
+    seen: list[tuple[str, str, dict[str, Any]]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content or b"{}")
+        seen.append((request.url.path, request.url.params.get("dryRun", ""), body))
+        headers = {"Warning": f'299 - "{warning}"'} if warning and body.get("kind") else {}
+        return httpx.Response(200, json=body, headers=headers)
+
+    real = client.Kube
+    monkeypatch.setattr(
+        verify, "Kube", lambda path: real(path, transport=httpx.MockTransport(handler))
+    )
+    (tmp_path / "kubeconfig").write_text(DRY_RUN_KUBECONFIG)
+    return seen
+
+
+def test_server_dry_run_applies_into_a_restricted_namespace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.pipeline.helm import verify
+
+    seen = _dry_run_api(tmp_path, monkeypatch, None)
+    assert (
+        verify._dry_run(
+            tmp_path / "kubeconfig", DRY_RUN_MANIFESTS, namespace="hello-dryrun", what="x"
+        )
+        == 2
+    )
+    namespace, service, deployment = seen
+    assert namespace[0] == "/api/v1/namespaces/hello-dryrun" and namespace[1] == ""
+    labels = namespace[2]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert service[0] == "/api/v1/namespaces/hello-dryrun/services/hello"
+    assert deployment[0] == "/apis/apps/v1/namespaces/hello-dryrun/deployments/hello"
+    assert service[1] == deployment[1] == "All"  # a dry run: nothing is persisted
+    assert "nodePort" not in json.dumps(service[2])  # the deployed release holds it
+    assert all("ServiceMonitor" not in json.dumps(body) for _, _, body in seen)
+
+
+def test_server_dry_run_fails_on_a_pod_security_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.pipeline.helm import verify
+
+    warning = 'would violate PodSecurity "restricted:latest": runAsNonRoot != true'
+    _dry_run_api(tmp_path, monkeypatch, warning)
+    with pytest.raises(PlatformError, match="the cluster rejects x: would violate PodSecurity"):
+        verify._dry_run(
+            tmp_path / "kubeconfig", DRY_RUN_MANIFESTS, namespace="hello-dryrun", what="x"
+        )

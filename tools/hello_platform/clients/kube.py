@@ -31,6 +31,12 @@ from hello_platform.core.errors import PlatformError
 
 #: The field manager of every server-side apply the platform makes.
 FIELD_MANAGER = "hello-platform"
+#: Pod Security admission labels of a namespace that enforces (audits, warns) "restricted".
+RESTRICTED = {
+    f"pod-security.kubernetes.io/{mode}{suffix}": value
+    for mode in ("enforce", "audit", "warn")
+    for suffix, value in (("", "restricted"), ("-version", "latest"))
+}
 
 
 def resource(
@@ -71,6 +77,8 @@ class Kube:
         self.context = context
         self.timeout = timeout
         self._transport = transport
+        #: The API server's ``Warning`` headers seen so far (e.g. "would violate PodSecurity").
+        self.warnings: list[str] = []
 
     @cached_property
     def client(self) -> Client:
@@ -81,13 +89,22 @@ class Kube:
                 f"the kubeconfig {self.kubeconfig} cannot be used: {_reason(err)}",
                 hint="pass --kubeconfig PATH (and --context NAME) of a cluster you can reach",
             ) from err
-        return Client(
+        client = Client(
             config=config,
             timeout=httpx.Timeout(self.timeout),
             field_manager=FIELD_MANAGER,
             trust_env=False,
             transport=self._transport,
         )
+        # lightkube does not surface the API server's warnings; its HTTP client's response
+        # hook does (the one place, with /version below, that reaches past lightkube's API).
+        client._client._client.event_hooks["response"].append(self._record_warnings)
+        return client
+
+    def _record_warnings(self, response: httpx.Response) -> None:
+        for value in response.headers.get_list("warning"):
+            code, _, text = value.partition(" ")
+            self.warnings.append(text.removeprefix("-").strip().strip('"') if code else value)
 
     @property
     def _api(self) -> Any:
@@ -165,6 +182,11 @@ class Kube:
         with self._calling(f"applying {name}"):
             out = self._api.apply(obj, namespace=ns, force=True, dry_run=dry_run)
         return _as_dict(out)
+
+    def ensure_namespace(self, name: str, labels: Mapping[str, str] = RESTRICTED) -> None:
+        """Create or update the namespace ``name`` with ``labels`` (Pod Security restricted)."""
+        doc = {"apiVersion": "v1", "kind": "Namespace"}
+        self.apply({**doc, "metadata": {"name": name, "labels": dict(labels)}})
 
     def delete(
         self,

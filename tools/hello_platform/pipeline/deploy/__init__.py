@@ -48,7 +48,6 @@ from hello_platform.pipeline.deploy.kube import (
     ensure_namespace,
     release_status,
     rollback_flag,
-    server_dry_run,
 )
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
@@ -80,7 +79,6 @@ __all__ = [
     "release_status",
     "rollback_flag",
     "run_tests",
-    "server_dry_run",
     "smoke",
     "upgrade",
     "write_summary",

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients import kube as client
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -56,6 +57,8 @@ class Deps:
     #: The git revision baked into the image (what /version must answer), or None.
     expected_revision: Callable[[Image], str | None]
     get: HttpGet = http_get
+    #: The one Kubernetes client for a kubeconfig and context (tests give it a fake API).
+    api: Callable[[Path, str | None], client.Kube] = client.Kube
 
 
 def default_deps() -> Deps:
@@ -133,7 +136,7 @@ def check_values(helm_bin: Path, opts: Options) -> None:
 def connect(kube: Kube) -> None:
     """Fail in one sentence when the cluster of ``kube`` does not answer."""
     try:
-        kube.kubectl_cmd("version", "--output", "json", what="reaching the cluster", timeout=30)
+        kube.api.version()
     except PlatformError as err:
         raise PlatformError(
             f"the cluster of {kube.kubeconfig} could not be reached ({err.message})",
@@ -185,7 +188,9 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
             kubeconfig = deps.ensure_cluster()
     else:
         kubeconfig = opts.kubeconfig
-    kube = Kube(helm_bin, kubectl_bin, kubeconfig, opts.context)
+    kube = Kube(
+        helm_bin, kubectl_bin, kubeconfig, opts.context, api=deps.api(kubeconfig, opts.context)
+    )
     connect(kube)
     laps.lap("cluster")
     image = the_image(opts, deps)

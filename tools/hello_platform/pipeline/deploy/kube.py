@@ -1,37 +1,38 @@
-"""helm and kubectl pointed at one cluster, and the cluster-side checks a deploy makes."""
+"""helm and the one Kubernetes client pointed at one cluster, and the cluster-side checks a
+deploy makes."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients import kube as client
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 
-#: Pod Security admission: the namespace enforces (and audits, warns) "restricted".
-PSA_LABELS = {
-    f"pod-security.kubernetes.io/{mode}{suffix}": value
-    for mode in ("enforce", "audit", "warn")
-    for suffix, value in (("", "restricted"), ("-version", "latest"))
-}
-
 
 @dataclass
 class Kube:
-    """helm and kubectl pointed at one cluster (kubeconfig + optional context)."""
+    """helm and the one Kubernetes client (``api``) pointed at one cluster (kubeconfig +
+    optional context). ``kubectl`` is named only in the commands printed for people, and by
+    the GitOps install until it moves to ``api`` too."""
 
     helm: Path
     kubectl: Path
     kubeconfig: Path
     context: str | None = None
     log: Path = field(default_factory=lambda: paths.out_dir() / "deploy" / "deploy.log")
+    api: client.Kube = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.api is None:
+            self.api = client.Kube(self.kubeconfig, self.context)
 
     def _run(
         self, argv: Sequence[str], *, what: str, timeout: float, stdin: str | None = None
@@ -106,51 +107,7 @@ def rollback_flag(helm_bin: Path) -> str:
 
 def ensure_namespace(kube: Kube, namespace: str) -> None:
     """Create or update the namespace with the Pod Security ``restricted`` labels."""
-    manifest = {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {"name": namespace, "labels": PSA_LABELS},
-    }
-    kube.kubectl_cmd(
-        "apply", "-f", "-", what=f"creating namespace {namespace}", stdin=json.dumps(manifest)
-    )
-
-
-def server_dry_run(kube: Kube, manifests: str, *, namespace: str, what: str) -> int:
-    """``kubectl apply --dry-run=server --validate=strict`` into a Pod Security ``restricted``
-    namespace: the API server's own validation and admission (a Pod Security violation, even
-    one that is only a warning for a Deployment, fails). Returns how many objects passed."""
-    ensure_namespace(kube, namespace)
-    docs = [d for d in re.split(r"(?m)^---\s*$", manifests) if re.search(r"(?m)^kind: ", d)]
-    docs = [d for d in docs if not re.search(rf"(?m)^kind: ({'|'.join(helm.CRD_KINDS)})$", d)]
-    # Node ports are cluster-wide and the deployed release holds the fixed one: let the dry
-    # run's Service take any.
-    docs = [re.sub(r"(?m)^\s+nodePort: \d+\n", "", d) for d in docs]
-    done = kube.kubectl_cmd(
-        "apply",
-        "--dry-run=server",
-        "--validate=strict",
-        "--namespace",
-        namespace,
-        "-f",
-        "-",
-        what=f"server-side dry run of {what}",
-        stdin="\n---\n".join(docs),
-        check=False,
-    )
-    problems = [
-        ln.strip()
-        for ln in (done.stderr or "").splitlines()
-        if ln.strip() and ("would violate PodSecurity" in ln or ln.startswith("Error"))
-    ]
-    if done.returncode != 0 or problems:
-        detail = "; ".join(problems) or proc.last_line(done.stderr)
-        raise PlatformError(
-            f"the cluster rejects {what}: {detail}",
-            hint="fix the template or values it names",
-            log=str(kube.log),
-        )
-    return len(docs)
+    kube.api.ensure_namespace(namespace)
 
 
 def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:

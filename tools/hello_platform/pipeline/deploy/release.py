@@ -6,10 +6,11 @@ the chart's naming rule (``fullnameOverride``, ``nameOverride``) is never re-der
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from lightkube.resources.core_v1 import Service
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
@@ -130,10 +131,10 @@ def run_tests(kube: Kube, opts: Options) -> None:
 
 
 def _pod_log(kube: Kube, opts: Options, pod: str) -> str:
-    return kube.kubectl_cmd(
-        "logs", pod, "--namespace", opts.namespace, "--tail", "5",
-        what="kubectl logs", check=False,
-    ).stdout.strip()  # fmt: skip
+    try:
+        return kube.api.logs(pod, namespace=opts.namespace, tail=5).strip()
+    except PlatformError:
+        return ""
 
 
 def release_objects(kube: Kube, opts: Options, part: str = "manifest") -> list[dict[str, Any]]:
@@ -151,17 +152,9 @@ def service_name(kube: Kube, opts: Options) -> str:
 
 def node_port(kube: Kube, opts: Options, service: str) -> int | None:
     """The node port of the release's Service ``service``, or None when it has none."""
-    done = kube.kubectl_cmd(
-        "get",
-        "service",
-        service,
-        "--namespace",
-        opts.namespace,
-        "--output",
-        "json",
-        what="kubectl get service",
-    )
-    svc = json.loads(done.stdout)
+    svc = kube.api.get(Service, service, namespace=opts.namespace)
+    if svc is None:
+        raise PlatformError(f"the release has no Service {service}")
     if svc["spec"].get("type") not in ("NodePort", "LoadBalancer"):
         return None
     port = svc["spec"]["ports"][0].get("nodePort")

@@ -12,6 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from lightkube.resources.apps_v1 import Deployment
+from lightkube.resources.core_v1 import Pod
+
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
@@ -55,10 +58,7 @@ def pod_delete(env: Env, load: Load) -> Outcome:
     ready = [p for p in env.pods() if not p["metadata"].get("deletionTimestamp")]
     victim = ready[0]["metadata"]["name"]
     t = load.mark(f"delete pod {victim}")
-    env.kube.kubectl_cmd(
-        "delete", "pod", victim, "--namespace", env.opts.namespace, "--wait=false",
-        what="kubectl delete pod",
-    )  # fmt: skip
+    env.kube.api.delete(Pod, victim, namespace=env.opts.namespace)
 
     def replaced() -> bool:
         return env.settled() and victim not in {p["metadata"]["name"] for p in env.pods()}
@@ -106,12 +106,9 @@ def failed_release(env: Env, load: Load) -> Outcome:
 
 
 def _readiness_path(env: Env) -> str:
-    done = env.kube.kubectl_cmd(
-        "get", "deployment", env.deployment, "--namespace", env.opts.namespace,
-        "--output", "jsonpath={.spec.template.spec.containers[0].readinessProbe.httpGet.path}",
-        what="kubectl get deployment",
-    )  # fmt: skip
-    return done.stdout.strip()
+    dep = env.kube.api.get(Deployment, env.deployment, namespace=env.opts.namespace) or {}
+    containers = dep.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [{}])
+    return str(((containers[0].get("readinessProbe") or {}).get("httpGet") or {}).get("path", ""))
 
 
 def _serving_revision(env: Env) -> str | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
+from lightkube.resources.core_v1 import Pod
 
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
@@ -76,13 +77,8 @@ class Env:
 
     def pods(self) -> list[dict[str, Any]]:
         """The release's pods (terminating ones included)."""
-        done = self.kube.kubectl_cmd(
-            "get", "pods", "--namespace", self.opts.namespace, "--selector",
-            helm.instance_selector(self.opts.release), "--output", "json",
-            what="kubectl get pods", timeout=15,
-        )  # fmt: skip
-        items: list[dict[str, Any]] = json.loads(done.stdout)["items"]
-        return items
+        selector = helm.instance_selector(self.opts.release)
+        return self.kube.api.find(Pod, namespace=self.opts.namespace, labels=selector)
 
     def settled(self, since: dt.datetime | None = None) -> bool:
         """The Deployment is rolled out with every replica Ready (since ``since``, when

@@ -6,11 +6,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import yaml
+
+from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline.helm.chart import (
+    CRD_KINDS,
     FEATURES_SETS,
     REQUESTS_SETS,
     helm_binary,
@@ -84,7 +89,10 @@ def check(
             result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
             if server is not None:
                 accepted = _dry_run(
-                    helm, server, manifests, namespace=dry_run_namespace(service), what=v.name
+                    server,
+                    manifests,
+                    namespace=dry_run_namespace(service),
+                    what=f"profile '{v.name}'",
                 )
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
@@ -100,13 +108,39 @@ def dry_run_namespace(service: Service) -> str:
     return f"{service.namespace}-dryrun"
 
 
-def _dry_run(helm_bin: Path, kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> int:
-    from hello_platform.pipeline import deploy
-    from hello_platform.toolchain import resolve
+def _dry_run(kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> int:
+    """Server-side apply with ``dryRun`` of every rendered object into a Pod Security
+    ``restricted`` namespace: the API server's own validation and admission (a Pod
+    Security violation, even one that is only a warning for a Deployment, fails). Returns
+    how many objects passed."""
+    kube = Kube(kubeconfig)
+    kube.ensure_namespace(namespace)
+    docs = dry_run_objects(manifests)
+    problems = []
+    for doc in docs:
+        try:
+            kube.apply(doc, namespace=namespace, dry_run=True)
+        except PlatformError as err:
+            problems.append(err.message)
+    problems += [w for w in kube.warnings if "would violate PodSecurity" in w]
+    if problems:
+        raise PlatformError(
+            f"the cluster rejects {what}: {'; '.join(problems)}",
+            hint="fix the template or values it names",
+        )
+    return len(docs)
 
-    kube = deploy.Kube(helm_bin, resolve("kubectl"), kubeconfig)
-    what = f"profile '{what}'"
-    return deploy.server_dry_run(kube, manifests, namespace=namespace, what=what)
+
+def dry_run_objects(manifests: str) -> list[dict[str, Any]]:
+    """The rendered objects a dry run sends: no CRD kinds the cluster may lack, and no
+    fixed node port (node ports are cluster-wide and the deployed release holds it)."""
+    docs = [d for d in yaml.safe_load_all(manifests) if d and d.get("kind")]
+    docs = [d for d in docs if d["kind"] not in CRD_KINDS]
+    for doc in docs:
+        if doc["kind"] == "Service":
+            for port in doc.get("spec", {}).get("ports", []):
+                port.pop("nodePort", None)
+    return docs
 
 
 def running_cluster(kubeconfig: Path | None) -> Path:

@@ -130,28 +130,23 @@ def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None
 def provider_free_checks(tofu: Path) -> None:
     """fmt -check, the module interfaces (what validate checks across folders), Rego over
     the .tf files (conftest hcl2) and tflint of infra/terraform."""
-    from hello_platform.pipeline import policy_gate
+    from hello_platform.pipeline import policy
     from hello_platform.pipeline.infra import interfaces
     from hello_platform.toolchain import resolve
 
     fmt(tofu)
-    targets = policy_gate.classify([str(tf.TERRAFORM_DIR)])
+    targets = policy.classify([str(tf.TERRAFORM_DIR)])
     with step("module calls, outputs and references (no provider needed)"):
         findings = interfaces.check_files(resolve("conftest"), targets.tf_files)
     with step("conftest --parser hcl2 with policies/terraform"):
-        findings += policy_gate.rego(
-            resolve("conftest"),
-            targets.tf_files,
-            policy_gate.POLICY_DIR / "terraform",
-            policy_gate.TERRAFORM_HCL,
-            parser="hcl2",
-        )
+        verdict = policy.conftest(resolve("conftest"), targets.tf_files, "terraform", parser="hcl2")
+        findings += verdict.findings
     with step("tflint (core, terraform ruleset)"):
-        findings += policy_gate.tflint(resolve("tflint"), targets.tf_dirs)
-    for line in policy_gate.format_findings(findings):
+        findings += policy.tflint(resolve("tflint"), targets.tf_dirs)
+    for line in policy.format_findings(findings):
         print(line, flush=True)
     if findings:
-        raise policy_gate.failure(findings)
+        raise policy.failure(findings)
     print(f"interfaces, rego and tflint: {len(targets.tf_files)} files clean", flush=True)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.policy_gate import Finding
+from hello_platform.pipeline.policy import Finding
 
 #: Arguments of a ``module`` block that are not input variables.
 META_ARGUMENTS = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})

@@ -1,0 +1,98 @@
+"""What the gate reports: findings (file, rule id, message, tool), grouped by file and rule.
+
+Also the one way the gate runs a policy tool: these exit non-zero to say "findings" (which
+the caller reads from the tool's JSON), so a missing binary or a hang is the only error here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+
+#: Every policy of the repository: Rego per kind of input, checkov's and tflint's config.
+POLICY_DIR = paths.REPO_ROOT / "policies"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One violation (or unparsable input): where, which rule, what, and which tool said so."""
+
+    file: str
+    rule: str
+    message: str
+    tool: str = "rego"
+
+
+def rel(path: Path | str) -> str:
+    """``path`` relative to the repository when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(paths.REPO_ROOT))
+    except ValueError:
+        return str(p)
+
+
+def run_tool(
+    cmd: Sequence[str | Path],
+    *,
+    what: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run a policy tool and return whatever it said, whatever its exit status."""
+    args = [str(c) for c in cmd]
+    try:
+        return subprocess.run(
+            args,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise PlatformError(
+            f"{what} failed: '{args[0]}' does not exist",
+            hint="run 'nox -s tools' to provision the pinned tools",
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise PlatformError(f"{what} did not finish within {timeout:.0f}s") from exc
+
+
+def grouped(findings: Iterable[Finding]) -> dict[str, dict[str, list[Finding]]]:
+    """Findings by file, then by rule id (both sorted, duplicates dropped)."""
+    by_file: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
+    for f in sorted(set(findings)):
+        by_file[f.file][f.rule].append(f)
+    return {k: dict(v) for k, v in sorted(by_file.items())}
+
+
+def format_findings(findings: Iterable[Finding]) -> list[str]:
+    """The report: a line per file, then a line per rule id and message under it."""
+    lines = []
+    for file, rules in grouped(findings).items():
+        lines.append(file)
+        for rule, items in rules.items():
+            lines += [f"  {rule} [{item.tool}] {item.message}" for item in items]
+    return lines
+
+
+def failure(findings: Sequence[Finding]) -> PlatformError:
+    """The one-sentence error of a gate that found something."""
+    files = grouped(findings)
+    rules = sorted({f.rule for f in findings})
+    return PlatformError(
+        f"the policy gate found {len(set(findings))} violation(s) in {len(files)} file(s) "
+        f"(rules: {', '.join(rules[:8])}{' ...' if len(rules) > 8 else ''})",
+        hint="fix what the report above names, or skip a checkov check in "
+        "policies/checkov/.checkov.yaml with its reason",
+    )

@@ -1,0 +1,153 @@
+"""The whole gate: the policies themselves, then every tool over the sorted targets.
+
+Order: ``opa fmt``/``opa check --strict``/``opa test`` of ``policies/``; each chart rendered
+(the repository's chart once per values profile) and judged by ``policies/kubernetes``;
+conftest over Terraform (hcl2), plans, Argo CD and other manifests; one checkov run; tflint.
+Problems with the policies or the tools fail at once with one sentence; findings are
+reported grouped by file and rule id, and fail the gate at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hello_platform.core import catalogue, proc
+from hello_platform.core.catalogue import Service
+from hello_platform.core.progress import step
+from hello_platform.pipeline import helm
+from hello_platform.pipeline.policy import rego
+from hello_platform.pipeline.policy.checkov import FRAMEWORKS, checkov, checkov_binary
+from hello_platform.pipeline.policy.findings import (
+    Finding,
+    failure,
+    format_findings,
+    rel,
+    run_tool,
+)
+from hello_platform.pipeline.policy.targets import Targets, classify
+from hello_platform.pipeline.policy.tflint import tflint
+
+
+@dataclass
+class Charts:
+    """The charts' verdicts: a PASS/FAIL line per render, findings, the rendered YAML."""
+
+    lines: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    #: label ("deploy/helm/hello (profile eks)") -> manifests, for checkov.
+    rendered: dict[str, str] = field(default_factory=dict)
+
+    def add(self, label: str, manifests: str, verdict: rego.Verdict) -> None:
+        self.rendered[label] = manifests
+        self.findings += verdict.findings
+        state = "FAIL" if verdict.findings else "PASS"
+        counts = f"{verdict.passed} passed, {len(verdict.findings)} failed"
+        self.lines.append(f"{label}: {state} ({counts})")
+
+
+def policies(opa: Path) -> str:
+    """The Rego policies are formatted, compile strictly and pass their tests."""
+    with step("opa fmt --fail and opa check --strict policies"):
+        rego.static_check(opa)
+    with step("opa test policies"):
+        count = rego.unit_tests(opa)
+    return f"rego: fmt and check --strict clean; opa test: {count}/{count} passed"
+
+
+def chart_profiles(
+    conftest_bin: Path,
+    helm_bin: Path,
+    service: Service,
+    profiles: Sequence[str] | None,
+    charts: Charts,
+) -> None:
+    """A service's chart, rendered for every values profile, against the policies."""
+    version = helm.kubernetes_version()
+    for v in helm.variants(service, profiles):
+        label = f"{rel(service.chart)} (profile {v.name})"
+        with step(f"chart profile '{v.name}': render, conftest"):
+            text = helm.render(
+                helm_bin, service, values_files=v.values_files, sets=v.sets, kube_version=version
+            )
+            charts.add(
+                label, text, rego.conftest_text(conftest_bin, text, "kubernetes", label=label)
+            )
+
+
+def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts) -> None:
+    """A chart given by path, rendered with its own defaults, against the policies."""
+    label = rel(chart)
+    with step(f"chart {label}: render, conftest"):
+        done = run_tool([helm_bin, "template", "release", chart], what=f"helm template {label}")
+        if done.returncode != 0:
+            message = f"helm template failed: {proc.last_line(done.stderr)}"
+            charts.findings.append(Finding(label, "PARSE", message, "helm"))
+            return
+        verdict = rego.conftest_text(conftest_bin, done.stdout, "kubernetes", label=label)
+        charts.add(label, done.stdout, verdict)
+
+
+def rego_inputs(conftest_bin: Path, targets: Targets) -> list[Finding]:
+    """conftest over the files of the targets, each kind with its policies."""
+    runs = [
+        rego.conftest(conftest_bin, targets.tf_files, "terraform", parser="hcl2"),
+        rego.conftest(conftest_bin, targets.plans, "terraform"),
+        rego.conftest(conftest_bin, targets.argocd, "argocd"),
+        rego.conftest(conftest_bin, targets.manifests, "kubernetes"),
+    ]
+    return [f for verdict in runs for f in verdict.findings]
+
+
+def owner(chart: Path, service: Service) -> Service | None:
+    """The catalogue service whose chart ``chart`` is (``service`` first), if any."""
+    for svc in (service, *catalogue.load(service.root).services.values()):
+        if svc.chart.resolve() == chart.resolve():
+            return svc
+    return None
+
+
+def gate(
+    paths: Sequence[str] | None,
+    service: Service | None = None,
+    profiles: Sequence[str] | None = None,
+) -> list[str]:
+    """The whole gate; prints and returns its report lines, or raises with the
+    violations counted. A service's chart is checked with its profiles (``profiles``
+    are ``service``'s; the default: the catalogue's default)."""
+    from hello_platform.toolchain import resolve
+
+    start = time.monotonic()
+    targets = classify(paths)
+    conftest_bin, helm_bin = resolve("conftest"), helm.helm_binary()
+    lines = [policies(resolve("opa"))]
+    charts = Charts()
+    service = service or catalogue.service()
+    for chart in targets.charts:
+        svc = owner(chart, service)
+        if svc is not None:
+            chart_profiles(
+                conftest_bin, helm_bin, svc, profiles if svc == service else None, charts
+            )
+        else:
+            other_chart(conftest_bin, helm_bin, chart, charts)
+    findings = [*targets.unparsable, *charts.findings]
+    with step("conftest: Terraform (hcl2), plans, Argo CD and Kubernetes manifests"):
+        findings += rego_inputs(conftest_bin, targets)
+    with step(f"checkov ({', '.join(FRAMEWORKS)})"):
+        findings += checkov(checkov_binary(), targets, charts.rendered)
+    if targets.tf_files:
+        with step("tflint (core, terraform ruleset)"):
+            findings += tflint(resolve("tflint"), targets.tf_dirs)
+    lines += charts.lines
+    lines.append("checked: " + ", ".join(f"{n} {k}" for k, n in targets.counts().items() if n))
+    lines += format_findings(findings)
+    unique = len(set(findings))
+    lines.append(f"policy gate: {unique} finding(s) in {time.monotonic() - start:.1f}s")
+    for line in lines:
+        print(line, flush=True)
+    if findings:
+        raise failure(findings)
+    return lines
