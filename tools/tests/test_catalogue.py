@@ -98,3 +98,49 @@ def test_bad_catalogues_are_one_sentence(workspace: Path, text: str, message: st
 def test_an_unknown_service_names_the_known_ones() -> None:
     with pytest.raises(PlatformError, match=r"no service 'web'.*known services: hello"):
         catalogue.service("web")
+
+
+#: Every session that works on a service (nox -s helm, policy, bench, build, deploy,
+#: loadtest, drill, release).
+SERVICE_COMMANDS = [
+    ("helm", "check"),
+    ("helm", "render"),
+    ("policy",),
+    ("bench",),
+    ("image", "build"),
+    ("deploy",),
+    ("loadtest",),
+    ("drill",),
+    ("release",),
+]
+
+
+@pytest.mark.parametrize("words", SERVICE_COMMANDS, ids=" ".join)
+def test_every_service_session_takes_service(words: tuple[str, ...]) -> None:
+    from hello_platform import cli
+
+    assert cli.parse([*words, "--service", "hello"]).service == "hello"
+    assert cli.parse(list(words)).service is None  # the catalogue's default
+
+
+def test_an_unknown_service_is_one_sentence_from_any_session(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hello_platform import cli
+
+    assert cli.main(["helm", "render", "--service", "nope"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(
+        "error: there is no service 'nope' in services/catalogue.toml (known services: hello)."
+    )
+    assert "\n" not in err
+
+
+def test_the_gitops_environment_names_its_service() -> None:
+    from hello_platform.pipeline.gitops import release
+
+    app = release.env_app("local")
+    assert release.env_service("local") == catalogue.service()
+    assert REPO_ROOT / app.chart == catalogue.service().chart
+    with pytest.raises(PlatformError, match="no service 'web'.*known services: hello"):
+        release.env_service("local", "web")

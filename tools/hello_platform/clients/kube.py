@@ -7,7 +7,7 @@ failure becomes one sentence (:class:`PlatformError`) that names what was asked 
 API server said, never a traceback:
 
     kube = Kube(Path("~/.kube/config").expanduser(), context="my-eks")
-    dep = kube.get(Deployment, "hello", namespace="hello")  # lightkube.resources.apps_v1
+    dep = kube.get(Deployment, "web", namespace="web")  # lightkube.resources.apps_v1
     kube.apply_yaml(Path("addons.yaml").read_text())
 """
 

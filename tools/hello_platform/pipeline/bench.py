@@ -434,8 +434,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     shared.add_service(parser)
     parser.add_argument(
         "--app",
-        help="the ASGI app to compare with the raw one (default: the service's app; for "
-        "hello, hello.main:app.api is FastAPI alone, without the fast path)",
+        help="the ASGI app to compare with the raw one (default: the service's app; "
+        "its .api attribute, where it has one, is FastAPI alone, without a fast path)",
     )
     parser.add_argument(
         "--min-ratio",

@@ -17,7 +17,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.core.progress import say
 from hello_platform.pipeline.deploy import Kube
-from hello_platform.pipeline.gitops import manifests
+from hello_platform.pipeline.gitops import manifests, release
 
 NAMESPACE = manifests.NAMESPACE
 BOOTSTRAP = REPO_ROOT / "deploy" / "argocd" / "bootstrap"
@@ -29,7 +29,6 @@ WORKLOADS = (
 )
 FIELD_MANAGER = "hello-platform-gitops"
 #: Namespaces the Applications create (CreateNamespace=true); ``down`` removes them.
-APP_NAMESPACES = ("hello-gitops",)
 
 
 def make_kube(kubeconfig: Path) -> Kube:
@@ -121,7 +120,7 @@ def uninstall(kube: Kube, images: Mapping[str, str], *, timeout: float = 180) ->
             timeout=timeout + 30,
             check=False,
         )
-    for namespace in APP_NAMESPACES:
+    for namespace in sorted({app.namespace for app in release.env_apps()}):
         kube.kubectl_cmd(
             "delete",
             "namespace",

@@ -40,16 +40,32 @@ class EnvApp:
     name: str
     #: The chart it renders, relative to the repository.
     chart: str
+    #: Its source branch (``gitops/<env>``) and destination namespace.
+    branch: str
+    namespace: str
+
+
+def env_apps(root: Path = paths.REPO_ROOT) -> list[EnvApp]:
+    """Every Application in :data:`APPS_DIR`."""
+    found = []
+    for path in sorted((root / APPS_DIR).glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            spec = (doc or {}).get("spec") or {}
+            source, dest = spec.get("source") or {}, spec.get("destination") or {}
+            found.append(
+                EnvApp(
+                    doc["metadata"]["name"],
+                    str(source.get("path", "")),
+                    str(source.get("targetRevision", "")),
+                    str(dest.get("namespace", "")),
+                )
+            )
+    return found
 
 
 def env_app(env: str, root: Path = paths.REPO_ROOT) -> EnvApp:
     """The Application whose source is the environment's branch (``gitops/<env>``)."""
-    found = []
-    for path in sorted((root / APPS_DIR).glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text()):
-            source = ((doc or {}).get("spec") or {}).get("source") or {}
-            if source.get("targetRevision") == gitserver.env_branch(env):
-                found.append(EnvApp(doc["metadata"]["name"], str(source.get("path", ""))))
+    found = [a for a in env_apps(root) if a.branch == gitserver.env_branch(env)]
     if len(found) != 1:
         raise PlatformError(
             f"{len(found)} Argo CD Applications in {APPS_DIR} deploy environment '{env}', not one"

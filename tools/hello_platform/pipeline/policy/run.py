@@ -37,7 +37,7 @@ class Charts:
 
     lines: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    #: label ("deploy/helm/hello (profile eks)") -> manifests, for checkov.
+    #: label ("<chart> (profile eks)") -> manifests, for checkov.
     rendered: dict[str, str] = field(default_factory=dict)
 
     def add(self, label: str, manifests: str, verdict: rego.Verdict) -> None:
