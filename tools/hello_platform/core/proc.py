@@ -52,31 +52,7 @@ def run(
     """
     args = [str(c) for c in cmd]
     try:
-        if log is not None:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with log.open("a") as fh:
-                fh.write("$ " + " ".join(args) + "\n")
-                fh.flush()
-                done = subprocess.run(
-                    args,
-                    stdout=fh,
-                    stderr=subprocess.STDOUT,
-                    text=True,
-                    env=env,
-                    cwd=cwd,
-                    timeout=timeout,
-                    check=False,
-                )
-        else:
-            done = subprocess.run(
-                args,
-                capture_output=capture,
-                text=True,
-                env=env,
-                cwd=cwd,
-                timeout=timeout,
-                check=False,
-            )
+        done = _spawn(args, log=log, env=env, cwd=cwd, timeout=timeout, capture=capture)
     except FileNotFoundError as exc:
         raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
     except subprocess.TimeoutExpired as exc:
@@ -95,6 +71,36 @@ def run(
             log=str(log) if log else None,
         )
     return done.stdout if capture and log is None else ""
+
+
+def _spawn(
+    args: list[str],
+    *,
+    log: Path | None,
+    env: Mapping[str, str] | None,
+    cwd: Path | None,
+    timeout: float | None,
+    capture: bool,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args``: output appended to ``log``, or captured, or inherited."""
+    if log is None:
+        return subprocess.run(
+            args, capture_output=capture, text=True, env=env, cwd=cwd, timeout=timeout, check=False
+        )
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as fh:
+        fh.write("$ " + " ".join(args) + "\n")
+        fh.flush()
+        return subprocess.run(
+            args,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=timeout,
+            check=False,
+        )
 
 
 def succeeds(

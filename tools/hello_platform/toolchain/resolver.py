@@ -317,7 +317,35 @@ class Resolver:
     ) -> list[Resolution]:
         """Resolve the binaries of tool (or binary) ``name``: all of them, or the given ones."""
         tool, named = self.pins.find(name)
-        wanted = list(binaries) if binaries is not None else named
+        results, missing = self._on_path(tool, list(binaries) if binaries is not None else named)
+        if not missing:
+            return results
+        if tool.source == "debian":
+            return results + self._debian(tool, missing)
+        bindir = cached_bin_dir(tool)
+        source, stats = "cache", None
+        if bindir is None:
+            bindir, source, stats = self._provision(tool, missing, label)
+        for b, skipped in missing:
+            results.append(
+                Resolution(
+                    tool.name,
+                    b.name,
+                    tool.version,
+                    bindir / b.name,
+                    source,
+                    tuple(skipped),
+                    build_seconds=stats.seconds if stats else None,
+                    peak_rss_mib=stats.peak_rss_mib if stats else None,
+                )
+            )
+        return results
+
+    def _on_path(
+        self, tool: Tool, wanted: list[Binary]
+    ) -> tuple[list[Resolution], list[tuple[Binary, list[str]]]]:
+        """The binaries a PATH program of the pinned version provides, and the rest (with
+        why each PATH candidate was skipped); the memo of PATH answers is saved if it grew."""
         if self._memo is None:
             self._memo = _load_memo()
         before = json.dumps(self._memo, sort_keys=True)
@@ -335,49 +363,33 @@ class Resolver:
         finally:
             if json.dumps(self._memo, sort_keys=True) != before:
                 _save_memo(self._memo)
-        if not missing:
-            return results
-        if tool.source == "debian":
-            return results + self._debian(tool, missing)
-        bindir = cached_bin_dir(tool)
-        source, stats = "cache", None
-        if bindir is None:
-            if not self.build:
-                names = ", ".join(b.name for b, _ in missing)
-                reasons = "; ".join(s for _, sk in missing for s in sk)
-                raise PlatformError(
-                    f"{names} {tool.version} is not provisioned"
-                    + (f" ({reasons})" if reasons else ""),
-                    hint=f"run: nox -s tools -- {tool.name}",
-                )
-            notes = sorted({s for _, sk in missing for s in sk})
-            for note in notes:
-                say(f"{label}skipping {note}")
-            try:
-                bindir, source, stats = install(tool, self._builder(), label=label)
-            except PlatformError as err:
-                if not notes:
-                    raise
-                need = " and ".join(f"{b.name} {tool.version}" for b, _ in missing)
-                raise PlatformError(
-                    f"{'; '.join(notes)}, and {err.message}",
-                    hint=f"{err.hint or 'fix that'}, or put {need} on PATH",
-                    log=err.log,
-                ) from err
-        for b, skipped in missing:
-            results.append(
-                Resolution(
-                    tool.name,
-                    b.name,
-                    tool.version,
-                    bindir / b.name,
-                    source,
-                    tuple(skipped),
-                    build_seconds=stats.seconds if stats else None,
-                    peak_rss_mib=stats.peak_rss_mib if stats else None,
-                )
+        return results, missing
+
+    def _provision(
+        self, tool: Tool, missing: list[tuple[Binary, list[str]]], label: str
+    ) -> tuple[Path, str, Any]:
+        """Build or fetch ``tool`` into the cache (refused without ``build``)."""
+        if not self.build:
+            names = ", ".join(b.name for b, _ in missing)
+            reasons = "; ".join(s for _, sk in missing for s in sk)
+            raise PlatformError(
+                f"{names} {tool.version} is not provisioned" + (f" ({reasons})" if reasons else ""),
+                hint=f"run: nox -s tools -- {tool.name}",
             )
-        return results
+        notes = sorted({s for _, sk in missing for s in sk})
+        for note in notes:
+            say(f"{label}skipping {note}")
+        try:
+            return install(tool, self._builder(), label=label)
+        except PlatformError as err:
+            if not notes:
+                raise
+            need = " and ".join(f"{b.name} {tool.version}" for b, _ in missing)
+            raise PlatformError(
+                f"{'; '.join(notes)}, and {err.message}",
+                hint=f"{err.hint or 'fix that'}, or put {need} on PATH",
+                log=err.log,
+            ) from err
 
     def _debian(self, tool: Tool, missing: list[tuple[Binary, list[str]]]) -> list[Resolution]:
         if not self.build:
