@@ -142,5 +142,5 @@ def test_the_gitops_environment_names_its_service() -> None:
     app = release.env_app("local")
     assert release.env_service("local") == catalogue.service()
     assert REPO_ROOT / app.chart == catalogue.service().chart
-    with pytest.raises(PlatformError, match="no service 'web'.*known services: hello"):
+    with pytest.raises(PlatformError, match=r"no service 'web'.*known services: hello"):
         release.env_service("local", "web")
