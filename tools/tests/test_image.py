@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import threading
 import zipfile
@@ -607,3 +608,30 @@ def test_sbom_lists_debian_packages_too(tmp_path: Path) -> None:
     assert any(p.startswith("pkg:deb/debian/libc6@") for p in purls)
     assert len(set(purls)) == len(purls)
     assert set(bom["dependencies"][0]["dependsOn"]) == set(purls)
+
+
+def test_the_catalogue_drives_the_image(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second service's entry names what is built: its Dockerfile, folder, package and
+    repository (nothing of hello's)."""
+    from hello_platform.pipeline.image import builder
+
+    root = tmp_path / "ws"
+    (root / "services/greeter").mkdir(parents=True)
+    (root / "services/greeter/Dockerfile").write_text("FROM scratch\n")
+    shutil.copytree(HELLO.chart, root / "chart")
+    (root / "services/catalogue.toml").write_text(
+        '[services.greeter]\nfolder = "services/greeter"\nchart = "chart"\n'
+        'namespace = "g"\nport = 8000\nrepository = "team/greeter"\npackage = "greet-er"\n'
+    )
+    svc = catalogue.load(root).service()
+    assert image.image_inputs(svc)[:2] == ("services/greeter", "services/greeter/Dockerfile")
+    assert image.local_repository(svc) == "hello-platform/team/greeter"
+    assert svc.app == "greet_er.main:app"
+    ran: list[list[str]] = []
+    monkeypatch.setattr(builder.proc, "run", lambda cmd, **_kw: ran.append(list(cmd)))
+    ctx = builder.Context(svc, tmp_path, tmp_path / "log", SOURCE, "127.0.0.1:5000", None, None)
+    assert ctx.ref == f"127.0.0.1:5000/team/greeter:{SOURCE.tag}"
+    local = builder.docker_build(ctx, tmp_path / "context", BASES)
+    assert local == f"hello-platform/team/greeter:{SOURCE.tag}"
+    (cmd,) = ran
+    assert cmd[cmd.index("--file") + 1] == str(root / "services/greeter/Dockerfile")
