@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hello.asgi import HelloApp
 from hello.main import create_app
 from hello.metrics import Metrics, status_class
 from hello.settings import Settings
@@ -14,7 +14,7 @@ Sample = Callable[..., float | None]
 
 
 def test_requests_are_counted_by_method_route_template_and_status_class(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     for _ in range(3):
         client.get("/")
@@ -33,8 +33,23 @@ def test_requests_are_counted_by_method_route_template_and_status_class(
     )
 
 
+def test_head_is_counted_under_its_route(sample: Sample, app: FastAPI, client: TestClient) -> None:
+    client.head("/")  # through FastAPI: nothing kept yet
+    client.get("/")
+    client.head("/")  # from the kept response
+    assert sample(app, "hello_http_requests_total", method="HEAD", route="/", status="2xx") == 2
+    assert sample(app, "hello_http_requests_total", method="GET", route="/", status="2xx") == 1
+
+
+def test_every_routes_series_starts_at_zero(sample: Sample, app: FastAPI) -> None:
+    for method, route in (("GET", "/"), ("HEAD", "/"), ("GET", "/version"), ("GET", "/metrics")):
+        labels = {"method": method, "route": route, "status": "2xx"}
+        assert sample(app, "hello_http_requests_total", **labels) == 0
+    assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 0
+
+
 def test_unknown_paths_collapse_into_one_label(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     for n in range(20):
         client.get(f"/random/{n}")
@@ -47,29 +62,31 @@ def test_unknown_paths_collapse_into_one_label(
 
 
 def test_unknown_methods_collapse_into_other(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     client.request("BREW", "/")
     client.request("FROBNICATE", "/")
     assert sample(app, "hello_http_requests_total", method="OTHER", route="/", status="4xx") == 2
 
 
-def test_probes_are_not_traffic(sample: Sample, app: HelloApp, client: TestClient) -> None:
-    client.get("/healthz")
-    client.get("/readyz")
-    app.begin_drain()
+def test_probes_are_not_traffic(sample: Sample, app: FastAPI, client: TestClient) -> None:
+    for _ in range(2):  # rendered by the route, then a kept response
+        client.get("/healthz")
+        client.get("/readyz")
+    client.head("/healthz")
+    app.state.hello.begin_drain()
     client.get("/readyz")  # 503 while draining: not an error of the service
-    assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 1
-    assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 1
+    assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 3
+    assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 2
     assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 1
     text = client.get("/metrics").text
     http = [line for line in text.splitlines() if line.startswith("hello_http_requests_total{")]
-    assert http, "the /metrics request itself is counted"
+    assert http, "the routes' series start at 0"
     assert not [line for line in http if "healthz" in line or "readyz" in line]
     assert 'status="5xx"' not in text
 
 
-def test_process_collector_reports_cpu_memory_and_fds(app: HelloApp, client: TestClient) -> None:
+def test_process_collector_reports_cpu_memory_and_fds(app: FastAPI, client: TestClient) -> None:
     text = client.get("/metrics").text
     for name in (
         "process_cpu_seconds_total",
@@ -80,7 +97,7 @@ def test_process_collector_reports_cpu_memory_and_fds(app: HelloApp, client: Tes
         assert f"\n{name} " in text, name
 
 
-def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
+def test_build_info_and_exposition(app: FastAPI, client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -99,7 +116,7 @@ def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
 
 
 def test_in_progress_counts_the_scrape_itself(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     text = client.get("/metrics").text
     assert "hello_http_requests_in_progress 1.0" in text

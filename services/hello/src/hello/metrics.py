@@ -12,6 +12,8 @@ once per label set and cached, so recording a request allocates nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -23,6 +25,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from starlette.routing import BaseRoute
 
 # No ``*_created`` series: they double the exposition and nothing here uses them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -88,6 +91,27 @@ class Metrics:
         )
         self.build_info.info({"version": version, "revision": revision})
         self._children: dict[tuple[str, str, int], _Children] = {}
+        #: Templates of the parameterless routes: the route of a request refused before
+        #: routing (413, 400) is its path when it is one of them.
+        self.templates: frozenset[str] = frozenset()
+        for probe in PROBES:
+            self.probe(probe, 200)
+        self.probe("/readyz", 503)  # a pod that drains or starts
+
+    def expect(self, routes: Iterable[BaseRoute]) -> None:
+        """Learn the route templates, and start each route's 2xx series at 0 (so that they
+        exist, and are bound, before the first request)."""
+        templates = set(self.templates)
+        for route in routes:
+            template = getattr(route, "path_format", None)
+            if template is None:
+                continue
+            if "{" not in template:
+                templates.add(template)
+            for method in getattr(route, "methods", None) or ():
+                if template not in PROBES:
+                    self.children(method, template, 200)
+        self.templates = frozenset(templates)
 
     def children(self, method: str, route: str, status: int) -> _Children:
         """The (counter, histogram) children for one label set, bound once and cached.

@@ -1,22 +1,36 @@
-"""The service's HTTP API, declared (and documented in the OpenAPI schema) with FastAPI.
+"""The service's HTTP API: every route, declared once, with FastAPI.
 
-``GET``/``HEAD`` on ``/``, ``/healthz`` and ``/readyz`` are answered by the fast path in
-:mod:`hello.asgi` with the same bytes; these routes document them and serve any request
-that does not take the fast path.
+Routes marked :func:`hello.static.static` answer from the app's state alone (not from
+the request), so :class:`hello.static.StaticResponses` serves the bytes FastAPI rendered
+for them until that state changes: the probes and the greeting cost little more than
+uvicorn itself, and there is still one implementation of each route.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from hello.metrics import CONTENT_TYPE, Metrics
-from hello.state import HEALTH_BODY, READINESS_BODIES, ServiceState
+from hello.state import ServiceState
+from hello.static import static
 
 router = APIRouter()
-JSON = "application/json"
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+
+
+def get_and_head(path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """Declare ``endpoint`` for ``GET`` (documented) and ``HEAD`` (FastAPI answers ``HEAD``
+    only where it is declared; some probes and load balancers send it)."""
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        router.head(path, include_in_schema=False)(endpoint)
+        return router.get(path, **options)(endpoint)
+
+    return declare
 
 
 class Greeting(BaseModel):
@@ -50,31 +64,43 @@ async def service_metrics(request: Request) -> Metrics:
 State = Annotated[ServiceState, Depends(service_state)]
 
 
-@router.get("/", response_model=Greeting, summary="Greeting with the service's name and version")
-async def greeting(state: State) -> Response:
-    return Response(state.greeting_body, media_type=JSON)
-
-
-@router.get("/healthz", response_model=Status, summary="Liveness: the process answers")
-async def healthz() -> Response:
-    return Response(HEALTH_BODY, media_type=JSON)
-
-
-@router.get(
-    "/readyz",
-    response_model=Status,
-    summary="Readiness: 503 while starting and from the start of shutdown",
-    responses={503: {"model": Status, "description": "Starting or draining"}},
-)
-async def readyz(state: State) -> Response:
-    return Response(
-        READINESS_BODIES[state.readiness], status_code=200 if state.ready else 503, media_type=JSON
+@get_and_head("/", summary="Greeting with the service's name and version")
+@static
+async def greeting(state: State) -> Greeting:
+    return Greeting(
+        message=f"Hello from {state.service}!",
+        service=state.service,
+        version=state.version,
+        host=state.host,
     )
 
 
-@router.get("/version", response_model=VersionInfo, summary="Version, git revision, build time")
-async def version(state: State) -> Response:
-    return Response(state.version_body, media_type=JSON)
+@get_and_head("/healthz", summary="Liveness: the process answers")
+@static
+async def healthz() -> Status:
+    return Status(status="ok")
+
+
+@get_and_head(
+    "/readyz",
+    summary="Readiness: 503 while starting and from the start of shutdown",
+    responses={503: {"model": Status, "description": "Starting or draining"}},
+)
+@static
+async def readyz(state: State, response: Response) -> Status:
+    if not state.ready:
+        response.status_code = 503
+    return Status(status=state.readiness)
+
+
+@router.get("/version", summary="Version, git revision, build time")
+async def version(state: State) -> VersionInfo:
+    return VersionInfo(
+        service=state.service,
+        version=state.version,
+        revision=state.revision,
+        build_time=state.build_time,
+    )
 
 
 @router.get(
