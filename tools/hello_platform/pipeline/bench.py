@@ -9,16 +9,15 @@
 The baselines live in ``services/hello/bench/baselines.py``, outside the service's package.
 All three servers run under the very same uvicorn command line (one worker, httptools,
 uvloop, no access log) pinned to one core with ``taskset``; wrk, pinned to the other core,
-loads them in turns against 127.0.0.1 only, for a bounded time: a warm-up, then
-``--rounds`` rounds in which each pair is measured back to back (alternating which side
-goes first), ``--duration`` seconds per run.
+loads them against 127.0.0.1 only, for a bounded time: a warm-up, then ``--rounds``
+rounds of ``--duration`` seconds per pair, in which the two sides of the pair are loaded
+side by side (two wrk at once, the two servers sharing their core).
 
-On a busy machine (other builds sharing the cores) no server may get a whole core, and
-then the rps of both sides is set by the scheduler rather than by their own cost. So each
-run also reads the server's CPU time from ``/proc``: requests per CPU-second is what the
-server can do with one core, and the ratio of a pair by it is what the goal is checked
-on (the median of the rounds' ratios). The rps ratio is shown too. A JSON report goes to
-``out/bench/``; the run fails when a pair misses its goal, unless ``--no-assert``.
+So whatever else the machine does (other builds sharing the cores) weighs on both sides
+alike. Each run also reads the server's CPU time from ``/proc``: requests per CPU-second
+is what a server does with one core, and the ratio of a pair by it is what the goal is
+checked on (the median of the rounds' ratios); the rps ratio is shown too. A JSON report
+goes to ``out/bench/``; the run fails when a pair misses its goal, unless ``--no-assert``.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -282,23 +282,29 @@ class Load:
     cpu: int
     log: Path
 
-    def run(self, url: str, seconds: int | None = None) -> wrk.Result:
+    def run(self, url: str) -> wrk.Result:
         """One wrk run (its report is appended to the log)."""
         return wrk.run(
             url,
-            seconds=seconds or self.seconds,
+            seconds=self.seconds,
             connections=self.connections,
             cpu=self.cpu,
             log=self.log,
         )
 
-    def measure(self, server: Server, path: str) -> Run:
-        """One wrk run against ``server``, with the CPU time the server used meanwhile."""
-        pid = server.process.pid
-        cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
-        result = self.run(server.url + path)
-        wall = time.monotonic() - wall_before
-        return Run(result, seconds=wall, cpu_seconds=cpu_seconds(pid) - cpu_before)
+    def measure(self, servers: Sequence[Server], path: str) -> list[Run]:
+        """One wrk run against each server, all at the same time, with the CPU time each
+        server used meanwhile: they share the server core, and whatever else the machine
+        does then weighs on all of them alike."""
+        pids = [server.process.pid for server in servers]
+        before, started = [cpu_seconds(pid) for pid in pids], time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            results = list(pool.map(lambda server: self.run(server.url + path), servers))
+        wall = time.monotonic() - started
+        return [
+            Run(result, seconds=wall, cpu_seconds=cpu_seconds(pid) - cpu)
+            for result, pid, cpu in zip(results, pids, before, strict=True)
+        ]
 
 
 def check_host(server_cpu: int, client_cpu: int) -> None:
@@ -318,22 +324,18 @@ def check_host(server_cpu: int, client_cpu: int) -> None:
 def measure_pairs(
     pairs: Sequence[Pair], servers: dict[str, Server], load: Load, rounds: int
 ) -> list[Outcome]:
-    """``rounds`` rounds; in each, every pair's two sides back to back, in turns first."""
+    """``rounds`` rounds; in each, the two sides of every pair are loaded side by side."""
     runs: dict[str, list[Round]] = {p.name: [] for p in pairs}
     for n in range(rounds):
         for pair in pairs:
-            sides = [("baseline", pair.baseline), ("service", SERVICE)]
-            measured = {
-                side: load.measure(servers[target], pair.path)
-                for side, target in (sides if n % 2 == 0 else sides[::-1])
-            }
-            result = Round(measured["baseline"], measured["service"])
+            baseline, service = load.measure([servers[pair.baseline], servers[SERVICE]], pair.path)
+            result = Round(baseline, service)
             runs[pair.name].append(result)
             say(
-                f"round {n + 1}/{rounds} {pair.name}: service {result.service.rps:.0f} rps, "
-                f"baseline {result.baseline.rps:.0f} rps; {result.cpu_ratio:.3f}x by "
-                f"requests per CPU-second (servers got {result.service.cpu_share:.0%} and "
-                f"{result.baseline.cpu_share:.0%} of a core)"
+                f"round {n + 1}/{rounds} {pair.name}: service {service.rps:.0f} rps, "
+                f"baseline {baseline.rps:.0f} rps; {result.cpu_ratio:.3f}x by requests per "
+                f"CPU-second (servers got {service.cpu_share:.0%} and {baseline.cpu_share:.0%} "
+                "of a core)"
             )
     return [Outcome(p, tuple(runs[p.name])) for p in pairs]
 
@@ -359,10 +361,10 @@ def run(args: argparse.Namespace) -> int:
                 for t in targets
             }
         if args.warmup:
-            with step(f"warming up ({args.warmup}s per side)"):
+            with step(f"warming up ({args.warmup}s per pair)"):
                 for pair in pairs:
-                    for target in (pair.baseline, SERVICE):
-                        load.run(servers[target].url + pair.path, seconds=args.warmup)
+                    warm = Load(args.warmup, args.connections, args.client_cpu, load.log)
+                    warm.measure([servers[pair.baseline], servers[SERVICE]], pair.path)
         outcomes = measure_pairs(pairs, servers, load, args.rounds)
     print(render_table(outcomes))
     report = {

@@ -14,7 +14,7 @@ from fastapi.telemetry import TelemetryConfig
 
 from hello import routes
 from hello.metrics import Metrics
-from hello.middleware import BodyLimit, CloseWhenDraining, Instrumentation
+from hello.middleware import BodyLimit, CloseWhenDraining, Faults, Instrumentation
 from hello.settings import Settings
 from hello.state import ServiceState
 from hello.static import StaticResponses
@@ -63,6 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The last added runs first: metrics see every request, the refused ones too, and a
     # draining app closes the connection after a static response too.
     app.add_middleware(StaticResponses, state_key=lambda: state.readiness)
+    if settings.fault_error_rate or settings.fault_latency_ms:
+        app.add_middleware(
+            Faults,
+            error_rate=settings.fault_error_rate,
+            latency_ms=settings.fault_latency_ms,
+        )
     app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(CloseWhenDraining, state=state)
     app.add_middleware(Instrumentation, metrics=app.state.metrics, access_log=settings.access_log)

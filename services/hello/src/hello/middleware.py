@@ -7,20 +7,24 @@
   which the Service sends to a pod that is still Ready, instead of reusing one that the
   shutdown will close under it (an Endpoints change only steers new connections);
 * :class:`BodyLimit` answers 413 to a body over the limit before anything reads it (400
-  to an invalid ``Content-Length``).
+  to an invalid ``Content-Length``);
+* :class:`Faults`, only when asked for (a drill): delays real requests and answers a share
+  of them 500.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Awaitable
+import random
+from collections.abc import Awaitable, Callable
 from time import perf_counter
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hello.metrics import UNMATCHED, Metrics
+from hello.metrics import PROBES, UNMATCHED, Metrics
 from hello.state import ServiceState
 
 access_logger = logging.getLogger("hello.access")
@@ -161,3 +165,38 @@ class BodyLimit:
             return message
 
         return limited
+
+
+INJECTED = _json(500, "Injected fault")
+
+
+class Faults:
+    """Fault injection for drills: each real request (not a probe, not /metrics, so the pod
+    stays Ready and its errors can be seen) waits ``latency_ms``, and a share
+    ``error_rate`` of them is answered 500 (counted in the metrics like any answer)."""
+
+    EXEMPT = PROBES | {"/metrics"}
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        error_rate: float,
+        latency_ms: int,
+        draw: Callable[[], float] = random.random,
+    ) -> None:
+        self.app = app
+        self.error_rate = error_rate
+        self.delay = latency_ms / 1000
+        self.draw = draw  # uniform in [0, 1): a request fails when it draws below the rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.draw() < self.error_rate:
+            await send(INJECTED[0])
+            await send(INJECTED[1])
+            return
+        await self.app(scope, receive, send)
