@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hello.main import create_app
@@ -131,14 +132,31 @@ def test_each_app_has_its_own_registry(sample: Sample, settings: Settings) -> No
     assert sample(second, "hello_http_requests_total", method="GET", route="/", status="2xx") == 0
 
 
-def test_children_are_bound_once_and_bounded() -> None:
+def test_series_are_found_once_and_bounded() -> None:
     metrics = Metrics(version="1", revision="r")
-    first = metrics.children("GET", "/", 200)
-    assert metrics.children("GET", "/", 200) is first
+    first = metrics.series("GET", "/", 200)
+    assert metrics.series("GET", "/", 200) is first
+    assert metrics.series("GET", "/", 204) is first  # one status class
     for n in range(50):
-        metrics.children(f"M{n}", "/", 200)
-    assert metrics.children("M1", "/", 200) is metrics.children("OTHER", "/", 200)
-    assert len({k[0] for k in metrics._children}) == 2  # GET and OTHER
+        metrics.series(f"M{n}", "/", 200)
+    assert metrics.series("M1", "/", 200) is metrics.series("OTHER", "/", 200)
+    assert len({k[0] for k in metrics._series}) == 2  # GET and OTHER
+
+
+def test_the_histogram_counts_each_request_in_its_bucket(sample: Sample, app: FastAPI) -> None:
+    metrics = app.state.metrics
+    for seconds in (0.0001, 0.0005, 0.0007, 3.0, 99.0):
+        metrics.observe("GET", "/version", 200, seconds)
+    labels = {"method": "GET", "route": "/version", "status": "2xx"}
+    name = "hello_http_request_duration_seconds"
+    buckets = {
+        le: sample(app, f"{name}_bucket", le=le, **labels)
+        for le in ("0.0005", "0.001", "5.0", "10.0", "+Inf")
+    }
+    assert buckets == {"0.0005": 2, "0.001": 3, "5.0": 4, "10.0": 4, "+Inf": 5}
+    assert sample(app, f"{name}_count", **labels) == 5
+    assert sample(app, f"{name}_sum", **labels) == pytest.approx(102.0013)
+    assert sample(app, "hello_http_requests_total", **labels) == 5
 
 
 def test_status_class() -> None:
