@@ -40,10 +40,6 @@ class _Kept(NamedTuple):
     body: Message
 
 
-#: Kept for the path of a parameterless route that is not static: route it, keep nothing.
-_ROUTED = _Kept(None, {}, {})
-
-
 def _whole(sent: list[Message]) -> bool:
     """``sent`` is one complete response: its start and a single, final body message."""
     return (
@@ -62,13 +58,15 @@ class StaticResponses:
         self.state_key = state_key
         self._key: object = _NO_KEY
         self._kept: dict[str, _Kept] = {}
+        #: Paths of parameterless routes that are not static (bounded: one per route).
+        self._routed: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["query_string"]:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        if method != "GET" and method != "HEAD":
+        if (method != "GET" and method != "HEAD") or scope["path"] in self._routed:
             await self.app(scope, receive, send)
             return
         key = self.state_key()
@@ -76,9 +74,7 @@ class StaticResponses:
             self._kept.clear()
             self._key = key
         kept = self._kept.get(scope["path"])
-        if kept is _ROUTED:
-            await self.app(scope, receive, send)
-        elif kept is not None:
+        if kept is not None:
             scope["route"] = kept.route  # as routing would (metrics read the template)
             await send(kept.start)
             await send(kept.body if method == "GET" else _EMPTY_BODY)
@@ -101,6 +97,6 @@ class StaticResponses:
         if key != self.state_key() or getattr(route, "param_convertors", None) != {}:
             return  # the state changed meanwhile, or not one route for one path
         if not is_static(route):
-            self._kept[scope["path"]] = _ROUTED  # bounded: one entry per route
+            self._routed.add(scope["path"])
         elif _whole(sent):
             self._kept[scope["path"]] = _Kept(route, sent[0], sent[1])
