@@ -403,6 +403,7 @@ def test_fault_injection_is_off_unless_set_and_reaches_the_app_settings(
     assert not {"HELLO_FAULT_ERROR_RATE", "HELLO_FAULT_LATENCY_MS"} & set(env_of(render("local")))
     env = env_of(render("local", "faults.errorRate=0.25", "faults.latencyMs=300"))
     assert (env["HELLO_FAULT_ERROR_RATE"], env["HELLO_FAULT_LATENCY_MS"]) == ("0.25", "300")
+    assert env_of(render("local", "faults.errorRate=1"))["HELLO_FAULT_ERROR_RATE"] == "1"
     for name in ("HELLO_FAULT_ERROR_RATE", "HELLO_FAULT_LATENCY_MS"):
         monkeypatch.setenv(name, env[name])
     settings = Settings()
@@ -443,6 +444,7 @@ def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
         (("autoscaling.mode=memory",), "/autoscaling/mode"),
         (("autoscaling.requests.targetPerPod=0",), "/autoscaling/requests/targetPerPod"),
         (("faults.errorRate=1.5",), "/faults/errorRate"),
+        (("faults.errorRate=often",), "/faults/errorRate"),
         (("faults.latencyMs=-1",), "/faults/latencyMs"),
         (
             ("autoscaling.mode=requests", "autoscaling.requests.fallbackReplicas=11"),
