@@ -83,32 +83,22 @@ def test_head_is_answered_from_the_kept_response(probe: tuple[Probe, TestClient]
     assert (kept_head.status_code, kept_head.content) == (200, b"")
 
 
-def test_routes_not_marked_static_are_routed_every_time(probe: tuple[Probe, TestClient]) -> None:
-    made, client = probe
-    for _ in range(3):
-        assert client.get("/dynamic").status_code == 200
-    assert made.calls == ["dynamic"] * 3
-
-
-def test_a_query_string_or_a_path_parameter_goes_to_the_route(
-    probe: tuple[Probe, TestClient],
+@pytest.mark.parametrize(
+    ("paths", "calls"),
+    [
+        (["/dynamic"] * 3, ["dynamic"] * 3),  # a route not marked static
+        (["/word", "/word?lang=en"], ["word", "word"]),  # a query string
+        (["/echo/a", "/echo/b", "/echo/b"], ["echo"] * 3),  # a path parameter
+        (["/flip", "/flip"], ["flip", "flip"]),  # the state changed while it was rendered
+    ],
+)
+def test_answers_that_are_not_kept(
+    probe: tuple[Probe, TestClient], paths: list[str], calls: list[str]
 ) -> None:
     made, client = probe
-    client.get("/word")
-    client.get("/word?lang=en")
-    client.get("/echo/a")
-    assert client.get("/echo/b").json() == {"name": "b"}
-    client.get("/echo/b")
-    assert made.calls == ["word", "word", "echo", "echo", "echo"]
-
-
-def test_an_answer_rendered_while_the_state_changed_is_not_kept(
-    probe: tuple[Probe, TestClient],
-) -> None:
-    made, client = probe
-    client.get("/flip")
-    client.get("/flip")
-    assert made.calls == ["flip", "flip"]
+    for path in paths:
+        assert client.get(path).status_code == 200
+    assert made.calls == calls
 
 
 def test_errors_and_other_methods_pass_through(probe: tuple[Probe, TestClient]) -> None:
