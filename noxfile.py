@@ -125,7 +125,7 @@ def tools(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Throughput of the service vs a raw ASGI app (uvicorn + wrk on pinned cores, loopback)."""
+    """What the service's middleware costs, two pairs side by side (uvicorn + wrk, loopback)."""
     glue(session, "bench", groups=("test",))
 
 
