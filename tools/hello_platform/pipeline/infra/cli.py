@@ -12,6 +12,7 @@ from pathlib import Path
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.pipeline.infra import checks, provider
 from hello_platform.pipeline.infra import tofu as tf
 
 ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
@@ -42,6 +43,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="fail (instead of falling back) when providers cannot be installed",
     )
     parser.add_argument(
+        "--provider-mirror",
+        metavar="DIR",
+        help="a Terraform filesystem mirror holding hashicorp/aws (default: "
+        f"${provider.ENV_MIRROR}, then the usual plugin folders such as /opt/tf-plugins)",
+    )
+    parser.add_argument(
+        "--schema",
+        metavar="PATH",
+        help="the pinned release's `providers schema -json` (.json or .json.gz) for the schema "
+        f"check (or ${checks.ENV_SCHEMA}; default: the installed provider's schema)",
+    )
+    parser.add_argument(
         "--auto-approve", action="store_true", help="apply/destroy without asking (CI)"
     )
     parser.add_argument(
@@ -67,7 +80,8 @@ def _main(args: argparse.Namespace) -> int:
     if args.action == "fmt":
         fmt(tofu)
     elif args.action in ("validate", "test"):
-        offline_capable(tofu, args.action, args.env, require=args.require_providers)
+        opts = checks.Options(args.env, args.provider_mirror, args.schema, args.require_providers)
+        offline_capable(tofu, args.action, opts)
     else:
         layers = list(args.layer or tf.LAYERS)
         if args.action == "destroy":
@@ -106,40 +120,37 @@ def fmt(tofu: Path) -> None:
     print("tofu fmt: infra/terraform is formatted", flush=True)
 
 
-def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None:
-    """validate/test for real, or, where providers cannot be installed, the fallback."""
+def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
+    """validate/test for real, or, where no provider can be installed, the fallback."""
     try:
         if action == "validate":
-            validate(tofu, env)
+            checks.validate(tofu, opts)
         else:
-            test(tofu)
+            checks.test(tofu, opts)
     except tf.ProviderUnavailableError as missing:
         sentence = (
-            f"tofu {action} needs the hashicorp/aws provider, which cannot be installed on "
-            f"this machine ({missing.detail.rstrip('.')}), so it ran only the checks that "
-            "need no provider (tofu fmt -check, the module interfaces, the policy gate's Rego "
-            "and tflint over infra/terraform); it runs for real where providers install "
-            "(GitHub Actions, a laptop)"
+            f"tofu {action} needs the hashicorp/aws provider, which is neither on this machine "
+            f"nor installable ({missing.detail.rstrip('.')}), so it ran only the checks that "
+            "need no provider (tofu fmt -check, the schema check from a file, the policy gate's "
+            "Rego and tflint over infra/terraform)"
         )
-        if require:
+        if opts.require:
             raise PlatformError(sentence) from None
         print(sentence + ".", flush=True)
-        provider_free_checks(tofu)
+        provider_free_checks(tofu, opts)
 
 
-def provider_free_checks(tofu: Path) -> None:
-    """fmt -check, the module interfaces (what validate checks across folders), Rego over
-    the .tf files (conftest hcl2) and tflint of infra/terraform."""
+def provider_free_checks(tofu: Path, opts: checks.Options) -> None:
+    """fmt -check, the schema check (from a schema file), Rego over the .tf files (conftest
+    hcl2) and tflint of infra/terraform."""
     from hello_platform.pipeline import policy_gate
-    from hello_platform.pipeline.infra import interfaces
     from hello_platform.toolchain import resolve
 
     fmt(tofu)
+    checks.schema_check(tofu, opts, None, {}, None)
     targets = policy_gate.classify([str(tf.TERRAFORM_DIR)])
-    with step("module calls, outputs and references (no provider needed)"):
-        findings = interfaces.check_files(resolve("conftest"), targets.tf_files)
     with step("conftest --parser hcl2 with policies/terraform"):
-        findings += policy_gate.rego(
+        findings = policy_gate.rego(
             resolve("conftest"),
             targets.tf_files,
             policy_gate.POLICY_DIR / "terraform",
@@ -152,32 +163,7 @@ def provider_free_checks(tofu: Path) -> None:
         print(line, flush=True)
     if findings:
         raise policy_gate.failure(findings)
-    print(f"interfaces, rego and tflint: {len(targets.tf_files)} files clean", flush=True)
-
-
-def validate(tofu: Path, env: str) -> None:
-    """``tofu validate`` of every module and every layer of ``env`` (no backend)."""
-    for directory in [*tf.modules(), *(tf.layer_dir(env, layer) for layer in tf.LAYERS)]:
-        with step(f"tofu validate {tf.rel(directory)}"):
-            tf.init(tofu, directory, "-backend=false")
-            done = tf.run(tofu, ["validate", "-no-color"], cwd=directory)
-        if not done.ok:
-            raise PlatformError(
-                f"tofu validate failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
-            )
-
-
-def test(tofu: Path) -> None:
-    """``tofu test`` (plan-level, mock_provider) of every module."""
-    for directory in tf.modules():
-        with step(f"tofu test {tf.rel(directory)}"):
-            tf.init(tofu, directory, "-backend=false")
-            done = tf.run(tofu, ["test", "-no-color"], cwd=directory)
-        print(done.output.strip().splitlines()[-1] if done.output.strip() else "", flush=True)
-        if not done.ok:
-            raise PlatformError(
-                f"tofu test failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
-            )
+    print(f"rego and tflint: {len(targets.tf_files)} files clean", flush=True)
 
 
 # ------------------------------------------------------------------- plan/apply/destroy
