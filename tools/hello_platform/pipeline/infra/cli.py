@@ -15,7 +15,7 @@ from hello_platform.core.progress import say, step
 from hello_platform.pipeline.infra import checks, provider
 from hello_platform.pipeline.infra import tofu as tf
 
-ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
+ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy", "roundtrip")
 PROFILE_HINT = "pass --profile NAME (a profile of ~/.aws/config) or set AWS_PROFILE"
 
 
@@ -37,6 +37,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="only this layer (repeatable; default: all, in order)",
     )
     parser.add_argument("--profile", help="AWS profile for plan/apply/destroy (or AWS_PROFILE)")
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="target an emulated AWS account (moto on 127.0.0.1) instead of a profile's: every "
+        "layer planned, gated and applied in order, drift checked; destroy (= roundtrip) also "
+        "destroys every layer and checks nothing is left",
+    )
     parser.add_argument(
         "--require-providers",
         action="store_true",
@@ -74,6 +81,17 @@ def _main(args: argparse.Namespace) -> int:
             f"unknown environment '{args.env}'",
             hint=f"use one of: {', '.join(tf.environments())} (folders of infra/terraform/envs)",
         )
+    if args.action == "roundtrip" or args.emulator:
+        from hello_platform.pipeline.infra import emulated
+
+        if args.action not in ("plan", "apply", "destroy", "roundtrip") or args.layer:
+            raise PlatformError(
+                "--emulator goes with plan, apply, destroy or roundtrip, over every layer",
+                hint="drop --layer; the emulator starts empty, so every layer runs in order",
+            )
+        stage = "destroy" if args.action == "roundtrip" else args.action
+        emulated.roundtrip(resolve("tofu"), args.env, stage, args.provider_mirror)
+        return 0
     if args.action in ("plan", "apply", "destroy"):
         profile = aws_profile(args.profile)
     tofu = resolve("tofu")

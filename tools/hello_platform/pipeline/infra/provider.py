@@ -167,8 +167,8 @@ def ran_against(action: str, local: LocalProvider | None) -> str:
     if local is None:
         return f"tofu {action} ran against {SOURCE} as installed from the registry (pin {pin})"
     relaxed = (
-        f"; the repository's constraints (envs pin {pin}) relaxed to it for this run by a generated "
-        f"{SHIM_FILE} per folder"
+        f"; the repository's constraints (envs pin {pin}) relaxed to it for this run by a "
+        f"generated {SHIM_FILE} per folder"
         if local.version != pin
         else ""
     )
