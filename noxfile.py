@@ -139,18 +139,20 @@ def policy(session: nox.Session) -> None:
     glue(session, "policy", usage, groups=("checkov",))
 
 
-INFRA_ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
+INFRA_ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy", "roundtrip")
 INFRA_USAGE = (
-    "usage: nox -s infra -- fmt|validate|test|plan|apply|destroy [--env dev] "
-    "[--layer state|network|cluster|registry ...] [--profile NAME] [--require-providers] "
-    "[--auto-approve] [--bootstrap]"
+    "usage: nox -s infra -- fmt|validate|test|plan|apply|destroy|roundtrip [--env dev] "
+    "[--layer state|network|cluster|registry ...] [--profile NAME | --emulator] "
+    "[--require-providers] [--provider-mirror DIR] [--schema PATH] [--auto-approve] "
+    "[--bootstrap]"
 )
 
 
 @nox.session(default=False)
 def infra(session: nox.Session) -> None:
-    """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
-    glue(session, "infra", INFRA_USAGE, actions=INFRA_ACTIONS)
+    """OpenTofu over infra/terraform: fmt, validate (+ the schema check), test, and
+    plan/apply/destroy against a profile's account or an emulated one (--emulator)."""
+    glue(session, "infra", INFRA_USAGE, actions=INFRA_ACTIONS, groups=("infra", "checkov"))
 
 
 @nox.session(default=False)

@@ -75,30 +75,51 @@ def test_the_shim_relaxes_only_the_copy(isolated: Path, monkeypatch: pytest.Monk
     assert "5.100.0" in line and provider.pinned_version() in line
 
 
-def test_plan_diff_lists_attribute_paths() -> None:
-    before = {"a": 1, "b": {"c": [1, 2]}, "d": "x"}
-    after = {"a": 1, "b": {"c": [1, 3]}, "d": None}
-    assert list(drift.diff_paths(before, after, {"d": True})) == ["b.c.1", "d"]
+def test_known_differences_skip_values_unknown_after_apply() -> None:
+    before = {"a": 1, "b": {"c": [1, 2]}, "d": "x", "e": "y"}
+    after = {"a": 1, "b": {"c": [1, 3]}, "d": None, "e": None}
+    assert list(drift.known_diffs(before, after, {"d": True})) == ["b.c.1", "e"]
 
 
-def test_only_known_gaps_are_tolerated() -> None:
-    gap = "access_config.0.bootstrap_cluster_creator_admin_permissions"
-    flag = "bootstrap_cluster_creator_admin_permissions"
-    plan = {
-        "resource_changes": [
-            {"address": "module.eks.aws_eks_cluster.this", "type": "aws_eks_cluster",
-             "change": {"actions": ["delete", "create"],
-                        "before": {"access_config": [{flag: None}]},
-                        "after": {"access_config": [{flag: False}]}}},
-            {"address": "aws_vpc.this", "type": "aws_vpc",
-             "change": {"actions": ["update"], "before": {"cidr_block": "10.0.0.0/16"},
-                        "after": {"cidr_block": "10.1.0.0/16"}}},
-            {"address": "aws_subnet.a", "type": "aws_subnet", "change": {"actions": ["no-op"]}},
-        ]
-    }  # fmt: skip
-    tolerated, unexpected = drift.classify(drift.changes(plan))
-    assert len(tolerated) == 1 and gap in tolerated[0] and "moto" in tolerated[0]
-    assert unexpected == ["aws_vpc.this update: cidr_block"]
+def rc(address: str, actions: list[str], **change: object) -> dict[str, object]:
+    return {
+        "address": address,
+        "type": address.split(".")[-2],
+        "change": {"actions": actions, **change},
+    }
+
+
+GAP = ["access_config", 0, "bootstrap_cluster_creator_admin_permissions"]
+CLUSTER = rc("module.eks.aws_eks_cluster.this", ["delete", "create"], replace_paths=[GAP])
+OIDC = rc(
+    "module.eks.aws_iam_openid_connect_provider.eks",
+    ["delete", "create"],
+    replace_paths=[["url"]],
+    after_unknown={"url": True},
+)
+VPC = rc(
+    "aws_vpc.this",
+    ["update"],
+    before={"cidr_block": "10.0.0.0/16"},
+    after={"cidr_block": "10.1.0.0/16"},
+)
+
+
+def test_only_known_gaps_and_what_follows_them_are_tolerated() -> None:
+    noop = rc("aws_subnet.a", ["no-op"])
+    tolerated, unexpected = drift.classify(
+        drift.changes({"resource_changes": [CLUSTER, OIDC, noop]})
+    )
+    assert unexpected == []
+    assert "access_config.0.bootstrap_cluster_creator_admin_permissions (moto" in tolerated[0]
+    assert tolerated[1].endswith("follows another change (url known after apply)")
+
+
+def test_other_drift_fails_and_takes_its_followers_along() -> None:
+    tolerated, unexpected = drift.classify(drift.changes({"resource_changes": [VPC, OIDC]}))
+    assert tolerated == []
+    assert unexpected[0] == "aws_vpc.this update: cidr_block"
+    assert "follows another change" in unexpected[1]
 
 
 def test_the_emulator_overrides_point_everything_at_moto(tmp_path: Path) -> None:

@@ -24,9 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "infra",
         help="OpenTofu over infra/terraform: fmt, validate, test, plan, apply, destroy",
         description="Run the pinned OpenTofu over infra/terraform. fmt needs nothing; "
-        "validate and test need the hashicorp/aws provider (where it cannot be installed "
-        "they run every provider-free check instead); plan, apply and destroy need an AWS "
-        "profile.",
+        "validate and test use the machine's hashicorp/aws binary or the registry's (where "
+        "neither is available they run every provider-free check instead); plan, apply and "
+        "destroy need an AWS profile, or --emulator (roundtrip: destroy --emulator).",
     )
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("--env", default="dev", help="environment of infra/terraform/envs")

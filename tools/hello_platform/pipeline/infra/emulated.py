@@ -174,7 +174,8 @@ class Run:
         ]
 
     def init(self, layer: str, *extra: str) -> None:
-        with step(f"tofu init {layer} {' '.join(extra)}".rstrip()):
+        flags = " ".join(a for a in extra if not a.startswith("-backend-config="))
+        with step(f"tofu init {layer} {flags}".rstrip()):
             tf.init(self.tofu, self.dir(layer), *extra, env=self.env, isolated=True)
 
     def local_backend(self, layer: str, on: bool) -> None:
@@ -231,7 +232,7 @@ def is_data(address: str) -> bool:
     return parts[:1] == ["data"]
 
 
-def apply_layer(run: Run, layer: str) -> None:
+def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
     """Plan, gate, apply the plan, count, and plan again for drift."""
     bootstrap = layer == tf.LAYERS[0]
     if bootstrap:
@@ -248,6 +249,12 @@ def apply_layer(run: Run, layer: str) -> None:
         run.local_backend(layer, on=False)
         run.init(layer, "-migrate-state", "-force-copy", *run.backend_args(layer))
     run.figures.resources[layer] = count_resources(run, layer)
+    if check_drift:
+        drift_check(run, layer)
+
+
+def drift_check(run: Run, layer: str) -> None:
+    """A second plan right after apply: its drift, attribute by attribute."""
     second = run.tofu_run(
         layer, ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=drift.tfplan"]
     )
@@ -264,25 +271,36 @@ def apply_layer(run: Run, layer: str) -> None:
 
 
 def destroy_layer(run: Run, layer: str) -> None:
-    """Destroy one layer; the state layer first moves its state out of its bucket and
-    empties it (the other layers' state objects, all versions)."""
+    """Destroy one layer (initialized by its apply); the state layer first moves its state
+    out of its bucket and empties it (the other layers' state objects, all versions)."""
     if layer == tf.LAYERS[0]:
         run.local_backend(layer, on=True)
         run.init(layer, "-migrate-state", "-force-copy")
         backend = be.for_layer(run.env_name, layer, run.url)
         removed = leftovers.empty_bucket(run.url, backend.region, backend.bucket)
         say(f"emptied the state bucket {backend.bucket} ({removed} object versions)")
-    else:
-        run.init(layer, "-reconfigure", *run.backend_args(layer))
     start = time.monotonic()
     with step(f"tofu destroy {layer}"):
         run.must(layer, ["destroy", "-input=false", "-auto-approve", "-lock-timeout=60s"])
     run.figures.destroy_seconds[layer] = time.monotonic() - start
 
 
+def teardown(run: Run) -> None:
+    """Destroy every layer in reverse order; fail when anything is left in the emulator."""
+    for layer in reversed(tf.LAYERS):
+        destroy_layer(run, layer)
+    region = be.for_layer(run.env_name, tf.LAYERS[0], run.url).region
+    listed = leftovers.listing(run.url, region)
+    left = {kind: names for kind, names in listed.items() if names}
+    if left:
+        raise PlatformError(f"destroy left resources in the emulator: {left}")
+    say(f"nothing left in the emulator ({len(listed)} kinds listed: {', '.join(listed)})")
+
+
 def roundtrip(tofu: Path, env_name: str, stage: str, mirror: str | None) -> Figures:
-    """Up to ``stage`` (plan: plan and gate every layer, applying each for the next one's
-    remote state; apply: and the drift plans; destroy: and destroy, nothing left)."""
+    """Every layer, up to ``stage``: plan (each layer planned and gated, and applied so
+    that the next one can read its state), apply (and the drift plans), destroy (and
+    every layer destroyed, nothing left). The emulator lives for this one call."""
     local = provider.find(mirror)
     if local is None:
         print(provider.not_found_sentence(mirror) + ".", flush=True)
@@ -294,22 +312,9 @@ def roundtrip(tofu: Path, env_name: str, stage: str, mirror: str | None) -> Figu
         run = Run(tofu, env_name, root, url, isolated_env(provider.environment(local)))
         prepare(run)
         for layer in tf.LAYERS:
-            apply_layer(run, layer)
+            apply_layer(run, layer, check_drift=stage != "plan")
         if stage == "destroy":
-            for layer in reversed(tf.LAYERS):
-                destroy_layer(run, layer)
-            left = {
-                k: v
-                for k, v in leftovers.listing(
-                    url, be.for_layer(env_name, tf.LAYERS[0], url).region
-                ).items()
-                if v
-            }
-            if left:
-                raise PlatformError(f"destroy left resources in the emulator: {left}")
-            say(
-                "nothing left in the emulator (buckets, keys, aliases, roles, policies, OIDC providers, VPCs, NAT gateways, EIPs, launch templates, flow logs, clusters, repositories, log groups)"
-            )
+            teardown(run)
     print(provider.ran_against(f"{stage} --emulator", local), flush=True)
     for line in run.figures.lines():
         print(line, flush=True)

@@ -73,9 +73,9 @@ def load_file(path: Path) -> Schema:
 
 def parse(path: Path) -> dict[str, Any]:
     """``path`` parsed by hcl2 (raises ValueError-like lark errors on bad syntax)."""
-    import hcl2  # type: ignore[import-untyped]
+    from hcl2.api import loads
 
-    parsed: dict[str, Any] = hcl2.loads(path.read_text())
+    parsed: dict[str, Any] = loads(path.read_text())
     return parsed
 
 
