@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,29 @@ def test_validate_needs_no_profile() -> None:
         schema=None,
     )
     assert infra_cli._main(args) == 0
+
+
+def test_validate_errors_carry_file_and_line(tmp_path: Path) -> None:
+    layer = tmp_path / "envs" / "dev" / "cluster"
+    layer.mkdir(parents=True)
+    report = {
+        "valid": False,
+        "diagnostics": [
+            {"severity": "warning", "summary": "Deprecated"},
+            {
+                "severity": "error",
+                "summary": "Inconsistent conditional result types",
+                "detail": "The 'true' tuple has length 2,\n but the 'false' tuple has length 1.",
+                "range": {"filename": "../../../modules/kms-key/main.tf", "start": {"line": 42}},
+            },
+            {"severity": "error", "summary": "Missing required provider"},
+        ],
+    }
+    assert checks.diagnostics(layer, json.dumps(report), tmp_path) == [
+        "modules/kms-key/main.tf:42: Inconsistent conditional result types: The 'true' tuple "
+        "has length 2, but the 'false' tuple has length 1.",
+        "envs/dev/cluster: Missing required provider",
+    ]
+    assert checks.folders(tmp_path, "dev")[-4:] == [
+        tmp_path / "envs" / "dev" / layer for layer in tf.LAYERS
+    ]

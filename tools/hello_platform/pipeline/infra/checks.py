@@ -82,23 +82,26 @@ def diagnostics(directory: Path, output: str, root: Path) -> list[str]:
 
 
 def validate(tofu: Path, opts: Options) -> None:
-    """``tofu validate`` of every module and layer, then the schema check."""
+    """``tofu validate`` of every module and layer, then the schema check. An error of a
+    module is listed once, with every folder whose validate met it."""
     root, local, env = prepare(opts)
     dirs = folders(root, opts.env)
     init_all(tofu, dirs, env)
-    errors: list[str] = []
+    errors: dict[str, list[str]] = {}
     for directory in dirs:
-        with step(f"tofu validate {directory.relative_to(root)}"):
+        name = str(directory.relative_to(root))
+        with step(f"tofu validate {name}"):
             done = tf.run(tofu, ["validate", "-json", "-no-color"], cwd=directory, env=env)
-        found = [] if done.ok else diagnostics(directory, done.output, root)
-        errors += found or ([] if done.ok else [f"{directory.relative_to(root)}: invalid"])
-        print(f"  {directory.relative_to(root)}: {'valid' if done.ok else 'INVALID'}", flush=True)
+        found = [] if done.ok else diagnostics(directory, done.output, root) or [f"{name}: invalid"]
+        for error in found:
+            errors.setdefault(error, []).append(name)
+        print(f"  {name}: {'valid' if done.ok else 'INVALID'}", flush=True)
     print(provider.ran_against("validate", local), flush=True)
     schema_check(tofu, opts, dirs[0], env, local)
     if errors:
-        for line in errors:
-            print(f"  {line}", flush=True)
-        raise PlatformError(f"tofu validate failed in {len(errors)} place(s), listed above")
+        for error, where in errors.items():
+            print(f"  {error} (validating {', '.join(where)})", flush=True)
+        raise PlatformError(f"tofu validate failed: {len(errors)} error(s), listed above")
 
 
 def test(tofu: Path, opts: Options) -> None:
