@@ -55,6 +55,8 @@ BUCKET_POLICY_GAP = (
 )
 REMOTE_STATE_OVERRIDE = "emulator_remote_state_override.tf.json"
 ENDPOINT_FILE = "emulator.s3.tfbackend"
+#: A dead proxy (port 9 of 127.0.0.1): any request not to 127.0.0.1 fails instead of leaving.
+PROXY = ("HTTPS_PROXY", "HTTP_PROXY")
 
 
 def isolated_env(extra: Mapping[str, str]) -> dict[str, str]:
@@ -65,8 +67,7 @@ def isolated_env(extra: Mapping[str, str]) -> dict[str, str]:
         "AWS_CONFIG_FILE": "/dev/null",
         "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
         "AWS_EC2_METADATA_DISABLED": "true",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "HTTP_PROXY": "http://127.0.0.1:9",
+        **dict.fromkeys(PROXY, "http://127.0.0.1:9"),
         "NO_PROXY": "127.0.0.1,localhost",
         **extra,
     }
@@ -174,9 +175,12 @@ class Run:
         ]
 
     def init(self, layer: str, *extra: str) -> None:
+        """``tofu init``: the one command that may leave 127.0.0.1, for the registry when
+        the machine has no provider binary (it sends no AWS request but to moto)."""
         flags = " ".join(a for a in extra if not a.startswith("-backend-config="))
+        env = {k: v for k, v in self.env.items() if k not in PROXY}
         with step(f"tofu init {layer} {flags}".rstrip()):
-            tf.init(self.tofu, self.dir(layer), *extra, env=self.env, isolated=True)
+            tf.init(self.tofu, self.dir(layer), *extra, env=env, isolated=True)
 
     def local_backend(self, layer: str, on: bool) -> None:
         """A backend_override.tf with a local backend (bootstrap and teardown of state)."""
