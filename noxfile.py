@@ -113,8 +113,9 @@ def policy(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def infra(session: nox.Session) -> None:
-    """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
-    glue(session, "infra")
+    """OpenTofu over infra/terraform: fmt, validate (+ the schema check), test, and
+    plan/apply/destroy against a profile's account or an emulated one (--emulator)."""
+    glue(session, "infra", groups=("infra", "checkov"))
 
 
 @nox.session(default=False)
