@@ -113,8 +113,9 @@ def policy(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def infra(session: nox.Session) -> None:
-    """OpenTofu over infra/terraform: fmt, validate, test (offline-aware), plan/apply/destroy."""
-    glue(session, "infra")
+    """OpenTofu over infra/terraform: fmt, validate (+ the schema check), test, and
+    plan/apply/destroy against a profile's account or an emulated one (--emulator)."""
+    glue(session, "infra", groups=("infra", "checkov"))
 
 
 @nox.session(default=False)
@@ -125,7 +126,7 @@ def tools(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
-    """Throughput of the service vs a raw ASGI app (uvicorn + wrk on pinned cores, loopback)."""
+    """What the service's middleware costs, two pairs side by side (uvicorn + wrk, loopback)."""
     glue(session, "bench", groups=("test",))
 
 

@@ -1,16 +1,19 @@
-"""hello_platform.pipeline.bench: wrk parsing, ratios, the table and the command lines (no load)."""
+"""hello_platform.pipeline.bench and .wrk: wrk parsing, ratios, the table, the command lines
+and the baselines (no load)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 from typing import Any
 
 import pytest
+from hello.main import create_app
 from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import bench, bench_raw
+from hello_platform.pipeline import bench, wrk
 
 WRK_MS = """\
 Running 10s test @ http://127.0.0.1:41234/
@@ -50,70 +53,84 @@ WRK_SECONDS = WRK_MS.replace("     99%    6.84ms", "     99%    1.20s")
 
 
 def test_parse_wrk_milliseconds() -> None:
-    result = bench.parse_wrk(WRK_MS)
-    assert result == bench.WrkResult(rps=20995.05, p99_ms=6.84, requests=209957)
+    result = wrk.parse(WRK_MS)
+    assert result == wrk.Result(rps=20995.05, p99_ms=6.84, requests=209957)
 
 
 def test_parse_wrk_microseconds_and_errors() -> None:
-    result = bench.parse_wrk(WRK_US_ERRORS)
+    result = wrk.parse(WRK_US_ERRORS)
     assert result.p99_ms == pytest.approx(0.9505)
     assert (result.requests, result.non_2xx, result.socket_errors) == (57000, 12, 6)
 
 
 def test_parse_wrk_seconds() -> None:
-    assert bench.parse_wrk(WRK_SECONDS).p99_ms == pytest.approx(1200.0)
+    assert wrk.parse(WRK_SECONDS).p99_ms == pytest.approx(1200.0)
 
 
 def test_parse_wrk_without_latency_distribution_says_so() -> None:
     without = "\n".join(line for line in WRK_MS.splitlines() if "%  " not in line)
     with pytest.raises(ValueError, match="99% latency"):
-        bench.parse_wrk(without)
+        wrk.parse(without)
     with pytest.raises(ValueError, match="Requests/sec"):
-        bench.parse_wrk("wrk: connection refused")
+        wrk.parse("wrk: connection refused")
 
 
-def rounds(rps: float, requests: int, cpu: float) -> bench.Round:
-    wrk = bench.WrkResult(rps=rps, p99_ms=2.0, requests=requests)
-    return bench.Round(wrk, seconds=10.0, cpu_seconds=cpu)
+def run(rps: float, requests: int, cpu: float) -> bench.Run:
+    return bench.Run(wrk.Result(rps=rps, p99_ms=2.0, requests=requests), 10.0, cpu)
 
 
-def test_summary_medians_and_ratios() -> None:
-    raw = bench.Summary(
-        "raw", (rounds(100, 1000, 10), rounds(300, 3000, 10), rounds(200, 2000, 10))
+def outcome(*rounds: tuple[bench.Run, bench.Run]) -> bench.Outcome:
+    return bench.Outcome(bench.PAIRS[1], tuple(bench.Round(b, s) for b, s in rounds))
+
+
+def test_the_verdict_is_the_median_of_the_rounds_ratios_by_cpu_time() -> None:
+    result = outcome(
+        (run(100, 1000, 10), run(50, 450, 5)),  # 0.90 by CPU time, 0.5 by rps
+        (run(100, 1000, 10), run(200, 1600, 20)),  # 0.80, 2.0
+        (run(100, 1000, 10), run(100, 950, 10)),  # 0.95, 1.0
     )
-    app = bench.Summary("app", (rounds(50, 500, 10), rounds(90, 900, 9), rounds(80, 800, 8)))
-    assert (raw.rps, raw.per_cpu_second, raw.cpu_share) == (200, 200, 1.0)
-    assert app.rps == 80
-    assert app.per_cpu_second == 100
-    ratios = bench.Ratios.of(app, raw)
-    assert ratios == bench.Ratios(rps=0.4, per_cpu_second=0.5)
-    assert ratios.meets(0.40) and not ratios.meets(0.45)
+    assert [round(r.cpu_ratio, 3) for r in result.rounds] == [0.9, 0.8, 0.95]
+    assert result.cpu_ratio == pytest.approx(0.9)
+    assert result.rps_ratio == pytest.approx(1.0)
+    assert result.meets  # the route pair's goal is 0.90
+    assert not outcome((run(100, 1000, 10), run(100, 890, 10))).meets
+    assert result.runs("service")[1].cpu_share == 2.0
 
 
-def test_table_shows_both_targets_and_the_verdict() -> None:
-    raw = bench.Summary("raw", (rounds(20000, 200000, 10),))
-    app = bench.Summary("app", (rounds(9000, 90000, 10),))
-    ratios = bench.Ratios.of(app, raw)
-    table = bench.render_table([raw, app], ratios, 0.40)
-    lines = table.splitlines()
-    assert lines[1].split()[:2] == ["raw", "20000"]
-    assert lines[2].split()[:2] == ["app", "9000"]
-    assert "0.450 by rps" in lines[-1] and "meets" in lines[-1]
-    assert "MISSES" in bench.render_table([raw, app], ratios, 0.5)
+def test_the_pairs_and_their_goals() -> None:
+    assert [(p.name, p.path, p.baseline, p.goal) for p in bench.PAIRS] == [
+        ("static", "/", "baselines:raw", 0.70),
+        ("route", "/version", "baselines:bare", 0.90),
+    ]
 
 
-def test_both_targets_run_under_the_same_uvicorn_flags() -> None:
-    raw = bench.server_command(bench.RAW_APP, 9001, cpu=1)
-    app_name = catalogue.service().app
-    app = bench.server_command(app_name, 9001, cpu=1)
+def test_table_shows_both_sides_all_rounds_and_the_verdict() -> None:
+    static = bench.Outcome(
+        bench.PAIRS[0], (bench.Round(run(20000, 200000, 10), run(15000, 150000, 10)),)
+    )
+    route = outcome((run(2000, 20000, 10), run(1700, 17000, 10)))
+    lines = bench.render_table([static, route]).splitlines()
+    assert lines[1].split()[:3] == ["static", "baseline", "20000"]
+    assert lines[2].split()[:3] == ["static", "service", "15000"]
+    assert "0.750x by requests per CPU-second (rounds: 0.750)" in lines[-2]
+    assert "meets the goal >= 0.70x" in lines[-2]
+    assert "MISSES the goal >= 0.90x" in lines[-1]
+
+
+def test_every_server_runs_under_the_same_uvicorn_flags() -> None:
+    hello = catalogue.service()
+    where = bench.baselines_dir(hello)
+    raw = bench.server_command("baselines:raw", 9001, cpu=1, app_dir=where)
+    app = bench.server_command(hello.app, 9001, cpu=1, app_dir=where)
     assert raw[:3] == ["taskset", "-c", "1"]
-    assert [a for a in raw if a != bench.RAW_APP] == [a for a in app if a != app_name]
+    assert [a for a in raw if a != "baselines:raw"] == [a for a in app if a != hello.app]
     for flag in ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "127.0.0.1"):
         assert flag in raw
+    assert raw[raw.index("--app-dir") + 1] == str(hello.folder / "bench")
 
 
 def test_wrk_is_pinned_and_asks_for_the_latency_distribution() -> None:
-    cmd = bench.wrk_command("http://127.0.0.1:1/", seconds=10, connections=64, cpu=0)
+    cmd = wrk.command("http://127.0.0.1:1/", seconds=10, connections=64, cpu=0)
     assert cmd[:4] == ["taskset", "-c", "0", "wrk"]
     assert "--latency" in cmd and "-d10s" in cmd and "-c64" in cmd
 
@@ -137,17 +154,23 @@ def parse(*argv: str) -> argparse.Namespace:
 
 def test_arguments_and_defaults() -> None:
     args = parse()
-    assert (args.duration, args.rounds, args.min_ratio, args.no_assert) == (10, 3, 0.40, False)
-    args = parse("--duration", "2", "--rounds", "1", "--no-assert", "--min-ratio", "0.5")
-    assert (args.duration, args.rounds, args.min_ratio, args.no_assert) == (2, 1, 0.5, True)
+    assert (args.duration, args.rounds, args.pair, args.no_assert) == (5, 5, None, False)
+    args = parse("--duration", "2", "--rounds", "1", "--no-assert", "--pair", "route")
+    assert (args.duration, args.rounds, args.pair, args.no_assert) == (2, 1, ["route"], True)
     assert args.func is bench.run
-    assert args.app is None and args.service is None  # the service's app, from the catalogue
-    assert catalogue.service().app == "hello.main:app"
-    with pytest.raises(SystemExit):
-        parse("--duration", "0")
+    for bad in (("--duration", "0"), ("--pair", "nope")):
+        with pytest.raises(SystemExit):
+            parse(*bad)
 
 
-def test_raw_app_answers_json_and_lifespan() -> None:
+@pytest.fixture
+def baselines(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The baselines module, imported from where uvicorn --app-dir finds it."""
+    monkeypatch.syspath_prepend(str(bench.baselines_dir(catalogue.service())))
+    return importlib.import_module("baselines")
+
+
+def test_raw_baseline_answers_json_and_lifespan(baselines: Any) -> None:
     sent: list[dict[str, Any]] = []
     inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
 
@@ -157,18 +180,27 @@ def test_raw_app_answers_json_and_lifespan() -> None:
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(bench_raw.app({"type": "lifespan"}, receive, send))
+    asyncio.run(baselines.raw({"type": "lifespan"}, receive, send))
     assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
     sent.clear()
-    asyncio.run(bench_raw.app({"type": "http"}, receive, send))
+    asyncio.run(baselines.raw({"type": "http"}, receive, send))
     assert sent[0]["status"] == 200
     assert sent[1]["body"].startswith(b'{"message":')
 
 
+def test_bare_baseline_is_the_services_app_without_middleware(baselines: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    assert baselines.bare.user_middleware == []
+    with TestClient(baselines.bare) as client, TestClient(create_app()) as service:
+        bare, full = client.get("/version"), service.get("/version")
+    assert (bare.status_code, bare.content) == (full.status_code, full.content)
+
+
 @pytest.mark.slow
 def test_a_short_real_run(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both servers, wrk and the report, for two seconds each (needs wrk and 2 cores)."""
+    """All servers, wrk and the report, one second per run (needs wrk and 2 cores)."""
     monkeypatch.setattr(bench.paths, "out_dir", lambda: tmp_path)
-    args = parse("--duration", "2", "--rounds", "1", "--warmup", "0", "--no-assert")
+    args = parse("--duration", "1", "--rounds", "1", "--warmup", "0", "--no-assert")
     assert bench.run(args) == 0
     assert (tmp_path / "bench" / "bench.json").exists()

@@ -393,6 +393,26 @@ def test_faults_switch_readiness_and_test_to_failing_routes(render: Render) -> N
     assert "/test-fault-injected" in one(docs, "Pod")["spec"]["containers"][0]["args"]
 
 
+def env_of(docs: list[dict[str, Any]]) -> dict[str, str]:
+    container = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value", "") for e in container["env"]}
+
+
+def test_fault_injection_is_off_unless_set_and_reaches_the_app_settings(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello.settings import Settings
+
+    assert not {"HELLO_FAULT_ERROR_RATE", "HELLO_FAULT_LATENCY_MS"} & set(env_of(render("local")))
+    env = env_of(render("local", "faults.errorRate=0.25", "faults.latencyMs=300"))
+    assert (env["HELLO_FAULT_ERROR_RATE"], env["HELLO_FAULT_LATENCY_MS"]) == ("0.25", "300")
+    assert env_of(render("local", "faults.errorRate=1"))["HELLO_FAULT_ERROR_RATE"] == "1"
+    for name in ("HELLO_FAULT_ERROR_RATE", "HELLO_FAULT_LATENCY_MS"):
+        monkeypatch.setenv(name, env[name])
+    settings = Settings()
+    assert (settings.fault_error_rate, settings.fault_latency_ms) == (0.25, 300)
+
+
 def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
     """The chart's probe paths exist in the app; its fault paths really answer 404."""
     from fastapi.testclient import TestClient
@@ -426,6 +446,9 @@ def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
         (("service.nodePort=30080",), "service.type is ClusterIP"),
         (("autoscaling.mode=memory",), "/autoscaling/mode"),
         (("autoscaling.requests.targetPerPod=0",), "/autoscaling/requests/targetPerPod"),
+        (("faults.errorRate=1.5",), "/faults/errorRate"),
+        (("faults.errorRate=often",), "/faults/errorRate"),
+        (("faults.latencyMs=-1",), "/faults/latencyMs"),
         (
             ("autoscaling.mode=requests", "autoscaling.requests.fallbackReplicas=11"),
             "fallbackReplicas (11) must not exceed",

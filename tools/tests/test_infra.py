@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import pytest
 from hello_platform import cli
 from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.infra import checks
 from hello_platform.pipeline.infra import cli as infra_cli
 from hello_platform.pipeline.infra import tofu as tf
 from hello_platform.toolchain import resolve
@@ -31,6 +33,12 @@ def test_plan_refuses_without_a_profile(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("AWS_PROFILE", "dev-admin")
     assert infra_cli.aws_profile(None) == "dev-admin"
     assert infra_cli.aws_profile("other") == "other"
+
+
+def test_emulator_refuses_a_single_layer() -> None:
+    args = cli.build_parser().parse_args(["infra", "apply", "--emulator", "--layer", "network"])
+    with pytest.raises(PlatformError, match="--emulator goes with"):
+        args.func(args)
 
 
 def test_apply_refuses_before_touching_tofu(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -67,14 +75,16 @@ def test_offline_validate_falls_back_or_fails_when_required(
         raise tf.ProviderUnavailableError(tmp_path, "registry.opentofu.org is out of reach")
 
     ran: list[Path] = []
-    monkeypatch.setattr(infra_cli, "validate", unavailable)
-    monkeypatch.setattr(infra_cli, "provider_free_checks", ran.append)
-    infra_cli.offline_capable(tmp_path / "tofu", "validate", "dev", require=False)
+    monkeypatch.setattr(checks, "validate", unavailable)
+    monkeypatch.setattr(infra_cli, "provider_free_checks", lambda tofu, _opts: ran.append(tofu))
+    infra_cli.offline_capable(tmp_path / "tofu", "validate", checks.Options("dev"))
     out = capsys.readouterr().out
-    assert out.count(".") >= 1 and "cannot be installed on this machine" in out
+    assert out.count(".") >= 1 and "neither on this machine nor installable" in out
     assert ran == [tmp_path / "tofu"]
     with pytest.raises(PlatformError, match="tofu validate needs the hashicorp/aws provider"):
-        infra_cli.offline_capable(tmp_path / "tofu", "validate", "dev", require=True)
+        infra_cli.offline_capable(
+            tmp_path / "tofu", "validate", checks.Options("dev", require=True)
+        )
 
 
 def test_tofu_env_drops_a_missing_cli_config(
@@ -149,7 +159,8 @@ def test_the_sources_are_formatted() -> None:
 
 
 def test_provider_free_checks_pass_on_the_repository() -> None:
-    infra_cli.provider_free_checks(resolve("tofu"))
+    schema = Path(__file__).parent / "data" / "infra_schema" / "missing.schema.json"
+    infra_cli.provider_free_checks(resolve("tofu"), checks.Options("dev", schema=str(schema)))
 
 
 def test_validate_needs_no_profile() -> None:
@@ -161,5 +172,34 @@ def test_validate_needs_no_profile() -> None:
         require_providers=False,
         auto_approve=False,
         bootstrap=False,
+        emulator=False,
+        provider_mirror=None,
+        schema=None,
     )
     assert infra_cli._main(args) == 0
+
+
+def test_validate_errors_carry_file_and_line(tmp_path: Path) -> None:
+    layer = tmp_path / "envs" / "dev" / "cluster"
+    layer.mkdir(parents=True)
+    report = {
+        "valid": False,
+        "diagnostics": [
+            {"severity": "warning", "summary": "Deprecated"},
+            {
+                "severity": "error",
+                "summary": "Inconsistent conditional result types",
+                "detail": "The 'true' tuple has length 2,\n but the 'false' tuple has length 1.",
+                "range": {"filename": "../../../modules/kms-key/main.tf", "start": {"line": 42}},
+            },
+            {"severity": "error", "summary": "Missing required provider"},
+        ],
+    }
+    assert checks.diagnostics(layer, json.dumps(report), tmp_path) == [
+        "modules/kms-key/main.tf:42: Inconsistent conditional result types: The 'true' tuple "
+        "has length 2, but the 'false' tuple has length 1.",
+        "envs/dev/cluster: Missing required provider",
+    ]
+    assert checks.folders(tmp_path, "dev")[-4:] == [
+        tmp_path / "envs" / "dev" / layer for layer in tf.LAYERS
+    ]

@@ -92,3 +92,21 @@ def test_concurrent_apply_is_refused_by_the_lock(
     assert holder.returncode == 0, out
     assert not be.lock_exists(backend)
     assert be.state_revision(backend) == "held"
+
+
+def test_leftovers_are_listed_and_a_bucket_emptied(moto_url: str, backend: be.Backend) -> None:
+    from hello_platform.pipeline.infra import leftovers
+
+    region = backend.region
+    left = leftovers.listing(moto_url, region)
+    assert left["s3 buckets"] == [backend.bucket]  # the fixture's state bucket
+    assert len(left["kms keys not pending deletion"]) == 1
+    assert left["kms aliases"] == [backend.kms_alias]
+    ec2 = leftovers._client("ec2", moto_url, region)
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    assert leftovers.listing(moto_url, region)["ec2 VPCs (not default)"] == [vpc]
+    s3 = be.s3_client(backend)
+    for body in (b"1", b"2"):
+        s3.put_object(Bucket=backend.bucket, Key="dev/x.tfstate", Body=body)
+    assert leftovers.empty_bucket(moto_url, region, backend.bucket) == 2
+    assert "Versions" not in s3.list_object_versions(Bucket=backend.bucket)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hello.asgi import HelloApp
 from hello.main import create_app
 from hello.settings import Settings
 
@@ -23,19 +23,19 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings) -> HelloApp:
+def app(settings: Settings) -> FastAPI:
     return create_app(settings)
 
 
 @pytest.fixture
-def client(app: HelloApp) -> Iterator[TestClient]:
+def client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the started app (the context manager runs the lifespan)."""
     with TestClient(app) as started:
         yield started
 
 
-def _sample(app: HelloApp, name: str, **labels: str) -> float | None:
-    return app.metrics.registry.get_sample_value(name, labels)
+def _sample(app: FastAPI, name: str, **labels: str) -> float | None:
+    return app.state.metrics.registry.get_sample_value(name, labels)  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hello.asgi import HelloApp
 from hello.main import create_app
 from hello.metrics import Metrics, status_class
 from hello.settings import Settings
@@ -14,7 +15,7 @@ Sample = Callable[..., float | None]
 
 
 def test_requests_are_counted_by_method_route_template_and_status_class(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     for _ in range(3):
         client.get("/")
@@ -33,8 +34,23 @@ def test_requests_are_counted_by_method_route_template_and_status_class(
     )
 
 
+def test_head_is_counted_under_its_route(sample: Sample, app: FastAPI, client: TestClient) -> None:
+    client.head("/")  # through FastAPI: nothing kept yet
+    client.get("/")
+    client.head("/")  # from the kept response
+    assert sample(app, "hello_http_requests_total", method="HEAD", route="/", status="2xx") == 2
+    assert sample(app, "hello_http_requests_total", method="GET", route="/", status="2xx") == 1
+
+
+def test_every_routes_series_starts_at_zero(sample: Sample, app: FastAPI) -> None:
+    for method, route in (("GET", "/"), ("HEAD", "/"), ("GET", "/version"), ("GET", "/metrics")):
+        labels = {"method": method, "route": route, "status": "2xx"}
+        assert sample(app, "hello_http_requests_total", **labels) == 0
+    assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 0
+
+
 def test_unknown_paths_collapse_into_one_label(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     for n in range(20):
         client.get(f"/random/{n}")
@@ -47,29 +63,31 @@ def test_unknown_paths_collapse_into_one_label(
 
 
 def test_unknown_methods_collapse_into_other(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     client.request("BREW", "/")
     client.request("FROBNICATE", "/")
     assert sample(app, "hello_http_requests_total", method="OTHER", route="/", status="4xx") == 2
 
 
-def test_probes_are_not_traffic(sample: Sample, app: HelloApp, client: TestClient) -> None:
-    client.get("/healthz")
-    client.get("/readyz")
-    app.begin_drain()
+def test_probes_are_not_traffic(sample: Sample, app: FastAPI, client: TestClient) -> None:
+    for _ in range(2):  # rendered by the route, then a kept response
+        client.get("/healthz")
+        client.get("/readyz")
+    client.head("/healthz")
+    app.state.hello.begin_drain()
     client.get("/readyz")  # 503 while draining: not an error of the service
-    assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 1
-    assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 1
+    assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 3
+    assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 2
     assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 1
     text = client.get("/metrics").text
     http = [line for line in text.splitlines() if line.startswith("hello_http_requests_total{")]
-    assert http, "the /metrics request itself is counted"
+    assert http, "the routes' series start at 0"
     assert not [line for line in http if "healthz" in line or "readyz" in line]
     assert 'status="5xx"' not in text
 
 
-def test_process_collector_reports_cpu_memory_and_fds(app: HelloApp, client: TestClient) -> None:
+def test_process_collector_reports_cpu_memory_and_fds(app: FastAPI, client: TestClient) -> None:
     text = client.get("/metrics").text
     for name in (
         "process_cpu_seconds_total",
@@ -80,7 +98,7 @@ def test_process_collector_reports_cpu_memory_and_fds(app: HelloApp, client: Tes
         assert f"\n{name} " in text, name
 
 
-def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
+def test_build_info_and_exposition(app: FastAPI, client: TestClient) -> None:
     response = client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
@@ -99,7 +117,7 @@ def test_build_info_and_exposition(app: HelloApp, client: TestClient) -> None:
 
 
 def test_in_progress_counts_the_scrape_itself(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     text = client.get("/metrics").text
     assert "hello_http_requests_in_progress 1.0" in text
@@ -114,14 +132,31 @@ def test_each_app_has_its_own_registry(sample: Sample, settings: Settings) -> No
     assert sample(second, "hello_http_requests_total", method="GET", route="/", status="2xx") == 0
 
 
-def test_children_are_bound_once_and_bounded() -> None:
+def test_series_are_found_once_and_bounded() -> None:
     metrics = Metrics(version="1", revision="r")
-    first = metrics.children("GET", "/", 200)
-    assert metrics.children("GET", "/", 200) is first
+    first = metrics.series("GET", "/", 200)
+    assert metrics.series("GET", "/", 200) is first
+    assert metrics.series("GET", "/", 204) is first  # one status class
     for n in range(50):
-        metrics.children(f"M{n}", "/", 200)
-    assert metrics.children("M1", "/", 200) is metrics.children("OTHER", "/", 200)
-    assert len({k[0] for k in metrics._children}) == 2  # GET and OTHER
+        metrics.series(f"M{n}", "/", 200)
+    assert metrics.series("M1", "/", 200) is metrics.series("OTHER", "/", 200)
+    assert len({k[0] for k in metrics._series}) == 2  # GET and OTHER
+
+
+def test_the_histogram_counts_each_request_in_its_bucket(sample: Sample, app: FastAPI) -> None:
+    metrics = app.state.metrics
+    for seconds in (0.0001, 0.0005, 0.0007, 3.0, 99.0):
+        metrics.observe("GET", "/version", 200, seconds)
+    labels = {"method": "GET", "route": "/version", "status": "2xx"}
+    name = "hello_http_request_duration_seconds"
+    buckets = {
+        le: sample(app, f"{name}_bucket", le=le, **labels)
+        for le in ("0.0005", "0.001", "5.0", "10.0", "+Inf")
+    }
+    assert buckets == {"0.0005": 2, "0.001": 3, "5.0": 4, "10.0": 4, "+Inf": 5}
+    assert sample(app, f"{name}_count", **labels) == 5
+    assert sample(app, f"{name}_sum", **labels) == pytest.approx(102.0013)
+    assert sample(app, "hello_http_requests_total", **labels) == 5
 
 
 def test_status_class() -> None:

@@ -110,7 +110,7 @@ SERVER = textwrap.dedent(
     app = create_app(settings)
 
 
-    @app.api.get("/slow")  # test-only: an in-flight request that takes a while
+    @app.get("/slow")  # test-only: an in-flight request that takes a while
     async def slow(seconds: float) -> dict[str, float]:
         await asyncio.sleep(seconds)
         return {"slept": seconds}

@@ -12,6 +12,7 @@ def test_defaults() -> None:
     assert settings.service_name == "hello"
     assert settings.port == 8000
     assert settings.access_log is False
+    assert (settings.fault_error_rate, settings.fault_latency_ms) == (0, 0)
     assert settings.drain_seconds > 0 and settings.grace_period_seconds > 0
 
 
@@ -22,7 +23,10 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELLO_GRACE_PERIOD_SECONDS", "7")
     monkeypatch.setenv("HELLO_MAX_BODY_BYTES", "10")
     monkeypatch.setenv("HELLO_GIT_REVISION", "deadbeef")
+    monkeypatch.setenv("HELLO_FAULT_ERROR_RATE", "0.25")
+    monkeypatch.setenv("HELLO_FAULT_LATENCY_MS", "200")
     settings = Settings()
+    assert (settings.fault_error_rate, settings.fault_latency_ms) == (0.25, 200)
     assert settings.service_name == "greeter"
     assert settings.log_level == "debug"
     assert settings.drain_seconds == 2.5
@@ -39,6 +43,9 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         ("HELLO_LOG_LEVEL", "loud"),
         ("HELLO_DRAIN_SECONDS", "-1"),
         ("HELLO_GRACE_PERIOD_SECONDS", "0"),
+        ("HELLO_FAULT_ERROR_RATE", "1.5"),
+        ("HELLO_FAULT_ERROR_RATE", "-0.1"),
+        ("HELLO_FAULT_LATENCY_MS", "-1"),
     ],
 )
 def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:

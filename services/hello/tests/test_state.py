@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import logging
 from importlib import metadata
 
 import pytest
@@ -20,12 +20,14 @@ def test_version_without_metadata(monkeypatch: pytest.MonkeyPatch) -> None:
     assert package_version() == "0.0.0+unknown"
 
 
-def test_bodies_are_rendered_once_from_settings() -> None:
+def test_readiness_follows_the_lifecycle(caplog: pytest.LogCaptureFixture) -> None:
     state = ServiceState.from_settings(Settings(pod_name="p", git_revision="abc"))
-    assert json.loads(state.version_body)["revision"] == "abc"
-    assert json.loads(state.greeting_body)["host"] == "p"
-    assert state.readiness == "starting"
+    assert (state.host, state.revision) == ("p", "abc")
+    assert (state.ready, state.readiness) == (False, "starting")
     state.started = True
     assert (state.ready, state.readiness) == (True, "ready")
-    state.draining = True
+    with caplog.at_level(logging.INFO, logger="hello"):
+        state.begin_drain()
+        state.begin_drain()  # once is enough
     assert (state.ready, state.readiness) == (False, "draining")
+    assert [r.message for r in caplog.records] == ["shutdown begun: readiness is now 503"]

@@ -1,17 +1,24 @@
-"""``hello-platform bench``: throughput of the instrumented service against a raw ASGI app.
+"""``hello-platform bench``: what the service's stack costs, measured in two pairs side by side.
 
-Both run under the very same uvicorn command line (one worker, httptools, uvloop, no
-access log) pinned to one core with ``taskset``; wrk, pinned to the other core, loads
-them in turns against 127.0.0.1 only, for a bounded time: a warm-up, then ``--rounds``
-rounds of ``--duration`` seconds each, alternating which goes first. The result is a
-table (median rps and p99 of the rounds) and the ratio app/raw, which must reach
-``--min-ratio`` unless ``--no-assert``. A JSON report goes to ``out/bench/``.
+* ``static``: ``GET /`` of the service (a static route: its response, rendered once by
+  FastAPI, is served by the middleware) against a raw ASGI app. Goal: >= 0.70x.
+* ``route``: ``GET /version`` of the service (an ordinary FastAPI route, through all of
+  the service's middleware) against the same route on the same FastAPI app without the
+  middleware. Goal: >= 0.90x.
 
-On a busy machine (other builds sharing the cores) neither server may get a whole
-core, and then both are limited by the scheduler rather than by their own cost, which
-pushes the rps ratio towards 1. So each round also reads the server's CPU time from
-``/proc`` and reports requests per CPU-second: its ratio is what the rps ratio would be
-on an idle machine. The goal must hold for both ratios.
+The service is ``--service``'s (its catalogue entry's ``app``); the baselines live in its
+folder's ``bench/baselines.py``, outside its package.
+All three servers run under the very same uvicorn command line (one worker, httptools,
+uvloop, no access log) pinned to one core with ``taskset``; wrk, pinned to the other core,
+loads them against 127.0.0.1 only, for a bounded time: a warm-up, then ``--rounds``
+rounds of ``--duration`` seconds per pair, in which the two sides of the pair are loaded
+side by side (two wrk at once, the two servers sharing their core).
+
+So whatever else the machine does (other builds sharing the cores) weighs on both sides
+alike. Each run also reads the server's CPU time from ``/proc``: requests per CPU-second
+is what a server does with one core, and the ratio of a pair by it is what the goal is
+checked on (the median of the rounds' ratios); the rps ratio is shown too. A JSON report
+goes to ``out/bench/``; the run fails when a pair misses its goal, unless ``--no-assert``.
 """
 
 from __future__ import annotations
@@ -20,26 +27,29 @@ import argparse
 import http.client
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hello_platform.core import cli as shared
 from hello_platform.core import paths, proc
+from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.pipeline import wrk
 from hello_platform.toolchain import apt as system
 
-#: The baseline the service's app (its catalogue entry's ``app``) is measured against.
-RAW_APP = "hello_platform.pipeline.bench_raw:app"
-#: The uvicorn flags both targets run with (the service's own server uses the same).
+#: Where a service's baselines are, in its folder (run with ``uvicorn --app-dir``; not in
+#: the service's package).
+BASELINES = "bench"
+#: The uvicorn flags every target runs with (the service's own server uses the same).
 UVICORN_FLAGS = (
     "--workers",
     "1",
@@ -53,57 +63,31 @@ UVICORN_FLAGS = (
     "--lifespan",
     "on",
 )
-#: The goal: the instrumented app reaches at least this share of the raw app's rps.
-MIN_RATIO = 0.40
 HOST = "127.0.0.1"  # load goes to loopback only
 
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
-_P99 = re.compile(r"^\s*99(?:\.0+)?%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
-_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.MULTILINE)
-_TOTAL = re.compile(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m|h)", re.MULTILINE)
-_NON_2XX = re.compile(r"^\s*Non-2xx or 3xx responses:\s+(\d+)\s*$", re.MULTILINE)
-_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+@dataclass(frozen=True)
+class Pair:
+    """The service against a baseline, on one path, with the goal for their ratio."""
+
+    name: str
+    path: str
+    baseline: str
+    goal: float
+    what: str
+
+
+PAIRS = (
+    Pair("static", "/", "baselines:raw", 0.70, "static route vs a raw ASGI app"),
+    Pair("route", "/version", "baselines:bare", 0.90, "FastAPI route vs it without middleware"),
+)
 
 
 @dataclass(frozen=True)
-class WrkResult:
-    """What one wrk run measured."""
+class Run:
+    """One wrk run against one server, with the CPU time the server used meanwhile."""
 
-    rps: float
-    p99_ms: float
-    requests: int
-    non_2xx: int = 0
-    socket_errors: int = 0
-
-
-def parse_wrk(output: str) -> WrkResult:
-    """Parse the report of ``wrk --latency``; a ValueError says what is missing."""
-    rps = _RPS.search(output)
-    p99 = _P99.search(output)
-    total = _TOTAL.search(output)
-    missing = [
-        name
-        for name, m in (("Requests/sec", rps), ("99% latency", p99), ("request count", total))
-        if m is None
-    ]
-    if missing or rps is None or p99 is None or total is None:
-        raise ValueError(f"wrk output lacks {', '.join(missing)} (was it run with --latency?)")
-    non_2xx = _NON_2XX.search(output)
-    errors = _SOCKET_ERRORS.search(output)
-    return WrkResult(
-        rps=float(rps.group(1)),
-        p99_ms=float(p99.group(1)) * _UNITS[p99.group(2)],
-        requests=int(total.group(1)),
-        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
-        socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
-    )
-
-
-@dataclass(frozen=True)
-class Round:
-    """One wrk run against one target, with the CPU time its server used meanwhile."""
-
-    wrk: WrkResult
+    wrk: wrk.Result
     seconds: float
     cpu_seconds: float
 
@@ -122,64 +106,94 @@ class Round:
         return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
 
-@dataclass(frozen=True)
-class Summary:
-    """The rounds of one target, and their medians."""
+def _ratio(app: float, baseline: float) -> float:
+    return app / baseline if baseline else 0.0
 
-    target: str
+
+@dataclass(frozen=True)
+class Round:
+    """One round of a pair: the baseline's run and the service's, back to back."""
+
+    baseline: Run
+    service: Run
+
+    @property
+    def rps_ratio(self) -> float:
+        return _ratio(self.service.rps, self.baseline.rps)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The service's requests per CPU-second as a share of the baseline's."""
+        return _ratio(self.service.per_cpu_second, self.baseline.per_cpu_second)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """All rounds of one pair, their medians and the verdict."""
+
+    pair: Pair
     rounds: tuple[Round, ...]
 
     @property
-    def rps(self) -> float:
-        return statistics.median(r.rps for r in self.rounds)
+    def cpu_ratio(self) -> float:
+        """The median of the rounds' ratios by requests per CPU-second: the verdict's."""
+        return statistics.median(r.cpu_ratio for r in self.rounds)
 
     @property
-    def p99_ms(self) -> float:
-        return statistics.median(r.wrk.p99_ms for r in self.rounds)
+    def rps_ratio(self) -> float:
+        return statistics.median(r.rps_ratio for r in self.rounds)
 
     @property
-    def per_cpu_second(self) -> float:
-        return statistics.median(r.per_cpu_second for r in self.rounds)
+    def meets(self) -> bool:
+        return self.cpu_ratio >= self.pair.goal
 
-    @property
-    def cpu_share(self) -> float:
-        return statistics.median(r.cpu_share for r in self.rounds)
+    def runs(self, side: str) -> list[Run]:
+        """The runs of one side: ``baseline`` or ``service``."""
+        return [r.service if side == "service" else r.baseline for r in self.rounds]
 
-
-@dataclass(frozen=True)
-class Ratios:
-    """The app as a share of the raw app: by rps, and by requests per CPU-second."""
-
-    rps: float
-    per_cpu_second: float
-
-    @classmethod
-    def of(cls, app: Summary, raw: Summary) -> Ratios:
-        return cls(
-            rps=app.rps / raw.rps if raw.rps else 0.0,
-            per_cpu_second=app.per_cpu_second / raw.per_cpu_second if raw.per_cpu_second else 0.0,
-        )
-
-    def meets(self, goal: float) -> bool:
-        return self.rps >= goal and self.per_cpu_second >= goal
+    def report(self) -> dict[str, object]:
+        return {
+            "path": self.pair.path,
+            "baseline": self.pair.baseline,
+            "goal": self.pair.goal,
+            "cpu_ratio": self.cpu_ratio,
+            "rps_ratio": self.rps_ratio,
+            "meets": self.meets,
+            "rounds": [
+                {**asdict(r), "cpu_ratio": r.cpu_ratio, "rps_ratio": r.rps_ratio}
+                for r in self.rounds
+            ],
+        }
 
 
-def render_table(summaries: Sequence[Summary], ratios: Ratios, min_ratio: float) -> str:
-    """The result as a plain-text table."""
-    lines = [
-        f"{'target':<8}{'rps':>9}{'p99':>12}{'req/cpu-s':>11}{'core':>7}   rps per round",
-    ]
-    for s in summaries:
-        rounds = " ".join(f"{r.rps:.0f}" for r in s.rounds)
+#: The columns of the table, medians of each side's runs: rps, p99, req/cpu-s, core.
+_COLUMNS: tuple[Callable[[Run], float], ...] = (
+    lambda r: r.rps,
+    lambda r: r.wrk.p99_ms,
+    lambda r: r.per_cpu_second,
+    lambda r: r.cpu_share,
+)
+
+
+def render_table(outcomes: Sequence[Outcome]) -> str:
+    """The result as a plain-text table: medians per side, ratios per round and overall."""
+    lines = [f"{'pair':<8}{'side':<10}{'rps':>8}{'p99':>11}{'req/cpu-s':>11}{'core':>6}"]
+    for o in outcomes:
+        for side in ("baseline", "service"):
+            runs = o.runs(side)
+            medians = [statistics.median(f(r) for r in runs) for f in _COLUMNS]
+            lines.append(
+                f"{o.pair.name:<8}{side:<10}{medians[0]:>8.0f}{medians[1]:>8.2f} ms"
+                f"{medians[2]:>11.0f}{medians[3]:>6.0%}"
+            )
+    for o in outcomes:
+        rounds = " ".join(f"{r.cpu_ratio:.3f}" for r in o.rounds)
+        verdict = "meets" if o.meets else "MISSES"
         lines.append(
-            f"{s.target:<8}{s.rps:>9.0f}{s.p99_ms:>9.2f} ms{s.per_cpu_second:>11.0f}"
-            f"{s.cpu_share:>6.0%}   {rounds}"
+            f"{o.pair.name} ({o.pair.what}): {o.cpu_ratio:.3f}x by requests per CPU-second "
+            f"(rounds: {rounds}), {o.rps_ratio:.3f}x by rps; {verdict} the goal "
+            f">= {o.pair.goal:.2f}x"
         )
-    verdict = "meets" if ratios.meets(min_ratio) else "MISSES"
-    lines.append(
-        f"ratio app/raw: {ratios.rps:.3f} by rps, {ratios.per_cpu_second:.3f} by requests per "
-        f"CPU-second ({verdict} the goal >= {min_ratio:.2f}; medians of the rounds)"
-    )
     return "\n".join(lines)
 
 
@@ -198,35 +212,17 @@ def free_port() -> int:
         return port
 
 
-def server_command(asgi_app: str, port: int, cpu: int) -> list[str]:
+def baselines_dir(service: Service) -> Path:
+    """The folder of the service's baseline apps (``<folder>/bench``)."""
+    return service.folder / BASELINES
+
+
+def server_command(asgi_app: str, port: int, cpu: int, app_dir: Path) -> list[str]:
     """The uvicorn command line serving ``asgi_app`` (``module:attr``), pinned to ``cpu``."""
     return [
-        "taskset",
-        "-c",
-        str(cpu),
-        sys.executable,
-        "-m",
-        "uvicorn",
-        asgi_app,
-        "--host",
-        HOST,
-        "--port",
-        str(port),
+        *("taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", asgi_app),
+        *("--app-dir", str(app_dir), "--host", HOST, "--port", str(port)),
         *UVICORN_FLAGS,
-    ]
-
-
-def wrk_command(url: str, *, seconds: int, connections: int, cpu: int) -> list[str]:
-    return [
-        "taskset",
-        "-c",
-        str(cpu),
-        "wrk",
-        "--latency",
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        url,
     ]
 
 
@@ -255,20 +251,30 @@ def wait_until_serving(
     )
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running uvicorn and its base URL."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+
 @contextmanager
-def running_server(
-    asgi_app: str, port: int, cpu: int, log: Path, path: str
-) -> Iterator[subprocess.Popen[bytes]]:
+def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterator[Server]:
     """Start uvicorn for ``asgi_app``, wait until it serves, stop it (by its pid) afterwards."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HELLO_ACCESS_LOG": "false", "HELLO_LOG_LEVEL": "warning"}
+    port = free_port()
     with log.open("wb") as fh:
         process = subprocess.Popen(
-            server_command(asgi_app, port, cpu), stdout=fh, stderr=subprocess.STDOUT, env=env
+            server_command(asgi_app, port, cpu, app_dir),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
     try:
-        wait_until_serving(process, port, path, log)
-        yield process
+        wait_until_serving(process, port, "/", log)
+        yield Server(process, f"http://{HOST}:{port}")
     finally:
         process.terminate()
         try:
@@ -278,44 +284,38 @@ def running_server(
             process.wait()
 
 
-def measure(
-    server: subprocess.Popen[bytes],
-    url: str,
-    *,
-    seconds: int,
-    connections: int,
-    cpu: int,
-    log: Path,
-) -> Round:
-    """One wrk run against ``server``, with the CPU time the server used meanwhile."""
-    cpu_before, wall_before = cpu_seconds(server.pid), time.monotonic()
-    result = load(url, seconds=seconds, connections=connections, cpu=cpu, log=log)
-    wall = time.monotonic() - wall_before
-    return Round(result, seconds=wall, cpu_seconds=cpu_seconds(server.pid) - cpu_before)
+@dataclass(frozen=True)
+class Load:
+    """How to load a server: seconds per run, wrk connections and the core wrk runs on."""
 
+    seconds: int
+    connections: int
+    cpu: int
+    log: Path
 
-def load(url: str, *, seconds: int, connections: int, cpu: int, log: Path) -> WrkResult:
-    """One wrk run; its report is appended to ``log``."""
-    output = proc.run(
-        wrk_command(url, seconds=seconds, connections=connections, cpu=cpu),
-        what="wrk",
-        capture=True,
-        timeout=seconds + 60,
-        hint="see that the benchmark servers are running and wrk works",
-    )
-    with log.open("a") as fh:
-        fh.write(output + "\n")
-    try:
-        result = parse_wrk(output)
-    except ValueError as err:
-        raise PlatformError(f"could not read wrk's report: {err}", log=str(log)) from err
-    if result.requests == 0 or result.non_2xx:
-        raise PlatformError(
-            f"{url} answered {result.non_2xx} of {result.requests} requests with an error status",
-            hint="run the app by hand and look at its answers",
-            log=str(log),
+    def run(self, url: str) -> wrk.Result:
+        """One wrk run (its report is appended to the log)."""
+        return wrk.run(
+            url,
+            seconds=self.seconds,
+            connections=self.connections,
+            cpu=self.cpu,
+            log=self.log,
         )
-    return result
+
+    def measure(self, servers: Sequence[Server], path: str) -> list[Run]:
+        """One wrk run against each server, all at the same time, with the CPU time each
+        server used meanwhile: they share the server core, and whatever else the machine
+        does then weighs on all of them alike."""
+        pids = [server.process.pid for server in servers]
+        before, started = [cpu_seconds(pid) for pid in pids], time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+            results = list(pool.map(lambda server: self.run(server.url + path), servers))
+        wall = time.monotonic() - started
+        return [
+            Run(result, seconds=wall, cpu_seconds=cpu_seconds(pid) - cpu)
+            for result, pid, cpu in zip(results, pids, before, strict=True)
+        ]
 
 
 def check_host(server_cpu: int, client_cpu: int) -> None:
@@ -332,82 +332,67 @@ def check_host(server_cpu: int, client_cpu: int) -> None:
     system.ensure_debian_packages(["wrk"], why="the benchmark")
 
 
+def measure_pairs(
+    pairs: Sequence[Pair], servers: dict[str, Server], load: Load, rounds: int, app: str
+) -> list[Outcome]:
+    """``rounds`` rounds; in each, the two sides of every pair (the service is ``app``) are
+    loaded side by side."""
+    runs: dict[str, list[Round]] = {p.name: [] for p in pairs}
+    for n in range(rounds):
+        for pair in pairs:
+            baseline, service = load.measure([servers[pair.baseline], servers[app]], pair.path)
+            result = Round(baseline, service)
+            runs[pair.name].append(result)
+            say(
+                f"round {n + 1}/{rounds} {pair.name}: service {service.rps:.0f} rps, "
+                f"baseline {baseline.rps:.0f} rps; {result.cpu_ratio:.3f}x by requests per "
+                f"CPU-second (servers got {service.cpu_share:.0%} and {baseline.cpu_share:.0%} "
+                "of a core)"
+            )
+    return [Outcome(p, tuple(runs[p.name])) for p in pairs]
+
+
 def run(args: argparse.Namespace) -> int:
     check_host(args.server_cpu, args.client_cpu)
     out = paths.out_dir() / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    wrk_log = out / "wrk.log"
-    wrk_log.write_text("")
+    load = Load(args.duration, args.connections, args.client_cpu, out / "wrk.log")
+    load.log.write_text("")
+    pairs = [p for p in PAIRS if args.pair is None or p.name in args.pair]
     service = shared.service(args)
-    targets = {"raw": RAW_APP, "app": args.app or service.app}
-    results: dict[str, list[Round]] = {t: [] for t in targets}
-    total = args.warmup * 2 + args.rounds * args.duration * 2
+    targets = [service.app, *(p.baseline for p in pairs)]
     say(
-        f"benchmark: {args.rounds} rounds x {args.duration}s per target, "
-        f"{args.connections} connections, about {total}s of load (logs: {out})"
+        f"benchmark: {', '.join(p.name for p in pairs)}; {args.rounds} rounds x "
+        f"{args.duration}s per side, {args.connections} connections (logs: {out})"
     )
+    app_dir = baselines_dir(service)
     with ExitStack() as stack:
-        urls, servers = {}, {}
-        with step("starting uvicorn for " + " and ".join(targets.values())):
-            for target, asgi_app in targets.items():
-                port = free_port()
-                log = out / f"{target}.log"
-                servers[target] = stack.enter_context(
-                    running_server(asgi_app, port, args.server_cpu, log, args.path)
+        with step("starting uvicorn for " + " and ".join(targets)):
+            servers = {
+                t: stack.enter_context(
+                    running_server(t, args.server_cpu, out / f"{t.replace(':', '-')}.log", app_dir)
                 )
-                urls[target] = f"http://{HOST}:{port}{args.path}"
-        if args.warmup:
-            with step(f"warming up ({args.warmup}s each)"):
-                for target in targets:
-                    load(
-                        urls[target],
-                        seconds=args.warmup,
-                        connections=args.connections,
-                        cpu=args.client_cpu,
-                        log=wrk_log,
-                    )
-        for n in range(args.rounds):
-            order = list(targets) if n % 2 == 0 else list(reversed(targets))
-            for target in order:
-                result = measure(
-                    servers[target],
-                    urls[target],
-                    seconds=args.duration,
-                    connections=args.connections,
-                    cpu=args.client_cpu,
-                    log=wrk_log,
-                )
-                results[target].append(result)
-                say(
-                    f"round {n + 1}/{args.rounds} {target}: {result.rps:.0f} rps, "
-                    f"p99 {result.wrk.p99_ms:.2f} ms, server used {result.cpu_share:.0%} of a core"
-                )
-    summaries = [Summary(t, tuple(results[t])) for t in targets]
-    ratios = Ratios.of(summaries[1], summaries[0])
-    print(render_table(summaries, ratios, args.min_ratio))
-    report = {
-        "ratio": asdict(ratios),
-        "min_ratio": args.min_ratio,
-        "settings": {k: v for k, v in vars(args).items() if k != "func"},
-        "targets": {
-            s.target: {
-                "rps": s.rps,
-                "p99_ms": s.p99_ms,
-                "per_cpu_second": s.per_cpu_second,
-                "cpu_share": s.cpu_share,
-                "rounds": [asdict(r) for r in s.rounds],
+                for t in targets
             }
-            for s in summaries
-        },
+        if args.warmup:
+            with step(f"warming up ({args.warmup}s per pair)"):
+                for pair in pairs:
+                    warm = Load(args.warmup, args.connections, args.client_cpu, load.log)
+                    warm.measure([servers[pair.baseline], servers[service.app]], pair.path)
+        outcomes = measure_pairs(pairs, servers, load, args.rounds, service.app)
+    print(render_table(outcomes))
+    report = {
+        "settings": {k: v for k, v in vars(args).items() if k != "func"},
+        "pairs": {o.pair.name: o.report() for o in outcomes},
     }
     (out / "bench.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not ratios.meets(args.min_ratio) and not args.no_assert:
+    missed = [o for o in outcomes if not o.meets]
+    if missed and not args.no_assert:
         raise PlatformError(
-            f"the instrumented app reached {ratios.rps:.2f}x the raw app's rps and "
-            f"{ratios.per_cpu_second:.2f}x its requests per CPU-second, below the goal of "
-            f"{args.min_ratio:.2f}x",
-            hint=f"profile the hot path of {service.app} ({service.folder}), or pass --no-assert "
-            "to only measure",
+            "below the goal: "
+            + "; ".join(f"{o.pair.name} {o.cpu_ratio:.2f}x < {o.pair.goal:.2f}x" for o in missed),
+            hint=f"profile the middleware of {service.app} ({service.folder}), or pass "
+            "--no-assert to only measure",
         )
     return 0
 
@@ -422,28 +407,22 @@ def _positive_int(text: str) -> int:
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "bench",
-        help="throughput of the service against a raw ASGI app",
+        help="what the service's stack costs: two pairs of servers side by side",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--duration", type=_positive_int, default=10, help="seconds per round")
-    parser.add_argument("--rounds", type=_positive_int, default=3, help="rounds per target")
-    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per target")
-    parser.add_argument("--connections", type=_positive_int, default=64, help="wrk connections")
-    parser.add_argument("--path", default="/", help="the path to load (default: /)")
     shared.add_service(parser)
+    parser.add_argument("--duration", type=_positive_int, default=5, help="seconds per run")
+    parser.add_argument("--rounds", type=_positive_int, default=5, help="rounds per pair")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds per side")
+    parser.add_argument("--connections", type=_positive_int, default=64, help="wrk connections")
     parser.add_argument(
-        "--app",
-        help="the ASGI app to compare with the raw one (default: the service's app; "
-        "its .api attribute, where it has one, is FastAPI alone, without a fast path)",
+        "--pair",
+        action="append",
+        choices=[p.name for p in PAIRS],
+        help="measure only this pair (repeatable; default: all)",
     )
-    parser.add_argument(
-        "--min-ratio",
-        type=float,
-        default=MIN_RATIO,
-        help=f"goal for app rps / raw rps (default: {MIN_RATIO})",
-    )
-    parser.add_argument("--no-assert", action="store_true", help="report, never fail on the ratio")
+    parser.add_argument("--no-assert", action="store_true", help="report, never fail on a goal")
     parser.add_argument("--server-cpu", type=int, default=1, help="core for uvicorn (default: 1)")
     parser.add_argument("--client-cpu", type=int, default=0, help="core for wrk (default: 0)")
     parser.set_defaults(func=run)

@@ -11,6 +11,7 @@
 #   any Terraform state).
 
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition

@@ -20,7 +20,7 @@ output "cluster_certificate_authority" {
 
 output "kubeconfig_command" {
   description = "Writes a kubeconfig entry for the cluster (needs the aws CLI)."
-  value       = "aws eks update-kubeconfig --name ${aws_eks_cluster.this.name} --region ${aws_eks_cluster.this.region}"
+  value       = "aws eks update-kubeconfig --name ${aws_eks_cluster.this.name} --region ${data.aws_region.current.id}"
 }
 
 output "oidc_provider_arn" {

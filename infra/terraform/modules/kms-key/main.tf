@@ -10,7 +10,7 @@ data "aws_region" "current" {}
 locals {
   account   = data.aws_caller_identity.current.account_id
   partition = data.aws_partition.current.partition
-  region    = data.aws_region.current.region
+  region    = data.aws_region.current.id
 
   administer = {
     Sid       = "AccountAdministersKey"
@@ -39,7 +39,7 @@ resource "aws_kms_key" "this" {
   deletion_window_in_days = var.deletion_window_days
   policy = jsonencode({
     Version   = "2012-10-17"
-    Statement = var.allow_cloudwatch_logs ? [local.administer, local.cloudwatch_logs] : [local.administer]
+    Statement = concat([local.administer], var.allow_cloudwatch_logs ? [local.cloudwatch_logs] : [])
   })
   tags = var.tags
 }

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
-from hello.asgi import HelloApp
 from hello.logs import configure_logging
 from hello.main import create_app
 from hello.settings import Settings
@@ -65,7 +65,7 @@ class DrainingServer(uvicorn.Server):
         return await super().on_tick(counter)
 
 
-def uvicorn_config(app: HelloApp, settings: Settings) -> uvicorn.Config:
+def uvicorn_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     """One worker, httptools and uvloop (as ``nox -s bench`` measures), no access log."""
     return uvicorn.Config(
         app,
@@ -82,11 +82,11 @@ def uvicorn_config(app: HelloApp, settings: Settings) -> uvicorn.Config:
     )
 
 
-def serve(app: HelloApp, settings: Settings) -> None:
+def serve(app: FastAPI, settings: Settings) -> None:
     """Serve ``app`` until SIGTERM/SIGINT, then drain and shut down (see module doc)."""
     server = DrainingServer(
         uvicorn_config(app, settings),
-        on_drain=app.begin_drain,
+        on_drain=app.state.hello.begin_drain,
         drain_seconds=settings.drain_seconds,
     )
     server.run()

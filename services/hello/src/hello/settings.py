@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=0)
     #: Host/pod name in the greeting; empty means the machine's host name (the pod name).
     pod_name: str = ""
+    #: Fault injection, for drills: the share (0 to 1) of real requests (not the probes,
+    #: not /metrics) answered 500, and the milliseconds added before each is answered.
+    fault_error_rate: float = Field(default=0.0, ge=0, le=1)
+    fault_latency_ms: int = Field(default=0, ge=0, le=60_000)
     #: Injected by the image build (ENV in the image); never edited by hand.
     git_revision: str = "unknown"
     build_time: str = "unknown"

@@ -1,19 +1,17 @@
-"""What the service knows about itself: identity, version and whether it is ready.
-
-Response bodies that never change are rendered once here, so the hot path and the
-FastAPI routes send the very same bytes.
-"""
+"""What the service knows about itself: identity, version and whether it is ready."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 from importlib import metadata
 
 from hello.settings import Settings
 
 #: Distribution name whose metadata holds the version (services/hello/pyproject.toml).
 DISTRIBUTION = "hello"
+
+logger = logging.getLogger("hello")
 
 
 def package_version() -> str:
@@ -22,11 +20,6 @@ def package_version() -> str:
         return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:  # running from a source tree that is not installed
         return "0.0.0+unknown"
-
-
-def render(payload: dict[str, str]) -> bytes:
-    """Compact JSON, as FastAPI's JSONResponse renders it."""
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -42,26 +35,6 @@ class ServiceState:
     started: bool = False
     #: Shutdown has begun (SIGTERM or lifespan shutdown): readiness is 503 from now on.
     draining: bool = False
-    greeting_body: bytes = field(init=False)
-    version_body: bytes = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.greeting_body = render(
-            {
-                "message": f"Hello from {self.service}!",
-                "service": self.service,
-                "version": self.version,
-                "host": self.host,
-            }
-        )
-        self.version_body = render(
-            {
-                "service": self.service,
-                "version": self.version,
-                "revision": self.revision,
-                "build_time": self.build_time,
-            }
-        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceState:
@@ -84,7 +57,8 @@ class ServiceState:
             return "draining"
         return "ready" if self.started else "starting"
 
-
-#: Bodies of the probes, rendered once.
-HEALTH_BODY = render({"status": "ok"})
-READINESS_BODIES = {s: render({"status": s}) for s in ("ready", "starting", "draining")}
+    def begin_drain(self) -> None:
+        """Shutdown has begun: from now on /readyz answers 503 (requests still succeed)."""
+        if not self.draining:
+            self.draining = True
+            logger.info("shutdown begun: readiness is now 503")

@@ -12,9 +12,10 @@ from pathlib import Path
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.pipeline.infra import checks, provider
 from hello_platform.pipeline.infra import tofu as tf
 
-ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy")
+ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy", "roundtrip")
 PROFILE_HINT = "pass --profile NAME (a profile of ~/.aws/config) or set AWS_PROFILE"
 
 
@@ -23,9 +24,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "infra",
         help="OpenTofu over infra/terraform: fmt, validate, test, plan, apply, destroy",
         description="Run the pinned OpenTofu over infra/terraform. fmt needs nothing; "
-        "validate and test need the hashicorp/aws provider (where it cannot be installed "
-        "they run every provider-free check instead); plan, apply and destroy need an AWS "
-        "profile.",
+        "validate and test use the machine's hashicorp/aws binary or the registry's (where "
+        "neither is available they run every provider-free check instead); plan, apply and "
+        "destroy need an AWS profile, or --emulator (roundtrip: destroy --emulator).",
     )
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("--env", default="dev", help="environment of infra/terraform/envs")
@@ -37,9 +38,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--profile", help="AWS profile for plan/apply/destroy (or AWS_PROFILE)")
     parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="target an emulated AWS account (moto on 127.0.0.1) instead of a profile's: every "
+        "layer planned, gated and applied in order, drift checked; destroy (= roundtrip) also "
+        "destroys every layer and checks nothing is left",
+    )
+    parser.add_argument(
         "--require-providers",
         action="store_true",
         help="fail (instead of falling back) when providers cannot be installed",
+    )
+    parser.add_argument(
+        "--provider-mirror",
+        metavar="DIR",
+        help="a Terraform filesystem mirror holding hashicorp/aws (default: "
+        f"${provider.ENV_MIRROR}, then the usual plugin folders such as /opt/tf-plugins)",
+    )
+    parser.add_argument(
+        "--schema",
+        metavar="PATH",
+        help="the pinned release's `providers schema -json` (.json or .json.gz) for the schema "
+        f"check (or ${checks.ENV_SCHEMA}; default: the installed provider's schema)",
     )
     parser.add_argument(
         "--auto-approve", action="store_true", help="apply/destroy without asking (CI)"
@@ -61,13 +81,25 @@ def _main(args: argparse.Namespace) -> int:
             f"unknown environment '{args.env}'",
             hint=f"use one of: {', '.join(tf.environments())} (folders of infra/terraform/envs)",
         )
+    if args.action == "roundtrip" or args.emulator:
+        from hello_platform.pipeline.infra import emulated
+
+        if args.action not in ("plan", "apply", "destroy", "roundtrip") or args.layer:
+            raise PlatformError(
+                "--emulator goes with plan, apply, destroy or roundtrip, over every layer",
+                hint="drop --layer; the emulator starts empty, so every layer runs in order",
+            )
+        stage = "destroy" if args.action == "roundtrip" else args.action
+        emulated.roundtrip(resolve("tofu"), args.env, stage, args.provider_mirror)
+        return 0
     if args.action in ("plan", "apply", "destroy"):
         profile = aws_profile(args.profile)
     tofu = resolve("tofu")
     if args.action == "fmt":
         fmt(tofu)
     elif args.action in ("validate", "test"):
-        offline_capable(tofu, args.action, args.env, require=args.require_providers)
+        opts = checks.Options(args.env, args.provider_mirror, args.schema, args.require_providers)
+        offline_capable(tofu, args.action, opts)
     else:
         layers = list(args.layer or tf.LAYERS)
         if args.action == "destroy":
@@ -106,73 +138,45 @@ def fmt(tofu: Path) -> None:
     print("tofu fmt: infra/terraform is formatted", flush=True)
 
 
-def offline_capable(tofu: Path, action: str, env: str, *, require: bool) -> None:
-    """validate/test for real, or, where providers cannot be installed, the fallback."""
+def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
+    """validate/test for real, or, where no provider can be installed, the fallback."""
     try:
         if action == "validate":
-            validate(tofu, env)
+            checks.validate(tofu, opts)
         else:
-            test(tofu)
+            checks.test(tofu, opts)
     except tf.ProviderUnavailableError as missing:
         sentence = (
-            f"tofu {action} needs the hashicorp/aws provider, which cannot be installed on "
-            f"this machine ({missing.detail.rstrip('.')}), so it ran only the checks that "
-            "need no provider (tofu fmt -check, the module interfaces, the policy gate's Rego "
-            "and tflint over infra/terraform); it runs for real where providers install "
-            "(GitHub Actions, a laptop)"
+            f"tofu {action} needs the hashicorp/aws provider, which is neither on this machine "
+            f"nor installable ({missing.detail.rstrip('.')}), so it ran only the checks that "
+            "need no provider (tofu fmt -check, the schema check from a file, the policy gate's "
+            "Rego and tflint over infra/terraform)"
         )
-        if require:
+        if opts.require:
             raise PlatformError(sentence) from None
         print(sentence + ".", flush=True)
-        provider_free_checks(tofu)
+        provider_free_checks(tofu, opts)
 
 
-def provider_free_checks(tofu: Path) -> None:
-    """fmt -check, the module interfaces (what validate checks across folders), Rego over
-    the .tf files (conftest hcl2) and tflint of infra/terraform."""
+def provider_free_checks(tofu: Path, opts: checks.Options) -> None:
+    """fmt -check, the schema check (from a schema file), Rego over the .tf files (conftest
+    hcl2) and tflint of infra/terraform."""
     from hello_platform.pipeline import policy
-    from hello_platform.pipeline.infra import interfaces
     from hello_platform.toolchain import resolve
 
     fmt(tofu)
+    checks.schema_check(tofu, opts, None, {}, None)
     targets = policy.classify([str(tf.TERRAFORM_DIR)])
-    with step("module calls, outputs and references (no provider needed)"):
-        findings = interfaces.check_files(resolve("conftest"), targets.tf_files)
     with step("conftest --parser hcl2 with policies/terraform"):
         verdict = policy.conftest(resolve("conftest"), targets.tf_files, "terraform", parser="hcl2")
-        findings += verdict.findings
+        findings = verdict.findings
     with step("tflint (core, terraform ruleset)"):
         findings += policy.tflint(resolve("tflint"), targets.tf_dirs)
     for line in policy.format_findings(findings):
         print(line, flush=True)
     if findings:
         raise policy.failure(findings)
-    print(f"interfaces, rego and tflint: {len(targets.tf_files)} files clean", flush=True)
-
-
-def validate(tofu: Path, env: str) -> None:
-    """``tofu validate`` of every module and every layer of ``env`` (no backend)."""
-    for directory in [*tf.modules(), *(tf.layer_dir(env, layer) for layer in tf.LAYERS)]:
-        with step(f"tofu validate {tf.rel(directory)}"):
-            tf.init(tofu, directory, "-backend=false")
-            done = tf.run(tofu, ["validate", "-no-color"], cwd=directory)
-        if not done.ok:
-            raise PlatformError(
-                f"tofu validate failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
-            )
-
-
-def test(tofu: Path) -> None:
-    """``tofu test`` (plan-level, mock_provider) of every module."""
-    for directory in tf.modules():
-        with step(f"tofu test {tf.rel(directory)}"):
-            tf.init(tofu, directory, "-backend=false")
-            done = tf.run(tofu, ["test", "-no-color"], cwd=directory)
-        print(done.output.strip().splitlines()[-1] if done.output.strip() else "", flush=True)
-        if not done.ok:
-            raise PlatformError(
-                f"tofu test failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
-            )
+    print(f"rego and tflint: {len(targets.tf_files)} files clean", flush=True)
 
 
 # ------------------------------------------------------------------- plan/apply/destroy

@@ -1,4 +1,4 @@
-"""moto's server as an embedded AWS emulator on 127.0.0.1, for the real S3-backend test.
+"""moto's server as an embedded AWS emulator on 127.0.0.1 (``infra --emulator``, backend test).
 
 :func:`moto_server` starts ``moto_server`` (from the ``aws-emulator`` dependency group) on a
 free loopback port, waits (bounded) until it answers, yields its URL and stops it by PID
@@ -43,12 +43,17 @@ def _binary() -> str:
 
 
 @contextmanager
-def moto_server(*, start_timeout: float = 20.0, log: Path | None = None) -> Iterator[str]:
-    """Run moto's server on 127.0.0.1:<free port>; yields ``http://127.0.0.1:<port>``."""
+def moto_server(
+    *, start_timeout: float = 20.0, log: Path | None = None, settings: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Run moto's server on 127.0.0.1:<free port>; yields ``http://127.0.0.1:<port>``.
+
+    ``settings`` are moto's own environment switches (e.g. MOTO_IAM_LOAD_MANAGED_POLICIES)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(settings or {})
     proc = subprocess.Popen(
         [_binary(), "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,

@@ -55,13 +55,14 @@ class ProviderUnavailableError(Exception):
         self.detail = detail
 
 
-def tofu_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def tofu_env(extra: Mapping[str, str] | None = None, *, isolated: bool = False) -> dict[str, str]:
     """The environment of tofu commands.
 
     A ``TF_CLI_CONFIG_FILE`` that names a missing file is dropped (tofu would only warn
-    about it on every command); everything else of the caller's environment is kept.
+    about it on every command); everything else of the caller's environment is kept, but
+    for ``isolated`` runs (the emulator), which drop every ``AWS_*`` variable.
     """
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("AWS_"))}
     cli_config = env.get("TF_CLI_CONFIG_FILE")
     if cli_config and not Path(cli_config).is_file():
         env.pop("TF_CLI_CONFIG_FILE")
@@ -88,9 +89,10 @@ def run(
     env: Mapping[str, str] | None = None,
     timeout: float = 600,
     stream: bool = False,
+    isolated: bool = False,
 ) -> Result:
     """Run ``tofu ARGS`` in ``cwd``; output captured (or streamed, for plan/apply)."""
-    full_env = tofu_env({"TF_DATA_DIR": str(data_dir(cwd)), **(env or {})})
+    full_env = tofu_env({"TF_DATA_DIR": str(data_dir(cwd)), **(env or {})}, isolated=isolated)
     cmd = [str(tofu), f"-chdir={cwd}", *args]
     try:
         if stream:
@@ -115,9 +117,21 @@ def run(
     return Result(captured.returncode, _ANSI.sub("", captured.stdout + captured.stderr))
 
 
-def init(tofu: Path, directory: Path, *extra: str, env: Mapping[str, str] | None = None) -> None:
+def init(
+    tofu: Path,
+    directory: Path,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
+    isolated: bool = False,
+) -> None:
     """``tofu init`` of ``directory``; raises ProviderUnavailableError when no provider installs."""
-    done = run(tofu, ["init", "-input=false", "-no-color", *extra], cwd=directory, env=env)
+    done = run(
+        tofu,
+        ["init", "-input=false", "-no-color", *extra],
+        cwd=directory,
+        env=env,
+        isolated=isolated,
+    )
     if done.ok:
         return
     if _PROVIDER_UNAVAILABLE.search(done.output):

@@ -8,7 +8,7 @@ mock_provider "aws" {
     defaults = { partition = "aws" }
   }
   mock_data "aws_region" {
-    defaults = { region = "eu-west-1" }
+    defaults = { id = "eu-west-1" }
   }
 }
 

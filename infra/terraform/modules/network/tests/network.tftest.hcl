@@ -6,7 +6,14 @@ mock_provider "aws" {
     defaults = { partition = "aws" }
   }
   mock_data "aws_region" {
-    defaults = { region = "eu-west-1" }
+    defaults = { id = "eu-west-1" }
+  }
+  # ARN arguments are validated even in a plan: the mocks return ARN-shaped values.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:mock" }
   }
 }
 

@@ -1,4 +1,4 @@
-"""The pure-ASGI layer: fast path parity with FastAPI, body limits, access log."""
+"""The pure ASGI middleware: body limits, Connection: close while draining, access log."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from hello.asgi import HelloApp
+from hello.main import create_app
+from hello.settings import Settings
+from starlette.middleware.base import BaseHTTPMiddleware
 
 Sample = Callable[..., float | None]
 
@@ -54,22 +57,22 @@ def call(
     return status, body
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz"])
-def test_fast_path_sends_the_same_bytes_as_fastapi(
-    app: HelloApp, client: TestClient, path: str
-) -> None:
-    fast = client.get(path)
-    with TestClient(app.api) as direct:  # FastAPI alone, without the fast path
-        slow = direct.get(path)
-    assert (fast.status_code, fast.content) == (slow.status_code, slow.content)
-    assert fast.headers["content-type"] == slow.headers["content-type"]
-    assert fast.headers["content-length"] == slow.headers["content-length"]
+def test_the_middleware_is_pure_asgi(app: FastAPI) -> None:
+    classes = [m.cls for m in app.user_middleware]
+    assert len(classes) == 4
+    assert not [c for c in classes if isinstance(c, type) and issubclass(c, BaseHTTPMiddleware)]
 
 
 def test_declared_content_length_over_the_limit_is_413(client: TestClient) -> None:
     response = client.post("/", content=b"x" * 2048)
     assert response.status_code == 413
     assert response.json() == {"detail": "Request body too large"}
+    assert response.headers["content-type"] == "application/json"
+
+
+def test_a_get_with_a_body_over_the_limit_is_413_too(client: TestClient) -> None:
+    """Refused before the static responses are looked at."""
+    assert client.request("GET", "/", content=b"x" * 2048).status_code == 413
 
 
 def test_body_within_the_limit_reaches_the_app(client: TestClient) -> None:
@@ -77,7 +80,7 @@ def test_body_within_the_limit_reaches_the_app(client: TestClient) -> None:
 
 
 def test_413_is_counted_under_the_route_it_was_sent_to(
-    sample: Sample, app: HelloApp, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient
 ) -> None:
     client.post("/version", content=b"x" * 2048)
     assert (
@@ -85,8 +88,8 @@ def test_413_is_counted_under_the_route_it_was_sent_to(
     )
 
 
-def test_streamed_body_over_the_limit_is_413(app: HelloApp) -> None:
-    @app.api.post("/echo-length")
+def test_streamed_body_over_the_limit_is_413(app: FastAPI) -> None:
+    @app.post("/echo-length")
     async def echo_length(body: dict[str, str]) -> dict[str, int]:  # reads the body
         return {"n": len(body)}
 
@@ -100,7 +103,7 @@ def test_streamed_body_over_the_limit_is_413(app: HelloApp) -> None:
     assert status == 200
 
 
-def test_invalid_content_length_is_400(app: HelloApp) -> None:
+def test_invalid_content_length_is_400(app: FastAPI) -> None:
     status, body = call(app, "POST", "/", [(b"content-length", b"-5")])
     assert status == 400
     assert json.loads(body) == {"detail": "Invalid Content-Length header"}
@@ -108,36 +111,39 @@ def test_invalid_content_length_is_400(app: HelloApp) -> None:
 
 @pytest.mark.parametrize("path", ["/", "/readyz", "/version", "/missing"])
 def test_a_draining_app_ends_each_keep_alive_connection(
-    app: HelloApp, client: TestClient, path: str
+    app: FastAPI, client: TestClient, path: str
 ) -> None:
-    """Once draining, every response (hot path or FastAPI) says ``Connection: close``."""
-    assert "connection" not in client.get(path).headers
-    app.begin_drain()
-    response = client.get(path)
-    assert response.headers["connection"] == "close"
-    assert response.status_code == {"/readyz": 503, "/missing": 404}.get(path, 200)
+    """Once draining, every response (static, routed or an error) says ``Connection: close``."""
+    for _ in range(2):  # the second answer of a static route is a kept one
+        assert "connection" not in client.get(path).headers
+    app.state.hello.begin_drain()
+    for _ in range(2):
+        response = client.get(path)
+        assert response.headers["connection"] == "close"
+        assert response.status_code == {"/readyz": 503, "/missing": 404}.get(path, 200)
 
 
-def test_lifespan_and_other_scopes_go_to_fastapi(app: HelloApp) -> None:
+def test_the_lifespan_passes_through_the_middleware(app: FastAPI) -> None:
     with TestClient(app):
-        assert app.state.started
-    assert app.state.draining
+        assert app.state.hello.started
+    assert app.state.hello.draining
 
 
 def test_access_log_is_one_record_per_request(
-    settings: Any, caplog: pytest.LogCaptureFixture
+    settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from hello.main import create_app
-
     app = create_app(settings.model_copy(update={"access_log": True}))
     with TestClient(app) as client, caplog.at_level(logging.INFO, logger="hello.access"):
         client.get("/")
+        client.get("/")  # a kept response is logged as well
         client.get("/nope")
     records = [r for r in caplog.records if r.name == "hello.access"]
     assert [(r.method, r.route, r.status) for r in records] == [  # type: ignore[attr-defined]
         ("GET", "/", 200),
+        ("GET", "/", 200),
         ("GET", "<unmatched>", 404),
     ]
+    assert records[0].duration_ms >= 0  # type: ignore[attr-defined]
 
 
 def test_no_access_log_by_default(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
