@@ -30,8 +30,6 @@ NAMESPACE = "monitoring"
 #: The NodePort of Prometheus' HTTP API on 127.0.0.1.
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
-#: The in-cluster address KEDA's prometheus trigger queries.
-SERVER_ADDRESS = f"http://prometheus.{NAMESPACE}.svc:9090"
 #: The requests-mode e2e test's own namespace.
 E2E_NAMESPACE = "hello-e2e-requests"
 #: The project's hello releases (namespace, fullname): the only pods Prometheus scrapes.
