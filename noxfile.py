@@ -67,11 +67,12 @@ def shell_scripts() -> list[str]:
 
 @nox.session(tags=["static"])
 def lint(session: nox.Session) -> None:
-    """Ruff, the import layers (lint-imports), actionlint on workflows, shellcheck on scripts."""
+    """Ruff, import layers, dead code (vulture), actionlint on workflows, shellcheck."""
     sync(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")  # the layers contract in pyproject.toml (ARCHITECTURE.md)
+    session.run("vulture")  # dead code; [tool.vulture] in pyproject.toml
     workflows = sorted(str(p) for p in Path(".github/workflows").glob("*.y*ml"))
     scripts = shell_scripts()
     platform(session, "tools", "actionlint", "shellcheck")

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import infra_backend_harness as harness
 import pytest
 from hello_platform.pipeline.infra import backend as be
 from hello_platform.pipeline.infra import emulator
@@ -38,14 +39,14 @@ def backend(moto_url: str) -> be.Backend:
     with urllib.request.urlopen(reset, timeout=5):
         pass
     backend = be.for_layer("dev", "network", moto_url)
-    be.prepare_bucket(backend)
+    harness.prepare_bucket(backend)
     return backend
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, tofu: Path, backend: be.Backend) -> Path:
-    work = be.write_config(tmp_path / "layer", backend)
-    done = be.init(tofu, work, backend, "dev")
+    work = harness.write_config(tmp_path / "layer", backend)
+    done = harness.init(tofu, work, backend, "dev")
     assert done.ok, done.output
     return work
 
@@ -60,38 +61,38 @@ def test_state_written_encrypted_and_versioned(
     tofu: Path, workdir: Path, backend: be.Backend
 ) -> None:
     start = time.monotonic()
-    first = be.apply(tofu, workdir, "one")
+    first = harness.apply(tofu, workdir, "one")
     elapsed = time.monotonic() - start
     assert first.ok, first.output
-    head = be.state_object(backend)
+    head = harness.state_object(backend)
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"].endswith(str(backend.settings["kms_key_id"]))
-    second = be.apply(tofu, workdir, "two")
+    second = harness.apply(tofu, workdir, "two")
     assert second.ok, second.output
-    assert len(be.versions(backend)) >= 2
-    assert be.state_revision(backend) == "two"
-    assert not be.lock_exists(backend), "the lock must be released after apply"
+    assert len(harness.versions(backend)) >= 2
+    assert harness.state_revision(backend) == "two"
+    assert not harness.lock_exists(backend), "the lock must be released after apply"
     assert elapsed < 30
 
 
 def test_concurrent_apply_is_refused_by_the_lock(
     tofu: Path, workdir: Path, backend: be.Backend
 ) -> None:
-    holder = be.start_apply(tofu, workdir, "held", HOLD_SECONDS)
+    holder = harness.start_apply(tofu, workdir, "held", HOLD_SECONDS)
     try:
         deadline = time.monotonic() + 20
-        while not be.lock_exists(backend):
+        while not harness.lock_exists(backend):
             assert holder.poll() is None, "the first apply ended before taking the lock"
             assert time.monotonic() < deadline, "the first apply never took the lock"
             time.sleep(0.05)
-        second = be.apply(tofu, workdir, "intruder")
+        second = harness.apply(tofu, workdir, "intruder")
         assert not second.ok
         assert "Error acquiring the state lock" in second.output
     finally:
         out, _ = holder.communicate(timeout=60)
     assert holder.returncode == 0, out
-    assert not be.lock_exists(backend)
-    assert be.state_revision(backend) == "held"
+    assert not harness.lock_exists(backend)
+    assert harness.state_revision(backend) == "held"
 
 
 def test_leftovers_are_listed_and_a_bucket_emptied(moto_url: str, backend: be.Backend) -> None:
@@ -101,11 +102,11 @@ def test_leftovers_are_listed_and_a_bucket_emptied(moto_url: str, backend: be.Ba
     left = leftovers.listing(moto_url, region)
     assert left["s3 buckets"] == [backend.bucket]  # the fixture's state bucket
     assert len(left["kms keys not pending deletion"]) == 1
-    assert left["kms aliases"] == [backend.kms_alias]
+    assert left["kms aliases"] == [str(backend.settings["kms_key_id"])]
     ec2 = leftovers._client("ec2", moto_url, region)
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     assert leftovers.listing(moto_url, region)["ec2 VPCs (not default)"] == [vpc]
-    s3 = be.s3_client(backend)
+    s3 = harness.s3_client(backend)
     for body in (b"1", b"2"):
         s3.put_object(Bucket=backend.bucket, Key="dev/x.tfstate", Body=body)
     assert leftovers.empty_bucket(moto_url, region, backend.bucket) == 2

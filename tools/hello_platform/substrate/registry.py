@@ -125,11 +125,6 @@ def _request(
         ) from err
 
 
-def has_manifest(repo: str, tag: str) -> bool:
-    """True if ``repo:tag`` exists in the local registry."""
-    return manifest_digest(repo, tag) is not None
-
-
 def manifest_digest(repo: str, tag: str) -> str | None:
     """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
     status, headers, _ = _request(

@@ -95,11 +95,6 @@ def git_ok(*args: str) -> bool:
     return done.returncode == 0
 
 
-def mirror_path() -> Path:
-    """The bare mirror on this machine: what the session pushes to and clones from."""
-    return base_path() / REPO_NAME
-
-
 def source(url: str | None) -> str:
     """``url`` or, by default, the local mirror."""
     return url or str(ensure_mirror(base_path()))

@@ -170,13 +170,3 @@ def _patch_workload(doc: dict[str, Any], images: Mapping[str, str]) -> None:
 
 def to_yaml(docs: Iterable[Mapping[str, Any]]) -> str:
     return "---\n".join(yaml.safe_dump(dict(d), sort_keys=False) for d in docs)
-
-
-def images_of(docs: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Every container image the documents name (for tests and checks)."""
-    return {
-        str(c["image"])
-        for d in docs
-        if d.get("kind") in ("Deployment", "StatefulSet")
-        for c in _containers(d)
-    }

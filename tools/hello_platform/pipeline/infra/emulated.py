@@ -34,7 +34,6 @@ from hello_platform.pipeline.infra.emulator import CREDENTIALS, moto_server
 SERVICES = ("s3", "sts", "iam", "kms", "ec2", "eks", "ecr", "logs")
 #: moto's settings: AWS managed policies exist (the modules attach seven of them).
 MOTO_SETTINGS = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-STAGES = ("plan", "apply", "destroy")
 OVERRIDE = "emulator_override.tf"
 #: The one change to our modules in the emulator copy, and why: moto evaluates a bucket
 #: policy's Deny statements without their Condition (moto/iam/access_control.py), so the

@@ -31,8 +31,6 @@ NAMESPACE = "monitoring"
 #: The NodePort of Prometheus' HTTP API on 127.0.0.1.
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
-#: The in-cluster address KEDA's prometheus trigger queries.
-SERVER_ADDRESS = f"http://prometheus.{NAMESPACE}.svc:9090"
 #: The namespaces of a service's releases Prometheus scrapes, besides its own: the load
 #: test's in requests mode, and the requests-mode e2e test's.
 EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests")
