@@ -33,7 +33,8 @@ from e2e.helpers import Kube, eventually, run_loadtest
 
 pytestmark = pytest.mark.e2e
 
-NAMESPACE = prometheus.e2e_namespace(catalogue.service())
+#: The test's own namespace, one Prometheus scrapes (``<namespace>-e2e-requests``).
+NAMESPACE = prometheus.EXTRA_NAMESPACES[1].format(ns=catalogue.service().namespace)
 HPA = "keda-hpa-hello"
 
 

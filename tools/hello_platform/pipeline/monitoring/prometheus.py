@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.core import catalogue
-from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.substrate.cluster import addons, binaries, images, layout
@@ -44,11 +43,6 @@ PROMETHEUS = images.ImageSpec(
     ports=("9090/tcp",),
     extra=images.with_shared_libraries(lambda: binaries.tool("prometheus")),
 )
-
-
-def e2e_namespace(service: Service) -> str:
-    """The requests-mode e2e test's own namespace for ``service``."""
-    return EXTRA_NAMESPACES[1].format(ns=service.namespace)
 
 
 def releases() -> list[tuple[str, str]]:
