@@ -1,15 +1,16 @@
 """Every drill of ``hello_platform.pipeline.drill`` on the embedded cluster, under steady load.
 
 Run by ``nox -s e2e`` (marker ``e2e``), last (conftest orders it: ``cluster-restart``
-stops and starts the whole node). The release ``hello-drill`` (namespace ``hello-drill``,
-2 replicas, NodePort 30083) is deployed first; each drill's figures land in
-``out/drill/<run>/summary.json``. Every request goes to 127.0.0.1, bounded in rate, count
-and time.
+stops and starts the whole node). The default service's release ``<release>-drill``
+(namespace ``<namespace>-drill``, 2 replicas, NodePort 30083) is deployed first; each
+drill's figures land in ``out/drill/<run>/summary.json``. Every request goes to 127.0.0.1,
+bounded in rate, count and time.
 """
 
 from __future__ import annotations
 
 import pytest
+from hello_platform.core import catalogue
 from hello_platform.pipeline import drill
 
 pytestmark = pytest.mark.e2e
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def env() -> drill.Env:
-    return drill.setup()
+    return drill.setup(catalogue.service())
 
 
 @pytest.fixture(scope="module")
