@@ -22,9 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
+from hello_platform.substrate import addons as seam
 from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
@@ -193,8 +195,8 @@ class _ImageBuilder(threading.Thread):
 
     def run(self) -> None:
         try:
-            for spec in images.CLUSTER_IMAGES:
-                if spec is not images.PAUSE:
+            for addon in addons.NODE_ADDONS:
+                for spec in addon.images:
                     self.refs[spec.name] = images.ensure_image(spec)
         except BaseException as exc:  # re-raised in the main thread by result()
             self.error = exc
@@ -287,19 +289,21 @@ def _up(lay: Layout) -> Path:
         say(f"started {name} again (it listens on the node IP)")
 
     step += 1
-    refs = builder.result()
-    addons.apply(lay, {"coredns": refs["coredns"], "metrics-server": refs["metrics-server"]})
-    for ns, name in addons.DEPLOYMENTS:
-        waited = wait_for(
-            name,
-            functools.partial(health.deployment, lay, ns, name, fresh_since),
-            timeout=180,
-            step=step,
-            log=lay.log("kubelet"),
-        )
-        say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
+    install_addons(lay, builder.result(), fresh_since, step)
     say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
     return lay.admin_kubeconfig
+
+
+def install_addons(lay: Layout, refs: dict[str, str], since: dt.datetime | None, step: int) -> None:
+    """Apply the node's glue and add-ons (CoreDNS, metrics-server) and wait until they are
+    ready (with ``since``, their pods Ready again since then)."""
+    kube = Kube(lay.admin_kubeconfig, timeout=120)
+    kube.apply_yaml(addons.render({}, pattern=addons.GLUE))
+    for addon in addons.NODE_ADDONS:
+        seam.install(kube, addon, refs)
+    for addon in addons.NODE_ADDONS:
+        waited = seam.wait_ready(kube, addon, since=since)
+        say(f"[{step}/{TOTAL}] {addon.name}: Ready ({waited:.1f}s)")
 
 
 def wait_started(lay: Layout, comp: Component, step: int) -> float:
@@ -356,10 +360,28 @@ def status(lay: Layout | None = None) -> list[Row]:
         rows.append(Row(comp.name, h.ok, pid, h.detail))
     n = health.node(lay)
     rows.append(Row("node", n.ok, None, n.detail))
-    for ns, name in addons.DEPLOYMENTS:
-        d = health.deployment(lay, ns, name)
-        rows.append(Row(name, d.ok, None, d.detail))
+    rows += addon_rows(lay)
     return rows
+
+
+def addon_rows(lay: Layout, *, node_addons: bool = True) -> list[Row]:
+    """The node's add-ons (or, ``node_addons=False``, every other registered add-on that
+    is installed: Prometheus, KEDA, Argo CD...), one row per workload and condition."""
+    node_names = [a.name for a in addons.NODE_ADDONS]
+    try:
+        kube = health.admin(lay)
+        if node_addons:
+            found = [r for a in addons.NODE_ADDONS for r in seam.status(kube, a)]
+        else:
+            found = seam.status_of_installed(kube, skip=node_names)
+    except PlatformError as err:
+        names = node_names if node_addons else ["add-ons"]
+        return [Row(name, False, None, f"API not reachable ({err.message})") for name in names]
+    return [Row(_row_name(r), r.ok, None, r.detail) for r in found]
+
+
+def _row_name(row: seam.Row) -> str:
+    return row.addon if row.part == row.addon else f"{row.addon} {row.part}"
 
 
 def memory(lay: Layout | None = None) -> dict[str, int]:
