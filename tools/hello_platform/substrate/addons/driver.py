@@ -15,6 +15,7 @@ All cluster access goes through :class:`Kube`, every wait through :func:`until`:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -88,7 +89,13 @@ def install(kube: Kube, addon: Addon, refs: Refs) -> None:
     _apply(kube, addon, first)
     crds = established(first)
     if crds:
-        _wait(kube, addon.name, lambda: [condition_row(kube, addon.name, c) for c in crds], 60)
+        _wait(
+            kube,
+            addon.name,
+            f"the CRDs of {addon.name} are not Established",
+            lambda: [condition_row(kube, addon.name, c) for c in crds],
+            addon.timeout,
+        )
     _apply(kube, addon, [d for d in docs if d.get("kind") not in FIRST_KINDS])
 
 
@@ -111,17 +118,20 @@ def up(
 
 def wait_ready(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> float:
     """Until every workload and condition of ``addon`` is ready; the seconds waited."""
-    return _wait(kube, addon.name, lambda: status(kube, addon, since=since), addon.timeout)
+    rows = functools.partial(status, kube, addon, since=since)
+    return _wait(kube, addon.name, f"{addon.name} is not ready", rows, addon.timeout)
 
 
-def _wait(kube: Kube, name: str, rows: Callable[[], Sequence[Row]], timeout: float) -> float:
+def _wait(
+    kube: Kube, name: str, what: str, rows: Callable[[], Sequence[Row]], timeout: float
+) -> float:
     def check() -> Check:
         pending = [r for r in rows() if not r.ok]
         return Check(not pending, "; ".join(f"{r.part}: {r.detail}" for r in pending))
 
     return until(
         check,
-        what=f"{name} is not ready",
+        what=what,
         timeout=timeout,
         progress=lambda s, detail: say(f"{name}: waiting ({detail}) ({s:.0f}s)"),
         every=10.0,
