@@ -66,10 +66,16 @@ class FakeApi:
         self.stuck = stuck
         self.objects: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str]] = []
+        #: The list paths that exist (a collection of a kind the server serves).
+        self.collections: set[str] = set()
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path, method = request.url.path, request.method
         self.calls.append((method, path))
+        if method == "PATCH" and "merge-patch" in request.headers["content-type"]:
+            doc = merged(self.objects[path], json.loads(request.content))
+            self.objects[path] = doc
+            return httpx.Response(200, json=doc)
         if method == "PATCH":
             doc = self.controlled(json.loads(request.content))
             self.objects[path] = doc
@@ -78,6 +84,9 @@ class FakeApi:
             return httpx.Response(200, json=self.objects.pop(path))
         if method == "GET" and path in self.objects:
             return httpx.Response(200, json=self.objects[path])
+        if method == "GET" and path in self.collections:
+            items = [o for p, o in self.objects.items() if p.rsplit("/", 1)[0] == path]
+            return httpx.Response(200, json={"kind": "List", "metadata": {}, "items": items})
         return httpx.Response(404, json={"kind": "Status", "reason": "NotFound", "code": 404})
 
     def controlled(self, doc: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +108,17 @@ class FakeApi:
 
     def applied(self) -> list[str]:
         return [p.rsplit("/", 2)[-2] for m, p in self.calls if m == "PATCH"]
+
+
+def merged(into: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """A JSON merge patch (RFC 7386) of maps."""
+    out = dict(into)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merged(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def tiny(timeout: float = 5.0) -> Declared:
@@ -229,3 +249,82 @@ def test_addon_manifests_render_in_their_namespace_with_our_images(name: str) ->
     namespaced = [d for d in docs if d["metadata"].get("namespace")]
     assert {d["metadata"]["namespace"] for d in namespaced} == {addon.namespace}
     assert yaml.safe_dump_all(docs)
+
+
+ARGO = "/apis/argoproj.io/v1alpha1/namespaces/argocd"
+
+
+def app(name: str, sync: str = "Synced") -> dict[str, Any]:
+    status = {"sync": {"status": sync, "revision": "abc"}, "health": {"status": "Healthy"}}
+    meta = {"name": name, "namespace": "argocd"}
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": meta,
+        "status": status,
+    }
+
+
+@pytest.fixture
+def argo_api() -> FakeApi:
+    api = FakeApi()
+    api.collections |= {f"{ARGO}/applications", f"{ARGO}/appprojects"}
+    api.objects[
+        "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/applications.argoproj.io"
+    ] = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "applications.argoproj.io"},
+        "spec": {
+            "group": "argoproj.io",
+            "names": {"kind": "Application", "plural": "applications"},
+            "scope": "Namespaced",
+            "versions": [],
+        },
+    }
+    for name in ("hello-platform-root", "hello-local"):
+        api.objects[f"{ARGO}/applications/{name}"] = app(name)
+    api.objects[f"{ARGO}/appprojects/hello"] = {"kind": "AppProject", "metadata": {"name": "hello"}}
+    return api
+
+
+def test_argo_cd_applications_are_read_and_refreshed_through_the_client(
+    tmp_path: Path, argo_api: FakeApi
+) -> None:
+    from hello_platform.pipeline.gitops import argo
+
+    kube = kube_of(tmp_path, argo_api)
+    assert [(a.name, a.ok) for a in argo.applications(kube)] == [
+        ("hello-local", True),
+        ("hello-platform-root", True),
+    ]
+    argo.refresh(kube, ["hello-platform-root", "not-created-yet"])
+    patches = [p for m, p in argo_api.calls if m == "PATCH"]
+    assert patches == [f"{ARGO}/applications/hello-platform-root"]
+    root = argo_api.objects[patches[0]]
+    assert root["metadata"]["annotations"] == {"argocd.argoproj.io/refresh": "normal"}
+
+
+def test_argo_cd_teardown_deletes_the_root_app_first_then_the_rest(
+    tmp_path: Path, argo_api: FakeApi
+) -> None:
+    from hello_platform.pipeline.gitops import argo
+
+    kube = kube_of(tmp_path, argo_api)
+    argo.remove_applications(kube, timeout=2)
+    deletes = [p for m, p in argo_api.calls if m == "DELETE"]
+    assert deletes == [
+        f"{ARGO}/applications/hello-platform-root",
+        f"{ARGO}/applications/hello-local",
+        f"{ARGO}/appprojects/hello",
+        "/api/v1/namespaces/hello-gitops",
+    ]
+
+
+def test_argo_cd_not_installed_is_one_sentence(tmp_path: Path) -> None:
+    from hello_platform.pipeline.gitops import argo
+
+    kube = kube_of(tmp_path, FakeApi())
+    with pytest.raises(PlatformError, match="Argo CD is not installed in this cluster"):
+        argo.applications(kube)
+    assert argo.pod_memory(kube) == {}  # no metrics API: nothing to show

@@ -44,15 +44,18 @@ def _installed(kube: Kube) -> bool:
     return kube.get(CRD, APPLICATIONS_CRD) is not None
 
 
-def _gone(kube: Kube, res: Any, what: str, timeout: float) -> None:
-    """Until no object of ``res`` is left in the namespace (finalizers done); say so and go
-    on when they are still there after ``timeout`` (the controller may be gone)."""
+def _gone(kube: Kube, what: str, timeout: float, name: str | None = None) -> None:
+    """Until the Application ``name`` (else every Application) is deleted, its finalizer
+    done; say so and go on when it is still there after ``timeout`` (the controller may be
+    gone)."""
+
+    def left() -> Check:
+        apps = kube.find(APPLICATION, namespace=NAMESPACE)
+        names = [a["metadata"]["name"] for a in apps if name in (None, a["metadata"]["name"])]
+        return Check(not names, f"left: {', '.join(names)}")
+
     try:
-        until(
-            lambda: Check(not (left := kube.find(res, namespace=NAMESPACE)), f"{len(left)} left"),
-            what=f"{what} are not deleted",
-            timeout=timeout,
-        )
+        until(left, what=f"{what} not deleted", timeout=timeout)
     except PlatformError as err:
         say(f"{err.message}; removing Argo CD anyway")
 
@@ -62,11 +65,11 @@ def remove_applications(kube: Kube, timeout: float = 180) -> None:
     then whatever Applications and AppProjects are left, then the apps' namespaces."""
     if _installed(kube):
         kube.delete(APPLICATION, ROOT_APP, namespace=NAMESPACE)
-        _gone(kube, APPLICATION, "the root Application's children", timeout)
+        _gone(kube, "the root Application is", timeout, name=ROOT_APP)
         for res in (APPLICATION, APP_PROJECT):
             for obj in kube.find(res, namespace=NAMESPACE):
                 kube.delete(res, obj["metadata"]["name"], namespace=NAMESPACE)
-        _gone(kube, APPLICATION, "the Applications", timeout)
+        _gone(kube, "the Applications are", timeout)
     for namespace in APP_NAMESPACES:
         kube.delete(Namespace, namespace)
 
