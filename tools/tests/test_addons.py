@@ -229,6 +229,7 @@ def test_the_command_knows_every_addon_of_the_platform() -> None:
     assert {"coredns", "metrics-server", "prometheus", "keda", "argocd"} <= set(addons.REGISTRY)
     for addon in addons.REGISTRY.values():
         assert addon.workloads, addon.name
+        assert addons.driver.pins(addon), addon.name  # each pin is in toolchain.toml
         assert {s.name for s in addon.images} <= set(addons.driver.placeholder_refs(addon))
 
 
