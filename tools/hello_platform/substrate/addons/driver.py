@@ -89,13 +89,8 @@ def install(kube: Kube, addon: Addon, refs: Refs) -> None:
     _apply(kube, addon, first)
     crds = established(first)
     if crds:
-        _wait(
-            kube,
-            addon.name,
-            f"the CRDs of {addon.name} are not Established",
-            lambda: [condition_row(kube, addon.name, c) for c in crds],
-            addon.timeout,
-        )
+        rows = [functools.partial(condition_row, kube, addon.name, c) for c in crds]
+        _wait(kube, addon, "the CRDs of {} are not Established", lambda: [r() for r in rows])
     _apply(kube, addon, [d for d in docs if d.get("kind") not in FIRST_KINDS])
 
 
@@ -119,23 +114,23 @@ def up(
 def wait_ready(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> float:
     """Until every workload and condition of ``addon`` is ready; the seconds waited."""
     rows = functools.partial(status, kube, addon, since=since)
-    return _wait(kube, addon.name, f"{addon.name} is not ready", rows, addon.timeout)
+    return _wait(kube, addon, "{} is not ready", rows)
 
 
-def _wait(
-    kube: Kube, name: str, what: str, rows: Callable[[], Sequence[Row]], timeout: float
-) -> float:
+def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]) -> float:
+    """Until every row is ok (``what``: what is still not so, ``{}`` the add-on's name)."""
+
     def check() -> Check:
         pending = [r for r in rows() if not r.ok]
         return Check(not pending, "; ".join(f"{r.part}: {r.detail}" for r in pending))
 
     return until(
         check,
-        what=what,
-        timeout=timeout,
-        progress=lambda s, detail: say(f"{name}: waiting ({detail}) ({s:.0f}s)"),
+        what=what.format(addon.name),
+        timeout=addon.timeout,
+        progress=lambda s, detail: say(f"{addon.name}: waiting ({detail}) ({s:.0f}s)"),
         every=10.0,
-        hint=f"see its pods: kubectl --kubeconfig {kube.kubeconfig} get pods -A",
+        hint=f"see its pods: kubectl --kubeconfig {kube.kubeconfig} -n {addon.namespace} get pods",
     )
 
 
