@@ -509,21 +509,6 @@ def test_only_the_netns_of_our_pods_are_named_for_removal(tmp_path: Path) -> Non
     assert hostnet.netns_of([os.getpid()]) == set()  # the host's own namespace is never ours
 
 
-def test_pod_pids_read_only_our_cgroup_root(tmp_path: Path) -> None:
-    for hierarchy in ("pids", "memory"):
-        (tmp_path / hierarchy).mkdir()
-        (tmp_path / hierarchy / "cgroup.procs").write_text("1\n")
-    leaf = tmp_path / "pids" / "hello-platform" / "kubepods" / "besteffort" / "podX" / "ctr"
-    leaf.mkdir(parents=True)
-    (leaf / "cgroup.procs").write_text("101\n102\n")
-    foreign = tmp_path / "pids" / "kubepods" / "foreign"
-    foreign.mkdir(parents=True)
-    (foreign / "cgroup.procs").write_text("555\n")
-    assert hostnet.pod_pids(tmp_path) == {101, 102}
-    hostnet.ensure_pod_cgroup(tmp_path)
-    assert (tmp_path / "memory" / "hello-platform").is_dir()
-
-
 def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:
     ours, docker = tmp_path / "ours.sock", "/run/docker/containerd/containerd.sock"
     for pid, argv in (

@@ -29,6 +29,7 @@ from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
     binaries,
+    cgroups,
     config,
     health,
     hostnet,
@@ -84,7 +85,7 @@ def prepare(lay: Layout) -> set[str]:
         )
     hostnet.ensure_bridge()
     hostnet.ensure_firewall()
-    hostnet.ensure_pod_cgroup()
+    cgroups.prepare(state)
     hostnet.mark_kube_chains_ours(state)
     for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
         d.mkdir(parents=True, exist_ok=True)
@@ -280,6 +281,7 @@ def _up(lay: Layout) -> Path:
         log=lay.log("kubelet"),
     )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
     forgotten = hostnet.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
@@ -373,7 +375,7 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
         pid = process.running(pidfile)
         if pid is not None:
             out[name] = process.rss_bytes(pid)
-    extra = hostnet.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
+    extra = cgroups.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
     if extra:
         out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
     return out
@@ -392,7 +394,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
     start = time.monotonic()
     if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
         say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
-    pods = hostnet.pod_pids()
+    pods = cgroups.pod_pids()
     shims = hostnet.shim_pids(lay.containerd_socket)
     pod_netns = hostnet.named_netns(hostnet.netns_of(pods))  # ours: found before the kill
     hostnet.kill_all(pods | shims)
@@ -428,8 +430,8 @@ def _down(lay: Layout, *, purge: bool) -> None:
     unmounted = hostnet.unmount_all([lay.root])
     state = hostnet.host_state(lay.root)
     chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
-    hostnet.remove_pod_cgroups()
     hostnet.delete_bridge()
+    cgroups.release(state)
     restored = hostnet.restore_host_settings(state)
     shutil.rmtree(lay.run, ignore_errors=True)
     say(
