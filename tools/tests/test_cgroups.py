@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from hello_platform.substrate.cluster import cgroups
 
 #: A real Debian 12 amd64 kernel's root controllers; a stock systemd boot enables two.
