@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hello_platform.core.wait import until
 from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
     addons,
@@ -312,8 +313,7 @@ def test_a_component_stopped_by_sigkill_gets_sigkill_first(tmp_path: Path) -> No
         start = time.monotonic()
         assert process.stop(pidfile, timeout=30, sig=signal.SIGKILL)
         assert time.monotonic() - start < 15, "it waited for the SIGTERM timeout"
-        _, status = os.waitpid(pid, 0)
-        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        assert process.reap(pid) == -signal.SIGKILL  # reaped by stop: no zombie left
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 9)
@@ -326,6 +326,55 @@ def test_only_the_api_server_is_killed_so_it_keeps_its_service_endpoint() -> Non
 
     killed = {c.name for c in COMPONENTS if c.stop_signal == signal.SIGKILL}
     assert killed == {"kube-apiserver"}
+
+
+def test_a_daemon_that_exits_early_is_reaped_and_its_end_named(tmp_path: Path) -> None:
+    pidfile = tmp_path / "d.pid"
+    pid = process.start(
+        ["sh", "-c", "echo 'listen tcp: address already in use'; exit 3"],
+        pidfile=pidfile,
+        log=tmp_path / "d.log",
+    )
+    until(lambda: process.running(pidfile) is None, what="the exit", timeout=10, interval=0.05)
+    assert process.ended(pidfile, recheck=0) == "exited with status 3"
+    assert not Path(f"/proc/{pid}").exists()  # reaped: no zombie left behind
+    killed = process.start(["sleep", "30"], pidfile=pidfile, log=tmp_path / "d.log")
+    os.kill(killed, signal.SIGKILL)
+    until(lambda: process.running(pidfile) is None, what="the kill", timeout=10, interval=0.05)
+    assert process.ended(pidfile, recheck=0) == "was killed by signal 9"
+
+
+def test_a_running_daemon_is_never_called_exited(tmp_path: Path) -> None:
+    from hello_platform.core.errors import PlatformError
+    from hello_platform.substrate.cluster import startup
+
+    pidfile, log = tmp_path / "d.pid", tmp_path / "d.log"
+    process.start(["sleep", "30"], pidfile=pidfile, log=log)
+    try:
+        assert process.ended(pidfile, recheck=0) is None
+        with pytest.raises(
+            PlatformError, match=r"^slow is not healthy after 1s: handshake timeout"
+        ):
+            startup.wait_for(
+                "slow",
+                lambda: health.Health(False, "handshake timeout"),
+                timeout=1,
+                step=1,
+                pidfile=pidfile,
+                log=log,
+            )
+    finally:
+        process.stop(pidfile)
+    process.start(["sh", "-c", "echo 'boom: bad flag'; exit 2"], pidfile=pidfile, log=log)
+    with pytest.raises(PlatformError, match=r"^dead exited with status 2 while starting: boom"):
+        startup.wait_for(
+            "dead",
+            lambda: health.Health(False, "refused"),
+            timeout=30,
+            step=1,
+            pidfile=pidfile,
+            log=log,
+        )
 
 
 def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:
@@ -673,7 +722,7 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hello_platform.core.errors import PlatformError
-    from hello_platform.substrate.cluster import node
+    from hello_platform.substrate.cluster import startup
     from hello_platform.substrate.cluster.components import Component
 
     comp = Component(
@@ -688,14 +737,18 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
             raise outcome
         return outcome
 
-    monkeypatch.setattr(node, "wait_for", fake_wait_for)
-    monkeypatch.setattr(node, "_alive", lambda pidfile: False)
-    monkeypatch.setattr(node, "start_component", lambda lay, c: starts.append(c.name))
-    monkeypatch.setattr(node.time, "sleep", lambda s: None)
-    assert node.wait_started(lay, comp, 1) == 3.5
+    monkeypatch.setattr(startup, "wait_for", fake_wait_for)
+    monkeypatch.setattr(startup, "_alive", lambda pidfile: False)
+    monkeypatch.setattr(startup, "start_component", lambda lay, c: starts.append(c.name))
+    monkeypatch.setattr(startup.time, "sleep", lambda s: None)
+    assert startup.wait_started(lay, comp, 1) == 3.5
     assert starts == ["flaky"]
     # Out of retries (or still running but unhealthy): the error stands.
-    monkeypatch.setattr(node, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x")))
+    monkeypatch.setattr(
+        startup, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x"))
+    )
     with pytest.raises(PlatformError):
-        node.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
+        startup.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
     assert by_name("kubelet").start_retries > 0
+    assert by_name("kube-controller-manager").start_retries > 0
+    assert by_name("kube-scheduler").start_retries > 0

@@ -18,13 +18,11 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.core.wait import Check, until
 from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
@@ -37,17 +35,12 @@ from hello_platform.substrate.cluster import (
     layout,
     pki,
 )
-from hello_platform.substrate.cluster.components import COMPONENTS, Component, by_name
-from hello_platform.substrate.cluster.health import Health
+from hello_platform.substrate.cluster.components import COMPONENTS, by_name
 from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.substrate.cluster.startup import TOTAL, start_component, wait_for, wait_started
 from hello_platform.toolchain.apt import require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
-#: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
-DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-POLL = 0.1
-#: Total steps shown as [n/TOTAL]: the registry, each daemon, the add-ons.
-TOTAL = len(COMPONENTS) + 2
 
 
 @dataclass(frozen=True)
@@ -58,14 +51,6 @@ class Row:
     ok: bool
     pid: int | None
     detail: str
-
-
-def _daemon_env() -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "NOX"))}
-    env["PATH"] = DAEMON_PATH
-    return env
 
 
 def prepare(lay: Layout) -> set[str]:
@@ -135,53 +120,6 @@ def refuse_foreign_kube_proxy(state: Path) -> None:
             "its rules",
             hint=ALTERNATIVE,
         )
-
-
-def wait_for(
-    label: str,
-    check: Callable[[], Health],
-    *,
-    timeout: float,
-    step: int,
-    alive: Callable[[], bool] | None = None,
-    log: Path | None = None,
-) -> float:
-    """Poll ``check`` until healthy; progress every few seconds; return seconds waited."""
-
-    def look() -> Check:
-        health = check()
-        return Check(health.ok, health.detail)
-
-    def exited() -> str | None:
-        return f"{label} exited while starting" if alive is not None and not alive() else None
-
-    return until(
-        look,
-        what=f"{label} is not healthy",
-        timeout=timeout,
-        interval=POLL,
-        progress=lambda s, detail: say(f"[{step}/{TOTAL}] {label}: waiting ({detail}) ({s:.1f}s)"),
-        abort=exited,
-        hint="see its log",
-        log=str(log) if log else None,
-    )
-
-
-def _alive(pidfile: Path) -> bool:
-    return process.running(pidfile) is not None
-
-
-def start_component(lay: Layout, comp: Component) -> int | None:
-    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
-    if process.running(comp.pidfile(lay)) is not None:
-        return None
-    return process.start(
-        comp.argv(lay),
-        pidfile=comp.pidfile(lay),
-        log=lay.log(comp.name),
-        env=_daemon_env(),
-        cwd=lay.root,
-    )
 
 
 class _ImageBuilder(threading.Thread):
@@ -302,32 +240,6 @@ def _up(lay: Layout) -> Path:
         say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
     say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
     return lay.admin_kubeconfig
-
-
-def wait_started(lay: Layout, comp: Component, step: int) -> float:
-    """Wait until ``comp`` is healthy; one that exits while starting is started again, up to
-    ``comp.start_retries`` times. Return the seconds waited (the last start's)."""
-    tries = 0
-    while True:
-        try:
-            return wait_for(
-                comp.name,
-                functools.partial(comp.health, lay),
-                timeout=comp.timeout,
-                step=step,
-                alive=functools.partial(_alive, comp.pidfile(lay)),
-                log=lay.log(comp.name),
-            )
-        except PlatformError:
-            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
-                raise  # out of retries, or it runs but never became healthy
-            tries += 1
-            say(
-                f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
-                f"({tries}/{comp.start_retries})"
-            )
-            time.sleep(1.0)
-            start_component(lay, comp)
 
 
 def is_up(lay: Layout) -> bool:
