@@ -349,32 +349,23 @@ def test_a_running_daemon_is_never_called_exited(tmp_path: Path) -> None:
     from hello_platform.substrate.cluster import startup
 
     pidfile, log = tmp_path / "d.pid", tmp_path / "d.log"
+
+    def wait(label: str, detail: str, timeout: float) -> float:
+        seen = health.Health(False, detail)
+        return startup.wait_for(
+            label, lambda: seen, timeout=timeout, step=1, pidfile=pidfile, log=log
+        )
+
     process.start(["sleep", "30"], pidfile=pidfile, log=log)
     try:
         assert process.ended(pidfile, recheck=0) is None
-        with pytest.raises(
-            PlatformError, match=r"^slow is not healthy after 1s: handshake timeout"
-        ):
-            startup.wait_for(
-                "slow",
-                lambda: health.Health(False, "handshake timeout"),
-                timeout=1,
-                step=1,
-                pidfile=pidfile,
-                log=log,
-            )
+        with pytest.raises(PlatformError, match=r"^slow is not healthy after 1s: handshake"):
+            wait("slow", "handshake timeout", 1)
     finally:
         process.stop(pidfile)
     process.start(["sh", "-c", "echo 'boom: bad flag'; exit 2"], pidfile=pidfile, log=log)
     with pytest.raises(PlatformError, match=r"^dead exited with status 2 while starting: boom"):
-        startup.wait_for(
-            "dead",
-            lambda: health.Health(False, "refused"),
-            timeout=30,
-            step=1,
-            pidfile=pidfile,
-            log=log,
-        )
+        wait("dead", "refused", 30)
 
 
 def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:
