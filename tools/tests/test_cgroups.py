@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hello_platform.core.errors import PlatformError
 from hello_platform.substrate.cluster import cgroups
 
 #: A real Debian 12 amd64 kernel's root controllers; a stock systemd boot enables two.
@@ -163,3 +164,21 @@ def test_pod_pids_read_only_our_cgroup_root(tmp_path: Path) -> None:
     assert cgroups.pod_pids(tmp_path) == {101, 102}
     cgroups.ensure_pod_cgroup(tmp_path)
     assert (tmp_path / "memory" / "hello-platform").is_dir()
+
+
+def test_v2_a_controller_that_cannot_be_enabled_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _v2_tree(tmp_path / "cg")
+
+    def refuse_cpu(cgroup: Path, change: str) -> None:
+        if change == "+cpu":
+            raise OSError(errno.EINVAL, "Invalid argument")
+        _kernel_subtree_control(cgroup, change)
+
+    monkeypatch.setattr(cgroups, "write_subtree_control", refuse_cpu)
+    state = tmp_path / "host.json"
+    with pytest.raises(PlatformError, match=r"subtree_control \(cpu: Invalid argument\)"):
+        cgroups.enable_controllers(state, root)
+    # What was enabled is recorded all the same, so down gives it back.
+    assert json.loads(state.read_text())["cgroup"]["enabled"] == {"/": ["cpuset", "hugetlb"]}

@@ -26,6 +26,7 @@ import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.substrate.cluster import hostnet
 
@@ -106,34 +107,47 @@ def write_subtree_control(cgroup: Path, change: str) -> None:
     (cgroup / "cgroup.subtree_control").write_text(change)
 
 
-def _enable(cgroup: Path, names: set[str]) -> set[str]:
-    done = set()
+def _enable(cgroup: Path, names: set[str]) -> tuple[set[str], list[str]]:
+    """Enable each of ``names`` below ``cgroup``: (enabled, "name: why not" failures)."""
+    done, failed = set(), []
     for name in sorted(names):
-        with contextlib.suppress(OSError):
+        try:
             write_subtree_control(cgroup, f"+{name}")
             done.add(name)
-    return done
+        except OSError as exc:
+            failed.append(f"{name}: {exc.strerror or exc}")
+    return done, failed
 
 
 def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str]:
     """On v2, enable the kubelet's controllers down to our subtree; record them.
 
     Returns "/:cpu" style notes of what was enabled now (nothing on v1, or when all is on).
+    Raises if one cannot be enabled: the kubelet would refuse its cgroupRoot.
     """
     if not detect(cgroup_root).unified:
         return []
     wanted = set(KUBELET_CONTROLLERS) & controllers(cgroup_root)
     record = _record(state)
     before, ours = record.setdefault("before", {}), record.setdefault("enabled", {})
-    notes = []
+    notes, failed = [], []
     for cgroup in ancestors(cgroup_root):
         key = _key(cgroup, cgroup_root)
         active = controllers(cgroup, "cgroup.subtree_control")
         before.setdefault(key, sorted(active))
-        done = _enable(cgroup, wanted - active)
+        done, refused = _enable(cgroup, wanted - active)
         ours[key] = sorted(set(ours.get(key, [])) | done)
         notes += [f"{key}:{name}" for name in sorted(done)]
+        failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
     _save(state, record)
+    if failed:
+        raise PlatformError(
+            "the kubelet needs the cgroup controllers "
+            f"{', '.join(sorted(wanted))} for /{POD_CGROUP}, and enabling them failed: "
+            + "; ".join(failed),
+            hint="on cgroup v2 the node needs root in the host's cgroup namespace "
+            "(not a container's), or enable them yourself and run again",
+        )
     return notes
 
 
