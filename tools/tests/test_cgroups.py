@@ -35,19 +35,33 @@ def _v1_tree(root: Path, *, hybrid: bool = False) -> Path:
     return root
 
 
+#: subtree_control of the fake tree's non-root cgroups (a file there would keep rmdir from
+#: removing the directory, which a real cgroup's files never do).
+_BELOW_ROOT: dict[Path, set[str]] = {}
+
+
+def _active(cgroup: Path) -> set[str]:
+    if cgroup in _BELOW_ROOT:
+        return _BELOW_ROOT[cgroup] if cgroup.is_dir() else set()
+    return cgroups.controllers(cgroup, "cgroup.subtree_control")
+
+
 def _kernel_subtree_control(cgroup: Path, change: str) -> None:
     """The kernel's semantics of one write to ``cgroup.subtree_control``."""
     sign, name = change[0], change[1:]
-    active = cgroups.controllers(cgroup, "cgroup.subtree_control")
-    offered = cgroups.controllers(cgroup, "cgroup.controllers")
+    root = (cgroup / "cgroup.controllers").exists()
+    offered = cgroups.controllers(cgroup, "cgroup.controllers") if root else _active(cgroup.parent)
     if sign == "+" and name not in offered:
         raise OSError(errno.ENOENT, "No such file or directory")
     if sign == "-":
         for child in cgroup.iterdir():
-            if child.is_dir() and name in cgroups.controllers(child, "cgroup.subtree_control"):
+            if child.is_dir() and name in _active(child):
                 raise OSError(errno.EBUSY, "Device or resource busy")
-    active = active | {name} if sign == "+" else active - {name}
-    (cgroup / "cgroup.subtree_control").write_text(" ".join(sorted(active)) + "\n")
+    active = _active(cgroup) | {name} if sign == "+" else _active(cgroup) - {name}
+    if root:
+        (cgroup / "cgroup.subtree_control").write_text(" ".join(sorted(active)) + "\n")
+    else:
+        _BELOW_ROOT[cgroup] = active
 
 
 @pytest.fixture(autouse=True)
@@ -92,7 +106,9 @@ def test_v2_enables_exactly_the_kubelets_controllers_and_gives_them_back(tmp_pat
         "pids",
     }
     ours = root / "hello-platform"
-    assert ours.is_dir()
+    assert _active(ours) == set(cgroups.KUBELET_CONTROLLERS)  # pinned: delegated below ours
+    with pytest.raises(OSError, match="busy"):  # systemd cannot take one back now
+        _kernel_subtree_control(root, "-cpu")
     record = json.loads(state.read_text())["cgroup"]
     assert record == {
         "before": {"/": ["memory", "pids"]},
@@ -137,9 +153,11 @@ def test_v2_a_busy_controller_is_kept_and_said(tmp_path: Path) -> None:
     root = _v2_tree(tmp_path / "cg")
     state = tmp_path / "host.json"
     cgroups.prepare(state, root)
-    ours = root / "hello-platform"
-    (ours / "cgroup.subtree_control").write_text("cpu\n")  # a pod cgroup left behind
-    (ours / "kubepods").mkdir()
+    leftover = root / "hello-platform" / "kubepods"  # a pod cgroup left behind: ours stays
+    leftover.mkdir()
+    (leftover / "cgroup.procs").write_text("42\n")
+    cgroups.remove_pod_cgroups(root)
+    _BELOW_ROOT[root / "hello-platform"] = {"cpu"}
     given, kept = cgroups.give_back(state, root)
     assert given == ["/:cpuset", "/:hugetlb"]
     assert kept == ["/:cpu (Device or resource busy)"]

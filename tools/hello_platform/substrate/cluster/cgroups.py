@@ -15,9 +15,12 @@ cpu, cpuset, memory, hugetlb or pids the root offers (``cgroup_v2_manager_linux.
 ``up`` enables the missing ones on each ancestor of our subtree and records them in
 ``host.json``; the runtime (libcontainer's ``CreateCgroupPath``, when the kubelet creates
 its pod cgroups) then enables the rest of the root's controllers itself (io, misc, ...),
-which ``up`` records too. ``down`` gives back exactly those, each only if no other cgroup
-still delegates it (a sibling with it in its own ``subtree_control``; the kernel refuses
-then too). On cgroup v1 nothing of this applies and nothing changes.
+which ``up`` records too. ``up`` also enables them in our subtree's own
+``subtree_control``, which pins them at the root (the kernel refuses to disable a
+controller a child delegates), so systemd cannot take them back before the kubelet runs.
+``down`` removes our subtree, then gives back exactly what was recorded, each only if no
+other cgroup still delegates it (a sibling with it in its own ``subtree_control``; the
+kernel refuses then too). On cgroup v1 nothing of this applies and nothing changes.
 """
 
 from __future__ import annotations
@@ -140,6 +143,12 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
         notes += [f"{key}:{name}" for name in sorted(done)]
         failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
     _save(state, record)
+    subtree = cgroup_root / POD_CGROUP
+    if subtree.is_dir() and not failed:
+        # Delegated below our subtree, they cannot be taken back from the root while it
+        # exists: systemd's realizing of -.slice writes "-name" for what no unit of its own
+        # needs, and the kernel refuses that (EBUSY) for a delegated controller.
+        _enable(subtree, wanted - controllers(subtree, "cgroup.subtree_control"))
     if failed:
         raise PlatformError(
             "the kubelet needs the cgroup controllers "
