@@ -709,6 +709,21 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
     assert hostnet.unanswered_node_ports("") == []
 
 
+def test_waits_scale_with_the_slowest_start_this_host_showed(
+    lay: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.substrate.cluster import startup
+    from hello_platform.substrate.cluster.components import Component
+
+    assert startup.scaled(60, 0) == 60
+    assert startup.scaled(60, 50) == 100  # a slow host: twice its slowest start so far
+    bounds: list[object] = []
+    monkeypatch.setattr(startup, "wait_for", lambda *a, **k: bounds.append(k["timeout"]) or 1.0)
+    comp = Component("c", lambda _: ["true"], lambda _: health.Health(True, "ok"), timeout=20)
+    startup.wait_started(lay, comp, 1, slowest=45.0)
+    assert bounds == [90.0]
+
+
 def test_a_daemon_that_exits_while_starting_is_started_again(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,7 +37,13 @@ from hello_platform.substrate.cluster import (
 )
 from hello_platform.substrate.cluster.components import COMPONENTS, by_name
 from hello_platform.substrate.cluster.layout import Layout
-from hello_platform.substrate.cluster.startup import TOTAL, start_component, wait_for, wait_started
+from hello_platform.substrate.cluster.startup import (
+    TOTAL,
+    scaled,
+    start_component,
+    wait_for,
+    wait_started,
+)
 from hello_platform.toolchain.apt import require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
@@ -204,9 +210,11 @@ def _up(lay: Layout) -> Path:
     if started:
         say(f"started {', '.join(started)}")
 
+    slowest = 0.0  # later waits scale with what this host shows (startup.scaled)
     for comp in COMPONENTS:
         step += 1
-        waited = wait_started(lay, comp, step)
+        waited = wait_started(lay, comp, step, slowest=slowest)
+        slowest = max(slowest, waited)
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
     # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
@@ -214,7 +222,7 @@ def _up(lay: Layout) -> Path:
     wait_for(
         "node",
         functools.partial(health.node, lay, fresh_since),
-        timeout=90,
+        timeout=scaled(90, slowest),
         step=step,
         log=lay.log("kubelet"),
     )

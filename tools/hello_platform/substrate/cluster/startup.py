@@ -98,16 +98,26 @@ def start_component(lay: Layout, comp: Component) -> int | None:
     )
 
 
-def wait_started(lay: Layout, comp: Component, step: int) -> float:
-    """Wait until ``comp`` is healthy; one that exits while starting is started again, up to
-    ``comp.start_retries`` times. Return the seconds waited (the last start's)."""
+def scaled(timeout: float, slowest: float) -> float:
+    """A wait's bound on this host: ``timeout``, or twice the slowest start seen so far.
+
+    A host that took 50 s to start one daemon (a small VM, UML) gets 100 s for the next,
+    instead of failing a fixed guess made on a fast one.
+    """
+    return max(timeout, 2.0 * slowest)
+
+
+def wait_started(lay: Layout, comp: Component, step: int, *, slowest: float = 0.0) -> float:
+    """Wait until ``comp`` is healthy (bounded by :func:`scaled`); one that exits while
+    starting is started again, up to ``comp.start_retries`` times. Return the seconds
+    waited (the last start's)."""
     tries = 0
     while True:
         try:
             return wait_for(
                 comp.name,
                 functools.partial(comp.health, lay),
-                timeout=comp.timeout,
+                timeout=scaled(comp.timeout, slowest),
                 step=step,
                 pidfile=comp.pidfile(lay),
                 log=lay.log(comp.name),
