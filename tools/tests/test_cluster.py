@@ -368,6 +368,19 @@ def test_a_running_daemon_is_never_called_exited(tmp_path: Path) -> None:
         wait("dead", "refused", 30)
 
 
+def test_a_zombie_leader_with_live_threads_is_running(tmp_path: Path) -> None:
+    stat = "{pid} (kube-apiserver) {state} 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 9 0 777 0"
+    for pid, state, tasks in ((50, "Z", 9), (51, "Z", 1), (52, "S", 9)):
+        (tmp_path / str(pid) / "task").mkdir(parents=True)
+        (tmp_path / str(pid) / "stat").write_text(stat.format(pid=pid, state=state))
+        for task in range(tasks):
+            (tmp_path / str(pid) / "task" / str(pid + task)).mkdir()
+    record = process.PidRecord(50, 777, "/x")
+    assert process.alive(record, tmp_path)  # its main thread ended, its threads run on
+    assert not process.alive(process.PidRecord(51, 777, "/x"), tmp_path)  # exited
+    assert process.alive(process.PidRecord(52, 777, "/x"), tmp_path)
+
+
 def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:
     pidfile = tmp_path / "me.pid"
     me = os.getpid()

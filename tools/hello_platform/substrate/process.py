@@ -53,11 +53,21 @@ def exe_of(pid: int, proc: Path = PROC) -> str | None:
 
 
 def _zombie(pid: int, proc: Path) -> bool:
+    """True if ``pid`` has exited and waits to be reaped.
+
+    A thread-group leader whose own thread ended shows state Z while its other threads
+    still run the process: that one is alive.
+    """
     try:
         stat = (proc / str(pid) / "stat").read_text()
     except OSError:
         return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    if stat.rsplit(")", 1)[1].split()[0] != "Z":
+        return False
+    try:
+        return sum(1 for _ in (proc / str(pid) / "task").iterdir()) <= 1
+    except OSError:
+        return True
 
 
 def read_pidfile(path: Path) -> PidRecord | None:
