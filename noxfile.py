@@ -56,13 +56,14 @@ def tool_path(session: nox.Session, name: str) -> str:
 
 
 def shell_scripts() -> list[str]:
-    """Every ``*.sh`` of the checkout, and ``.ci/run``."""
+    """Every ``*.sh`` of the checkout, and the scripts in ``.ci/``."""
     skip = {".git", ".nox", ".venv", "node_modules", "out", ".mypy_cache", ".ruff_cache"}
     found = []
     for root, dirs, files in os.walk("."):
         dirs[:] = sorted(d for d in dirs if d not in skip)
         found += [str(Path(root, f)) for f in sorted(files) if f.endswith(".sh")]
-    return found + ([".ci/run"] if Path(".ci/run").is_file() else [])
+    ci = Path(".ci")
+    return found + (sorted(str(p) for p in ci.iterdir() if p.is_file()) if ci.is_dir() else [])
 
 
 @nox.session(tags=["static"])

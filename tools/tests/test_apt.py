@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,115 @@ def test_docker_ce_on_the_host_means_no_debian_containerd(monkeypatch: pytest.Mo
     )
     system.ensure_debian_packages(["containerd", "runc", "docker.io"], why="the node")
     assert apt.calls == []
+
+
+# --- no enabled unit left behind -------------------------------------------------------
+
+FAKE_SYSTEMCTL = """#!/bin/sh
+# A fake systemctl: enabled units are the lines of $UNITS; every call is logged.
+echo "$*" >> "$UNITS.log"
+case "$1" in
+  list-unit-files) sed 's/$/ enabled enabled/' "$UNITS" ;;
+  disable) shift
+    for u in "$@"; do grep -vx "$u" "$UNITS" > "$UNITS.new"; mv "$UNITS.new" "$UNITS"; done ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+@pytest.fixture
+def systemctl(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "systemctl").write_text(FAKE_SYSTEMCTL)
+    (bin_dir / "systemctl").chmod(0o755)
+    units = tmp_path / "units"
+    units.write_text("ssh.service\ncron.service\n")
+    monkeypatch.setenv("UNITS", str(units))
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return units
+
+
+def test_units_the_install_enabled_are_disabled_again(
+    systemctl: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with system.no_units_enabled(tmp_path):  # tmp_path stands for /run/systemd/system
+        systemctl.write_text("ssh.service\ncron.service\ncontainerd.service\n")
+    assert systemctl.read_text() == "ssh.service\ncron.service\n"
+    assert "disable containerd.service" in (tmp_path / "units.log").read_text()
+    assert "disabled containerd.service" in capsys.readouterr().err
+
+
+def test_units_enabled_before_stay_enabled(systemctl: Path, tmp_path: Path) -> None:
+    with system.no_units_enabled(tmp_path):
+        pass
+    assert systemctl.read_text() == "ssh.service\ncron.service\n"
+    assert "disable" not in (tmp_path / "units.log").read_text()
+
+
+def test_without_systemd_as_pid_1_systemctl_is_never_asked(systemctl: Path, tmp_path: Path) -> None:
+    with system.no_units_enabled(tmp_path / "no-systemd"):
+        systemctl.write_text("ssh.service\ncontainerd.service\n")
+    assert not (tmp_path / "units.log").exists()
+
+
+# --- a held apt lock ---------------------------------------------------------------------
+
+
+def _hold_lock(path: Path, seconds: float) -> subprocess.Popen[bytes]:
+    """A process holding a POSIX lock on ``path`` (as apt does) for ``seconds``."""
+    script = (
+        "import fcntl, sys, time\n"
+        "f = open(sys.argv[1], 'w'); fcntl.lockf(f, fcntl.LOCK_EX)\n"
+        "print('locked', flush=True); time.sleep(float(sys.argv[2]))\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script, str(path), str(seconds)], stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+    return holder
+
+
+def test_the_lock_holder_is_named(tmp_path: Path) -> None:
+    lock = tmp_path / "lock-frontend"
+    holder = _hold_lock(lock, 30)
+    try:
+        held = system.lock_holders([lock, tmp_path / "missing"])
+        assert held == [f"pid {holder.pid} ({sys.executable} -c {held[0].split(' -c ')[1]}"]
+        assert held[0].endswith(f"holds {lock}")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert system.lock_holders([lock]) == []
+
+
+def test_a_freed_lock_is_waited_for(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock = tmp_path / "lock-frontend"
+    holder = _hold_lock(lock, 2)
+    try:
+        waited = system.wait_for_apt_locks(30, files=[lock])
+    finally:
+        holder.wait()
+    assert 1.0 <= waited < 30
+    assert f"pid {holder.pid}" in capsys.readouterr().err
+
+
+def test_a_lock_never_freed_ends_in_one_sentence(tmp_path: Path) -> None:
+    lock = tmp_path / "lock-frontend"
+    holder = _hold_lock(lock, 60)
+    try:
+        with pytest.raises(PlatformError, match=r"apt is still locked by another process after 2s"):
+            system.wait_for_apt_locks(2, files=[lock])
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_the_lock_timeout_is_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(system.LOCK_TIMEOUT_ENV, raising=False)
+    assert system.lock_timeout() == system.LOCK_TIMEOUT
+    monkeypatch.setenv(system.LOCK_TIMEOUT_ENV, "42")
+    assert system.lock_timeout() == 42
+    monkeypatch.setenv(system.LOCK_TIMEOUT_ENV, "ten minutes")
+    with pytest.raises(PlatformError, match="is not a number of seconds"):
+        system.lock_timeout()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hello_platform.core.wait import until
 from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
     addons,
@@ -312,8 +313,7 @@ def test_a_component_stopped_by_sigkill_gets_sigkill_first(tmp_path: Path) -> No
         start = time.monotonic()
         assert process.stop(pidfile, timeout=30, sig=signal.SIGKILL)
         assert time.monotonic() - start < 15, "it waited for the SIGTERM timeout"
-        _, status = os.waitpid(pid, 0)
-        assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+        assert process.reap(pid) == -signal.SIGKILL  # reaped by stop: no zombie left
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, 9)
@@ -326,6 +326,59 @@ def test_only_the_api_server_is_killed_so_it_keeps_its_service_endpoint() -> Non
 
     killed = {c.name for c in COMPONENTS if c.stop_signal == signal.SIGKILL}
     assert killed == {"kube-apiserver"}
+
+
+def test_a_daemon_that_exits_early_is_reaped_and_its_end_named(tmp_path: Path) -> None:
+    pidfile = tmp_path / "d.pid"
+    pid = process.start(
+        ["sh", "-c", "echo 'listen tcp: address already in use'; exit 3"],
+        pidfile=pidfile,
+        log=tmp_path / "d.log",
+    )
+    until(lambda: process.running(pidfile) is None, what="the exit", timeout=10, interval=0.05)
+    assert process.ended(pidfile, recheck=0) == "exited with status 3"
+    assert not Path(f"/proc/{pid}").exists()  # reaped: no zombie left behind
+    killed = process.start(["sleep", "30"], pidfile=pidfile, log=tmp_path / "d.log")
+    os.kill(killed, signal.SIGKILL)
+    until(lambda: process.running(pidfile) is None, what="the kill", timeout=10, interval=0.05)
+    assert process.ended(pidfile, recheck=0) == "was killed by signal 9"
+
+
+def test_a_running_daemon_is_never_called_exited(tmp_path: Path) -> None:
+    from hello_platform.core.errors import PlatformError
+    from hello_platform.substrate.cluster import startup
+
+    pidfile, log = tmp_path / "d.pid", tmp_path / "d.log"
+
+    def wait(label: str, detail: str, timeout: float) -> float:
+        seen = health.Health(False, detail)
+        return startup.wait_for(
+            label, lambda: seen, timeout=timeout, step=1, pidfile=pidfile, log=log
+        )
+
+    process.start(["sleep", "30"], pidfile=pidfile, log=log)
+    try:
+        assert process.ended(pidfile, recheck=0) is None
+        with pytest.raises(PlatformError, match=r"^slow is not healthy after 1s: handshake"):
+            wait("slow", "handshake timeout", 1)
+    finally:
+        process.stop(pidfile)
+    process.start(["sh", "-c", "echo 'boom: bad flag'; exit 2"], pidfile=pidfile, log=log)
+    with pytest.raises(PlatformError, match=r"^dead exited with status 2 while starting: boom"):
+        wait("dead", "refused", 30)
+
+
+def test_a_zombie_leader_with_live_threads_is_running(tmp_path: Path) -> None:
+    stat = "{pid} (kube-apiserver) {state} 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 9 0 777 0"
+    for pid, state, tasks in ((50, "Z", 9), (51, "Z", 1), (52, "S", 9)):
+        (tmp_path / str(pid) / "task").mkdir(parents=True)
+        (tmp_path / str(pid) / "stat").write_text(stat.format(pid=pid, state=state))
+        for task in range(tasks):
+            (tmp_path / str(pid) / "task" / str(pid + task)).mkdir()
+    record = process.PidRecord(50, 777, "/x")
+    assert process.alive(record, tmp_path)  # its main thread ended, its threads run on
+    assert not process.alive(process.PidRecord(51, 777, "/x"), tmp_path)  # exited
+    assert process.alive(process.PidRecord(52, 777, "/x"), tmp_path)
 
 
 def test_a_recycled_pid_is_never_trusted_nor_signalled(tmp_path: Path) -> None:
@@ -509,21 +562,6 @@ def test_only_the_netns_of_our_pods_are_named_for_removal(tmp_path: Path) -> Non
     assert hostnet.netns_of([os.getpid()]) == set()  # the host's own namespace is never ours
 
 
-def test_pod_pids_read_only_our_cgroup_root(tmp_path: Path) -> None:
-    for hierarchy in ("pids", "memory"):
-        (tmp_path / hierarchy).mkdir()
-        (tmp_path / hierarchy / "cgroup.procs").write_text("1\n")
-    leaf = tmp_path / "pids" / "hello-platform" / "kubepods" / "besteffort" / "podX" / "ctr"
-    leaf.mkdir(parents=True)
-    (leaf / "cgroup.procs").write_text("101\n102\n")
-    foreign = tmp_path / "pids" / "kubepods" / "foreign"
-    foreign.mkdir(parents=True)
-    (foreign / "cgroup.procs").write_text("555\n")
-    assert hostnet.pod_pids(tmp_path) == {101, 102}
-    hostnet.ensure_pod_cgroup(tmp_path)
-    assert (tmp_path / "memory" / "hello-platform").is_dir()
-
-
 def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:
     ours, docker = tmp_path / "ours.sock", "/run/docker/containerd/containerd.sock"
     for pid, argv in (
@@ -684,11 +722,26 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
     assert hostnet.unanswered_node_ports("") == []
 
 
+def test_waits_scale_with_the_slowest_start_this_host_showed(
+    lay: Layout, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hello_platform.substrate.cluster import startup
+    from hello_platform.substrate.cluster.components import Component
+
+    assert startup.scaled(60, 0) == 60
+    assert startup.scaled(60, 50) == 100  # a slow host: twice its slowest start so far
+    bounds: list[object] = []
+    monkeypatch.setattr(startup, "wait_for", lambda *a, **k: bounds.append(k["timeout"]) or 1.0)
+    comp = Component("c", lambda _: ["true"], lambda _: health.Health(True, "ok"), timeout=20)
+    startup.wait_started(lay, comp, 1, slowest=45.0)
+    assert bounds == [90.0]
+
+
 def test_a_daemon_that_exits_while_starting_is_started_again(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hello_platform.core.errors import PlatformError
-    from hello_platform.substrate.cluster import node
+    from hello_platform.substrate.cluster import startup
     from hello_platform.substrate.cluster.components import Component
 
     comp = Component(
@@ -703,14 +756,18 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
             raise outcome
         return outcome
 
-    monkeypatch.setattr(node, "wait_for", fake_wait_for)
-    monkeypatch.setattr(node, "_alive", lambda pidfile: False)
-    monkeypatch.setattr(node, "start_component", lambda lay, c: starts.append(c.name))
-    monkeypatch.setattr(node.time, "sleep", lambda s: None)
-    assert node.wait_started(lay, comp, 1) == 3.5
+    monkeypatch.setattr(startup, "wait_for", fake_wait_for)
+    monkeypatch.setattr(startup, "_alive", lambda pidfile: False)
+    monkeypatch.setattr(startup, "start_component", lambda lay, c: starts.append(c.name))
+    monkeypatch.setattr(startup.time, "sleep", lambda s: None)
+    assert startup.wait_started(lay, comp, 1) == 3.5
     assert starts == ["flaky"]
     # Out of retries (or still running but unhealthy): the error stands.
-    monkeypatch.setattr(node, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x")))
+    monkeypatch.setattr(
+        startup, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x"))
+    )
     with pytest.raises(PlatformError):
-        node.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
+        startup.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
     assert by_name("kubelet").start_retries > 0
+    assert by_name("kube-controller-manager").start_retries > 0
+    assert by_name("kube-scheduler").start_retries > 0

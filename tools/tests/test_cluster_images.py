@@ -14,7 +14,7 @@ from typing import ClassVar
 import pytest
 from hello_platform.core.errors import PlatformError
 from hello_platform.substrate import docker, registry
-from hello_platform.substrate.cluster import images
+from hello_platform.substrate.cluster import addons, images
 
 
 class FakeRegistry(BaseHTTPRequestHandler):
@@ -143,7 +143,8 @@ def test_our_registry_is_recognised_by_its_pidfile(
 def test_pause_source_compiles_to_a_static_binary_spec() -> None:
     assert images.PAUSE_SOURCE.exists() and images.ECHO_SOURCE.exists()
     assert images.PAUSE.entrypoint == ("/pause",)
-    assert {s.name for s in images.CLUSTER_IMAGES} == {"pause", "coredns", "metrics-server"}
+    node_images = {s.name for a in addons.NODE_ADDONS for s in a.images}
+    assert node_images == {"coredns", "metrics-server"}
 
 
 def test_docker_engine_absent_without_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:

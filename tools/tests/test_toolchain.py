@@ -533,3 +533,45 @@ def test_tool_named_like_one_of_its_binaries_resolves_to_that_binary(env: Path) 
     (env / "toolchain.toml").write_text(PINS.replace("fake-apiserver =", "fakekube ="))
     path = Resolver(builder=FakeBuilder()).resolve("fakekube")
     assert path == env / "cache/tools/fakekube/v1.34.4/bin/fakekube"
+
+
+# -------------------------------------------------------------------- GOTOOLCHAIN
+
+#: A distribution go 1.23.5 that switches to the toolchain GOTOOLCHAIN names (go >= 1.21).
+SWITCHING_GO = """\
+case "$GOTOOLCHAIN" in
+  local|auto|"") echo go1.23.5 ;;
+  go*) echo "${GOTOOLCHAIN%%+*}" ;;
+esac
+"""
+
+
+def test_the_users_gotoolchain_is_respected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = script(tmp_path / "go", SWITCHING_GO)
+    monkeypatch.setenv("HELLO_PLATFORM_GO", str(go))
+    monkeypatch.setenv("GOTOOLCHAIN", "go1.26.8")
+    assert gobuild.check_go("1.26.8", needed_for="x") == (str(go), "go1.26.8")
+    assert gobuild.go_env()["GOTOOLCHAIN"] == "go1.26.8"
+
+
+def test_without_gotoolchain_the_local_go_is_used_as_it_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = script(tmp_path / "go", SWITCHING_GO)
+    monkeypatch.setenv("HELLO_PLATFORM_GO", str(go))
+    monkeypatch.delenv("GOTOOLCHAIN", raising=False)
+    assert gobuild.go_env()["GOTOOLCHAIN"] == "local"
+    with pytest.raises(PlatformError, match=r"needs Go 1.26.8 or newer, and '.*' is go1.23.5"):
+        gobuild.check_go("1.26.8", needed_for="x")
+
+
+def test_a_go_too_old_to_switch_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    go = script(tmp_path / "go", "echo go1.19.8")  # Debian 12's golang-go ignores GOTOOLCHAIN
+    monkeypatch.setenv("HELLO_PLATFORM_GO", str(go))
+    monkeypatch.setenv("GOTOOLCHAIN", "go1.26.8")
+    with pytest.raises(
+        PlatformError, match=r"is go1.19.8 \(GOTOOLCHAIN=go1.26.8 needs a go of 1.21"
+    ):
+        gobuild.check_go("1.26.8", needed_for="x")

@@ -26,6 +26,7 @@ from lightkube.config.kubeconfig import KubeConfig
 from lightkube.core.exceptions import ConfigError
 from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
+from lightkube.types import PatchType
 
 from hello_platform.core.errors import PlatformError
 
@@ -187,6 +188,22 @@ class Kube:
         """Create or update the namespace ``name`` with ``labels`` (Pod Security restricted)."""
         doc = {"apiVersion": "v1", "kind": "Namespace"}
         self.apply({**doc, "metadata": {"name": name, "labels": dict(labels)}})
+
+    def patch(
+        self,
+        res: type[Resource],
+        name: str,
+        patch: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+    ) -> dict[str, Any]:
+        """A JSON merge patch of one object (say, an annotation that asks a controller to
+        act), outside server-side apply's field ownership."""
+        with self._calling(f"patching {res.__name__} {name}"):
+            out = self._api.patch(
+                res, name, dict(patch), namespace=namespace, patch_type=PatchType.MERGE
+            )
+        return _as_dict(out)
 
     def delete(
         self,

@@ -53,11 +53,21 @@ def exe_of(pid: int, proc: Path = PROC) -> str | None:
 
 
 def _zombie(pid: int, proc: Path) -> bool:
+    """True if ``pid`` has exited and waits to be reaped.
+
+    A thread-group leader whose own thread ended shows state Z while its other threads
+    still run the process: that one is alive.
+    """
     try:
         stat = (proc / str(pid) / "stat").read_text()
     except OSError:
         return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    if stat.rsplit(")", 1)[1].split()[0] != "Z":
+        return False
+    try:
+        return sum(1 for _ in (proc / str(pid) / "task").iterdir()) <= 1
+    except OSError:
+        return True
 
 
 def read_pidfile(path: Path) -> PidRecord | None:
@@ -75,9 +85,33 @@ def write_pidfile(path: Path, record: PidRecord) -> None:
     tmp.replace(path)
 
 
+#: Exit codes of the daemons this process started, collected by :func:`reap` (by pid).
+_REAPED: dict[int, int] = {}
+
+
+def reap(pid: int) -> int | None:
+    """Collect the exit code of ``pid`` if it is our child and has exited (so it does not
+    stay a zombie while we run); None if it is not our child or still runs."""
+    if pid in _REAPED:
+        return _REAPED[pid]
+    try:
+        got, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if got != pid:
+        return None
+    _REAPED[pid] = os.waitstatus_to_exitcode(status)
+    return _REAPED[pid]
+
+
 def alive(record: PidRecord, proc: Path = PROC) -> bool:
-    """True if ``record.pid`` still runs the program that was recorded (not a reused pid)."""
+    """True if ``record.pid`` still runs the program that was recorded (not a reused pid).
+
+    A child of ours that exited is reaped here, so it leaves no zombie behind.
+    """
     if start_time(record.pid, proc) != record.start_time or _zombie(record.pid, proc):
+        if proc == PROC:
+            reap(record.pid)
         return False
     exe = exe_of(record.pid, proc)
     # A binary replaced on disk shows as "PATH (deleted)": still the same program.
@@ -90,6 +124,27 @@ def running(pidfile: Path, proc: Path = PROC) -> int | None:
     if record is None or not alive(record, proc):
         return None
     return record.pid
+
+
+def ended(pidfile: Path, *, recheck: float = 0.5, proc: Path = PROC) -> str | None:
+    """None while the process in ``pidfile`` runs; else how it ended, e.g. "exited with
+    status 1" (our child's code), "was killed by signal 9", or "exited".
+
+    A process seen gone is looked at once more after ``recheck`` seconds: a start-up wait
+    must not call a daemon that is running "exited".
+    """
+    record = read_pidfile(pidfile)
+    if record is None:
+        return "exited (its pidfile is gone)"
+    if alive(record, proc):
+        return None
+    time.sleep(recheck)
+    if alive(record, proc):
+        return None
+    code = _REAPED.get(record.pid)
+    if code is None:
+        return "exited"
+    return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
 
 
 def start(
@@ -118,6 +173,7 @@ def start(
         )
     started = start_time(child.pid)
     exe = exe_of(child.pid) or os.path.realpath(args[0])
+    _REAPED.pop(child.pid, None)  # a code reaped from an earlier process with this pid
     write_pidfile(pidfile, PidRecord(child.pid, started or 0, exe))
     # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
     child.returncode = 0

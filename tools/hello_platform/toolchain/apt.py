@@ -4,8 +4,15 @@ A guest on the user's machine: packages are only ever *added*. Before installing
 asked what it would do (``apt-get install -s``); if that removes anything (Docker CE's
 ``containerd.io`` conflicts with Debian's ``containerd``, say) nothing is installed and
 the error names the conflict. The real install runs with ``--no-remove`` and with a
-``policy-rc.d`` that forbids starting services, restored right after. Where the host
-already has a package that provides what we need (``SUBSTITUTES``), that one is used.
+``policy-rc.d`` that forbids starting services, restored right after; where systemd is
+PID 1, every unit the install enabled (containerd.service, say) is disabled again, so the
+next boot starts nothing of ours either. Where the host already has a package that
+provides what we need (``SUBSTITUTES``), that one is used.
+
+apt and dpkg take POSIX locks (``fcntl(F_SETLK)``) on their lock files. When another
+process holds one (``unattended-upgrades`` on a freshly booted host, say), every apt-get
+call waits for it, bounded by ``HELLO_PLATFORM_APT_LOCK_TIMEOUT`` seconds (600), saying
+which process holds it (from ``/proc/locks``).
 """
 
 from __future__ import annotations
@@ -16,11 +23,13 @@ import platform
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.core.wait import Check, until
 
 _APT_UPDATED_STAMP = "apt-updated"
 #: Packages another installed package stands in for (same binaries, same paths): Docker
@@ -34,6 +43,21 @@ POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 #: policy-rc.d answer 101: "action forbidden" -- invoke-rc.d/deb-systemd-invoke start nothing.
 _DENY_ALL = "#!/bin/sh\n# hello-platform: no service starts while it installs packages\nexit 101\n"
 _REMOVAL = re.compile(r"^Remv (\S+)", re.MULTILINE)
+#: The files ``apt-get install`` (and dpkg) lock, the frontend lock first, and the one
+#: ``apt-get update`` locks.
+LOCK_FILES = (
+    Path("/var/lib/dpkg/lock-frontend"),
+    Path("/var/lib/dpkg/lock"),
+    Path("/var/cache/apt/archives/lock"),
+)
+LISTS_LOCK = Path("/var/lib/apt/lists/lock")
+LOCK_TIMEOUT_ENV = "HELLO_PLATFORM_APT_LOCK_TIMEOUT"
+LOCK_TIMEOUT = 600.0
+#: apt-get's words for a lock another process holds.
+_LOCK_BUSY = re.compile(r"Could not get lock|Unable to acquire|is another process using it")
+PROC = Path("/proc")
+#: The systemd "booted" marker (sd_booted(3)): systemd is PID 1.
+SYSTEMD_RUN = Path("/run/systemd/system")
 
 
 def require_linux_root(feature: str, *, alternative: str) -> None:
@@ -97,10 +121,120 @@ def no_service_starts(path: Path | None = None) -> Iterator[None]:
             path.chmod(mode)
 
 
-def _apt(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["apt-get", *args], env=dict(env), check=False, capture_output=True, text=True
+def lock_timeout() -> float:
+    """Seconds an apt-get call waits for a held lock (``HELLO_PLATFORM_APT_LOCK_TIMEOUT``)."""
+    raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
+    try:
+        return float(raw) if raw else LOCK_TIMEOUT
+    except ValueError:
+        raise PlatformError(
+            f"{LOCK_TIMEOUT_ENV}={raw} is not a number of seconds",
+            hint=f"unset it, or set it to the seconds to wait (default {LOCK_TIMEOUT:.0f})",
+        ) from None
+
+
+def _command(pid: str, proc: Path) -> str:
+    try:
+        argv = (proc / pid / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "?"
+    return b" ".join(a for a in argv if a).decode(errors="replace")[:120] or "?"
+
+
+def lock_holders(files: Iterable[Path] = LOCK_FILES, proc: Path = PROC) -> list[str]:
+    """ "pid N (command) holds FILE" for each lock on ``files`` in ``/proc/locks``.
+
+    Locks are matched by inode (``/proc/locks`` names the device of the real filesystem,
+    which an overlay's ``stat`` does not show).
+    """
+    inodes = {}
+    for path in files:
+        with contextlib.suppress(OSError):
+            inodes[path.stat().st_ino] = path
+    try:
+        table = (proc / "locks").read_text()
+    except OSError:
+        return []
+    holders = []
+    for line in table.splitlines():
+        fields = line.split()  # "1: POSIX  ADVISORY  WRITE 1234 fe:00:123456 0 EOF"
+        if len(fields) < 6 or fields[1] == "->":  # "->": a waiter, not a holder
+            continue
+        inode = fields[5].rsplit(":", 1)[-1]
+        if inode.isdigit() and int(inode) in inodes:
+            pid = fields[4]
+            holders.append(f"pid {pid} ({_command(pid, proc)}) holds {inodes[int(inode)]}")
+    return sorted(set(holders))
+
+
+def wait_for_apt_locks(timeout: float, *, files: Iterable[Path] = LOCK_FILES) -> float:
+    """Wait until no process holds an apt/dpkg lock; return the seconds waited."""
+    paths = list(files)
+
+    def free() -> Check:
+        holders = lock_holders(paths)
+        return Check(not holders, "; ".join(holders))
+
+    return until(
+        free,
+        what="apt is still locked by another process",
+        timeout=timeout,
+        interval=1.0,
+        progress=lambda s, held: say(f"apt is busy, waiting ({s:.0f}s of {timeout:.0f}s): {held}"),
+        first_note=0.0,
+        every=15.0,
+        hint=f"let it finish (or stop it), or set {LOCK_TIMEOUT_ENV}=SECONDS to wait longer",
     )
+
+
+def _apt(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """apt-get ``args``, after any held lock is free (again, if one was taken meanwhile)."""
+    deadline = time.monotonic() + lock_timeout()
+    files = [LISTS_LOCK] if args[0] == "update" else LOCK_FILES
+    while True:
+        wait_for_apt_locks(max(1.0, deadline - time.monotonic()), files=files)
+        done = subprocess.run(
+            ["apt-get", *args], env=dict(env), check=False, capture_output=True, text=True
+        )
+        if done.returncode == 0 or not _LOCK_BUSY.search(done.stderr):
+            return done
+        if time.monotonic() >= deadline:
+            return done
+
+
+def enabled_units(systemd_run: Path | None = None) -> set[str] | None:
+    """The unit files systemd lists as enabled; None where systemd is not PID 1."""
+    if not (systemd_run or SYSTEMD_RUN).is_dir():
+        return None
+    done = subprocess.run(
+        ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
+
+
+@contextlib.contextmanager
+def no_units_enabled(systemd_run: Path | None = None) -> Iterator[None]:
+    """Disable again every systemd unit enabled during the block (no-op without systemd)."""
+    before = enabled_units(systemd_run)
+    try:
+        yield
+    finally:
+        after = enabled_units(systemd_run) if before is not None else None
+        added = sorted((after or set()) - (before or set()))
+        if added:
+            done = subprocess.run(
+                ["systemctl", "disable", *added], capture_output=True, text=True, check=False
+            )
+            if done.returncode != 0:
+                raise PlatformError(
+                    f"the packages enabled {', '.join(added)}, and systemctl could not "
+                    f"disable them: {done.stderr.strip()[-200:]}",
+                    hint=f"run: systemctl disable {' '.join(added)}",
+                )
+            say(f"disabled {', '.join(added)}: enabled by the package install, never started")
 
 
 def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
@@ -147,7 +281,7 @@ def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
             hint="install what you need by hand (your own packages stay as they are), or "
             "point the sessions at an existing cluster with --kubeconfig PATH",
         )
-    with no_service_starts():
+    with no_units_enabled(), no_service_starts():
         install = _apt(
             ["install", "-y", "-q", "--no-install-recommends", "--no-remove", *missing], env
         )

@@ -32,7 +32,12 @@ from hello_platform.toolchain.pins import Tool
 #: Seconds between "still building" lines while ``go build`` runs.
 HEARTBEAT_SECONDS = 15.0
 
-GO_HINT = "install Go {min} or newer and put it on PATH (or set HELLO_PLATFORM_GO to it)"
+GO_HINT = (
+    "install Go {min} or newer and put it on PATH (or set HELLO_PLATFORM_GO to it), or put "
+    "any Go >= 1.21 on PATH and export GOTOOLCHAIN=go{min}"
+)
+#: The first Go that switches toolchains by GOTOOLCHAIN.
+GOTOOLCHAIN_SINCE = (1, 21)
 
 
 @dataclass(frozen=True)
@@ -65,8 +70,20 @@ def find_go() -> str | None:
     return str(default) if default.exists() else None
 
 
+def toolchain() -> str:
+    """GOTOOLCHAIN of every go command here: the user's, else ``local``.
+
+    A user who exported GOTOOLCHAIN (README: a distribution Go >= 1.21 with
+    ``GOTOOLCHAIN=go1.26.8``) gets that toolchain, which go fetches through the module
+    proxy; otherwise the go found is used as it is, and never swapped behind the user's
+    back for one a module's go.mod asks for (``auto``).
+    """
+    return os.environ.get("GOTOOLCHAIN", "").strip() or "local"
+
+
 def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
-    """Return (go command, its version), or fail saying Go is missing or too old."""
+    """Return (go command, its version under :func:`toolchain`), or fail saying Go is
+    missing or too old."""
     hint = GO_HINT.format(min=min_version)
     go = find_go()
     if go is None:
@@ -80,7 +97,7 @@ def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
             text=True,
             timeout=60,
             check=False,
-            env={**os.environ, "GOTOOLCHAIN": "local"},
+            env={**os.environ, "GOTOOLCHAIN": toolchain()},
         )
     except OSError as exc:
         raise PlatformError(
@@ -90,19 +107,26 @@ def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
     if done.returncode != 0 or not version_tuple(have):
         raise PlatformError(f"'{go} env GOVERSION' failed: {done.stderr.strip()[-200:]}", hint=hint)
     if version_tuple(have) < version_tuple(min_version):
+        switch = toolchain()
+        why = (
+            f" (GOTOOLCHAIN={switch} needs a go of 1.21 or newer to switch toolchains)"
+            if switch != "local" and version_tuple(have) < GOTOOLCHAIN_SINCE
+            else ""
+        )
         raise PlatformError(
-            f"building {needed_for} needs Go {min_version} or newer, and '{go}' is {have}",
+            f"building {needed_for} needs Go {min_version} or newer, and '{go}' is {have}{why}",
             hint=hint,
         )
     return go, have
 
 
 def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of every go command here: module mode, local toolchain, static."""
+    """The environment of every go command here: module mode, the user's GOTOOLCHAIN or
+    the local one (:func:`toolchain`), static binaries."""
     env = dict(os.environ)
     flags = env.get("GOFLAGS", "").split()
     flags = [f for f in flags if not f.startswith("-mod=")] + ["-mod=mod"]
-    env.update({"GOFLAGS": " ".join(flags), "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"})
+    env.update({"GOFLAGS": " ".join(flags), "GOTOOLCHAIN": toolchain(), "CGO_ENABLED": "0"})
     env.update(extra or {})
     return env
 

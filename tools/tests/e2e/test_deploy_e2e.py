@@ -67,6 +67,9 @@ def test_namespace_enforces_restricted(
     deployed: tuple[deploy.Options, deploy.Result], kube: deploy.Kube
 ) -> None:
     opts, _ = deployed
-    done = kube.kubectl_cmd("get", "namespace", opts.namespace, "-o", "json", what="get ns")
-    labels = json.loads(done.stdout)["metadata"]["labels"]
+    from lightkube.resources.core_v1 import Namespace
+
+    found = kube.api.get(Namespace, opts.namespace)
+    assert found is not None
+    labels = found["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"

@@ -328,9 +328,10 @@ def test_values_failing_the_schema_are_reported_and_the_release_keeps_serving(
 
 
 def test_idle_memory_of_argo_cd(gitops: pykube.HTTPClient, kube_config: str) -> None:
+    from hello_platform.clients.kube import Kube
     from hello_platform.pipeline.gitops import argo
 
-    kube = argo.make_kube(Path(kube_config))
+    kube = Kube(Path(kube_config))
     usage = eventually(lambda: argo.pod_memory(kube), timeout=90, what="pod metrics")
     assert any(n.startswith("argocd-application-controller") for n in usage)
     figures["argocd_idle_memory_mib"] = round(sum(usage.values()) / 2**20, 1)

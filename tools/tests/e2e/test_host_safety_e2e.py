@@ -3,9 +3,11 @@
 Before ``up`` this test plants *foreign* state of the kinds a sloppy node would clobber,
 named as other runtimes name theirs: iptables chains ``KUBE-FOREIGN`` / ``CNI-FOREIGN``
 with jumps to them, a network namespace ``cni-foreign``, a process in a ``kubepods``
-cgroup, and sysctls at non-default values. After ``up`` and ``down --purge`` every one is
-intact, the sysctls are back and the host's iptables are exactly as before. While the
-cluster is up, an anonymous request to the API server's ``/api`` gets 401.
+cgroup, sysctls at non-default values, and where systemd is PID 1 a transient service in a
+slice of its own. After ``up`` and ``down --purge`` every one is intact, the sysctls are
+back, and the host's iptables, its root cgroup's ``subtree_control`` (the unified
+hierarchy's) and its enabled systemd units are exactly as before. While the cluster is
+up, an anonymous request to the API server's ``/api`` gets 401.
 
 It starts from ``down --purge`` (so it runs first: see conftest.py) and leaves the
 cluster up again for the tests after it. Its one request goes to 127.0.0.1.
@@ -37,7 +39,13 @@ FOREIGN_SYSCTLS = {
     "kernel/keys/root_maxkeys": "4321",
     "kernel/panic": "3",
 }
-FOREIGN_CGROUP = Path("/sys/fs/cgroup/pids/kubepods/foreign-e2e")
+CGROUP_FS = Path("/sys/fs/cgroup")
+#: Named as another runtime's pods are: in the pids hierarchy (v1) or the unified one (v2).
+FOREIGN_CGROUP = (
+    CGROUP_FS if (CGROUP_FS / "cgroup.controllers").exists() else CGROUP_FS / "pids"
+) / "kubepods/foreign-e2e"
+SYSTEMD = Path("/run/systemd/system").is_dir()
+FOREIGN_UNIT = "foreign-e2e.service"
 
 
 def _sh(*cmd: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -68,6 +76,16 @@ def _iptables() -> dict[str, list[str]]:
     return out
 
 
+def _host_facts() -> tuple[str, list[str]]:
+    """The unified root cgroup's subtree_control, and the enabled systemd units (if PID 1)."""
+    roots = [CGROUP_FS, CGROUP_FS / "unified"]
+    control = next((r for r in roots if (r / "cgroup.subtree_control").exists()), None)
+    text = (control / "cgroup.subtree_control").read_text().strip() if control else ""
+    listing = ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"]
+    units = sorted(_sh(*listing).stdout.splitlines()) if SYSTEMD else []
+    return text, units
+
+
 def _read(key: str) -> str:
     return (Path("/proc/sys") / key).read_text().strip()
 
@@ -81,6 +99,7 @@ def foreign_state() -> Iterator[int]:
     """Plant the foreign state; yield the pid of the foreign pod process; remove it all."""
     before = {key: _read(key) for key in FOREIGN_SYSCTLS}
     sleeper = None
+    new_parent = not FOREIGN_CGROUP.parent.exists()
     try:
         _sh("iptables", "-w", "-N", "KUBE-FOREIGN")
         _sh("iptables", "-w", "-A", "INPUT", "-j", "KUBE-FOREIGN")
@@ -92,6 +111,17 @@ def foreign_state() -> Iterator[int]:
         (FOREIGN_CGROUP / "cgroup.procs").write_text(str(sleeper.pid))
         for key, value in FOREIGN_SYSCTLS.items():
             _write(key, value)
+        if SYSTEMD:  # a service with a CPU weight, in a slice of its own
+            slice_ = "--slice=foreign-e2e.slice"
+            _sh(
+                "systemd-run",
+                f"--unit={FOREIGN_UNIT}",
+                slice_,
+                "-p",
+                "CPUWeight=50",
+                "sleep",
+                "900",
+            )
         yield sleeper.pid
     finally:
         if sleeper is not None:
@@ -99,6 +129,10 @@ def foreign_state() -> Iterator[int]:
             sleeper.wait(timeout=10)
         with contextlib.suppress(OSError):
             FOREIGN_CGROUP.rmdir()
+            if new_parent:
+                FOREIGN_CGROUP.parent.rmdir()
+        if SYSTEMD:
+            _sh("systemctl", "stop", FOREIGN_UNIT, check=False)
         _sh("ip", "netns", "delete", "cni-foreign", check=False)
         _sh("iptables", "-w", "-D", "INPUT", "-j", "KUBE-FOREIGN", check=False)
         _sh("iptables", "-w", "-X", "KUBE-FOREIGN", check=False)
@@ -139,6 +173,7 @@ def test_up_and_down_purge_leave_foreign_state_intact_and_restore_sysctls() -> N
     with foreign_state() as sleeper:
         iptables_before = _iptables()
         netns_before = sorted(os.listdir("/run/netns"))
+        facts_before = _host_facts()
         start = time.monotonic()
         up = _cli("cluster", "up")
         up_seconds = time.monotonic() - start
@@ -161,6 +196,11 @@ def test_up_and_down_purge_leave_foreign_state_intact_and_restore_sysctls() -> N
         assert str(sleeper) in (FOREIGN_CGROUP / "cgroup.procs").read_text().split()
         assert _iptables() == iptables_before
         assert _sh("ip", "link", "show", "hello0", check=False).returncode != 0
+        assert _host_facts() == facts_before  # cgroup controllers, enabled units
+        if SYSTEMD:
+            assert (
+                _sh("systemctl", "is-active", FOREIGN_UNIT, check=False).stdout.strip() == "active"
+            )
     up = _cli("cluster", "up")  # for the tests after this one
     assert up.returncode == 0, up.stdout + up.stderr
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.clients import kube as client
-from hello_platform.core import paths, proc
+from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 
@@ -20,8 +20,7 @@ from hello_platform.pipeline import helm
 @dataclass
 class Kube:
     """helm and the one Kubernetes client (``api``) pointed at one cluster (kubeconfig +
-    optional context). ``kubectl`` is named only in the commands printed for people, and by
-    the GitOps install until it moves to ``api`` too."""
+    optional context). ``kubectl`` is named only in the commands printed for people."""
 
     helm: Path
     kubectl: Path
@@ -73,23 +72,6 @@ class Kube:
             raise PlatformError(
                 f"{what} failed: {helm.helm_failure(done.stdout, done.stderr)}", log=str(self.log)
             )
-        return done
-
-    def kubectl_cmd(
-        self,
-        *args: str,
-        what: str,
-        stdin: str | None = None,
-        timeout: float = 60,
-        check: bool = True,
-    ) -> subprocess.CompletedProcess[str]:
-        argv = [str(self.kubectl), "--kubeconfig", str(self.kubeconfig)]
-        if self.context:
-            argv += ["--context", self.context]
-        done = self._run([*argv, *args], what=what, timeout=timeout, stdin=stdin)
-        if check and done.returncode != 0:
-            last = proc.last_line(done.stderr)
-            raise PlatformError(f"{what} failed: {last}", log=str(self.log))
         return done
 
 

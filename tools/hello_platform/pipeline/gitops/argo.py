@@ -1,147 +1,100 @@
-"""Argo CD in the cluster, driven with kubectl: install, bootstrap, read Applications.
+"""Argo CD on a cluster: the add-on (core install, built here), the bootstrap, and the
+Applications read back (their state is in the CRDs: no argocd-server, no API token).
 
-Argo CD's state is in its CRDs (``applications.argoproj.io``), so ``kubectl get
-applications -o json`` is all ``status`` needs: no argocd-server, no API token.
+Everything goes through the one Kubernetes client; ``down`` (the add-on seam's) first
+deletes the Applications (their finalizers cascade to what they deployed), then Argo CD.
 """
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from lightkube.resources.core_v1 import Namespace
+
+from hello_platform.clients.kube import Kube, resource
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.core.progress import say
-from hello_platform.pipeline.deploy import Kube
-from hello_platform.pipeline.gitops import manifests, release
+from hello_platform.core.wait import Check, until
+from hello_platform.pipeline.gitops import images, manifests, release
+from hello_platform.substrate.addons import Declared, Refs, Workload, register
 
 NAMESPACE = manifests.NAMESPACE
 BOOTSTRAP = REPO_ROOT / "deploy" / "argocd" / "bootstrap"
 ROOT_APP = "hello-platform-root"
-WORKLOADS = (
-    ("deployment", "argocd-redis"),
-    ("deployment", "argocd-repo-server"),
-    ("statefulset", "argocd-application-controller"),
-)
-FIELD_MANAGER = "hello-platform-gitops"
-#: Namespaces the Applications create (CreateNamespace=true); ``down`` removes them.
+ARGO_API = "argoproj.io/v1alpha1"
+APPLICATION = resource(ARGO_API, "Application")
+APP_PROJECT = resource(ARGO_API, "AppProject")
+APPLICATIONS_CRD = "applications.argoproj.io"
+CRD = resource("apiextensions.k8s.io/v1", "CustomResourceDefinition", namespaced=False)
+POD_METRICS = resource("metrics.k8s.io/v1beta1", "PodMetrics", plural="pods")
 
 
-def make_kube(kubeconfig: Path) -> Kube:
-    from hello_platform.toolchain import resolve
+def render(refs: Refs) -> str:
+    """The core install with our two images (refs by ImageSpec name)."""
+    chosen = {"argocd": refs[images.ARGOCD.name], "redis": refs[images.REDIS.name]}
+    return manifests.to_yaml(manifests.render(manifests.upstream_core_install(), chosen))
 
-    return Kube(helm=resolve("helm"), kubectl=resolve("kubectl"), kubeconfig=kubeconfig)
+
+def _installed(kube: Kube) -> bool:
+    return kube.get(CRD, APPLICATIONS_CRD) is not None
 
 
-def apply(kube: Kube, text: str, *, what: str, timeout: float = 180) -> None:
-    kube.kubectl_cmd(
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        f"--field-manager={FIELD_MANAGER}",
-        "-f",
-        "-",
-        what=what,
-        stdin=text,
-        timeout=timeout,
+def _gone(kube: Kube, what: str, timeout: float, name: str | None = None) -> None:
+    """Until the Application ``name`` (else every Application) is deleted, its finalizer
+    done; say so and go on when it is still there after ``timeout`` (the controller may be
+    gone)."""
+
+    def left() -> Check:
+        apps = kube.find(APPLICATION, namespace=NAMESPACE)
+        names = [a["metadata"]["name"] for a in apps if name in (None, a["metadata"]["name"])]
+        return Check(not names, f"left: {', '.join(names)}")
+
+    try:
+        until(left, what=f"{what} not deleted", timeout=timeout)
+    except PlatformError as err:
+        say(f"{err.message}; removing Argo CD anyway")
+
+
+def remove_applications(kube: Kube, timeout: float = 180) -> None:
+    """Delete the root app (its finalizer cascades to the children and their resources),
+    then whatever Applications and AppProjects are left, then the apps' namespaces."""
+    if _installed(kube):
+        kube.delete(APPLICATION, ROOT_APP, namespace=NAMESPACE)
+        _gone(kube, "the root Application is", timeout, name=ROOT_APP)
+        for res in (APPLICATION, APP_PROJECT):
+            for obj in kube.find(res, namespace=NAMESPACE):
+                kube.delete(res, obj["metadata"]["name"], namespace=NAMESPACE)
+        _gone(kube, "the Applications are", timeout)
+    # The namespaces the Applications create (CreateNamespace=true): their destinations.
+    for namespace in sorted({app.namespace for app in release.env_apps()}):
+        kube.delete(Namespace, namespace)
+
+
+ADDON = register(
+    Declared(
+        name="argocd",
+        namespace=NAMESPACE,
+        pins=("argocd",),
+        images=(images.ARGOCD, images.REDIS),
+        render=render,
+        workloads=(
+            Workload("Deployment", "argocd-redis"),
+            Workload("Deployment", "argocd-repo-server"),
+            Workload("StatefulSet", "argocd-application-controller"),
+        ),
+        teardown=remove_applications,
+        timeout=300,
     )
-
-
-def install(kube: Kube, images: Mapping[str, str], *, timeout: float = 300) -> None:
-    """Apply the rendered core install and wait for its three workloads to be ready."""
-    docs = manifests.render(manifests.upstream_core_install(), images)
-    crds = [d for d in docs if d["kind"] in ("Namespace", "CustomResourceDefinition")]
-    rest = [d for d in docs if d not in crds]
-    apply(kube, manifests.to_yaml(crds), what="applying Argo CD's namespace and CRDs")
-    wait_established(kube, ("applications.argoproj.io", "appprojects.argoproj.io"))
-    apply(kube, manifests.to_yaml(rest), what="applying Argo CD's core install")
-    for kind, name in WORKLOADS:
-        say(f"waiting for {kind}/{name} in {NAMESPACE}")
-        kube.kubectl_cmd(
-            "-n",
-            NAMESPACE,
-            "rollout",
-            "status",
-            f"{kind}/{name}",
-            f"--timeout={int(timeout)}s",
-            what=f"rollout of {name}",
-            timeout=timeout + 30,
-        )
-
-
-def wait_established(kube: Kube, crds: Sequence[str], timeout: float = 60) -> None:
-    """Until each CRD is Established (a new CRD has no status for a moment: kubectl wait
-    would fail on it)."""
-    deadline = time.monotonic() + timeout
-    for crd in crds:
-        while True:
-            done = kube.kubectl_cmd(
-                "get",
-                f"crd/{crd}",
-                "-o",
-                "jsonpath={.status.conditions[?(@.type=='Established')].status}",
-                what=f"reading crd/{crd}",
-                check=False,
-            )
-            if done.stdout.strip() == "True":
-                break
-            if time.monotonic() > deadline:
-                raise PlatformError(f"the CRD {crd} was not Established within {timeout:.0f}s")
-            time.sleep(0.5)
+)
 
 
 def bootstrap(kube: Kube) -> None:
     """Apply the AppProject and the root Application (everything else comes from git)."""
     text = "\n---\n".join(p.read_text() for p in sorted(BOOTSTRAP.glob("*.yaml")))
-    apply(kube, text, what="applying the AppProject and the root Application")
-
-
-def uninstall(kube: Kube, images: Mapping[str, str], *, timeout: float = 180) -> None:
-    """Delete the root app (cascading to its children and their resources), then Argo CD."""
-    # The root app first (its finalizer cascades to the children and their resources),
-    # then whatever Applications are left, then the project.
-    for what, target in (
-        ("the root Application", ("application", ROOT_APP)),
-        ("the Applications", ("applications", "--all")),
-        ("the AppProject", ("appprojects", "--all")),
-    ):
-        kube.kubectl_cmd(
-            "-n",
-            NAMESPACE,
-            "delete",
-            *target,
-            "--ignore-not-found",
-            f"--timeout={int(timeout)}s",
-            what=f"deleting {what}",
-            timeout=timeout + 30,
-            check=False,
-        )
-    for namespace in sorted({app.namespace for app in release.env_apps()}):
-        kube.kubectl_cmd(
-            "delete",
-            "namespace",
-            namespace,
-            "--ignore-not-found",
-            "--wait=false",
-            what=f"deleting namespace {namespace}",
-            timeout=60,
-            check=False,
-        )
-    docs = manifests.render(manifests.upstream_core_install(), images)
-    kube.kubectl_cmd(
-        "delete",
-        "--ignore-not-found",
-        "--wait=false",
-        "-f",
-        "-",
-        what="deleting Argo CD",
-        stdin=manifests.to_yaml(docs),
-        timeout=timeout,
-    )
+    kube.apply_yaml(text)
 
 
 @dataclass(frozen=True)
@@ -206,39 +159,29 @@ def parse_app(doc: Mapping[str, Any]) -> AppStatus:
 
 
 def applications(kube: Kube) -> list[AppStatus]:
-    done = kube.kubectl_cmd(
-        "-n",
-        NAMESPACE,
-        "get",
-        "applications.argoproj.io",
-        "-o",
-        "json",
-        what="listing Argo CD Applications",
-        check=False,
-    )
-    if done.returncode != 0:
-        if "the server doesn't have a resource type" in done.stderr:
+    """Every Application, by name."""
+    try:
+        items = kube.find(APPLICATION, namespace=NAMESPACE)
+    except PlatformError:
+        if not _installed(kube):
             raise PlatformError(
                 "Argo CD is not installed in this cluster", hint="run `nox -s gitops -- up`"
-            )
-        raise PlatformError(f"listing Applications failed: {done.stderr.strip()[-200:]}")
-    items: Iterable[Mapping[str, Any]] = json.loads(done.stdout).get("items", [])
+            ) from None
+        raise
     return sorted((parse_app(i) for i in items), key=lambda a: a.name)
 
 
 def refresh(kube: Kube, names: Sequence[str]) -> None:
-    """Ask Argo CD to look at git now (what a webhook would do; git:// has none)."""
+    """Ask Argo CD to look at git now (what a webhook would do; git:// has none). An
+    Application not created yet (the root app makes the others) is left alone."""
+    patch = {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
     for name in names:
-        kube.kubectl_cmd(
-            "-n",
-            NAMESPACE,
-            "annotate",
-            "--overwrite",
-            f"application/{name}",
-            "argocd.argoproj.io/refresh=normal",
-            what=f"refreshing {name}",
-            check=False,
-        )
+        if kube.get(APPLICATION, name, namespace=NAMESPACE) is not None:
+            kube.patch(APPLICATION, name, patch, namespace=NAMESPACE)
+
+
+def _summary(apps: Sequence[AppStatus]) -> str:
+    return "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
 
 
 def wait_for(
@@ -251,25 +194,23 @@ def wait_for(
     heartbeat: float = 10.0,
 ) -> list[AppStatus]:
     """Poll the Applications until ``done(apps)``; progress every ``heartbeat`` seconds."""
-    start = time.monotonic()
-    last = start
     apps: list[AppStatus] = []
-    while True:
-        apps = applications(kube)
-        if done(apps):
-            return apps
-        now = time.monotonic()
-        if now - start > timeout:
-            summary = "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
-            raise PlatformError(
-                f"{what} did not happen within {timeout:.0f}s ({summary or 'no Applications'})",
-                hint="run `nox -s gitops -- status` for the reasons",
-            )
-        if now - last >= heartbeat:
-            last = now
-            states = ", ".join(f"{a.name} {a.sync}/{a.health}" for a in apps) or "none yet"
-            say(f"{what}: {now - start:.0f}s, {states}")
-        time.sleep(poll)
+
+    def check() -> Check:
+        apps[:] = applications(kube)
+        return Check(done(apps), _summary(apps) or "no Applications")
+
+    until(
+        check,
+        what=f"{what} did not happen",
+        timeout=timeout,
+        interval=poll,
+        every=heartbeat,
+        first_note=heartbeat,
+        progress=lambda s, states: say(f"{what}: {s:.0f}s, {states}"),
+        hint="run `nox -s gitops -- status` for the reasons",
+    )
+    return apps
 
 
 def all_ok(
@@ -287,18 +228,14 @@ def all_ok(
 
 
 def pod_memory(kube: Kube, namespace: str = NAMESPACE) -> dict[str, int]:
-    """Working-set memory (bytes) of each pod in ``namespace`` (metrics-server)."""
-    done = kube.kubectl_cmd(
-        "get",
-        "--raw",
-        f"/apis/metrics.k8s.io/v1beta1/namespaces/{namespace}/pods",
-        what="reading pod metrics",
-        check=False,
-    )
-    if done.returncode != 0:
+    """Working-set memory (bytes) of each pod in ``namespace`` (metrics-server); empty
+    when the metrics API does not answer."""
+    try:
+        items = kube.find(POD_METRICS, namespace=namespace)
+    except PlatformError:
         return {}
     out: dict[str, int] = {}
-    for item in json.loads(done.stdout).get("items", []):
+    for item in items:
         total = sum(
             _bytes(c.get("usage", {}).get("memory", "0")) for c in item.get("containers", [])
         )

@@ -6,8 +6,9 @@
   program (upstream's manifests give ``args: [/usr/local/bin/argocd-repo-server]`` etc.).
 * ``argocd-redis``: a small Go program around miniredis (deploy/argocd/images/redis).
 
-Both go through :func:`hello_platform.substrate.cluster.images.ensure_image` (content-addressed
-tags, pushed to 127.0.0.1:5000, skipped when the registry has them).
+Both are built by the add-on seam (:data:`..argo.ADDON`) through
+:func:`hello_platform.substrate.cluster.images.ensure_image` (content-addressed tags, pushed
+to 127.0.0.1:5000 and pulled by digest, skipped when the registry has them).
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT, cache_dir
 from hello_platform.core.proc import run
 from hello_platform.substrate.cluster import binaries
-from hello_platform.substrate.cluster.images import ImageSpec, ensure_image, shared_libraries
+from hello_platform.substrate.cluster.images import ImageSpec, shared_libraries
 
 #: Upstream's ``argocd`` user and group.
 ARGOCD_USER = "999:999"
@@ -116,24 +116,3 @@ def redis_binary(source: Path = REDIS_SOURCE) -> Path:
 
 
 REDIS = ImageSpec("argocd-redis", redis_binary, ("/redis",), user=ARGOCD_USER, ports=("6379/tcp",))
-
-
-def ensure_images() -> dict[str, str]:
-    """Build and push both images; ``{"argocd": ref, "redis": ref}`` (refs with digests)."""
-    from hello_platform.substrate import registry
-
-    registry.ensure_running()
-    return {"argocd": pinned(ensure_image(ARGOCD)), "redis": pinned(ensure_image(REDIS))}
-
-
-def pinned(ref: str) -> str:
-    """``ref@sha256:...``: the pods pull by digest, never by a tag that could move."""
-    from hello_platform.substrate import registry
-
-    if "@sha256:" in ref:
-        return ref
-    name, tag = ref.removeprefix(registry.ADDRESS + "/").rsplit(":", 1)
-    digest = registry.manifest_digest(name, tag)
-    if not digest:
-        raise PlatformError(f"the local registry has no digest for {ref}")
-    return f"{ref}@{digest}"

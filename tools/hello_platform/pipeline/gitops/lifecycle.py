@@ -8,10 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.gitops import argo, gitserver, release
+from hello_platform.substrate import addons
 
 ENVS = tuple(release.NODE_PORTS)
 
@@ -75,14 +77,12 @@ def wait_answering(
 def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
     """Install Argo CD, publish this checkout, sync the apps of ``env``; what to try next."""
     start = time.monotonic()
-    kube = argo.make_kube(kubeconfig)
-    from hello_platform.pipeline.gitops import images
-
+    kube = Kube(kubeconfig)
     with step("building Argo CD's images (argocd + git + helm, miniredis)"):
-        refs = images.ensure_images()
+        refs = addons.build(argo.ADDON)
     installed = time.monotonic()
     with step("installing Argo CD (core install) in namespace argocd"):
-        argo.install(kube, refs)
+        addons.up(kube, argo.ADDON, refs=refs)
     with step(f"publishing this checkout to {gitserver.URL}"):
         pub = gitserver.publish(env)
         src = f"{pub.source_branch} {pub.source_commit[:12]}"
@@ -135,7 +135,7 @@ def format_status(apps: list[argo.AppStatus]) -> str:
 def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
     """Every Application's sync and health (JSON, or lines with the git daemon and the pods'
     memory); whether all are Synced and Healthy."""
-    kube = argo.make_kube(kubeconfig)
+    kube = Kube(kubeconfig)
     apps = argo.applications(kube)
     ok = bool(apps) and all(a.ok for a in apps)
     if as_json:
@@ -151,11 +151,8 @@ def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
 
 def down(kubeconfig: Path) -> None:
     """Remove the Applications and Argo CD, and stop the git daemon."""
-    kube = argo.make_kube(kubeconfig)
-    from hello_platform.pipeline.gitops import images
-
     with step("removing the Applications and Argo CD"):
-        argo.uninstall(kube, images.ensure_images())
+        addons.down(Kube(kubeconfig), argo.ADDON)
     stopped = gitserver.stop()
     say("git daemon stopped" if stopped else "git daemon was not running")
 
@@ -183,7 +180,7 @@ def publish_release(
     say(f"committed {built.tag} to {gitserver.env_branch(env)} as {commit[:12]}")
     serving: float | None = None
     if local and wait:
-        kube = argo.make_kube(cluster(kubeconfig, "release"))
+        kube = Kube(cluster(kubeconfig, "release"))
         argo.refresh(kube, [argo.ROOT_APP, release.env_app(env).name])
         port = release.NODE_PORTS[env]
         from hello_platform.pipeline.image import read_source

@@ -19,6 +19,7 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import state_dir
 from hello_platform.core.proc import last_line
+from hello_platform.substrate.addons import Condition, Declared, Refs, Workload, register
 from hello_platform.substrate.cluster import binaries, images, layout, pki
 
 NAMESPACE = "keda"
@@ -100,7 +101,7 @@ def _deployment_patch(name: str, **container: object) -> dict[str, object]:
     }
 
 
-def overlay(refs: dict[str, str], ca_bundle: bytes, version: str) -> dict[str, object]:
+def overlay(refs: Refs, ca_bundle: bytes, version: str) -> dict[str, object]:
     """The kustomization over ``config/minimal``: our images, small requests, no rotation,
     and the real version on every object (config/ stamps ``app.kubernetes.io/version: main``)."""
     image_entries = []
@@ -170,7 +171,7 @@ def secret(certs: dict[str, bytes]) -> dict[str, object]:
     }
 
 
-def render(version: str, refs: dict[str, str], work: Path | None = None) -> str:
+def render(version: str, refs: Refs, work: Path | None = None) -> str:
     """KEDA's manifests for our cluster (kubectl kustomize), plus its certificate Secret."""
     work = work or work_dir()
     certs = certificates(work / "pki")
@@ -194,3 +195,34 @@ def render(version: str, refs: dict[str, str], work: Path | None = None) -> str:
             hint=f"the overlay is {work / 'overlay' / 'kustomization.yaml'}",
         )
     return done.stdout.rstrip() + "\n---\n" + json.dumps(secret(certs)) + "\n"
+
+
+def pinned_render(refs: Refs) -> str:
+    """:func:`render` at the pinned version (``[tools.keda]`` in toolchain.toml)."""
+    from hello_platform.toolchain import pins
+
+    return render(pins.load().tools["keda"].version, refs)
+
+
+ADDON = register(
+    Declared(
+        name="keda",
+        namespace=NAMESPACE,
+        pins=("keda",),
+        images=(OPERATOR, ADAPTER),
+        render=pinned_render,
+        workloads=(
+            Workload("Deployment", "keda-operator"),
+            Workload("Deployment", "keda-metrics-apiserver"),
+        ),
+        conditions=(
+            Condition(
+                "apiregistration.k8s.io/v1",
+                "APIService",
+                "v1beta1.external.metrics.k8s.io",
+                "Available",
+            ),
+        ),
+        timeout=300,
+    )
+)

@@ -23,6 +23,7 @@ from typing import Any
 from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
+from hello_platform.substrate.addons import Declared, Workload, register
 from hello_platform.substrate.cluster import addons, binaries, images, layout
 
 MANIFESTS = REPO_ROOT / "deploy" / "monitoring"
@@ -103,6 +104,18 @@ def render(image: str) -> str:
         json.dumps([values, image], sort_keys=True).encode()
     ).hexdigest()[:16]
     return addons.render({"prometheus": image}, MANIFESTS, values, "prometheus.yaml")
+
+
+ADDON = register(
+    Declared(
+        name="prometheus",
+        namespace=NAMESPACE,
+        pins=("prometheus",),
+        images=(PROMETHEUS,),
+        render=lambda refs: render(refs[PROMETHEUS.name]),
+        workloads=(Workload("Deployment", "prometheus"),),
+    )
+)
 
 
 def query(promql: str, *, api: str = API, timeout: float = 5.0) -> list[dict[str, Any]]:

@@ -1,33 +1,35 @@
-"""Cluster add-ons (CoreDNS, metrics-server, RBAC glue), applied server-side.
+"""The embedded node's add-ons, CoreDNS and metrics-server, declared on the add-on seam.
 
-The manifests live in ``deploy/cluster/addons/*.yaml``; ``${NAME}`` placeholders are
-filled in with the locally built image references and the cluster's addresses.
+Their manifests live in ``deploy/cluster/addons/*.yaml``; ``${NAME}`` placeholders are
+filled in with the locally built image references and the cluster's addresses (CoreDNS's
+Service takes the cluster's DNS IP). ``00-rbac.yaml`` is the node's own glue (the API
+server may use the kubelet API), applied with them by ``cluster up``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
 
-from hello_platform.clients.kube import Kube
-from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
-from hello_platform.substrate.cluster import layout
-from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.substrate.addons import Condition, Declared, Workload, register
+from hello_platform.substrate.cluster import binaries, layout
+from hello_platform.substrate.cluster.images import ImageSpec
 
 ADDONS_DIR = REPO_ROOT / "deploy" / "cluster" / "addons"
-#: (namespace, deployment) pairs that must be Ready for the cluster to be complete.
-DEPLOYMENTS = (("kube-system", "coredns"), ("kube-system", "metrics-server"))
+NAMESPACE = "kube-system"
+GLUE = "00-rbac.yaml"
 
 
 def render(
-    images: dict[str, str],
+    images: Mapping[str, str],
     addons_dir: Path = ADDONS_DIR,
-    extra: dict[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
     pattern: str = "*.yaml",
 ) -> str:
-    """All add-on manifests (``pattern`` in ``addons_dir``) as one multi-document YAML
-    stream; ``extra`` adds placeholders."""
+    """The manifests ``pattern`` in ``addons_dir`` as one multi-document YAML stream, with
+    ``${NAME_IMAGE}`` from ``images`` (by name) and ``extra`` placeholders filled in."""
     values = {
         "DNS_SERVICE_IP": layout.DNS_SERVICE_IP,
         "CLUSTER_DOMAIN": layout.CLUSTER_DOMAIN,
@@ -41,19 +43,40 @@ def render(
     return "---\n".join(docs)
 
 
-def apply(lay: Layout, images: dict[str, str]) -> None:
-    """Server-side apply of the add-ons as the admin."""
-    out = lay.etc / "addons.yaml"
-    out.write_text(render(images))
-    apply_manifest(lay.admin_kubeconfig, out, what="the cluster add-ons")
+COREDNS_IMAGE = ImageSpec(
+    "coredns", lambda: binaries.tool("coredns"), ("/coredns",), ports=("1053/udp", "1053/tcp")
+)
+METRICS_SERVER_IMAGE = ImageSpec(
+    "metrics-server",
+    lambda: binaries.tool("metrics-server"),
+    ("/metrics-server",),
+    ports=("10250/tcp",),
+)
 
-
-def apply_manifest(kubeconfig: Path, manifest: Path, *, what: str, timeout: float = 120) -> None:
-    """Server-side apply of every object in the file ``manifest`` (field manager
-    hello-platform), through the one Kubernetes client."""
-    try:
-        Kube(kubeconfig, timeout=timeout).apply_yaml(manifest.read_text())
-    except PlatformError as err:
-        raise PlatformError(
-            f"applying {what} failed: {err.message}", hint=f"the manifests are in {manifest}"
-        ) from err
+COREDNS = register(
+    Declared(
+        name="coredns",
+        namespace=NAMESPACE,
+        pins=("coredns",),
+        images=(COREDNS_IMAGE,),
+        render=lambda refs: render(refs, pattern="10-coredns.yaml"),
+        workloads=(Workload("Deployment", "coredns"),),
+    )
+)
+METRICS_SERVER = register(
+    Declared(
+        name="metrics-server",
+        namespace=NAMESPACE,
+        pins=("metrics-server",),
+        images=(METRICS_SERVER_IMAGE,),
+        render=lambda refs: render(refs, pattern="20-metrics-server.yaml"),
+        workloads=(Workload("Deployment", "metrics-server"),),
+        conditions=(
+            Condition(
+                "apiregistration.k8s.io/v1", "APIService", "v1beta1.metrics.k8s.io", "Available"
+            ),
+        ),
+    )
+)
+#: The add-ons ``cluster up`` installs and ``cluster status`` always reports.
+NODE_ADDONS = (COREDNS, METRICS_SERVER)

@@ -62,11 +62,16 @@ def format_status(rows: list[node.Row]) -> str:
 def _status(args: argparse.Namespace) -> int:
     rows = node.status()
     print(format_status(rows))
+    healthy = all(r.ok for r in rows)
+    others = node.addon_rows(Layout.default(), node_addons=False) if healthy else []
+    if others:  # reported, but the cluster's health does not depend on them
+        print("add-ons installed on the cluster:")
+        print(format_status(others))
     mem = node.memory()
     if mem:
         parts = ", ".join(f"{name} {rss / 2**20:.0f}" for name, rss in mem.items())
         print(f"memory (RSS, MiB): {sum(mem.values()) / 2**20:.0f} in all: {parts}")
-    return 0 if all(r.ok for r in rows) else 1
+    return 0 if healthy else 1
 
 
 def _kubeconfig(args: argparse.Namespace) -> int:

@@ -214,8 +214,15 @@ COMPONENTS: tuple[Component, ...] = (
         stop_signal=signal.SIGKILL,
     ),
     Component("apiserver-loopback", apiserver_loopback_argv, health.apiserver_loopback),
-    Component("kube-controller-manager", controller_manager_argv, health.controller_manager),
-    Component("kube-scheduler", scheduler_argv, health.scheduler),
+    # Both give up (exit) when the API server's /healthz does not pass within their own
+    # bound, which a slow host's first start can take longer than: `up` starts them again.
+    Component(
+        "kube-controller-manager",
+        controller_manager_argv,
+        health.controller_manager,
+        start_retries=5,
+    ),
+    Component("kube-scheduler", scheduler_argv, health.scheduler, start_retries=5),
     # The kubelet's pods are killed right after it anyway: no long graceful wait.
     # The kubelet exits at once if containerd's CRI plugin is not initialized yet (it is
     # still recovering the pods' sandboxes after a restart): `up` starts it again.

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hello_platform.substrate.cluster import hostnet, layout
+from hello_platform.substrate.cluster import cgroups, layout
 from hello_platform.substrate.cluster.layout import Layout
 
 
@@ -92,7 +92,8 @@ def host_resolv_conf(
 
 
 def kubelet_config(lay: Layout) -> str:
-    """The KubeletConfiguration: containerd, cgroupfs on cgroup v1, webhook authn/authz."""
+    """The KubeletConfiguration: containerd, the cgroupfs driver under our own cgroupRoot on
+    cgroup v1 and v2 (see ``cgroups``), webhook authn/authz."""
     doc = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -113,7 +114,7 @@ def kubelet_config(lay: Layout) -> str:
         "cgroupDriver": "cgroupfs",
         # Our own pod cgroup root: `down` kills and removes exactly what lives below it,
         # never another runtime's /kubepods (k3s, kind's nodes, a system kubelet).
-        "cgroupRoot": f"/{hostnet.POD_CGROUP}",
+        "cgroupRoot": f"/{cgroups.POD_CGROUP}",
         "failCgroupV1": False,
         "failSwapOn": False,
         "clusterDomain": layout.CLUSTER_DOMAIN,

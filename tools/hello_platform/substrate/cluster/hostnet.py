@@ -9,8 +9,8 @@ What is ours, and the only thing ``down`` removes:
   refused at ``up``). ``KUBE-FOREIGN``, ``CNI-*`` or Docker's chains are never touched:
   the CNI config has no plugin that writes iptables (masquerade and forwarding are our
   own ``HELLO-*`` rules).
-* processes: those in our pod cgroup root ``/hello-platform`` (kubelet ``cgroupRoot``)
-  and the shims of our containerd (by its socket); never anything in ``/kubepods``.
+* processes: those in our pod cgroup root ``/hello-platform`` (kubelet ``cgroupRoot``,
+  see ``cgroups``) and the shims of our containerd (by its socket); never anything in ``/kubepods``.
 * network namespaces: those the processes of our pods are in (matched by inode before
   they are killed); never a ``cni-*`` namespace because of its name.
 * sysctls: each is recorded in ``host.json`` before the first change (ours, or the
@@ -77,9 +77,6 @@ KUBE_CHAINS = frozenset(
 KUBE_HASHED = re.compile(r"^KUBE-(SVC|SEP|EXT|FW|SVL|XLB)-[A-Z0-9]{16}$")
 TABLES = ("filter", "nat", "mangle", "raw")
 NETNS_DIR = Path("/run/netns")
-CGROUP_ROOT = Path("/sys/fs/cgroup")
-#: The kubelet's cgroupRoot: every pod cgroup of our node lives below it.
-POD_CGROUP = "hello-platform"
 
 Owned = Callable[[str], bool]
 
@@ -104,7 +101,7 @@ def load_host_state(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def _save_host_state(path: Path, data: dict[str, object]) -> None:
+def save_host_state(path: Path, data: dict[str, object]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -128,7 +125,7 @@ def record_sysctls(path: Path, keys: Iterable[str], root: Path = SYSCTL_ROOT) ->
             if value is not None:
                 saved[key] = value
     data["sysctls"] = saved
-    _save_host_state(path, data)
+    save_host_state(path, data)
 
 
 def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
@@ -138,7 +135,7 @@ def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
         if (root / "net/bridge").exists():
             data = load_host_state(path)
             data["loaded_br_netfilter"] = True
-            _save_host_state(path, data)
+            save_host_state(path, data)
     record_sysctls(path, [*SYSCTLS, *KUBELET_TUNABLES], root)
     failed = []
     for key, value in SYSCTLS.items():
@@ -168,7 +165,7 @@ def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
 def mark_kube_chains_ours(path: Path) -> None:
     data = load_host_state(path)
     data["kube_chains"] = True
-    _save_host_state(path, data)
+    save_host_state(path, data)
 
 
 def kube_chains_ours(path: Path) -> bool:
@@ -409,54 +406,7 @@ def unmount_all(roots: Iterable[Path]) -> int:
     return len(points)
 
 
-# --- pod cgroups and processes ---------------------------------------------------------
-
-
-def cgroup_hierarchies(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
-    """Each mounted cgroup hierarchy (v1 controllers, the v2 unified one, or v2 alone)."""
-    if (cgroup_root / "cgroup.procs").exists():
-        return [cgroup_root]  # pure cgroup v2
-    if not cgroup_root.is_dir():
-        return []
-    return sorted(d for d in cgroup_root.iterdir() if (d / "cgroup.procs").exists())
-
-
-def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
-    """Create ``/hello-platform`` in each hierarchy (the kubelet needs its cgroupRoot)."""
-    for base in cgroup_hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        with contextlib.suppress(OSError):
-            ours.mkdir(exist_ok=True)
-            for name in ("cpuset.cpus", "cpuset.mems"):  # v1 cpuset starts empty
-                if (base / name).exists() and not (ours / name).read_text().strip():
-                    (ours / name).write_text((base / name).read_text())
-
-
-def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
-    """Pids of every process in our pod cgroup root (never another runtime's kubepods)."""
-    pids: set[int] = set()
-    for base in cgroup_hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
-        for procs in ours.rglob("cgroup.procs"):
-            try:
-                pids.update(int(x) for x in procs.read_text().split())
-            except (OSError, ValueError):
-                continue
-    return pids
-
-
-def remove_pod_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
-    """rmdir our (now empty) pod cgroups, deepest first; best effort."""
-    for base in cgroup_hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
-        dirs = sorted((p for p in ours.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
-        for d in [*dirs, ours]:
-            with contextlib.suppress(OSError):
-                d.rmdir()
+# --- processes ------------------------------------------------------------------------
 
 
 def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:

@@ -23,7 +23,6 @@ from hello_platform.core.paths import REPO_ROOT, cache_dir
 from hello_platform.core.proc import run
 from hello_platform.core.progress import say
 from hello_platform.substrate import registry
-from hello_platform.substrate.cluster import binaries
 
 IMAGES_DIR = REPO_ROOT / "deploy" / "cluster" / "images"
 PAUSE_SOURCE = IMAGES_DIR / "pause" / "pause.c"
@@ -115,18 +114,7 @@ def echo_binary() -> Path:
 
 
 PAUSE = ImageSpec("pause", pause_binary, ("/pause",), user="65535:65535")
-COREDNS = ImageSpec(
-    "coredns", lambda: binaries.tool("coredns"), ("/coredns",), ports=("1053/udp", "1053/tcp")
-)
-METRICS_SERVER = ImageSpec(
-    "metrics-server",
-    lambda: binaries.tool("metrics-server"),
-    ("/metrics-server",),
-    ports=("10250/tcp",),
-)
 ECHO = ImageSpec("echo", echo_binary, ("/echo",), ports=("8080/tcp",))
-#: The images ``cluster up`` needs.
-CLUSTER_IMAGES = (PAUSE, COREDNS, METRICS_SERVER)
 
 
 def layer_tar(

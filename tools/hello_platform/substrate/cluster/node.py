@@ -18,17 +18,18 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.core.wait import Check, until
+from hello_platform.substrate import addons as seam
 from hello_platform.substrate import daemons, process, registry
 from hello_platform.substrate.cluster import (
     addons,
     binaries,
+    cgroups,
     config,
     health,
     hostnet,
@@ -36,17 +37,18 @@ from hello_platform.substrate.cluster import (
     layout,
     pki,
 )
-from hello_platform.substrate.cluster.components import COMPONENTS, Component, by_name
-from hello_platform.substrate.cluster.health import Health
+from hello_platform.substrate.cluster.components import COMPONENTS, by_name
 from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.substrate.cluster.startup import (
+    TOTAL,
+    scaled,
+    start_component,
+    wait_for,
+    wait_started,
+)
 from hello_platform.toolchain.apt import require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
-#: Environment of every daemon: a full PATH (runc, iptables, mount, the CNI plugins' tools).
-DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-POLL = 0.1
-#: Total steps shown as [n/TOTAL]: the registry, each daemon, the add-ons.
-TOTAL = len(COMPONENTS) + 2
 
 
 @dataclass(frozen=True)
@@ -57,14 +59,6 @@ class Row:
     ok: bool
     pid: int | None
     detail: str
-
-
-def _daemon_env() -> dict[str, str]:
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "NOX"))}
-    env["PATH"] = DAEMON_PATH
-    return env
 
 
 def prepare(lay: Layout) -> set[str]:
@@ -84,7 +78,7 @@ def prepare(lay: Layout) -> set[str]:
         )
     hostnet.ensure_bridge()
     hostnet.ensure_firewall()
-    hostnet.ensure_pod_cgroup()
+    cgroups.prepare(state)
     hostnet.mark_kube_chains_ours(state)
     for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
         d.mkdir(parents=True, exist_ok=True)
@@ -136,53 +130,6 @@ def refuse_foreign_kube_proxy(state: Path) -> None:
         )
 
 
-def wait_for(
-    label: str,
-    check: Callable[[], Health],
-    *,
-    timeout: float,
-    step: int,
-    alive: Callable[[], bool] | None = None,
-    log: Path | None = None,
-) -> float:
-    """Poll ``check`` until healthy; progress every few seconds; return seconds waited."""
-
-    def look() -> Check:
-        health = check()
-        return Check(health.ok, health.detail)
-
-    def exited() -> str | None:
-        return f"{label} exited while starting" if alive is not None and not alive() else None
-
-    return until(
-        look,
-        what=f"{label} is not healthy",
-        timeout=timeout,
-        interval=POLL,
-        progress=lambda s, detail: say(f"[{step}/{TOTAL}] {label}: waiting ({detail}) ({s:.1f}s)"),
-        abort=exited,
-        hint="see its log",
-        log=str(log) if log else None,
-    )
-
-
-def _alive(pidfile: Path) -> bool:
-    return process.running(pidfile) is not None
-
-
-def start_component(lay: Layout, comp: Component) -> int | None:
-    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
-    if process.running(comp.pidfile(lay)) is not None:
-        return None
-    return process.start(
-        comp.argv(lay),
-        pidfile=comp.pidfile(lay),
-        log=lay.log(comp.name),
-        env=_daemon_env(),
-        cwd=lay.root,
-    )
-
-
 class _ImageBuilder(threading.Thread):
     """Builds and pushes the add-on images while the control plane starts."""
 
@@ -193,8 +140,8 @@ class _ImageBuilder(threading.Thread):
 
     def run(self) -> None:
         try:
-            for spec in images.CLUSTER_IMAGES:
-                if spec is not images.PAUSE:
+            for addon in addons.NODE_ADDONS:
+                for spec in addon.images:
                     self.refs[spec.name] = images.ensure_image(spec)
         except BaseException as exc:  # re-raised in the main thread by result()
             self.error = exc
@@ -265,9 +212,11 @@ def _up(lay: Layout) -> Path:
     if started:
         say(f"started {', '.join(started)}")
 
+    slowest = 0.0  # later waits scale with what this host shows (startup.scaled)
     for comp in COMPONENTS:
         step += 1
-        waited = wait_started(lay, comp, step)
+        waited = wait_started(lay, comp, step, slowest=slowest)
+        slowest = max(slowest, waited)
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
 
     # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
@@ -275,11 +224,12 @@ def _up(lay: Layout) -> Path:
     wait_for(
         "node",
         functools.partial(health.node, lay, fresh_since),
-        timeout=90,
+        timeout=scaled(90, slowest),
         step=step,
         log=lay.log("kubelet"),
     )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
     forgotten = hostnet.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
@@ -287,45 +237,21 @@ def _up(lay: Layout) -> Path:
         say(f"started {name} again (it listens on the node IP)")
 
     step += 1
-    refs = builder.result()
-    addons.apply(lay, {"coredns": refs["coredns"], "metrics-server": refs["metrics-server"]})
-    for ns, name in addons.DEPLOYMENTS:
-        waited = wait_for(
-            name,
-            functools.partial(health.deployment, lay, ns, name, fresh_since),
-            timeout=180,
-            step=step,
-            log=lay.log("kubelet"),
-        )
-        say(f"[{step}/{TOTAL}] {name}: Ready ({waited:.1f}s)")
+    install_addons(lay, builder.result(), fresh_since, step)
     say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
     return lay.admin_kubeconfig
 
 
-def wait_started(lay: Layout, comp: Component, step: int) -> float:
-    """Wait until ``comp`` is healthy; one that exits while starting is started again, up to
-    ``comp.start_retries`` times. Return the seconds waited (the last start's)."""
-    tries = 0
-    while True:
-        try:
-            return wait_for(
-                comp.name,
-                functools.partial(comp.health, lay),
-                timeout=comp.timeout,
-                step=step,
-                alive=functools.partial(_alive, comp.pidfile(lay)),
-                log=lay.log(comp.name),
-            )
-        except PlatformError:
-            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
-                raise  # out of retries, or it runs but never became healthy
-            tries += 1
-            say(
-                f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
-                f"({tries}/{comp.start_retries})"
-            )
-            time.sleep(1.0)
-            start_component(lay, comp)
+def install_addons(lay: Layout, refs: dict[str, str], since: dt.datetime | None, step: int) -> None:
+    """Apply the node's glue and add-ons (CoreDNS, metrics-server) and wait until they are
+    ready (with ``since``, their pods Ready again since then)."""
+    kube = Kube(lay.admin_kubeconfig, timeout=120)
+    kube.apply_yaml(addons.render({}, pattern=addons.GLUE))
+    for addon in addons.NODE_ADDONS:
+        seam.install(kube, addon, refs)
+    for addon in addons.NODE_ADDONS:
+        waited = seam.wait_ready(kube, addon, since=since)
+        say(f"[{step}/{TOTAL}] {addon.name}: Ready ({waited:.1f}s)")
 
 
 def is_up(lay: Layout) -> bool:
@@ -356,10 +282,28 @@ def status(lay: Layout | None = None) -> list[Row]:
         rows.append(Row(comp.name, h.ok, pid, h.detail))
     n = health.node(lay)
     rows.append(Row("node", n.ok, None, n.detail))
-    for ns, name in addons.DEPLOYMENTS:
-        d = health.deployment(lay, ns, name)
-        rows.append(Row(name, d.ok, None, d.detail))
+    rows += addon_rows(lay)
     return rows
+
+
+def addon_rows(lay: Layout, *, node_addons: bool = True) -> list[Row]:
+    """The node's add-ons (or, ``node_addons=False``, every other registered add-on that
+    is installed: Prometheus, KEDA, Argo CD...), one row per workload and condition."""
+    node_names = [a.name for a in addons.NODE_ADDONS]
+    try:
+        kube = health.admin(lay)
+        if node_addons:
+            found = [r for a in addons.NODE_ADDONS for r in seam.status(kube, a)]
+        else:
+            found = seam.status_of_installed(kube, skip=node_names)
+    except PlatformError as err:
+        names = node_names if node_addons else ["add-ons"]
+        return [Row(name, False, None, f"API not reachable ({err.message})") for name in names]
+    return [Row(_row_name(r), r.ok, None, r.detail) for r in found]
+
+
+def _row_name(row: seam.Row) -> str:
+    return row.addon if row.part == row.addon else f"{row.addon} {row.part}"
 
 
 def memory(lay: Layout | None = None) -> dict[str, int]:
@@ -373,7 +317,7 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
         pid = process.running(pidfile)
         if pid is not None:
             out[name] = process.rss_bytes(pid)
-    extra = hostnet.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
+    extra = cgroups.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
     if extra:
         out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
     return out
@@ -392,7 +336,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
     start = time.monotonic()
     if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
         say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
-    pods = hostnet.pod_pids()
+    pods = cgroups.pod_pids()
     shims = hostnet.shim_pids(lay.containerd_socket)
     pod_netns = hostnet.named_netns(hostnet.netns_of(pods))  # ours: found before the kill
     hostnet.kill_all(pods | shims)
@@ -428,8 +372,8 @@ def _down(lay: Layout, *, purge: bool) -> None:
     unmounted = hostnet.unmount_all([lay.root])
     state = hostnet.host_state(lay.root)
     chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
-    hostnet.remove_pod_cgroups()
     hostnet.delete_bridge()
+    cgroups.release(state)
     restored = hostnet.restore_host_settings(state)
     shutil.rmtree(lay.run, ignore_errors=True)
     say(

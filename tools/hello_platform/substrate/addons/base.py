@@ -1,0 +1,122 @@
+"""The add-on protocol, its usual implementation and the registry (see the package)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core.errors import PlatformError
+from hello_platform.substrate.cluster.images import ImageSpec
+
+#: Image references by ImageSpec name (``REPO:TAG@sha256:...``).
+Refs = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A Deployment or StatefulSet of the add-on that must be rolled out and Ready."""
+
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition that must be True on an API object (``namespace`` None: cluster-scoped),
+    e.g. an APIService ``Available`` or a CRD ``Established``."""
+
+    api_version: str
+    kind: str
+    name: str
+    type: str
+    namespace: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind.lower()}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of an add-on's status: a workload or a condition."""
+
+    addon: str
+    part: str
+    ok: bool
+    detail: str
+
+
+class Addon(Protocol):
+    """What the driver needs of an add-on (:class:`Declared` is the usual implementation)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def pins(self) -> tuple[str, ...]: ...
+    @property
+    def images(self) -> tuple[ImageSpec, ...]: ...
+    @property
+    def workloads(self) -> tuple[Workload, ...]: ...
+    @property
+    def conditions(self) -> tuple[Condition, ...]: ...
+    @property
+    def timeout(self) -> float: ...
+
+    def manifests(self, refs: Refs) -> str:
+        """Every object of the add-on as one YAML stream, with ``refs`` as its images."""
+        ...
+
+    def before_down(self, kube: Kube) -> None:
+        """What must go before the objects are deleted (e.g. Argo CD's Applications)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Declared:
+    """An add-on as data: ``render(refs)`` gives its manifests; ``teardown(kube)`` is the
+    optional hook run before ``down`` deletes its objects."""
+
+    name: str
+    namespace: str
+    render: Callable[[Refs], str]
+    pins: tuple[str, ...] = ()
+    images: tuple[ImageSpec, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    teardown: Callable[[Kube], None] | None = None
+    timeout: float = 180.0
+
+    def manifests(self, refs: Refs) -> str:
+        return self.render(refs)
+
+    def before_down(self, kube: Kube) -> None:
+        if self.teardown is not None:
+            self.teardown(kube)
+
+
+A = TypeVar("A", bound=Addon)
+#: Every add-on registered so far, by name.
+REGISTRY: dict[str, Addon] = {}
+
+
+def register(addon: A) -> A:
+    """Add ``addon`` to :data:`REGISTRY` (a second add-on of the same name is a bug)."""
+    known = REGISTRY.get(addon.name)
+    if known is not None and known is not addon:
+        raise PlatformError(f"two add-ons are named {addon.name}")
+    REGISTRY[addon.name] = addon
+    return addon
+
+
+def get(name: str) -> Addon:
+    """The registered add-on ``name``."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise PlatformError(
+            f"there is no add-on named {name}", hint=f"known: {', '.join(sorted(REGISTRY))}"
+        ) from None

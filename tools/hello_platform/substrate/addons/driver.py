@@ -1,0 +1,224 @@
+"""The one driver of every add-on: build its images, apply it, wait, report, remove.
+
+All cluster access goes through :class:`Kube`, every wait through :func:`until`:
+
+* ``up``: the images built and pushed (content-addressed, pulled by digest); the manifests
+  applied server-side, Namespaces and CRDs first (then the CRDs waited for Established,
+  so a kind is served before anything uses it), the rest after; then every workload rolled
+  out and Ready and every extra condition True. With ``since`` (a node that restarted),
+  the pods must have turned Ready since then: the stored status may be stale.
+* ``status``: one :class:`Row` per workload and condition.
+* ``down``: the add-on's ``before_down`` hook, then every object of its manifests deleted
+  in reverse order (the Namespace last); nothing is built for it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import yaml
+from lightkube.core.resource import NamespacedResource, Resource
+from lightkube.resources.apps_v1 import Deployment, StatefulSet
+from lightkube.resources.core_v1 import Pod
+
+from hello_platform.clients.kube import Kube, resource
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.core.wait import Check, until
+from hello_platform.substrate.addons.base import REGISTRY, Addon, Condition, Refs, Row, Workload
+from hello_platform.substrate.cluster import health, images
+
+WORKLOAD_KINDS: dict[str, type[Resource]] = {"Deployment": Deployment, "StatefulSet": StatefulSet}
+#: Applied before everything else: what the other objects live in or are instances of.
+FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
+CRD_API = "apiextensions.k8s.io/v1"
+#: A digest that names no image: ``down`` renders the manifests without building anything.
+NO_DIGEST = "sha256:" + "0" * 64
+
+
+def pins(addon: Addon) -> str:
+    """The add-on's pinned versions, e.g. ``keda v2.21.0``."""
+    from hello_platform.toolchain import pins as toolchain_pins
+
+    tools = toolchain_pins.load().tools
+    return ", ".join(f"{name} {tools[name].version}" for name in addon.pins)
+
+
+def build(addon: Addon) -> dict[str, str]:
+    """Build and push the add-on's images unless the registry has them; refs by name."""
+    if not addon.images:
+        return {}
+    from hello_platform.substrate import registry
+
+    registry.ensure_running()
+    return {spec.name: images.ensure_image(spec) for spec in addon.images}
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    """The objects of a YAML stream, in order."""
+    try:
+        return [doc for doc in yaml.safe_load_all(text) if doc]
+    except yaml.YAMLError as err:
+        raise PlatformError(f"a manifest could not be read: {err}") from err
+
+
+def _apply(kube: Kube, addon: Addon, docs: Iterable[dict[str, Any]]) -> None:
+    for doc in docs:
+        try:
+            kube.apply(doc, namespace=addon.namespace)
+        except PlatformError as err:
+            raise PlatformError(f"installing {addon.name} failed: {err.message}") from err
+
+
+def established(docs: Iterable[dict[str, Any]]) -> tuple[Condition, ...]:
+    """An ``Established`` condition for each CRD among ``docs``."""
+    return tuple(
+        Condition(CRD_API, d["kind"], d["metadata"]["name"], "Established")
+        for d in docs
+        if d.get("kind") == "CustomResourceDefinition"
+    )
+
+
+def install(kube: Kube, addon: Addon, refs: Refs) -> None:
+    """Apply the add-on: Namespaces and CRDs, wait for the CRDs to be Established, the rest."""
+    docs = documents(addon.manifests(refs))
+    first = [d for d in docs if d.get("kind") in FIRST_KINDS]
+    _apply(kube, addon, first)
+    crds = established(first)
+    if crds:
+        rows = [functools.partial(condition_row, kube, addon.name, c) for c in crds]
+        _wait(kube, addon, "the CRDs of {} are not Established", lambda: [r() for r in rows])
+    _apply(kube, addon, [d for d in docs if d.get("kind") not in FIRST_KINDS])
+
+
+def up(
+    kube: Kube, *addons: Addon, refs: Refs | None = None, since: dt.datetime | None = None
+) -> dict[str, str]:
+    """Build (unless ``refs`` are given), install every add-on, then wait for each to be
+    ready; the image refs used."""
+    used: dict[str, str] = dict(refs) if refs is not None else {}
+    for addon in addons:
+        if refs is None:
+            used.update(build(addon))
+        install(kube, addon, used)
+        say(f"{addon.name} ({pins(addon) or 'no pins'}): applied in namespace {addon.namespace}")
+    for addon in addons:
+        waited = wait_ready(kube, addon, since=since)
+        say(f"{addon.name}: ready ({waited:.1f}s)")
+    return used
+
+
+def wait_ready(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> float:
+    """Until every workload and condition of ``addon`` is ready; the seconds waited."""
+    rows = functools.partial(status, kube, addon, since=since)
+    return _wait(kube, addon, "{} is not ready", rows)
+
+
+def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]) -> float:
+    """Until every row is ok (``what``: what is still not so, ``{}`` the add-on's name)."""
+
+    def check() -> Check:
+        pending = [r for r in rows() if not r.ok]
+        return Check(not pending, "; ".join(f"{r.part}: {r.detail}" for r in pending))
+
+    return until(
+        check,
+        what=what.format(addon.name),
+        timeout=addon.timeout,
+        progress=lambda s, detail: say(f"{addon.name}: waiting ({detail}) ({s:.0f}s)"),
+        every=10.0,
+        hint=f"see its pods: kubectl --kubeconfig {kube.kubeconfig} -n {addon.namespace} get pods",
+    )
+
+
+def rolled_out(obj: dict[str, Any]) -> Check:
+    """A Deployment's or StatefulSet's rollout: the spec observed, every wanted replica
+    updated and Ready."""
+    status = obj.get("status") or {}
+    if status.get("observedGeneration", 0) < obj.get("metadata", {}).get("generation", 0):
+        return Check(False, "the new spec is not observed yet")
+    ready = health.deployment_ready(obj)
+    return Check(ready.ok, ready.detail)
+
+
+def workload_row(
+    kube: Kube, addon: Addon, workload: Workload, since: dt.datetime | None = None
+) -> Row:
+    def row(check: Check) -> Row:
+        return Row(addon.name, workload.name, check.ok, check.detail)
+
+    try:
+        obj = kube.get(WORKLOAD_KINDS[workload.kind], workload.name, namespace=addon.namespace)
+        if obj is None:
+            return row(Check(False, "not deployed"))
+        rollout = rolled_out(obj)
+        if since is None or not rollout.ok:
+            return row(rollout)
+        labels = obj["spec"]["selector"].get("matchLabels", {})
+        pods = kube.find(Pod, namespace=addon.namespace, labels=labels)
+    except PlatformError as err:
+        return row(Check(False, f"API not reachable ({err.message})"))
+    fresh = health.pods_ready(pods, obj["spec"].get("replicas", 1), since)
+    return row(Check(fresh.ok, fresh.detail))
+
+
+def condition_row(kube: Kube, addon: str, cond: Condition) -> Row:
+    res = resource(cond.api_version, cond.kind, namespaced=cond.namespace is not None)
+    try:
+        obj = kube.get(res, cond.name, namespace=cond.namespace)
+    except PlatformError as err:
+        return Row(addon, cond.label, False, f"API not reachable ({err.message})")
+    if obj is None:
+        return Row(addon, cond.label, False, "not found")
+    for c in (obj.get("status") or {}).get("conditions") or []:
+        if c.get("type") == cond.type:
+            ok = c.get("status") == "True"
+            said = " ".join(str(c.get("message") or "").split())
+            return Row(addon, cond.label, ok, cond.type if ok else f"not {cond.type}: {said}")
+    return Row(addon, cond.label, False, "not reported yet")
+
+
+def status(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> list[Row]:
+    """One row per workload and per condition of ``addon``."""
+    rows = [workload_row(kube, addon, w, since) for w in addon.workloads]
+    return rows + [condition_row(kube, addon.name, c) for c in addon.conditions]
+
+
+def installed(kube: Kube, addon: Addon) -> bool:
+    """Whether any workload of ``addon`` exists in the cluster."""
+    return any(
+        kube.get(WORKLOAD_KINDS[w.kind], w.name, namespace=addon.namespace) is not None
+        for w in addon.workloads
+    )
+
+
+def status_of_installed(kube: Kube, *, skip: Iterable[str] = ()) -> list[Row]:
+    """The rows of every registered add-on that is installed (but those named in ``skip``)."""
+    left_out = set(skip)
+    rows: list[Row] = []
+    for name, addon in sorted(REGISTRY.items()):
+        if name not in left_out and installed(kube, addon):
+            rows += status(kube, addon)
+    return rows
+
+
+def placeholder_refs(addon: Addon) -> dict[str, str]:
+    """Image refs that build nothing: what ``down`` renders the manifests with."""
+    return {s.name: f"{images.reference(s, 'none')}@{NO_DIGEST}" for s in addon.images}
+
+
+def down(kube: Kube, addon: Addon) -> int:
+    """Run the add-on's ``before_down``, then delete each of its objects (the last one
+    first, without waiting); how many there were."""
+    addon.before_down(kube)
+    deleted = 0
+    for doc in reversed(documents(addon.manifests(placeholder_refs(addon)))):
+        res = resource(doc["apiVersion"], doc["kind"])
+        namespace = None
+        if issubclass(res, NamespacedResource):
+            namespace = doc["metadata"].get("namespace") or addon.namespace
+        deleted += kube.delete(res, doc["metadata"]["name"], namespace=namespace)
+    return deleted

@@ -1,0 +1,290 @@
+"""The node's cgroups: which hierarchy the host has, our pod subtree, and its controllers.
+
+Detected once per ``up`` and printed: cgroup v1 (or the hybrid layout, where the kubelet
+uses v1) or the v2 unified hierarchy, and whether systemd is PID 1.
+
+Both drivers of the kubelet and containerd are ``cgroupfs`` on every host: pods live below
+our own ``/hello-platform`` (the kubelet's ``cgroupRoot``), which ``down`` empties and
+removes. systemd only manages the cgroups of its own units and leaves a top-level cgroup
+it did not create alone, so nothing of systemd's (or of another runtime's) is touched.
+
+On cgroup v2 a child cgroup only has the controllers its parent enables in
+``cgroup.subtree_control``, and the kubelet refuses a ``cgroupRoot`` that lacks any of
+cpu, cpuset, memory, hugetlb or pids the root offers (``cgroup_v2_manager_linux.go``,
+``getSupportedUnifiedControllers``). A stock systemd boot enables only ``memory pids``, so
+``up`` enables the missing ones on each ancestor of our subtree and records them in
+``host.json``; the runtime (libcontainer's ``CreateCgroupPath``, when the kubelet creates
+its pod cgroups) then enables the rest of the root's controllers itself (io, misc, ...),
+which ``up`` records too. ``up`` also enables them in our subtree's own
+``subtree_control``, which pins them at the root (the kernel refuses to disable a
+controller a child delegates), so systemd cannot take them back before the kubelet runs.
+``down`` removes our subtree, then gives back exactly what was recorded, each only if no
+other cgroup still delegates it (a sibling with it in its own ``subtree_control``; the
+kernel refuses then too). On cgroup v1 nothing of this applies and nothing changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.substrate.cluster import hostnet
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+#: The kubelet's cgroupRoot: every pod cgroup of our node lives below it.
+POD_CGROUP = "hello-platform"
+#: Controllers the kubelet requires on its cgroupRoot (where the root offers them).
+KUBELET_CONTROLLERS = ("cpu", "cpuset", "memory", "hugetlb", "pids")
+#: The systemd "booted" marker (sd_booted(3)): systemd is PID 1.
+SYSTEMD_RUN = Path("/run/systemd/system")
+_KEY = "cgroup"
+
+
+@dataclass(frozen=True)
+class CgroupHost:
+    """What the host has: cgroup ``version`` ("v1", "hybrid" or "v2") and its manager."""
+
+    version: str
+    systemd: bool
+
+    @property
+    def unified(self) -> bool:
+        return self.version == "v2"
+
+    def describe(self) -> str:
+        kind = {
+            "v2": "cgroup v2 (unified hierarchy)",
+            "hybrid": "cgroup v1 (hybrid: the kubelet uses the v1 controllers)",
+            "v1": "cgroup v1",
+        }[self.version]
+        manager = "systemd is PID 1" if self.systemd else "no systemd"
+        return f"{kind}, {manager}; pods under /{POD_CGROUP} (cgroupfs driver)"
+
+
+def detect(cgroup_root: Path = CGROUP_ROOT, systemd_run: Path = SYSTEMD_RUN) -> CgroupHost:
+    """The host's cgroup layout and manager (the kubelet decides v1/v2 the same way)."""
+    if (cgroup_root / "cgroup.controllers").exists():
+        version = "v2"
+    elif (cgroup_root / "unified" / "cgroup.controllers").exists():
+        version = "hybrid"
+    else:
+        version = "v1"
+    return CgroupHost(version, systemd_run.is_dir())
+
+
+def controllers(cgroup: Path, name: str = "cgroup.controllers") -> set[str]:
+    """The controllers listed in ``cgroup``'s ``name`` file (empty if unreadable)."""
+    try:
+        return set((cgroup / name).read_text().split())
+    except OSError:
+        return set()
+
+
+def ancestors(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """The cgroups whose ``subtree_control`` our subtree depends on, root first."""
+    parts = Path(POD_CGROUP).parts
+    return [cgroup_root.joinpath(*parts[:i]) for i in range(len(parts))]
+
+
+def _key(cgroup: Path, cgroup_root: Path) -> str:
+    rel = cgroup.relative_to(cgroup_root)
+    return "/" if rel == Path() else f"/{rel}"
+
+
+def _record(state: Path) -> dict[str, dict[str, list[str]]]:
+    data = hostnet.load_host_state(state).get(_KEY)
+    return data if isinstance(data, dict) else {}
+
+
+def _save(state: Path, record: dict[str, dict[str, list[str]]]) -> None:
+    data = hostnet.load_host_state(state)
+    data[_KEY] = record
+    hostnet.save_host_state(state, data)
+
+
+def write_subtree_control(cgroup: Path, change: str) -> None:
+    """Write one ``+name``/``-name`` change to ``cgroup``'s ``cgroup.subtree_control``."""
+    (cgroup / "cgroup.subtree_control").write_text(change)
+
+
+def _enable(cgroup: Path, names: set[str]) -> tuple[set[str], list[str]]:
+    """Enable each of ``names`` below ``cgroup``: (enabled, "name: why not" failures)."""
+    done, failed = set(), []
+    for name in sorted(names):
+        try:
+            write_subtree_control(cgroup, f"+{name}")
+            done.add(name)
+        except OSError as exc:
+            failed.append(f"{name}: {exc.strerror or exc}")
+    return done, failed
+
+
+def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str]:
+    """On v2, enable the kubelet's controllers down to our subtree; record them.
+
+    Returns "/:cpu" style notes of what was enabled now (nothing on v1, or when all is on).
+    Raises if one cannot be enabled: the kubelet would refuse its cgroupRoot.
+    """
+    if not detect(cgroup_root).unified:
+        return []
+    wanted = set(KUBELET_CONTROLLERS) & controllers(cgroup_root)
+    record = _record(state)
+    before, ours = record.setdefault("before", {}), record.setdefault("enabled", {})
+    notes, failed = [], []
+    for cgroup in ancestors(cgroup_root):
+        key = _key(cgroup, cgroup_root)
+        active = controllers(cgroup, "cgroup.subtree_control")
+        before.setdefault(key, sorted(active))
+        done, refused = _enable(cgroup, wanted - active)
+        ours[key] = sorted(set(ours.get(key, [])) | done)
+        notes += [f"{key}:{name}" for name in sorted(done)]
+        failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
+    _save(state, record)
+    subtree = cgroup_root / POD_CGROUP
+    if subtree.is_dir() and not failed:
+        # Delegated below our subtree, they cannot be taken back from the root while it
+        # exists: systemd's realizing of -.slice writes "-name" for what no unit of its own
+        # needs, and the kernel refuses that (EBUSY) for a delegated controller.
+        _enable(subtree, wanted - controllers(subtree, "cgroup.subtree_control"))
+    if failed:
+        raise PlatformError(
+            "the kubelet needs the cgroup controllers "
+            f"{', '.join(sorted(wanted))} for /{POD_CGROUP}, and enabling them failed: "
+            + "; ".join(failed),
+            hint="on cgroup v2 the node needs root in the host's cgroup namespace "
+            "(not a container's), or enable them yourself and run again",
+        )
+    return notes
+
+
+def note_runtime_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
+    """Record what our runtime enabled beyond ours while the node started (v2 only)."""
+    record = _record(state)
+    before, ours = record.get("before", {}), record.setdefault("enabled", {})
+    if not before:
+        return
+    for key, was in before.items():
+        now = controllers(cgroup_root / key.lstrip("/"), "cgroup.subtree_control")
+        ours[key] = sorted(set(ours.get(key, [])) | (now - set(was)))
+    _save(state, record)
+
+
+def _delegated_elsewhere(cgroup: Path, name: str, ours: Path) -> list[str]:
+    """Child cgroups of ``cgroup`` but ``ours`` that enable ``name`` for their own children."""
+    users = []
+    with contextlib.suppress(OSError):
+        for child in sorted(cgroup.iterdir()):
+            if (
+                child.is_dir()
+                and child != ours
+                and name in controllers(child, "cgroup.subtree_control")
+            ):
+                users.append(child.name)
+    return users
+
+
+def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], list[str]]:
+    """Disable what ``up`` recorded as ours, deepest cgroup first; forget the record.
+
+    Returns (given back, kept because another cgroup still uses it) as "/:name" notes.
+    """
+    record = _record(state)
+    if not record:
+        return [], []
+    given: list[str] = []
+    kept: list[str] = []
+    ours_dir = cgroup_root / POD_CGROUP
+    for key, names in sorted(record.get("enabled", {}).items(), key=lambda kv: -len(kv[0])):
+        cgroup = cgroup_root / key.lstrip("/")
+        active = controllers(cgroup, "cgroup.subtree_control")
+        for name in sorted(set(names) & active):
+            users = _delegated_elsewhere(cgroup, name, ours_dir)
+            try:
+                if users:
+                    raise OSError(f"used by {', '.join(users)}")
+                write_subtree_control(cgroup, f"-{name}")
+                given.append(f"{key}:{name}")
+            except OSError as exc:
+                kept.append(f"{key}:{name} ({exc.strerror or exc})")
+    data = hostnet.load_host_state(state)
+    data.pop(_KEY, None)
+    hostnet.save_host_state(state, data)
+    return given, kept
+
+
+def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> CgroupHost:
+    """Say what the host has, create our subtree, enable its controllers (v2); ``up``."""
+    host = detect(cgroup_root)
+    say(f"host: {host.describe()}")
+    ensure_pod_cgroup(cgroup_root)
+    enabled = enable_controllers(state, cgroup_root)
+    if enabled:
+        say(
+            f"enabled the cgroup controllers {', '.join(enabled)} for our pods "
+            "(down gives them back)"
+        )
+    return host
+
+
+def release(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
+    """Remove our (emptied) subtree and give back the controllers it had; ``down``."""
+    remove_pod_cgroups(cgroup_root)
+    given, kept = give_back(state, cgroup_root)
+    if given or kept:
+        say(
+            f"gave back the cgroup controllers {', '.join(given) or '(none)'}"
+            + (f"; kept {', '.join(kept)}" if kept else "")
+        )
+
+
+# --- our pod subtree and its processes --------------------------------------------------
+
+
+def hierarchies(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
+    """Each mounted cgroup hierarchy (v1 controllers, the v2 unified one, or v2 alone)."""
+    if (cgroup_root / "cgroup.procs").exists():
+        return [cgroup_root]  # pure cgroup v2
+    if not cgroup_root.is_dir():
+        return []
+    return sorted(d for d in cgroup_root.iterdir() if (d / "cgroup.procs").exists())
+
+
+def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
+    """Create ``/hello-platform`` in each hierarchy (the kubelet needs its cgroupRoot)."""
+    for base in hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        with contextlib.suppress(OSError):
+            ours.mkdir(exist_ok=True)
+            for name in ("cpuset.cpus", "cpuset.mems"):  # v1 cpuset starts empty
+                if (base / name).exists() and not (ours / name).read_text().strip():
+                    (ours / name).write_text((base / name).read_text())
+
+
+def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
+    """Pids of every process in our pod cgroup root (never another runtime's kubepods)."""
+    pids: set[int] = set()
+    for base in hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        if not ours.is_dir():
+            continue
+        for procs in ours.rglob("cgroup.procs"):
+            try:
+                pids.update(int(x) for x in procs.read_text().split())
+            except (OSError, ValueError):
+                continue
+    return pids
+
+
+def remove_pod_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
+    """rmdir our (now empty) pod cgroups, deepest first; best effort."""
+    for base in hierarchies(cgroup_root):
+        ours = base / POD_CGROUP
+        if not ours.is_dir():
+            continue
+        dirs = sorted((p for p in ours.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
+        for d in [*dirs, ours]:
+            with contextlib.suppress(OSError):
+                d.rmdir()
