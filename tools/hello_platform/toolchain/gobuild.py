@@ -289,6 +289,48 @@ def build(
     say(f"{announce}: fetching modules through the Go module proxy, log: {log}")
     src = work / "src"
     src.mkdir(parents=True)
+    modfiles, info = _download(tool, go, src, log)
+    _check_go(tool, go, modfiles, log)
+    packages = [b.package for b in tool.binaries]
+    total = _wrapper_module(tool, go, src, modfiles, packages, log)
+    commit = str((info.get("Origin") or {}).get("Hash") or "unknown")
+    date = str(info.get("Time") or "1970-01-01T00:00:00Z")
+    out = work / "out"
+    out.mkdir()
+    cmd = [
+        go,
+        "build",
+        "-v",
+        "-trimpath",
+        "-ldflags",
+        ldflags_string(tool, commit=commit, date=date),
+        "-o",
+        str(out) + "/",
+        *packages,
+    ]
+    say(f"{announce}: compiling up to {total} packages, log: {log}")
+    code, peak, compiled = _run_go_build(cmd, cwd=src, log=log, announce=announce, total=total)
+    if code != 0:
+        raise PlatformError(
+            f"building {tool.name} {tool.version} failed (go build exit {code})",
+            hint="read the end of the build log",
+            log=str(log),
+        )
+    _install_binaries(tool, out, dest_bin, log)
+    seconds = time.monotonic() - start
+    with log.open("a") as fh:
+        fh.write(
+            f"# built in {seconds:.1f}s, peak RSS {peak:.0f} MiB, "
+            f"{compiled} packages compiled (of {total})\n"
+        )
+    return BuildStats(seconds=seconds, peak_rss_mib=peak, packages_compiled=compiled)
+
+
+def _download(
+    tool: Tool, go: str, src: Path, log: Path
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """``go mod download`` of the tool's modules: their go.mod files (as JSON), and the
+    main module's download info (its commit and time)."""
     modfiles = []
     info: dict[str, Any] = {}
     for i, mod in enumerate((tool.module, *tool.extra_modules)):
@@ -310,6 +352,11 @@ def build(
                 what=f"reading the go.mod of {mod}",
             )
         )
+    return modfiles, info
+
+
+def _check_go(tool: Tool, go: str, modfiles: list[dict[str, Any]], log: Path) -> None:
+    """One sentence when ``go`` is older than the module's ``go`` directive."""
     need = str(modfiles[0].get("Go") or "")
     have = subprocess.run(
         [go, "env", "GOVERSION"], capture_output=True, text=True, env=go_env(), check=False
@@ -320,7 +367,17 @@ def build(
             hint=GO_HINT.format(min=need),
             log=str(log),
         )
-    packages = [b.package for b in tool.binaries]
+
+
+def _wrapper_module(
+    tool: Tool,
+    go: str,
+    src: Path,
+    modfiles: list[dict[str, Any]],
+    packages: list[str],
+    log: Path,
+) -> int:
+    """Write and tidy the wrapper module; the number of packages the build may compile."""
     (src / "go.mod").write_text(wrapper_gomod(tool, modfiles))
     (src / "tools.go").write_text(tools_go(packages))
     with log.open("a") as fh:
@@ -346,30 +403,11 @@ def build(
         text=True,
         check=False,
     )
-    total = len(deps.stdout.split()) if deps.returncode == 0 else 0
-    commit = str((info.get("Origin") or {}).get("Hash") or "unknown")
-    date = str(info.get("Time") or "1970-01-01T00:00:00Z")
-    out = work / "out"
-    out.mkdir()
-    cmd = [
-        go,
-        "build",
-        "-v",
-        "-trimpath",
-        "-ldflags",
-        ldflags_string(tool, commit=commit, date=date),
-        "-o",
-        str(out) + "/",
-        *packages,
-    ]
-    say(f"{announce}: compiling up to {total} packages, log: {log}")
-    code, peak, compiled = _run_go_build(cmd, cwd=src, log=log, announce=announce, total=total)
-    if code != 0:
-        raise PlatformError(
-            f"building {tool.name} {tool.version} failed (go build exit {code})",
-            hint="read the end of the build log",
-            log=str(log),
-        )
+    return len(deps.stdout.split()) if deps.returncode == 0 else 0
+
+
+def _install_binaries(tool: Tool, out: Path, dest_bin: Path, log: Path) -> None:
+    """Move the built binaries into ``dest_bin`` under their pinned names."""
     dest_bin.mkdir(parents=True)
     for b in tool.binaries:
         built = out / default_binary_name(b.package)
@@ -379,10 +417,3 @@ def build(
             )
         built.chmod(0o755)
         built.rename(dest_bin / b.name)
-    seconds = time.monotonic() - start
-    with log.open("a") as fh:
-        fh.write(
-            f"# built in {seconds:.1f}s, peak RSS {peak:.0f} MiB, "
-            f"{compiled} packages compiled (of {total})\n"
-        )
-    return BuildStats(seconds=seconds, peak_rss_mib=peak, packages_compiled=compiled)
