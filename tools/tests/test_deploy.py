@@ -209,7 +209,7 @@ class Env:
         return 200, b'{"message": "Hello"}'
 
     def deps(self) -> deploy.Deps:
-        def build(service: catalogue.Service) -> deploy.Image:
+        def build(service: catalogue.Service, registry: object) -> deploy.Image:
             self.built_services.append(service.name)
             self.built += 1
             return FakeImage()

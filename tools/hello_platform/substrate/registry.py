@@ -4,19 +4,16 @@ The binary is unpacked from Debian's pinned .deb (toolchain.toml), never install
 package would start a registry on every interface. ``ensure_running()`` starts ours in
 the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
 survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
-answering on the port is never used silently. It returns the address. The small HTTP
-helpers below push and query images without Docker.
+answering on the port is never used silently. It returns the address. :func:`client`
+is THE OCI client (``clients.oci``) on it, to push and query images without Docker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from hello_platform.core.errors import PlatformError
+from hello_platform.clients import oci
 from hello_platform.core.paths import cache_dir, state_dir
 from hello_platform.core.progress import say
 from hello_platform.substrate import daemons
@@ -24,15 +21,6 @@ from hello_platform.substrate import daemons
 HOST = "127.0.0.1"
 PORT = 5000
 ADDRESS = f"{HOST}:{PORT}"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-_ACCEPT = ", ".join(
-    [
-        OCI_MANIFEST,
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ]
-)
 
 
 def storage_dir() -> Path:
@@ -108,72 +96,11 @@ def ensure_running() -> str:
     return ADDRESS
 
 
-def _request(
-    method: str, url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    # Only ever http://127.0.0.1:5000/... (built from ADDRESS above).
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
-    except OSError as err:
-        raise PlatformError(
-            f"the local registry at {ADDRESS} did not answer ({err})",
-            hint="run `hello-platform cluster up` (it starts the registry)",
-        ) from err
+def client() -> oci.Client:
+    """THE OCI client (:mod:`hello_platform.clients.oci`) on the local plain registry."""
+    return oci.Client(oci.Registry(ADDRESS, plain_http=True))
 
 
 def manifest_digest(repo: str, tag: str) -> str | None:
     """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
-    status, headers, _ = _request(
-        "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
-    )
-    if status != 200:
-        return None
-    found = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest")
-    return found or ""
-
-
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def push_blob(repo: str, data: bytes) -> str:
-    """Upload ``data`` as a blob of ``repo`` (skipped if present); return its digest."""
-    digest = digest_of(data)
-    status, _, _ = _request("HEAD", f"http://{ADDRESS}/v2/{repo}/blobs/{digest}")
-    if status == 200:
-        return digest
-    status, headers, body = _request("POST", f"http://{ADDRESS}/v2/{repo}/blobs/uploads/")
-    location = headers.get("Location") or headers.get("location")
-    if status != 202 or not location:
-        raise PlatformError(f"the registry refused an upload to {repo}: {status} {body[:200]!r}")
-    if location.startswith("/"):
-        location = f"http://{ADDRESS}{location}"
-    sep = "&" if "?" in location else "?"
-    status, _, body = _request(
-        "PUT",
-        f"{location}{sep}digest={digest}",
-        data=data,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    if status != 201:
-        raise PlatformError(
-            f"the registry refused blob {digest} of {repo}: {status} {body[:200]!r}"
-        )
-    return digest
-
-
-def push_manifest(repo: str, tag: str, manifest: bytes, media_type: str = OCI_MANIFEST) -> str:
-    """Store ``manifest`` as ``repo:tag``; return its digest."""
-    status, _, body = _request(
-        "PUT",
-        f"http://{ADDRESS}/v2/{repo}/manifests/{tag}",
-        data=manifest,
-        headers={"Content-Type": media_type},
-    )
-    if status != 201:
-        raise PlatformError(f"the registry refused {repo}:{tag}: {status} {body[:200]!r}")
-    return digest_of(manifest)
+    return client().manifest_digest(repo, tag)

@@ -38,6 +38,7 @@ and ``HELLO_PLATFORM_DEBIAN_MIRROR`` points the base image at another Debian mir
 ``docker build`` itself runs with ``--network=none``.
 """
 
+from hello_platform.clients.oci import RemoteImage
 from hello_platform.pipeline.image.builder import (
     ImageRef,
     build,
@@ -51,13 +52,7 @@ from hello_platform.pipeline.image.cyclonedx import (
     purl,
     sbom,
 )
-from hello_platform.pipeline.image.push import (
-    MANIFEST_ACCEPT,
-    RegistryClient,
-    RemoteImage,
-    decide_push,
-    reuse_pushed,
-)
+from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     COMMON_INPUTS,
     UID,
@@ -90,14 +85,12 @@ __all__ = [
     "COMMON_INPUTS",
     "GLIBC_MINOR",
     "INSTALLER_GROUP",
-    "MANIFEST_ACCEPT",
     "PIP_PLATFORM_ARGS",
     "PLATFORMS",
     "UID",
     "DebPackage",
     "ImageRef",
     "Package",
-    "RegistryClient",
     "RemoteImage",
     "Source",
     "assemble_context",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from hello_platform.core import cli as shared
+from hello_platform.pipeline.image import target
 from hello_platform.pipeline.image.builder import build
 
 
@@ -23,11 +24,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="recreate the Debian base image (pulls new security fixes)",
     )
+    target.add_arguments(b)
     b.set_defaults(func=run_build)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    result = build(shared.service(args), push=not args.no_push, refresh_base=args.refresh_base)
+    result = build(
+        shared.service(args),
+        push=not args.no_push,
+        refresh_base=args.refresh_base,
+        target=target.from_args(args),
+    )
     print(f"image:  {result.ref}")
     print(f"digest: {result.digest or '(not pushed)'}")
     print(f"id:     {result.image_id}")
