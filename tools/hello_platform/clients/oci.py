@@ -169,6 +169,11 @@ def _verify(registry: Registry) -> ssl.SSLContext | bool:
 
 
 def _unreachable(registry: Registry, err: Exception) -> PlatformError:
+    if "CERTIFICATE_VERIFY_FAILED" in str(err):
+        return PlatformError(
+            f"the TLS certificate of the registry {registry.address} is not trusted ({err})",
+            hint="pass the CA bundle that issued it with --registry-ca",
+        )
     return PlatformError(
         f"the registry at {registry.address} did not answer ({err})",
         hint="check the address (and its CA bundle, --registry-ca); the local registries "

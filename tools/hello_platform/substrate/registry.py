@@ -11,7 +11,12 @@ is THE OCI client (``clients.oci``) on it, to push and query images without Dock
 from __future__ import annotations
 
 import json
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import bcrypt
 
 from hello_platform.clients import oci
 from hello_platform.core.paths import cache_dir, state_dir
@@ -35,9 +40,12 @@ def pidfile() -> Path:
     return daemon().pidfile
 
 
-def render_config(storage: Path, address: str = ADDRESS) -> str:
-    """The registry's config.yml (JSON is valid YAML)."""
-    doc = {
+def render_config(
+    storage: Path, address: str = ADDRESS, *, htpasswd: Path | None = None, tls: Path | None = None
+) -> str:
+    """The registry's config.yml (JSON is valid YAML); with ``htpasswd`` it needs a login
+    (bcrypt entries), with ``tls`` (the stem of ``.crt``/``.key``) it serves HTTPS only."""
+    doc: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "warn", "fields": {"service": "registry"}},
         "storage": {
@@ -47,6 +55,13 @@ def render_config(storage: Path, address: str = ADDRESS) -> str:
         },
         "http": {"addr": address, "headers": {"X-Content-Type-Options": ["nosniff"]}},
     }
+    if htpasswd is not None:
+        doc["auth"] = {"htpasswd": {"realm": "hello-platform", "path": str(htpasswd)}}
+    if tls is not None:
+        doc["http"]["tls"] = {
+            "certificate": str(tls.with_suffix(".crt")),
+            "key": str(tls.with_suffix(".key")),
+        }
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -104,3 +119,103 @@ def client() -> oci.Client:
 def manifest_digest(repo: str, tag: str) -> str | None:
     """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
     return client().manifest_digest(repo, tag)
+
+
+# The second local registry: a login (htpasswd, bcrypt) over TLS from the cluster's CA.
+AUTH_PORT = 5443
+AUTH_ADDRESS = f"{HOST}:{AUTH_PORT}"
+AUTH_USER = "hello-platform"
+
+
+@dataclass(frozen=True)
+class AuthRegistry:
+    """Where the registry that needs a login answers, its login and the CA of its cert."""
+
+    address: str
+    username: str
+    password_file: Path
+    ca: Path
+
+    @property
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+
+def auth_run_dir() -> Path:
+    return state_dir() / "registry-auth"
+
+
+def auth_daemon(binary: str = "docker-registry") -> daemons.Daemon:
+    """The registry that needs a login, as a supervised daemon on 127.0.0.1:5443."""
+    return daemons.Daemon(
+        name="registry-auth",
+        argv=(binary, "serve", str(auth_run_dir() / "config.yml")),
+        probe=daemons.Probe(tcp=AUTH_ADDRESS),
+        run_dir=auth_run_dir(),
+        foreign=f"something else listens on {AUTH_ADDRESS} (not hello-platform's registry)",
+        foreign_hint=f"stop it (or free port {AUTH_PORT}) and run again",
+    )
+
+
+def _password(run: Path) -> Path:
+    """The generated password (kept across restarts, readable by root only)."""
+    path = run / "password"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+    return path
+
+
+def _htpasswd(run: Path, password: str) -> Path:
+    path = run / "htpasswd"
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    path.touch(mode=0o600)
+    path.write_text(f"{AUTH_USER}:{hashed}\n")
+    return path
+
+
+def _certificate() -> tuple[Path, Path]:
+    """The registry's server certificate from the cluster CA (SAN: 127.0.0.1, localhost,
+    the address the node's containerd pulls from); its stem and the CA's path."""
+    from hello_platform.substrate.cluster import pki
+    from hello_platform.substrate.cluster.layout import Layout
+
+    lay = Layout.default()
+    leaf = pki.Leaf(
+        "registry-auth", "hello-platform-registry", dns=("localhost",), ips=(HOST,),
+        usages=pki.SERVER,
+    )  # fmt: skip
+    pki.ensure_pki(lay.pki, [leaf])
+    return lay.pki / leaf.name, lay.cert("ca")
+
+
+def _trust_on_node(ca: Path) -> None:
+    """containerd's hosts.toml for the registry: HTTPS, verified against the cluster CA."""
+    from hello_platform.substrate.cluster import config
+    from hello_platform.substrate.cluster.layout import Layout
+
+    hosts = Layout.default().registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, ca))
+
+
+def ensure_auth_running() -> AuthRegistry:
+    """Start the registry that needs a login (unless ours answers); where and how to log in."""
+    run = auth_run_dir()
+    run.mkdir(parents=True, exist_ok=True)
+    password = _password(run)
+    tls, ca = _certificate()
+    _trust_on_node(ca)
+    found = AuthRegistry(AUTH_ADDRESS, AUTH_USER, password, ca)
+    if auth_daemon().answers():
+        return found
+    daemons.refuse_foreign(auth_daemon())
+    from hello_platform.toolchain import resolve
+
+    storage = cache_dir() / "registry-auth"
+    storage.mkdir(parents=True, exist_ok=True)
+    htpasswd = _htpasswd(run, found.password)
+    config_text = render_config(storage, AUTH_ADDRESS, htpasswd=htpasswd, tls=tls)
+    (run / "config.yml").write_text(config_text)
+    say(f"starting the local registry with a login on {AUTH_ADDRESS} (TLS, user {AUTH_USER})")
+    daemons.ensure(auth_daemon(str(resolve("docker-registry"))))
+    return found
