@@ -77,9 +77,9 @@ class Registry:
     def login_hint(self) -> str:
         return (
             f"pass --registry-username with the password in ${PASSWORD_ENV} (or "
-            f"--registry-password-stdin), or `docker login {self.address}`; for ECR: "
-            f"`aws ecr get-login-password | docker login --username AWS --password-stdin "
-            f"{self.address}`"
+            f"--registry-password-stdin), or `docker login {self.address}` (ECR: "
+            "`aws ecr get-login-password | docker login --username AWS --password-stdin "
+            "ACCOUNT.dkr.ecr.REGION.amazonaws.com`)"
         )
 
 
