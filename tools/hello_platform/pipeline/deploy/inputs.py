@@ -14,7 +14,7 @@ from hello_platform.core import cli as shared
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
-from hello_platform.pipeline.image import target
+from hello_platform.pipeline.image import cli as image_cli
 
 DEFAULT_TIMEOUT = 300
 
@@ -109,7 +109,7 @@ def options(args: argparse.Namespace) -> Options:
             f"--timeout {args.timeout} is out of range", hint="give seconds between 10 and 3600"
         )
     given_host = _image_host(args.image) if args.registry_username or args.registry_ca else None
-    registry = target.from_args(args, given_host)
+    registry = image_cli.registry_of(args, given_host)
     pull_secret = f"{release}-registry" if args.registry_username else ""
     return Options(
         service=service,
