@@ -15,7 +15,6 @@ import json
 import os
 import ssl
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +24,7 @@ import pytest
 import yaml
 from hello_platform.substrate import registry
 
+from e2e import helpers
 from e2e.helpers import Kube
 
 pytestmark = pytest.mark.e2e
@@ -38,14 +38,7 @@ def auth(kube: Kube) -> registry.AuthRegistry:
 
 def glue(*argv: str, password: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HELLO_PLATFORM_REGISTRY_PASSWORD": password}
-    return subprocess.run(
-        [sys.executable, "-m", "hello_platform.cli", *argv],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
+    return helpers.glue(*argv, timeout=timeout, env=env)
 
 
 def login(auth: registry.AuthRegistry) -> list[str]:
