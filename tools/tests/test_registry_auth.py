@@ -106,3 +106,18 @@ def test_the_real_registry_takes_the_login_and_refuses_a_wrong_one(
     untrusted = oci.Registry(running.address, good.credentials)
     with pytest.raises(PlatformError, match=r"TLS certificate .* is not trusted"):
         oci.Client(untrusted).check_login()
+
+
+def test_registry_login_prints_how_to_push_there(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from hello_platform.cli import main
+
+    found = registry.AuthRegistry(
+        "127.0.0.1:5443", "hello-platform", tmp_path / "pw", tmp_path / "ca.crt"
+    )
+    monkeypatch.setattr(registry, "ensure_auth_running", lambda: found)
+    assert main(["cluster", "registry-login"]) == 0
+    out = capsys.readouterr().out
+    assert f"--registry 127.0.0.1:5443 --registry-ca {tmp_path / 'ca.crt'}" in out
+    assert "--registry-username hello-platform" in out
