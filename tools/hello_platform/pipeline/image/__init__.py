@@ -18,8 +18,10 @@ is the API the deploy step calls; it returns an :class:`ImageRef`. The build:
    source as build args (they become OCI labels and ``HELLO_GIT_REVISION`` /
    ``HELLO_BUILD_TIME``);
 5. writes a CycloneDX 1.5 SBOM of the image's Python packages to ``out/image/``;
-6. pushes to the local registry unless ``push=False``, refusing to overwrite a tag whose
-   content differs (see :func:`decide_push`). A clean tag that the registry already holds
+6. pushes to the local registry (or ``target``: any registry, with its login, see
+   :mod:`hello_platform.pipeline.image.target`) unless ``push=False``, refusing to overwrite
+   a tag whose content differs (see :func:`decide_push`). The login is checked before the
+   build; ``docker push`` gets the same login through a throw-away ``docker --config``. A clean tag that the registry already holds
    is pulled and reused instead of built again (:func:`reuse_pushed`: build once per
    commit, deploy many times, from any checkout).
 
