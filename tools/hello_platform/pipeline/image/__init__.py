@@ -21,9 +21,9 @@ is the API the deploy step calls; it returns an :class:`ImageRef`. The build:
 6. pushes to the local registry (or ``target``: any registry, with its login, see
    :mod:`hello_platform.pipeline.image.target`) unless ``push=False``, refusing to overwrite
    a tag whose content differs (see :func:`decide_push`). The login is checked before the
-   build; ``docker push`` gets the same login through a throw-away ``docker --config``. A clean tag that the registry already holds
-   is pulled and reused instead of built again (:func:`reuse_pushed`: build once per
-   commit, deploy many times, from any checkout).
+   build; ``docker push`` gets the same login through a throw-away ``docker --config``.
+   A clean tag that the registry already holds is pulled and reused instead of built again
+   (:func:`reuse_pushed`: build once per commit, deploy many times, from any checkout).
 
 Tags come from the one version source, the service's ``pyproject.toml``:
 ``<version>-<commit>`` for a clean tree, ``<version>-<commit>-dirty-<hash of the diff>``
