@@ -369,6 +369,14 @@ def test_image_reference_from_the_build(render: Render) -> None:
     assert labels["app.kubernetes.io/version"] == "0123abcd"
 
 
+def test_image_pull_secrets_reach_the_pods_only_when_given(render: Render) -> None:
+    docs = render("local", "imagePullSecrets[0].name=hello-registry")
+    for _, spec in pod_specs(docs):  # the app's pods and helm test's
+        assert spec["imagePullSecrets"] == [{"name": "hello-registry"}]
+    plain = one(render("local"), "Deployment")["spec"]["template"]["spec"]
+    assert "imagePullSecrets" not in plain
+
+
 # ------------------------------------------------------------------- faults and tests
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from hello_platform.clients import oci
 from hello_platform.core.wait import until
 from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
@@ -252,8 +253,8 @@ def test_image_layer_is_reproducible_and_manifest_points_at_its_blobs() -> None:
     assert first == second
     layer, cfg, manifest = first
     doc = json.loads(manifest)
-    assert doc["config"]["digest"] == registry.digest_of(cfg)
-    assert doc["layers"][0]["digest"] == registry.digest_of(layer)
+    assert doc["config"]["digest"] == oci.digest_of(cfg)
+    assert doc["layers"][0]["digest"] == oci.digest_of(layer)
     conf = json.loads(cfg)
     assert conf["config"]["User"] == images.NONROOT
     assert conf["config"]["Entrypoint"] == ["/demo"]

@@ -9,6 +9,7 @@ that logs into the same file.
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import shutil
 import sys
@@ -209,7 +210,7 @@ class Env:
         return 200, b'{"message": "Hello"}'
 
     def deps(self) -> deploy.Deps:
-        def build(service: catalogue.Service) -> deploy.Image:
+        def build(service: catalogue.Service, registry: object) -> deploy.Image:
             self.built_services.append(service.name)
             self.built += 1
             return FakeImage()
@@ -574,3 +575,29 @@ def test_a_misspelt_flag_is_named_by_argparse(capsys: pytest.CaptureFixture[str]
     err = capsys.readouterr().err
     assert "hello-platform deploy: error: unrecognized arguments: --namepsace" in err
     assert err.startswith("usage: hello-platform deploy")
+
+
+def test_a_given_login_becomes_the_pods_pull_secret(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HELLO_PLATFORM_REGISTRY_PASSWORD", "s3cret")
+    image = "127.0.0.1:5443/hello:0.1.0-abcdef1"
+    opts = deploy.options(parse("--image", image, "--registry-username", "ci"))
+    assert opts.registry is not None and opts.registry.address == "127.0.0.1:5443"
+    deploy.deploy(opts, env.deps())
+    secret = env.state["applied"]  # the last object applied: after the namespace
+    assert secret["kind"] == "Secret" and secret["type"] == "kubernetes.io/dockerconfigjson"
+    assert secret["metadata"] == {"name": "hello-registry", "namespace": "hello"}
+    config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
+    assert base64.b64decode(config["auths"]["127.0.0.1:5443"]["auth"]) == b"ci:s3cret"
+    (up,) = [c for c in env.calls("helm", "upgrade") if "--help" not in c]
+    files = [up[i + 1] for i, a in enumerate(up) if a == "--values"]
+    values = json.loads(Path(files[1]).read_text())
+    assert values["imagePullSecrets"] == [{"name": "hello-registry"}]
+
+
+def test_no_login_no_pull_secret(env: Env) -> None:
+    opts = deploy.options(parse("--image", "127.0.0.1:5000/hello:0.1.0-abcdef1"))
+    assert opts.registry is None and opts.pull_secret == ""
+    with pytest.raises(PlatformError, match="need --registry"):
+        deploy.options(parse("--registry-username", "ci"))

@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import pytest
 from hello_platform.cli import build_parser
+from hello_platform.clients import oci
 from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import image
@@ -321,28 +322,35 @@ def registry() -> Iterator[str]:
     server.server_close()
 
 
+LOCAL = oci.Registry("127.0.0.1:5000", plain_http=True)
+
+
+def local(address: str) -> oci.Client:
+    return oci.Client(oci.Registry(address, plain_http=True))
+
+
 def test_registry_client_reads_digest_and_config(registry: str) -> None:
-    remote = image.RegistryClient(registry).manifest("hello", "present")
+    remote = local(registry).manifest("hello", "present")
     assert remote == image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_A)
     assert "application/vnd.docker.distribution.manifest.v2+json" in FakeRegistry.seen_accept[-1]
 
 
 def test_registry_client_missing_tag_is_none(registry: str) -> None:
-    assert image.RegistryClient(registry).manifest("hello", "absent") is None
+    assert local(registry).manifest("hello", "absent") is None
 
 
 def test_registry_errors_are_clear(registry: str) -> None:
     with pytest.raises(PlatformError, match="answered 500"):
-        image.RegistryClient(registry).manifest("hello", "broken")
+        local(registry).manifest("hello", "broken")
 
 
 def test_unreachable_registry_is_a_clear_error() -> None:
     with pytest.raises(PlatformError, match="did not answer"):
-        image.RegistryClient("127.0.0.1:9", timeout=2).manifest("hello", "x")
+        oci.Client(oci.Registry("127.0.0.1:9", plain_http=True), timeout=2).manifest("hello", "x")
 
 
 def test_immutability_end_to_end_with_the_fake_registry(registry: str) -> None:
-    client = image.RegistryClient(registry)
+    client = local(registry)
     assert (
         image.decide_push(
             REF, local_id=ID_A, remote=client.manifest("hello", "present"), dirty=False
@@ -629,7 +637,7 @@ def test_the_catalogue_drives_the_image(tmp_path: Path, monkeypatch: pytest.Monk
     assert svc.app == "greet_er.main:app"
     ran: list[list[str]] = []
     monkeypatch.setattr(builder.proc, "run", lambda cmd, **_kw: ran.append(list(cmd)))
-    ctx = builder.Context(svc, tmp_path, tmp_path / "log", SOURCE, "127.0.0.1:5000", None, None)
+    ctx = builder.Context(svc, tmp_path, tmp_path / "log", SOURCE, LOCAL, None, None)
     assert ctx.ref == f"127.0.0.1:5000/team/greeter:{SOURCE.tag}"
     local = builder.docker_build(ctx, tmp_path / "context", BASES)
     assert local == f"hello-platform/team/greeter:{SOURCE.tag}"

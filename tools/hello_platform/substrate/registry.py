@@ -4,19 +4,21 @@ The binary is unpacked from Debian's pinned .deb (toolchain.toml), never install
 package would start a registry on every interface. ``ensure_running()`` starts ours in
 the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
 survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
-answering on the port is never used silently. It returns the address. The small HTTP
-helpers below push and query images without Docker.
+answering on the port is never used silently. It returns the address. :func:`client`
+is THE OCI client (``clients.oci``) on it, to push and query images without Docker.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import urllib.error
-import urllib.request
+import secrets
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from hello_platform.core.errors import PlatformError
+import bcrypt
+
+from hello_platform.clients import oci
 from hello_platform.core.paths import cache_dir, state_dir
 from hello_platform.core.progress import say
 from hello_platform.substrate import daemons
@@ -24,15 +26,6 @@ from hello_platform.substrate import daemons
 HOST = "127.0.0.1"
 PORT = 5000
 ADDRESS = f"{HOST}:{PORT}"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-_ACCEPT = ", ".join(
-    [
-        OCI_MANIFEST,
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ]
-)
 
 
 def storage_dir() -> Path:
@@ -47,9 +40,12 @@ def pidfile() -> Path:
     return daemon().pidfile
 
 
-def render_config(storage: Path, address: str = ADDRESS) -> str:
-    """The registry's config.yml (JSON is valid YAML)."""
-    doc = {
+def render_config(
+    storage: Path, address: str = ADDRESS, *, htpasswd: Path | None = None, tls: Path | None = None
+) -> str:
+    """The registry's config.yml (JSON is valid YAML); with ``htpasswd`` it needs a login
+    (bcrypt entries), with ``tls`` (the stem of ``.crt``/``.key``) it serves HTTPS only."""
+    doc: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "warn", "fields": {"service": "registry"}},
         "storage": {
@@ -59,6 +55,13 @@ def render_config(storage: Path, address: str = ADDRESS) -> str:
         },
         "http": {"addr": address, "headers": {"X-Content-Type-Options": ["nosniff"]}},
     }
+    if htpasswd is not None:
+        doc["auth"] = {"htpasswd": {"realm": "hello-platform", "path": str(htpasswd)}}
+    if tls is not None:
+        doc["http"]["tls"] = {
+            "certificate": str(tls.with_suffix(".crt")),
+            "key": str(tls.with_suffix(".key")),
+        }
     return json.dumps(doc, indent=2) + "\n"
 
 
@@ -108,72 +111,111 @@ def ensure_running() -> str:
     return ADDRESS
 
 
-def _request(
-    method: str, url: str, *, data: bytes | None = None, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    # Only ever http://127.0.0.1:5000/... (built from ADDRESS above).
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})  # noqa: S310
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:  # noqa: S310
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, dict(err.headers), err.read()
-    except OSError as err:
-        raise PlatformError(
-            f"the local registry at {ADDRESS} did not answer ({err})",
-            hint="run `hello-platform cluster up` (it starts the registry)",
-        ) from err
+def client() -> oci.Client:
+    """THE OCI client (:mod:`hello_platform.clients.oci`) on the local plain registry."""
+    return oci.Client(oci.Registry(ADDRESS, plain_http=True))
 
 
 def manifest_digest(repo: str, tag: str) -> str | None:
     """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
-    status, headers, _ = _request(
-        "HEAD", f"http://{ADDRESS}/v2/{repo}/manifests/{tag}", headers={"Accept": _ACCEPT}
+    return client().manifest_digest(repo, tag)
+
+
+# The second local registry: a login (htpasswd, bcrypt) over TLS from the cluster's CA.
+AUTH_PORT = 5443
+AUTH_ADDRESS = f"{HOST}:{AUTH_PORT}"
+AUTH_USER = "hello-platform"
+
+
+@dataclass(frozen=True)
+class AuthRegistry:
+    """Where the registry that needs a login answers, its login and the CA of its cert."""
+
+    address: str
+    username: str
+    password_file: Path
+    ca: Path
+
+    @property
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+
+def auth_run_dir() -> Path:
+    return state_dir() / "registry-auth"
+
+
+def auth_daemon(binary: str = "docker-registry") -> daemons.Daemon:
+    """The registry that needs a login, as a supervised daemon on 127.0.0.1:5443."""
+    return daemons.Daemon(
+        name="registry-auth",
+        argv=(binary, "serve", str(auth_run_dir() / "config.yml")),
+        probe=daemons.Probe(tcp=AUTH_ADDRESS),
+        run_dir=auth_run_dir(),
+        foreign=f"something else listens on {AUTH_ADDRESS} (not hello-platform's registry)",
+        foreign_hint=f"stop it (or free port {AUTH_PORT}) and run again",
     )
-    if status != 200:
-        return None
-    found = {k.lower(): v for k, v in headers.items()}.get("docker-content-digest")
-    return found or ""
 
 
-def digest_of(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+def _password(run: Path) -> Path:
+    """The generated password (kept across restarts, readable by root only)."""
+    path = run / "password"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(24) + "\n")
+    return path
 
 
-def push_blob(repo: str, data: bytes) -> str:
-    """Upload ``data`` as a blob of ``repo`` (skipped if present); return its digest."""
-    digest = digest_of(data)
-    status, _, _ = _request("HEAD", f"http://{ADDRESS}/v2/{repo}/blobs/{digest}")
-    if status == 200:
-        return digest
-    status, headers, body = _request("POST", f"http://{ADDRESS}/v2/{repo}/blobs/uploads/")
-    location = headers.get("Location") or headers.get("location")
-    if status != 202 or not location:
-        raise PlatformError(f"the registry refused an upload to {repo}: {status} {body[:200]!r}")
-    if location.startswith("/"):
-        location = f"http://{ADDRESS}{location}"
-    sep = "&" if "?" in location else "?"
-    status, _, body = _request(
-        "PUT",
-        f"{location}{sep}digest={digest}",
-        data=data,
-        headers={"Content-Type": "application/octet-stream"},
-    )
-    if status != 201:
-        raise PlatformError(
-            f"the registry refused blob {digest} of {repo}: {status} {body[:200]!r}"
-        )
-    return digest
+def _htpasswd(run: Path, password: str) -> Path:
+    path = run / "htpasswd"
+    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    path.touch(mode=0o600)
+    path.write_text(f"{AUTH_USER}:{hashed}\n")
+    return path
 
 
-def push_manifest(repo: str, tag: str, manifest: bytes, media_type: str = OCI_MANIFEST) -> str:
-    """Store ``manifest`` as ``repo:tag``; return its digest."""
-    status, _, body = _request(
-        "PUT",
-        f"http://{ADDRESS}/v2/{repo}/manifests/{tag}",
-        data=manifest,
-        headers={"Content-Type": media_type},
-    )
-    if status != 201:
-        raise PlatformError(f"the registry refused {repo}:{tag}: {status} {body[:200]!r}")
-    return digest_of(manifest)
+def _certificate() -> tuple[Path, Path]:
+    """The registry's server certificate from the cluster CA (SAN: 127.0.0.1, localhost,
+    the address the node's containerd pulls from); its stem and the CA's path."""
+    from hello_platform.substrate.cluster import pki
+    from hello_platform.substrate.cluster.layout import Layout
+
+    lay = Layout.default()
+    leaf = pki.Leaf(
+        "registry-auth", "hello-platform-registry", dns=("localhost",), ips=(HOST,),
+        usages=pki.SERVER,
+    )  # fmt: skip
+    pki.ensure_pki(lay.pki, [leaf])
+    return lay.pki / leaf.name, lay.cert("ca")
+
+
+def _trust_on_node(ca: Path) -> None:
+    """containerd's hosts.toml for the registry: HTTPS, verified against the cluster CA."""
+    from hello_platform.substrate.cluster import config
+    from hello_platform.substrate.cluster.layout import Layout
+
+    hosts = Layout.default().registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, ca))
+
+
+def ensure_auth_running() -> AuthRegistry:
+    """Start the registry that needs a login (unless ours answers); where and how to log in."""
+    run = auth_run_dir()
+    run.mkdir(parents=True, exist_ok=True)
+    password = _password(run)
+    tls, ca = _certificate()
+    _trust_on_node(ca)
+    found = AuthRegistry(AUTH_ADDRESS, AUTH_USER, password, ca)
+    if auth_daemon().answers():
+        return found
+    daemons.refuse_foreign(auth_daemon())
+    from hello_platform.toolchain import resolve
+
+    storage = cache_dir() / "registry-auth"
+    storage.mkdir(parents=True, exist_ok=True)
+    htpasswd = _htpasswd(run, found.password)
+    config_text = render_config(storage, AUTH_ADDRESS, htpasswd=htpasswd, tls=tls)
+    (run / "config.yml").write_text(config_text)
+    say(f"starting the local registry with a login on {AUTH_ADDRESS} (TLS, user {AUTH_USER})")
+    daemons.ensure(auth_daemon(str(resolve("docker-registry"))))
+    return found

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,20 @@ class Kube:
 
     def get(self, *args: str) -> Any:
         return json.loads(self.run("get", *args, "-o", "json").stdout)
+
+
+def glue(
+    *args: str, timeout: float = 300, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``hello-platform ARGS`` as a user runs it (a child process: exit code, stderr)."""
+    return subprocess.run(
+        [sys.executable, "-m", "hello_platform.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )
 
 
 def eventually(

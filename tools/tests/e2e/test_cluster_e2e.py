@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -23,6 +22,7 @@ from e2e.helpers import (
     Kube,
     echo_deployment,
     eventually,
+    glue,
     restricted_container,
     service,
 )
@@ -38,13 +38,7 @@ class App:
 
 
 def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hello_platform.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return glue(*args, timeout=timeout)
 
 
 def _rollout(kube: Kube, app: App, timeout: int = 120) -> None:

@@ -7,9 +7,12 @@ Steps (each announced, each failure one sentence with what to do):
    (a typo'd key or malformed file fails here, before anything is built or deployed);
 2. the cluster: the embedded one (``cluster.ensure_up()``, started if down) or
    ``--kubeconfig PATH [--context NAME]``;
-3. ``image.build(service, push=True)``: the image, pushed to the local registry (or ``--image REF``:
-   an image already pushed where the cluster pulls from, e.g. ECR for EKS; nothing is built);
-4. the namespace, labelled Pod Security ``restricted`` (enforce, audit, warn);
+3. ``image.build(service, push=True)``: the image, pushed to the local registry or
+   ``--registry`` with its login (or ``--image REF``: an image already pushed where the
+   cluster pulls from, e.g. ECR for EKS; nothing is built);
+4. the namespace, labelled Pod Security ``restricted`` (enforce, audit, warn), and, when a
+   login was given (``--registry-username``), the ``kubernetes.io/dockerconfigjson`` pull
+   Secret ``<release>-registry`` the chart's ``imagePullSecrets`` names;
 5. ``helm upgrade --install --wait --atomic`` (``--rollback-on-failure`` on a helm that has
    it) with a timeout: a release whose pods never become Ready is rolled back, and since the
    Deployment's RollingUpdate has ``maxUnavailable: 0`` the previous pods serve throughout;

@@ -7,6 +7,7 @@ import argparse
 from hello_platform.core import cli as shared
 from hello_platform.pipeline import deploy as api
 from hello_platform.pipeline.deploy import DEFAULT_TIMEOUT
+from hello_platform.pipeline.image import cli as image_cli
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="release this pushed image (REPO:TAG[@DIGEST]) instead of building one",
     )
     parser.add_argument("--no-test", action="store_true", help="skip helm test")
+    image_cli.add_registry_arguments(parser)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,13 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.clients import kube as client
+from hello_platform.clients import oci
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
-from hello_platform.pipeline.deploy.kube import Kube, ensure_namespace, rollback_flag
+from hello_platform.pipeline.deploy.kube import (
+    Kube,
+    apply_pull_secret,
+    ensure_namespace,
+    rollback_flag,
+)
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
     image_values,
@@ -53,7 +59,7 @@ class Deps:
 
     resolve: Callable[[str], Path]
     ensure_cluster: Callable[[], Path]
-    build_image: Callable[[Service], Image]
+    build_image: Callable[[Service, oci.Registry | None], Image]
     #: The git revision baked into the image (what /version must answer), or None.
     expected_revision: Callable[[Image], str | None]
     get: HttpGet = http_get
@@ -72,10 +78,10 @@ def default_deps() -> Deps:
 
         return ensure_up()
 
-    def build_image(service: Service) -> Image:
+    def build_image(service: Service, registry: oci.Registry | None) -> Image:
         from hello_platform.pipeline import image
 
-        return image.build(service, push=True)
+        return image.build(service, push=True, target=registry)
 
     def expected_revision(image: Image) -> str | None:
         # The image's own OCI label: HEAD may have moved on since the build.
@@ -154,7 +160,7 @@ def the_image(opts: Options, deps: Deps) -> Image:
         say(f"releasing the given image (nothing is built): {opts.image}")
     else:
         with step(f"building and pushing the image of service '{opts.service.name}'"):
-            image = deps.build_image(opts.service)
+            image = deps.build_image(opts.service, opts.registry)
     say(f"image {image.ref}" + (f"@{image.digest}" if image.digest else ""))
     return image
 
@@ -163,10 +169,15 @@ def install_release(kube: Kube, opts: Options, image: Image) -> int:
     """The namespace, then ``helm upgrade --install`` of ``image``; the new revision."""
     with step(f"namespace {opts.namespace} (Pod Security: restricted)"):
         ensure_namespace(kube, opts.namespace)
+    values = image_values(image)
+    if opts.pull_secret and opts.registry and opts.registry.credentials:
+        with step(f"pull Secret {opts.pull_secret} for {opts.registry.address}"):
+            apply_pull_secret(kube.api, opts.namespace, opts.pull_secret, opts.registry)
+        values["imagePullSecrets"] = [{"name": opts.pull_secret}]
     out = paths.out_dir() / "deploy"
     out.mkdir(parents=True, exist_ok=True)
     image_file = out / "image-values.json"  # JSON is YAML; user values come after it
-    image_file.write_text(json.dumps(image_values(image), indent=2) + "\n")
+    image_file.write_text(json.dumps(values, indent=2) + "\n")
     release_files = [*helm.profile_files(opts.service, opts.profile), image_file, *opts.values]
     flag = rollback_flag(kube.helm)
     with step(f"helm upgrade --install {opts.release} (--wait {flag}, timeout {opts.timeout}s)"):

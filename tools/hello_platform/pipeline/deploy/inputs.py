@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from hello_platform.clients import oci
 from hello_platform.core import catalogue
 from hello_platform.core import cli as shared
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
+from hello_platform.pipeline.image import cli as image_cli
 
 DEFAULT_TIMEOUT = 300
 
@@ -56,6 +58,10 @@ class Options:
     run_tests: bool = True
     #: A pushed image to release instead of building one (e.g. for EKS, from ECR).
     image: str | None = None
+    #: The registry pushed to and pulled from (None: the local one).
+    registry: oci.Registry | None = None
+    #: The name of the pull Secret made from the given login ("" when none was given).
+    pull_secret: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "namespace", self.namespace or self.service.namespace)
@@ -102,6 +108,9 @@ def options(args: argparse.Namespace) -> Options:
         raise PlatformError(
             f"--timeout {args.timeout} is out of range", hint="give seconds between 10 and 3600"
         )
+    given_host = _image_host(args.image) if args.registry_username or args.registry_ca else None
+    registry = image_cli.registry_of(args, given_host)
+    pull_secret = f"{release}-registry" if args.registry_username else ""
     return Options(
         service=service,
         kubeconfig=kubeconfig,
@@ -114,7 +123,18 @@ def options(args: argparse.Namespace) -> Options:
         timeout=args.timeout,
         run_tests=not args.no_test,
         image=args.image or None,
+        registry=registry,
+        pull_secret=pull_secret,
     )
+
+
+def _image_host(image: str | None) -> str | None:
+    """The registry host of ``--image`` (its first path part when it has a dot, a colon or
+    is localhost, as Docker reads it), or None."""
+    first, sep, _ = (image or "").partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ deploy makes."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hello_platform.clients import kube as client
+from hello_platform.clients import oci, ocicreds
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
@@ -90,6 +92,24 @@ def rollback_flag(helm_bin: Path) -> str:
 def ensure_namespace(kube: Kube, namespace: str) -> None:
     """Create or update the namespace with the Pod Security ``restricted`` labels."""
     kube.api.ensure_namespace(namespace)
+
+
+def apply_pull_secret(api: client.Kube, namespace: str, name: str, registry: oci.Registry) -> None:
+    """The ``kubernetes.io/dockerconfigjson`` Secret the pods pull ``registry``'s images with
+    (server-side apply: a new password replaces the old one)."""
+    if registry.credentials is None:
+        raise PlatformError(f"no login for {registry.address} to make the pull Secret {name} of")
+    config = ocicreds.docker_config_json(registry.address, registry.credentials)
+    api.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+        },
+        namespace=namespace,
+    )
 
 
 def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:

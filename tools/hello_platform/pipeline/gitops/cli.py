@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from hello_platform.pipeline.gitops import lifecycle
+from hello_platform.pipeline.image import cli as image_cli
 
 ENVS = lifecycle.ENVS
 
@@ -32,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p_rel.add_argument("--timeout", type=float, default=300, help="seconds to wait for serving")
     p_rel.add_argument("--git-url", help="GitOps source to commit to (default: the local mirror)")
     p_rel.add_argument("--no-wait", action="store_true", help="commit and stop")
+    image_cli.add_registry_arguments(p_rel)
     p_rel.set_defaults(func=run_release)
     for p in (p_up, p_status, p_down, p_rel):
         p.add_argument("--kubeconfig", help=argparse.SUPPRESS)
@@ -64,6 +66,7 @@ def run_release(args: argparse.Namespace) -> int:
         wait=not args.no_wait,
         kubeconfig=args.kubeconfig,
         service=args.service,
+        registry=image_cli.registry_of(args),
     )
     print(line)
     return 0

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
@@ -34,10 +35,10 @@ def out_file(name: str) -> Path:
     return out / name
 
 
-def build_image(service: Service) -> Any:
+def build_image(service: Service, registry: oci.Registry | None = None) -> Any:
     from hello_platform.pipeline import image
 
-    return image.build(service)
+    return image.build(service, target=registry)
 
 
 def ensure_env_image(env: str) -> str | None:
@@ -165,16 +166,18 @@ def publish_release(
     wait: bool,
     kubeconfig: str | Path | None = None,
     service: str | None = None,
+    registry: oci.Registry | None = None,
 ) -> str:
-    """Build and push the image, commit it to ``env``'s branch (of ``git_url``, else the
-    local mirror) and, locally, time until it serves; one line on what was released."""
+    """Build and push the image (to ``registry``, default the local one), commit it to
+    ``env``'s branch (of ``git_url``, else the local mirror) and, locally, time until it
+    serves; one line on what was released."""
     local = git_url is None
     url = git_url
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(env)
     svc = release.env_service(env, service)
-    built = build_image(svc)
+    built = build_image(svc, registry)
     committed = time.monotonic()
     commit = release.commit_image(env, built, url=url)
     say(f"committed {built.tag} to {gitserver.env_branch(env)} as {commit[:12]}")

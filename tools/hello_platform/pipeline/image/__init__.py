@@ -18,10 +18,12 @@ is the API the deploy step calls; it returns an :class:`ImageRef`. The build:
    source as build args (they become OCI labels and ``HELLO_GIT_REVISION`` /
    ``HELLO_BUILD_TIME``);
 5. writes a CycloneDX 1.5 SBOM of the image's Python packages to ``out/image/``;
-6. pushes to the local registry unless ``push=False``, refusing to overwrite a tag whose
-   content differs (see :func:`decide_push`). A clean tag that the registry already holds
-   is pulled and reused instead of built again (:func:`reuse_pushed`: build once per
-   commit, deploy many times, from any checkout).
+6. pushes to the local registry (or ``target``: any registry, with its login, see
+   :mod:`hello_platform.pipeline.image.target`) unless ``push=False``, refusing to overwrite
+   a tag whose content differs (see :func:`decide_push`). The login is checked before the
+   build; ``docker push`` gets the same login through a throw-away ``docker --config``.
+   A clean tag that the registry already holds is pulled and reused instead of built again
+   (:func:`reuse_pushed`: build once per commit, deploy many times, from any checkout).
 
 Tags come from the one version source, the service's ``pyproject.toml``:
 ``<version>-<commit>`` for a clean tree, ``<version>-<commit>-dirty-<hash of the diff>``
@@ -38,6 +40,7 @@ and ``HELLO_PLATFORM_DEBIAN_MIRROR`` points the base image at another Debian mir
 ``docker build`` itself runs with ``--network=none``.
 """
 
+from hello_platform.clients.oci import RemoteImage
 from hello_platform.pipeline.image.builder import (
     ImageRef,
     build,
@@ -51,13 +54,7 @@ from hello_platform.pipeline.image.cyclonedx import (
     purl,
     sbom,
 )
-from hello_platform.pipeline.image.push import (
-    MANIFEST_ACCEPT,
-    RegistryClient,
-    RemoteImage,
-    decide_push,
-    reuse_pushed,
-)
+from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     COMMON_INPUTS,
     UID,
@@ -90,14 +87,12 @@ __all__ = [
     "COMMON_INPUTS",
     "GLIBC_MINOR",
     "INSTALLER_GROUP",
-    "MANIFEST_ACCEPT",
     "PIP_PLATFORM_ARGS",
     "PLATFORMS",
     "UID",
     "DebPackage",
     "ImageRef",
     "Package",
-    "RegistryClient",
     "RemoteImage",
     "Source",
     "assemble_context",

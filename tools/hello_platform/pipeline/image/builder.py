@@ -6,21 +6,19 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hello_platform.clients import oci, ocicreds
 from hello_platform.core import paths, proc
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.image.cyclonedx import Package, debian_packages, package_of, sbom
-from hello_platform.pipeline.image.push import (
-    RegistryClient,
-    RemoteImage,
-    decide_push,
-    reuse_pushed,
-)
+from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     Source,
     build_args,
@@ -101,10 +99,25 @@ def _engine() -> None:
     docker.ensure_engine()
 
 
-def _registry() -> str:
+def local_registry(start: bool) -> oci.Registry:
+    """The local plain registry on 127.0.0.1:5000 (started when ``start``)."""
     from hello_platform.substrate import registry
 
-    return registry.ensure_running()
+    return oci.Registry(registry.ensure_running() if start else registry.ADDRESS, plain_http=True)
+
+
+@contextmanager
+def docker_login(target: oci.Registry) -> Iterator[list[str]]:
+    """``docker --config DIR`` for the engine route when the login was given to us (a
+    throw-away config.json with only that login; the user's own is never written)."""
+    if target.credentials is None:
+        yield ["docker"]
+        return
+    with tempfile.TemporaryDirectory(prefix="hello-docker-") as tmp:
+        config = Path(tmp) / "config.json"
+        config.touch(mode=0o600)
+        config.write_text(ocicreds.docker_config_json(target.address, target.credentials))
+        yield ["docker", "--config", tmp]
 
 
 @dataclass(frozen=True)
@@ -116,26 +129,38 @@ class Context:
     work: Path
     log: Path
     source: Source
-    address: str
-    client: RegistryClient | None
-    pushed: RemoteImage | None
+    target: oci.Registry
+    client: oci.Client | None
+    pushed: oci.RemoteImage | None
+
+    @property
+    def address(self) -> str:
+        return self.target.address
+
+    @property
+    def repository(self) -> str:
+        return self.target.repository(self.service.repository)
 
     @property
     def ref(self) -> str:
-        return f"{self.address}/{self.service.repository}:{self.source.tag}"
+        return f"{self.address}/{self.repository}:{self.source.tag}"
 
 
-def prepare(service: Service, push: bool) -> Context:
-    """The work folder and log, the source, and the registry (started when pushing)."""
+def prepare(service: Service, push: bool, target: oci.Registry | None = None) -> Context:
+    """The work folder and log, the source, and the registry (the local one, started when
+    pushing, unless ``target`` names another): its login is checked before any build."""
     work = paths.out_dir() / "image" / service.name
     work.mkdir(parents=True, exist_ok=True)
     log = work / "build.log"
     log.write_text("")
     source = read_source(service)
-    address = _registry() if push else "127.0.0.1:5000"
-    client = RegistryClient(address) if push else None
-    pushed = client.manifest(service.repository, source.tag) if client else None
-    return Context(service, work, log, source, address, client, pushed)
+    target = target or local_registry(start=push)
+    client = oci.Client(target) if push else None
+    if client is not None:
+        client.check_login()
+    repository = target.repository(service.repository)
+    pushed = client.manifest(repository, source.tag) if client else None
+    return Context(service, work, log, source, target, client, pushed)
 
 
 def build_context(ctx: Context) -> tuple[Path, list[Package]]:
@@ -200,7 +225,7 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
         capture=True,
     )  # fmt: skip
     debs = debian_packages(status)
-    image = f"{ctx.address}/{ctx.service.repository}"
+    image = f"{ctx.address}/{ctx.repository}"
     bom = sbom(packages, source=ctx.source, image=image, os_packages=debs, app=ctx.service.package)
     sbom_path = ctx.work / f"sbom-{ctx.source.tag}.cdx.json"
     sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
@@ -208,7 +233,7 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
     return sbom_path
 
 
-def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) -> str:
+def push_image(ctx: Context, client: oci.Client, local: str, image_id: str) -> str:
     """Push ``local`` as the tag (unless the registry has it already); the manifest digest."""
     ref = ctx.ref
     action = decide_push(ref, local_id=image_id, remote=ctx.pushed, dirty=ctx.source.dirty)
@@ -218,14 +243,14 @@ def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) 
     else:
         if action == "overwrite":
             say(f"overwriting the scratch tag {ctx.source.tag} (uncommitted changes)")
-        with step(f"docker push {ref}"):
+        with step(f"docker push {ref}"), docker_login(ctx.target) as docker:
             proc.run(
-                ["docker", "push", ref],
+                [*docker, "push", ref],
                 what="docker push",
                 log=ctx.log,
                 hint=f"check the registry at {ctx.address}",
             )
-    remote = client.manifest(ctx.service.repository, ctx.source.tag)
+    remote = client.manifest(ctx.repository, ctx.source.tag)
     if remote is None or remote.config_digest != image_id:
         raise PlatformError(
             f"the registry does not hold {ref} as built after the push", log=str(ctx.log)
@@ -233,10 +258,17 @@ def push_image(ctx: Context, client: RegistryClient, local: str, image_id: str) 
     return remote.digest
 
 
-def build(service: Service, push: bool = True, *, refresh_base: bool = False) -> ImageRef:
-    """Build the service's image (and push it to the local registry); see the package doc."""
+def build(
+    service: Service,
+    push: bool = True,
+    *,
+    refresh_base: bool = False,
+    target: oci.Registry | None = None,
+) -> ImageRef:
+    """Build the service's image and push it to ``target`` (default: the local registry);
+    see the package doc."""
     started = time.monotonic()
-    ctx = prepare(service, push)
+    ctx = prepare(service, push, target)
     source, ref = ctx.source, ctx.ref
     say(f"image {ref} (version {source.version}, revision {source.revision})")
     _engine()
@@ -244,8 +276,11 @@ def build(service: Service, push: bool = True, *, refresh_base: bool = False) ->
     context, packages = build_context(ctx)
     if reuse_pushed(ctx.pushed, dirty=source.dirty, refresh_base=refresh_base):
         local = ref
-        with step(f"{ref} is already in the registry (clean tags are immutable): pulling it"):
-            proc.run(["docker", "pull", ref], what=f"docker pull {ref}", log=ctx.log)
+        with (
+            step(f"{ref} is already in the registry (clean tags are immutable): pulling it"),
+            docker_login(ctx.target) as docker,
+        ):
+            proc.run([*docker, "pull", ref], what=f"docker pull {ref}", log=ctx.log)
     else:
         local = docker_build(ctx, context, base)
     image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
@@ -258,7 +293,7 @@ def build(service: Service, push: bool = True, *, refresh_base: bool = False) ->
         _tag(local, ref)
     result = ImageRef(
         registry=ctx.address,
-        repository=service.repository,
+        repository=ctx.repository,
         tag=source.tag,
         digest=digest,
         image_id=image_id,

@@ -34,6 +34,11 @@ def register(subparsers: Any) -> None:
     sub.add_parser("kubeconfig", help="print the admin kubeconfig path").set_defaults(
         func=_kubeconfig
     )
+    sub.add_parser(
+        "registry-login",
+        help="start the local registry that needs a login (127.0.0.1:5443, TLS from the "
+        "cluster CA) and print how to push to it",
+    ).set_defaults(func=_registry_login)
     p_logs = sub.add_parser("logs", help="list the logs, or show one component's log")
     p_logs.add_argument("component", nargs="?", choices=LOG_NAMES)
     p_logs.add_argument("-n", "--lines", type=int, default=50, help="lines to show (default 50)")
@@ -79,6 +84,17 @@ def _kubeconfig(args: argparse.Namespace) -> int:
     if not path.exists():
         raise PlatformError("the cluster has no kubeconfig yet", hint="run: nox -s cluster -- up")
     print(path)
+    return 0
+
+
+def _registry_login(args: argparse.Namespace) -> int:
+    found = registry.ensure_auth_running()
+    print(f"registry: {found.address}  user: {found.username}  CA: {found.ca}")
+    print(f"password: {found.password_file} (readable by root only)")
+    print(
+        f"try: HELLO_PLATFORM_REGISTRY_PASSWORD=$(cat {found.password_file}) nox -s deploy -- "
+        f"--registry {found.address} --registry-ca {found.ca} --registry-username {found.username}"
+    )
     return 0
 
 

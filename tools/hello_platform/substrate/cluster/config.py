@@ -268,11 +268,14 @@ state = "{lay.containerd_state}"
 """
 
 
-def registry_hosts_toml(registry: str) -> str:
-    """hosts.toml that makes containerd pull ``registry`` (host:port) over plain HTTP."""
+def registry_hosts_toml(registry: str, ca: Path | None = None) -> str:
+    """hosts.toml that makes containerd pull ``registry`` (host:port): over plain HTTP, or
+    with ``ca`` over TLS verified against that CA bundle."""
+    scheme = "https" if ca else "http"
+    trust = f'  ca = "{ca}"\n' if ca else ""
     return f"""\
-server = "http://{registry}"
+server = "{scheme}://{registry}"
 
-[host."http://{registry}"]
+[host."{scheme}://{registry}"]
   capabilities = ["pull", "resolve"]
-"""
+{trust}"""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.clients import oci
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT, cache_dir
 from hello_platform.core.proc import run
@@ -179,7 +180,7 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
     manifest = json.dumps(
         {
             "schemaVersion": 2,
-            "mediaType": registry.OCI_MANIFEST,
+            "mediaType": oci.OCI_MANIFEST,
             "config": {
                 "mediaType": CONFIG_MEDIA_TYPE,
                 "digest": "sha256:" + _sha(config),
@@ -255,15 +256,16 @@ def ensure_image(spec: ImageSpec) -> str:
     # The digest of a binary's image, remembered: compressing a big binary costs seconds.
     memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
     known = memo.read_text().strip() if memo.exists() else None
-    if known and registry.manifest_digest(spec.repo, tag) == known:
+    store = registry.client()
+    if known and store.manifest_digest(spec.repo, tag) == known:
         return f"{ref}@{known}"
     layer, config, manifest = image_blobs(spec, binary.read_bytes())
-    digest = registry.digest_of(manifest)
-    if registry.manifest_digest(spec.repo, tag) != digest:
+    digest = oci.digest_of(manifest)
+    if store.manifest_digest(spec.repo, tag) != digest:
         say(f"building image {ref}")
-        registry.push_blob(spec.repo, layer)
-        registry.push_blob(spec.repo, config)
-        registry.push_manifest(spec.repo, tag, manifest)
+        store.push_blob(spec.repo, layer)
+        store.push_blob(spec.repo, config)
+        store.push_manifest(spec.repo, tag, manifest)
     memo.parent.mkdir(parents=True, exist_ok=True)
     memo.write_text(digest + "\n")
     return f"{ref}@{digest}"

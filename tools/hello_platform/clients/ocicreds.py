@@ -1,0 +1,110 @@
+"""Registry credentials from the places a platform engineer keeps them.
+
+In order: an explicit user name with its password (``$HELLO_PLATFORM_REGISTRY_PASSWORD``
+or stdin, never a flag: flags end up in shell history and ``ps``), then Docker's
+``config.json`` (``$DOCKER_CONFIG`` or ``~/.docker``): its ``auths`` entry for the host, or
+the credential helper it names (``credHelpers``/``credsStore``, e.g. ECR's or the
+desktop keychain). ECR: ``aws ecr get-login-password | docker login --username AWS
+--password-stdin ACCOUNT.dkr.ecr.REGION.amazonaws.com`` (what ``aws-actions/amazon-ecr-login``
+does in GitHub Actions) writes the ``auths`` entry this module reads. GHCR: ``docker login
+ghcr.io`` with a token, or the token as the password.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any, TextIO
+
+from hello_platform.clients.oci import PASSWORD_ENV, Credentials
+from hello_platform.core.errors import PlatformError
+
+
+def docker_config_dir() -> Path:
+    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+
+
+def _config() -> dict[str, Any]:
+    path = docker_config_dir() / "config.json"
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as err:
+        raise PlatformError(f"{path} is not readable JSON ({err})") from err
+    return doc if isinstance(doc, dict) else {}
+
+
+def _from_auths(auths: dict[str, Any], host: str) -> Credentials | None:
+    for key in (host, f"https://{host}", f"http://{host}", f"https://{host}/v1/"):
+        entry = auths.get(key)
+        if isinstance(entry, dict) and entry.get("auth"):
+            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            return Credentials(user, password)
+    return None
+
+
+def _from_helper(helper: str, host: str) -> Credentials | None:
+    """``docker-credential-HELPER get`` (the credential-helper protocol)."""
+    try:
+        done = subprocess.run(
+            [f"docker-credential-{helper}", "get"],
+            input=host,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
+    except OSError as err:
+        raise PlatformError(
+            f"Docker's config.json names the credential helper docker-credential-{helper}, "
+            f"which could not run ({err})",
+            hint="install it, or log in with --registry-username",
+        ) from err
+    if done.returncode != 0:
+        return None  # the helper knows no login for this host
+    doc = json.loads(done.stdout)
+    return Credentials(str(doc["Username"]), str(doc["Secret"]))
+
+
+def from_docker_config(host: str) -> Credentials | None:
+    """The login Docker keeps for ``host``, if any."""
+    doc = _config()
+    helper = (doc.get("credHelpers") or {}).get(host) or doc.get("credsStore")
+    if helper:
+        found = _from_helper(str(helper), host)
+        if found:
+            return found
+    return _from_auths(doc.get("auths") or {}, host)
+
+
+def resolve(
+    host: str, username: str | None, *, password_stdin: bool = False, stdin: TextIO | None = None
+) -> Credentials | None:
+    """The login for ``host``: ``username`` with its password (env or stdin), else Docker's."""
+    if not username:
+        if password_stdin:
+            raise PlatformError("--registry-password-stdin needs --registry-username")
+        return from_docker_config(host)
+    if password_stdin:
+        import sys
+
+        password = (stdin or sys.stdin).read().strip()
+    else:
+        password = os.environ.get(PASSWORD_ENV, "")
+    if not password:
+        raise PlatformError(
+            f"--registry-username {username} was given without a password",
+            hint=f"set ${PASSWORD_ENV}, or pipe it with --registry-password-stdin",
+        )
+    return Credentials(username, password)
+
+
+def docker_config_json(host: str, creds: Credentials) -> str:
+    """A Docker ``config.json`` (and ``.dockerconfigjson`` of a pull Secret) for one login."""
+    auth = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
+    entry = {"username": creds.username, "password": creds.password, "auth": auth}
+    return json.dumps({"auths": {host: entry}})
