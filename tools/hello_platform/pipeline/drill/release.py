@@ -58,7 +58,7 @@ class Env:
     def upgrade(self, *sets: str, timeout: int = 120) -> dict[str, Any]:
         opts = self.options(*sets, timeout=timeout)
         return deploy.upgrade(
-            self.kube, opts, self.files, flag=deploy.rollback_flag(self.kube.helm)
+            self.kube, opts, self.files, flag=self.kube.helm_client.rollback_flag()
         )
 
     def status(self) -> dict[str, Any]:
