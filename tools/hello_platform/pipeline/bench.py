@@ -43,6 +43,7 @@ from hello_platform.core import paths, proc
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import wrk
 from hello_platform.toolchain import apt as system
 
@@ -230,24 +231,30 @@ def wait_until_serving(
     process: subprocess.Popen[bytes], port: int, path: str, log: Path, timeout: float = 30.0
 ) -> None:
     """Poll ``GET path`` until it answers 200, or fail naming the log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise PlatformError(
-                f"the benchmark server exited with status {process.returncode}", log=str(log)
-            )
+
+    def answers() -> Check:
         conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
             conn.request("GET", path)
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
+            status = conn.getresponse().status
+        except OSError as err:
+            return Check(False, str(err))
         finally:
             conn.close()
-        time.sleep(0.2)
-    raise PlatformError(
-        f"the benchmark server did not answer on port {port} within {timeout:.0f}s", log=str(log)
+        return Check(status == 200, f"status {status}")
+
+    def exited() -> str | None:
+        if process.poll() is None:
+            return None
+        return f"the benchmark server exited with status {process.returncode}"
+
+    until(
+        answers,
+        what=f"the benchmark server does not answer on port {port}",
+        timeout=timeout,
+        interval=0.2,
+        abort=exited,
+        log=str(log),
     )
 
 

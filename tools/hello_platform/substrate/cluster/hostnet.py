@@ -26,11 +26,11 @@ import re
 import shlex
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import within
 from hello_platform.substrate.cluster import layout
 
 #: Sysctls the node needs, and the value it sets.
@@ -429,11 +429,13 @@ def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:
     for pid in pending:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + wait
-    while pending and time.monotonic() < deadline:
+
+    def gone() -> bool:
+        nonlocal pending
         pending = {p for p in pending if Path(f"/proc/{p}").exists() and not _is_zombie(p)}
-        if pending:
-            time.sleep(0.05)
+        return not pending
+
+    within(gone, timeout=wait, interval=0.05)
 
 
 def _is_zombie(pid: int) -> bool:
