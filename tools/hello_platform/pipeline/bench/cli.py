@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import fields
 
 from hello_platform.core import cli as shared
 from hello_platform.pipeline import bench as api
@@ -11,16 +12,7 @@ from hello_platform.pipeline.bench.results import PAIRS
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = Settings(
-        duration=args.duration,
-        rounds=args.rounds,
-        warmup=args.warmup,
-        connections=args.connections,
-        pair=args.pair,
-        no_assert=args.no_assert,
-        server_cpu=args.server_cpu,
-        client_cpu=args.client_cpu,
-    )
+    settings = Settings(**{f.name: getattr(args, f.name) for f in fields(Settings)})
     bench(shared.service(args), settings)
     return 0
 

@@ -120,12 +120,7 @@ def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterato
         wait_until_serving(process, port, "/", log)
         yield Server(process, f"http://{HOST}:{port}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        proc.end(process, timeout=15)
 
 
 @dataclass(frozen=True)

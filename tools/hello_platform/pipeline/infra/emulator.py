@@ -53,7 +53,7 @@ def moto_server(
     out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(settings or {})
-    proc = subprocess.Popen(
+    server = subprocess.Popen(
         [_binary(), "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
@@ -67,18 +67,13 @@ def moto_server(
             interval=0.1,
             abort=lambda: (
                 None
-                if proc.poll() is None
-                else f"moto_server exited with status {proc.returncode} at start"
+                if server.poll() is None
+                else f"moto_server exited with status {server.returncode} at start"
             ),
         )
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        proc.end(server, timeout=10)
         if log and out is not subprocess.DEVNULL:
             out.close()  # type: ignore[union-attr]
 
