@@ -25,11 +25,8 @@ def _positive_int(text: str) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "bench",
-        help="what the service's stack costs: two pairs of servers side by side",
-        description=api.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = shared.add_command(
+        subparsers, api, help="what the service's stack costs: two pairs of servers side by side"
     )
     shared.add_service(parser)
     parser.add_argument("--duration", type=_positive_int, default=5, help="seconds per run")
