@@ -13,8 +13,9 @@ import pytest
 from hello.main import create_app
 from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import bench, wrk
+from hello_platform.pipeline import bench
 from hello_platform.pipeline.bench import cli as bench_cli
+from hello_platform.pipeline.bench import wrk
 
 WRK_MS = """\
 Running 10s test @ http://127.0.0.1:41234/

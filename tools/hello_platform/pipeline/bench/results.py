@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hello_platform.pipeline import wrk
+from hello_platform.pipeline.bench import wrk
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from hello_platform.core import proc
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.wait import Check, until
-from hello_platform.pipeline import wrk
+from hello_platform.pipeline.bench import wrk
 from hello_platform.pipeline.bench.results import Run, cpu_seconds
 from hello_platform.toolchain import apt as system
 
