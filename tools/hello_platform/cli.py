@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from hello_platform.core.errors import PlatformError
 
 #: The modules that contribute sub-commands (under ``hello_platform.``), in menu order.
-#: Each is a feature's ``cli`` module; ``pipeline.bench`` still registers from the feature
-#: module itself until its rewrite gives it a package.
+#: Each is a feature's ``cli`` module.
 COMMAND_MODULES: tuple[str, ...] = (
     "toolchain.cli",
-    "pipeline.bench",
+    "pipeline.bench.cli",
     "substrate.cluster.cli",
     "pipeline.loadtest.cli",
     "pipeline.helm.cli",

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 from hello.main import create_app
-from hello_platform.core import catalogue
+from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import bench, wrk
+from hello_platform.pipeline import bench
+from hello_platform.pipeline.bench import cli as bench_cli
+from hello_platform.pipeline.bench import wrk
 
 WRK_MS = """\
 Running 10s test @ http://127.0.0.1:41234/
@@ -148,7 +150,7 @@ def test_the_same_cpu_twice_is_refused() -> None:
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    bench.register(parser.add_subparsers())
+    bench_cli.register(parser.add_subparsers())
     return parser.parse_args(["bench", *argv])
 
 
@@ -157,7 +159,7 @@ def test_arguments_and_defaults() -> None:
     assert (args.duration, args.rounds, args.pair, args.no_assert) == (5, 5, None, False)
     args = parse("--duration", "2", "--rounds", "1", "--no-assert", "--pair", "route")
     assert (args.duration, args.rounds, args.pair, args.no_assert) == (2, 1, ["route"], True)
-    assert args.func is bench.run
+    assert args.func is bench_cli.run
     for bad in (("--duration", "0"), ("--pair", "nope")):
         with pytest.raises(SystemExit):
             parse(*bad)
@@ -200,7 +202,7 @@ def test_bare_baseline_is_the_services_app_without_middleware(baselines: Any) ->
 @pytest.mark.slow
 def test_a_short_real_run(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """All servers, wrk and the report, one second per run (needs wrk and 2 cores)."""
-    monkeypatch.setattr(bench.paths, "out_dir", lambda: tmp_path)
+    monkeypatch.setattr(paths, "out_dir", lambda: tmp_path)
     args = parse("--duration", "1", "--rounds", "1", "--warmup", "0", "--no-assert")
-    assert bench.run(args) == 0
+    assert bench_cli.run(args) == 0
     assert (tmp_path / "bench" / "bench.json").exists()

@@ -16,9 +16,6 @@ from hello_platform import cli
 from hello_platform.core import paths
 
 PACKAGE = Path(cli.__file__).parent
-#: Features that still register their command from the feature module itself, while their
-#: rewrite (issue 15) is under way in parallel; they move to a cli.py of their own.
-PENDING = {"pipeline/bench.py"}
 #: The argparse calls that declare a command line.
 DECLARING = {"add_parser", "add_subparsers", "add_argument", "add_mutually_exclusive_group"}
 
@@ -104,13 +101,12 @@ def test_only_cli_modules_declare_command_lines() -> None:
     found = set(declaring_modules())
     assert {"cli.py", "pipeline/deploy/cli.py", "toolchain/cli.py"} <= found
     strays = {m for m in found if m != "cli.py" and not m.endswith("/cli.py")}
-    assert strays <= PENDING, f"argparse outside a cli.py: {sorted(strays - PENDING)}"
+    assert not strays, f"argparse outside a cli.py: {sorted(strays)}"
 
 
 def test_every_command_module_is_a_cli_module() -> None:
     for name in cli.COMMAND_MODULES:
-        module = name.replace(".", "/") + ".py"
-        assert name.endswith(".cli") or module in PENDING, name
+        assert name.endswith(".cli"), name
 
 
 # --------------------------------------------------- what the docs and CI tell people to run

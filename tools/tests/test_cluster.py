@@ -28,6 +28,7 @@ from hello_platform.substrate.cluster import (
     hostnet,
     images,
     layout,
+    leftovers,
     pki,
 )
 from hello_platform.substrate.cluster.cli import format_status
@@ -544,7 +545,7 @@ def test_mounts_under_lists_deepest_first() -> None:
             "5 1 0:5 / /s/cluster/kubelet/pods/x/volumes/tok/sub rw - tmpfs tmpfs rw",
         ]
     )
-    found = hostnet.mounts_under([Path("/s/cluster")], info)
+    found = leftovers.mounts_under([Path("/s/cluster")], info)
     assert found[0] == "/s/cluster/kubelet/pods/x/volumes/tok/sub"
     assert set(found) == {
         "/s/cluster/kubelet/pods/x/volumes/tok",
@@ -557,10 +558,10 @@ def test_only_the_netns_of_our_pods_are_named_for_removal(tmp_path: Path) -> Non
     for name in ("cni-ours", "cni-foreign"):
         (tmp_path / name).write_text("")
     ours = (tmp_path / "cni-ours").stat().st_ino
-    assert hostnet.named_netns({ours}, tmp_path) == ["cni-ours"]
-    assert hostnet.named_netns(set(), tmp_path) == []
-    assert hostnet.named_netns({ours}, tmp_path / "missing") == []
-    assert hostnet.netns_of([os.getpid()]) == set()  # the host's own namespace is never ours
+    assert leftovers.named_netns({ours}, tmp_path) == ["cni-ours"]
+    assert leftovers.named_netns(set(), tmp_path) == []
+    assert leftovers.named_netns({ours}, tmp_path / "missing") == []
+    assert leftovers.netns_of([os.getpid()]) == set()  # the host's own namespace is never ours
 
 
 def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:
@@ -572,7 +573,7 @@ def test_shim_pids_match_only_our_containerd(tmp_path: Path) -> None:
     ):
         (tmp_path / str(pid)).mkdir()
         (tmp_path / str(pid) / "cmdline").write_bytes("\0".join(argv).encode() + b"\0")
-    assert hostnet.shim_pids(ours, proc=tmp_path) == {7}
+    assert leftovers.shim_pids(ours, proc=tmp_path) == {7}
 
 
 # --- health and status ---------------------------------------------------------------
@@ -719,8 +720,8 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
             "src=10.244.0.7 dst=10.244.0.1 sport=8000 dport=41016 [ASSURED] mark=0 use=1",
         ]
     )
-    assert hostnet.unanswered_node_ports(listing) == [30080, 30083]
-    assert hostnet.unanswered_node_ports("") == []
+    assert leftovers.unanswered_node_ports(listing) == [30080, 30083]
+    assert leftovers.unanswered_node_ports("") == []
 
 
 def test_waits_scale_with_the_slowest_start_this_host_showed(

@@ -20,6 +20,7 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 from hello_platform import cli
+from hello_platform.clients.helm import Helm
 from hello_platform.clients.kube import Kube
 from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
@@ -350,9 +351,9 @@ def test_a_second_deploy_is_the_next_revision(env: Env) -> None:
 
 def test_helm_4_gets_rollback_on_failure(env: Env) -> None:
     env.set(v4=True)
-    assert deploy.rollback_flag(env.helm) == "--rollback-on-failure"
+    assert Helm(env.helm).rollback_flag() == "--rollback-on-failure"
     env.set(v4=False)
-    assert deploy.rollback_flag(env.helm) == "--atomic"
+    assert Helm(env.helm).rollback_flag() == "--atomic"
 
 
 # ------------------------------------------------------------------- failures

@@ -81,7 +81,14 @@ def _closed_port() -> int:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:30083/", "http://127.0.0.2:8080/x", "http://127.1.2.3:1"]
+    "url",
+    [
+        "http://127.0.0.1:30083/",
+        "http://127.0.0.2:8080/x",
+        "http://127.1.2.3:1",
+        "http://localhost:8080/",
+        "http://[::1]:8080/",
+    ],
 )
 def test_loopback_urls_are_accepted(url: str) -> None:
     assert drill.check_loopback(url).port
@@ -96,6 +103,8 @@ def test_loopback_urls_are_accepted(url: str) -> None:
         "http://127.0.0.1/",
         "http://example.com:80/",
         "http://128.0.0.1:80/",
+        "http://localhost.example.com:80/",
+        "http://0.0.0.0:30083/",
     ],
 )
 def test_other_addresses_are_refused(url: str) -> None:

@@ -237,12 +237,6 @@ def test_parse_app_of_a_synced_app_is_ok() -> None:
     assert not argo.all_ok(["ok"], lambda: "abc")([argo.parse_app(doc)])
 
 
-def test_quantities() -> None:
-    assert argo._bytes("1024Ki") == 2**20
-    assert argo._bytes("3Mi") == 3 * 2**20
-    assert argo._bytes("12") == 12
-
-
 class _Img:
     registry = "127.0.0.1:5000"
     repository = "hello"

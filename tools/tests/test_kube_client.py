@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx2 as httpx
 import pytest
-from hello_platform.clients.kube import Kube, resource
+from hello_platform.clients.kube import Kube, quantity, resource
 from hello_platform.core.errors import PlatformError
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
@@ -133,3 +133,26 @@ def test_a_context_is_chosen_by_name(tmp_path: Path, api: FakeApi) -> None:
     assert kube.client.namespace == "other"
     with pytest.raises(PlatformError, match="cannot be used"):
         Kube(path, context="absent").version()
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("123500m", 123.5),
+        ("42", 42.0),
+        ("2k", 2000.0),
+        ("1500u", 0.0015),
+        ("1234567n", 0.001234567),
+        ("1024Ki", 2**20),
+        ("3Mi", 3 * 2**20),
+        ("1G", 1e9),
+        (" 0.5 ", 0.5),
+    ],
+)
+def test_quantities_of_every_suffix(text: str, value: float) -> None:
+    assert quantity(text) == pytest.approx(value)
+
+
+def test_a_bad_quantity_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="suffix"):
+        quantity("12Qi")

@@ -14,7 +14,6 @@ from hello_platform.pipeline.loadtest.kube import (
     parse_memory,
     parse_pod_metrics,
     parse_pods,
-    parse_quantity,
     parse_time,
     selector_string,
 )
@@ -229,10 +228,3 @@ def test_parse_hpa_reads_kedas_external_metric() -> None:
 def test_a_cpu_hpa_has_no_external_metric() -> None:
     hpa = parse_hpa(json.loads(HPA_JSON))
     assert (hpa.external_value, hpa.external_target) == (None, None)
-
-
-@pytest.mark.parametrize(
-    ("quantity", "value"), [("123500m", 123.5), ("42", 42.0), ("2k", 2000.0), ("1500u", 0.0015)]
-)
-def test_parse_quantity(quantity: str, value: float) -> None:
-    assert parse_quantity(quantity) == pytest.approx(value)

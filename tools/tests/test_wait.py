@@ -6,7 +6,7 @@ import time
 
 import pytest
 from hello_platform.core.errors import PlatformError
-from hello_platform.core.wait import Check, until
+from hello_platform.core.wait import Check, until, within
 
 
 def test_returns_the_seconds_waited_once_the_check_passes() -> None:
@@ -55,3 +55,9 @@ def test_progress_is_paced() -> None:
         )
     assert 2 <= len(notes) <= 4
     assert notes == sorted(notes) and notes[0] >= 0.1
+
+
+def test_within_answers_instead_of_raising() -> None:
+    calls = iter([False, False, True])
+    assert within(lambda: next(calls), timeout=5, interval=0.01)
+    assert not within(lambda: Check(False, "still running"), timeout=0.05, interval=0.01)

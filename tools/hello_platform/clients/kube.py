@@ -27,6 +27,7 @@ from lightkube.core.exceptions import ConfigError
 from lightkube.core.resource import NamespacedResource, Resource
 from lightkube.generic_resource import create_global_resource, create_namespaced_resource
 from lightkube.types import PatchType
+from lightkube.utils.quantity import parse_quantity
 
 from hello_platform.core.errors import PlatformError
 
@@ -51,6 +52,17 @@ def resource(
     group, _, version = api_version.rpartition("/")
     make = create_namespaced_resource if namespaced else create_global_resource
     return make(group, version, kind, plural or f"{kind.lower()}s")
+
+
+def quantity(text: str) -> float:
+    """A Kubernetes quantity (``250m``, ``1234567n``, ``64Mi``, ``1G``, ``42``) as a bare number
+    (cores, bytes, requests per second). lightkube parses it, to a thousandth; the nano and
+    micro suffixes it lacks (metrics-server reports CPU in nanocores) are scaled here."""
+    text = text.strip()
+    for suffix, scale in (("n", 1e-9), ("u", 1e-6)):
+        if text.endswith(suffix):
+            return float(text[: -len(suffix)]) * scale
+    return float(parse_quantity(text) or 0)
 
 
 def _as_dict(obj: Any) -> dict[str, Any]:

@@ -1,10 +1,28 @@
-"""The flag every feature's ``cli.py`` shares: ``--service`` (the service catalogue)."""
+"""What every feature's ``cli.py`` shares: its command's help, and ``--service`` (the service
+catalogue)."""
 
 from __future__ import annotations
 
 import argparse
+from types import ModuleType
 
 from hello_platform.core import catalogue
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    feature: ModuleType,
+    *,
+    help: str,
+) -> argparse.ArgumentParser:
+    """The sub-command of a feature package, named as the package (``pipeline.drill``:
+    ``drill``): ``help`` in the menu, the package's docstring as written by its ``--help``."""
+    return subparsers.add_parser(
+        feature.__name__.rpartition(".")[2],
+        help=help,
+        description=feature.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
 
 def add_service(parser: argparse.ArgumentParser) -> None:

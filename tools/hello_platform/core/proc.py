@@ -6,6 +6,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from hello_platform.core.errors import PlatformError
 
@@ -119,3 +120,13 @@ def succeeds(
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0
+
+
+def end(process: subprocess.Popen[Any], *, timeout: float) -> None:
+    """Stop a child we started: SIGTERM, SIGKILL after ``timeout`` s; reaped either way."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)

@@ -89,3 +89,13 @@ def until(
         pass
     detail = f": {last.detail}" if last.detail else ""
     raise PlatformError(f"{what} after {timeout:.0f}s{detail}", hint=hint, log=log)
+
+
+def within(check: Callable[[], Check | bool], *, timeout: float, interval: float = 1.0) -> bool:
+    """:func:`until` where running out of time is an answer (False), not an error: whether
+    ``check`` passed within ``timeout`` s (a process gone after SIGTERM, say)."""
+    try:
+        until(check, what="not yet", timeout=timeout, interval=interval)
+    except PlatformError:
+        return False
+    return True

@@ -22,7 +22,7 @@ from typing import Literal
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.core.wait import until
+from hello_platform.core.wait import until, within
 
 PROC = Path("/proc")
 
@@ -246,13 +246,9 @@ def stop(
     if record is not None and alive(record, proc):
         signalled = True
         _signal(record.pid, sig)
-        deadline = time.monotonic() + timeout
-        while alive(record, proc) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if alive(record, proc):
+        if not within(lambda: not alive(record, proc), timeout=timeout, interval=0.05):
             _signal(record.pid, signal.SIGKILL)
-            while alive(record, proc) and time.monotonic() < deadline + 5:
-                time.sleep(0.05)
+            within(lambda: not alive(record, proc), timeout=5.0, interval=0.05)
     pidfile.unlink(missing_ok=True)
     return signalled
 

@@ -191,6 +191,8 @@ def _apt(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess
     """apt-get ``args``, after any held lock is free (again, if one was taken meanwhile)."""
     deadline = time.monotonic() + lock_timeout()
     files = [LISTS_LOCK] if args[0] == "update" else LOCK_FILES
+    # Not a poll: each pass waits for the locks with core.wait.until (wait_for_apt_locks),
+    # then runs apt-get again, which may lose the race for a lock to another apt.
     while True:
         wait_for_apt_locks(max(1.0, deadline - time.monotonic()), files=files)
         done = subprocess.run(

@@ -257,6 +257,8 @@ def _run_go_build(
         last_beat = start
         status = 0
         rusage = None
+        # Not a wait for a state (core.wait.until): go build runs unbounded, as long as it
+        # takes; this loop is its heartbeat, and reaps it with wait4 for its peak memory.
         while True:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
             if pid:

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,16 +57,7 @@ class Resolution:
     peak_rss_mib: float | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "tool": self.tool,
-            "binary": self.binary,
-            "version": self.version,
-            "path": str(self.path),
-            "source": self.source,
-            "skipped": list(self.skipped),
-            "build_seconds": self.build_seconds,
-            "peak_rss_mib": self.peak_rss_mib,
-        }
+        return {**asdict(self), "path": str(self.path), "skipped": list(self.skipped)}
 
 
 def tools_root() -> Path:

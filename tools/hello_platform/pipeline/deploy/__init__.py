@@ -50,7 +50,6 @@ from hello_platform.pipeline.deploy.kube import (
     Kube,
     ensure_namespace,
     release_status,
-    rollback_flag,
 )
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
@@ -80,7 +79,6 @@ __all__ = [
     "options",
     "release_objects",
     "release_status",
-    "rollback_flag",
     "run_tests",
     "smoke",
     "upgrade",

@@ -54,11 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "deploy",
-        help="build, push and helm-release a service, then test it",
-        description=api.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+    parser = shared.add_command(
+        subparsers, api, help="build, push and helm-release a service, then test it"
     )
     add_arguments(parser)
     parser.set_defaults(func=run)

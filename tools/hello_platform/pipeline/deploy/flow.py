@@ -18,12 +18,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
-from hello_platform.pipeline.deploy.kube import (
-    Kube,
-    apply_pull_secret,
-    ensure_namespace,
-    rollback_flag,
-)
+from hello_platform.pipeline.deploy.kube import Kube, apply_pull_secret, ensure_namespace
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
     image_values,
@@ -179,7 +174,7 @@ def install_release(kube: Kube, opts: Options, image: Image) -> int:
     image_file = out / "image-values.json"  # JSON is YAML; user values come after it
     image_file.write_text(json.dumps(values, indent=2) + "\n")
     release_files = [*helm.profile_files(opts.service, opts.profile), image_file, *opts.values]
-    flag = rollback_flag(kube.helm)
+    flag = kube.helm_client.rollback_flag()
     with step(f"helm upgrade --install {opts.release} (--wait {flag}, timeout {opts.timeout}s)"):
         status = upgrade(kube, opts, release_files, flag=flag)
     revision = int(status["version"])

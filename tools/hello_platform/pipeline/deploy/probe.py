@@ -37,6 +37,7 @@ def smoke(
 ) -> dict[str, Any]:
     """``GET /`` and ``GET /version`` must answer 200; /version must name ``revision``."""
     last = ""
+    # A counted retry of a request (``attempts`` tries, ``pause`` apart), not a timed wait.
     for attempt in range(attempts):
         status, _ = get(base + "/")
         if status == 200:

@@ -34,7 +34,7 @@ def upgrade(
 ) -> dict[str, Any]:
     """``helm upgrade --install --wait`` + rollback on failure; returns the new status."""
     before = release_status(kube, opts.release, opts.namespace)
-    done = kube.helm_cmd(
+    done = kube.helm_client.run(
         "upgrade",
         "--install",
         opts.release,
@@ -106,7 +106,7 @@ def run_tests(kube: Kube, opts: Options) -> None:
 
     No ``--logs``: the test pod is deleted once it succeeds, and helm then fails to fetch them.
     """
-    done = kube.helm_cmd(
+    done = kube.helm_client.run(
         "test",
         opts.release,
         "--namespace",
@@ -139,7 +139,7 @@ def _pod_log(kube: Kube, opts: Options, pod: str) -> str:
 
 def release_objects(kube: Kube, opts: Options, part: str = "manifest") -> list[dict[str, Any]]:
     """The objects the release installed (``helm get manifest``) or its hooks (``hooks``)."""
-    done = kube.helm_cmd(
+    done = kube.helm_client.run(
         "get", part, opts.release, "--namespace", opts.namespace, what=f"helm get {part}"
     )
     return helm.documents(done.stdout)

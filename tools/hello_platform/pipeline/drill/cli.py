@@ -12,11 +12,10 @@ from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "drill",
+    parser = shared.add_command(
+        subparsers,
+        api,
         help="failure drills under steady load (pod delete, rollouts, kills, restart)",
-        description=api.__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     shared.add_service(parser)
     parser.add_argument(

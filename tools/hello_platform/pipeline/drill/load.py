@@ -10,6 +10,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.net import is_loopback
 from hello_platform.core.progress import say
 
 DEFAULT_RPS = 50
@@ -20,12 +21,13 @@ MAX_REQUESTS = 30_000
 
 
 def check_loopback(url: str) -> urllib.parse.SplitResult:
-    """``url`` split, if it is plain http to 127.0.0.0/8; else a PlatformError."""
+    """``url`` split, if it is plain http with a port on this machine (:func:`is_loopback`);
+    else a PlatformError."""
     parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme != "http" or not host.startswith("127.") or not parts.port:
+    if parts.scheme != "http" or not is_loopback(parts.hostname or "") or not parts.port:
         raise PlatformError(
-            f"drill load goes to this machine only (http://127.x.y.z:PORT), not {url}"
+            f"drill load goes to this machine only (http://127.x.y.z:PORT, localhost or [::1]),"
+            f" not {url}"
         )
     return parts
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +14,7 @@ from lightkube.resources.core_v1 import Pod
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.drill.load import DEFAULT_RPS
 
@@ -58,7 +58,7 @@ class Env:
     def upgrade(self, *sets: str, timeout: int = 120) -> dict[str, Any]:
         opts = self.options(*sets, timeout=timeout)
         return deploy.upgrade(
-            self.kube, opts, self.files, flag=deploy.rollback_flag(self.kube.helm)
+            self.kube, opts, self.files, flag=self.kube.helm_client.rollback_flag()
         )
 
     def status(self) -> dict[str, Any]:
@@ -125,14 +125,13 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
 def wait_until(
     check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
 ) -> float:
-    """Poll ``check`` until true; the seconds it took (a PlatformError after ``timeout``)."""
-    started = time.monotonic()
-    while True:
+    """Poll ``check`` until true; the seconds it took (a PlatformError after ``timeout``).
+    A look that fails (the API server restarting under a drill) counts as not yet."""
+
+    def look() -> Check:
         try:
-            if check():
-                return time.monotonic() - started
-        except (OSError, ValueError, PlatformError):
-            pass
-        if time.monotonic() - started > timeout:
-            raise PlatformError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(every)
+            return Check(bool(check()))
+        except (OSError, ValueError, PlatformError) as err:
+            return Check(False, str(err))
+
+    return until(look, what=f"timed out waiting for {what}", timeout=timeout, interval=every)

@@ -13,7 +13,7 @@ from typing import Any
 
 from lightkube.resources.core_v1 import Namespace
 
-from hello_platform.clients.kube import Kube, resource
+from hello_platform.clients.kube import Kube, quantity, resource
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.core.progress import say
@@ -237,15 +237,8 @@ def pod_memory(kube: Kube, namespace: str = NAMESPACE) -> dict[str, int]:
     out: dict[str, int] = {}
     for item in items:
         total = sum(
-            _bytes(c.get("usage", {}).get("memory", "0")) for c in item.get("containers", [])
+            int(quantity(c.get("usage", {}).get("memory") or "0"))
+            for c in item.get("containers", [])
         )
         out[str(item["metadata"]["name"])] = total
     return out
-
-
-def _bytes(quantity: str) -> int:
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "k": 10**3, "M": 10**6, "G": 10**9}
-    for suffix, factor in units.items():
-        if quantity.endswith(suffix):
-            return int(float(quantity[: -len(suffix)]) * factor)
-    return int(float(quantity or 0))

@@ -23,14 +23,13 @@ The API (``cli.py`` holds the flags)::
     manifests = helm.render(helm.helm_binary(), svc, values_files=helm.profile_files(svc, "local"))
 """
 
+from hello_platform.clients.helm import HELM_HINT, helm_failure
 from hello_platform.pipeline.helm.chart import (
     CRD_KINDS,
     DEFAULT_PROFILE,
     FEATURES_SETS,
-    HELM_HINT,
     REQUESTS_SETS,
     helm_binary,
-    helm_failure,
     kubeconform_binary,
     kubernetes_version,
     lint,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from hello_platform.clients.helm import Helm
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 
@@ -32,9 +31,6 @@ FEATURES_SETS: tuple[str, ...] = (
 REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
 #: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
 CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
-
-HELM_HINT = "run 'nox -s tools -- helm' to provision helm, then try again"
-
 
 # ------------------------------------------------------------------------------ tools
 
@@ -106,57 +102,19 @@ def values_args(
     return args
 
 
-def helm_failure(stdout: str, stderr: str) -> str:
-    """The useful part of a failed helm call: lint findings, the ``Error:`` line and the
-    schema findings after it."""
-    findings = [ln.strip() for ln in stdout.splitlines() if ln.startswith(("[ERROR]", "[WARNING]"))]
-    lines = [
-        ln.strip()
-        for ln in stderr.strip().splitlines()
-        if ln.strip() and not ln.startswith("Use --debug")
-    ]
-    for i, line in enumerate(lines):
-        if line.startswith("Error:"):
-            lines = [line.removeprefix("Error:").strip(), *lines[i + 1 :]]
-            break
-    return " ".join([*lines[-8:], *findings])[:1500] or "no output"
-
-
-def _helm(
-    helm: Path,
-    args: Sequence[str],
-    *,
-    what: str,
-    hint: str | None = None,
-    env: Mapping[str, str] | None = None,
-    timeout: float = 120,
-) -> str:
-    try:
-        done = subprocess.run(
-            [str(helm), *args],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, **(env or {})},
-        )
-    except FileNotFoundError as exc:
-        raise PlatformError(f"{what} failed: '{helm}' does not exist", hint=HELM_HINT) from exc
-    except subprocess.TimeoutExpired as exc:
-        raise PlatformError(f"{what} did not finish within {timeout:.0f}s", hint=hint) from exc
-    if done.returncode != 0:
-        detail = helm_failure(done.stdout, done.stderr)
-        raise PlatformError(f"{what} failed: {detail}", hint=hint)
-    return done.stdout
-
-
 def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
     """``helm lint --strict`` of ``chart`` with these values; returns helm's report."""
-    return _helm(
-        helm,
-        ["lint", "--strict", str(chart), *values_args(values_files, sets)],
-        what="helm lint --strict",
-        hint="fix the chart or the values it names",
+    return (
+        Helm(helm)
+        .run(
+            "lint",
+            "--strict",
+            str(chart),
+            *values_args(values_files, sets),
+            what="helm lint --strict",
+            hint="fix the chart or the values it names",
+        )
+        .stdout
     )
 
 
@@ -177,9 +135,12 @@ def render(
     if kube_version:
         args += ["--kube-version", kube_version]
     args += values_args(values_files, sets, set_strings)
-    return _helm(
-        helm,
-        args,
-        what="rendering the chart",
-        hint="check the values files and --set items it names",
+    return (
+        Helm(helm)
+        .run(
+            *args,
+            what="rendering the chart",
+            hint="check the values files and --set items it names",
+        )
+        .stdout
     )

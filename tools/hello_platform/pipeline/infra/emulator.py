@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from hello_platform.core import proc
-from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import Check, until
 
 #: Fake credentials moto accepts (it checks none); never real ones.
 CREDENTIALS = {
@@ -54,33 +53,34 @@ def moto_server(
     out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(settings or {})
-    proc = subprocess.Popen(
+    server = subprocess.Popen(
         [_binary(), "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
     )
     try:
-        deadline = time.monotonic() + start_timeout
-        while True:
-            if proc.poll() is not None:
-                raise PlatformError(f"moto_server exited with status {proc.returncode} at start")
-            try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310 - loopback
-                    break
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    raise PlatformError(
-                        f"moto_server did not answer on {url} within {start_timeout:.0f}s"
-                    ) from None
-                time.sleep(0.1)
+        until(
+            lambda: _answers(f"{url}/moto-api/"),
+            what=f"moto_server does not answer on {url}",
+            timeout=start_timeout,
+            interval=0.1,
+            abort=lambda: (
+                None
+                if server.poll() is None
+                else f"moto_server exited with status {server.returncode} at start"
+            ),
+        )
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        proc.end(server, timeout=10)
         if log and out is not subprocess.DEVNULL:
             out.close()  # type: ignore[union-attr]
+
+
+def _answers(url: str) -> Check:
+    try:
+        with urllib.request.urlopen(url, timeout=1):  # noqa: S310 - loopback
+            return Check(True)
+    except (urllib.error.URLError, OSError) as err:
+        return Check(False, str(getattr(err, "reason", err)))

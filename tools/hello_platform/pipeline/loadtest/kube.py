@@ -13,7 +13,7 @@ from typing import Any
 
 from lightkube.resources.core_v1 import Pod
 
-from hello_platform.clients.kube import Kube, resource
+from hello_platform.clients.kube import Kube, quantity, resource
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.helm.names import instance_selector
 
@@ -70,34 +70,14 @@ def parse_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def parse_cpu(quantity: str) -> float:
+def parse_cpu(text: str) -> float:
     """A CPU quantity (``250m``, ``1``, ``1234567n``, ``12u``) in millicores."""
-    q = quantity.strip()
-    units = {"n": 1e-6, "u": 1e-3, "m": 1.0}
-    if q and q[-1] in units:
-        return float(q[:-1]) * units[q[-1]]
-    return float(q) * 1000.0
+    return quantity(text) * 1000.0
 
 
-_MEMORY_UNITS = {
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-}
-
-
-def parse_memory(quantity: str) -> float:
+def parse_memory(text: str) -> float:
     """A memory quantity (``12345Ki``, ``64Mi``, ``1G``, ``1000``) in MiB."""
-    q = quantity.strip()
-    for suffix in sorted(_MEMORY_UNITS, key=len, reverse=True):
-        if q.endswith(suffix):
-            return float(q[: -len(suffix)]) * _MEMORY_UNITS[suffix] / 2**20
-    return float(q) / 2**20
+    return quantity(text) / 2**20
 
 
 def _cpu_metric(entries: Sequence[Mapping[str, Any]], section: str) -> int | None:
@@ -112,21 +92,12 @@ def _cpu_metric(entries: Sequence[Mapping[str, Any]], section: str) -> int | Non
     return None
 
 
-def parse_quantity(quantity: str) -> float:
-    """A plain decimal quantity (``123500m``, ``42``, ``1500u``, ``2k``) as a float."""
-    q = str(quantity).strip()
-    units = {"n": 1e-9, "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9}
-    if q and q[-1] in units:
-        return float(q[:-1]) * units[q[-1]]
-    return float(q)
-
-
 def _external_metric(entries: Sequence[Mapping[str, Any]], section: str) -> float | None:
     for entry in entries:
         if entry.get("type") != "External":
             continue
         value = ((entry.get("external") or {}).get(section) or {}).get("averageValue")
-        return parse_quantity(value) if value is not None else None
+        return quantity(str(value)) if value is not None else None
     return None
 
 

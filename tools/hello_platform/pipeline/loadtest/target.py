@@ -3,12 +3,12 @@ request is sent."""
 
 from __future__ import annotations
 
-import ipaddress
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.net import is_loopback
 from hello_platform.core.wait import Check, until
 
 
@@ -24,13 +24,7 @@ def validate_url(url: str) -> str:
             f"--url {url!r} is not an http(s) URL", hint="use e.g. --url http://127.0.0.1:30080"
         )
     host = parts.hostname
-    loopback = host == "localhost"
-    if not loopback:
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = False
-    if not loopback:
+    if not is_loopback(host):
         raise PlatformError(
             f"refusing to send load to {host}: the load test only targets loopback "
             "(127.0.0.0/8, ::1 or localhost)",

@@ -96,6 +96,7 @@ class HpaWatcher(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
+        # A sampler on a fixed cadence until stopped, not a wait for a state (core.wait.until).
         deadline = time.monotonic() + self.max_duration_s
         while not self._stop_event.is_set() and time.monotonic() < deadline:
             started = time.monotonic()

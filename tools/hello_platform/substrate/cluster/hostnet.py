@@ -1,5 +1,5 @@
 """Host plumbing of the node, owned by construction: sysctls (recorded and restored), the
-bridge, our own iptables chains, and cleanup of exactly what our node left behind.
+bridge, our own iptables chains; ``leftovers`` cleans up exactly what our pods left behind.
 
 What is ours, and the only thing ``down`` removes:
 
@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shlex
-import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -76,12 +73,11 @@ KUBE_CHAINS = frozenset(
 #: kube-proxy's per-service/endpoint chains: a kind and a 16-character hash.
 KUBE_HASHED = re.compile(r"^KUBE-(SVC|SEP|EXT|FW|SVL|XLB)-[A-Z0-9]{16}$")
 TABLES = ("filter", "nat", "mangle", "raw")
-NETNS_DIR = Path("/run/netns")
 
 Owned = Callable[[str], bool]
 
 
-def _quiet(cmd: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def quiet(cmd: Sequence[str], stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(list(cmd), capture_output=True, text=True, check=False, input=stdin)
 
 
@@ -131,7 +127,7 @@ def record_sysctls(path: Path, keys: Iterable[str], root: Path = SYSCTL_ROOT) ->
 def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
     """Record, then set the sysctls the node needs; return the ones that could not be set."""
     if not (root / "net/bridge").exists():
-        _quiet(["modprobe", "br_netfilter"])
+        quiet(["modprobe", "br_netfilter"])
         if (root / "net/bridge").exists():
             data = load_host_state(path)
             data["loaded_br_netfilter"] = True
@@ -157,7 +153,7 @@ def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
                 (root / key).write_text(str(value))
                 changed.append(key.replace("/", "."))
     if data.get("loaded_br_netfilter"):
-        _quiet(["modprobe", "-r", "br_netfilter"])
+        quiet(["modprobe", "-r", "br_netfilter"])
     path.unlink(missing_ok=True)
     return changed
 
@@ -177,13 +173,13 @@ def kube_chains_ours(path: Path) -> bool:
 
 def ensure_bridge() -> None:
     """Create the CNI bridge with the node IP, so the node has a stable address."""
-    if _quiet(["ip", "link", "show", layout.BRIDGE]).returncode != 0:
-        _quiet(["ip", "link", "add", layout.BRIDGE, "type", "bridge"])
+    if quiet(["ip", "link", "show", layout.BRIDGE]).returncode != 0:
+        quiet(["ip", "link", "add", layout.BRIDGE, "type", "bridge"])
     prefix = layout.NODE_POD_SUBNET.split("/")[1]
-    addrs = _quiet(["ip", "-4", "-o", "addr", "show", "dev", layout.BRIDGE]).stdout
+    addrs = quiet(["ip", "-4", "-o", "addr", "show", "dev", layout.BRIDGE]).stdout
     if f" {layout.NODE_IP}/" not in addrs:
-        _quiet(["ip", "addr", "add", f"{layout.NODE_IP}/{prefix}", "dev", layout.BRIDGE])
-    done = _quiet(["ip", "link", "set", layout.BRIDGE, "up"])
+        quiet(["ip", "addr", "add", f"{layout.NODE_IP}/{prefix}", "dev", layout.BRIDGE])
+    done = quiet(["ip", "link", "set", layout.BRIDGE, "up"])
     if done.returncode != 0:
         raise PlatformError(
             f"could not create the bridge {layout.BRIDGE} with {layout.NODE_IP}: "
@@ -193,8 +189,8 @@ def ensure_bridge() -> None:
 
 
 def delete_bridge() -> None:
-    if _quiet(["ip", "link", "show", layout.BRIDGE]).returncode == 0:
-        _quiet(["ip", "link", "delete", layout.BRIDGE])
+    if quiet(["ip", "link", "show", layout.BRIDGE]).returncode == 0:
+        quiet(["ip", "link", "delete", layout.BRIDGE])
 
 
 # --- iptables ----------------------------------------------------------------------------
@@ -249,7 +245,7 @@ def firewall_script(table: str) -> str:
 def ensure_firewall() -> None:
     """Our HELLO-* chains with their rules, and one commented jump to each (idempotent)."""
     for table in ("raw", "filter", "nat"):
-        done = _quiet(["iptables-restore", "-w", "--noflush"], stdin=firewall_script(table))
+        done = quiet(["iptables-restore", "-w", "--noflush"], stdin=firewall_script(table))
         if done.returncode != 0:
             raise PlatformError(
                 f"could not write the node's iptables rules ({table}): "
@@ -258,8 +254,8 @@ def ensure_firewall() -> None:
             )
     for (table, chain), parent in OUR_JUMPS.items():
         rule = ["-m", "comment", "--comment", COMMENT, "-j", chain]
-        if _quiet(["iptables", "-w", "-t", table, "-C", parent, *rule]).returncode != 0:
-            _quiet(["iptables", "-w", "-t", table, "-I", parent, "1", *rule])
+        if quiet(["iptables", "-w", "-t", table, "-C", parent, *rule]).returncode != 0:
+            quiet(["iptables", "-w", "-t", table, "-I", parent, "1", *rule])
 
 
 def owned_chains(kube: bool) -> Owned:
@@ -314,7 +310,7 @@ def chains_present(names: Iterable[str]) -> list[str]:
     """Which of ``names`` exist in any table (v4) right now."""
     wanted, found = set(names), set()
     for table in TABLES:
-        listing = _quiet(["iptables", "-w", "-t", table, "-S"])
+        listing = quiet(["iptables", "-w", "-t", table, "-S"])
         for line in listing.stdout.splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[0] == "-N" and parts[1] in wanted:
@@ -331,152 +327,13 @@ def cleanup_iptables(*, kube: bool) -> int:
     removed = 0
     for binary in ("iptables", "ip6tables"):
         for table in TABLES:
-            listing = _quiet([binary, "-w", "-t", table, "-S"])
+            listing = quiet([binary, "-w", "-t", table, "-S"])
             if listing.returncode != 0:
                 continue
             script, count = restore_script(table, listing.stdout.splitlines(), owned)
             if (
                 script
-                and _quiet([f"{binary}-restore", "-w", "--noflush"], stdin=script).returncode == 0
+                and quiet([f"{binary}-restore", "-w", "--noflush"], stdin=script).returncode == 0
             ):
                 removed += count
     return removed
-
-
-# --- network namespaces ----------------------------------------------------------------
-
-
-def netns_of(pids: Iterable[int], proc: Path = Path("/proc")) -> set[int]:
-    """Inodes of the network namespaces ``pids`` are in, but the host's own."""
-    own: set[int] = set()
-    for host in ("1", "self"):
-        with contextlib.suppress(OSError):
-            own.add((proc / host / "ns" / "net").stat().st_ino)
-    found: set[int] = set()
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            found.add((proc / str(pid) / "ns" / "net").stat().st_ino)
-    return found - own
-
-
-def named_netns(inodes: set[int], netns_dir: Path = NETNS_DIR) -> list[str]:
-    """Names under ``/run/netns`` of the namespaces with these inodes (ours, by identity)."""
-    if not netns_dir.is_dir() or not inodes:
-        return []
-    names = []
-    for path in sorted(netns_dir.iterdir()):
-        with contextlib.suppress(OSError):
-            if path.stat().st_ino in inodes:
-                names.append(path.name)
-    return names
-
-
-def delete_netns(names: Iterable[str]) -> None:
-    for name in names:
-        if _quiet(["ip", "netns", "delete", name]).returncode != 0:
-            path = NETNS_DIR / name
-            _quiet(["umount", "-l", str(path)])
-            path.unlink(missing_ok=True)
-
-
-# --- mounts --------------------------------------------------------------------------
-
-
-def mounts_under(roots: Iterable[Path], mountinfo: str | None = None) -> list[str]:
-    """Mount points below any of ``roots``, deepest first (to unmount in order)."""
-    if mountinfo is None:
-        mountinfo = Path("/proc/self/mountinfo").read_text()
-    prefixes = [str(r).rstrip("/") + "/" for r in roots]
-    found = []
-    for line in mountinfo.splitlines():
-        fields = line.split()
-        if len(fields) < 5:
-            continue
-        point = fields[4].replace("\\040", " ")
-        if any(point.startswith(p) or point + "/" == p for p in prefixes):
-            found.append(point)
-    return sorted(set(found), key=lambda p: (-p.count("/"), p))
-
-
-def unmount_all(roots: Iterable[Path]) -> int:
-    points = mounts_under(roots)
-    for point in points:
-        if _quiet(["umount", point]).returncode != 0:
-            _quiet(["umount", "-l", point])
-    return len(points)
-
-
-# --- processes ------------------------------------------------------------------------
-
-
-def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
-    """containerd shims serving the containerd at ``socket`` (never Docker's)."""
-    found: set[int] = set()
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and b"containerd-shim" in argv[0] and str(socket).encode() in argv:
-            found.add(int(entry.name))
-    return found
-
-
-def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:
-    pending = set(pids)
-    for pid in pending:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    deadline = time.monotonic() + wait
-    while pending and time.monotonic() < deadline:
-        pending = {p for p in pending if Path(f"/proc/{p}").exists() and not _is_zombie(p)}
-        if pending:
-            time.sleep(0.05)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
-
-
-# --- conntrack --------------------------------------------------------------------------
-
-#: The API server's --service-node-port-range.
-NODE_PORTS = range(30000, 32768)
-_DPORT = re.compile(r"\bdport=(\d+)")
-
-
-def unanswered_node_ports(listing: str) -> list[int]:
-    """The NodePorts that unanswered TCP connection attempts (``SYN_SENT``) in a
-    ``conntrack -L`` listing were aimed at (the first ``dport=`` is the original one)."""
-    ports = set()
-    for line in listing.splitlines():
-        found = _DPORT.search(line) if "SYN_SENT" in line else None
-        if found and int(found[1]) in NODE_PORTS:
-            ports.add(int(found[1]))
-    return sorted(ports)
-
-
-def forget_unanswered_node_port_flows() -> int:
-    """Delete the conntrack entries of connection attempts to a NodePort that never got an
-    answer (TCP ``SYN_SENT``); returns how many were deleted.
-
-    Made while the node was down or starting, they carry no DNAT (or one to a pod that is
-    gone), and for 2 minutes (``nf_conntrack_tcp_timeout_syn_sent``) a new connection that
-    reuses such a source port follows the entry instead of kube-proxy's rules: refused or
-    timing out (the cluster-restart drill saw it). Only never-answered attempts are
-    dropped: no live connection is touched.
-    """
-    listed = _quiet(["conntrack", "-L", "-p", "tcp", "--state", "SYN_SENT"])
-    deleted = 0
-    for port in unanswered_node_ports(listed.stdout if listed.returncode == 0 else ""):
-        done = _quiet(
-            ["conntrack", "-D", "-p", "tcp", "--state", "SYN_SENT", "--orig-port-dst", str(port)]
-        )
-        found = re.search(r"(\d+) flow entries have been deleted", done.stderr)
-        deleted += int(found[1]) if found else 0
-    return deleted

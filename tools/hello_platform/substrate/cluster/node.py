@@ -35,6 +35,7 @@ from hello_platform.substrate.cluster import (
     hostnet,
     images,
     layout,
+    leftovers,
     pki,
 )
 from hello_platform.substrate.cluster.components import COMPONENTS, by_name
@@ -170,10 +171,40 @@ def up(lay: Layout | None = None) -> Path:
 def _up(lay: Layout) -> Path:
     t0 = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
+    builder = _configure(lay)
+    started = _start_all(lay)
+    step, slowest = _wait_healthy(lay)
+
+    # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
+    fresh_since = started_at if "kubelet" in started else None
+    wait_for(
+        "node",
+        functools.partial(health.node, lay, fresh_since),
+        timeout=scaled(90, slowest),
+        step=step,
+        log=lay.log("kubelet"),
+    )
+    say(f"node Ready {time.monotonic() - t0:.1f}s after start")
+    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
+    forgotten = leftovers.forget_unanswered_node_port_flows()
+    if forgotten:
+        say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
+    for name in daemons.restart_bound():  # e.g. the GitOps git daemon, on the node IP
+        say(f"started {name} again (it listens on the node IP)")
+
+    step += 1
+    install_addons(lay, builder.result(), fresh_since, step)
+    say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
+    return lay.admin_kubeconfig
+
+
+def _configure(lay: Layout) -> _ImageBuilder:
+    """Step 1: the host, the pinned binaries, the registry and the configs; a component
+    whose config changed is stopped (started again below). The add-on images start building
+    meanwhile: the builder is returned."""
     changed = prepare(lay)
     binaries.provision()
-    step = 1
-    say(f"[{step}/{TOTAL}] registry: {registry.ensure_running()}")
+    say(f"[1/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
     builder = _ImageBuilder()
     builder.start()
@@ -188,11 +219,18 @@ def _up(lay: Layout) -> Path:
         comp = by_name(name)
         if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout, sig=comp.stop_signal):
             say(f"restarting {name}: its config changed")
+    return builder
 
-    # Start order: etcd, containerd and the API server at once; the rest once containerd's
-    # socket is there (the kubelet gives up without it). All retry the API server themselves.
+
+def _start_all(lay: Layout) -> dict[str, int]:
+    """Start what does not run; the pids of those started.
+
+    Start order: etcd, containerd and the API server at once; the rest once containerd's
+    socket is there (the kubelet gives up without it). All retry the API server themselves.
+    """
     started: dict[str, int] = {}
-    for name in ("etcd", "containerd", "kube-apiserver"):
+    first = ("etcd", "containerd", "kube-apiserver")
+    for name in first:
         pid = start_component(lay, by_name(name))
         if pid:
             started[name] = pid
@@ -205,41 +243,25 @@ def _up(lay: Layout) -> Path:
         log=lay.log("containerd"),
     )
     for comp in COMPONENTS:
-        if comp.name not in ("etcd", "containerd", "kube-apiserver"):
+        if comp.name not in first:
             pid = start_component(lay, comp)
             if pid:
                 started[comp.name] = pid
     if started:
         say(f"started {', '.join(started)}")
+    return started
 
-    slowest = 0.0  # later waits scale with what this host shows (startup.scaled)
+
+def _wait_healthy(lay: Layout) -> tuple[int, float]:
+    """Wait for every component in turn; the last step's number and the slowest wait
+    (later waits scale with what this host shows: startup.scaled)."""
+    step, slowest = 1, 0.0
     for comp in COMPONENTS:
         step += 1
         waited = wait_started(lay, comp, step, slowest=slowest)
         slowest = max(slowest, waited)
         say(f"[{step}/{TOTAL}] {comp.name}: healthy ({waited:.1f}s)")
-
-    # A kubelet started just now must confirm Ready itself: etcd may hold an old Ready.
-    fresh_since = started_at if "kubelet" in started else None
-    wait_for(
-        "node",
-        functools.partial(health.node, lay, fresh_since),
-        timeout=scaled(90, slowest),
-        step=step,
-        log=lay.log("kubelet"),
-    )
-    say(f"node Ready {time.monotonic() - t0:.1f}s after start")
-    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
-    forgotten = hostnet.forget_unanswered_node_port_flows()
-    if forgotten:
-        say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
-    for name in daemons.restart_bound():  # e.g. the GitOps git daemon, on the node IP
-        say(f"started {name} again (it listens on the node IP)")
-
-    step += 1
-    install_addons(lay, builder.result(), fresh_since, step)
-    say(f"cluster up in {time.monotonic() - t0:.1f}s; kubeconfig: {lay.admin_kubeconfig}")
-    return lay.admin_kubeconfig
+    return step, slowest
 
 
 def install_addons(lay: Layout, refs: dict[str, str], since: dt.datetime | None, step: int) -> None:
@@ -317,7 +339,7 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
         pid = process.running(pidfile)
         if pid is not None:
             out[name] = process.rss_bytes(pid)
-    extra = cgroups.pod_pids() | hostnet.shim_pids(lay.containerd_socket)
+    extra = cgroups.pod_pids() | leftovers.shim_pids(lay.containerd_socket)
     if extra:
         out["pods and shims"] = sum(process.rss_bytes(pid) for pid in extra)
     return out
@@ -337,9 +359,9 @@ def _down(lay: Layout, *, purge: bool) -> None:
     if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
         say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
     pods = cgroups.pod_pids()
-    shims = hostnet.shim_pids(lay.containerd_socket)
-    pod_netns = hostnet.named_netns(hostnet.netns_of(pods))  # ours: found before the kill
-    hostnet.kill_all(pods | shims)
+    shims = leftovers.shim_pids(lay.containerd_socket)
+    pod_netns = leftovers.named_netns(leftovers.netns_of(pods))  # ours: found before the kill
+    leftovers.kill_all(pods | shims)
     if pods or shims:
         say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
 
@@ -368,8 +390,8 @@ def _down(lay: Layout, *, purge: bool) -> None:
     if took:
         say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
 
-    hostnet.delete_netns(pod_netns)
-    unmounted = hostnet.unmount_all([lay.root])
+    leftovers.delete_netns(pod_netns)
+    unmounted = leftovers.unmount_all([lay.root])
     state = hostnet.host_state(lay.root)
     chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
     hostnet.delete_bridge()

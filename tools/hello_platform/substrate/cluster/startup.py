@@ -112,6 +112,8 @@ def wait_started(lay: Layout, comp: Component, step: int, *, slowest: float = 0.
     starting is started again, up to ``comp.start_retries`` times. Return the seconds
     waited (the last start's)."""
     tries = 0
+    # Not a poll: each pass is one start waited for with core.wait.until (wait_for); the
+    # loop restarts a component that exited, a bounded number of times.
     while True:
         try:
             return wait_for(

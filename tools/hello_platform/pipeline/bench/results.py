@@ -1,0 +1,151 @@
+"""The benchmark's figures: the pairs, a run's requests per CPU-second, the ratios of a
+pair's rounds, and the table."""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hello_platform.pipeline.bench import wrk
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The service against a baseline, on one path, with the goal for their ratio."""
+
+    name: str
+    path: str
+    baseline: str
+    goal: float
+    what: str
+
+
+PAIRS = (
+    Pair("static", "/", "baselines:raw", 0.70, "static route vs a raw ASGI app"),
+    Pair("route", "/version", "baselines:bare", 0.90, "FastAPI route vs it without middleware"),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server, with the CPU time the server used meanwhile."""
+
+    wrk: wrk.Result
+    seconds: float
+    cpu_seconds: float
+
+    @property
+    def rps(self) -> float:
+        return self.wrk.rps
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Requests served per second of server CPU time."""
+        return self.wrk.requests / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
+
+    @property
+    def cpu_share(self) -> float:
+        """How much of one core the server got (1.0 = saturated)."""
+        return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
+
+
+def _ratio(app: float, baseline: float) -> float:
+    return app / baseline if baseline else 0.0
+
+
+@dataclass(frozen=True)
+class Round:
+    """One round of a pair: the baseline's run and the service's, back to back."""
+
+    baseline: Run
+    service: Run
+
+    @property
+    def rps_ratio(self) -> float:
+        return _ratio(self.service.rps, self.baseline.rps)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The service's requests per CPU-second as a share of the baseline's."""
+        return _ratio(self.service.per_cpu_second, self.baseline.per_cpu_second)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """All rounds of one pair, their medians and the verdict."""
+
+    pair: Pair
+    rounds: tuple[Round, ...]
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The median of the rounds' ratios by requests per CPU-second: the verdict's."""
+        return statistics.median(r.cpu_ratio for r in self.rounds)
+
+    @property
+    def rps_ratio(self) -> float:
+        return statistics.median(r.rps_ratio for r in self.rounds)
+
+    @property
+    def meets(self) -> bool:
+        return self.cpu_ratio >= self.pair.goal
+
+    def runs(self, side: str) -> list[Run]:
+        """The runs of one side: ``baseline`` or ``service``."""
+        return [r.service if side == "service" else r.baseline for r in self.rounds]
+
+    def report(self) -> dict[str, object]:
+        return {
+            "path": self.pair.path,
+            "baseline": self.pair.baseline,
+            "goal": self.pair.goal,
+            "cpu_ratio": self.cpu_ratio,
+            "rps_ratio": self.rps_ratio,
+            "meets": self.meets,
+            "rounds": [
+                {**asdict(r), "cpu_ratio": r.cpu_ratio, "rps_ratio": r.rps_ratio}
+                for r in self.rounds
+            ],
+        }
+
+
+#: The columns of the table, medians of each side's runs: rps, p99, req/cpu-s, core.
+_COLUMNS: tuple[Callable[[Run], float], ...] = (
+    lambda r: r.rps,
+    lambda r: r.wrk.p99_ms,
+    lambda r: r.per_cpu_second,
+    lambda r: r.cpu_share,
+)
+
+
+def render_table(outcomes: Sequence[Outcome]) -> str:
+    """The result as a plain-text table: medians per side, ratios per round and overall."""
+    lines = [f"{'pair':<8}{'side':<10}{'rps':>8}{'p99':>11}{'req/cpu-s':>11}{'core':>6}"]
+    for o in outcomes:
+        for side in ("baseline", "service"):
+            runs = o.runs(side)
+            medians = [statistics.median(f(r) for r in runs) for f in _COLUMNS]
+            lines.append(
+                f"{o.pair.name:<8}{side:<10}{medians[0]:>8.0f}{medians[1]:>8.2f} ms"
+                f"{medians[2]:>11.0f}{medians[3]:>6.0%}"
+            )
+    for o in outcomes:
+        rounds = " ".join(f"{r.cpu_ratio:.3f}" for r in o.rounds)
+        verdict = "meets" if o.meets else "MISSES"
+        lines.append(
+            f"{o.pair.name} ({o.pair.what}): {o.cpu_ratio:.3f}x by requests per CPU-second "
+            f"(rounds: {rounds}), {o.rps_ratio:.3f}x by rps; {verdict} the goal "
+            f">= {o.pair.goal:.2f}x"
+        )
+    return "\n".join(lines)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far, from ``/proc/PID/stat``."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()  # the fields after "pid (comm)"
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")

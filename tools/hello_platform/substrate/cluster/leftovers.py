@@ -1,0 +1,159 @@
+"""What our node's pods leave on the host, found by identity and removed by ``down``: their
+network namespaces, the mounts under the node's root, the processes and shims, and the
+conntrack entries of NodePort connection attempts that never got an answer (see
+``hostnet`` for what is ours)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+
+from hello_platform.core.wait import within
+from hello_platform.substrate.cluster.hostnet import quiet
+
+NETNS_DIR = Path("/run/netns")
+
+
+# --- network namespaces ----------------------------------------------------------------
+
+
+def netns_of(pids: Iterable[int], proc: Path = Path("/proc")) -> set[int]:
+    """Inodes of the network namespaces ``pids`` are in, but the host's own."""
+    own: set[int] = set()
+    for host in ("1", "self"):
+        with contextlib.suppress(OSError):
+            own.add((proc / host / "ns" / "net").stat().st_ino)
+    found: set[int] = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            found.add((proc / str(pid) / "ns" / "net").stat().st_ino)
+    return found - own
+
+
+def named_netns(inodes: set[int], netns_dir: Path = NETNS_DIR) -> list[str]:
+    """Names under ``/run/netns`` of the namespaces with these inodes (ours, by identity)."""
+    if not netns_dir.is_dir() or not inodes:
+        return []
+    names = []
+    for path in sorted(netns_dir.iterdir()):
+        with contextlib.suppress(OSError):
+            if path.stat().st_ino in inodes:
+                names.append(path.name)
+    return names
+
+
+def delete_netns(names: Iterable[str]) -> None:
+    for name in names:
+        if quiet(["ip", "netns", "delete", name]).returncode != 0:
+            path = NETNS_DIR / name
+            quiet(["umount", "-l", str(path)])
+            path.unlink(missing_ok=True)
+
+
+# --- mounts --------------------------------------------------------------------------
+
+
+def mounts_under(roots: Iterable[Path], mountinfo: str | None = None) -> list[str]:
+    """Mount points below any of ``roots``, deepest first (to unmount in order)."""
+    if mountinfo is None:
+        mountinfo = Path("/proc/self/mountinfo").read_text()
+    prefixes = [str(r).rstrip("/") + "/" for r in roots]
+    found = []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) < 5:
+            continue
+        point = fields[4].replace("\\040", " ")
+        if any(point.startswith(p) or point + "/" == p for p in prefixes):
+            found.append(point)
+    return sorted(set(found), key=lambda p: (-p.count("/"), p))
+
+
+def unmount_all(roots: Iterable[Path]) -> int:
+    points = mounts_under(roots)
+    for point in points:
+        if quiet(["umount", point]).returncode != 0:
+            quiet(["umount", "-l", point])
+    return len(points)
+
+
+# --- processes ------------------------------------------------------------------------
+
+
+def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
+    """containerd shims serving the containerd at ``socket`` (never Docker's)."""
+    found: set[int] = set()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and b"containerd-shim" in argv[0] and str(socket).encode() in argv:
+            found.add(int(entry.name))
+    return found
+
+
+def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:
+    pending = set(pids)
+    for pid in pending:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+    def gone() -> bool:
+        nonlocal pending
+        pending = {p for p in pending if Path(f"/proc/{p}").exists() and not _is_zombie(p)}
+        return not pending
+
+    within(gone, timeout=wait, interval=0.05)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+# --- conntrack --------------------------------------------------------------------------
+
+#: The API server's --service-node-port-range.
+NODE_PORTS = range(30000, 32768)
+_DPORT = re.compile(r"\bdport=(\d+)")
+
+
+def unanswered_node_ports(listing: str) -> list[int]:
+    """The NodePorts that unanswered TCP connection attempts (``SYN_SENT``) in a
+    ``conntrack -L`` listing were aimed at (the first ``dport=`` is the original one)."""
+    ports = set()
+    for line in listing.splitlines():
+        found = _DPORT.search(line) if "SYN_SENT" in line else None
+        if found and int(found[1]) in NODE_PORTS:
+            ports.add(int(found[1]))
+    return sorted(ports)
+
+
+def forget_unanswered_node_port_flows() -> int:
+    """Delete the conntrack entries of connection attempts to a NodePort that never got an
+    answer (TCP ``SYN_SENT``); returns how many were deleted.
+
+    Made while the node was down or starting, they carry no DNAT (or one to a pod that is
+    gone), and for 2 minutes (``nf_conntrack_tcp_timeout_syn_sent``) a new connection that
+    reuses such a source port follows the entry instead of kube-proxy's rules: refused or
+    timing out (the cluster-restart drill saw it). Only never-answered attempts are
+    dropped: no live connection is touched.
+    """
+    listed = quiet(["conntrack", "-L", "-p", "tcp", "--state", "SYN_SENT"])
+    deleted = 0
+    for port in unanswered_node_ports(listed.stdout if listed.returncode == 0 else ""):
+        done = quiet(
+            ["conntrack", "-D", "-p", "tcp", "--state", "SYN_SENT", "--orig-port-dst", str(port)]
+        )
+        found = re.search(r"(\d+) flow entries have been deleted", done.stderr)
+        deleted += int(found[1]) if found else 0
+    return deleted
