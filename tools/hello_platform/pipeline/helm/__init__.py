@@ -38,6 +38,7 @@ from hello_platform.pipeline.helm.chart import (
     profile_files,
     profiles,
     render,
+    template,
     values_args,
 )
 from hello_platform.pipeline.helm.names import (
@@ -51,6 +52,7 @@ from hello_platform.pipeline.helm.names import (
 from hello_platform.pipeline.helm.schemas import (
     SCHEMA_FORMAT,
     Validation,
+    crd_schemas,
     ensure_schemas,
     kind_suffix,
     openapi_document,
@@ -81,6 +83,7 @@ __all__ = [
     "Validation",
     "Variant",
     "check",
+    "crd_schemas",
     "documents",
     "dry_run_namespace",
     "ensure_schemas",
@@ -102,6 +105,7 @@ __all__ = [
     "running_cluster",
     "schema_dir",
     "schema_root",
+    "template",
     "test_pods",
     "validate",
     "values_args",
