@@ -61,14 +61,14 @@ def test_a_chart_at_another_version_or_unpinned_is_named() -> None:
 
 def test_eks_renders_validates_and_passes_the_policies() -> None:
     lines = envcheck.check("eks")
-    assert lines[0].startswith("eks: 6 Argo CD files: 6 valid")
+    assert lines[0].startswith("eks: 8 Argo CD files: 8 valid")
     rendered = [line for line in lines if "(rendered): kubeconform" in line]
     assert [line.split(" (rendered)")[0].rsplit("/", 1)[1] for line in rendered] == [
         "hello-eks",
         "metrics-server",
     ]
     assert all(" 0 skipped" in line for line in rendered)
-    assert sum("checked as an Application only" in line for line in lines) == 2
+    assert sum("checked as an Application only" in line for line in lines) == 4
     assert lines[-1].endswith(" passed, 0 failed")
 
 
@@ -134,6 +134,13 @@ def test_bootstrap_points_the_root_and_the_project_at_the_repository() -> None:
     assert root["spec"]["source"]["repoURL"] == "https://git.example/fork.git"
     assert root["spec"]["source"]["path"] == "deploy/argocd/envs/eks/apps"
     assert root["spec"]["project"] == project["metadata"]["name"]
+    assert root["spec"]["source"]["directory"]["recurse"] is False
+    with_requests = argo.bootstrap_docs("eks", REPO, optional=True)
+    assert next(d for d in with_requests if d["kind"] == "Application")["spec"]["source"][
+        "directory"
+    ]["recurse"]
+    names = {a["metadata"]["name"] for a in envs.applications("eks", optional=False)}
+    assert names.isdisjoint({"keda", "prometheus"})
     helm_repos = {p.repo for p in envs.load_pins().values()}
     assert helm_repos <= set(project["spec"]["sourceRepos"])
 

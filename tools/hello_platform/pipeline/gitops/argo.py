@@ -110,9 +110,10 @@ def bootstrap_dir(env: str) -> Path:
     return BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
 
 
-def bootstrap_docs(env: str, repo_url: str) -> list[dict[str, Any]]:
+def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[dict[str, Any]]:
     """The AppProject and the root Application of ``env``, pointed at ``repo_url`` (the
-    project's first source, the root's repoURL)."""
+    project's first source, the root's repoURL); ``optional``: the root reads the apps'
+    subfolders too (``directory.recurse``)."""
     docs = []
     for path in sorted(bootstrap_dir(env).glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
@@ -122,6 +123,8 @@ def bootstrap_docs(env: str, repo_url: str) -> list[dict[str, Any]]:
                 doc["spec"]["sourceRepos"][0] = repo_url
             elif doc["kind"] == "Application":
                 doc["spec"]["source"]["repoURL"] = repo_url
+                if optional:
+                    doc["spec"]["source"].setdefault("directory", {})["recurse"] = True
             docs.append(doc)
     return docs
 
@@ -144,10 +147,13 @@ def check_repo(apps: Sequence[Mapping[str, Any]], repo_url: str) -> None:
         )
 
 
-def bootstrap(kube: Kube, env: str = envs.LOCAL, repo_url: str | None = None) -> None:
+def bootstrap(
+    kube: Kube, env: str = envs.LOCAL, repo_url: str | None = None, *, optional: bool = False
+) -> None:
     """Apply the AppProject and the root Application of ``env`` (everything else comes from
     git), at ``repo_url`` (default: the local git daemon's mirror)."""
-    kube.apply_yaml(manifests.to_yaml(bootstrap_docs(env, repo_url or gitserver.URL)))
+    docs = bootstrap_docs(env, repo_url or gitserver.URL, optional=optional)
+    kube.apply_yaml(manifests.to_yaml(docs))
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the git repository Argo CD syncs from (default, local: the git daemon's mirror)",
     )
     p_up.add_argument("--kubeconfig", help="any cluster (default: the embedded one)")
+    p_up.add_argument(
+        "--with-requests",
+        action="store_true",
+        help="eks: also KEDA and Prometheus (apps/requests), for autoscaling.mode requests",
+    )
     p_up.set_defaults(func=run_up)
     p_check = sub.add_parser(
         "check", help="an environment's pins, Applications and renders: kubeconform, policy"
@@ -68,7 +73,13 @@ def run_up(args: argparse.Namespace) -> int:
         )
     kubeconfig = lifecycle.cluster(args.kubeconfig, "up")
     print(
-        lifecycle.up(args.env, timeout=args.timeout, kubeconfig=kubeconfig, repo_url=args.repo_url)
+        lifecycle.up(
+            args.env,
+            timeout=args.timeout,
+            kubeconfig=kubeconfig,
+            repo_url=args.repo_url,
+            optional=args.with_requests,
+        )
     )
     return 0
 

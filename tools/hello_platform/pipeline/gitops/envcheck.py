@@ -45,7 +45,7 @@ def bootstrap_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
 
 
 def app_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
-    return sorted((envs.env_dir(env, root) / "apps").glob("*.yaml"))
+    return sorted((envs.env_dir(env, root) / "apps").glob("**/*.yaml"))
 
 
 @dataclass

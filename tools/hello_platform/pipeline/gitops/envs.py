@@ -65,10 +65,13 @@ def apps_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:
     return root / LOCAL_APPS if env == LOCAL else env_dir(env, root) / "apps"
 
 
-def applications(env: str, root: Path = paths.REPO_ROOT) -> list[dict[str, Any]]:
-    """The Applications of ``env``'s app of apps, by file name."""
+def applications(
+    env: str, root: Path = paths.REPO_ROOT, *, optional: bool = True
+) -> list[dict[str, Any]]:
+    """The Applications of ``env``'s app of apps, by file name; ``optional``: with those in
+    its subfolders (read by the root only when bootstrapped with ``directory.recurse``)."""
     found = []
-    for path in sorted(apps_dir(env, root).glob("*.yaml")):
+    for path in sorted(apps_dir(env, root).glob("**/*.yaml" if optional else "*.yaml")):
         found += [d for d in yaml.safe_load_all(path.read_text()) if d]
     if not found:
         raise PlatformError(f"environment '{env}' has no Applications in {apps_dir(env, root)}")

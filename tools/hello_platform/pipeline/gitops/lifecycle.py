@@ -75,11 +75,20 @@ def wait_answering(
         )
 
 
-def up(env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None = None) -> str:
+def up(
+    env: str,
+    *,
+    timeout: float,
+    kubeconfig: Path,
+    repo_url: str | None = None,
+    optional: bool = False,
+) -> str:
     """Install Argo CD, publish this checkout (locally), sync the apps of ``env`` from
-    ``repo_url`` (default: the local mirror); what to try next."""
+    ``repo_url`` (default: the local mirror), its optional ones too; what to try next."""
     if env in envs.REMOTE_ENVS:
-        return up_remote(env, timeout=timeout, kubeconfig=kubeconfig, repo_url=repo_url)
+        return up_remote(
+            env, timeout=timeout, kubeconfig=kubeconfig, repo_url=repo_url, optional=optional
+        )
     argo.check_repo(envs.applications(env), repo_url or gitserver.URL)
     start = time.monotonic()
     kube = Kube(kubeconfig)
@@ -123,7 +132,9 @@ def up(env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None = Non
     )
 
 
-def up_remote(env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None) -> str:
+def up_remote(
+    env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None, optional: bool
+) -> str:
     """Argo CD with upstream's images onto the cluster of ``kubeconfig``, the root of
     ``env`` pointed at ``repo_url`` (its branch ``gitops/<env>``), every app synced."""
     if not repo_url:
@@ -131,13 +142,13 @@ def up_remote(env: str, *, timeout: float, kubeconfig: Path, repo_url: str | Non
             f"environment '{env}' is synced from a git repository the cluster can reach",
             hint=f"give --repo-url (the one deploy/argocd/envs/{env}/apps names)",
         )
-    apps = envs.applications(env)
+    apps = envs.applications(env, optional=optional)
     argo.check_repo(apps, repo_url)
     kube = Kube(kubeconfig)
     installed = time.monotonic()
     with step("installing Argo CD (core install, upstream images) in namespace argocd"):
         addons.up(kube, argo.UPSTREAM_ADDON, refs={})
-    argo.bootstrap(kube, env, repo_url)
+    argo.bootstrap(kube, env, repo_url, optional=optional)
     names = [argo.ROOT_APP, *(a["metadata"]["name"] for a in apps)]
     synced = argo.wait_for(
         kube, argo.all_ok(names), what=f"Argo CD syncing {env}'s apps", timeout=timeout
