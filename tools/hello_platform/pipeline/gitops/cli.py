@@ -40,9 +40,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "cluster-values", help="write an environment's cluster values from `tofu output -json`"
     )
     p_vals.add_argument("--env", choices=envs.REMOTE_ENVS, default=envs.REMOTE_ENVS[0])
-    p_vals.add_argument(
-        "--outputs", required=True, help="`tofu output -json` of the cluster layer (- = stdin)"
-    )
+    p_vals.add_argument("outputs", help="`tofu output -json` of the cluster layer (- = stdin)")
     p_vals.add_argument("--acm-certificate-arn", help="the ALB's certificate (ACM ARN)")
     p_vals.add_argument("--commit", action="store_true", help="commit the files written")
     p_vals.set_defaults(func=run_cluster_values)

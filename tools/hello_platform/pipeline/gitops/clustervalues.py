@@ -1,6 +1,6 @@
 """An environment's cluster values from the infra layer that made the cluster.
 
-``hello-platform gitops cluster-values --env eks --outputs FILE`` reads ``tofu output -json``
+``hello-platform gitops cluster-values --env eks FILE`` reads ``tofu output -json``
 of infra/terraform's ``cluster`` layer and writes ``deploy/argocd/envs/eks/cluster/*.yaml``:
 one values file per Application that needs the cluster's facts (name, region, VPC, the IRSA
 role ARNs, the ACM certificate), each a ``valueFiles`` entry of that Application. The files
