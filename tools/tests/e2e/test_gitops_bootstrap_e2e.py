@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hello_platform.core.paths import REPO_ROOT
 from hello_platform.pipeline.gitops import gitserver
 
 from e2e.test_gitops_e2e import cli
@@ -24,6 +25,7 @@ from e2e.test_gitops_e2e import cli
 pytestmark = pytest.mark.e2e
 
 ROOT = "hello-platform-root"
+BRANCH = gitserver.env_branch("local")
 APP = "hello-local"
 
 
@@ -36,6 +38,31 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copy(ensure_up(), copy)
     yield str(copy)
     cli("gitops", "down", kubeconfig=str(copy), check=False)
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A clone of this checkout with the mirror's gitops/local merged in, so that `up`
+    publishes it cleanly whatever other worktrees have published there (conflicting lines
+    kept from both sides: git's union merge). Afterwards gitops/local gets its tree back."""
+    clone = tmp_path_factory.mktemp("bootstrap") / "clone"
+    git = gitserver.git
+    git("clone", "--quiet", str(REPO_ROOT), str(clone))
+    git("-C", str(clone), "checkout", "--quiet", "-B", "gitops-e2e-bootstrap", "HEAD")
+    before = gitserver.remote_ref(BRANCH)
+    if before:
+        (clone / ".git" / "info" / "attributes").write_text("* merge=union\n")
+        git("-C", str(clone), "fetch", "--quiet", gitserver.source(None), BRANCH)
+        git("-C", str(clone), "merge", "--quiet", "--no-edit", "FETCH_HEAD")
+    yield clone
+    after = gitserver.remote_ref(BRANCH)
+    if before and after and after != before:
+        # A commit that gives gitops/local its tree from before the test back.
+        with gitserver.checkout(BRANCH) as work:
+            git("-C", str(work), "read-tree", "-u", "--reset", before)
+            message = f"e2e: gitops/local back to {before[:12]} after the bootstrap test"
+            git("-C", str(work), "commit", "--quiet", "--allow-empty", "-m", message)
+            gitserver.push(work, BRANCH)
 
 
 def kubectl_json(kubeconfig: str, *args: str) -> dict[str, object]:
@@ -68,9 +95,12 @@ def test_a_wrong_repository_is_refused_before_anything_is_installed(kubeconfig: 
     assert "Traceback" not in done.stderr
 
 
-def test_bootstrap_through_a_kubeconfig_syncs_the_environment(kubeconfig: str) -> None:
+def test_bootstrap_through_a_kubeconfig_syncs_the_environment(
+    kubeconfig: str, checkout: Path
+) -> None:
     start = time.monotonic()
-    done = cli("gitops", "up", "--env", "local", "--repo-url", gitserver.URL, kubeconfig=kubeconfig)
+    args = ("gitops", "up", "--env", "local", "--repo-url", gitserver.URL)
+    done = cli(*args, kubeconfig=kubeconfig, cwd=checkout)
     seconds = time.monotonic() - start
     assert "Argo CD is up" in done.stdout
     project = kubectl_json(kubeconfig, "-n", "argocd", "get", "appproject", "hello-platform")
@@ -81,6 +111,6 @@ def test_bootstrap_through_a_kubeconfig_syncs_the_environment(kubeconfig: str) -
         assert status["sync"]["status"] == "Synced", name  # type: ignore[index]
         assert status["health"]["status"] == "Healthy", name  # type: ignore[index]
         assert app["spec"]["source"]["repoURL"] == gitserver.URL  # type: ignore[index]
-    out = Path("out/gitops/bootstrap-e2e.json")
+    out = REPO_ROOT / "out" / "gitops" / "bootstrap-e2e.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"gitops_up_by_kubeconfig_seconds": round(seconds, 1)}) + "\n")
