@@ -22,13 +22,24 @@ deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 
 # METADATA
 # title: No service account token
-# description: A Deployment's pods set automountServiceAccountToken to false.
+# description: >-
+#   A Deployment's pods set automountServiceAccountToken to false, unless the pod template
+#   says why it calls the Kubernetes API (annotation hello-platform.dev/kubernetes-api: a
+#   controller such as a cluster add-on, whose RBAC then bounds what the token may do).
 # custom:
 #   id: HP011
 deny contains {"id": rego.metadata.rule().custom.id, "msg": msg} if {
 	input.kind == "Deployment"
 	object.get(lib.pod_spec, "automountServiceAccountToken", null) != false
-	msg := sprintf("%s must set spec.template.spec.automountServiceAccountToken: false", [lib.resource])
+	not api_client
+	msg := sprintf("%s must set spec.template.spec.automountServiceAccountToken: false (or say why it calls the API: annotation %s)", [lib.resource, api_annotation])
+}
+
+api_annotation := "hello-platform.dev/kubernetes-api"
+
+api_client if {
+	annotations := object.get(input.spec.template, ["metadata", "annotations"], {})
+	trim_space(object.get(annotations, api_annotation, "")) != ""
 }
 
 # METADATA

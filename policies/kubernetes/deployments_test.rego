@@ -30,6 +30,14 @@ test_hp011_token_mounted_denied if {
 	denied("HP011", fx.patched("replace", "/spec/template/spec/automountServiceAccountToken", true))
 }
 
+test_hp011_api_client_with_a_reason_passes if {
+	tokened := fx.patched("remove", "/spec/template/spec/automountServiceAccountToken", null)
+	reason := {"op": "add", "path": "/spec/template/metadata/annotations/hello-platform.dev~1kubernetes-api", "value": "watches nodes"}
+	not denied("HP011", json.patch(tokened, [reason]))
+	blank := object.union(reason, {"value": " "})
+	denied("HP011", json.patch(tokened, [blank]))
+}
+
 test_hp012_host_namespaces_denied if {
 	denied("HP012", fx.patched("add", "/spec/template/spec/hostNetwork", true))
 	denied("HP012", fx.patched("add", "/spec/template/spec/hostPID", true))

@@ -8,9 +8,11 @@ deletes the Applications (their finalizers cascade to what they deployed), then 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+import yaml
 from lightkube.resources.core_v1 import Namespace
 
 from hello_platform.clients.kube import Kube, quantity, resource
@@ -18,7 +20,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
-from hello_platform.pipeline.gitops import images, manifests, release
+from hello_platform.pipeline.gitops import envs, gitserver, images, manifests, release
 from hello_platform.substrate.addons import Declared, Refs, Workload, register
 
 NAMESPACE = manifests.NAMESPACE
@@ -36,6 +38,13 @@ def render(refs: Refs) -> str:
     """The core install with our two images (refs by ImageSpec name)."""
     chosen = {"argocd": refs[images.ARGOCD.name], "redis": refs[images.REDIS.name]}
     return manifests.to_yaml(manifests.render(manifests.upstream_core_install(), chosen))
+
+
+def render_upstream(refs: Refs) -> str:
+    """The core install with upstream's images (quay.io's argocd and the redis its
+    manifest names, at the tags of the sha256-checked manifest): a cluster that pulls them."""
+    del refs  # nothing is built here
+    return manifests.to_yaml(manifests.render(manifests.upstream_core_install(), None))
 
 
 def _installed(kube: Kube) -> bool:
@@ -91,10 +100,60 @@ ADDON = register(
 )
 
 
-def bootstrap(kube: Kube) -> None:
-    """Apply the AppProject and the root Application (everything else comes from git)."""
-    text = "\n---\n".join(p.read_text() for p in sorted(BOOTSTRAP.glob("*.yaml")))
-    kube.apply_yaml(text)
+#: The same install for a cluster that pulls upstream's images (EKS): nothing to build. Not
+#: registered (one add-on per name): `gitops down` removes either through :data:`ADDON`.
+UPSTREAM_ADDON = replace(ADDON, images=(), render=render_upstream)
+
+
+def bootstrap_dir(env: str) -> Path:
+    """``deploy/argocd/bootstrap`` for the local environment, else ``envs/<env>/bootstrap``."""
+    return BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
+
+
+def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[dict[str, Any]]:
+    """The AppProject and the root Application of ``env``, pointed at ``repo_url`` (the
+    project's first source, the root's repoURL); ``optional``: the root reads the apps'
+    subfolders too (``directory.recurse``)."""
+    docs = []
+    for path in sorted(bootstrap_dir(env).glob("*.yaml")):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc:
+                continue
+            if doc["kind"] == "AppProject":
+                doc["spec"]["sourceRepos"][0] = repo_url
+            elif doc["kind"] == "Application":
+                doc["spec"]["source"]["repoURL"] = repo_url
+                if optional:
+                    doc["spec"]["source"].setdefault("directory", {})["recurse"] = True
+            docs.append(doc)
+    return docs
+
+
+def check_repo(apps: Sequence[Mapping[str, Any]], repo_url: str) -> None:
+    """The child Applications' git sources are ``repo_url`` (Argo CD would otherwise sync
+    them from another repository than the root's)."""
+    other = sorted(
+        {
+            f"{a['metadata']['name']} ({s['repoURL']})"
+            for a in apps
+            for s in envs.sources(a)
+            if "chart" not in s and s.get("repoURL") != repo_url
+        }
+    )
+    if other:
+        raise PlatformError(
+            f"these Applications read another repository than {repo_url}: {', '.join(other)}",
+            hint="give the repository they name as --repo-url, or change their repoURL in git",
+        )
+
+
+def bootstrap(
+    kube: Kube, env: str = envs.LOCAL, repo_url: str | None = None, *, optional: bool = False
+) -> None:
+    """Apply the AppProject and the root Application of ``env`` (everything else comes from
+    git), at ``repo_url`` (default: the local git daemon's mirror)."""
+    docs = bootstrap_docs(env, repo_url or gitserver.URL, optional=optional)
+    kube.apply_yaml(manifests.to_yaml(docs))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
+from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
-from hello_platform.pipeline.gitops import argo, gitserver, release
+from hello_platform.pipeline.gitops import argo, envs, gitserver, release
 from hello_platform.substrate import addons
 
 ENVS = tuple(release.NODE_PORTS)
@@ -75,8 +76,21 @@ def wait_answering(
         )
 
 
-def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
-    """Install Argo CD, publish this checkout, sync the apps of ``env``; what to try next."""
+def up(
+    env: str,
+    *,
+    timeout: float,
+    kubeconfig: Path,
+    repo_url: str | None = None,
+    optional: bool = False,
+) -> str:
+    """Install Argo CD, publish this checkout (locally), sync the apps of ``env`` from
+    ``repo_url`` (default: the local mirror), its optional ones too; what to try next."""
+    if env in envs.REMOTE_ENVS:
+        return up_remote(
+            env, timeout=timeout, kubeconfig=kubeconfig, repo_url=repo_url, optional=optional
+        )
+    argo.check_repo(envs.applications(env), repo_url or gitserver.URL)
     start = time.monotonic()
     kube = Kube(kubeconfig)
     with step("building Argo CD's images (argocd + git + helm, miniredis)"):
@@ -89,7 +103,7 @@ def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
         src = f"{pub.source_branch} {pub.source_commit[:12]}"
         say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
         ensure_env_image(env)
-    argo.bootstrap(kube)
+    argo.bootstrap(kube, env, repo_url)
     names = [argo.ROOT_APP, release.env_app(env).name]
     argo.refresh(kube, names)
     apps = argo.wait_for(
@@ -116,6 +130,36 @@ def up(env: str, *, timeout: float, kubeconfig: Path) -> str:
         f"apps:     kubectl --kubeconfig {kube.kubeconfig} -n argocd get applications\n"
         f"source:   git clone -b {gitserver.env_branch(env)} {gitserver.URL}\n"
         f"release:  nox -s release"
+    )
+
+
+def up_remote(
+    env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None, optional: bool
+) -> str:
+    """Argo CD with upstream's images onto the cluster of ``kubeconfig``, the root of
+    ``env`` pointed at ``repo_url`` (its branch ``gitops/<env>``), every app synced."""
+    if not repo_url:
+        raise PlatformError(
+            f"environment '{env}' is synced from a git repository the cluster can reach",
+            hint=f"give --repo-url (the one deploy/argocd/envs/{env}/apps names)",
+        )
+    apps = envs.applications(env, optional=optional)
+    argo.check_repo(apps, repo_url)
+    kube = Kube(kubeconfig)
+    installed = time.monotonic()
+    with step("installing Argo CD (core install, upstream images) in namespace argocd"):
+        addons.up(kube, argo.UPSTREAM_ADDON, refs={})
+    argo.bootstrap(kube, env, repo_url, optional=optional)
+    names = [argo.ROOT_APP, *(a["metadata"]["name"] for a in apps)]
+    synced = argo.wait_for(
+        kube, argo.all_ok(names), what=f"Argo CD syncing {env}'s apps", timeout=timeout
+    )
+    for a in synced:
+        say(f"{a.name}: {a.sync}/{a.health} at {a.revision[:12]} ({a.target})")
+    return (
+        f"Argo CD is up; {env} Synced/Healthy after {time.monotonic() - installed:.1f}s.\n"
+        f"status:   nox -s gitops -- status --kubeconfig {kubeconfig}\n"
+        f"apps:     kubectl --kubeconfig {kubeconfig} -n argocd get applications"
     )
 
 

@@ -49,6 +49,11 @@ REQUESTS = {
 
 def module_dir(module: str, version: str) -> Path:
     """The unpacked module in the Go module cache (downloaded through the proxy if needed)."""
+    return Path(str(module_info(module, version)["Dir"]))
+
+
+def module_info(module: str, version: str) -> dict[str, Any]:
+    """``go mod download -json MODULE@VERSION``: its ``Dir``, ``Zip`` and ``Sum`` (h1:)."""
     from hello_platform.toolchain.gobuild import find_go, go_env
 
     done = subprocess.run(
@@ -68,7 +73,7 @@ def module_dir(module: str, version: str) -> Path:
             f"could not download {module}@{version}: {info.get('Error') or done.stderr.strip()}",
             hint="check that the Go module proxy is reachable",
         )
-    return Path(str(info["Dir"]))
+    return info
 
 
 def upstream_core_install() -> str:
@@ -105,8 +110,9 @@ def namespace_doc(name: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
-def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
-    """The core install's documents with ``images`` (keys ``argocd``, ``redis``) in them."""
+def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, Any]]:
+    """The core install's documents with ``images`` (keys ``argocd``, ``redis``) in them;
+    ``None`` keeps upstream's images (a cluster that pulls them: EKS)."""
     out: list[dict[str, Any]] = [namespace_doc(NAMESPACE)]
     for raw in yaml.safe_load_all(upstream):
         if not raw:
@@ -144,7 +150,7 @@ def render(upstream: str, images: Mapping[str, str]) -> list[dict[str, Any]]:
     return out
 
 
-def _patch_workload(doc: dict[str, Any], images: Mapping[str, str]) -> None:
+def _patch_workload(doc: dict[str, Any], images: Mapping[str, str] | None) -> None:
     pod = _pod_spec(doc)
     pod["initContainers"] = [
         c for c in pod.get("initContainers", []) or [] if c.get("name") != "copyutil"
@@ -152,20 +158,25 @@ def _patch_workload(doc: dict[str, Any], images: Mapping[str, str]) -> None:
     if pod["initContainers"] is None:
         del pod["initContainers"]
     for c in _containers(doc):
-        image = str(c.get("image", ""))
-        if image.startswith(UPSTREAM_IMAGES[0]):
-            c["image"] = images["argocd"]
-        elif image.startswith(UPSTREAM_IMAGES[1]):
-            c["image"] = images["redis"]
-            c["args"] = ["--addr=:6379"]
-        else:
-            raise PlatformError(f"unexpected image {image} in the upstream core install")
+        if images is not None:
+            _our_image(c, images)
         c["imagePullPolicy"] = "IfNotPresent"
         if c["name"] in REQUESTS:
             c["resources"] = {"requests": REQUESTS[c["name"]]}
         if c["name"] == "argocd-repo-server":
             env = [e for e in c.get("env", []) if e.get("name") != "ARGOCD_GPG_ENABLED"]
             c["env"] = [*env, {"name": "ARGOCD_GPG_ENABLED", "value": "false"}]
+
+
+def _our_image(c: dict[str, Any], images: Mapping[str, str]) -> None:
+    image = str(c.get("image", ""))
+    if image.startswith(UPSTREAM_IMAGES[0]):
+        c["image"] = images["argocd"]
+    elif image.startswith(UPSTREAM_IMAGES[1]):
+        c["image"] = images["redis"]
+        c["args"] = ["--addr=:6379"]
+    else:
+        raise PlatformError(f"unexpected image {image} in the upstream core install")
 
 
 def to_yaml(docs: Iterable[Mapping[str, Any]]) -> str:

@@ -37,6 +37,7 @@ from hello_platform.pipeline.helm.chart import (
     profile_files,
     profiles,
     render,
+    template,
     values_args,
 )
 from hello_platform.pipeline.helm.names import (
@@ -50,6 +51,7 @@ from hello_platform.pipeline.helm.names import (
 from hello_platform.pipeline.helm.schemas import (
     SCHEMA_FORMAT,
     Validation,
+    crd_schemas,
     ensure_schemas,
     kind_suffix,
     openapi_document,
@@ -80,6 +82,7 @@ __all__ = [
     "Validation",
     "Variant",
     "check",
+    "crd_schemas",
     "documents",
     "dry_run_namespace",
     "ensure_schemas",
@@ -101,6 +104,7 @@ __all__ = [
     "running_cluster",
     "schema_dir",
     "schema_root",
+    "template",
     "test_pods",
     "validate",
     "values_args",

@@ -118,6 +118,30 @@ def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[s
     )
 
 
+def template(
+    helm: Path,
+    chart: Path,
+    release: str,
+    *,
+    namespace: str,
+    values_files: Sequence[Path] = (),
+    kube_version: str | None = None,
+) -> str:
+    """``helm template`` of any chart folder (an add-on's) with these values files."""
+    args = ["template", release, str(chart), "--namespace", namespace]
+    args += ["--kube-version", kube_version] if kube_version else []
+    return (
+        Helm(helm)
+        .run(
+            *args,
+            *values_args(values_files),
+            what=f"rendering the chart {chart.name}",
+            hint="check the values files it names",
+        )
+        .stdout
+    )
+
+
 def render(
     helm: Path,
     service: Service,

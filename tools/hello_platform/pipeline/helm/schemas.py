@@ -7,7 +7,7 @@ import os
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +95,21 @@ def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> di
             schema = {**defs[name], "definitions": dict(sorted(closure.items()))}
             fname = f"{gvk['kind'].lower()}{kind_suffix(gvk.get('group', ''), gvk['version'])}"
             files[fname + ".json"] = schema
+    return files
+
+
+def crd_schemas(crds: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """CustomResourceDefinitions -> ``{file name: strict JSON schema}`` per served version,
+    named as kubeconform looks them up (``application-argoproj-v1alpha1.json``)."""
+    files: dict[str, Any] = {}
+    for crd in crds:
+        spec = crd["spec"]
+        for version in spec.get("versions") or []:
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            if not schema or not version.get("served", True):
+                continue
+            name = spec["names"]["kind"].lower() + kind_suffix(spec["group"], version["name"])
+            files[name + ".json"] = _convert(schema, strict=True)
     return files
 
 
@@ -193,12 +208,21 @@ class Validation:
     summary: str
 
 
-def validate(kubeconform: Path, manifests: str, *, version: str, what: str) -> Validation:
-    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource."""
+def validate(
+    kubeconform: Path,
+    manifests: str,
+    *,
+    version: str,
+    what: str,
+    extra_schemas: Sequence[Path] = (),
+) -> Validation:
+    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource.
+    ``extra_schemas``: folders of more schemas (custom resources, :func:`crd_schemas`)."""
     location = str(schema_root()) + (
         "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
         "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
     )
+    extra = [f"{d}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json" for d in extra_schemas]
     cmd = [
         str(kubeconform),
         "-strict",
@@ -209,6 +233,7 @@ def validate(kubeconform: Path, manifests: str, *, version: str, what: str) -> V
         version,
         "-schema-location",
         location,
+        *(arg for loc in extra for arg in ("-schema-location", loc)),
         "-skip",
         ",".join(CRD_KINDS),
         "-",

@@ -252,6 +252,9 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
         run.local_backend(layer, on=False)
         run.init(layer, "-migrate-state", "-force-copy", *run.backend_args(layer))
     run.figures.resources[layer] = count_resources(run, layer)
+    # What the layer gives the next steps (the GitOps env's cluster values read the cluster's).
+    outputs = run.must(layer, ["output", "-json"]).output
+    (paths.out_dir() / "infra" / "emulator" / f"{layer}.outputs.json").write_text(outputs)
     if check_drift:
         drift_check(run, layer)
 

@@ -90,6 +90,21 @@ def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts)
         charts.add(label, done.stdout, verdict)
 
 
+def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Charts) -> None:
+    """The Applications of every GitOps environment among the targets, rendered as Argo CD
+    would (the charts at hand: :mod:`hello_platform.pipeline.gitops.envcheck`)."""
+    from hello_platform.pipeline.gitops import envcheck, envs
+
+    for env in envs.REMOTE_ENVS:
+        folder = envs.env_dir(env).resolve()
+        if not any(folder in f.resolve().parents for f in targets.argocd):
+            continue
+        with step(f"environment {env}: render its Applications, conftest"):
+            for label, text in envcheck.renders(env, helm_bin).rendered.items():
+                verdict = rego.conftest_text(conftest_bin, text, "kubernetes", label=label)
+                charts.add(label, text, verdict)
+
+
 def rego_inputs(conftest_bin: Path, targets: Targets) -> list[Finding]:
     """conftest over the files of the targets, each kind with its policies."""
     runs = [
@@ -133,6 +148,7 @@ def gate(
             )
         else:
             other_chart(conftest_bin, helm_bin, chart, charts)
+    env_renders(conftest_bin, helm_bin, targets, charts)
     findings = [*targets.unparsable, *charts.findings]
     with step("conftest: Terraform (hcl2), plans, Argo CD and Kubernetes manifests"):
         findings += rego_inputs(conftest_bin, targets)

@@ -22,3 +22,13 @@ output "oidc_provider_arn" {
   description = "The cluster's IAM OIDC provider (IRSA)."
   value       = module.eks.oidc_provider_arn
 }
+
+output "region" {
+  description = "AWS region of the cluster (the GitOps env's add-ons need it)."
+  value       = var.region
+}
+
+output "vpc_id" {
+  description = "VPC of the cluster (the AWS Load Balancer Controller's --aws-vpc-id)."
+  value       = data.terraform_remote_state.network.outputs.vpc_id
+}

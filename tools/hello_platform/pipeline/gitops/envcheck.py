@@ -1,0 +1,123 @@
+"""The offline check of an environment (``hello-platform gitops check --env eks``): its pins
+agree with charts.toml; its bootstrap and Applications validate against Argo CD's CRD
+schemas (of the pinned Argo CD); every Application whose chart is at hand is rendered with
+its values from git and validated against the pinned Kubernetes; the policy gate's
+``kubernetes`` rules judge the renders (the ``argocd`` rules judge the Applications, in
+``nox -s policy``, which also calls :func:`renders`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import helm
+from hello_platform.pipeline.gitops import envs, manifests
+
+ARGO_CRDS = ("application-crd.yaml", "appproject-crd.yaml")
+
+
+def argo_schemas() -> Path:
+    """Strict JSON schemas of the pinned Argo CD's Application and AppProject CRDs (from
+    the module's manifests/crds), generated once into the schema cache."""
+    from hello_platform.toolchain import pins
+
+    tool = pins.load().tools["argocd"]
+    target = helm.schema_root() / f"argocd-{tool.version}"
+    if (target / ".complete").is_file():
+        return target
+    crd_dir = manifests.module_dir(tool.module, tool.module_version) / "manifests" / "crds"
+    crds = [yaml.safe_load((crd_dir / name).read_text()) for name in ARGO_CRDS]
+    target.mkdir(parents=True, exist_ok=True)
+    for name, schema in helm.crd_schemas(crds).items():
+        (target / name).write_text(json.dumps(schema, separators=(",", ":")))
+    (target / ".complete").write_text(helm.SCHEMA_FORMAT + "\n")
+    return target
+
+
+def bootstrap_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
+    return sorted((envs.env_dir(env, root) / "bootstrap").glob("*.yaml"))
+
+
+def app_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
+    return sorted((envs.env_dir(env, root) / "apps").glob("**/*.yaml"))
+
+
+@dataclass
+class Report:
+    """One line per checked part, and what was not rendered here (and why)."""
+
+    lines: list[str] = field(default_factory=list)
+    rendered: dict[str, str] = field(default_factory=dict)
+
+
+def renders(env: str, helm_bin: Path, root: Path = paths.REPO_ROOT) -> Report:
+    """Every Application of ``env`` rendered as Argo CD would (the ones at hand)."""
+    pins = envs.load_pins(root)
+    apps = envs.applications(env, root)
+    problems = envs.check_pins(apps, pins)
+    if problems:
+        raise PlatformError(
+            f"environment '{env}' disagrees with {envs.CHARTS_FILE}: " + "; ".join(problems),
+            hint=f"change the Application and {envs.CHARTS_FILE} together",
+        )
+    report = Report()
+    version = helm.kubernetes_version()
+    for app in apps:
+        r = envs.renderable(app, pins, root)
+        name = app["metadata"]["name"]
+        if r is None:
+            (src,) = [s for s in envs.sources(app) if "chart" in s]
+            report.lines.append(
+                f"{name}: {src['chart']} {src['targetRevision']} from {src['repoURL']}: "
+                "not served here, checked as an Application only"
+            )
+            continue
+        text = helm.template(
+            helm_bin,
+            r.chart,
+            r.release,
+            namespace=r.namespace,
+            values_files=r.values,
+            kube_version=version,
+        )
+        report.rendered[f"{envs.ENVS_DIR}/{env}/apps/{name} (rendered)"] = text
+    return report
+
+
+def check(env: str, root: Path = paths.REPO_ROOT) -> list[str]:
+    """The whole offline check of ``env``; one line per part (raises on the first failure)."""
+    from hello_platform.pipeline.policy import rego
+    from hello_platform.toolchain import resolve
+
+    helm_bin, kubeconform = helm.helm_binary(), helm.kubeconform_binary()
+    version = helm.kubernetes_version()
+    helm.ensure_schemas(version)
+    argo = argo_schemas()
+    report = renders(env, helm_bin, root)
+    files = [*bootstrap_files(env, root), *app_files(env, root)]
+    text = "---\n".join(p.read_text() for p in files)
+    result = helm.validate(
+        kubeconform, text, version=version, what=f"{env}'s Applications", extra_schemas=[argo]
+    )
+    lines = [f"{env}: {len(files)} Argo CD files: {result.summary}"]
+    conftest = resolve("conftest")
+    verdict = rego.conftest(conftest, files, "argocd")
+    for label, manifests_text in report.rendered.items():
+        result = helm.validate(kubeconform, manifests_text, version=version, what=label)
+        judged = rego.conftest_text(conftest, manifests_text, "kubernetes", label=label)
+        verdict = rego.Verdict(
+            verdict.passed + judged.passed, [*verdict.findings, *judged.findings]
+        )
+        lines.append(f"{label}: kubeconform {result.summary}")
+    if verdict.findings:
+        found = "; ".join(f"{f.file}: {f.rule} {f.message}" for f in verdict.findings)
+        raise PlatformError(f"environment '{env}' breaks the policies: {found}")
+    lines += report.lines
+    lines.append(f"{env}: policy {verdict.passed} passed, 0 failed")
+    return lines

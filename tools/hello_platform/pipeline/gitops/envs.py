@@ -1,0 +1,182 @@
+"""The GitOps environments for other clusters (``deploy/argocd/envs/<env>``, e.g. ``eks``):
+their upstream charts, pinned once in ``charts.toml``, their Applications, and the offline
+render of what Argo CD will sync there, for kubeconform and the policy gate.
+
+On the real cluster Argo CD fetches each add-on chart from its upstream Helm repository at
+the pinned version (the Application's ``repoURL``/``chart``/``targetRevision``) and its
+values from this repository (a ``ref: values`` source). Here, with no Helm repository in
+reach, a chart whose pin names a Go module is rendered from that module's copy of the same
+chart (``go mod download``, its ``h1:`` sum checked against the pin); the service's own
+chart is rendered from the checkout.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+
+CHARTS_FILE = "charts.toml"
+ENVS_DIR = "deploy/argocd/envs"
+#: Environments laid out as an app of apps with their own bootstrap (not ``local``).
+REMOTE_ENVS = ("eks",)
+VALUES_REF = "$values/"
+LOCAL = "local"
+LOCAL_APPS = "deploy/argocd/apps"
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """One upstream chart of charts.toml."""
+
+    name: str
+    repo: str
+    chart: str
+    version: str
+    digest: str = ""
+    module: str = ""
+    module_version: str = ""
+    module_sum: str = ""
+    path: str = ""
+
+
+def load_pins(root: Path = paths.REPO_ROOT) -> dict[str, ChartPin]:
+    """Every ``[charts.NAME]`` of charts.toml."""
+    data = tomllib.loads((root / CHARTS_FILE).read_text())
+    try:
+        return {name: ChartPin(name=name, **entry) for name, entry in data["charts"].items()}
+    except TypeError as err:
+        raise PlatformError(f"{CHARTS_FILE} has an entry with an unknown key: {err}") from None
+
+
+def env_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:
+    return root / ENVS_DIR / env
+
+
+def apps_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:
+    """Where the root Application of ``env`` finds its children (``local``: deploy/argocd/apps)."""
+    return root / LOCAL_APPS if env == LOCAL else env_dir(env, root) / "apps"
+
+
+def applications(
+    env: str, root: Path = paths.REPO_ROOT, *, optional: bool = True
+) -> list[dict[str, Any]]:
+    """The Applications of ``env``'s app of apps, by file name; ``optional``: with those in
+    its subfolders (read by the root only when bootstrapped with ``directory.recurse``)."""
+    found = []
+    for path in sorted(apps_dir(env, root).glob("**/*.yaml" if optional else "*.yaml")):
+        found += [d for d in yaml.safe_load_all(path.read_text()) if d]
+    if not found:
+        raise PlatformError(f"environment '{env}' has no Applications in {apps_dir(env, root)}")
+    return found
+
+
+def sources(app: Mapping[str, Any]) -> list[dict[str, Any]]:
+    spec = app.get("spec") or {}
+    if spec.get("sources"):
+        return list(spec["sources"])
+    return [spec["source"]] if spec.get("source") else []
+
+
+def pin_of(source: Mapping[str, Any], pins: Mapping[str, ChartPin]) -> ChartPin | None:
+    """The pin of a Helm repository source (same repository and chart), if any."""
+    for pin in pins.values():
+        if source.get("repoURL") == pin.repo and source.get("chart") == pin.chart:
+            return pin
+    return None
+
+
+def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) -> list[str]:
+    """What disagrees with charts.toml: a chart source that is not pinned, or at another
+    version, and a pin that no Application uses."""
+    problems, used = [], set()
+    for app in apps:
+        name = app["metadata"]["name"]
+        for src in sources(app):
+            if "chart" not in src:
+                continue
+            pin = pin_of(src, pins)
+            if pin is None:
+                problems.append(f"{name}: chart {src['chart']} of {src['repoURL']} is not pinned")
+                continue
+            used.add(pin.name)
+            if str(src.get("targetRevision")) != pin.version:
+                problems.append(
+                    f"{name}: {pin.chart} {src.get('targetRevision')}, pinned {pin.version}"
+                )
+    unused = sorted(pins.keys() - used)
+    problems += [f"{n}: pinned in {CHARTS_FILE} but no Application uses it" for n in unused]
+    return problems
+
+
+def module_chart(pin: ChartPin) -> Path:
+    """The pinned chart's folder in its Go module, the module's sum checked."""
+    from hello_platform.pipeline.gitops.manifests import module_info
+
+    info = module_info(pin.module, pin.module_version)
+    if info.get("Sum") != pin.module_sum:
+        raise PlatformError(
+            f"{pin.module}@{pin.module_version} has sum {info.get('Sum')}, "
+            f"not the pinned {pin.module_sum}",
+            hint=f"check the module, then update module_sum of [charts.{pin.name}]",
+        )
+    chart = Path(str(info["Dir"])) / pin.path
+    if not (chart / "Chart.yaml").is_file():
+        raise PlatformError(f"{pin.module}@{pin.module_version} has no chart at {pin.path}")
+    found = yaml.safe_load((chart / "Chart.yaml").read_text()).get("version")
+    if str(found) != pin.version:
+        raise PlatformError(
+            f"the chart at {pin.path} of {pin.module}@{pin.module_version} is {found}, "
+            f"not the pinned {pin.version}"
+        )
+    return chart
+
+
+@dataclass(frozen=True)
+class Renderable:
+    """What ``helm template`` needs to render one Application offline."""
+
+    app: str
+    chart: Path
+    release: str
+    namespace: str
+    values: tuple[Path, ...]
+
+
+def value_file(entry: str, chart: Path, root: Path) -> Path:
+    """A ``valueFiles`` entry: ``$values/...`` is the repository, the rest the chart's."""
+    if entry.startswith(VALUES_REF):
+        return root / entry.removeprefix(VALUES_REF)
+    return (chart / entry).resolve()
+
+
+def renderable(
+    app: Mapping[str, Any], pins: Mapping[str, ChartPin], root: Path = paths.REPO_ROOT
+) -> Renderable | None:
+    """How to render ``app`` here; None when its chart is not served offline."""
+    name = app["metadata"]["name"]
+    srcs = [s for s in sources(app) if "ref" not in s]
+    if len(srcs) != 1:
+        raise PlatformError(f"{name} has {len(srcs)} chart sources, not one")
+    (src,) = srcs
+    if "chart" in src:
+        pin = pin_of(src, pins)
+        if pin is None or not pin.module:
+            return None
+        chart = module_chart(pin)
+    else:
+        chart = root / src["path"]
+    helm = src.get("helm") or {}
+    values = tuple(value_file(v, chart, root) for v in helm.get("valueFiles") or [])
+    missing = [str(v) for v in values if not v.is_file()]
+    if missing:
+        raise PlatformError(f"{name} names values files that do not exist: {', '.join(missing)}")
+    namespace = str(app["spec"]["destination"]["namespace"])
+    return Renderable(name, chart, str(helm.get("releaseName") or name), namespace, values)
