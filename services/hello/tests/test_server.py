@@ -72,18 +72,6 @@ def test_uvicorn_config_matches_the_benchmark() -> None:
     assert config.timeout_graceful_shutdown == 7
 
 
-def test_ports_that_clash_are_one_line_and_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("HELLO_METRICS_PORT", "8000")
-    assert server_module.main() == 2
-    err = capsys.readouterr().err.strip()
-    assert err == (
-        "error: invalid setting (Value error, metrics_port must differ from port (8000)); "
-        "fix the environment and start again"
-    )
-
-
 def test_the_metrics_server_leaves_the_signals_to_the_app_server() -> None:
     settings = Settings(metrics_port=9999)
     config = metrics_config(create_app(settings), settings)
@@ -93,14 +81,29 @@ def test_the_metrics_server_leaves_the_signals_to_the_app_server() -> None:
         assert signal.getsignal(signal.SIGTERM) is before
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("HELLO_PORT", "not-a-port", "error: invalid setting (HELLO_PORT:"),
+        (
+            "HELLO_METRICS_PORT",
+            "8000",  # the app's own port
+            "error: invalid setting (Value error, metrics_port must differ from port (8000))",
+        ),
+    ],
+)
 def test_invalid_setting_is_one_line_and_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    says: str,
 ) -> None:
-    monkeypatch.setenv("HELLO_PORT", "not-a-port")
+    monkeypatch.setenv(name, value)
     assert server_module.main() == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert err.startswith("error: invalid setting (HELLO_PORT:")
+    assert err.startswith(says)
 
 
 def test_settings_are_read_only_when_the_app_is_asked_for(
