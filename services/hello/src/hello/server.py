@@ -9,7 +9,7 @@ left, runs the lifespan shutdown and the process exits 0. A second SIGTERM, or S
 
 The Prometheus metrics are served on a port of their own (``metrics_port``) by a second
 uvicorn server in the same event loop (no thread, no lock): it starts before the app's
-and stops after it, so the drain and the shutdown can still be scraped.
+and shuts down with it, so the drain can still be scraped.
 """
 
 from __future__ import annotations
@@ -82,6 +82,11 @@ class DrainingServer(uvicorn.Server):
         finally:
             self.companion.should_exit = True
             await companion
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.companion is not None:  # it stops with this one, not after its grace period
+            self.companion.should_exit = True
+        await super().shutdown(sockets)
 
     async def on_tick(self, counter: int) -> bool:
         if self.drain_deadline is not None and time.monotonic() >= self.drain_deadline:
