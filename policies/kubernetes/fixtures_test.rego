@@ -63,3 +63,26 @@ scaled_object := {
 		"fallback": {"failureThreshold": 3, "replicas": 2},
 	},
 }
+
+# The eks profile's Ingress: an internet-facing ALB, HTTPS with HTTP redirected, public
+# paths only.
+ingress := {
+	"apiVersion": "networking.k8s.io/v1",
+	"kind": "Ingress",
+	"metadata": {"name": "hello", "annotations": {
+		"alb.ingress.kubernetes.io/scheme": "internet-facing",
+		"alb.ingress.kubernetes.io/certificate-arn": "arn:aws:acm:us-east-1:000000000000:certificate/x",
+		"alb.ingress.kubernetes.io/listen-ports": `[{"HTTP": 80}, {"HTTPS": 443}]`,
+		"alb.ingress.kubernetes.io/ssl-redirect": "443",
+	}},
+	"spec": {
+		"ingressClassName": "alb",
+		"rules": [{"host": "hello.example.com", "http": {"paths": [
+			{"path": "/", "pathType": "Exact", "backend": {"service": {"name": "hello", "port": {"name": "http"}}}},
+			{"path": "/version", "pathType": "Exact", "backend": {"service": {"name": "hello", "port": {"name": "http"}}}},
+		]}}],
+	},
+}
+
+# ``ingress`` with JSON patch operations applied.
+ingress_patched(ops) := json.patch(ingress, ops)

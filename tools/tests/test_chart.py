@@ -43,7 +43,10 @@ def render(helm_bin: Path) -> Render:
             text = helm.render(
                 helm_bin,
                 HELLO,
-                values_files=helm.profile_files(HELLO, profile),
+                values_files=[
+                    *helm.profile_files(HELLO, profile),
+                    *helm.check_files(HELLO, profile),
+                ],
                 sets=sets,
                 set_strings={k.replace("__", "."): v for k, v in set_strings.items()},
             )
@@ -149,6 +152,29 @@ def test_shutdown_covers_the_apps_drain(render: Render, profile: str) -> None:
 
 
 @pytest.mark.parametrize("profile", PROFILES)
+def test_metrics_have_a_port_of_their_own_that_no_user_facing_service_exposes(
+    render: Render, profile: str
+) -> None:
+    """The app serves /metrics on the port named metrics; the Service an Ingress or NodePort
+    routes users to has the http port alone, and only the headless pods Service (Prometheus'
+    discovery) has the metrics port."""
+    docs = render(profile, "serviceMonitor.enabled=true")
+    (c,) = one(docs, "Deployment")["spec"]["template"]["spec"]["containers"]
+    ports = {p["name"]: p["containerPort"] for p in c["ports"]}
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["HELLO_METRICS_PORT"] == str(ports["metrics"]) != env["HELLO_PORT"]
+    assert [p["targetPort"] for p in main_service(docs)["spec"]["ports"]] == ["http"]
+    (pods,) = [d for d in kinds(docs, "Service") if d["metadata"]["name"].endswith("-pods")]
+    assert pods["spec"]["clusterIP"] == "None"
+    assert [(p["name"], p["targetPort"]) for p in pods["spec"]["ports"]] == [("metrics", "metrics")]
+    assert [e["port"] for e in one(docs, "ServiceMonitor")["spec"]["endpoints"]] == ["metrics"]
+    for ingress in kinds(docs, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for path in rule["http"]["paths"]:
+                assert path["backend"]["service"]["name"] == main_service(docs)["metadata"]["name"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
 def test_selectors_match_the_pods(render: Render, profile: str) -> None:
     docs = render(profile)
     deploy = one(docs, "Deployment")
@@ -241,10 +267,10 @@ def test_cpu_mode_is_todays_hpa(render: Render) -> None:
     assert not kinds(render("local"), "ScaledObject")
 
 
-def test_pods_service_is_headless_on_the_http_port(render: Render) -> None:
+def test_pods_service_is_headless_on_the_metrics_port(render: Render) -> None:
     (svc,) = [d for d in kinds(render("local"), "Service") if d["metadata"]["name"] == "hello-pods"]
     assert svc["spec"]["clusterIP"] == "None"
-    assert svc["spec"]["ports"][0]["name"] == "http"
+    assert [p["name"] for p in svc["spec"]["ports"]] == ["metrics"]  # SRV _metrics._tcp
     assert (
         svc["spec"]["selector"]
         == one(render("local"), "Deployment")["spec"]["selector"]["matchLabels"]
@@ -274,7 +300,11 @@ def test_without_the_hpa_the_deployment_sets_replicas(render: Render) -> None:
 def test_prometheus_scrape_annotations_are_spelt_right(render: Render, profile: str) -> None:
     deploy = one(render(profile), "Deployment")
     annotations = deploy["spec"]["template"]["metadata"]["annotations"]
-    port = deploy["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"]
+    (port,) = [
+        p["containerPort"]
+        for p in deploy["spec"]["template"]["spec"]["containers"][0]["ports"]
+        if p["name"] == "metrics"
+    ]
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == "/metrics"
     assert annotations["prometheus.io/port"] == str(port)
@@ -338,6 +368,48 @@ def test_eks_profile_is_production_safe(render: Render) -> None:
     assert main_service(docs)["spec"]["type"] == "ClusterIP"
 
 
+def test_eks_alb_serves_https_only_and_the_public_routes_only(render: Render) -> None:
+    """443 with the ACM certificate, HTTP redirected, and only paths the app serves publicly
+    (each one answers 200 in the app; none is /metrics, /docs or /openapi.json, and no "/"
+    Prefix covers them)."""
+    from fastapi.testclient import TestClient
+    from hello.main import create_app
+
+    ingress = one(render("eks"), "Ingress")
+    annotations = ingress["metadata"]["annotations"]
+    (arn,) = [yaml.safe_load(f.read_text()) for f in helm.check_files(HELLO, "eks")]
+    assert (
+        annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn["ingress"]["certificateArn"]
+    )
+    assert json.loads(annotations["alb.ingress.kubernetes.io/listen-ports"]) == [
+        {"HTTP": 80},
+        {"HTTPS": 443},
+    ]
+    assert annotations["alb.ingress.kubernetes.io/ssl-redirect"] == "443"
+    assert annotations["alb.ingress.kubernetes.io/scheme"] == "internet-facing"
+    (rule,) = ingress["spec"]["rules"]
+    paths = {p["path"]: p["pathType"] for p in rule["http"]["paths"]}
+    assert paths == {"/": "Exact", "/version": "Exact"}
+    with TestClient(create_app()) as client:
+        for path in paths:
+            assert client.get(path).status_code == 200, path
+
+
+def test_the_eks_profile_needs_a_certificate_to_render(helm_bin: Path) -> None:
+    """values-eks.yaml alone (what a deploy reads) fails with one sentence naming the value."""
+    with pytest.raises(PlatformError, match=r"ingress.certificateArn is required for an ALB"):
+        helm.render(helm_bin, HELLO, values_files=helm.profile_files(HELLO, "eks"))
+    docs = yaml.safe_load_all(
+        helm.render(
+            helm_bin,
+            HELLO,
+            values_files=helm.profile_files(HELLO, "eks"),
+            sets=("ingress.enabled=false",),
+        )
+    )
+    assert "Ingress" not in {d["kind"] for d in docs if d}
+
+
 def test_optional_resources_are_off_by_default(render: Render) -> None:
     present = {d["kind"] for d in render("default")}
     assert not present & {"NetworkPolicy", "Ingress", "ServiceMonitor", "PrometheusRule"}
@@ -349,8 +421,14 @@ def test_optional_resources_render_when_enabled(render: Render) -> None:
     assert {"NetworkPolicy", "Ingress", "ServiceMonitor"} <= present
     netpol = one(docs, "NetworkPolicy")["spec"]
     assert netpol["policyTypes"] == ["Ingress", "Egress"]
+    http, scrape = netpol["ingress"]
+    assert [p["port"] for p in http["ports"]] == ["http"]
+    assert [p["port"] for p in scrape["ports"]] == ["metrics"]  # from Prometheus' namespace only
+    assert scrape["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
     sm = one(docs, "ServiceMonitor")["spec"]
-    assert sm["endpoints"][0]["path"] == "/metrics" and sm["endpoints"][0]["port"] == "http"
+    assert sm["endpoints"][0]["path"] == "/metrics" and sm["endpoints"][0]["port"] == "metrics"
     ing = one(docs, "Ingress")["spec"]
     assert ing["tls"][0]["secretName"] == "tls"
 
@@ -427,9 +505,9 @@ def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
     from hello.main import create_app
 
     with TestClient(create_app()) as client:
-        for path in ("/healthz", "/readyz", "/", "/version", "/metrics"):
+        for path in ("/healthz", "/readyz", "/", "/version"):
             assert client.get(path).status_code == 200, path
-        for path in ("/readyz-fault-injected", "/test-fault-injected"):
+        for path in ("/readyz-fault-injected", "/test-fault-injected", "/metrics"):
             assert client.get(path).status_code == 404, path
 
 
@@ -457,6 +535,14 @@ def test_the_app_serves_the_probe_paths_and_404s_the_fault_paths() -> None:
         (("faults.errorRate=1.5",), "/faults/errorRate"),
         (("faults.errorRate=often",), "/faults/errorRate"),
         (("faults.latencyMs=-1",), "/faults/latencyMs"),
+        (("metrics.port=8000",), "metrics.port (8000) must differ from containerPort"),
+        (("ingress.paths./=Prefix",), "/ingress/paths/~1"),
+        (("ingress.paths.metrics=Exact",), "'metrics' does not match pattern '^/'"),
+        (("ingress.certificateArn=my-cert",), "/ingress/certificateArn"),
+        (
+            ("ingress.enabled=true", "ingress.className=alb"),
+            "ingress.certificateArn is required for an ALB Ingress",
+        ),
         (
             ("autoscaling.mode=requests", "autoscaling.requests.fallbackReplicas=11"),
             "fallbackReplicas (11) must not exceed",
@@ -522,6 +608,8 @@ def test_value_keys_are_camel_case() -> None:
         "labels",
         "extraEnv",
         "ingressNamespaceLabels",
+        "scraperNamespaceLabels",
+        "paths",
     }
 
     def walk(node: Any) -> Iterator[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,12 +67,17 @@ def test_prometheus_scrapes_only_the_projects_releases(rendered: list[dict[str, 
     (sd,) = job["dns_sd_configs"]
     assert sd["type"] == "SRV"
     assert sd["names"] == [
-        "_http._tcp.hello-pods.hello.svc.cluster.local",
-        "_http._tcp.hello-pods.hello-keda.svc.cluster.local",
-        "_http._tcp.hello-pods.hello-e2e-requests.svc.cluster.local",
+        "_metrics._tcp.hello-pods.hello.svc.cluster.local",
+        "_metrics._tcp.hello-pods.hello-keda.svc.cluster.local",
+        "_metrics._tcp.hello-pods.hello-e2e-requests.svc.cluster.local",
     ]
     relabel = {r["target_label"]: r for r in job["relabel_configs"]}
     assert relabel["namespace"]["replacement"] == "$2"  # "$$" in the template is one "$"
+    name = sd["names"][1]  # the port's name is read from the chart, so the regexes skip it
+    namespace = re.fullmatch(relabel["namespace"]["regex"], name)
+    service = re.fullmatch(relabel["service"]["regex"], name)
+    assert namespace and namespace.group(2) == "hello-keda"
+    assert service and service.group(1) == "hello"
 
 
 def test_prometheus_loads_the_charts_alert_rules(rendered: list[dict[str, Any]]) -> None:

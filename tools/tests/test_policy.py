@@ -196,13 +196,15 @@ def test_bad_manifests_are_denied_for_each_seed_defect() -> None:
     found = rego.conftest(
         resolve("conftest"), [DATA / "kubernetes/bad-manifests.yaml"], "kubernetes"
     ).findings
-    assert {"HP001", "HP007", "HP020", "HP030"} <= rule_ids(found)
+    assert {"HP001", "HP007", "HP020", "HP030", "HP050", "HP051"} <= rule_ids(found)
     by_rule = {f.rule: f.message for f in found}
     assert by_rule["HP001"].startswith("Deployment/hello container 'hello' must run as non-root")
     assert "mutable tag 'latest' (x:latest)" in by_rule["HP007"]
     assert by_rule["HP020"].startswith("HorizontalPodAutoscaler/hello uses autoscaling/v2beta2")
     assert "annotation 'prometheus_io_path'" in by_rule["HP030"]
     assert not any("prometheus.io/scrape'" in f.message for f in found)
+    assert by_rule["HP050"].startswith("Ingress/hello is internet-facing without TLS")
+    assert by_rule["HP051"].startswith("Ingress/hello routes /metrics (path '/' Prefix)")
 
 
 def test_every_terraform_rule_fires_on_the_bad_module() -> None:

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hello.main import create_app
+from hello.metrics import exposition_app
 from hello.settings import Settings
 
 
@@ -32,6 +33,12 @@ def client(app: FastAPI) -> Iterator[TestClient]:
     """A client of the started app (the context manager runs the lifespan)."""
     with TestClient(app) as started:
         yield started
+
+
+@pytest.fixture
+def metrics_client(app: FastAPI) -> TestClient:
+    """A client of ``app``'s metrics port (the exposition app; it has no lifespan)."""
+    return TestClient(exposition_app(app.state.metrics.registry))
 
 
 def _sample(app: FastAPI, name: str, **labels: str) -> float | None:

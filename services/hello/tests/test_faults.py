@@ -33,7 +33,7 @@ def test_every_real_request_fails_at_rate_one(settings: Settings, sample: Sample
         for path in ("/", "/version", "/nope"):
             response = client.get(path)
             assert (response.status_code, response.json()) == (500, {"detail": "Injected fault"})
-        for path in ("/healthz", "/readyz", "/metrics"):  # the pod stays Ready and observable
+        for path in ("/healthz", "/readyz"):  # the pod stays Ready
             assert client.get(path).status_code == 200, path
     for route in ("/", "/version", "<unmatched>"):
         labels = {"method": "GET", "route": route, "status": "5xx"}
@@ -82,7 +82,7 @@ def test_latency_is_added_to_real_requests_only(
     with TestClient(faulty(settings, fault_latency_ms=250)) as client:
         assert client.get("/version").status_code == 200
         assert client.get("/").status_code == 200
-        for path in ("/healthz", "/readyz", "/metrics"):
+        for path in ("/healthz", "/readyz"):
             client.get(path)
     assert slept == [0.25, 0.25]
 

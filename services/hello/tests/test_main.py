@@ -95,6 +95,6 @@ def test_head_on_the_greeting_and_the_probes(client: TestClient, path: str) -> N
 
 def test_openapi_documents_every_route(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/", "/healthz", "/readyz", "/version", "/metrics"}
+    assert set(schema["paths"]) == {"/", "/healthz", "/readyz", "/version"}
     assert schema["info"]["version"] == metadata.version("hello")
     assert "503" in schema["paths"]["/readyz"]["get"]["responses"]

@@ -43,14 +43,14 @@ def test_head_is_counted_under_its_route(sample: Sample, app: FastAPI, client: T
 
 
 def test_every_routes_series_starts_at_zero(sample: Sample, app: FastAPI) -> None:
-    for method, route in (("GET", "/"), ("HEAD", "/"), ("GET", "/version"), ("GET", "/metrics")):
+    for method, route in (("GET", "/"), ("HEAD", "/"), ("GET", "/version")):
         labels = {"method": method, "route": route, "status": "2xx"}
         assert sample(app, "hello_http_requests_total", **labels) == 0
     assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 0
 
 
 def test_unknown_paths_collapse_into_one_label(
-    sample: Sample, app: FastAPI, client: TestClient
+    sample: Sample, app: FastAPI, client: TestClient, metrics_client: TestClient
 ) -> None:
     for n in range(20):
         client.get(f"/random/{n}")
@@ -58,7 +58,7 @@ def test_unknown_paths_collapse_into_one_label(
         sample(app, "hello_http_requests_total", method="GET", route="<unmatched>", status="4xx")
         == 20
     )
-    exposition = client.get("/metrics").text
+    exposition = metrics_client.get("/metrics").text
     assert "/random/" not in exposition
 
 
@@ -70,7 +70,9 @@ def test_unknown_methods_collapse_into_other(
     assert sample(app, "hello_http_requests_total", method="OTHER", route="/", status="4xx") == 2
 
 
-def test_probes_are_not_traffic(sample: Sample, app: FastAPI, client: TestClient) -> None:
+def test_probes_are_not_traffic(
+    sample: Sample, app: FastAPI, client: TestClient, metrics_client: TestClient
+) -> None:
     for _ in range(2):  # rendered by the route, then a kept response
         client.get("/healthz")
         client.get("/readyz")
@@ -80,15 +82,15 @@ def test_probes_are_not_traffic(sample: Sample, app: FastAPI, client: TestClient
     assert sample(app, "hello_probes_total", probe="/healthz", status="200") == 3
     assert sample(app, "hello_probes_total", probe="/readyz", status="200") == 2
     assert sample(app, "hello_probes_total", probe="/readyz", status="503") == 1
-    text = client.get("/metrics").text
+    text = metrics_client.get("/metrics").text
     http = [line for line in text.splitlines() if line.startswith("hello_http_requests_total{")]
     assert http, "the routes' series start at 0"
     assert not [line for line in http if "healthz" in line or "readyz" in line]
     assert 'status="5xx"' not in text
 
 
-def test_process_collector_reports_cpu_memory_and_fds(app: FastAPI, client: TestClient) -> None:
-    text = client.get("/metrics").text
+def test_process_collector_reports_cpu_memory_and_fds(metrics_client: TestClient) -> None:
+    text = metrics_client.get("/metrics").text
     for name in (
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",
@@ -98,8 +100,8 @@ def test_process_collector_reports_cpu_memory_and_fds(app: FastAPI, client: Test
         assert f"\n{name} " in text, name
 
 
-def test_build_info_and_exposition(app: FastAPI, client: TestClient) -> None:
-    response = client.get("/metrics")
+def test_build_info_and_exposition(metrics_client: TestClient) -> None:
+    response = metrics_client.get("/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
@@ -116,12 +118,41 @@ def test_build_info_and_exposition(app: FastAPI, client: TestClient) -> None:
     assert all(f.startswith(("hello_", "process_")) for f in families)
 
 
-def test_in_progress_counts_the_scrape_itself(
-    sample: Sample, app: FastAPI, client: TestClient
-) -> None:
-    text = client.get("/metrics").text
-    assert "hello_http_requests_in_progress 1.0" in text
+def test_in_progress_reads_the_live_count(sample: Sample, app: FastAPI) -> None:
+    app.state.metrics.active = 2  # two requests being answered (the middleware counts them)
+    assert sample(app, "hello_http_requests_in_progress") == 2
+    app.state.metrics.active = 0
     assert sample(app, "hello_http_requests_in_progress") == 0
+
+
+def test_metrics_are_served_on_their_own_port_only(
+    client: TestClient, metrics_client: TestClient, sample: Sample, app: FastAPI
+) -> None:
+    """The app's port answers 404 on /metrics (counted as unmatched, like any unknown path);
+    the metrics app answers /metrics alone, and a scrape is not a request of the service."""
+    assert client.get("/metrics").status_code == 404
+    assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+    for _ in range(3):
+        assert metrics_client.get("/metrics").status_code == 200
+    assert metrics_client.get("/").status_code == 404
+    assert metrics_client.get("/metrics/x").status_code == 404
+    labels = {"method": "GET", "route": "<unmatched>", "status": "4xx"}
+    assert sample(app, "hello_http_requests_total", **labels) == 1
+    scraped = {"method": "GET", "route": "/metrics", "status": "2xx"}
+    assert sample(app, "hello_http_requests_total", **scraped) is None
+
+
+def test_the_metrics_port_speaks_openmetrics_and_gzip_when_asked(
+    metrics_client: TestClient,
+) -> None:
+    """prometheus-client's own exposition: what a Prometheus scrape asks for."""
+    openmetrics = "application/openmetrics-text;version=1.0.0"
+    response = metrics_client.get(
+        "/metrics", headers={"Accept": openmetrics, "Accept-Encoding": "gzip"}
+    )
+    assert response.headers["content-type"].startswith("application/openmetrics-text")
+    assert response.headers["content-encoding"] == "gzip"
+    assert response.text.rstrip().endswith("# EOF")  # httpx decoded the gzip body
 
 
 def test_each_app_has_its_own_registry(sample: Sample, settings: Settings) -> None:

@@ -13,13 +13,14 @@ import textwrap
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import uvicorn
 from hello import server as server_module
 from hello.main import create_app
-from hello.server import DrainingServer, uvicorn_config
+from hello.server import CompanionServer, DrainingServer, metrics_config, uvicorn_config
 from hello.settings import Settings
 from pydantic import ValidationError
 
@@ -71,14 +72,38 @@ def test_uvicorn_config_matches_the_benchmark() -> None:
     assert config.timeout_graceful_shutdown == 7
 
 
+def test_the_metrics_server_leaves_the_signals_to_the_app_server() -> None:
+    settings = Settings(metrics_port=9999)
+    config = metrics_config(create_app(settings), settings)
+    assert (config.port, config.lifespan, config.access_log) == (9999, "off", False)
+    before = signal.getsignal(signal.SIGTERM)
+    with CompanionServer(config).capture_signals():
+        assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("HELLO_PORT", "not-a-port", "error: invalid setting (HELLO_PORT:"),
+        (
+            "HELLO_METRICS_PORT",
+            "8000",  # the app's own port
+            "error: invalid setting (Value error, metrics_port must differ from port (8000))",
+        ),
+    ],
+)
 def test_invalid_setting_is_one_line_and_exit_2(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    says: str,
 ) -> None:
-    monkeypatch.setenv("HELLO_PORT", "not-a-port")
+    monkeypatch.setenv(name, value)
     assert server_module.main() == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
-    assert err.startswith("error: invalid setting (HELLO_PORT:")
+    assert err.startswith(says)
 
 
 def test_settings_are_read_only_when_the_app_is_asked_for(
@@ -151,15 +176,23 @@ def wait_for(predicate: object, timeout: float) -> None:
     raise AssertionError(f"timed out after {timeout}s")
 
 
+@dataclass(frozen=True)
+class Live:
+    process: subprocess.Popen[bytes]
+    port: int
+    metrics_port: int
+
+
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def live_server(tmp_path: Path) -> Iterator[Live]:
     script = tmp_path / "server.py"
     script.write_text(SERVER)
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "HELLO_HOST": "127.0.0.1",
         "HELLO_PORT": str(port),
+        "HELLO_METRICS_PORT": str(metrics_port),
         "HELLO_DRAIN_SECONDS": str(DRAIN),
         "HELLO_GRACE_PERIOD_SECONDS": str(GRACE),
     }
@@ -167,7 +200,7 @@ def live_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]
     process = subprocess.Popen([sys.executable, str(script)], env=env, stdout=log, stderr=log)
     try:
         wait_for(lambda: get(port, "/readyz")[0] == 200, timeout=20)
-        yield process, port
+        yield Live(process, port, metrics_port)
     finally:
         if process.poll() is None:
             process.kill()
@@ -195,10 +228,8 @@ def exchange(sock: socket.socket) -> bytes:
     return head.lower()
 
 
-def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
-    live_server: tuple[subprocess.Popen[bytes], int],
-) -> None:
-    process, port = live_server
+def test_real_server_rejects_bad_requests_then_drains_on_sigterm(live_server: Live) -> None:
+    process, port = live_server.process, live_server.port
     # Malformed or oversized requests get a clean 4xx (one server start serves both checks).
     assert raw_request(port, b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400")
     big = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n"
@@ -217,8 +248,9 @@ def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     hanging = threading.Thread(target=request, args=("hanging", 60.0))
     finishing.start()
     hanging.start()
-    # Both are in flight once the gauge counts them (and the scrape itself).
-    wait_for(lambda: b"hello_http_requests_in_progress 3.0" in get(port, "/metrics")[1], 5)
+    # Both are in flight once the gauge counts them (a scrape, on its own port, is not one).
+    scrape = live_server.metrics_port
+    wait_for(lambda: b"hello_http_requests_in_progress 2.0" in get(scrape, "/metrics")[1], 5)
 
     keep_alive = socket.create_connection(("127.0.0.1", port), timeout=5)
     assert b"connection: close" not in exchange(keep_alive)
@@ -228,6 +260,7 @@ def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     wait_for(lambda: get(port, "/readyz")[0] == 503, timeout=1)
     assert finishing.is_alive(), "readiness must flip before in-flight requests finish"
     assert get(port, "/")[0] == 200  # still serving while draining
+    assert get(scrape, "/metrics")[0] == 200  # and still observable
     # A keep-alive connection gets its answer, then the server closes it (the client's next
     # request goes out on a new connection, which a Service routes to a Ready pod).
     answer = exchange(keep_alive)
@@ -241,20 +274,21 @@ def test_real_server_rejects_bad_requests_then_drains_on_sigterm(
     took = time.monotonic() - terminated
     assert process.returncode == 0
     assert took < DRAIN + GRACE + 1.5, f"exit took {took:.1f}s"
+    with pytest.raises(OSError):  # the metrics port stopped with the app
+        get(scrape, "/metrics", timeout=1)
     hanging.join(timeout=5)
     assert not (isinstance(results["hanging"], tuple) and results["hanging"][0] == 200)
 
 
-def test_live_metrics_pass_promtool_check_metrics(
-    live_server: tuple[subprocess.Popen[bytes], int],
-) -> None:
+def test_live_metrics_pass_promtool_check_metrics(live_server: Live) -> None:
     """The exposition a real server gives is clean for Prometheus' own linter (the pinned
     promtool, from the same Debian package as the cluster's Prometheus)."""
     from hello_platform.toolchain import resolve
 
-    _, port = live_server
+    port = live_server.port
     assert get(port, "/")[0] == 200
-    status, body = get(port, "/metrics")
+    assert get(port, "/metrics")[0] == 404  # the app's port does not serve them
+    status, body = get(live_server.metrics_port, "/metrics")
     assert status == 200 and b"hello_http_requests_total" in body
     done = subprocess.run(
         [str(resolve("promtool")), "check", "metrics"],

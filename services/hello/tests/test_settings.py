@@ -10,7 +10,7 @@ from pydantic import ValidationError
 def test_defaults() -> None:
     settings = Settings()
     assert settings.service_name == "hello"
-    assert settings.port == 8000
+    assert (settings.port, settings.metrics_port) == (8000, 9102)
     assert settings.access_log is False
     assert (settings.fault_error_rate, settings.fault_latency_ms) == (0, 0)
     assert settings.drain_seconds > 0 and settings.grace_period_seconds > 0
@@ -40,6 +40,8 @@ def test_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         ("HELLO_PORT", "0"),
         ("HELLO_PORT", "http"),
+        ("HELLO_METRICS_PORT", "0"),
+        ("HELLO_METRICS_PORT", "8000"),  # the app's own port
         ("HELLO_LOG_LEVEL", "loud"),
         ("HELLO_DRAIN_SECONDS", "-1"),
         ("HELLO_GRACE_PERIOD_SECONDS", "0"),

@@ -115,6 +115,12 @@ seccompProfile:
 {{- if and .Values.service.nodePort (eq .Values.service.type "ClusterIP") }}
 {{- fail "service.nodePort is set but service.type is ClusterIP; use type NodePort (or LoadBalancer), or set nodePort to 0" }}
 {{- end }}
+{{- if eq (int .Values.containerPort) (int .Values.metrics.port) }}
+{{- fail (printf "metrics.port (%v) must differ from containerPort: the metrics are served apart from the app" .Values.metrics.port) }}
+{{- end }}
+{{- if and .Values.ingress.enabled (eq .Values.ingress.className "alb") (not .Values.ingress.certificateArn) }}
+{{- fail "ingress.certificateArn is required for an ALB Ingress (ingress.className alb): give the ARN of the ACM certificate for ingress.host (--set ingress.certificateArn=arn:aws:acm:REGION:ACCOUNT:certificate/ID), or set ingress.enabled=false" }}
+{{- end }}
 {{- if eq (include "hello.tag" .) "latest" }}
 {{- fail "image.tag must not be \"latest\": deploy an immutable tag (the build's tag) or a digest" }}
 {{- end }}

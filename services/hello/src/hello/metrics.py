@@ -1,7 +1,8 @@
 """Prometheus metrics of one app instance, in its own registry.
 
 Service metrics share one prefix (``hello_``); the process collector adds the standard
-``process_*`` families (CPU seconds, resident memory, open fds). The kubelet's probes
+``process_*`` families (CPU seconds, resident memory, open fds). They are served on a port
+of their own (:func:`exposition_app`), never on the app's. The kubelet's probes
 (``/healthz``, ``/readyz``) are not traffic: they are counted in ``hello_probes_total``
 only, so a readiness 503 while a pod drains is never an error of the service (nor part
 of the request rate an autoscaler reads). The others use base units and bounded labels: the HTTP
@@ -23,12 +24,13 @@ from prometheus_client import (
     Info,
     ProcessCollector,
     disable_created_metrics,
-    generate_latest,
+    make_asgi_app,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
+from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 # No ``*_created`` series: they double the exposition and nothing here uses them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -41,8 +43,8 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: Probe paths: counted in ``hello_probes_total``, never as HTTP traffic.
 PROBES = frozenset({"/healthz", "/readyz"})
-#: Media type of the exposition format served on /metrics.
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+#: Where the metrics port serves the exposition (the app's own port answers 404 there).
+PATH = "/metrics"
 
 LABELS = ("method", "route", "status")
 #: The ``le`` label of each bucket, as prometheus-client writes it ("0.0005", "1.0").
@@ -188,6 +190,21 @@ class Metrics:
             return
         self.series(method, route, status).observe(seconds)
 
-    def exposition(self) -> bytes:
-        """The registry in Prometheus text format."""
-        return generate_latest(self.registry)
+
+NOT_FOUND = PlainTextResponse("Not Found", status_code=404)
+
+
+def exposition_app(registry: CollectorRegistry) -> ASGIApp:
+    """The ASGI app of the metrics port: prometheus-client's own exposition at :data:`PATH`
+    (text or OpenMetrics as the scraper asks, gzip when accepted), 404 elsewhere."""
+    exposition = make_asgi_app(registry)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # served with the lifespan off: nothing else comes
+            return
+        if scope["path"] == PATH:
+            await exposition(scope, receive, send)
+        else:
+            await NOT_FOUND(scope, receive, send)
+
+    return app

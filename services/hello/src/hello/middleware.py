@@ -171,11 +171,11 @@ INJECTED = _json(500, "Injected fault")
 
 
 class Faults:
-    """Fault injection for drills: each real request (not a probe, not /metrics, so the pod
-    stays Ready and its errors can be seen) waits ``latency_ms``, and a share
-    ``error_rate`` of them is answered 500 (counted in the metrics like any answer)."""
+    """Fault injection for drills: each real request (not a probe, so the pod stays Ready)
+    waits ``latency_ms``, and a share ``error_rate`` of them is answered 500 (counted in the
+    metrics like any answer; the metrics port is apart and never faulted)."""
 
-    EXEMPT = PROBES | {"/metrics"}
+    EXEMPT = PROBES
 
     def __init__(
         self,

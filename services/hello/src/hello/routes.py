@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from hello.metrics import CONTENT_TYPE, Metrics
 from hello.state import ServiceState
 from hello.static import static
 
@@ -41,11 +40,6 @@ class VersionInfo(BaseModel):
 async def service_state(request: Request) -> ServiceState:
     state: ServiceState = request.app.state.hello
     return state
-
-
-async def service_metrics(request: Request) -> Metrics:
-    metrics: Metrics = request.app.state.metrics
-    return metrics
 
 
 State = Annotated[ServiceState, Depends(service_state)]
@@ -88,16 +82,6 @@ async def version(state: State) -> VersionInfo:
         revision=state.revision,
         build_time=state.build_time,
     )
-
-
-@router.get(
-    "/metrics",
-    response_class=Response,
-    summary="Prometheus metrics",
-    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format"}},
-)
-async def metrics(metrics: Annotated[Metrics, Depends(service_metrics)]) -> Response:
-    return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
 
 # HEAD too for the greeting and the probes (some probes and load balancers send it; FastAPI

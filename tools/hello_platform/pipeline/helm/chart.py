@@ -74,6 +74,14 @@ def profile_files(service: Service, profile: str) -> list[Path]:
     return [] if profile == DEFAULT_PROFILE else [service.values_file(profile)]
 
 
+def check_files(service: Service, profile: str) -> list[Path]:
+    """The values the checks add to ``profile``: the chart's ``ci/<profile>-values.yaml``
+    (chart-testing's convention), stand-ins for what a real deploy must give itself (an
+    ACM certificate ARN); a deploy never reads them."""
+    found = service.chart / "ci" / f"{profile}-values.yaml"
+    return [found] if found.is_file() else []
+
+
 def parse_set(item: str) -> tuple[str, str]:
     """Split a ``key=value`` of ``--set``, or fail saying what is wrong with it."""
     key, sep, value = item.partition("=")

@@ -18,6 +18,7 @@ from hello_platform.pipeline.helm.chart import (
     CRD_KINDS,
     FEATURES_SETS,
     REQUESTS_SETS,
+    check_files,
     helm_binary,
     kubeconform_binary,
     kubernetes_version,
@@ -58,7 +59,8 @@ def variants(service: Service, names: Sequence[str] | None = None) -> list[Varia
         elif name == "requests":
             out.append(Variant(name, tuple(profile_files(service, "local")), REQUESTS_SETS))
         else:
-            out.append(Variant(name, tuple(profile_files(service, name))))
+            files = (*profile_files(service, name), *check_files(service, name))
+            out.append(Variant(name, files))
     return out
 
 

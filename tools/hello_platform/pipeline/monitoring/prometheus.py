@@ -2,7 +2,8 @@
 
 Debian's 2.42 is built without Kubernetes service discovery, so the services' pods are
 found through DNS: the SRV records of each release's headless pods Service (the chart's
-``metrics.podsService``), for the project's releases only (:func:`releases`: each
+``metrics.podsService``), whose only port is the pods' metrics port (the app's own port
+answers 404 on /metrics), for the project's releases only (:func:`releases`: each
 catalogue service in its namespace, its load test's and its e2e test's), named as the
 chart renders them. That needs no API access: no RBAC, no token. ``render`` fills in
 deploy/monitoring/prometheus.yaml with those names, the alert rules shipped with the
@@ -18,7 +19,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
@@ -46,10 +47,18 @@ PROMETHEUS = images.ImageSpec(
 )
 
 
-def releases() -> list[tuple[str, str]]:
-    """(namespace, headless pods Service) of every release Prometheus scrapes: each
-    service's default release in its namespaces, the name read from its chart rendered
-    with the local profile (which turns the pods Service on)."""
+class PodsService(NamedTuple):
+    """A release's headless pods Service: where it is and the name of its port."""
+
+    namespace: str
+    name: str
+    port: str
+
+
+def releases() -> list[PodsService]:
+    """The headless pods Service of every release Prometheus scrapes: each service's
+    default release in its namespaces, the Service and its port read from its chart
+    rendered with the local profile (which turns the pods Service on)."""
     from hello_platform.pipeline import helm
 
     out = []
@@ -59,7 +68,9 @@ def releases() -> list[tuple[str, str]]:
         for ns in (svc.namespace, *(n.format(ns=svc.namespace) for n in EXTRA_NAMESPACES)):
             docs = helm.documents(helm.render(helm_bin, svc, values_files=files, namespace=ns))
             services = [d for d in docs if d["kind"] == "Service"]
-            out += [(ns, d["metadata"]["name"]) for d in services if _headless(d)]
+            for d in (d for d in services if _headless(d)):
+                ports = d["spec"].get("ports") or []
+                out += [PodsService(ns, d["metadata"]["name"], p["name"]) for p in ports]
     return out
 
 
@@ -67,10 +78,11 @@ def _headless(service: dict[str, Any]) -> bool:
     return bool((service.get("spec") or {}).get("clusterIP") == "None")
 
 
-def srv_names(pods_services: Iterable[tuple[str, str]] | None = None) -> list[str]:
-    """The SRV names (port ``http``) of the releases' headless pod Services."""
+def srv_names(pods_services: Iterable[PodsService] | None = None) -> list[str]:
+    """The SRV names (``_<port>._tcp.<service>...``) of the releases' headless pod Services."""
     found = releases() if pods_services is None else pods_services
-    return [f"_http._tcp.{name}.{ns}.svc.{layout.CLUSTER_DOMAIN}" for ns, name in found]
+    domain = layout.CLUSTER_DOMAIN
+    return [f"_{s.port}._tcp.{s.name}.{s.namespace}.svc.{domain}" for s in found]
 
 
 def rules_dirs() -> list[Path]:
