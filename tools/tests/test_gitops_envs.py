@@ -109,7 +109,7 @@ def test_cluster_values_from_the_emulated_cluster_layer(tree: Path) -> None:
     assert role.startswith("arn:aws:iam::") and role.endswith(":role/hello-dev-cluster-autoscaler")
     lbc = by["aws-load-balancer-controller"]
     assert lbc["vpcId"] == outputs["vpc_id"] and lbc["vpcId"].startswith("vpc-")
-    assert by["hello"] == {"ingress": {"annotations": {cv.CERTIFICATE: ACM}}}
+    assert by["hello"] == {"ingress": {"certificateArn": ACM}}
     # The repository's own files are these values (committed), so the check renders them.
     for path in written:
         assert path.read_text() == (envs.env_dir("eks") / "cluster" / path.name).read_text()

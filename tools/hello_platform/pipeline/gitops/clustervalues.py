@@ -23,7 +23,6 @@ from hello_platform.core.proc import run
 from hello_platform.pipeline.gitops import envs
 
 IRSA = "eks.amazonaws.com/role-arn"
-CERTIFICATE = "alb.ingress.kubernetes.io/certificate-arn"
 REQUIRED = ("cluster_name", "region", "vpc_id", "cluster_autoscaler_role_arn")
 #: The controller's role, once the cluster layer outputs one (see deploy/argocd/README.md).
 LBC_ROLE = "aws_load_balancer_controller_role_arn"
@@ -63,7 +62,7 @@ def cluster_values(outputs: Mapping[str, Any], acm_certificate_arn: str | None) 
         lbc["serviceAccount"] = {"annotations": {IRSA: outputs[LBC_ROLE]}}
     hello: dict[str, Any] = {}
     if acm_certificate_arn:
-        hello = {"ingress": {"annotations": {CERTIFICATE: acm_certificate_arn}}}
+        hello = {"ingress": {"certificateArn": acm_certificate_arn}}
     return {
         "cluster-autoscaler": {
             "autoDiscovery": {"clusterName": name},
