@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from hello_platform.pipeline.gitops import lifecycle
+from hello_platform.pipeline import notify
+from hello_platform.pipeline.gitops import lifecycle, outcome
 
 ENVS = lifecycle.ENVS
 
@@ -29,9 +30,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME",
         help="the service to release (default: the one the environment's Application deploys)",
     )
-    p_rel.add_argument("--timeout", type=float, default=300, help="seconds to wait for serving")
+    p_rel.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="seconds for the release to be Synced/Healthy before it is reverted",
+    )
     p_rel.add_argument("--git-url", help="GitOps source to commit to (default: the local mirror)")
     p_rel.add_argument("--no-wait", action="store_true", help="commit and stop")
+    p_rel.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="drills: a chart value faults.NAME carried by this release (e.g. unready=true)",
+    )
+    p_rel.add_argument(
+        "--webhook-url",
+        help=f"chat webhook for the announcements (default: ${notify.ENV_VAR}, else the key "
+        f"{notify.SECRET_KEY} of the Secret {notify.SECRET_NAMESPACE}/{notify.SECRET_NAME})",
+    )
     p_rel.set_defaults(func=run_release)
     for p in (p_up, p_status, p_down, p_rel):
         p.add_argument("--kubeconfig", help=argparse.SUPPRESS)
@@ -57,13 +75,17 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    line = lifecycle.publish_release(
-        args.env,
-        git_url=args.git_url,
-        timeout=args.timeout,
-        wait=not args.no_wait,
-        kubeconfig=args.kubeconfig,
-        service=args.service,
+    line = outcome.publish_release(
+        outcome.Options(
+            args.env,
+            git_url=args.git_url,
+            timeout=args.timeout,
+            wait=not args.no_wait,
+            kubeconfig=args.kubeconfig,
+            service=args.service,
+            faults=tuple(args.fault),
+            webhook_url=args.webhook_url,
+        )
     )
     print(line)
     return 0
