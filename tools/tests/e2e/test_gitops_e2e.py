@@ -9,15 +9,17 @@ branch as it found it (by ``git revert``, which is itself under test). Traffic g
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pykube
 import pytest
@@ -180,20 +182,38 @@ def test_manual_drift_is_healed(gitops: pykube.HTTPClient, kube_config: str) -> 
     assert serving()
 
 
+def _merge_index(log: list[str]) -> int | None:
+    """Where the merge of the test's change (``publish gitops-e2e-release``) is in ``log``."""
+    merges = [i for i, line in enumerate(log) if "publish gitops-e2e-release" in line]
+    return merges[0] if merges else None
+
+
 def undo_release(log: list[str]) -> None:
     """Revert the release commit made after this test's merge, then the merge (newest first)."""
-    merges = [i for i, line in enumerate(log) if "publish gitops-e2e-release" in line]
-    if not merges:
+    merge = _merge_index(log)
+    if merge is None:
         return
-    for line in log[: merges[0]]:
+    for line in log[:merge]:
         if "release(local)" in line:
             gitserver.revert(BRANCH, line.split()[0])
-    gitserver.revert(BRANCH, log[merges[0]].split()[0], mainline=1)
+    gitserver.revert(BRANCH, log[merge].split()[0], mainline=1)
 
 
-def test_release_of_a_one_line_change_serves_within_60s(
-    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str
-) -> None:
+def undo_to(image_text: str) -> None:
+    """Put the environment's image file back to ``image_text`` (one commit), then revert
+    the merge of the test's change, so the next run's change merges cleanly."""
+    image_file = release.image_file(ENV)
+    if gitserver.read_file(BRANCH, image_file) != image_text:
+        gitserver.commit_files(BRANCH, {image_file: image_text}, "e2e: the image before the test")
+    log = gitserver.log(BRANCH, 10)
+    merge = _merge_index(log)
+    if merge is not None:
+        gitserver.revert(BRANCH, log[merge].split()[0], mainline=1)
+
+
+def changed_clone(tmp_path: Path) -> tuple[Path, str]:
+    """A clone of this checkout with a one-line change to the service (a new image digest)
+    on the branch ``gitops-e2e-release``; the clone and its revision."""
     clone = tmp_path / "clone"
     gitserver.git("clone", "--quiet", str(REPO_ROOT), str(clone))
     gitserver.git(
@@ -208,7 +228,13 @@ def test_release_of_a_one_line_change_serves_within_60s(
     main = clone / "services" / "hello" / "src" / "hello" / "main.py"
     main.write_text(main.read_text() + f"# e2e release {time.time_ns()}\n")
     gitserver.git("-C", str(clone), "commit", "--quiet", "-am", "e2e: a one-line change")
-    revision = gitserver.head(clone)
+    return clone, gitserver.head(clone)
+
+
+def test_release_of_a_one_line_change_serves_within_60s(
+    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str
+) -> None:
+    clone, revision = changed_clone(tmp_path)
     before = gitserver.remote_ref(BRANCH)
     try:
         done = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
@@ -231,6 +257,101 @@ def test_release_of_a_one_line_change_serves_within_60s(
         what="rollback of the release",
     )
     assert before
+
+
+class _Chat(http.server.BaseHTTPRequestHandler):
+    """A Slack-compatible incoming webhook on loopback: keeps every message it is sent."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
+    """A loopback webhook sink, named in the Secret the release loop reads the URL from."""
+    from hello_platform.pipeline import notify
+
+    _Chat.received = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
+    kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
+    try:
+        yield _Chat.received
+    finally:
+        kubectl(kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME)
+        server.shutdown()
+        server.server_close()
+
+
+def on_digest(client: pykube.HTTPClient, digest: str) -> Callable[[], bool]:
+    """The Application Synced/Healthy with ``digest`` among the images it deploys."""
+
+    def check() -> bool:
+        app = application(client, APP) or {}
+        images = ((app.get("status") or {}).get("summary") or {}).get("images") or []
+        sync, health, _ = state(client)
+        return (sync, health) == ("Synced", "Healthy") and any(digest in i for i in images)
+
+    return check
+
+
+def test_a_release_that_never_gets_ready_is_reverted_in_git_and_announced(
+    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str, chat: list[dict[str, Any]]
+) -> None:
+    clone, _ = changed_clone(tmp_path)
+    image_file = release.image_file(ENV)
+    before = gitserver.read_file(BRANCH, image_file) or ""
+    previous = release.current_image(before)["digest"]
+    out = clone / "out" / "gitops" / "release.json"
+    try:
+        bad = cli(
+            "release",
+            "--timeout=45",
+            "--fault=unready=true",
+            check=False,
+            cwd=clone,
+            kubeconfig=kube_config,
+        )
+        result = json.loads(out.read_text())
+        assert bad.returncode != 0, bad.stdout
+        assert "the release was reverted" in bad.stderr
+        new = result["image"].split("@")[1]
+        assert new != previous
+        head = gitserver.log(BRANCH, 2)
+        assert head[0].startswith(result["revert_commit"][:7]) and "Revert" in head[0]
+        assert "release(local)" in head[1]
+        eventually(on_digest(gitops, previous), timeout=SYNC_TIMEOUT, what="previous digest")
+        assert state(gitops)[2] == gitserver.remote_ref(BRANCH)
+        texts = [m["text"] for m in chat]
+        service = release.env_service(ENV).name
+        assert texts[0] == f":rocket: Release of {service} to {ENV} started ({new})"
+        reverted = f":rewind: Release of {service} to {ENV} aborted and reverted ({new})"
+        assert texts[1].startswith(reverted)
+        assert f"Reason: {APP} was not Synced/Healthy on {new[:19]} within 45s" in texts[1]
+        assert all(m["blocks"][1]["elements"][0]["text"].endswith(f"`{new}`") for m in chat)
+        for key in ("commit_to_revert_seconds", "revert_to_healthy_seconds"):
+            figures[f"bad_release_{key}"] = result[key]
+        good = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
+        result = json.loads(out.read_text())
+        assert "healthy after" in good.stdout
+        promoted = f":white_check_mark: {service} promoted in {ENV} ({new})"
+        assert chat[2]["text"].startswith(promoted)
+        assert f"healthy after {result['commit_to_healthy_seconds']:.1f}s" in chat[2]["text"]
+        figures["good_release_commit_to_healthy_seconds"] = result["commit_to_healthy_seconds"]
+        figures["messages_received"] = len(chat)
+    finally:
+        undo_to(before)
 
 
 def test_sync_history_is_visible(gitops: pykube.HTTPClient, kube_config: str) -> None:
