@@ -38,6 +38,8 @@ def test_verdict() -> None:
     assert outcome.verdict(app(health="Progressing"), TARGET, COMMIT) is None
     assert outcome.verdict(app(), TARGET, COMMIT) == outcome.HEALTHY
     assert outcome.verdict(app(images=("x@" + OLD,)), TARGET, COMMIT) is None
+    # No pods in Argo CD's tree (the project hides ReplicaSets): the commit names the digest.
+    assert outcome.verdict(app(images=()), TARGET, COMMIT) == outcome.HEALTHY
     assert outcome.verdict(app(health="Degraded"), TARGET, COMMIT) == outcome.DEGRADED
     failed = app("p" * 40, operation_phase="Failed", operation_revision=COMMIT)
     assert outcome.verdict(failed, TARGET, COMMIT) == outcome.SYNC_FAILED

@@ -52,7 +52,10 @@ def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str
         return None
     if app.health == "Degraded":
         return DEGRADED
-    deploys = target.digest is None or any(target.digest in i for i in app.images)
+    # Synced/Healthy at the commit is the digest rolled out (the commit names it, and a
+    # workload is Healthy once its rollout is complete); when the project lets Argo CD show
+    # the pods (``status.summary.images``), the digest must also be among them.
+    deploys = not (target.digest and app.images) or any(target.digest in i for i in app.images)
     return HEALTHY if app.ok and deploys else None
 
 
@@ -86,7 +89,8 @@ def watch(
         found = verdict(seen.last, target, branch_head())
         seen.verdict = found or TIMED_OUT
         last = seen.last
-        return Check(found is not None, f"{last.sync}/{last.health}" if last else "no app")
+        state = f"{last.sync}/{last.health} at {last.revision[:12]}" if last else "no app"
+        return Check(found is not None, state)
 
     try:
         until(
