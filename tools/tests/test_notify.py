@@ -6,22 +6,20 @@ from __future__ import annotations
 import base64
 import http.server
 import json
-import threading
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import pytest
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import notify
-from hello_platform.pipeline.notify import Announcer, Event
+from hello_platform.pipeline.notify import Announcer, Event, Notice
+from loopback import serving
 
 DIGEST = "sha256:" + "b" * 64
 
 
 def test_each_event_is_a_slack_message_with_text_and_blocks() -> None:
-    promoted = notify.message(
-        Event.PROMOTED, service="hello", environment="local", digest=DIGEST, seconds=12.34
-    )
+    promoted = notify.message(Notice(Event.PROMOTED, "hello", "local", DIGEST, seconds=12.34))
     assert promoted["text"].startswith(":white_check_mark: hello promoted in local")
     assert "healthy after 12.3s" in promoted["text"]
     assert promoted["blocks"][0] == {
@@ -29,16 +27,12 @@ def test_each_event_is_a_slack_message_with_text_and_blocks() -> None:
         "text": {"type": "mrkdwn", "text": promoted["text"]},
     }
     assert DIGEST in promoted["blocks"][1]["elements"][0]["text"]
-    reverted = notify.message(
-        Event.REVERTED, service="hello", environment="local", digest=DIGEST, reason="it broke."
-    )
+    reverted = notify.message(Notice(Event.REVERTED, "hello", "local", DIGEST, reason="it broke."))
     assert "aborted and reverted" in reverted["text"]
     assert reverted["text"].endswith("Reason: it broke.")
-    started = notify.message(Event.STARTED, service="hello", environment="local", digest=DIGEST)
+    started = notify.message(Notice(Event.STARTED, "hello", "local", DIGEST))
     assert started["text"] == f":rocket: Release of hello to local started ({DIGEST})"
-    failed = notify.message(
-        Event.SYNC_FAILED, service="hello", environment="local", digest=DIGEST, reason="x"
-    )
+    failed = notify.message(Notice(Event.SYNC_FAILED, "hello", "local", DIGEST, reason="x"))
     assert "Sync of hello in local failed" in failed["text"]
 
 
@@ -61,12 +55,8 @@ class _Sink(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def sink() -> Iterator[str]:
     _Sink.script, _Sink.received = [], []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/hook"
-    server.shutdown()
-    server.server_close()
+    with serving(_Sink) as port:
+        yield f"http://127.0.0.1:{port}/hook"
 
 
 def test_send_retries_a_chat_that_answers_503_then_takes_it(sink: str) -> None:

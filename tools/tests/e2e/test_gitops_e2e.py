@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from pytest_helm_charts.clusters import Cluster
 from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
 from e2e.helpers import eventually
+from loopback import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -264,17 +264,16 @@ def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
     from hello_platform.pipeline import notify
 
     _Chat.received = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
-    secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
-    kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
-    try:
-        yield _Chat.received
-    finally:
-        kubectl(kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME)
-        server.shutdown()
-        server.server_close()
+    with serving(_Chat) as port:
+        url = f"http://127.0.0.1:{port}/hook"
+        secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
+        kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
+        try:
+            yield _Chat.received
+        finally:
+            kubectl(
+                kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME
+            )
 
 
 def on_digest(client: pykube.HTTPClient, digest: str) -> Callable[[], bool]:

@@ -43,23 +43,29 @@ _HEADLINES = {
 }
 
 
-def message(
-    event: Event,
-    *,
-    service: str,
-    environment: str,
-    digest: str,
-    reason: str | None = None,
-    seconds: float | None = None,
-) -> dict[str, Any]:
-    """The Slack payload of ``event``: a plain ``text`` (notifications, other chats) and
+@dataclass(frozen=True)
+class Notice:
+    """One event of one release: which service, where, which image digest; why (aborted,
+    sync failed) or how fast (promoted)."""
+
+    event: Event
+    service: str
+    environment: str
+    digest: str
+    reason: str | None = None
+    seconds: float | None = None
+
+
+def message(notice: Notice) -> dict[str, Any]:
+    """The Slack payload of ``notice``: a plain ``text`` (notifications, other chats) and
     the same in ``blocks``, with the service, environment and digest as context."""
-    text = _HEADLINES[event].format(service=service, environment=environment)
+    service, environment, digest = notice.service, notice.environment, notice.digest
+    text = _HEADLINES[notice.event].format(service=service, environment=environment)
     text += f" ({digest})"
-    if seconds is not None:
-        text += f": healthy after {seconds:.1f}s"
-    if reason:
-        text += f". Reason: {reason.rstrip('.')}."
+    if notice.seconds is not None:
+        text += f": healthy after {notice.seconds:.1f}s"
+    if notice.reason:
+        text += f". Reason: {notice.reason.rstrip('.')}."
     context = f"service *{service}* · environment *{environment}* · digest `{digest}`"
     return {
         "text": text,
@@ -158,14 +164,7 @@ class Announcer:
         seconds: float | None = None,
     ) -> bool:
         """Send ``event``; False (and a warning line) when the chat did not take it."""
-        payload = message(
-            event,
-            service=service,
-            environment=environment,
-            digest=digest,
-            reason=reason,
-            seconds=seconds,
-        )
+        payload = message(Notice(event, service, environment, digest, reason, seconds))
         if not self.url:
             return False
         try:
