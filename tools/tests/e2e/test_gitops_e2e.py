@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+import loopback
 import pykube
 import pytest
 from hello_platform.core.paths import REPO_ROOT
@@ -28,7 +29,6 @@ from pytest_helm_charts.clusters import Cluster
 from pytest_helm_charts.k8s.deployment import wait_for_deployments_to_run
 
 from e2e.helpers import eventually
-from loopback import serving
 
 pytestmark = pytest.mark.e2e
 
@@ -264,7 +264,7 @@ def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
     from hello_platform.pipeline import notify
 
     _Chat.received = []
-    with serving(_Chat) as port:
+    with loopback.serving(_Chat) as port:
         url = f"http://127.0.0.1:{port}/hook"
         secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
         kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
