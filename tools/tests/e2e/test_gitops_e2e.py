@@ -325,9 +325,10 @@ def test_a_release_that_never_gets_ready_is_reverted_in_git_and_announced(
         good = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
         result = json.loads(out.read_text())
         assert "healthy after" in good.stdout
+        assert [m["text"].split(" ")[0] for m in chat[2:]] == [":rocket:", ":white_check_mark:"]
         promoted = f":white_check_mark: {service} promoted in {ENV} ({new})"
-        assert chat[2]["text"].startswith(promoted)
-        assert f"healthy after {result['commit_to_healthy_seconds']:.1f}s" in chat[2]["text"]
+        assert chat[3]["text"].startswith(promoted)
+        assert f"healthy after {result['commit_to_healthy_seconds']:.1f}s" in chat[3]["text"]
         figures["good_release_commit_to_healthy_seconds"] = result["commit_to_healthy_seconds"]
         figures["messages_received"] = len(chat)
     finally:
