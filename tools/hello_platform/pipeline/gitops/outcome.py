@@ -27,6 +27,8 @@ HEALTHY = "healthy"
 DEGRADED = "degraded"
 SYNC_FAILED = "sync-failed"
 TIMED_OUT = "timed-out"
+#: Seconds between two looks at the environment branch's head (``git ls-remote``).
+HEAD_EVERY = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,18 @@ def watch(
     timeout: float,
     url: str | None = None,
     poll: float = 1.0,
-    head: Callable[[], str | None] | None = None,
 ) -> Watch:
-    """Poll the Application until a verdict on ``target``, at most ``timeout`` s."""
+    """Poll the Application until a verdict on ``target``, at most ``timeout`` s (the
+    branch's head is asked every :data:`HEAD_EVERY` s: it may be a remote)."""
     seen = Watch()
-    branch_head = head or (lambda: gitserver.remote_ref(target.branch, url))
+    heads: list[tuple[float, str | None]] = []
+
+    def branch_head() -> str | None:
+        now = time.monotonic()
+        if not heads or now - heads[-1][0] >= HEAD_EVERY:
+            heads.append((now, gitserver.remote_ref(target.branch, url)))
+        return heads[-1][1]
+
     argo.refresh(kube, [argo.ROOT_APP, target.app])
     start = time.monotonic()
 
