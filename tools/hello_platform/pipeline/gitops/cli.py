@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import lifecycle, outcome
 
 ENVS = lifecycle.ENVS
@@ -47,8 +46,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     p_rel.add_argument(
         "--webhook-url",
-        help=f"chat webhook for the announcements (default: ${notify.ENV_VAR}, else the key "
-        f"{notify.SECRET_KEY} of the Secret {notify.SECRET_NAMESPACE}/{notify.SECRET_NAME})",
+        help=f"chat webhook for the announcements (default: {outcome.WEBHOOK_SOURCES})",
     )
     p_rel.set_defaults(func=run_release)
     for p in (p_up, p_status, p_down, p_rel):

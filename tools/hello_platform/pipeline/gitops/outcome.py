@@ -21,7 +21,15 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.core.wait import Check, until
 from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, release
-from hello_platform.pipeline.notify import Announcer, Event, webhook_url
+from hello_platform.pipeline.notify import (
+    ENV_VAR,
+    SECRET_KEY,
+    SECRET_NAME,
+    SECRET_NAMESPACE,
+    Announcer,
+    Event,
+    webhook_url,
+)
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -29,6 +37,10 @@ SYNC_FAILED = "sync-failed"
 TIMED_OUT = "timed-out"
 #: Seconds between two looks at the environment branch's head (``git ls-remote``).
 HEAD_EVERY = 10.0
+#: Where the webhook URL comes from, for the help and the "not announced" line.
+WEBHOOK_SOURCES = (
+    f"${ENV_VAR}, else the key {SECRET_KEY} of the Secret {SECRET_NAMESPACE}/{SECRET_NAME}"
+)
 
 
 @dataclass(frozen=True)
@@ -248,6 +260,8 @@ def publish_release(opts: Options) -> str:
     watching = opts.wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
     announcer = Announcer(webhook_url(opts.webhook_url, kube=kube))
+    if not announcer.url:
+        say(f"no chat webhook (--webhook-url, else {WEBHOOK_SOURCES}): not announced")
     committed = time.monotonic()
     commit = release.commit_image(opts.env, built, url=opts.git_url, faults=drill)
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
