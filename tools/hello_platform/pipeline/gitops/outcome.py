@@ -20,16 +20,9 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.core.wait import Check, until
+from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, release
-from hello_platform.pipeline.notify import (
-    ENV_VAR,
-    SECRET_KEY,
-    SECRET_NAME,
-    SECRET_NAMESPACE,
-    Announcer,
-    Event,
-    webhook_url,
-)
+from hello_platform.pipeline.notify import Announcer, Event
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -39,7 +32,8 @@ TIMED_OUT = "timed-out"
 HEAD_EVERY = 10.0
 #: Where the webhook URL comes from, for the help and the "not announced" line.
 WEBHOOK_SOURCES = (
-    f"${ENV_VAR}, else the key {SECRET_KEY} of the Secret {SECRET_NAMESPACE}/{SECRET_NAME}"
+    f"${notify.ENV_VAR}, else the key {notify.SECRET_KEY} of the Secret "
+    f"{notify.SECRET_NAMESPACE}/{notify.SECRET_NAME}"
 )
 
 
@@ -259,7 +253,7 @@ def publish_release(opts: Options) -> str:
     previous = release.current_image(text).get("digest")
     watching = opts.wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
-    announcer = Announcer(webhook_url(opts.webhook_url, kube=kube))
+    announcer = Announcer(notify.webhook_url(opts.webhook_url, kube=kube))
     if not announcer.url:
         say(f"no chat webhook (--webhook-url, else {WEBHOOK_SOURCES}): not announced")
     committed = time.monotonic()
