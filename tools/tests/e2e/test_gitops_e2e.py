@@ -9,6 +9,7 @@ branch as it found it (by ``git revert``, which is itself under test). Traffic g
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
@@ -17,8 +18,9 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import loopback
 import pykube
 import pytest
 from hello_platform.core.paths import REPO_ROOT
@@ -180,20 +182,21 @@ def test_manual_drift_is_healed(gitops: pykube.HTTPClient, kube_config: str) -> 
     assert serving()
 
 
-def undo_release(log: list[str]) -> None:
-    """Revert the release commit made after this test's merge, then the merge (newest first)."""
-    merges = [i for i, line in enumerate(log) if "publish gitops-e2e-release" in line]
-    if not merges:
-        return
-    for line in log[: merges[0]]:
-        if "release(local)" in line:
-            gitserver.revert(BRANCH, line.split()[0])
-    gitserver.revert(BRANCH, log[merges[0]].split()[0], mainline=1)
+def undo_to(image_text: str) -> None:
+    """Put the environment's image file back to ``image_text`` (one commit), then revert
+    the merge of the test's change, so the next run's change merges cleanly."""
+    image_file = release.image_file(ENV)
+    if gitserver.read_file(BRANCH, image_file) != image_text:
+        gitserver.commit_files(BRANCH, {image_file: image_text}, "e2e: the image before the test")
+    # Newest first: the test's merge, unless its revert is newer.
+    merges = [line for line in gitserver.log(BRANCH, 10) if "publish gitops-e2e-release" in line]
+    if merges and "Revert" not in merges[0]:
+        gitserver.revert(BRANCH, merges[0].split()[0], mainline=1)
 
 
-def test_release_of_a_one_line_change_serves_within_60s(
-    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str
-) -> None:
+def changed_clone(tmp_path: Path) -> tuple[Path, str]:
+    """A clone of this checkout with a one-line change to the service (a new image digest)
+    on the branch ``gitops-e2e-release``; the clone and its revision."""
     clone = tmp_path / "clone"
     gitserver.git("clone", "--quiet", str(REPO_ROOT), str(clone))
     gitserver.git(
@@ -208,8 +211,15 @@ def test_release_of_a_one_line_change_serves_within_60s(
     main = clone / "services" / "hello" / "src" / "hello" / "main.py"
     main.write_text(main.read_text() + f"# e2e release {time.time_ns()}\n")
     gitserver.git("-C", str(clone), "commit", "--quiet", "-am", "e2e: a one-line change")
-    revision = gitserver.head(clone)
+    return clone, gitserver.head(clone)
+
+
+def test_release_of_a_one_line_change_serves_within_60s(
+    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str
+) -> None:
+    clone, revision = changed_clone(tmp_path)
     before = gitserver.remote_ref(BRANCH)
+    image_text = gitserver.read_file(BRANCH, release.image_file(ENV)) or ""
     try:
         done = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
         result = json.loads((clone / "out" / "gitops" / "release.json").read_text())
@@ -220,9 +230,8 @@ def test_release_of_a_one_line_change_serves_within_60s(
         assert "serving after" in done.stdout
         assert seconds <= 60, f"commit to serving took {seconds}s (goal 60s)"
     finally:
-        # Roll the release back by reverting its commit (the previous image serves again),
-        # then the merge of the change, so the next run's change merges cleanly.
-        undo_release(gitserver.log(BRANCH, 10))
+        # Roll the release back (the previous image serves again), then revert the merge.
+        undo_to(image_text)
     eventually(
         lambda: (
             json.loads(release.http_get(BASE + "/version")[1] or b"{}").get("revision") != revision
@@ -231,6 +240,99 @@ def test_release_of_a_one_line_change_serves_within_60s(
         what="rollback of the release",
     )
     assert before
+
+
+class _Chat(http.server.BaseHTTPRequestHandler):
+    """A Slack-compatible incoming webhook on loopback: keeps every message it is sent."""
+
+    received: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        type(self).received.append(json.loads(body))
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
+    """A loopback webhook sink, named in the Secret the release loop reads the URL from."""
+    from hello_platform.pipeline import notify
+
+    _Chat.received = []
+    with loopback.serving(_Chat) as port:
+        url = f"http://127.0.0.1:{port}/hook"
+        secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
+        kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
+        try:
+            yield _Chat.received
+        finally:
+            kubectl(
+                kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME
+            )
+
+
+def on_digest(client: pykube.HTTPClient, digest: str) -> Callable[[], bool]:
+    """The Application Synced/Healthy at the branch's head, its Deployment on ``digest``."""
+
+    def check() -> bool:
+        pod = deployment(client).obj["spec"]["template"]["spec"]
+        image = pod["containers"][0]["image"]
+        return synced_at(client, str(gitserver.remote_ref(BRANCH)))() and digest in image
+
+    return check
+
+
+def test_a_release_that_never_gets_ready_is_reverted_in_git_and_announced(
+    gitops: pykube.HTTPClient, tmp_path: Path, kube_config: str, chat: list[dict[str, Any]]
+) -> None:
+    clone, _ = changed_clone(tmp_path)
+    image_file = release.image_file(ENV)
+    before = gitserver.read_file(BRANCH, image_file) or ""
+    previous = release.current_image(before)["digest"]
+    out = clone / "out" / "gitops" / "release.json"
+    try:
+        bad = cli(
+            "release",
+            "--timeout=45",
+            "--fault=unready=true",
+            check=False,
+            cwd=clone,
+            kubeconfig=kube_config,
+        )
+        result = json.loads(out.read_text())
+        assert bad.returncode != 0, bad.stdout
+        assert "the release was reverted" in bad.stderr
+        new = result["image"].split("@")[1]
+        assert new != previous
+        head = gitserver.log(BRANCH, 2)
+        assert head[0].startswith(result["revert_commit"][:7]) and "Revert" in head[0]
+        assert "release(local)" in head[1]
+        eventually(on_digest(gitops, previous), timeout=SYNC_TIMEOUT, what="previous digest")
+        texts = [m["text"] for m in chat]
+        service = release.env_service(ENV).name
+        assert texts[0] == f":rocket: Release of {service} to {ENV} started ({new})"
+        reverted = f":rewind: Release of {service} to {ENV} aborted and reverted ({new})"
+        assert texts[1].startswith(reverted)
+        assert f"Reason: {APP} was not Synced/Healthy on {new[:19]} within 45s" in texts[1]
+        assert all(m["blocks"][1]["elements"][0]["text"].endswith(f"`{new}`") for m in chat)
+        for key in ("commit_to_revert_seconds", "revert_to_healthy_seconds"):
+            figures[f"bad_release_{key}"] = result[key]
+        good = cli("release", "--timeout=180", cwd=clone, kubeconfig=kube_config)
+        result = json.loads(out.read_text())
+        assert "healthy after" in good.stdout
+        assert [m["text"].split(" ")[0] for m in chat[2:]] == [":rocket:", ":white_check_mark:"]
+        promoted = f":white_check_mark: {service} promoted in {ENV} ({new})"
+        assert chat[3]["text"].startswith(promoted)
+        assert f"healthy after {result['commit_to_healthy_seconds']:.1f}s" in chat[3]["text"]
+        figures["good_release_commit_to_healthy_seconds"] = result["commit_to_healthy_seconds"]
+        figures["messages_received"] = len(chat)
+    finally:
+        undo_to(before)
 
 
 def test_sync_history_is_visible(gitops: pykube.HTTPClient, kube_config: str) -> None:

@@ -170,6 +170,10 @@ class AppStatus:
     operation: str = ""
     health_message: str = ""
     history: tuple[tuple[str, str], ...] = field(default=())  # (deployedAt, revision)
+    #: The images it deploys (``status.summary.images``), and its last sync's phase and commit.
+    images: tuple[str, ...] = ()
+    operation_phase: str = ""
+    operation_revision: str = ""
 
     @property
     def ok(self) -> bool:
@@ -214,6 +218,9 @@ def parse_app(doc: Mapping[str, Any]) -> AppStatus:
         operation=operation,
         health_message=" ".join(str(health.get("message") or "").split()),
         history=history,
+        images=tuple(str(i) for i in (status.get("summary") or {}).get("images") or []),
+        operation_phase=str(op.get("phase") or ""),
+        operation_revision=str((op.get("syncResult") or {}).get("revision") or ""),
     )
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import envs, lifecycle
+from hello_platform.pipeline.gitops import envs, lifecycle, outcome
 from hello_platform.pipeline.image import cli as image_cli
 
 ENVS = lifecycle.ENVS
@@ -57,10 +57,26 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="NAME",
         help="the service to release (default: the one the environment's Application deploys)",
     )
-    p_rel.add_argument("--timeout", type=float, default=300, help="seconds to wait for serving")
+    p_rel.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="seconds for the release to be Synced/Healthy before it is reverted",
+    )
     p_rel.add_argument("--git-url", help="GitOps source to commit to (default: the local mirror)")
     p_rel.add_argument("--no-wait", action="store_true", help="commit and stop")
     image_cli.add_registry_arguments(p_rel)
+    p_rel.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="drills: a chart value faults.NAME carried by this release (e.g. unready=true)",
+    )
+    p_rel.add_argument(
+        "--webhook-url",
+        help=f"chat webhook for the announcements (default: {outcome.WEBHOOK_SOURCES})",
+    )
     p_rel.set_defaults(func=run_release)
     for p in (p_status, p_down, p_rel):
         p.add_argument("--kubeconfig", help=argparse.SUPPRESS)
@@ -120,14 +136,18 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    line = lifecycle.publish_release(
-        args.env,
-        git_url=args.git_url,
-        timeout=args.timeout,
-        wait=not args.no_wait,
-        kubeconfig=args.kubeconfig,
-        service=args.service,
-        registry=image_cli.registry_of(args),
+    line = outcome.publish_release(
+        outcome.Options(
+            args.env,
+            git_url=args.git_url,
+            timeout=args.timeout,
+            wait=not args.no_wait,
+            kubeconfig=args.kubeconfig,
+            service=args.service,
+            faults=tuple(args.fault),
+            webhook_url=args.webhook_url,
+            registry=image_cli.registry_of(args),
+        )
     )
     print(line)
     return 0

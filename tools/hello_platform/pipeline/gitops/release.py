@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -102,21 +102,41 @@ def image_file(env: str) -> str:
     return f"{ENV_DIR}/{env}/image.yaml"
 
 
-def image_yaml(image: Image) -> str:
-    """The environment's image.yaml pointing at ``image`` (tag and digest)."""
+def image_yaml(image: Image, faults: Mapping[str, Any] | None = None) -> str:
+    """The environment's image.yaml pointing at ``image`` (tag and digest), with the
+    release's ``faults`` (drills: the chart's ``faults.*``, reverted with the release)."""
     if not image.digest:
         raise PlatformError(f"the image {image.repository}:{image.tag} was not pushed (no digest)")
-    values = {
+    values: dict[str, Any] = {
         "image": {
             "repository": f"{image.registry}/{image.repository}",
             "tag": image.tag,
             "digest": image.digest,
         }
     }
+    if faults:
+        values["faults"] = dict(faults)
     header = (
         "# Written by `nox -s release` on the environment branch; each release is one commit.\n"
     )
     return header + str(yaml.safe_dump(values, sort_keys=False))
+
+
+def fault_values(service: Service, pairs: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs (``--fault unready=true``) as the chart's ``faults`` values; a
+    name the chart does not declare under ``faults`` is refused."""
+    chart = yaml.safe_load((service.chart / "values.yaml").read_text()) or {}
+    known = sorted((chart.get("faults") or {}).keys())
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or name not in known:
+            raise PlatformError(
+                f"--fault {pair} is not NAME=VALUE with NAME one of {', '.join(known)}",
+                hint=f"the faults are documented in {service.chart / 'values.yaml'}",
+            )
+        out[name] = yaml.safe_load(value)
+    return out
 
 
 def current_image(text: str | None) -> dict[str, Any]:
@@ -143,13 +163,17 @@ class Released:
         }
 
 
-def commit_image(env: str, image: Image, *, url: str | None = None) -> str:
-    """Commit ``image`` into the environment branch; the commit."""
+def commit_image(
+    env: str, image: Image, *, url: str | None = None, faults: Mapping[str, Any] | None = None
+) -> str:
+    """Commit ``image`` (and the release's ``faults``) into the environment branch; the
+    commit."""
+    drill = f"faults {json.dumps(dict(faults), sort_keys=True)}\n" if faults else ""
     return gitserver.commit_files(
         gitserver.env_branch(env),
-        {image_file(env): image_yaml(image)},
+        {image_file(env): image_yaml(image, faults)},
         f"release({env}): {image.repository} {image.tag}\n\n"
-        f"image {image.registry}/{image.repository}:{image.tag}@{image.digest}\n",
+        f"image {image.registry}/{image.repository}:{image.tag}@{image.digest}\n{drill}",
         url=url,
     )
 

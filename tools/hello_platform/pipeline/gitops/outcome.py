@@ -1,0 +1,302 @@
+"""The release loop owns the outcome: after the image commit it watches the environment's
+Application (and, through Argo CD's health, whatever workload it deploys) until it is
+Synced/Healthy on the new digest. When it is not within the bound, turns Degraded or its
+sync fails, the loop commits ``git revert`` of the image commit to the environment branch,
+waits until Argo CD is Synced/Healthy on the previous digest again, and says why in one
+sentence. Every outcome is announced (:mod:`hello_platform.pipeline.notify`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hello_platform.clients import oci
+from hello_platform.clients.kube import Kube
+from hello_platform.core.catalogue import Service
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say, step
+from hello_platform.core.wait import Check, until
+from hello_platform.pipeline import notify
+from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, release
+from hello_platform.pipeline.notify import Announcer, Event
+
+HEALTHY = "healthy"
+DEGRADED = "degraded"
+SYNC_FAILED = "sync-failed"
+TIMED_OUT = "timed-out"
+#: Seconds between two looks at the environment branch's head (``git ls-remote``).
+HEAD_EVERY = 10.0
+#: Where the webhook URL comes from, for the help and the "not announced" line.
+WEBHOOK_SOURCES = (
+    f"${notify.ENV_VAR}, else the key {notify.SECRET_KEY} of the Secret "
+    f"{notify.SECRET_NAMESPACE}/{notify.SECRET_NAME}"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the Application must reach: the commit of ``branch`` (or a later one: others
+    may commit meanwhile) and the image digest it deploys (None: any)."""
+
+    app: str
+    branch: str
+    commit: str
+    digest: str | None
+
+
+def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str | None:
+    """The outcome ``app`` shows for ``target`` (``head``: the branch's commit now), or None
+    while it is still on its way."""
+    if app is None:
+        return None
+    on_target = app.revision in (target.commit, head)
+    if app.operation_phase in ("Failed", "Error") and app.operation_revision == target.commit:
+        return SYNC_FAILED
+    if not on_target:
+        return None
+    if app.health == "Degraded":
+        return DEGRADED
+    # Synced/Healthy at the commit is the digest rolled out (the commit names it, and a
+    # workload is Healthy once its rollout is complete); when the project lets Argo CD show
+    # the pods (``status.summary.images``), the digest must also be among them.
+    deploys = not (target.digest and app.images) or any(target.digest in i for i in app.images)
+    return HEALTHY if app.ok and deploys else None
+
+
+@dataclass
+class Watch:
+    """One wait for a :class:`Target`: the verdict, the last state seen, the seconds."""
+
+    verdict: str = TIMED_OUT
+    last: argo.AppStatus | None = None
+    seconds: float = 0.0
+
+
+def watch(
+    kube: Kube,
+    target: Target,
+    *,
+    timeout: float,
+    url: str | None = None,
+    poll: float = 1.0,
+) -> Watch:
+    """Poll the Application until a verdict on ``target``, at most ``timeout`` s (the
+    branch's head is asked every :data:`HEAD_EVERY` s: it may be a remote)."""
+    seen = Watch()
+    heads: list[tuple[float, str | None]] = []
+
+    def branch_head() -> str | None:
+        now = time.monotonic()
+        if not heads or now - heads[-1][0] >= HEAD_EVERY:
+            heads.append((now, gitserver.remote_ref(target.branch, url)))
+        return heads[-1][1]
+
+    argo.refresh(kube, [argo.ROOT_APP, target.app])
+    start = time.monotonic()
+
+    def check() -> Check:
+        apps = {a.name: a for a in argo.applications(kube)}
+        seen.last = apps.get(target.app)
+        found = verdict(seen.last, target, branch_head())
+        seen.verdict = found or TIMED_OUT
+        last = seen.last
+        state = f"{last.sync}/{last.health} at {last.revision[:12]}" if last else "no app"
+        return Check(found is not None, state)
+
+    try:
+        until(
+            check,
+            what=f"{target.app} is not Synced/Healthy on {target.commit[:12]}",
+            timeout=timeout,
+            interval=poll,
+            first_note=10,
+            every=10,
+            progress=lambda s, st: say(f"watching {target.app}: {s:.0f}s, {st}"),
+        )
+    except PlatformError:
+        seen.verdict = TIMED_OUT
+    seen.seconds = round(time.monotonic() - start, 1)
+    return seen
+
+
+def why(seen: Watch, target: Target, timeout: float) -> str:
+    """One sentence on why the release did not become healthy."""
+    last = seen.last
+    state = f"{last.sync}/{last.health}" if last else "not found"
+    detail = f": {last.reason}" if last and last.reason else ""
+    digest = (target.digest or target.commit)[:19]
+    if seen.verdict == SYNC_FAILED:
+        return f"Argo CD could not sync {target.app} to {target.commit[:12]}{detail}"
+    if seen.verdict == DEGRADED:
+        return f"{target.app} turned Degraded on {digest}{detail}"
+    within = f"within {timeout:.0f}s ({state}{detail})"
+    return f"{target.app} was not Synced/Healthy on {digest} {within}"
+
+
+@dataclass
+class Outcome:
+    """What :func:`own` did: the figures of ``release.json``."""
+
+    ok: bool
+    reason: str = ""
+    commit_to_healthy_seconds: float | None = None
+    revert_commit: str | None = None
+    commit_to_revert_seconds: float | None = None
+    revert_to_healthy_seconds: float | None = None
+    announced: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One committed release, as :func:`own` needs it."""
+
+    service: str
+    env: str
+    target: Target
+    previous_digest: str | None
+    committed_at: float
+
+
+def own(
+    kube: Kube,
+    rel: Release,
+    announcer: Announcer,
+    *,
+    timeout: float,
+    url: str | None = None,
+    poll: float = 1.0,
+) -> Outcome:
+    """Watch the release to its verdict; revert it when it is not healthy. Announces the
+    outcome; the caller raises on ``ok=False`` (after writing the figures)."""
+    say_event = _announcing(announcer, rel)
+    seen = watch(kube, rel.target, timeout=timeout, url=url, poll=poll)
+    if seen.verdict == HEALTHY:
+        took = round(time.monotonic() - rel.committed_at, 1)
+        say_event(Event.PROMOTED, seconds=took)
+        return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
+    reason = why(seen, rel.target, timeout)
+    say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
+    if seen.verdict == SYNC_FAILED:
+        say_event(Event.SYNC_FAILED, reason=reason)
+    reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
+    revert_at = time.monotonic()
+    back = Target(rel.target.app, rel.target.branch, reverted, rel.previous_digest)
+    again = watch(kube, back, timeout=timeout, url=url, poll=poll)
+    if again.verdict != HEALTHY:
+        also = why(again, back, timeout)
+        reason += f"; its revert {reverted[:12]} is not healthy either ({also})"
+    say_event(Event.REVERTED, reason=reason)
+    return Outcome(
+        False,
+        reason=reason,
+        revert_commit=reverted,
+        commit_to_revert_seconds=round(revert_at - rel.committed_at, 1),
+        revert_to_healthy_seconds=again.seconds if again.verdict == HEALTHY else None,
+        announced=announcer.sent,
+    )
+
+
+def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
+    digest = rel.target.digest or rel.target.commit
+
+    def announce(event: Event, **extra: Any) -> bool:
+        return announcer.announce(
+            event, service=rel.service, environment=rel.env, digest=digest, **extra
+        )
+
+    return announce
+
+
+def failed(outcome: Outcome) -> PlatformError:
+    """The one-sentence error of a reverted release."""
+    return PlatformError(
+        f"the release was reverted ({outcome.revert_commit or '?'}): {outcome.reason}",
+        hint="run `nox -s gitops -- status` and `git log` of the environment branch",
+    )
+
+
+@dataclass(frozen=True)
+class Options:
+    """The flags of ``hello-platform release``."""
+
+    env: str
+    git_url: str | None = None
+    timeout: float = 300.0
+    wait: bool = True
+    kubeconfig: str | Path | None = None
+    service: str | None = None
+    faults: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    #: The registry to push to (default: the local one).
+    registry: oci.Registry | None = None
+
+
+def publish_release(opts: Options) -> str:
+    """Build and push the image, commit it (with its ``--fault`` values) to the environment
+    branch (of ``git_url``, else the local mirror) and, with a cluster to watch (local, or
+    ``--kubeconfig``), own the outcome: promoted, or reverted and a :class:`PlatformError`.
+    One line on what was released."""
+    local = opts.git_url is None
+    if local:
+        with step(f"publishing this checkout to {gitserver.URL}"):
+            gitserver.publish(opts.env)
+    svc = release.env_service(opts.env, opts.service)
+    drill = release.fault_values(svc, opts.faults)
+    built = lifecycle.build_image(svc, opts.registry)
+    branch = gitserver.env_branch(opts.env)
+    text = gitserver.read_file(branch, release.image_file(opts.env), url=opts.git_url)
+    previous = release.current_image(text).get("digest")
+    watching = opts.wait and (local or opts.kubeconfig is not None)
+    kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
+    announcer = Announcer(notify.webhook_url(opts.webhook_url, kube=kube))
+    if not announcer.url:
+        say(f"no chat webhook (--webhook-url, else {WEBHOOK_SOURCES}): not announced")
+    committed = time.monotonic()
+    commit = release.commit_image(opts.env, built, url=opts.git_url, faults=drill)
+    say(f"committed {built.tag} to {branch} as {commit[:12]}")
+    digest = str(built.digest)
+    announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
+    if kube is None:
+        _write(release.Released(opts.env, built.pinned, built.tag, commit, None), None)
+        where = gitserver.redact(opts.git_url or gitserver.URL)
+        return f"released {built.pinned}: commit {commit[:12]} on {where}"
+    target = Target(release.env_app(opts.env).name, branch, commit, digest)
+    rel = Release(svc.name, opts.env, target, str(previous) if previous else None, committed)
+    result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
+    serving = None
+    if result.ok and local:
+        serving = _serving(svc, opts, committed)
+    _write(release.Released(opts.env, built.pinned, built.tag, commit, serving), result)
+    if not result.ok:
+        raise failed(result)
+    return (
+        f"released {built.pinned}: commit {commit[:12]} healthy after "
+        f"{result.commit_to_healthy_seconds}s" + (f", serving after {serving}s" if serving else "")
+    )
+
+
+def _serving(svc: Service, opts: Options, committed: float) -> float:
+    """Seconds from the commit until the node port serves only the new revision."""
+    from hello_platform.pipeline.image import read_source
+
+    remaining = max(30.0, opts.timeout - (time.monotonic() - committed))
+    release.wait_serving(
+        f"http://127.0.0.1:{release.NODE_PORTS[opts.env]}",
+        read_source(svc).revision,
+        timeout=remaining,
+        on_wait=release.say_waiting,
+    )
+    return round(time.monotonic() - committed, 1)
+
+
+def _write(done: release.Released, result: Outcome | None) -> None:
+    figures = {**done.to_json(), **(result.to_json() if result else {})}
+    lifecycle.out_file("release.json").write_text(json.dumps(figures, indent=2) + "\n")

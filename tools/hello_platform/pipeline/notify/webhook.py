@@ -1,0 +1,176 @@
+"""The messages, the webhook URL and the sender (see the package docstring)."""
+
+from __future__ import annotations
+
+import base64
+import enum
+import json
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import stamina
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+
+ENV_VAR = "HELLO_PLATFORM_WEBHOOK_URL"
+#: Where the in-cluster sender (Argo CD's notifications controller) keeps its secrets.
+SECRET_NAMESPACE = "argocd"  # noqa: S105 - names, not secrets
+SECRET_NAME = "argocd-notifications-secret"  # noqa: S105
+SECRET_KEY = "webhook-url"  # noqa: S105
+#: Bounds of one message: attempts, and seconds for all of them.
+ATTEMPTS = 3
+TOTAL_SECONDS = 15.0
+REQUEST_SECONDS = 5.0
+
+
+class Event(enum.StrEnum):
+    STARTED = "started"
+    PROMOTED = "promoted"
+    REVERTED = "aborted-and-reverted"
+    SYNC_FAILED = "sync-failed"
+
+
+_HEADLINES = {
+    Event.STARTED: ":rocket: Release of {service} to {environment} started",
+    Event.PROMOTED: ":white_check_mark: {service} promoted in {environment}",
+    Event.REVERTED: ":rewind: Release of {service} to {environment} aborted and reverted",
+    Event.SYNC_FAILED: ":x: Sync of {service} in {environment} failed",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event of one release: which service, where, which image digest; why (aborted,
+    sync failed) or how fast (promoted)."""
+
+    event: Event
+    service: str
+    environment: str
+    digest: str
+    reason: str | None = None
+    seconds: float | None = None
+
+
+def message(notice: Notice) -> dict[str, Any]:
+    """The Slack payload of ``notice``: a plain ``text`` (notifications, other chats) and
+    the same in ``blocks``, with the service, environment and digest as context."""
+    service, environment, digest = notice.service, notice.environment, notice.digest
+    text = _HEADLINES[notice.event].format(service=service, environment=environment)
+    text += f" ({digest})"
+    if notice.seconds is not None:
+        text += f": healthy after {notice.seconds:.1f}s"
+    if notice.reason:
+        text += f". Reason: {notice.reason.rstrip('.')}."
+    context = f"service *{service}* · environment *{environment}* · digest `{digest}`"
+    return {
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
+        ],
+    }
+
+
+class _RetryableError(Exception):
+    """The chat answered 429 or 5xx, or did not answer: worth another attempt."""
+
+
+def _post(url: str, payload: Mapping[str, Any]) -> None:
+    request = urllib.request.Request(  # noqa: S310 - the operator's webhook, http(s) only
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_SECONDS):  # noqa: S310
+            return
+    except urllib.error.HTTPError as err:
+        if err.code == 429 or err.code >= 500:
+            raise _RetryableError(f"HTTP {err.code}") from err
+        raise PlatformError(f"the webhook refused the message (HTTP {err.code})") from err
+    except (urllib.error.URLError, OSError) as err:
+        raise _RetryableError(str(getattr(err, "reason", err))) from err
+
+
+def send(
+    url: str,
+    payload: Mapping[str, Any],
+    *,
+    attempts: int = ATTEMPTS,
+    timeout: float = TOTAL_SECONDS,
+    post: Callable[[str, Mapping[str, Any]], None] = _post,
+) -> None:
+    """POST ``payload`` to ``url``, retrying a chat that is down (``attempts``, within
+    ``timeout`` s); a :class:`PlatformError` when it never took the message."""
+    if not url.startswith(("https://", "http://")):
+        raise PlatformError("the webhook URL must start with https:// or http://")
+    try:
+        for attempt in stamina.retry_context(
+            on=_RetryableError, attempts=attempts, timeout=timeout, wait_initial=0.5
+        ):
+            with attempt:
+                post(url, payload)
+    except _RetryableError as err:
+        raise PlatformError(f"the webhook did not take the message: {err}") from err
+
+
+def _from_secret(kube: Any) -> str | None:
+    from lightkube.resources.core_v1 import Secret
+
+    try:
+        secret = kube.get(Secret, SECRET_NAME, namespace=SECRET_NAMESPACE)
+    except PlatformError as err:
+        say(f"warning: no release announcements: {err.message}")
+        return None
+    encoded = ((secret or {}).get("data") or {}).get(SECRET_KEY)
+    return base64.b64decode(encoded).decode().strip() if encoded else None
+
+
+def webhook_url(
+    flag: str | None = None, *, env: Mapping[str, str] = os.environ, kube: Any = None
+) -> str | None:
+    """The webhook: ``flag``, else ``$HELLO_PLATFORM_WEBHOOK_URL``, else the Secret's key
+    (read through ``kube``, a :class:`hello_platform.clients.kube.Kube`); None: no chat."""
+    if flag:
+        return flag
+    if env.get(ENV_VAR):
+        return env[ENV_VAR]
+    return _from_secret(kube) if kube is not None else None
+
+
+@dataclass
+class Announcer:
+    """Announces the events of releases to one webhook (none: the events are only said)."""
+
+    url: str | None
+    deliver: Callable[[str, Mapping[str, Any]], None] = field(default=send)
+    #: Events that reached the chat, in order (what the release reports).
+    sent: list[str] = field(default_factory=list)
+
+    def announce(
+        self,
+        event: Event,
+        *,
+        service: str,
+        environment: str,
+        digest: str,
+        reason: str | None = None,
+        seconds: float | None = None,
+    ) -> bool:
+        """Send ``event``; False (and a warning line) when the chat did not take it."""
+        payload = message(Notice(event, service, environment, digest, reason, seconds))
+        if not self.url:
+            return False
+        try:
+            self.deliver(self.url, payload)
+        except PlatformError as err:
+            say(f"warning: the {event} announcement was not delivered: {err.message}")
+            return False
+        self.sent.append(str(event))
+        return True
