@@ -37,6 +37,8 @@ from hello_platform.substrate.cluster import layout
 HOST = layout.NODE_IP
 PORT = 9418
 REPO_NAME = "hello-platform.git"
+#: Where each environment's own files live (deploy/argocd/envs/<env>: its releases).
+ENVS_DIR = "deploy/argocd/envs"
 URL = f"git://{HOST}:{PORT}/{REPO_NAME}"
 AUTHOR = {
     "GIT_AUTHOR_NAME": "hello-platform gitops",
@@ -249,12 +251,33 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
             return Published(branch, sha, target, before, False)
         message = f"gitops: publish {branch} {sha[:12]} to {target}"
         if not git_ok("-C", str(work), "merge", "--no-edit", "-m", message, "FETCH_HEAD"):
-            raise PlatformError(
-                f"{branch} ({sha[:12]}) does not merge cleanly into {target}",
-                hint=f"resolve it by hand: git clone -b {target} {mirror}; merge; push",
+            source_wins(work, env, message)
+            say(
+                f"{target} had changes of its own that clash with {branch}: {branch} wins "
+                f"outside {ENVS_DIR}/{env}, which keeps the environment's own files"
             )
         after = push(work, target)
     return Published(branch, sha, target, after, True)
+
+
+def source_wins(work: Path, env: str, message: str) -> None:
+    """Finish a merge that clashed: the source's side of every clash, then the
+    environment's own folder exactly as the environment branch had it (its releases)."""
+    git("-C", str(work), "merge", "--abort", what="aborting the clashing merge")
+    folder = f"{ENVS_DIR}/{env}"
+    if not git_ok(
+        "-C", str(work), "merge", "--no-edit", "-m", message, "-X", "theirs", "FETCH_HEAD"
+    ):
+        raise PlatformError(
+            f"the source does not merge into the environment branch of {env}, even taking the "
+            "source's side of every clash",
+            hint="reset the local mirror: nox -s gitops -- down, then remove "
+            f"{base_path() / REPO_NAME} and run up again",
+        )
+    if git_ok("-C", str(work), "cat-file", "-e", f"HEAD^1:{folder}"):
+        git("-C", str(work), "checkout", "HEAD^1", "--", folder, what=f"keeping {folder}")
+        if git("-C", str(work), "status", "--porcelain", what="git status").strip():
+            git("-C", str(work), "commit", "--quiet", "--amend", "--no-edit", what="amend")
 
 
 def commit_files(

@@ -25,7 +25,7 @@ from hello_platform.core.progress import say
 from hello_platform.pipeline.deploy import http_get
 from hello_platform.pipeline.gitops import gitserver
 
-ENV_DIR = "deploy/argocd/envs"
+ENV_DIR = gitserver.ENVS_DIR
 #: Node port of each environment the loop can reach from this machine.
 NODE_PORTS = {"local": 30081}
 #: The Argo CD Applications of the environments (data of each environment: their names,
