@@ -35,6 +35,9 @@ API = f"http://127.0.0.1:{NODE_PORT}"
 #: test's in requests mode, and the requests-mode e2e test's.
 EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests")
 SCRAPE_INTERVAL = "5s"
+#: Rendered with a progressive strategy, the chart also names the headless Service of a new
+#: revision's pods (``<fullname>-canary-pods``), which Argo Rollouts' analysis reads.
+NEW_PODS = ("rollout.strategy=canary",)
 RETENTION = "6h"
 
 PROMETHEUS = images.ImageSpec(
@@ -48,8 +51,9 @@ PROMETHEUS = images.ImageSpec(
 
 def releases() -> list[tuple[str, str]]:
     """(namespace, headless pods Service) of every release Prometheus scrapes: each
-    service's default release in its namespaces, the name read from its chart rendered
-    with the local profile (which turns the pods Service on)."""
+    service's default release in its namespaces, the names read from its chart rendered
+    with the local profile (which turns the pods Service on) and a canary strategy (the
+    new revision's pods Service)."""
     from hello_platform.pipeline import helm
 
     out = []
@@ -57,7 +61,9 @@ def releases() -> list[tuple[str, str]]:
     for svc in catalogue.load().services.values():
         files = helm.profile_files(svc, "local") if "local" in svc.profiles else []
         for ns in (svc.namespace, *(n.format(ns=svc.namespace) for n in EXTRA_NAMESPACES)):
-            docs = helm.documents(helm.render(helm_bin, svc, values_files=files, namespace=ns))
+            docs = helm.documents(
+                helm.render(helm_bin, svc, values_files=files, namespace=ns, sets=NEW_PODS)
+            )
             services = [d for d in docs if d["kind"] == "Service"]
             out += [(ns, d["metadata"]["name"]) for d in services if _headless(d)]
     return out
