@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline.drill.cli",
     "pipeline.monitoring.cli",
     "pipeline.gitops.cli",
+    "pipeline.rollouts.cli",
 )
 
 

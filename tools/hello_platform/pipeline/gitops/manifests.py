@@ -47,15 +47,16 @@ REQUESTS = {
 }
 
 
-def module_dir(module: str, version: str) -> Path:
-    """The unpacked module in the Go module cache (downloaded through the proxy if needed)."""
+def module_dir(module: str, version: str, *, pinned: str = "") -> Path:
+    """The unpacked module in the Go module cache (downloaded through the proxy if needed),
+    with the tool's ``pinned`` toolchain when its go.mod needs a newer Go (toolchain.toml)."""
     from hello_platform.toolchain.gobuild import find_go, go_env
 
     done = subprocess.run(
         [find_go() or "go", "mod", "download", "-json", f"{module}@{version}"],
         capture_output=True,
         text=True,
-        env=go_env(),
+        env=go_env(pinned=pinned),
         check=False,
         timeout=600,
     )
