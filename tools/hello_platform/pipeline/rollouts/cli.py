@@ -10,7 +10,7 @@ from dataclasses import asdict
 from hello_platform.clients.kube import Kube
 from hello_platform.core.cli import add_service, service
 from hello_platform.pipeline.rollouts import addon
-from hello_platform.pipeline.rollouts.outcome import rollout_outcome
+from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
 from hello_platform.substrate import addons
 
 
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     sub.add_parser(
         "down", help="remove the controller and its CRDs (every Rollout and its pods go too)"
     ).set_defaults(func=run_down)
-    p_out = sub.add_parser("outcome", help="a Rollout's state: promoted, aborted and why, ...")
+    p_out = sub.add_parser("outcome", help="a Rollout's state as JSON (exit 0 only when promoted)")
     add_service(p_out)
     p_out.add_argument("--name", help="the Rollout (default: the service's release name)")
     p_out.add_argument("--namespace", help="its namespace (default: the service's)")
@@ -65,4 +65,4 @@ def run_outcome(args: argparse.Namespace) -> int:
         _kube("outcome"), args.name or svc.release, args.namespace or svc.namespace
     )
     print(json.dumps({**asdict(found), "sentence": found.sentence()}, indent=2))
-    return 0 if found.done else 1
+    return 0 if found.state == PROMOTED else 1

@@ -31,6 +31,7 @@ def settle(
     *,
     rollback: Callable[[], str],
     timeout: float = TIMEOUT,
+    interval: float = 2.0,
 ) -> Promoted:
     """Wait until Rollout ``name`` is promoted (returned with the seconds it took) or aborted
     (``rollback()`` is called, and a PlatformError says why and what it rolled back to).
@@ -45,7 +46,8 @@ def settle(
         seen.append(now)
         return Check(now.done or now.state == PAUSED, now.sentence())
 
-    seconds = until(check, what=f"rollout {name} is not promoted", timeout=timeout, interval=2.0)
+    what = f"rollout {name} is not promoted"
+    seconds = until(check, what=what, timeout=timeout, interval=interval)
     last = seen[-1]
     if last.state == ABORTED:
         restored = rollback()

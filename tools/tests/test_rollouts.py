@@ -1,0 +1,179 @@
+"""Argo Rollouts: the controller's add-on rendered as data, a Rollout's outcome read from
+its status, and the release's watcher (promotion timed; abort rolled back and explained)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.rollouts import addon, outcome, watch
+from hello_platform.pipeline.rollouts.outcome import Outcome
+from hello_platform.substrate import addons
+from test_addons import FakeApi, kube_of
+
+REF = "127.0.0.1:5000/hello-platform/argo-rollouts:sha-1@sha256:" + "a" * 64
+ABORT_MESSAGE = (
+    'RolloutAborted: Rollout aborted update to revision 2: Metric "success-rate" assessed '
+    "Failed due to failed (2) > failureLimit (1)"
+)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    work = tmp_path_factory.mktemp("rollouts")
+    return addons.driver.documents(addon.render("v1.10.2", REF, work))
+
+
+def by(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
+
+
+def test_the_controller_is_a_registered_addon_of_the_pinned_version() -> None:
+    from hello_platform.cli import build_parser
+
+    build_parser()  # imports every feature's cli, and so every add-on module
+    assert addons.get("argo-rollouts") is addon.ADDON
+    assert addons.driver.pins(addon.ADDON) == "argo-rollouts v1.10.2"
+
+
+def test_the_crds_rbac_and_controller_come_from_upstream(rendered: list[dict[str, Any]]) -> None:
+    crds = set(by(rendered, "CustomResourceDefinition"))
+    assert {"rollouts.argoproj.io", "analysistemplates.argoproj.io"} <= crds
+    assert {"analysisruns.argoproj.io", "experiments.argoproj.io"} <= crds
+    (binding,) = by(rendered, "ClusterRoleBinding").values()
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "argo-rollouts", "namespace": addon.NAMESPACE}
+    ]
+    namespaced = [d for d in rendered if d["metadata"].get("namespace")]
+    assert {d["metadata"]["namespace"] for d in namespaced} == {addon.NAMESPACE}
+    assert rendered[0]["kind"] == "Namespace"
+
+
+def test_the_controller_runs_our_image_by_digest_under_restricted_pod_security(
+    rendered: list[dict[str, Any]],
+) -> None:
+    labels = by(rendered, "Namespace")[addon.NAMESPACE]["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    pod = by(rendered, "Deployment")[addon.CONTROLLER]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == REF.split(":sha-1")[0] + "@sha256:" + "a" * 64
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert container["resources"]["requests"] == addon.RESOURCES["requests"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    security = container["securityContext"]
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"] == {"drop": ["ALL"]}
+    assert security["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert addon.IMAGE.user.split(":")[0] != "0"  # numeric non-root: runAsNonRoot can check
+
+
+def rollout(generation: int = 2, **status: Any) -> dict[str, Any]:
+    base = {"observedGeneration": str(generation), "currentPodHash": "new", "stableRS": "old"}
+    return {"metadata": {"name": "hello", "generation": generation}, "status": {**base, **status}}
+
+
+@pytest.mark.parametrize(
+    ("obj", "state"),
+    [
+        (rollout(phase="Healthy", stableRS="new"), outcome.PROMOTED),
+        (rollout(phase="Degraded", abort=True, message=ABORT_MESSAGE), outcome.ABORTED),
+        (rollout(phase="Paused", pauseConditions=[{"reason": "CanaryPauseStep"}]), "progressing"),
+        (
+            rollout(phase="Paused", pauseConditions=[{"reason": "InconclusiveAnalysisRun"}]),
+            outcome.PAUSED,
+        ),
+        (rollout(phase="Progressing"), "progressing"),
+        (rollout(phase="Healthy", stableRS="new", observedGeneration="1"), "progressing"),
+        (None, "missing"),
+    ],
+    ids=["promoted", "aborted", "timed-step", "inconclusive", "going", "not-seen-yet", "missing"],
+)
+def test_the_outcome_is_read_from_the_status(obj: dict[str, Any] | None, state: str) -> None:
+    assert outcome.outcome(obj, "hello").state == state
+
+
+def test_an_abort_says_why_in_one_sentence() -> None:
+    found = outcome.outcome(rollout(phase="Degraded", abort=True, message=ABORT_MESSAGE))
+    assert found.done
+    assert found.sentence() == f"rollout hello aborted revision new: {ABORT_MESSAGE}"
+
+
+def test_rollout_outcome_reads_the_rollout_through_the_client(tmp_path: Path) -> None:
+    api = FakeApi()
+    path = "/apis/argoproj.io/v1alpha1/namespaces/hello/rollouts/hello"
+    api.objects[path] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        **rollout(phase="Healthy", stableRS="new"),
+    }
+    kube = kube_of(tmp_path, api)
+    assert outcome.rollout_outcome(kube, "hello", "hello").state == outcome.PROMOTED
+    assert outcome.rollout_outcome(kube, "gone", "hello").state == "missing"
+
+
+@pytest.fixture
+def states(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, Any]]]:
+    """The Rollouts the watcher reads, one per poll (the last one repeats)."""
+    seen: list[dict[str, Any]] = []
+
+    def read(api: object, name: str, namespace: str) -> Outcome:
+        return outcome.outcome(seen.pop(0) if len(seen) > 1 else seen[0], name)
+
+    monkeypatch.setattr(watch, "rollout_outcome", read)
+    yield seen
+
+
+def settle(rollbacks: list[str]) -> watch.Promoted:
+    def rollback() -> str:
+        rollbacks.append("helm rollback")
+        return "revision 1"
+
+    return watch.settle(object(), "hello", "hello", rollback=rollback, timeout=5, interval=0.01)  # type: ignore[arg-type]
+
+
+def test_a_promotion_is_timed_and_not_rolled_back(states: list[dict[str, Any]]) -> None:
+    states += [rollout(phase="Progressing"), rollout(phase="Healthy", stableRS="new")]
+    rollbacks: list[str] = []
+    done = settle(rollbacks)
+    assert done.outcome.state == outcome.PROMOTED and done.seconds >= 0
+    assert rollbacks == []
+
+
+def test_an_abort_rolls_the_release_back_and_fails_saying_why(
+    states: list[dict[str, Any]],
+) -> None:
+    states += [rollout(phase="Progressing"), rollout(phase="Degraded", abort=True, message="x")]
+    rollbacks: list[str] = []
+    with pytest.raises(PlatformError, match=r"aborted revision new: x; .* back to revision 1"):
+        settle(rollbacks)
+    assert rollbacks == ["helm rollback"]
+
+
+def test_too_little_traffic_holds_the_rollout_for_a_person(states: list[dict[str, Any]]) -> None:
+    states.append(rollout(phase="Paused", pauseConditions=[{"reason": "InconclusiveAnalysisRun"}]))
+    rollbacks: list[str] = []
+    with pytest.raises(PlatformError, match="too little traffic") as err:
+        settle(rollbacks)
+    assert rollbacks == []
+    assert "promote hello" in (err.value.hint or "")
+
+
+def test_the_cli_prints_the_outcome_as_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hello_platform import cli
+    from hello_platform.pipeline.rollouts import cli as rollouts_cli
+
+    monkeypatch.setattr(rollouts_cli, "_kube", lambda action, start=False: object())
+    monkeypatch.setattr(
+        rollouts_cli,
+        "rollout_outcome",
+        lambda kube, name, ns: outcome.outcome(rollout(phase="Degraded", abort=True), name),
+    )
+    assert cli.main(["rollouts", "outcome", "--namespace", "hello"]) == 1
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["state"], printed["name"]) == ("aborted", "hello")
