@@ -177,3 +177,32 @@ def test_the_cli_prints_the_outcome_as_json(
     assert cli.main(["rollouts", "outcome", "--namespace", "hello"]) == 1
     printed = json.loads(capsys.readouterr().out)
     assert (printed["state"], printed["name"]) == ("aborted", "hello")
+
+
+def test_the_bad_canarys_errors_are_counted_from_its_first_answer_to_the_abort() -> None:
+    from hello_platform.pipeline.drill.load import Load, Sample
+    from hello_platform.pipeline.rollouts import drills
+
+    load = Load("http://127.0.0.1:30084/", rps=10)
+    load.samples = [
+        Sample(1.0, 200, 1.0, host="hello-rollouts-old-a"),
+        Sample(2.0, 200, 1.0, host="hello-rollouts-new5-b"),  # the canary's first answer
+        *(Sample(2.0 + i / 10, 200, 1.0, host="hello-rollouts-old-a") for i in range(1, 400)),
+        Sample(30.0, 500, 1.0),
+        Sample(50.0, 200, 1.0, host="hello-rollouts-old-a"),  # after the abort
+    ]
+    found = drills._errors(load, "new5", abort=42.0)
+    assert found["first_canary_answer_s"] == 2.0
+    assert found["abort_after_first_answer_s"] == 40.0
+    assert found["requests_during_canary"] == 401
+    assert found["errors"] == 1
+    # 2 x 1/4 of the pods x 5 % x 401 requests, rounded up, + 3 for chance
+    assert found["error_budget"] == 11 + 3
+
+
+def test_an_unknown_canary_drill_is_named_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    from hello_platform import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["rollouts", "drill", "--only", "canary-ugly"])
+    assert "invalid choice: 'canary-ugly'" in capsys.readouterr().err

@@ -9,7 +9,9 @@ from dataclasses import asdict
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.cli import add_service, service
-from hello_platform.pipeline.rollouts import addon
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
+from hello_platform.pipeline.rollouts import addon, drills
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
 from hello_platform.substrate import addons
 
@@ -33,6 +35,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p_out.add_argument("--name", help="the Rollout (default: the service's release name)")
     p_out.add_argument("--namespace", help="its namespace (default: the service's)")
     p_out.set_defaults(func=run_outcome)
+    p_drill = sub.add_parser(
+        "drill",
+        help="canary drills under steady load on 127.0.0.1 (good: promoted; bad: aborted)",
+        description=drills.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_service(p_drill)
+    p_drill.add_argument(
+        "--only", nargs="+", default=[], choices=drills.NAMES, metavar="NAME",
+        help=f"run these: {', '.join(drills.NAMES)}",
+    )  # fmt: skip
+    p_drill.add_argument(
+        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
+    )
+    p_drill.set_defaults(func=run_drill)
 
 
 def _kube(action: str, *, start: bool = False) -> Kube:
@@ -66,3 +83,10 @@ def run_outcome(args: argparse.Namespace) -> int:
     )
     print(json.dumps({**asdict(found), "sentence": found.sentence()}, indent=2))
     return 0 if found.state == PROMOTED else 1
+
+
+def run_drill(args: argparse.Namespace) -> int:
+    if not 0 < args.rps <= MAX_RPS:
+        raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
+    drills.run(service(args), args.only, args.rps)
+    return 0
