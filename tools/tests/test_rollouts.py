@@ -185,11 +185,11 @@ def test_the_bad_canarys_errors_are_counted_from_its_first_answer_to_the_abort()
 
     load = Load("http://127.0.0.1:30084/", rps=10)
     load.samples = [
-        Sample(1.0, 200, 1.0, host="hello-rollouts-old-a"),
-        Sample(2.0, 200, 1.0, host="hello-rollouts-new5-b"),  # the canary's first answer
-        *(Sample(2.0 + i / 10, 200, 1.0, host="hello-rollouts-old-a") for i in range(1, 400)),
+        Sample(1.0, 200, 1.0, host="hello-old-a"),
+        Sample(2.0, 200, 1.0, host="hello-new5-b"),  # the canary's first answer
+        *(Sample(2.0 + i / 10, 200, 1.0, host="hello-old-a") for i in range(1, 400)),
         Sample(30.0, 500, 1.0),
-        Sample(50.0, 200, 1.0, host="hello-rollouts-old-a"),  # after the abort
+        Sample(50.0, 200, 1.0, host="hello-old-a"),  # after the abort
     ]
     found = drills._errors(load, "new5", abort=42.0)
     assert found["first_canary_answer_s"] == 2.0

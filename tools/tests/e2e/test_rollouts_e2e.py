@@ -1,8 +1,8 @@
 """Canary drills on the embedded cluster, under steady load on 127.0.0.1.
 
 Prometheus and the Argo Rollouts controller are brought up, the default service's release
-``<release>-rollouts`` (namespace ``<namespace>-rollouts``, 4 replicas, NodePort 30084,
-``rollout.strategy=canary``) is deployed, then a good canary must be promoted with no
+is deployed in namespace ``<namespace>-rollouts`` (4 replicas, NodePort 30084,
+``rollout.strategy=canary``), then a good canary must be promoted with no
 failed request and a bad one (``faults.errorRate=0.05``) aborted by the analysis and rolled
 back, within its error budget. Figures land in ``out/drill/<run>/summary.json``.
 """

@@ -1,8 +1,9 @@
 """Canary drills under steady, bounded load on 127.0.0.1 (the drill load and report).
 
-The service's release ``<release>-rollouts`` (namespace ``<namespace>-rollouts``, scraped by
-the embedded Prometheus; 4 replicas, no HPA, NodePort 30084, ``rollout.strategy=canary``)
-is deployed with Prometheus and the Argo Rollouts controller, then:
+The service's release in namespace ``<namespace>-rollouts`` (named as in its own namespace,
+so the embedded Prometheus scrapes its pods and its canary's under the names the analysis
+reads; 4 replicas, no HPA, NodePort 30084, ``rollout.strategy=canary``) is deployed with
+Prometheus and the Argo Rollouts controller, then:
 
 * ``canary-good``: a new revision (a pod annotation) goes 20 -> 50 -> 100 % judged by the
   analysis: it must be promoted with no failed request;
@@ -212,7 +213,7 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         profile="local",
         sets=BASE_SETS,
         namespace=service.namespace + SUFFIX,
-        release=service.release + SUFFIX,
+        release=service.release,
         timeout=300,
         run_tests=False,
     )
