@@ -206,3 +206,28 @@ def test_an_unknown_canary_drill_is_named_by_argparse(capsys: pytest.CaptureFixt
     with pytest.raises(SystemExit):
         cli.main(["rollouts", "drill", "--only", "canary-ugly"])
     assert "invalid choice: 'canary-ugly'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("only", "classic", "canaries"),
+    [
+        ([], [[]], []),
+        (["pod-delete", "canary-bad"], [["pod-delete"]], [["canary-bad"]]),
+        (["canary-good"], [], [["canary-good"]]),
+    ],
+)
+def test_nox_drill_runs_the_canary_drills_only_when_named(
+    monkeypatch: pytest.MonkeyPatch,
+    only: list[str],
+    classic: list[list[str]],
+    canaries: list[list[str]],
+) -> None:
+    from hello_platform import cli
+    from hello_platform.pipeline import drill
+    from hello_platform.pipeline.rollouts import drills
+
+    ran: dict[str, list[list[str]]] = {"classic": [], "canary": []}
+    monkeypatch.setattr(drill, "run", lambda svc, names, rps: ran["classic"].append(names))
+    monkeypatch.setattr(drills, "run", lambda svc, names, rps: ran["canary"].append(names))
+    assert cli.main(["drill", *(["--only", *only] if only else [])]) == 0
+    assert ran == {"classic": classic, "canary": canaries}
