@@ -11,15 +11,13 @@ The controller asks Prometheus itself (the AnalysisTemplates name its address).
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from hello_platform.core.errors import PlatformError
+from hello_platform.clients.kube import RESTRICTED
 from hello_platform.core.paths import state_dir
-from hello_platform.core.proc import last_line
 from hello_platform.substrate.addons import Declared, Refs, Workload, register
+from hello_platform.substrate.addons.kustomize import kustomize
 from hello_platform.substrate.cluster import binaries, images
 
 NAMESPACE = "argo-rollouts"
@@ -40,18 +38,10 @@ def work_dir() -> Path:
 
 
 def namespace() -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": {
-            "name": NAMESPACE,
-            "labels": {
-                "pod-security.kubernetes.io/enforce": "restricted",
-                "pod-security.kubernetes.io/enforce-version": "latest",
-                "app.kubernetes.io/managed-by": "hello-platform",
-            },
-        },
-    }
+    """The namespace, Pod Security restricted (enforced, audited, warned)."""
+    labels = {**RESTRICTED, "app.kubernetes.io/managed-by": "hello-platform"}
+    metadata = {"name": NAMESPACE, "labels": labels}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def overlay(ref: str, version: str) -> dict[str, Any]:
@@ -104,28 +94,8 @@ def manifests_dir(version: str) -> Path:
 
 def render(version: str, ref: str, work: Path | None = None) -> str:
     """The controller's manifests for our cluster (kubectl kustomize of the overlay)."""
-    work = work or work_dir()
-    tree = work / "manifests"
-    shutil.rmtree(tree, ignore_errors=True)
-    shutil.copytree(manifests_dir(version), tree, copy_function=shutil.copyfile)
-    (work / "overlay").mkdir(parents=True, exist_ok=True)
-    (work / "overlay" / "namespace.json").write_text(json.dumps(namespace(), indent=2) + "\n")
-    (work / "overlay" / "kustomization.yaml").write_text(
-        json.dumps(overlay(ref, version), indent=2) + "\n"
-    )
-    done = subprocess.run(
-        [str(binaries.tool("kubectl")), "kustomize", str(work / "overlay")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        raise PlatformError(
-            f"kubectl kustomize of Argo Rollouts' manifests failed: {last_line(done.stderr)}",
-            hint=f"the overlay is {work / 'overlay' / 'kustomization.yaml'}",
-        )
-    return done.stdout
+    files = {"namespace.json": namespace(), "kustomization.yaml": overlay(ref, version)}
+    return kustomize(work or work_dir(), manifests_dir(version), files, what="Argo Rollouts")
 
 
 def pinned_render(refs: Refs) -> str:
