@@ -191,7 +191,7 @@ def test_the_bad_canarys_errors_are_counted_from_its_first_answer_to_the_abort()
         Sample(30.0, 500, 1.0),
         Sample(50.0, 200, 1.0, host="hello-old-a"),  # after the abort
     ]
-    found = drills._errors(load, "new5", abort=42.0)
+    found = drills._errors(load, "new5", abort=42.0, error_rate=0.05)
     assert found["first_canary_answer_s"] == 2.0
     assert found["abort_after_first_answer_s"] == 40.0
     assert found["requests_during_canary"] == 401

@@ -7,11 +7,14 @@ Prometheus and the Argo Rollouts controller, then:
 
 * ``canary-good``: a new revision (a pod annotation) goes 20 -> 50 -> 100 % judged by the
   analysis: it must be promoted with no failed request;
-* ``canary-bad``: a revision answering 5 % of real requests with 500
-  (``faults.errorRate=0.05``) must be aborted by the analysis and the release rolled back:
+* ``canary-bad`` / ``canary-slow``: a revision answering 5 % of real requests with 500
+  (``faults.errorRate=0.05``) / 400 ms late (``faults.latencyMs``, judged on p95) must be
+  aborted by the analysis and the release rolled back:
   the user-visible errors, the seconds from the canary's first answer to the abort, and the
   ready pods of each revision over time (the stable set is never left short: the ready pods
-  of both revisions never fall below the replica count).
+  of both revisions never fall below the replica count);
+* ``blue-green``: the strategy switched to blueGreen with a new revision: previewed, judged
+  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ SUFFIX = "-rollouts"
 NODE_PORT = 30084
 REPLICAS = 4
 ERROR_RATE = 0.05
+#: The slow canary's added latency: above the analysis' p95 bound (0.25 s).
+SLOW_MS = 400
 #: The analysis must abort a bad canary this soon after the canary's first answer (s).
 ABORT_WITHIN_S = 60.0
 BASE_SETS = (
@@ -133,12 +138,41 @@ def canary_good(env: Env, load: Load) -> Outcome:
     )
 
 
-def canary_bad(env: Env, load: Load) -> Outcome:
-    """A revision failing 5 % of requests is aborted by the analysis and rolled back."""
-    t = load.mark(f"helm upgrade faults.errorRate={ERROR_RATE}: a bad canary")
+def blue_green(env: Env, load: Load) -> Outcome:
+    """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
+    traffic and the analysis on the preview pods), then switched; nothing fails."""
+    t = load.mark("helm upgrade rollout.strategy=blueGreen (new pod annotation)")
+    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
+        name, revision = _release(
+            env, "rollout.strategy=blueGreen", f"podAnnotations.drill-bg=r{int(time.time())}"
+        )
+        done = settle(
+            env.kube.api,
+            name,
+            env.opts.namespace,
+            rollback=lambda: rollback(env.kube, env.opts, revision),
+        )
+        switched = load.mark("switched to the new revision")
+    figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
+    return Outcome({"promoted": True}, switched - t, figures)
+
+
+def aborted(fault: str, error_rate: float) -> Drill:
+    """A drill: a revision with ``fault`` (a --set item) must be aborted by the analysis and
+    rolled back, its users' errors within the budget of ``error_rate``."""
+
+    def run(env: Env, load: Load) -> Outcome:
+        return _aborted(env, load, fault, error_rate)
+
+    run.__doc__ = f"A canary with {fault} is aborted by the analysis and rolled back."
+    return run
+
+
+def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
+    t = load.mark(f"helm upgrade {fault}: a bad canary")
     marks: dict[str, float] = {}
     with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
-        name, revision = _release(env, f"faults.errorRate={ERROR_RATE}")
+        name, revision = _release(env, fault)
 
         def abort_seen() -> str:
             marks["abort"] = load.mark("aborted by the analysis: helm rollback")
@@ -156,7 +190,8 @@ def canary_bad(env: Env, load: Load) -> Outcome:
             what="the stable revision to serve alone again",
         )
         recovered = load.mark("stable revision alone again")
-    figures = {**replicas.figures(), **_errors(load, replicas.canary, marks.get("abort"))}
+    errors = _errors(load, replicas.canary, marks.get("abort"), error_rate)
+    figures = {**replicas.figures(), **errors}
     first, abort = figures["first_canary_answer_s"], marks.get("abort")
     return Outcome(
         {
@@ -173,7 +208,7 @@ def canary_bad(env: Env, load: Load) -> Outcome:
     )
 
 
-def _errors(load: Load, canary: str, abort: float | None) -> dict[str, Any]:
+def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> dict[str, Any]:
     """The canary's first answer (s into the load), the errors users saw, and the budget:
     the canary's share of the pods x the error rate x the requests while it served (x2 and
     +3 for chance)."""
@@ -182,7 +217,7 @@ def _errors(load: Load, canary: str, abort: float | None) -> dict[str, Any]:
     end = abort if abort is not None else load.now()
     during = [s for s in samples if first is not None and first <= s.t <= end]
     share = 1 / REPLICAS  # 20 % of 4 replicas is 1 pod (50 % is 2: then the share doubles)
-    budget = math.ceil(2 * share * ERROR_RATE * len(during)) + 3
+    budget = math.ceil(2 * share * error_rate * len(during)) + 3
     return {
         "first_canary_answer_s": first,
         "abort_after_first_answer_s": round(end - first, 1) if first is not None else None,
@@ -195,7 +230,9 @@ def _errors(load: Load, canary: str, abort: float | None) -> dict[str, Any]:
 #: name: (the drill, whether every request must succeed)
 DRILLS: dict[str, tuple[Drill, bool]] = {
     "canary-good": (canary_good, True),
-    "canary-bad": (canary_bad, False),
+    "canary-bad": (aborted(f"faults.errorRate={ERROR_RATE}", ERROR_RATE), False),
+    "canary-slow": (aborted(f"faults.latencyMs={SLOW_MS}", 0.0), False),
+    "blue-green": (blue_green, True),
 }
 NAMES = tuple(DRILLS)
 
