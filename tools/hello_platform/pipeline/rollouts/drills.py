@@ -238,8 +238,8 @@ NAMES = tuple(DRILLS)
 
 
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
-    """Prometheus and the controller up, then the canary release (its first revision is
-    promoted at once: there is nothing to compare it with)."""
+    """Prometheus and the controller up, then the canary release under load (its first
+    revision is promoted at once: there is nothing to compare it with)."""
     from hello_platform.pipeline.monitoring import stack
     from hello_platform.substrate import addons
 
@@ -254,7 +254,10 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         timeout=300,
         run_tests=False,
     )
-    result = deploy.deploy(opts)
+    # Under load: an existing release's upgrade is itself a canary, judged on its traffic
+    # (without any it would be held as inconclusive, rightly).
+    with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
+        result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
     return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)

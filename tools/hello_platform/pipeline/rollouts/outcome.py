@@ -55,6 +55,9 @@ class Outcome:
             return f"rollout {self.name} aborted revision {self.current}{why}"
         if self.state == MISSING:
             return f"rollout {self.name} does not exist"
+        if self.state == PAUSED:
+            held = f"rollout {self.name} is held at revision {self.current}"
+            return f"{held}: its analysis was inconclusive"
         return f"rollout {self.name} is {self.phase or self.state} at {self.current}{why}"
 
 
