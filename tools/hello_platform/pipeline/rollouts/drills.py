@@ -118,11 +118,11 @@ def _release(env: Env, *sets: str) -> tuple[str, int]:
     return name, int(env.upgrade(*sets)["version"])
 
 
-def canary_good(env: Env, load: Load) -> Outcome:
-    """A new revision goes 20 -> 50 -> 100 %, judged by Prometheus: promoted, nothing fails."""
-    t = load.mark("helm upgrade (new pod annotation): canary 20 -> 50 -> 100 %")
+def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
+    """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
+    t = load.mark(f"helm upgrade {what}")
     with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
-        name, revision = _release(env, f"podAnnotations.drill-canary=r{int(time.time())}")
+        name, revision = _release(env, *sets, f"podAnnotations.drill-rollout=r{int(time.time())}")
         done = settle(
             env.kube.api,
             name,
@@ -131,30 +131,21 @@ def canary_good(env: Env, load: Load) -> Outcome:
         )
         promoted = load.mark("promoted to all pods")
     figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
-    return Outcome(
-        {"promoted": True, "ready pods never below the replicas": figures["min_ready"] >= REPLICAS},
-        promoted - t,
-        figures,
-    )
+    return Outcome({"promoted": True}, promoted - t, figures)
+
+
+def canary_good(env: Env, load: Load) -> Outcome:
+    """A new revision goes 20 -> 50 -> 100 %, judged by Prometheus: promoted, nothing fails."""
+    found = _promoted(env, load, "(new pod annotation): canary 20 -> 50 -> 100 %")
+    found.checks["ready pods never below the replicas"] = found.figures["min_ready"] >= REPLICAS
+    return found
 
 
 def blue_green(env: Env, load: Load) -> Outcome:
     """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
     traffic and the analysis on the preview pods), then switched; nothing fails."""
-    t = load.mark("helm upgrade rollout.strategy=blueGreen (new pod annotation)")
-    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
-        name, revision = _release(
-            env, "rollout.strategy=blueGreen", f"podAnnotations.drill-bg=r{int(time.time())}"
-        )
-        done = settle(
-            env.kube.api,
-            name,
-            env.opts.namespace,
-            rollback=lambda: rollback(env.kube, env.opts, revision),
-        )
-        switched = load.mark("switched to the new revision")
-    figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
-    return Outcome({"promoted": True}, switched - t, figures)
+    strategy = "rollout.strategy=blueGreen"
+    return _promoted(env, load, f"{strategy} (new pod annotation)", strategy)
 
 
 def aborted(fault: str, error_rate: float) -> Drill:
