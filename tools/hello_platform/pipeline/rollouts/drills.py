@@ -145,7 +145,9 @@ def blue_green(env: Env, load: Load) -> Outcome:
     """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
     traffic and the analysis on the preview pods), then switched; nothing fails."""
     strategy = "rollout.strategy=blueGreen"
-    return _promoted(env, load, f"{strategy} (new pod annotation)", strategy)
+    found = _promoted(env, load, f"{strategy} (new pod annotation)", strategy)
+    found.checks["a preview was up before the switch"] = found.figures["max_canary_ready"] >= 1
+    return found
 
 
 def aborted(fault: str, error_rate: float) -> Drill:
