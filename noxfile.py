@@ -169,6 +169,12 @@ def monitoring(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def rollouts(session: nox.Session) -> None:
+    """Argo Rollouts on the local cluster (canary, blueGreen): up, status, down, outcome."""
+    glue(session, "rollouts", default="up")
+
+
+@nox.session(default=False)
 def e2e(session: nox.Session) -> None:
     """End-to-end tests (pytest -m e2e) on the local cluster, which is brought up first."""
     sync(session, "test")

@@ -67,9 +67,9 @@ def test_prometheus_scrapes_only_the_projects_releases(rendered: list[dict[str, 
     (sd,) = job["dns_sd_configs"]
     assert sd["type"] == "SRV"
     assert sd["names"] == [
-        "_metrics._tcp.hello-pods.hello.svc.cluster.local",
-        "_metrics._tcp.hello-pods.hello-keda.svc.cluster.local",
-        "_metrics._tcp.hello-pods.hello-e2e-requests.svc.cluster.local",
+        f"_metrics._tcp.hello{pods}.{ns}.svc.cluster.local"
+        for ns in ("hello", "hello-keda", "hello-e2e-requests", "hello-rollouts")
+        for pods in ("-canary-pods", "-pods")  # the new revision's pods (Argo Rollouts), all
     ]
     relabel = {r["target_label"]: r for r in job["relabel_configs"]}
     assert relabel["namespace"]["replacement"] == "$2"  # "$$" in the template is one "$"

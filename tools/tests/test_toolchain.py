@@ -575,3 +575,32 @@ def test_a_go_too_old_to_switch_says_so(tmp_path: Path, monkeypatch: pytest.Monk
         PlatformError, match=r"is go1.19.8 \(GOTOOLCHAIN=go1.26.8 needs a go of 1.21"
     ):
         gobuild.check_go("1.26.8", needed_for="x")
+
+
+def test_a_tools_pinned_toolchain_wins_over_the_users(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    go = script(tmp_path / "go", SWITCHING_GO)
+    monkeypatch.setenv("HELLO_PLATFORM_GO", str(go))
+    monkeypatch.setenv("GOTOOLCHAIN", "go1.26.8")
+    assert gobuild.check_go("1.26.8", needed_for="x", pinned="go1.27.3") == (str(go), "go1.27.3")
+    assert gobuild.go_env(pinned="go1.27.3")["GOTOOLCHAIN"] == "go1.27.3"
+    assert gobuild.go_env()["GOTOOLCHAIN"] == "go1.26.8"  # the other tools keep the user's
+
+
+def test_go_toolchain_is_read_per_tool_and_checked(env: Path) -> None:
+    text = PINS.replace(
+        'module = "example.com/solo"', 'module = "example.com/solo"\ngo_toolchain = "go1.27.3"'
+    )
+    (env / "toolchain.toml").write_text(text)
+    tools = load().tools
+    assert (tools["solo"].go_toolchain, tools["fakekube"].go_toolchain) == ("go1.27.3", "")
+    (env / "toolchain.toml").write_text(text.replace('"go1.27.3"', '"latest"'))
+    with pytest.raises(PlatformError, match=r"\[tools.solo\]: go_toolchain must name a Go release"):
+        load()
+
+
+def test_the_pinned_argo_rollouts_builds_with_the_approved_toolchain() -> None:
+    tool = load().tools["argo-rollouts"]
+    assert tool.go_toolchain == "go1.27.3"
+    assert {b.name for b in tool.binaries} == {"rollouts-controller", "kubectl-argo-rollouts"}

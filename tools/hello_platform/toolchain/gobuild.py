@@ -70,20 +70,22 @@ def find_go() -> str | None:
     return str(default) if default.exists() else None
 
 
-def toolchain() -> str:
-    """GOTOOLCHAIN of every go command here: the user's, else ``local``.
+def toolchain(pinned: str = "") -> str:
+    """GOTOOLCHAIN of a go command here: the tool's pinned one, else the user's, else ``local``.
 
-    A user who exported GOTOOLCHAIN (README: a distribution Go >= 1.21 with
-    ``GOTOOLCHAIN=go1.26.8``) gets that toolchain, which go fetches through the module
-    proxy; otherwise the go found is used as it is, and never swapped behind the user's
-    back for one a module's go.mod asks for (``auto``).
+    A tool whose module needs a newer Go than the project's (``go_toolchain`` in
+    toolchain.toml, e.g. Argo Rollouts: ``go1.27.3``) is built with that toolchain, which go
+    takes from the module proxy. A user who exported GOTOOLCHAIN (README: a distribution
+    Go >= 1.21 with ``GOTOOLCHAIN=go1.26.8``) gets that toolchain for the others; otherwise
+    the go found is used as it is, and never swapped behind the user's back for one a
+    module's go.mod asks for (``auto``).
     """
-    return os.environ.get("GOTOOLCHAIN", "").strip() or "local"
+    return pinned or os.environ.get("GOTOOLCHAIN", "").strip() or "local"
 
 
-def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
-    """Return (go command, its version under :func:`toolchain`), or fail saying Go is
-    missing or too old."""
+def check_go(min_version: str, *, needed_for: str, pinned: str = "") -> tuple[str, str]:
+    """Return (go command, its version under :func:`toolchain` of ``pinned``), or fail
+    saying Go is missing or too old."""
     hint = GO_HINT.format(min=min_version)
     go = find_go()
     if go is None:
@@ -97,7 +99,7 @@ def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
             text=True,
             timeout=60,
             check=False,
-            env={**os.environ, "GOTOOLCHAIN": toolchain()},
+            env={**os.environ, "GOTOOLCHAIN": toolchain(pinned)},
         )
     except OSError as exc:
         raise PlatformError(
@@ -107,7 +109,7 @@ def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
     if done.returncode != 0 or not version_tuple(have):
         raise PlatformError(f"'{go} env GOVERSION' failed: {done.stderr.strip()[-200:]}", hint=hint)
     if version_tuple(have) < version_tuple(min_version):
-        switch = toolchain()
+        switch = toolchain(pinned)
         why = (
             f" (GOTOOLCHAIN={switch} needs a go of 1.21 or newer to switch toolchains)"
             if switch != "local" and version_tuple(have) < GOTOOLCHAIN_SINCE
@@ -120,22 +122,24 @@ def check_go(min_version: str, *, needed_for: str) -> tuple[str, str]:
     return go, have
 
 
-def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of every go command here: module mode, the user's GOTOOLCHAIN or
-    the local one (:func:`toolchain`), static binaries."""
+def go_env(extra: Mapping[str, str] | None = None, *, pinned: str = "") -> dict[str, str]:
+    """The environment of every go command here: module mode, the tool's pinned
+    toolchain, the user's GOTOOLCHAIN or the local one (:func:`toolchain`), static binaries."""
     env = dict(os.environ)
     flags = env.get("GOFLAGS", "").split()
     flags = [f for f in flags if not f.startswith("-mod=")] + ["-mod=mod"]
-    env.update({"GOFLAGS": " ".join(flags), "GOTOOLCHAIN": toolchain(), "CGO_ENABLED": "0"})
+    env.update({"GOFLAGS": " ".join(flags), "GOTOOLCHAIN": toolchain(pinned), "CGO_ENABLED": "0"})
     env.update(extra or {})
     return env
 
 
-def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str) -> Any:
+def _go_json(
+    go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str = ""
+) -> Any:
     with log.open("a") as fh:
         fh.write(f"$ go {' '.join(args)}\n")
     done = subprocess.run(
-        [go, *args], capture_output=True, text=True, cwd=cwd, env=go_env(), check=False
+        [go, *args], capture_output=True, text=True, cwd=cwd, env=go_env(pinned=pinned), check=False
     )
     with log.open("a") as fh:
         fh.write(done.stderr)
@@ -231,7 +235,7 @@ def _fmt_elapsed(seconds: float) -> str:
 
 
 def _run_go_build(
-    cmd: list[str], *, cwd: Path, log: Path, announce: str, total: int
+    cmd: list[str], *, cwd: Path, log: Path, announce: str, total: int, pinned: str = ""
 ) -> tuple[int, float, int]:
     """Run ``go build -v`` with heartbeat lines; return (exit code, peak RSS MiB, packages)."""
     compiled = 0
@@ -239,7 +243,12 @@ def _run_go_build(
         fh.write("$ " + " ".join(cmd) + "\n")
         fh.flush()
         proc = subprocess.Popen(
-            cmd, cwd=cwd, env=go_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            cmd,
+            cwd=cwd,
+            env=go_env(pinned=pinned),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
         def pump() -> None:
@@ -311,7 +320,9 @@ def build(
         *packages,
     ]
     say(f"{announce}: compiling up to {total} packages, log: {log}")
-    code, peak, compiled = _run_go_build(cmd, cwd=src, log=log, announce=announce, total=total)
+    code, peak, compiled = _run_go_build(
+        cmd, cwd=src, log=log, announce=announce, total=total, pinned=tool.go_toolchain
+    )
     if code != 0:
         raise PlatformError(
             f"building {tool.name} {tool.version} failed (go build exit {code})",
@@ -342,6 +353,7 @@ def _download(
             cwd=src,
             log=log,
             what=f"downloading {mod}@{tool.module_version}",
+            pinned=tool.go_toolchain,
         )
         if i == 0:
             info = _module_info(dl)
@@ -352,6 +364,7 @@ def _download(
                 cwd=src,
                 log=log,
                 what=f"reading the go.mod of {mod}",
+                pinned=tool.go_toolchain,
             )
         )
     return modfiles, info
@@ -361,7 +374,11 @@ def _check_go(tool: Tool, go: str, modfiles: list[dict[str, Any]], log: Path) ->
     """One sentence when ``go`` is older than the module's ``go`` directive."""
     need = str(modfiles[0].get("Go") or "")
     have = subprocess.run(
-        [go, "env", "GOVERSION"], capture_output=True, text=True, env=go_env(), check=False
+        [go, "env", "GOVERSION"],
+        capture_output=True,
+        text=True,
+        env=go_env(pinned=tool.go_toolchain),
+        check=False,
     ).stdout.strip()
     if need and version_tuple(have) < version_tuple(need):
         raise PlatformError(
@@ -386,7 +403,12 @@ def _wrapper_module(
         fh.write((src / "go.mod").read_text())
         fh.write("$ go mod tidy\n")
     done = subprocess.run(
-        [go, "mod", "tidy"], cwd=src, env=go_env(), capture_output=True, text=True, check=False
+        [go, "mod", "tidy"],
+        cwd=src,
+        env=go_env(pinned=tool.go_toolchain),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     with log.open("a") as fh:
         fh.write(done.stdout + done.stderr)
@@ -400,7 +422,7 @@ def _wrapper_module(
     deps = subprocess.run(
         [go, "list", "-deps", "-f", "{{.ImportPath}}", *packages],
         cwd=src,
-        env=go_env(),
+        env=go_env(pinned=tool.go_toolchain),
         capture_output=True,
         text=True,
         check=False,

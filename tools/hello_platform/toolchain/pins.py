@@ -61,6 +61,7 @@ class Tool:
     extra_modules: tuple[str, ...] = ()
     local_replace_version: str = ""
     ldflags: tuple[str, ...] = ()
+    go_toolchain: str = ""  # GOTOOLCHAIN of this tool's go commands (its module needs a newer Go)
     package: str = ""
     download: Download | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -151,6 +152,13 @@ def _download(spec: Any, where: str) -> Download | None:
     return Download(url=_str(spec, "url", where), sha256=dict(sha), members=dict(members))
 
 
+def _go_toolchain(entry: dict[str, Any], where: str) -> str:
+    value = _str(entry, "go_toolchain", where, "")
+    if value and not re.fullmatch(r"go\d+\.\d+(\.\d+)?", value):
+        raise PlatformError(f"{where}: go_toolchain must name a Go release such as go1.27.3")
+    return value
+
+
 def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
     version = _str(entry, "version", where)
     source = _str(entry, "source", where, "go")
@@ -195,6 +203,7 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
             extra_modules=_strs(entry, "extra_modules", where),
             local_replace_version=_str(entry, "local_replace_version", where, module_version),
             ldflags=_strs(entry, "ldflags", where),
+            go_toolchain=_go_toolchain(entry, where),
             download=download,
             raw=entry,
         )

@@ -222,7 +222,11 @@ def _go_builder(pins: Pins) -> Builder:
             except download.UnavailableError as exc:
                 say(f"{label}{tool.name}: {exc}; building it from source instead")
                 shutil.rmtree(dest_bin, ignore_errors=True)
-        go, _ = gobuild.check_go(pins.go_min_version, needed_for=f"{tool.name} {tool.version}")
+        go, _ = gobuild.check_go(
+            pins.go_min_version,
+            needed_for=f"{tool.name} {tool.version}",
+            pinned=tool.go_toolchain,
+        )
         with go_build_slot(tool):
             return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
 

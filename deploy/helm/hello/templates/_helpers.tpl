@@ -132,3 +132,176 @@ The release's total request rate, probes and scrapes excluded: what the ScaledOb
 {{- define "hello.requestRateQuery" -}}
 sum(rate(hello_http_requests_total{namespace="{{ .Release.Namespace }}",service="{{ include "hello.fullname" . }}",route!~"/healthz|/readyz|/metrics"}[{{ .Values.autoscaling.requests.window }}]))
 {{- end }}
+
+{{/*
+The service's pod template (metadata and spec), shared by the Deployment (rollout.strategy
+rolling) and the Argo Rollouts Rollout (canary, blueGreen): one pod, whatever the strategy.
+*/}}
+{{- define "hello.podTemplate" -}}
+metadata:
+  labels:
+    {{- include "hello.labels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- if or .Values.metrics.scrapeAnnotations .Values.podAnnotations }}
+  annotations:
+    {{- if .Values.metrics.scrapeAnnotations }}
+    prometheus.io/scrape: "true"
+    prometheus.io/path: {{ .Values.metrics.path | quote }}
+    prometheus.io/port: {{ .Values.metrics.port | quote }}
+    {{- end }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- end }}
+spec:
+  serviceAccountName: {{ include "hello.serviceAccountName" . }}
+  automountServiceAccountToken: false
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  # No docker-link style env: a Service named "hello" would otherwise inject HELLO_PORT=tcp://...
+  # into the app's HELLO_* settings namespace.
+  enableServiceLinks: false
+  terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+  securityContext:
+    {{- include "hello.podSecurityContext" . | nindent 4 }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.topologySpread }}
+  topologySpreadConstraints:
+    {{- range $key, $spread := . }}
+    {{- if $spread }}
+    - topologyKey: {{ $key }}
+      maxSkew: {{ $spread.maxSkew }}
+      whenUnsatisfiable: {{ $spread.whenUnsatisfiable }}
+      labelSelector:
+        matchLabels:
+          {{- include "hello.selectorLabels" $ | nindent 10 }}
+      matchLabelKeys:
+        - pod-template-hash
+    {{- end }}
+    {{- end }}
+  {{- end }}
+  containers:
+    - name: hello
+      image: {{ include "hello.image" . | quote }}
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      ports:
+        - name: http
+          containerPort: {{ .Values.containerPort }}
+          protocol: TCP
+        - name: metrics
+          containerPort: {{ .Values.metrics.port }}
+          protocol: TCP
+      env:
+        - name: HELLO_PORT
+          value: {{ .Values.containerPort | quote }}
+        - name: HELLO_METRICS_PORT
+          value: {{ .Values.metrics.port | quote }}
+        - name: HELLO_LOG_LEVEL
+          value: {{ .Values.app.logLevel | quote }}
+        - name: HELLO_DRAIN_SECONDS
+          value: {{ .Values.app.drainSeconds | quote }}
+        - name: HELLO_GRACE_PERIOD_SECONDS
+          value: {{ .Values.app.gracePeriodSeconds | quote }}
+        - name: HELLO_POD_NAME
+          valueFrom:
+            fieldRef:
+              fieldPath: metadata.name
+        {{- if .Values.faults.errorRate }}
+        - name: HELLO_FAULT_ERROR_RATE
+          value: {{ .Values.faults.errorRate | quote }}
+        {{- end }}
+        {{- if .Values.faults.latencyMs }}
+        - name: HELLO_FAULT_LATENCY_MS
+          value: {{ .Values.faults.latencyMs | quote }}
+        {{- end }}
+        {{- range $name, $value := .Values.app.extraEnv }}
+        - name: {{ $name }}
+          value: {{ $value | quote }}
+        {{- end }}
+      startupProbe:
+        httpGet:
+          path: /healthz
+          port: http
+        periodSeconds: {{ .Values.probes.startup.periodSeconds }}
+        failureThreshold: {{ .Values.probes.startup.failureThreshold }}
+        timeoutSeconds: {{ .Values.probes.startup.timeoutSeconds }}
+      livenessProbe:
+        httpGet:
+          path: /healthz
+          port: http
+        periodSeconds: {{ .Values.probes.liveness.periodSeconds }}
+        failureThreshold: {{ .Values.probes.liveness.failureThreshold }}
+        timeoutSeconds: {{ .Values.probes.liveness.timeoutSeconds }}
+      readinessProbe:
+        httpGet:
+          {{- if .Values.faults.unready }}
+          # faults.unready: a route that answers 404, so this pod never becomes Ready.
+          path: /readyz-fault-injected
+          {{- else }}
+          path: /readyz
+          {{- end }}
+          port: http
+        periodSeconds: {{ .Values.probes.readiness.periodSeconds }}
+        failureThreshold: {{ .Values.probes.readiness.failureThreshold }}
+        successThreshold: {{ .Values.probes.readiness.successThreshold }}
+        timeoutSeconds: {{ .Values.probes.readiness.timeoutSeconds }}
+      lifecycle:
+        preStop:
+          sleep:
+            seconds: {{ .Values.preStopSleepSeconds }}
+      resources:
+        {{- toYaml .Values.resources | nindent 8 }}
+      securityContext:
+        {{- include "hello.containerSecurityContext" . | nindent 8 }}
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+  volumes:
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ .Values.tmpSizeLimit }}
+{{- end }}
+
+{{/* What the HPA or the ScaledObject scales: the Deployment, or the Rollout (canary, blueGreen). */}}
+{{- define "hello.scaleTargetRef" -}}
+{{- if eq .Values.rollout.strategy "rolling" -}}
+apiVersion: apps/v1
+kind: Deployment
+{{- else -}}
+apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+{{- end }}
+name: {{ include "hello.fullname" . }}
+{{- end }}
+
+{{/*
+The ports of a headless pods Service: the port Prometheus scrapes, named for its DNS SRV
+lookup (_metrics._tcp). The one place that says which container port serves /metrics.
+*/}}
+{{- define "hello.podsServicePorts" -}}
+- name: metrics
+  port: {{ .Values.metrics.port }}
+  targetPort: metrics
+  protocol: TCP
+{{- end }}
+
+{{/* The headless Service of the new revision's pods (Argo Rollouts sets its selector). */}}
+{{- define "hello.canaryPodsService" -}}
+{{ include "hello.fullname" . }}-canary-pods
+{{- end }}
+
+{{/*
+The label selector of the new revision's real requests, as Prometheus labels them: the
+canary pods Service's name without "-pods" (deploy/monitoring/prometheus.yaml), probes and
+scrapes excluded. The AnalysisTemplate's own placeholder {{args.service}} names it.
+*/}}
+{{- define "hello.analysisSelector" -}}
+namespace="{{ .Release.Namespace }}",service="{{ "{{" }}args.service{{ "}}" }}",route!~"/healthz|/readyz|/metrics"
+{{- end }}

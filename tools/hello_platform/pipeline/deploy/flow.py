@@ -23,10 +23,13 @@ from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
     image_values,
     node_port,
+    rollback,
+    rollouts,
     run_tests,
     service_name,
     upgrade,
 )
+from hello_platform.pipeline.rollouts.watch import settle
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,10 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     laps.lap("image")
     revision = install_release(kube, opts, image)
     laps.lap("rollout")
+    for name in rollouts(kube, opts):  # canary or blueGreen: promoted, or rolled back
+        with step(f"rollout {name}: steps and analysis until promoted or aborted"):
+            settle(kube.api, name, opts.namespace, rollback=lambda: rollback(kube, opts, revision))
+        laps.lap("promotion")
     if opts.run_tests:
         with step(f"helm test {opts.release}"):
             run_tests(kube, opts)

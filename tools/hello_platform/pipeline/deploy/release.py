@@ -145,6 +145,30 @@ def release_objects(kube: Kube, opts: Options, part: str = "manifest") -> list[d
     return helm.documents(done.stdout)
 
 
+def rollback(kube: Kube, opts: Options, revision: int) -> str:
+    """``helm rollback`` to the revision before ``revision``; what now serves, in words."""
+    if revision <= 1:
+        return "nothing: it was the first revision, which stays installed"
+    kube.helm_client.run(
+        "rollback",
+        opts.release,
+        str(revision - 1),
+        "--namespace",
+        opts.namespace,
+        "--wait",
+        "--timeout",
+        f"{opts.timeout}s",
+        what="helm rollback",
+        timeout=opts.timeout + 60,
+    )
+    return f"revision {revision - 1}"
+
+
+def rollouts(kube: Kube, opts: Options) -> list[str]:
+    """The release's Argo Rollouts (a canary or blue/green strategy), as installed."""
+    return helm.named(release_objects(kube, opts), "Rollout")
+
+
 def service_name(kube: Kube, opts: Options) -> str:
     """The name of the release's front Service, as installed."""
     return helm.front_service(release_objects(kube, opts), opts.release)

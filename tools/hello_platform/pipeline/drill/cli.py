@@ -9,6 +9,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import drill as api
 from hello_platform.pipeline.drill.drills import NAMES
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
+from hello_platform.pipeline.rollouts import drills as canary
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +20,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     shared.add_service(parser)
     parser.add_argument(
-        "--only", nargs="+", default=[], metavar="NAME", help=f"run these: {', '.join(NAMES)}"
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="NAME",
+        help=f"run these: {', '.join(NAMES)}; or the canary drills (Prometheus and Argo "
+        f"Rollouts; only when named): {', '.join(canary.NAMES)}",
     )
     parser.add_argument(
         "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
@@ -30,5 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def run(args: argparse.Namespace) -> int:
     if not 0 < args.rps <= MAX_RPS:
         raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
-    api.run(shared.service(args), args.only, args.rps)
+    canaries = [n for n in args.only if n in canary.NAMES]
+    others = [n for n in args.only if n not in canaries]
+    if others or not canaries:
+        api.run(shared.service(args), others, args.rps)
+    if canaries:
+        canary.run(shared.service(args), canaries, args.rps)
     return 0

@@ -7,7 +7,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,9 +191,15 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
 }
 
 
-def run_drill(env: Env, name: str, report: Report | None = None) -> Summary:
-    """Run drill ``name`` under load; print its line, add it to ``report``."""
-    drill, zero_failures = DRILLS[name]
+def run_drill(
+    env: Env,
+    name: str,
+    report: Report | None = None,
+    table: Mapping[str, tuple[Drill, bool]] | None = None,
+) -> Summary:
+    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line,
+    add it to ``report``."""
+    drill, zero_failures = (table or DRILLS)[name]
     say(f"drill {name}: {drill.__doc__}")
     with Load(env.url + "/", rps=env.rps) as load:
         time.sleep(WARMUP_S)

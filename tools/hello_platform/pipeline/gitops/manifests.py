@@ -47,12 +47,13 @@ REQUESTS = {
 }
 
 
-def module_dir(module: str, version: str) -> Path:
-    """The unpacked module in the Go module cache (downloaded through the proxy if needed)."""
-    return Path(str(module_info(module, version)["Dir"]))
+def module_dir(module: str, version: str, *, pinned: str = "") -> Path:
+    """The unpacked module in the Go module cache (downloaded through the proxy if needed),
+    with the tool's ``pinned`` toolchain when its go.mod needs a newer Go (toolchain.toml)."""
+    return Path(str(module_info(module, version, pinned=pinned)["Dir"]))
 
 
-def module_info(module: str, version: str) -> dict[str, Any]:
+def module_info(module: str, version: str, *, pinned: str = "") -> dict[str, Any]:
     """``go mod download -json MODULE@VERSION``: its ``Dir``, ``Zip`` and ``Sum`` (h1:)."""
     from hello_platform.toolchain.gobuild import find_go, go_env
 
@@ -60,7 +61,7 @@ def module_info(module: str, version: str) -> dict[str, Any]:
         [find_go() or "go", "mod", "download", "-json", f"{module}@{version}"],
         capture_output=True,
         text=True,
-        env=go_env(),
+        env=go_env(pinned=pinned),
         check=False,
         timeout=600,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import state_dir
 from hello_platform.core.proc import last_line
 from hello_platform.substrate.addons import Condition, Declared, Refs, Workload, register
+from hello_platform.substrate.addons.kustomize import kustomize
 from hello_platform.substrate.cluster import binaries, images, layout, pki
 
 NAMESPACE = "keda"
@@ -175,26 +175,9 @@ def render(version: str, refs: Refs, work: Path | None = None) -> str:
     """KEDA's manifests for our cluster (kubectl kustomize), plus its certificate Secret."""
     work = work or work_dir()
     certs = certificates(work / "pki")
-    tree = work / "config"
-    shutil.rmtree(tree, ignore_errors=True)
-    shutil.copytree(module_config_dir(version), tree, copy_function=shutil.copyfile)
-    (work / "overlay").mkdir(parents=True, exist_ok=True)
-    (work / "overlay" / "kustomization.yaml").write_text(
-        json.dumps(overlay(refs, certs["ca.crt"], version), indent=2) + "\n"
-    )
-    done = subprocess.run(
-        [str(binaries.tool("kubectl")), "kustomize", str(work / "overlay")],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        raise PlatformError(
-            f"kubectl kustomize of KEDA's config failed: {last_line(done.stderr)}",
-            hint=f"the overlay is {work / 'overlay' / 'kustomization.yaml'}",
-        )
-    return done.stdout.rstrip() + "\n---\n" + json.dumps(secret(certs)) + "\n"
+    files = {"kustomization.yaml": overlay(refs, certs["ca.crt"], version)}
+    rendered = kustomize(work, module_config_dir(version), files, what="KEDA's config")
+    return rendered.rstrip() + "\n---\n" + json.dumps(secret(certs)) + "\n"
 
 
 def pinned_render(refs: Refs) -> str:

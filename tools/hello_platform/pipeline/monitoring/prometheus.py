@@ -33,9 +33,12 @@ NAMESPACE = "monitoring"
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
 #: The namespaces of a service's releases Prometheus scrapes, besides its own: the load
-#: test's in requests mode, and the requests-mode e2e test's.
-EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests")
+#: test's in requests mode, the requests-mode e2e test's, and the canary drills'.
+EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests", "{ns}-rollouts")
 SCRAPE_INTERVAL = "5s"
+#: Rendered with a progressive strategy, the chart also names the headless Service of a new
+#: revision's pods (``<fullname>-canary-pods``), which Argo Rollouts' analysis reads.
+NEW_PODS = ("rollout.strategy=canary",)
 RETENTION = "6h"
 
 PROMETHEUS = images.ImageSpec(
@@ -58,7 +61,8 @@ class PodsService(NamedTuple):
 def releases() -> list[PodsService]:
     """The headless pods Service of every release Prometheus scrapes: each service's
     default release in its namespaces, the Service and its port read from its chart
-    rendered with the local profile (which turns the pods Service on)."""
+    rendered with the local profile (which turns the pods Service on) and a canary strategy
+    (the new revision's pods Service)."""
     from hello_platform.pipeline import helm
 
     out = []
@@ -66,7 +70,9 @@ def releases() -> list[PodsService]:
     for svc in catalogue.load().services.values():
         files = helm.profile_files(svc, "local") if "local" in svc.profiles else []
         for ns in (svc.namespace, *(n.format(ns=svc.namespace) for n in EXTRA_NAMESPACES)):
-            docs = helm.documents(helm.render(helm_bin, svc, values_files=files, namespace=ns))
+            docs = helm.documents(
+                helm.render(helm_bin, svc, values_files=files, namespace=ns, sets=NEW_PODS)
+            )
             services = [d for d in docs if d["kind"] == "Service"]
             for d in (d for d in services if _headless(d)):
                 ports = d["spec"].get("ports") or []

@@ -1,0 +1,118 @@
+"""The Argo Rollouts controller in namespace ``argo-rollouts``: the pinned build, our image.
+
+The manifests are upstream's ``manifests/cluster-install`` kustomization (CRDs, cluster RBAC,
+the controller Deployment, its metrics Service and config) from the pinned module's zip,
+rendered with ``kubectl kustomize`` through an overlay that swaps in our single-layer image
+by digest, pulls it IfNotPresent with small requests, and adds the namespace labelled for
+restricted Pod Security (upstream's pod already runs non-root, read-only, no capabilities).
+The controller asks Prometheus itself (the AnalysisTemplates name its address).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from hello_platform.clients.kube import RESTRICTED
+from hello_platform.core.paths import state_dir
+from hello_platform.substrate.addons import Declared, Refs, Workload, register
+from hello_platform.substrate.addons.kustomize import kustomize
+from hello_platform.substrate.cluster import binaries, images
+
+NAMESPACE = "argo-rollouts"
+CONTROLLER = "argo-rollouts"
+TOOL = "argo-rollouts"
+IMAGE = images.ImageSpec(
+    "argo-rollouts", lambda: binaries.tool("rollouts-controller"), ("/rollouts-controller",)
+)
+UPSTREAM_IMAGE = "quay.io/argoproj/argo-rollouts"
+RESOURCES = {
+    "requests": {"cpu": "20m", "memory": "64Mi"},
+    "limits": {"cpu": "1", "memory": "512Mi"},
+}
+
+
+def work_dir() -> Path:
+    return state_dir() / "argo-rollouts"
+
+
+def namespace() -> dict[str, Any]:
+    """The namespace, Pod Security restricted (enforced, audited, warned)."""
+    labels = {**RESTRICTED, "app.kubernetes.io/managed-by": "hello-platform"}
+    metadata = {"name": NAMESPACE, "labels": labels}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+
+
+def overlay(ref: str, version: str) -> dict[str, Any]:
+    """The kustomization over upstream's cluster install: our image, small requests."""
+    name_tag, digest = ref.split("@", 1)
+    controller = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": CONTROLLER},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": CONTROLLER,
+                            "imagePullPolicy": "IfNotPresent",
+                            "resources": RESOURCES,
+                        }
+                    ]
+                }
+            }
+        },
+    }
+    return {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "namespace": NAMESPACE,
+        "resources": ["namespace.json", "../manifests/cluster-install"],
+        "labels": [
+            {
+                "pairs": {"app.kubernetes.io/version": version.removeprefix("v")},
+                "includeSelectors": False,
+            }
+        ],
+        "images": [
+            {"name": UPSTREAM_IMAGE, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
+        ],
+        "patches": [{"patch": json.dumps(controller)}],
+    }
+
+
+def manifests_dir(version: str) -> Path:
+    """Upstream's ``manifests/`` at ``version`` (the module, through the Go module proxy)."""
+    from hello_platform.pipeline.gitops.manifests import module_dir
+    from hello_platform.toolchain import pins
+
+    tool = pins.load().tools[TOOL]
+    return module_dir(tool.module, version, pinned=tool.go_toolchain) / "manifests"
+
+
+def render(version: str, ref: str, work: Path | None = None) -> str:
+    """The controller's manifests for our cluster (kubectl kustomize of the overlay)."""
+    files = {"namespace.json": namespace(), "kustomization.yaml": overlay(ref, version)}
+    return kustomize(work or work_dir(), manifests_dir(version), files, what="Argo Rollouts")
+
+
+def pinned_render(refs: Refs) -> str:
+    """:func:`render` at the pinned version (``[tools.argo-rollouts]`` in toolchain.toml)."""
+    from hello_platform.toolchain import pins
+
+    return render(pins.load().tools[TOOL].version, refs[IMAGE.name])
+
+
+ADDON = register(
+    Declared(
+        name="argo-rollouts",
+        namespace=NAMESPACE,
+        pins=(TOOL,),
+        images=(IMAGE,),
+        render=pinned_render,
+        workloads=(Workload("Deployment", CONTROLLER),),
+        timeout=300,
+    )
+)

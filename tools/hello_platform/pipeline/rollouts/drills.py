@@ -1,0 +1,272 @@
+"""Canary drills under steady, bounded load on 127.0.0.1 (the drill load and report).
+
+The service's release in namespace ``<namespace>-rollouts`` (named as in its own namespace,
+so the embedded Prometheus scrapes its pods and its canary's under the names the analysis
+reads; 4 replicas, no HPA, NodePort 30084, ``rollout.strategy=canary``) is deployed with
+Prometheus and the Argo Rollouts controller, then:
+
+* ``canary-good``: a new revision (a pod annotation) goes 20 -> 50 -> 100 % judged by the
+  analysis: it must be promoted with no failed request;
+* ``canary-bad`` / ``canary-slow``: a revision answering 5 % of real requests with 500
+  (``faults.errorRate=0.05``) / 400 ms late (``faults.latencyMs``, judged on p95) must be
+  aborted by the analysis and the release rolled back:
+  the user-visible errors, the seconds from the canary's first answer to the abort, and the
+  ready pods of each revision over time (the stable set is never left short: the ready pods
+  of both revisions never fall below the replica count);
+* ``blue-green``: the strategy switched to blueGreen with a new revision: previewed, judged
+  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core.catalogue import Service
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import deploy
+from hello_platform.pipeline.deploy.release import rollback, rollouts
+from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
+from hello_platform.pipeline.drill.release import Env, wait_until
+from hello_platform.pipeline.drill.summary import Report
+from hello_platform.pipeline.rollouts import addon
+from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
+from hello_platform.pipeline.rollouts.watch import settle
+
+SUFFIX = "-rollouts"
+NODE_PORT = 30084
+REPLICAS = 4
+ERROR_RATE = 0.05
+#: The slow canary's added latency: above the analysis' p95 bound (0.25 s).
+SLOW_MS = 400
+#: The analysis must abort a bad canary this soon after the canary's first answer (s).
+ABORT_WITHIN_S = 60.0
+BASE_SETS = (
+    f"service.nodePort={NODE_PORT}",
+    "autoscaling.enabled=false",
+    f"replicaCount={REPLICAS}",
+    "rollout.strategy=canary",
+)
+HASH_LABEL = "rollouts-pod-template-hash"
+
+
+@dataclass
+class Replicas:
+    """Ready pods of the stable and the canary revision, sampled every second in a thread."""
+
+    api: Kube
+    env: Env
+    rollout: str
+    seen: list[tuple[float, int, int]] = field(default_factory=list)
+    canary: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __enter__(self) -> Replicas:
+        self._thread = threading.Thread(target=self._run, name="canary-replicas", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        started = time.monotonic()
+        while not self._stop.wait(1.0):
+            try:
+                found = self.api.get(ROLLOUT, self.rollout, namespace=self.env.opts.namespace)
+                pods = self.env.pods()
+            except PlatformError:
+                continue
+            status = (found or {}).get("status") or {}
+            stable, current = str(status.get("stableRS", "")), str(status.get("currentPodHash", ""))
+            if current and current != stable:
+                self.canary = current
+            ready = [p for p in pods if _ready(p)]
+            count = [sum(1 for p in ready if _hash(p) == h) for h in (stable, self.canary)]
+            self.seen.append((round(time.monotonic() - started, 1), count[0], count[1]))
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "min_stable_ready": min((s for _, s, _ in self.seen), default=0),
+            "max_canary_ready": max((c for _, _, c in self.seen), default=0),
+            "min_ready": min((s + c for _, s, c in self.seen), default=0),
+            "replicas_over_time": self.seen,
+        }
+
+
+def _hash(pod: dict[str, Any]) -> str:
+    return str((pod["metadata"].get("labels") or {}).get(HASH_LABEL, ""))
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    if pod["metadata"].get("deletionTimestamp"):
+        return False
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _release(env: Env, *sets: str) -> tuple[str, int]:
+    """Upgrade the release with ``sets``; its Rollout and the new revision."""
+    (name,) = rollouts(env.kube, env.opts)
+    return name, int(env.upgrade(*sets)["version"])
+
+
+def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
+    """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
+    t = load.mark(f"helm upgrade {what}")
+    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
+        name, revision = _release(env, *sets, f"podAnnotations.drill-rollout=r{int(time.time())}")
+        done = settle(
+            env.kube.api,
+            name,
+            env.opts.namespace,
+            rollback=lambda: rollback(env.kube, env.opts, revision),
+        )
+        promoted = load.mark("promoted to all pods")
+    figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
+    return Outcome({"promoted": True}, promoted - t, figures)
+
+
+def canary_good(env: Env, load: Load) -> Outcome:
+    """A new revision goes 20 -> 50 -> 100 %, judged by Prometheus: promoted, nothing fails."""
+    found = _promoted(env, load, "(new pod annotation): canary 20 -> 50 -> 100 %")
+    found.checks["ready pods never below the replicas"] = found.figures["min_ready"] >= REPLICAS
+    return found
+
+
+def blue_green(env: Env, load: Load) -> Outcome:
+    """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
+    traffic and the analysis on the preview pods), then switched; nothing fails."""
+    strategy = "rollout.strategy=blueGreen"
+    found = _promoted(env, load, f"{strategy} (new pod annotation)", strategy)
+    found.checks["a preview was up before the switch"] = found.figures["max_canary_ready"] >= 1
+    return found
+
+
+def aborted(fault: str, error_rate: float) -> Drill:
+    """A drill: a revision with ``fault`` (a --set item) must be aborted by the analysis and
+    rolled back, its users' errors within the budget of ``error_rate``."""
+
+    def run(env: Env, load: Load) -> Outcome:
+        return _aborted(env, load, fault, error_rate)
+
+    run.__doc__ = f"A canary with {fault} is aborted by the analysis and rolled back."
+    return run
+
+
+def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
+    t = load.mark(f"helm upgrade {fault}: a bad canary")
+    marks: dict[str, float] = {}
+    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
+        name, revision = _release(env, fault)
+
+        def abort_seen() -> str:
+            marks["abort"] = load.mark("aborted by the analysis: helm rollback")
+            return rollback(env.kube, env.opts, revision)
+
+        try:
+            settle(env.kube.api, name, env.opts.namespace, rollback=abort_seen)
+            message = "the bad canary was promoted"
+        except PlatformError as err:
+            message = err.message
+        load.mark(message[:160])
+        wait_until(
+            lambda: rollout_outcome(env.kube.api, name, env.opts.namespace).state == PROMOTED,
+            timeout=120,
+            what="the stable revision to serve alone again",
+        )
+        recovered = load.mark("stable revision alone again")
+    errors = _errors(load, replicas.canary, marks.get("abort"), error_rate)
+    figures = {**replicas.figures(), **errors}
+    first, abort = figures["first_canary_answer_s"], marks.get("abort")
+    return Outcome(
+        {
+            "aborted by the analysis and rolled back": "aborted" in message
+            and "rolled back to revision" in message,
+            f"abort within {ABORT_WITHIN_S:.0f}s of the canary's first answer": first is not None
+            and abort is not None
+            and abort - first <= ABORT_WITHIN_S,
+            "errors within the canary's budget": figures["errors"] <= figures["error_budget"],
+            "ready pods never below the replicas": figures["min_ready"] >= REPLICAS,
+        },
+        recovered - t,
+        {**figures, "message": message},
+    )
+
+
+def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> dict[str, Any]:
+    """The canary's first answer (s into the load), the errors users saw, and the budget:
+    the canary's share of the pods x the error rate x the requests while it served (x2 and
+    +3 for chance)."""
+    samples = sorted(load.samples, key=lambda s: s.t)
+    first = next((s.t for s in samples if canary and f"-{canary}-" in s.host), None)
+    end = abort if abort is not None else load.now()
+    during = [s for s in samples if first is not None and first <= s.t <= end]
+    share = 1 / REPLICAS  # 20 % of 4 replicas is 1 pod (50 % is 2: then the share doubles)
+    budget = math.ceil(2 * share * error_rate * len(during)) + 3
+    return {
+        "first_canary_answer_s": first,
+        "abort_after_first_answer_s": round(end - first, 1) if first is not None else None,
+        "requests_during_canary": len(during),
+        "errors": sum(1 for s in samples if not s.ok),
+        "error_budget": budget,
+    }
+
+
+#: name: (the drill, whether every request must succeed)
+DRILLS: dict[str, tuple[Drill, bool]] = {
+    "canary-good": (canary_good, True),
+    "canary-bad": (aborted(f"faults.errorRate={ERROR_RATE}", ERROR_RATE), False),
+    "canary-slow": (aborted(f"faults.latencyMs={SLOW_MS}", 0.0), False),
+    "blue-green": (blue_green, True),
+}
+NAMES = tuple(DRILLS)
+
+
+def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+    """Prometheus and the controller up, then the canary release under load (its first
+    revision is promoted at once: there is nothing to compare it with)."""
+    from hello_platform.pipeline.monitoring import stack
+    from hello_platform.substrate import addons
+
+    kubeconfig = stack.up(with_keda=False)
+    addons.up(Kube(kubeconfig), addon.ADDON)
+    opts = deploy.Options(
+        service=service,
+        profile="local",
+        sets=BASE_SETS,
+        namespace=service.namespace + SUFFIX,
+        release=service.release,
+        timeout=300,
+        run_tests=False,
+    )
+    # Under load: an existing release's upgrade is itself a canary, judged on its traffic
+    # (without any it would be held as inconclusive, rightly).
+    with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
+        result = deploy.deploy(opts)
+    if not result.url:
+        raise PlatformError("the canary release has no node port on 127.0.0.1")
+    return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+
+
+def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
+    """The canary release set up and ``names`` (default: all) run; a PlatformError when any
+    failed."""
+    unknown = [n for n in names if n not in DRILLS]
+    if unknown:
+        raise PlatformError(f"unknown drill {', '.join(unknown)}", hint=f"choose: {NAMES}")
+    report = Report()
+    env = setup(service, rps)
+    for name in [n for n in NAMES if not names or n in names]:
+        run_drill(env, name, report, DRILLS)
+    failed = [s.drill for s in report.summaries if not s.passed]
+    if failed:
+        raise PlatformError(f"drill {', '.join(failed)} failed", hint=f"see {report.path}")
+    return report

@@ -1,0 +1,66 @@
+"""The release watches its Rollouts: the seconds to full promotion, or why it was aborted,
+and then the release rolled back to its previous revision (a non-zero exit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core.errors import PlatformError
+from hello_platform.core.progress import say
+from hello_platform.core.wait import Check, until
+from hello_platform.pipeline.rollouts.outcome import ABORTED, PAUSED, Outcome, rollout_outcome
+
+#: Seconds a Rollout gets to be promoted or aborted (steps, pauses and analysis included).
+TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A Rollout promoted to all pods, and how long it took from the release's upgrade."""
+
+    outcome: Outcome
+    seconds: float
+
+
+def settle(
+    api: Kube,
+    name: str,
+    namespace: str,
+    *,
+    rollback: Callable[[], str],
+    timeout: float = TIMEOUT,
+    interval: float = 2.0,
+) -> Promoted:
+    """Wait until Rollout ``name`` is promoted (returned with the seconds it took) or aborted
+    (``rollback()`` is called, and a PlatformError says why and what it rolled back to).
+
+    A Rollout held for a person (an inconclusive analysis: too little traffic to judge) is
+    not rolled back: the error says so and how to decide.
+    """
+    seen: list[Outcome] = []
+
+    def check() -> Check:
+        now = rollout_outcome(api, name, namespace)
+        seen.append(now)
+        return Check(now.done or now.state == PAUSED, now.sentence())
+
+    what = f"rollout {name} is not promoted"
+    seconds = until(check, what=what, timeout=timeout, interval=interval)
+    last = seen[-1]
+    if last.state == ABORTED:
+        restored = rollback()
+        raise PlatformError(
+            f"{last.sentence()}; the release was rolled back to {restored}",
+            hint=f"kubectl -n {namespace} get analysisruns -l rollouts-pod-template-hash="
+            f"{last.current} -o yaml",
+        )
+    if last.state == PAUSED:
+        raise PlatformError(
+            f"{last.sentence()} (too little traffic to judge the new revision)",
+            hint=f"send it traffic, then promote or abort: kubectl argo rollouts -n {namespace} "
+            f"promote {name} (or abort {name})",
+        )
+    say(f"rollout {name}: revision {last.current} promoted to all pods in {seconds:.0f}s")
+    return Promoted(last, round(seconds, 1))
