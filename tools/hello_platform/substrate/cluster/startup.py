@@ -81,13 +81,15 @@ def _last_log_line(log: Path, tail: int = 4096) -> str:
     return last_line(text)[:300]
 
 
-def _alive(pidfile: Path) -> bool:
-    return process.running(pidfile) is not None
+def _exited(pidfile: Path) -> bool:
+    """True only if the process in ``pidfile`` has certainly ended (``process.gone``)."""
+    return process.vacant(pidfile)
 
 
 def start_component(lay: Layout, comp: Component) -> int | None:
-    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
-    if process.running(comp.pidfile(lay)) is not None:
+    """Start ``comp`` unless its recorded process may still run; return the new pid (None
+    if it was left alone)."""
+    if not _exited(comp.pidfile(lay)):
         return None
     return process.start(
         comp.argv(lay),
@@ -125,8 +127,8 @@ def wait_started(lay: Layout, comp: Component, step: int, *, slowest: float = 0.
                 log=lay.log(comp.name),
             )
         except PlatformError:
-            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
-                raise  # out of retries, or it runs but never became healthy
+            if tries >= comp.start_retries or not _exited(comp.pidfile(lay)):
+                raise  # out of retries, or it may run on: never start a second one
             tries += 1
             say(
                 f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
