@@ -100,7 +100,7 @@ def test_a_pidfile_of_a_live_process_is_never_overwritten(tmp_path: Path) -> Non
 
 
 def test_up_never_restarts_a_component_that_may_still_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lay = Layout(tmp_path)
     comp = Component(
@@ -117,6 +117,9 @@ def test_up_never_restarts_a_component_that_may_still_run(
         assert record is not None  # seen as not alive (exe differs), yet not gone
         process.write_pidfile(comp.pidfile(lay), process.PidRecord(pid, record.start_time, "/x"))
         assert startup.start_component(lay, comp) is None
+        said = "".join(capsys.readouterr())
+        assert f"kcm (pid {pid}) may still run but does not look as recorded" in said
+        assert "executable " in said and " vs /x); not starting another" in said
         with pytest.raises(PlatformError, match="not healthy"):
             startup.wait_started(lay, comp, 1)
         assert process.read_pidfile(comp.pidfile(lay)) == process.PidRecord(

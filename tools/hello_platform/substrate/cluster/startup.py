@@ -90,6 +90,7 @@ def start_component(lay: Layout, comp: Component) -> int | None:
     """Start ``comp`` unless its recorded process may still run; return the new pid (None
     if it was left alone)."""
     if not _exited(comp.pidfile(lay)):
+        _note_doubt(comp.name, comp.pidfile(lay))
         return None
     return process.start(
         comp.argv(lay),
@@ -98,6 +99,18 @@ def start_component(lay: Layout, comp: Component) -> int | None:
         env=_daemon_env(),
         cwd=lay.root,
     )
+
+
+def _note_doubt(name: str, pidfile: Path) -> None:
+    """Say so when the recorded process is not gone yet not confirmed as recorded: the
+    case that once started a daemon twice, named with what /proc shows."""
+    record = process.read_pidfile(pidfile)
+    if record is not None and not process.alive(record):
+        say(
+            f"{name} (pid {record.pid}) may still run but does not look as recorded "
+            f"(start time {process.start_time(record.pid)} vs {record.start_time}, "
+            f"executable {process.exe_of(record.pid)} vs {record.exe}); not starting another"
+        )
 
 
 def scaled(timeout: float, slowest: float) -> float:
