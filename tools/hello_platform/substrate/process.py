@@ -126,22 +126,54 @@ def running(pidfile: Path, proc: Path = PROC) -> int | None:
     return record.pid
 
 
-def ended(pidfile: Path, *, recheck: float = 0.5, proc: Path = PROC) -> str | None:
-    """None while the process in ``pidfile`` runs; else how it ended, e.g. "exited with
-    status 1" (our child's code), "was killed by signal 9", or "exited".
+def _threads(pid: int, proc: Path) -> int:
+    try:
+        return sum(1 for _ in (proc / str(pid) / "task").iterdir())
+    except FileNotFoundError:
+        return 0
 
-    A process seen gone is looked at once more after ``recheck`` seconds: a start-up wait
-    must not call a daemon that is running "exited".
+
+def gone(record: PidRecord, proc: Path = PROC) -> bool:
+    """True only if ``record``'s process has certainly ended: its pid is free, runs another
+    process (another start time), or is a zombie with no thread left.
+
+    Anything unsure (a /proc entry that cannot be read on a busy host, an executable path
+    that reads differently) is not "gone": a daemon is never started twice on a guess.
+    """
+    try:
+        stat = (proc / str(record.pid) / "stat").read_text()
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[19]) != record.start_time:
+            return True  # the pid was reused
+        return fields[0] == "Z" and _threads(record.pid, proc) <= 1
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    except (OSError, ValueError, IndexError):
+        return False
+
+
+def vacant(pidfile: Path, proc: Path = PROC) -> bool:
+    """True if no process of ``pidfile`` can still run: no record, or its process is gone."""
+    record = read_pidfile(pidfile)
+    return record is None or gone(record, proc)
+
+
+def ended(pidfile: Path, *, recheck: float = 0.5, proc: Path = PROC) -> str | None:
+    """None while the process in ``pidfile`` may still run; else how it ended, e.g. "exited
+    with status 1" (our child's code), "was killed by signal 9", or "exited".
+
+    Only a process certainly :func:`gone` has ended, and it is looked at once more after
+    ``recheck`` seconds: a start-up wait must not call a daemon that is running "exited".
     """
     record = read_pidfile(pidfile)
     if record is None:
         return "exited (its pidfile is gone)"
-    if alive(record, proc):
+    if not gone(record, proc):
         return None
     time.sleep(recheck)
-    if alive(record, proc):
+    if not gone(record, proc):
         return None
-    code = _REAPED.get(record.pid)
+    code = reap(record.pid) if proc == PROC else None
     if code is None:
         return "exited"
     return f"was killed by signal {-code}" if code < 0 else f"exited with status {code}"
@@ -155,8 +187,18 @@ def start(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> int:
-    """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile``."""
+    """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile``.
+
+    A pidfile whose process may still run is never overwritten: that would lose the only
+    record of a running daemon (``down`` stops what the pidfiles name).
+    """
     args = [str(a) for a in argv]
+    previous = read_pidfile(pidfile)
+    if previous is not None and not gone(previous):
+        raise PlatformError(
+            f"{Path(args[0]).name} (pid {previous.pid}) may still run; not starting a second one",
+            hint="stop it first (`hello-platform cluster down` stops every daemon it started)",
+        )
     log.parent.mkdir(parents=True, exist_ok=True)
     rotate(log)
     with log.open("ab") as fh:
@@ -237,20 +279,31 @@ def stop(
     proc: Path = PROC,
 ) -> bool:
     """Send ``sig`` (SIGTERM) to the recorded process (SIGKILL after ``timeout``); remove
-    the pidfile.
+    the pidfile, unless its process may still run unsignalled (not provably the recorded
+    program, not certainly gone): that record is kept for the next look.
 
     Returns True if a live process was signalled.
     """
     record = read_pidfile(pidfile)
-    signalled = False
-    if record is not None and alive(record, proc):
-        signalled = True
-        _signal(record.pid, sig)
-        if not within(lambda: not alive(record, proc), timeout=timeout, interval=0.05):
-            _signal(record.pid, signal.SIGKILL)
-            within(lambda: not alive(record, proc), timeout=5.0, interval=0.05)
-    pidfile.unlink(missing_ok=True)
+    if record is None:
+        pidfile.unlink(missing_ok=True)
+        return False
+    signalled = stop_record(record, timeout=timeout, sig=sig, proc=proc)
+    if signalled or gone(record, proc):
+        pidfile.unlink(missing_ok=True)
     return signalled
+
+
+def stop_record(record: PidRecord, timeout: float, sig: signal.Signals, proc: Path = PROC) -> bool:
+    """Send ``sig`` to ``record``'s process if it still runs that program (SIGKILL after
+    ``timeout``); True if it was signalled."""
+    if not alive(record, proc):
+        return False
+    _signal(record.pid, sig)
+    if not within(lambda: not alive(record, proc), timeout=timeout, interval=0.05):
+        _signal(record.pid, signal.SIGKILL)
+        within(lambda: not alive(record, proc), timeout=5.0, interval=0.05)
+    return True
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -9,6 +9,7 @@ is unpacked from Debian's .deb into the cache, never installed.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hello_platform.toolchain.apt import ensure_debian_packages
@@ -38,19 +39,31 @@ def tool(name: str) -> Path:
     return resolve(name)
 
 
-#: Every toolchain program the cluster runs or packages into an image.
-TOOLS = (
+#: The toolchain programs the node runs as daemons (containerd and socat come from Debian).
+DAEMON_TOOLS = (
     "etcd",
     "kube-apiserver",
     "kube-controller-manager",
     "kube-scheduler",
     "kubelet",
     "kube-proxy",
-    "kubectl",
-    "coredns",
-    "metrics-server",
-    "docker-registry",
 )
+#: Every toolchain program the cluster runs or packages into an image.
+TOOLS = (*DAEMON_TOOLS, "kubectl", "coredns", "metrics-server", "docker-registry")
+
+
+def cached_daemons() -> dict[str, str]:
+    """Path -> name of each daemon's pinned binary in the project's tool cache, whether it
+    is built or not (nothing is resolved or built here)."""
+    from hello_platform.toolchain import load
+    from hello_platform.toolchain.resolver import version_dir
+
+    pins = load()
+    found = {}
+    for name in DAEMON_TOOLS:
+        tool, _ = pins.find(name)
+        found[os.path.realpath(version_dir(tool) / "bin" / name)] = name
+    return found
 
 
 def provision() -> None:

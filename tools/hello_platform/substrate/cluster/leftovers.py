@@ -9,11 +9,16 @@ import contextlib
 import os
 import re
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from hello_platform.core.progress import say
 from hello_platform.core.wait import within
+from hello_platform.substrate import process
+from hello_platform.substrate.cluster import binaries
+from hello_platform.substrate.cluster.components import COMPONENTS, by_name
 from hello_platform.substrate.cluster.hostnet import quiet
+from hello_platform.substrate.cluster.layout import Layout
 
 NETNS_DIR = Path("/run/netns")
 
@@ -97,6 +102,55 @@ def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
         if argv and b"containerd-shim" in argv[0] and str(socket).encode() in argv:
             found.add(int(entry.name))
     return found
+
+
+def stray_daemons(
+    root: Path, binaries: Mapping[str, str], named: Iterable[int], proc: Path = Path("/proc")
+) -> list[tuple[str, process.PidRecord]]:
+    """Our node's daemons that no pidfile names (``named``: the pids the pidfiles do name),
+    as (name, record): processes whose executable is one of ``binaries`` (path -> name: the
+    pinned binaries in our tool cache) AND whose command line names ``root`` (our state
+    dir). Anyone else's kubelet or etcd (k3s, kind, a system one) fails one of the two."""
+    skip = set(named)
+    found = []
+    for entry in sorted(proc.iterdir()):
+        if not entry.name.isdigit() or int(entry.name) in skip:
+            continue
+        pid = int(entry.name)
+        exe = (process.exe_of(pid, proc) or "").removesuffix(" (deleted)")
+        started = process.start_time(pid, proc)
+        if exe in binaries and started is not None and _names(entry / "cmdline", root):
+            found.append((binaries[exe], process.PidRecord(pid, started, exe)))
+    return found
+
+
+def stop_strays(lay: Layout, *, spare_named: bool = True, proc: Path = Path("/proc")) -> list[str]:
+    """Stop the node's daemons that no pidfile names (``spare_named=False``: any left at
+    all) but that are provably ours (see :func:`stray_daemons`), one line each; return
+    their names.
+
+    A daemon started twice leaves the first one running unrecorded, and ``down``, which
+    stops what the pidfiles name, would leave it holding its port for every later ``up``.
+    """
+    records = [process.read_pidfile(c.pidfile(lay)) for c in COMPONENTS] if spare_named else []
+    named = [r.pid for r in records if r is not None and not process.gone(r, proc)]
+    stopped = []
+    for name, record in stray_daemons(lay.root, binaries.cached_daemons(), named, proc):
+        comp = by_name(name)
+        if process.stop_record(record, timeout=comp.stop_timeout, sig=comp.stop_signal, proc=proc):
+            say(f"stopped a {name} (pid {record.pid}) that no pidfile named")
+            stopped.append(name)
+    return stopped
+
+
+def _names(cmdline: Path, root: Path) -> bool:
+    """True if an argument of ``cmdline`` is ``root`` or a path below it (or ends in
+    ``=ROOT``, as a flag's value)."""
+    try:
+        args = cmdline.read_bytes().decode(errors="replace").split("\0")[1:]
+    except OSError:
+        return False
+    return any(a == str(root) or a.endswith(f"={root}") or f"{root}/" in a for a in args)
 
 
 def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:

@@ -204,6 +204,7 @@ def _configure(lay: Layout) -> _ImageBuilder:
     meanwhile: the builder is returned."""
     changed = prepare(lay)
     binaries.provision()
+    leftovers.stop_strays(lay)  # a daemon started twice by an earlier run: it holds a port
     say(f"[1/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
     builder = _ImageBuilder()
@@ -389,6 +390,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
             t.join()
     if took:
         say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
+    leftovers.stop_strays(lay, spare_named=False)  # ours, but no pidfile names them
 
     leftovers.delete_netns(pod_netns)
     unmounted = leftovers.unmount_all([lay.root])

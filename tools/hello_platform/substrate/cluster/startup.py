@@ -81,13 +81,16 @@ def _last_log_line(log: Path, tail: int = 4096) -> str:
     return last_line(text)[:300]
 
 
-def _alive(pidfile: Path) -> bool:
-    return process.running(pidfile) is not None
+def _exited(pidfile: Path) -> bool:
+    """True only if the process in ``pidfile`` has certainly ended (``process.gone``)."""
+    return process.vacant(pidfile)
 
 
 def start_component(lay: Layout, comp: Component) -> int | None:
-    """Start ``comp`` unless it is running; return the new pid (None if it was running)."""
-    if process.running(comp.pidfile(lay)) is not None:
+    """Start ``comp`` unless its recorded process may still run; return the new pid (None
+    if it was left alone)."""
+    if not _exited(comp.pidfile(lay)):
+        _note_doubt(comp.name, comp.pidfile(lay))
         return None
     return process.start(
         comp.argv(lay),
@@ -96,6 +99,18 @@ def start_component(lay: Layout, comp: Component) -> int | None:
         env=_daemon_env(),
         cwd=lay.root,
     )
+
+
+def _note_doubt(name: str, pidfile: Path) -> None:
+    """Say so when the recorded process is not gone yet not confirmed as recorded: the
+    case that once started a daemon twice, named with what /proc shows."""
+    record = process.read_pidfile(pidfile)
+    if record is not None and not process.alive(record):
+        say(
+            f"{name} (pid {record.pid}) may still run but does not look as recorded "
+            f"(start time {process.start_time(record.pid)} vs {record.start_time}, "
+            f"executable {process.exe_of(record.pid)} vs {record.exe}); not starting another"
+        )
 
 
 def scaled(timeout: float, slowest: float) -> float:
@@ -125,8 +140,8 @@ def wait_started(lay: Layout, comp: Component, step: int, *, slowest: float = 0.
                 log=lay.log(comp.name),
             )
         except PlatformError:
-            if tries >= comp.start_retries or _alive(comp.pidfile(lay)):
-                raise  # out of retries, or it runs but never became healthy
+            if tries >= comp.start_retries or not _exited(comp.pidfile(lay)):
+                raise  # out of retries, or it may run on: never start a second one
             tries += 1
             say(
                 f"[{step}/{TOTAL}] {comp.name} exited while starting; starting it again "
