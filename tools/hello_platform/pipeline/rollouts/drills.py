@@ -145,7 +145,18 @@ def blue_green(env: Env, load: Load) -> Outcome:
     """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
     traffic and the analysis on the preview pods), then switched; nothing fails."""
     strategy = "rollout.strategy=blueGreen"
-    found = _promoted(env, load, f"{strategy} (new pod annotation)", strategy)
+    # The switch alone first: a blue/green Rollout whose active Service has no revision yet
+    # makes the new one active at once (no preview, no analysis), as on a first install.
+    # With the running revision made active, the next one is previewed and judged.
+    name, revision = _release(env, strategy)
+    settle(
+        env.kube.api,
+        name,
+        env.opts.namespace,
+        rollback=lambda: rollback(env.kube, env.opts, revision),
+    )
+    load.mark("switched to blueGreen: the running revision is the active one")
+    found = _promoted(env, load, "(new pod annotation) under blueGreen", strategy)
     found.checks["a preview was up before the switch"] = found.figures["max_canary_ready"] >= 1
     return found
 
