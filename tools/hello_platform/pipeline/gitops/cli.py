@@ -50,6 +50,15 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p_status.set_defaults(func=run_status)
     p_down = sub.add_parser("down", help="remove the Applications, Argo CD and the git daemon")
     p_down.set_defaults(func=run_down)
+    p_rel = _register_release(subparsers)
+    for p in (p_status, p_down, p_rel):
+        p.add_argument("--kubeconfig", help=argparse.SUPPRESS)
+
+
+def _register_release(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    """``hello-platform release``: the GitOps release loop's flags."""
     p_rel = subparsers.add_parser("release", help="build, push, commit the image to GitOps")
     p_rel.add_argument("--env", choices=ENVS, default="local")
     p_rel.add_argument(
@@ -78,8 +87,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"chat webhook for the announcements (default: {outcome.WEBHOOK_SOURCES})",
     )
     p_rel.set_defaults(func=run_release)
-    for p in (p_status, p_down, p_rel):
-        p.add_argument("--kubeconfig", help=argparse.SUPPRESS)
+    return p_rel
 
 
 def run_up(args: argparse.Namespace) -> int:

@@ -208,16 +208,9 @@ class Validation:
     summary: str
 
 
-def validate(
-    kubeconform: Path,
-    manifests: str,
-    *,
-    version: str,
-    what: str,
-    extra_schemas: Sequence[Path] = (),
-) -> Validation:
-    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource.
-    ``extra_schemas``: folders of more schemas (custom resources, :func:`crd_schemas`)."""
+def _argv(kubeconform: Path, version: str, extra_schemas: Sequence[Path]) -> list[str]:
+    """kubeconform's command line: strict, JSON report, the pinned schemas (and extra ones),
+    reading the manifests from stdin."""
     location = str(schema_root()) + (
         "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
         "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
@@ -238,6 +231,20 @@ def validate(
         ",".join(CRD_KINDS),
         "-",
     ]
+    return cmd
+
+
+def validate(
+    kubeconform: Path,
+    manifests: str,
+    *,
+    version: str,
+    what: str,
+    extra_schemas: Sequence[Path] = (),
+) -> Validation:
+    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource.
+    ``extra_schemas``: folders of more schemas (custom resources, :func:`crd_schemas`)."""
+    cmd = _argv(kubeconform, version, extra_schemas)
     try:
         done = subprocess.run(
             cmd, input=manifests, capture_output=True, text=True, timeout=120, check=False
