@@ -178,9 +178,9 @@ def test_prometheus_labels_the_canary_pods_as_the_analysis_expects() -> None:
     from hello_platform.pipeline.monitoring import prometheus
 
     config = (prometheus.MANIFESTS / "prometheus.yaml").read_text()
-    regex = re.search(r"regex: (_http.*-pods.*)\n\s+replacement: \$\$1", config)
+    regex = re.search(r"regex: (_.*-pods.*)\n\s+replacement: \$\$1", config)
     assert regex is not None
-    srv = prometheus.srv_names([("hello", "hello-canary-pods")])[0]
+    srv = prometheus.srv_names([prometheus.PodsService("hello", "hello-canary-pods", "metrics")])[0]
     found = re.fullmatch(regex.group(1), srv)
     assert found is not None and found.group(1) == "hello-canary"
 

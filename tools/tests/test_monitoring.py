@@ -73,7 +73,7 @@ def test_prometheus_scrapes_only_the_projects_releases(rendered: list[dict[str, 
     ]
     relabel = {r["target_label"]: r for r in job["relabel_configs"]}
     assert relabel["namespace"]["replacement"] == "$2"  # "$$" in the template is one "$"
-    name = sd["names"][1]  # the port's name is read from the chart, so the regexes skip it
+    name = sd["names"][3]  # hello-keda's pods Service; the regexes skip the port's name
     namespace = re.fullmatch(relabel["namespace"]["regex"], name)
     service = re.fullmatch(relabel["service"]["regex"], name)
     assert namespace and namespace.group(2) == "hello-keda"
