@@ -261,23 +261,18 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
 
 
 def source_wins(work: Path, env: str, message: str) -> None:
-    """Finish a merge that clashed: the source's side of every clash, then the
-    environment's own folder exactly as the environment branch had it (its releases)."""
+    """Finish a merge that clashed as a merge whose tree is the source's, except the
+    environment's own folder, kept exactly as the environment branch had it (its releases).
+    Both parents stay, so ``git log`` of the branch still shows every release."""
     git("-C", str(work), "merge", "--abort", what="aborting the clashing merge")
     folder = f"{ENVS_DIR}/{env}"
-    if not git_ok(
-        "-C", str(work), "merge", "--no-edit", "-m", message, "-X", "theirs", "FETCH_HEAD"
-    ):
-        raise PlatformError(
-            f"the source does not merge into the environment branch of {env}, even taking the "
-            "source's side of every clash",
-            hint="reset the local mirror: nox -s gitops -- down, then remove "
-            f"{base_path() / REPO_NAME} and run up again",
-        )
-    if git_ok("-C", str(work), "cat-file", "-e", f"HEAD^1:{folder}"):
-        git("-C", str(work), "checkout", "HEAD^1", "--", folder, what=f"keeping {folder}")
-        if git("-C", str(work), "status", "--porcelain", what="git status").strip():
-            git("-C", str(work), "commit", "--quiet", "--amend", "--no-edit", what="amend")
+    w = ("-C", str(work))
+    git(*w, "merge", "--quiet", "--no-commit", "-s", "ours", "FETCH_HEAD", what="merge -s ours")
+    git(*w, "read-tree", "-u", "--reset", "FETCH_HEAD", what="taking the source's tree")
+    if git_ok(*w, "cat-file", "-e", f"HEAD:{folder}"):
+        git(*w, "rm", "-r", "-q", "-f", "--ignore-unmatch", "--", folder, what=f"clearing {folder}")
+        git(*w, "checkout", "HEAD", "--", folder, what=f"keeping {folder}")
+    git(*w, "commit", "--quiet", "--no-edit", "-m", message, what="committing the merge")
 
 
 def commit_files(
