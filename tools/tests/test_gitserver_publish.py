@@ -27,7 +27,12 @@ def test_a_clash_takes_the_source_and_keeps_the_environments_folder(tmp_path: Pa
     git("-C", str(work), "rm", "--quiet", "gone.py")  # modify/delete: -X theirs cannot settle it
     _commit(work, {"app.py": "a = 2  # another checkout\n", IMAGE: "digest: released\n"}, "env")
     git("-C", str(work), "checkout", "--quiet", "main")
-    src = {"app.py": "a = 3\n", IMAGE: "digest: source\n", "new.py": "b = 1\n", "gone.py": "c = 2\n"}
+    src = {
+        "app.py": "a = 3\n",
+        IMAGE: "digest: source\n",
+        "new.py": "b = 1\n",
+        "gone.py": "c = 2\n",
+    }
     _commit(work, src, "src")
     git("-C", str(work), "checkout", "--quiet", "gitops/local")
     git("-C", str(work), "fetch", "--quiet", str(work), "main")
