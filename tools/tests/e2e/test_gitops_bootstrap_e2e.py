@@ -42,18 +42,14 @@ def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A clone of this checkout with the mirror's gitops/local merged in, so that `up`
-    publishes it cleanly whatever other worktrees have published there (conflicting lines
-    kept from both sides: git's union merge). Afterwards gitops/local gets its tree back."""
+    """A clone of this checkout (`up` publishes it; a clash with what other checkouts
+    published to gitops/local is settled by the publish itself: the source wins outside the
+    environment's folder). Afterwards gitops/local gets its tree back."""
     clone = tmp_path_factory.mktemp("bootstrap") / "clone"
     git = gitserver.git
     git("clone", "--quiet", str(REPO_ROOT), str(clone))
     git("-C", str(clone), "checkout", "--quiet", "-B", "gitops-e2e-bootstrap", "HEAD")
     before = gitserver.remote_ref(BRANCH)
-    if before:
-        (clone / ".git" / "info" / "attributes").write_text("* merge=union\n")
-        git("-C", str(clone), "fetch", "--quiet", gitserver.source(None), BRANCH)
-        git("-C", str(clone), "merge", "--quiet", "--no-edit", "FETCH_HEAD")
     yield clone
     after = gitserver.remote_ref(BRANCH)
     if before and after and after != before:
