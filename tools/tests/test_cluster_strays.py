@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,26 @@ def test_stop_strays_stops_ours_and_leaves_the_users_alone(
         finally:
             other.kill()
             other.wait()
+
+
+def test_start_records_the_program_not_the_interpreter_that_forked_it(tmp_path: Path) -> None:
+    """On User-Mode Linux /proc showed python as the child's executable right after Popen;
+    the record must name the program that runs (else the daemon later looks "exited")."""
+    pidfile = tmp_path / "s.pid"
+    pid = process.start(["sleep", "30"], pidfile=pidfile, log=tmp_path / "s.log")
+    try:
+        record = process.read_pidfile(pidfile)
+        assert record is not None
+        assert record.exe == os.path.realpath(shutil.which("sleep") or "sleep")
+        assert process.running(pidfile) == pid
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def test_settled_exe_does_not_wait_for_a_process_that_is_gone(tmp_path: Path) -> None:
+    started = time.monotonic()
+    assert process._settled_exe(2**22 + 7, "sleep", timeout=3.0) == os.path.realpath(
+        shutil.which("sleep") or "sleep"
+    )
+    assert time.monotonic() - started < 1.0

@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -214,12 +215,25 @@ def start(
             start_new_session=True,
         )
     started = start_time(child.pid)
-    exe = exe_of(child.pid) or os.path.realpath(args[0])
+    exe = _settled_exe(child.pid, args[0])
     _REAPED.pop(child.pid, None)  # a code reaped from an earlier process with this pid
     write_pidfile(pidfile, PidRecord(child.pid, started or 0, exe))
     # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
     child.returncode = 0
     return child.pid
+
+
+def _settled_exe(pid: int, program: str, *, timeout: float = 5.0) -> str:
+    """The executable ``pid`` runs once its exec has shown in /proc.
+
+    Right after ``Popen`` returns, a slow kernel (User-Mode Linux) can still show our own
+    interpreter as the child's executable; recording that made the daemon look like
+    another program later, so it was called "exited" while it ran. Wait (bounded) until
+    /proc shows ``program``, else record what /proc shows by then.
+    """
+    wanted = os.path.realpath(shutil.which(program) or program)
+    within(lambda: exe_of(pid) in (wanted, None), timeout=timeout, interval=0.01)
+    return exe_of(pid) or wanted
 
 
 def wait_started(
