@@ -188,3 +188,20 @@ def test_prometheus_labels_the_canary_pods_as_the_analysis_expects() -> None:
 def test_an_unknown_strategy_is_refused_naming_the_key(render: Render) -> None:
     with pytest.raises(PlatformError, match=r"rollout.strategy"):
         render("local", "rollout.strategy=recreate")
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_the_rollout_validates_against_the_pinned_crds_and_a_stray_field_is_refused(
+    render: Render, name: str
+) -> None:
+    """kubeconform checks the Rollout and AnalysisTemplate against strict schemas of the
+    pinned Argo Rollouts' CRDs: no kind skipped, and a misspelt strategy field fails."""
+    from hello_platform.pipeline import helm
+
+    kubeconform, version = helm.kubeconform_binary(), helm.kubernetes_version()
+    docs = strategy(render, name)
+    result = helm.validate(kubeconform, yaml.safe_dump_all(docs), version=version, what=name)
+    assert result.skipped == 0 and result.valid == len(docs)
+    one(docs, "Rollout")["spec"]["strategy"][name]["maxSurgeWeight"] = 20
+    with pytest.raises(PlatformError, match=r"Rollout/hello: .*maxSurgeWeight"):
+        helm.validate(kubeconform, yaml.safe_dump_all(docs), version=version, what=name)

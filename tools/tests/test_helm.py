@@ -211,7 +211,7 @@ def test_profiles_and_variants_come_from_the_catalogue() -> None:
     with pytest.raises(PlatformError, match="service 'hello' has no values profile 'prod'"):
         helm.profile_files(svc, "prod")
     names = [v.name for v in helm.variants(svc)]
-    assert names == ["default", "local", "eks", "features", "requests"]
+    assert names == ["default", "local", "eks", "features", "requests", "canary", "blueGreen"]
     (features,) = [v for v in helm.variants(svc) if v.name == "features"]
     assert "networkPolicy.enabled=true" in features.sets
 

@@ -1,43 +1,21 @@
 """The offline check of an environment (``hello-platform gitops check --env eks``): its pins
 agree with charts.toml; its bootstrap and Applications validate against Argo CD's CRD
 schemas (of the pinned Argo CD); every Application whose chart is at hand is rendered with
-its values from git and validated against the pinned Kubernetes; the policy gate's
+its values from git and validated against the pinned Kubernetes (its custom resources, such
+as a Rollout, against the pinned tool's CRDs: ``helm.PINNED_CRDS``); the policy gate's
 ``kubernetes`` rules judge the renders (the ``argocd`` rules judge the Applications, in
 ``nox -s policy``, which also calls :func:`renders`).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import yaml
 
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
-from hello_platform.pipeline.gitops import envs, manifests
-
-ARGO_CRDS = ("application-crd.yaml", "appproject-crd.yaml")
-
-
-def argo_schemas() -> Path:
-    """Strict JSON schemas of the pinned Argo CD's Application and AppProject CRDs (from
-    the module's manifests/crds), generated once into the schema cache."""
-    from hello_platform.toolchain import pins
-
-    tool = pins.load().tools["argocd"]
-    target = helm.schema_root() / f"argocd-{tool.version}"
-    if (target / ".complete").is_file():
-        return target
-    crd_dir = manifests.module_dir(tool.module, tool.module_version) / "manifests" / "crds"
-    crds = [yaml.safe_load((crd_dir / name).read_text()) for name in ARGO_CRDS]
-    target.mkdir(parents=True, exist_ok=True)
-    for name, schema in helm.crd_schemas(crds).items():
-        (target / name).write_text(json.dumps(schema, separators=(",", ":")))
-    (target / ".complete").write_text(helm.SCHEMA_FORMAT + "\n")
-    return target
+from hello_platform.pipeline.gitops import envs
 
 
 def bootstrap_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
@@ -98,13 +76,10 @@ def check(env: str, root: Path = paths.REPO_ROOT) -> list[str]:
     helm_bin, kubeconform = helm.helm_binary(), helm.kubeconform_binary()
     version = helm.kubernetes_version()
     helm.ensure_schemas(version)
-    argo = argo_schemas()
     report = renders(env, helm_bin, root)
     files = [*bootstrap_files(env, root), *app_files(env, root)]
     text = "---\n".join(p.read_text() for p in files)
-    result = helm.validate(
-        kubeconform, text, version=version, what=f"{env}'s Applications", extra_schemas=[argo]
-    )
+    result = helm.validate(kubeconform, text, version=version, what=f"{env}'s Applications")
     lines = [f"{env}: {len(files)} Argo CD files: {result.summary}"]
     conftest = resolve("conftest")
     verdict = rego.conftest(conftest, files, "argocd")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
@@ -111,6 +113,53 @@ def crd_schemas(crds: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
             name = spec["names"]["kind"].lower() + kind_suffix(spec["group"], version["name"])
             files[name + ".json"] = _convert(schema, strict=True)
     return files
+
+
+#: The custom kinds our manifests hold, by the pinned tool (toolchain.toml) whose module
+#: defines them in ``manifests/crds`` (kind: file): Argo CD's Applications (deploy/argocd)
+#: and Argo Rollouts' Rollout and AnalysisTemplate (the chart's ``rollout.strategy``).
+PINNED_CRDS: dict[str, dict[str, str]] = {
+    "argocd": {"Application": "application-crd.yaml", "AppProject": "appproject-crd.yaml"},
+    "argo-rollouts": {
+        "Rollout": "rollout-crd.yaml",
+        "AnalysisTemplate": "analysis-template-crd.yaml",
+        "ClusterAnalysisTemplate": "cluster-analysis-template-crd.yaml",
+        "AnalysisRun": "analysis-run-crd.yaml",
+        "Experiment": "experiment-crd.yaml",
+    },
+}
+PINNED_KINDS = frozenset(kind for kinds in PINNED_CRDS.values() for kind in kinds)
+
+
+def pinned_crd_schemas(tool_name: str) -> Path:
+    """Strict JSON schemas of the CRDs of pinned tool ``tool_name`` (:data:`PINNED_CRDS`, from
+    its module's ``manifests/crds`` at the pinned version), generated once into the cache."""
+    from hello_platform.pipeline.gitops.manifests import module_dir
+    from hello_platform.toolchain import pins
+
+    tool = pins.load().tools[tool_name]
+    target = schema_root() / f"{tool_name}-{tool.version}"
+    stamp = target / ".complete"
+    if stamp.is_file() and stamp.read_text().strip() == SCHEMA_FORMAT:
+        return target
+    module = module_dir(tool.module, tool.module_version, pinned=tool.go_toolchain)
+    crd_dir = module / "manifests" / "crds"
+    crds = [yaml.safe_load((crd_dir / f).read_text()) for f in PINNED_CRDS[tool_name].values()]
+    target.mkdir(parents=True, exist_ok=True)
+    for name, schema in crd_schemas(crds).items():
+        (target / name).write_text(json.dumps(schema, separators=(",", ":")))
+    stamp.write_text(SCHEMA_FORMAT + "\n")
+    return target
+
+
+def custom_schemas(manifests: str) -> list[Path]:
+    """The schema folders of the pinned CRDs whose kinds ``manifests`` hold."""
+    kinds = set(re.findall(r"(?m)^kind: (\S+)", manifests))
+    return [
+        pinned_crd_schemas(tool)
+        for tool, defined in sorted(PINNED_CRDS.items())
+        if kinds & defined.keys()
+    ]
 
 
 def openapi_document(version: str) -> Path:
@@ -240,11 +289,11 @@ def validate(
     *,
     version: str,
     what: str,
-    extra_schemas: Sequence[Path] = (),
 ) -> Validation:
     """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource.
-    ``extra_schemas``: folders of more schemas (custom resources, :func:`crd_schemas`)."""
-    cmd = _argv(kubeconform, version, extra_schemas)
+    The custom resources of pinned tools (:data:`PINNED_CRDS`) are validated against their
+    CRDs' schemas (:func:`custom_schemas`)."""
+    cmd = _argv(kubeconform, version, custom_schemas(manifests))
     try:
         done = subprocess.run(
             cmd, input=manifests, capture_output=True, text=True, timeout=120, check=False

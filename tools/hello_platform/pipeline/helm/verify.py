@@ -27,7 +27,7 @@ from hello_platform.pipeline.helm.chart import (
     profiles,
     render,
 )
-from hello_platform.pipeline.helm.schemas import ensure_schemas, validate
+from hello_platform.pipeline.helm.schemas import PINNED_KINDS, ensure_schemas, validate
 
 
 @dataclass(frozen=True)
@@ -39,25 +39,33 @@ class Variant:
     sets: tuple[str, ...] = ()
 
 
-#: The variants checked on top of a service's profiles (``requests`` needs ``local``).
-EXTRA_VARIANTS = ("features", "requests")
+#: The variants of the local profile checked on top of a service's profiles: request-rate
+#: autoscaling, and the progressive strategies (an Argo Rollouts Rollout).
+LOCAL_VARIANTS: dict[str, tuple[str, ...]] = {
+    "requests": REQUESTS_SETS,
+    "canary": ("rollout.strategy=canary",),
+    "blueGreen": ("rollout.strategy=blueGreen",),
+}
+#: The variants checked on top of a service's profiles (all but ``features`` need ``local``).
+EXTRA_VARIANTS = ("features", *LOCAL_VARIANTS)
 
 
 def variant_names(service: Service) -> list[str]:
     """The service's profiles, plus the extra variants its profiles allow."""
-    extra = [n for n in EXTRA_VARIANTS if n != "requests" or "local" in service.profiles]
+    extra = [n for n in EXTRA_VARIANTS if n == "features" or "local" in service.profiles]
     return [*profiles(service), *extra]
 
 
 def variants(service: Service, names: Sequence[str] | None = None) -> list[Variant]:
     """Every profile of the service's chart, plus ``features`` (all optional templates on)
-    and ``requests`` (the local profile scaling on request rate)."""
+    and the local profile's :data:`LOCAL_VARIANTS`."""
     out = []
     for name in names or variant_names(service):
         if name == "features":
             out.append(Variant(name, (), FEATURES_SETS))
-        elif name == "requests":
-            out.append(Variant(name, tuple(profile_files(service, "local")), REQUESTS_SETS))
+        elif name in LOCAL_VARIANTS:
+            local = tuple(profile_files(service, "local"))
+            out.append(Variant(name, local, LOCAL_VARIANTS[name]))
         else:
             files = (*profile_files(service, name), *check_files(service, name))
             out.append(Variant(name, files))
@@ -134,10 +142,10 @@ def _dry_run(kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> 
 
 
 def dry_run_objects(manifests: str) -> list[dict[str, Any]]:
-    """The rendered objects a dry run sends: no CRD kinds the cluster may lack, and no
+    """The rendered objects a dry run sends: no custom kinds the cluster may lack, and no
     fixed node port (node ports are cluster-wide and the deployed release holds it)."""
     docs = [d for d in yaml.safe_load_all(manifests) if d and d.get("kind")]
-    docs = [d for d in docs if d["kind"] not in CRD_KINDS]
+    docs = [d for d in docs if d["kind"] not in {*CRD_KINDS, *PINNED_KINDS}]
     for doc in docs:
         if doc["kind"] == "Service":
             for port in doc.get("spec", {}).get("ports", []):
