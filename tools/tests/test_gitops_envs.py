@@ -61,9 +61,10 @@ def test_a_chart_at_another_version_or_unpinned_is_named() -> None:
 
 def test_eks_renders_validates_and_passes_the_policies() -> None:
     lines = envcheck.check("eks")
-    assert lines[0].startswith("eks: 8 Argo CD files: 8 valid")
+    assert lines[0].startswith("eks: 9 Argo CD files: 9 valid")
     rendered = [line for line in lines if "(rendered): kubeconform" in line]
     assert [line.split(" (rendered)")[0].rsplit("/", 1)[1] for line in rendered] == [
+        "argo-rollouts",
         "hello-eks",
         "metrics-server",
     ]
@@ -76,6 +77,36 @@ def test_a_wrong_field_in_an_application_is_refused(tree: Path) -> None:
     app = envs.env_dir("eks", tree) / "apps" / "cluster-autoscaler.yaml"
     _edit(app, lambda d: d["spec"]["syncPolicy"].update(automatic={"prune": True}))
     with pytest.raises(PlatformError, match=r"Application/cluster-autoscaler: .*automatic"):
+        envcheck.check("eks", tree)
+
+
+def test_argo_rollouts_is_upstreams_tree_at_the_tag_the_project_builds() -> None:
+    """The controller on EKS is [tools.argo-rollouts]'s version, upstream's cluster install
+    at that tag with the Application's overlay: the image at the tag, our patch."""
+    from hello_platform.toolchain import pins as tool_pins
+
+    pin = envs.load_pins()["argo-rollouts"]
+    assert pin.version == pin.module_version == tool_pins.load().tools["argo-rollouts"].version
+    (app,) = [a for a in envs.applications("eks") if a["metadata"]["name"] == "argo-rollouts"]
+    r = envs.renderable(app, envs.load_pins())
+    assert r is not None and r.kustomize is not None
+    text = envcheck._render(r, Path("helm"), "1.34.4")  # kustomize: no helm needed
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    assert {d["kind"] for d in docs} >= {"CustomResourceDefinition", "Deployment", "ClusterRole"}
+    (deploy,) = [d for d in docs if d["kind"] == "Deployment"]
+    assert deploy["metadata"]["namespace"] == "argo-rollouts"
+    (container,) = deploy["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"quay.io/argoproj/argo-rollouts:{pin.version}"
+    assert container["resources"]["requests"] and container["readinessProbe"]
+
+
+def test_a_kustomize_option_the_check_does_not_render_is_refused(tree: Path) -> None:
+    app = envs.env_dir("eks", tree) / "apps" / "argo-rollouts.yaml"
+    _edit(app, lambda d: d["spec"]["source"]["kustomize"].update(namePrefix="x-"))
+    with pytest.raises(PlatformError, match="argo-rollouts sets kustomize namePrefix"):
+        envcheck.check("eks", tree)
+    _edit(app, lambda d: d["spec"]["source"].update(targetRevision="v1.9.0"))
+    with pytest.raises(PlatformError, match=r"argo-rollouts: .*argo-rollouts.git v1\.9\.0"):
         envcheck.check("eks", tree)
 
 

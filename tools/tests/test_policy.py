@@ -150,6 +150,8 @@ def test_chart_profiles_get_a_line_and_findings_each(
         "deploy/helm/hello (profile eks): PASS (4 passed, 0 failed)",
         "deploy/helm/hello (profile features): FAIL (3 passed, 1 failed)",
         "deploy/helm/hello (profile requests): PASS (4 passed, 0 failed)",
+        "deploy/helm/hello (profile canary): PASS (4 passed, 0 failed)",
+        "deploy/helm/hello (profile blueGreen): PASS (4 passed, 0 failed)",
     ]
     assert charts.findings == [policy.Finding("deploy/helm/hello (profile features)", "X1", "no")]
     assert set(charts.rendered) == {line.split(":")[0] for line in charts.lines}

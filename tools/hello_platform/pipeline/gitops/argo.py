@@ -131,13 +131,15 @@ def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[d
 
 def check_repo(apps: Sequence[Mapping[str, Any]], repo_url: str) -> None:
     """The child Applications' git sources are ``repo_url`` (Argo CD would otherwise sync
-    them from another repository than the root's)."""
+    them from another repository than the root's), but for the upstream ones that
+    charts.toml pins."""
+    pins = envs.load_pins()
     other = sorted(
         {
             f"{a['metadata']['name']} ({s['repoURL']})"
             for a in apps
             for s in envs.sources(a)
-            if "chart" not in s and s.get("repoURL") != repo_url
+            if envs.pin_of(s, pins) is None and "chart" not in s and s.get("repoURL") != repo_url
         }
     )
     if other:

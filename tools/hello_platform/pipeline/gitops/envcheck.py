@@ -56,16 +56,29 @@ def renders(env: str, helm_bin: Path, root: Path = paths.REPO_ROOT) -> Report:
                 "not served here, checked as an Application only"
             )
             continue
-        text = helm.template(
-            helm_bin,
-            r.chart,
-            r.release,
-            namespace=r.namespace,
-            values_files=r.values,
-            kube_version=version,
+        report.rendered[f"{envs.ENVS_DIR}/{env}/apps/{name} (rendered)"] = _render(
+            r, helm_bin, version
         )
-        report.rendered[f"{envs.ENVS_DIR}/{env}/apps/{name} (rendered)"] = text
     return report
+
+
+def _render(r: envs.Renderable, helm_bin: Path, version: str) -> str:
+    """One Application as Argo CD renders it: ``helm template``, or ``kubectl kustomize``
+    of its kustomization beside a copy of the upstream tree."""
+    if r.kustomize is not None:
+        from hello_platform.core.paths import state_dir
+        from hello_platform.substrate.addons.kustomize import kustomize
+
+        work = state_dir() / "gitops" / "kustomize" / r.app
+        return kustomize(work, r.chart, {"kustomization.yaml": r.kustomize}, what=r.app)
+    return helm.template(
+        helm_bin,
+        r.chart,
+        r.release,
+        namespace=r.namespace,
+        values_files=r.values,
+        kube_version=version,
+    )
 
 
 def check(env: str, root: Path = paths.REPO_ROOT) -> list[str]:

@@ -32,14 +32,15 @@ LOCAL = "local"
 LOCAL_APPS = "deploy/argocd/apps"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ChartPin:
-    """One upstream chart of charts.toml."""
+    """One upstream chart of charts.toml, or (no ``chart``) one upstream kustomize tree: a
+    git repository's ``path`` at the tag ``version``."""
 
     name: str
     repo: str
-    chart: str
     version: str
+    chart: str = ""
     digest: str = ""
     module: str = ""
     module_version: str = ""
@@ -86,11 +87,23 @@ def sources(app: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def pin_of(source: Mapping[str, Any], pins: Mapping[str, ChartPin]) -> ChartPin | None:
-    """The pin of a Helm repository source (same repository and chart), if any."""
+    """The pin of an upstream source (a Helm repository's chart, or a pinned git repository),
+    if any."""
     for pin in pins.values():
-        if source.get("repoURL") == pin.repo and source.get("chart") == pin.chart:
+        if source.get("repoURL") == pin.repo and source.get("chart", "") == pin.chart:
             return pin
     return None
+
+
+def _pinned_revision(name: str, src: Mapping[str, Any], pin: ChartPin) -> list[str]:
+    """What of an upstream source disagrees with its pin: the version, a kustomize path."""
+    what = pin.chart or pin.repo
+    problems = []
+    if str(src.get("targetRevision")) != pin.version:
+        problems.append(f"{name}: {what} {src.get('targetRevision')}, pinned {pin.version}")
+    if not pin.chart and src.get("path") != pin.path:
+        problems.append(f"{name}: {what} path {src.get('path')}, pinned {pin.path}")
+    return problems
 
 
 def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) -> list[str]:
@@ -100,34 +113,53 @@ def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) 
     for app in apps:
         name = app["metadata"]["name"]
         for src in sources(app):
-            if "chart" not in src:
-                continue
             pin = pin_of(src, pins)
-            if pin is None:
+            if pin is None and "chart" in src:
                 problems.append(f"{name}: chart {src['chart']} of {src['repoURL']} is not pinned")
+            if pin is None:
                 continue
             used.add(pin.name)
-            if str(src.get("targetRevision")) != pin.version:
-                problems.append(
-                    f"{name}: {pin.chart} {src.get('targetRevision')}, pinned {pin.version}"
-                )
+            problems += _pinned_revision(name, src, pin)
     unused = sorted(pins.keys() - used)
     problems += [f"{n}: pinned in {CHARTS_FILE} but no Application uses it" for n in unused]
     return problems
 
 
-def module_chart(pin: ChartPin) -> Path:
-    """The pinned chart's folder in its Go module, the module's sum checked."""
+def module_tree(pin: ChartPin) -> Path:
+    """The pinned folder (``path``) in its Go module, the module's sum checked. A module
+    that is also a pinned tool of toolchain.toml is fetched with that tool's Go toolchain
+    (its go.mod may need a newer Go)."""
     from hello_platform.pipeline.gitops.manifests import module_info
+    from hello_platform.toolchain import pins as tool_pins
 
-    info = module_info(pin.module, pin.module_version)
+    go = [t.go_toolchain for t in tool_pins.load().tools.values() if t.module == pin.module]
+    info = module_info(pin.module, pin.module_version, pinned=next(iter(go), ""))
     if info.get("Sum") != pin.module_sum:
         raise PlatformError(
             f"{pin.module}@{pin.module_version} has sum {info.get('Sum')}, "
             f"not the pinned {pin.module_sum}",
             hint=f"check the module, then update module_sum of [charts.{pin.name}]",
         )
-    chart = Path(str(info["Dir"])) / pin.path
+    return Path(str(info["Dir"])) / pin.path
+
+
+def module_kustomization(pin: ChartPin) -> Path:
+    """The pinned kustomize tree (a git pin: ``path`` at the tag ``version``, which must be
+    the module's version) in its Go module, the module's sum checked."""
+    if pin.version != pin.module_version:
+        raise PlatformError(
+            f"[charts.{pin.name}] pins tag {pin.version} but module version {pin.module_version}",
+            hint="a git pin's module is the same tag: make them equal",
+        )
+    tree = module_tree(pin)
+    if not (tree / "kustomization.yaml").is_file():
+        raise PlatformError(f"{pin.module}@{pin.module_version} has no kustomization at {pin.path}")
+    return tree
+
+
+def module_chart(pin: ChartPin) -> Path:
+    """The pinned chart's folder in its Go module, the module's sum checked."""
+    chart = module_tree(pin)
     if not (chart / "Chart.yaml").is_file():
         raise PlatformError(f"{pin.module}@{pin.module_version} has no chart at {pin.path}")
     found = yaml.safe_load((chart / "Chart.yaml").read_text()).get("version")
@@ -141,13 +173,16 @@ def module_chart(pin: ChartPin) -> Path:
 
 @dataclass(frozen=True)
 class Renderable:
-    """What ``helm template`` needs to render one Application offline."""
+    """What ``helm template`` needs to render one Application offline; with ``kustomize``
+    (a kustomization over an upstream tree), ``chart`` is that tree's top folder, copied
+    beside the kustomization and rendered with ``kubectl kustomize`` instead."""
 
     app: str
     chart: Path
     release: str
     namespace: str
     values: tuple[Path, ...]
+    kustomize: Mapping[str, Any] | None = None
 
 
 def value_file(entry: str, chart: Path, root: Path) -> Path:
@@ -155,6 +190,50 @@ def value_file(entry: str, chart: Path, root: Path) -> Path:
     if entry.startswith(VALUES_REF):
         return root / entry.removeprefix(VALUES_REF)
     return (chart / entry).resolve()
+
+
+#: What of an Application's ``source.kustomize`` the offline render applies; anything else
+#: is refused rather than silently left out of the checked render.
+KUSTOMIZE_KEYS = frozenset({"namespace", "images", "patches"})
+
+
+def _image(ref: str) -> dict[str, str]:
+    """An Argo CD kustomize image override (``NAME:TAG`` or ``NAME@DIGEST``) as kustomize's."""
+    if "@" in ref:
+        name, digest = ref.split("@", 1)
+        return {"name": name, "digest": digest}
+    name, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag or "=" in ref:
+        raise PlatformError(f"kustomize image '{ref}' is not NAME:TAG or NAME@DIGEST")
+    return {"name": name, "newTag": tag}
+
+
+def kustomization(name: str, options: Mapping[str, Any], base: str) -> dict[str, Any]:
+    """The kustomization Argo CD builds from an Application's ``source.kustomize`` over the
+    tree ``base`` (a relative path): its namespace, image overrides and patches."""
+    unknown = sorted(options.keys() - KUSTOMIZE_KEYS)
+    if unknown:
+        raise PlatformError(
+            f"{name} sets kustomize {', '.join(unknown)}, which the offline check does not render",
+            hint=f"use only {', '.join(sorted(KUSTOMIZE_KEYS))}, or teach envs.kustomization",
+        )
+    doc: dict[str, Any] = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": [base],
+        "images": [_image(str(i)) for i in options.get("images") or []],
+        "patches": list(options.get("patches") or []),
+    }
+    if options.get("namespace"):
+        doc["namespace"] = options["namespace"]
+    return doc
+
+
+def _kustomized(name: str, src: Mapping[str, Any], pin: ChartPin, namespace: str) -> Renderable:
+    parts = Path(pin.path).parts
+    top = module_kustomization(pin).parents[len(parts) - 1] / parts[0]
+    doc = kustomization(name, src.get("kustomize") or {}, f"../{pin.path}")
+    return Renderable(name, top, name, namespace, (), doc)
 
 
 def renderable(
@@ -166,17 +245,16 @@ def renderable(
     if len(srcs) != 1:
         raise PlatformError(f"{name} has {len(srcs)} chart sources, not one")
     (src,) = srcs
-    if "chart" in src:
-        pin = pin_of(src, pins)
-        if pin is None or not pin.module:
-            return None
-        chart = module_chart(pin)
-    else:
-        chart = root / src["path"]
+    namespace = str(app["spec"]["destination"]["namespace"])
+    pin = pin_of(src, pins)
+    if (pin is None and "chart" in src) or (pin is not None and not pin.module):
+        return None
+    if pin is not None and not pin.chart:
+        return _kustomized(name, src, pin, namespace)
+    chart = module_chart(pin) if pin is not None else root / src["path"]
     helm = src.get("helm") or {}
     values = tuple(value_file(v, chart, root) for v in helm.get("valueFiles") or [])
     missing = [str(v) for v in values if not v.is_file()]
     if missing:
         raise PlatformError(f"{name} names values files that do not exist: {', '.join(missing)}")
-    namespace = str(app["spec"]["destination"]["namespace"])
     return Renderable(name, chart, str(helm.get("releaseName") or name), namespace, values)
