@@ -50,10 +50,10 @@ def renders(env: str, helm_bin: Path, root: Path = paths.REPO_ROOT) -> Report:
         r = envs.renderable(app, pins, root)
         name = app["metadata"]["name"]
         if r is None:
-            (src,) = [s for s in envs.sources(app) if "chart" in s]
+            (src,) = [s for s in envs.sources(app) if "ref" not in s]
             report.lines.append(
-                f"{name}: {src['chart']} {src['targetRevision']} from {src['repoURL']}: "
-                "not served here, checked as an Application only"
+                f"{name}: {src.get('chart') or src.get('path')} {src['targetRevision']} from "
+                f"{src['repoURL']}: not served here, checked as an Application only"
             )
             continue
         report.rendered[f"{envs.ENVS_DIR}/{env}/apps/{name} (rendered)"] = _render(
