@@ -6,16 +6,19 @@ CRDs, the policy gate), the cluster values from real `tofu output -json` of the 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.pipeline.gitops import argo, envcheck, envs, manifests
 from hello_platform.pipeline.gitops import clustervalues as cv
+from hello_platform.pipeline.helm import chart
 
 DATA = Path(__file__).parent / "data" / "gitops"
 #: `tofu output -json` of the cluster layer after the emulated apply.
@@ -196,3 +199,73 @@ def test_eks_gets_upstream_images_of_the_checked_manifest() -> None:
         "public.ecr.aws/docker/library/redis:8.2.2-alpine",
     }
     assert "--addr=:6379" not in json.dumps(docs)
+
+
+def _relabel(rules: list[dict[str, Any]], meta: dict[str, str]) -> dict[str, str] | None:
+    """Prometheus' keep/replace relabelling (anchored regex, ``;``-joined sources, ``$1``),
+    enough to run the EKS job's rules on a target's metadata; None if a rule drops it."""
+    labels = dict(meta)
+    for rule in rules:
+        value = ";".join(labels.get(s, "") for s in rule["source_labels"])
+        match = re.fullmatch(rule.get("regex", "(.*)"), value)
+        if rule.get("action", "replace") == "keep":
+            if match is None:
+                return None
+        elif match is not None:
+            labels[rule["target_label"]] = match.expand(
+                rule.get("replacement", "$1").replace("$", "\\")
+            )
+    return {k: v for k, v in labels.items() if not k.startswith("__")}
+
+
+def test_the_eks_prometheus_labels_the_pods_as_the_chart_s_queries_select_them() -> None:
+    """KEDA's request-rate query and the canary analysis select service="<fullname>" and
+    service="<fullname>-canary"; the EKS Prometheus must write exactly those labels from the
+    headless "-pods" Services the eks profile renders (not rendered here: its chart is not
+    served offline, so its rules are run on the rendered Services' names)."""
+    values = yaml.safe_load((REPO_ROOT / envs.ENVS_DIR / "eks/values/prometheus.yaml").read_text())
+    (job,) = yaml.safe_load(values["extraScrapeConfigs"])
+    assert job["kubernetes_sd_configs"] == [{"role": "endpoints"}]
+    svc = catalogue.service()
+    docs = list(
+        yaml.safe_load_all(
+            chart.render(
+                chart.helm_binary(),
+                svc,
+                values_files=[*chart.profile_files(svc, "eks")],
+                sets=[
+                    "rollout.strategy=canary",
+                    "autoscaling.mode=requests",
+                    "ingress.enabled=false",
+                ],
+            )
+        )
+    )
+    queries = json.dumps(
+        [d for d in docs if d and d["kind"] in {"ScaledObject", "AnalysisTemplate"}]
+    )
+    selected = set(re.findall(r'service=\\"([^"\\]+)\\"', queries)) - {"{{args.service}}"}
+    (rollout,) = (d for d in docs if d and d["kind"] == "Rollout")
+    args = rollout["spec"]["strategy"]["canary"]["analysis"]["args"]
+    selected |= {a["value"] for a in args if a["name"] == "service"}
+    pods = [
+        d["metadata"]["name"]
+        for d in docs
+        if d and d["kind"] == "Service" and d["spec"].get("clusterIP") == "None"
+    ]
+    meta = {"__meta_kubernetes_namespace": "web", "__meta_kubernetes_endpoint_port_name": "metrics"}
+    labelled = {
+        (
+            _relabel(job["relabel_configs"], {**meta, "__meta_kubernetes_service_name": name}) or {}
+        ).get("service")
+        for name in pods
+    }
+    assert selected and selected == labelled, (selected, labelled)
+    public = {**meta, "__meta_kubernetes_service_name": svc.release}
+    assert _relabel(job["relabel_configs"], public) is None  # the public Service is not scraped
+    other_port = {
+        **meta,
+        "__meta_kubernetes_service_name": "x-pods",
+        "__meta_kubernetes_endpoint_port_name": "http",
+    }
+    assert _relabel(job["relabel_configs"], other_port) is None
