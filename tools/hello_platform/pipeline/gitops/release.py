@@ -92,10 +92,14 @@ def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT)
 
 
 class Image(Protocol):
-    registry: str
-    repository: str
-    tag: str
-    digest: str | None
+    @property
+    def registry(self) -> str: ...
+    @property
+    def repository(self) -> str: ...
+    @property
+    def tag(self) -> str: ...
+    @property
+    def digest(self) -> str | None: ...
 
 
 def image_file(env: str) -> str:
