@@ -6,6 +6,7 @@ import argparse
 import json
 
 from hello_platform.clients import oci
+from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.gitops import lifecycle
 from hello_platform.pipeline.image import cli as image_cli
 from hello_platform.pipeline.image import target as image_target
@@ -17,8 +18,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p = subparsers.add_parser(
         "promote", help="commit the digest that passed in one GitOps environment into the next"
     )
-    p.add_argument("--from", dest="source", required=True, metavar="ENV", help="where it passed")
-    p.add_argument("--to", dest="target", required=True, metavar="ENV", help="where it goes")
+    p.add_argument("--from", dest="source", metavar="ENV", help="where it passed (required)")
+    p.add_argument("--to", dest="target", metavar="ENV", help="where it goes (required)")
     p.add_argument(
         "--digest",
         metavar="sha256:HEX",
@@ -46,6 +47,11 @@ def registries(args: argparse.Namespace, target: str) -> promotion.Registries:
 
 
 def run_promote(args: argparse.Namespace) -> int:
+    if not (args.source and args.target):
+        raise PlatformError(
+            "promote needs both --from ENV and --to ENV",
+            hint=f"the environments are declared in {promotion.ENVIRONMENTS}",
+        )
     src_env, dst_env = promotion.pair(args.source, args.target)
     done = promotion.promote(
         src_env,
