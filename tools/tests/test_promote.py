@@ -182,6 +182,7 @@ def test_a_passed_digest_is_copied_and_committed_once(
     records.write("local", digest, records.PASSED, commit, url=gitops)
     done = promotion.promote(local, staging, reach, url=gitops)
     assert done.copied is not None and done.copied.digest == digest
+    assert done.previous_digest is None  # staging ran nothing before
     assert client(b).manifest_digest(REPO, "v4") == digest
     text = gitserver.read_file("gitops/staging", staging.image_file, url=gitops)
     assert yaml.safe_load(text or "")["image"] == {
@@ -208,3 +209,14 @@ def test_the_environments_are_declared_once() -> None:
     for env in found.values():
         assert env.branch == gitserver.env_branch(env.name)
         assert (promotion.paths.REPO_ROOT / env.app).is_file()
+
+
+def test_the_application_to_watch_and_its_service() -> None:
+    from hello_platform.pipeline.promote import owner
+
+    found = promotion.environments()
+    staging = owner.app_of(found["staging"])
+    assert staging == ("hello-staging", release.env_service("local").name)
+    assert owner.app_of(found["eks"])[0] == "hello-eks"  # multi-source: the chart's path
+    with pytest.raises(PlatformError, match="names no Application file to watch"):
+        owner.app_of(promotion.Environment("x", "r", "gitops/x", "nowhere.yaml"))

@@ -7,7 +7,7 @@ import json
 
 from hello_platform.clients import oci
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import lifecycle
+from hello_platform.pipeline.gitops import lifecycle, outcome
 from hello_platform.pipeline.image import cli as image_cli
 from hello_platform.pipeline.image import target as image_target
 from hello_platform.pipeline.image.builder import local_registry
@@ -31,6 +31,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="PEM",
         help="CA bundle of the source registry's TLS certificate (its login: Docker's)",
     )
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        help="watch the --to environment's Application until Synced/Healthy at the commit "
+        "(else revert it), and record the outcome as the release loop does",
+    )
+    p.add_argument("--timeout", type=float, default=300, help="seconds for --wait")
+    p.add_argument("--kubeconfig", help="the --to environment's cluster (default: embedded)")
     image_cli.add_registry_arguments(p)
     p.set_defaults(func=run_promote)
 
@@ -60,7 +68,17 @@ def run_promote(args: argparse.Namespace) -> int:
         digest=args.digest,
         url=args.git_url,
     )
-    lifecycle.out_file("promote.json").write_text(json.dumps(done.to_json(), indent=2) + "\n")
+    result = None
+    if args.wait:
+        from hello_platform.pipeline.promote import owner
+
+        result = owner.own(
+            dst_env, done, kubeconfig=args.kubeconfig, timeout=args.timeout, url=args.git_url
+        )
+    figures = {**done.to_json(), "outcome": result.to_json() if result else None}
+    lifecycle.out_file("promote.json").write_text(json.dumps(figures, indent=2) + "\n")
+    if result is not None and not result.ok:
+        raise outcome.failed(result)
     copied = done.copied
     how = (
         f"copied {copied.bytes_copied / 1e6:.1f} MB in {copied.seconds}s and verified"
@@ -70,5 +88,6 @@ def run_promote(args: argparse.Namespace) -> int:
     print(
         f"promoted {done.digest} from {done.source_env} to {done.target_env} "
         f"({how}): commit {done.commit[:12]} on {dst_env.branch}"
+        + (f", healthy after {result.commit_to_healthy_seconds}s" if result else "")
     )
     return 0

@@ -140,9 +140,13 @@ class Promotion:
     commit: str = ""
     copied: ocicopy.Copied | None = None
     seconds: float = 0.0
+    #: What the target environment ran before (None: nothing yet).
+    previous_digest: str | None = None
+    #: ``time.monotonic()`` at the commit (for the seconds to healthy).
+    committed_at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
-        out = dict(self.__dict__)
+        out = {k: v for k, v in self.__dict__.items() if k != "committed_at"}
         out["copied"] = self.copied.to_json() if self.copied else None
         return out
 
@@ -179,6 +183,9 @@ def promote(
             wanted,
             target.tag,
         )
+    before = gitserver.read_file(dst_env.branch, dst_env.image_file, url=url)
+    done.previous_digest = release.current_image(before).get("digest")
+    done.committed_at = time.monotonic()
     done.commit = commit(src_env, dst_env, source, target, passed.commit, url=url)
     done.seconds = round(time.monotonic() - start, 2)
     return done
