@@ -46,6 +46,8 @@ class Copied:
     blobs_mounted: int = 0
     blobs_present: int = 0
     bytes_copied: int = 0
+    #: The sizes of every blob the manifests name (the image's size, what a cold copy moves).
+    bytes_total: int = 0
     seconds: float = 0.0
     media_types: list[str] = field(default_factory=list)
 
@@ -118,6 +120,7 @@ def copy_manifest(src: Repo, dst: Repo, digest: str, done: Copied) -> tuple[byte
     else:
         for blob in [doc["config"], *(doc.get("layers") or [])]:
             copy_blob(src, dst, str(blob["digest"]), done)
+            done.bytes_total += int(blob.get("size") or 0)
     dst.client.push_manifest(dst.repository, digest, body, media)
     done.manifests += 1
     done.media_types.append(media)

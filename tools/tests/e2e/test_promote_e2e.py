@@ -135,6 +135,7 @@ def test_a_passed_release_is_promoted_and_a_reverted_one_refused(
         figures["promote_seconds"] = done["seconds"]
         figures["copy_seconds"] = done["copied"]["seconds"]
         figures["copy_bytes"] = done["copied"]["bytes_copied"]
+        figures["image_bytes"] = done["copied"]["bytes_total"]
         figures["commit_to_healthy_seconds"] = done["outcome"]["commit_to_healthy_seconds"]
         target = oci.Client(oci.Registry(staging.address, oci.Credentials(
             staging.username, staging.password), ca=staging.ca))  # fmt: skip

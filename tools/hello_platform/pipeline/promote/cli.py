@@ -81,7 +81,8 @@ def run_promote(args: argparse.Namespace) -> int:
         raise outcome.failed(result)
     copied = done.copied
     how = (
-        f"copied {copied.bytes_copied / 1e6:.1f} MB in {copied.seconds}s and verified"
+        f"copied {copied.bytes_copied / 1e6:.1f} of {copied.bytes_total / 1e6:.1f} MB "
+        f"in {copied.seconds}s, verified"
         if copied
         else "same registry, nothing copied"
     )
