@@ -194,5 +194,11 @@ def release(session: nox.Session) -> None:
     glue(session, "release")
 
 
+@nox.session(default=False)
+def promote(session: nox.Session) -> None:
+    """Commit the digest that passed in one GitOps env into the next one's (`--from A --to B`)."""
+    glue(session, "promote")
+
+
 if __name__ == "__main__":
     nox.main()

@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "pipeline.drill.cli",
     "pipeline.monitoring.cli",
     "pipeline.gitops.cli",
+    "pipeline.promote.cli",
     "pipeline.rollouts.cli",
 )
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import argo, gitserver, outcome, release
+from hello_platform.pipeline.gitops import argo, gitserver, outcome, records, release
 from hello_platform.pipeline.notify import Announcer
 
 NEW = "sha256:" + "n" * 64
@@ -54,9 +54,13 @@ class _Argo:
         self.states = states
         self.reverted: list[str] = []
         self.head = COMMIT
+        self.records: list[tuple[str, str, str, str]] = []
 
     def applications(self, kube: Any) -> list[argo.AppStatus]:
         return [self.states.pop(0) if len(self.states) > 1 else self.states[0]]
+
+    def record(self, env: str, digest: str, verdict: str, commit: str, **_: Any) -> None:
+        self.records.append((env, digest, verdict, commit))
 
     def revert(self, branch: str, commit: str, *, url: str | None = None) -> str:
         self.reverted.append(commit)
@@ -71,6 +75,7 @@ def scripted(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Argo]:
     monkeypatch.setattr(argo, "refresh", lambda kube, names: None)
     monkeypatch.setattr(gitserver, "revert", fake.revert)
     monkeypatch.setattr(gitserver, "remote_ref", lambda ref, url=None: fake.head)
+    monkeypatch.setattr(records, "write", fake.record)
     yield fake
 
 
@@ -87,6 +92,7 @@ def test_a_healthy_release_is_promoted_with_its_seconds(scripted: _Argo) -> None
     done, sent = _own()
     assert done.ok and done.commit_to_healthy_seconds is not None
     assert scripted.reverted == []
+    assert scripted.records == [("local", NEW, "passed", COMMIT)]  # what promote may take
     assert [p["text"].split(" ")[0] for _, p in sent] == [":white_check_mark:"]
     assert "healthy after" in sent[0][1]["text"]
 
@@ -98,6 +104,7 @@ def test_a_release_not_healthy_within_the_bound_is_reverted(scripted: _Argo) -> 
     done, sent = _own(timeout=0.3)
     assert not done.ok
     assert scripted.reverted == [COMMIT]
+    assert scripted.records == [("local", NEW, "reverted", COMMIT)]  # never promoted
     assert done.revert_commit == REVERT and done.revert_to_healthy_seconds is not None
     assert done.reason.startswith("hello-local was not Synced/Healthy on sha256:nnnnnnnnnnnn")
     assert "within 0s (Synced/Progressing: health: Waiting for rollout" in done.reason

@@ -22,7 +22,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import notify
-from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, release
+from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, records, release
 from hello_platform.pipeline.notify import Announcer, Event
 
 HEALTHY = "healthy"
@@ -180,6 +180,7 @@ def own(
     seen = watch(kube, rel.target, timeout=timeout, url=url, poll=poll)
     if seen.verdict == HEALTHY:
         took = round(time.monotonic() - rel.committed_at, 1)
+        _record(rel, records.PASSED, url)
         say_event(Event.PROMOTED, seconds=took)
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
@@ -187,6 +188,7 @@ def own(
     if seen.verdict == SYNC_FAILED:
         say_event(Event.SYNC_FAILED, reason=reason)
     reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
+    _record(rel, records.REVERTED, url)
     revert_at = time.monotonic()
     back = Target(rel.target.app, rel.target.branch, reverted, rel.previous_digest)
     again = watch(kube, back, timeout=timeout, url=url, poll=poll)
@@ -202,6 +204,12 @@ def own(
         revert_to_healthy_seconds=again.seconds if again.verdict == HEALTHY else None,
         announced=announcer.sent,
     )
+
+
+def _record(rel: Release, verdict: str, url: str | None) -> None:
+    """The durable record of the outcome (what `promote` may take out of this env)."""
+    if rel.target.digest:
+        records.write(rel.env, rel.target.digest, verdict, rel.target.commit, url=url)
 
 
 def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
@@ -23,6 +23,7 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline.deploy import http_get
+from hello_platform.pipeline.deploy.inputs import Image
 from hello_platform.pipeline.gitops import gitserver
 
 ENV_DIR = gitserver.ENVS_DIR
@@ -89,13 +90,6 @@ def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT)
             hint=f"pass --service, or add an Application for the service to {APPS_DIR}",
         )
     return chosen[0]
-
-
-class Image(Protocol):
-    registry: str
-    repository: str
-    tag: str
-    digest: str | None
 
 
 def image_file(env: str) -> str:

@@ -1,0 +1,102 @@
+"""The durable record of what passed in an environment: git tags on the GitOps source.
+
+When the release loop (:mod:`.outcome`) has seen a release Synced/Healthy it tags the
+release commit ``outcomes/<env>/sha256-<hex>/<UTC time>-passed``; when it reverted one,
+``...-reverted``. The tags live in the same repository as the environment branches (the
+local mirror, or ``--git-url``), so they are as durable as the history they point into,
+they never move a branch Argo CD tracks, and ``git ls-remote`` reads them without a clone.
+A digest may be promoted out of an environment only if its latest outcome there passed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.gitops import gitserver
+
+PASSED = "passed"
+REVERTED = "reverted"
+VERDICTS = (PASSED, REVERTED)
+PREFIX = "outcomes"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One outcome of a digest in an environment, at the release commit."""
+
+    env: str
+    digest: str
+    verdict: str
+    commit: str
+    stamp: str
+
+
+def key(digest: str) -> str:
+    """A digest as a ref name component (``sha256:ab..`` -> ``sha256-ab..``)."""
+    algo, sep, hexa = digest.partition(":")
+    if not sep or not algo.isalnum() or not hexa.isalnum():
+        raise PlatformError(f"{digest} is not an image digest (sha256:<hex>)")
+    return f"{algo}-{hexa}"
+
+
+def tag_name(env: str, digest: str, verdict: str, stamp: str) -> str:
+    return f"{PREFIX}/{env}/{key(digest)}/{stamp}-{verdict}"
+
+
+def now_stamp(ns: int | None = None) -> str:
+    """UTC time to the microsecond (``ns``: since the epoch): tags of one digest sort by it."""
+    seconds, rest = divmod(time.time_ns() if ns is None else ns, 1_000_000_000)
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f"{rest // 1000:06d}Z"
+
+
+def write(env: str, digest: str, verdict: str, commit: str, *, url: str | None = None) -> Record:
+    """Tag ``commit`` (on the environment branch) with the outcome of ``digest``."""
+    if verdict not in VERDICTS:
+        raise PlatformError(f"unknown outcome {verdict} (one of {', '.join(VERDICTS)})")
+    record = Record(env, digest, verdict, commit, now_stamp())
+    name = tag_name(env, digest, verdict, record.stamp)
+    with gitserver.checkout(gitserver.env_branch(env), url) as work:
+        gitserver.git("-C", str(work), "tag", name, commit, what=f"tagging {name}")
+        gitserver.git(
+            "-C", str(work), "push", "--quiet", "origin", f"refs/tags/{name}",
+            what=f"pushing the tag {name}",
+        )  # fmt: skip
+    return record
+
+
+def read(env: str, digest: str, *, url: str | None = None) -> list[Record]:
+    """Every outcome of ``digest`` in ``env``, oldest first."""
+    where = gitserver.source(url)
+    pattern = f"refs/tags/{PREFIX}/{env}/{key(digest)}/*"
+    out = gitserver.git(
+        "ls-remote", where, pattern, what=f"git ls-remote {gitserver.redact(where)}"
+    )
+    found = []
+    for line in out.splitlines():
+        commit, _, ref = line.partition("\t")
+        stamp, _, verdict = ref.rsplit("/", 1)[-1].partition("-")
+        if verdict in VERDICTS:
+            found.append(Record(env, digest, verdict, commit, stamp))
+    return sorted(found, key=lambda r: r.stamp)
+
+
+def passed(env: str, digest: str, *, url: str | None = None) -> Record:
+    """The record that ``digest`` passed in ``env`` (its latest outcome there); a digest
+    that never passed, or whose latest release there was reverted, is refused."""
+    found = read(env, digest, url=url)
+    if not found:
+        raise PlatformError(
+            f"{digest} has not passed in environment '{env}' (no release of it there was "
+            "seen Synced/Healthy)",
+            hint=f"release it there first: nox -s release -- --env {env}",
+        )
+    last = found[-1]
+    if last.verdict != PASSED:
+        raise PlatformError(
+            f"{digest} cannot be promoted: its last release in environment '{env}' "
+            f"(commit {last.commit[:12]}) failed its checks and was reverted",
+            hint="promote a digest whose release passed, or release a fixed one",
+        )
+    return last

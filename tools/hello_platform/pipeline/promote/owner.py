@@ -1,0 +1,51 @@
+"""``promote --wait``: after the commit, own the promotion's outcome in the target
+environment as the release loop does (:func:`hello_platform.pipeline.gitops.outcome.own`):
+watch its Application until Synced/Healthy at the commit, else ``git revert`` it; either way
+the outcome is recorded (:mod:`..gitops.records`), so what passed there may go further.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core import catalogue, paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline import notify
+from hello_platform.pipeline.gitops import envs, lifecycle, outcome
+from hello_platform.pipeline.notify import Announcer
+from hello_platform.pipeline.promote.promotion import Environment, Promotion
+
+
+def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str]:
+    """The name of ``env``'s Application and of the service it deploys (the catalogue
+    entry of its chart; the Application's name when none is)."""
+    if not env.app or not (root / env.app).is_file():
+        raise PlatformError(
+            f"environment '{env.name}' names no Application file to watch (app = '{env.app}')"
+        )
+    doc: dict[str, Any] = yaml.safe_load((root / env.app).read_text())
+    name = str(doc["metadata"]["name"])
+    charts = {root / s["path"] for s in envs.sources(doc) if "path" in s}
+    found = [s.name for s in catalogue.load(root).services.values() if s.chart in charts]
+    return name, found[0] if len(found) == 1 else name
+
+
+def own(
+    env: Environment,
+    done: Promotion,
+    *,
+    kubeconfig: str | None,
+    timeout: float,
+    url: str | None = None,
+) -> outcome.Outcome:
+    """Watch ``done`` in ``env`` to its verdict (reverted when not healthy); the outcome."""
+    app, service = app_of(env)
+    kube = Kube(lifecycle.cluster(kubeconfig, "promote"))
+    announcer = Announcer(notify.webhook_url(None, kube=kube))
+    target = outcome.Target(app, env.branch, done.commit, done.digest)
+    rel = outcome.Release(service, env.name, target, done.previous_digest, done.committed_at)
+    return outcome.own(kube, rel, announcer, timeout=timeout, url=url)

@@ -1,0 +1,211 @@
+"""Promotion by git: the exact digest that passed in one environment, committed into the
+next one's ``image.yaml`` on its environment branch (no rebuild).
+
+The environments (their registry and branch) are declared once, in
+``deploy/argocd/environments.toml``. A digest may leave an environment only if its latest
+release there passed (:mod:`.records`). When the target environment pulls from another
+registry, the image is copied there by digest and read back first
+(:mod:`hello_platform.clients.ocicopy`). One commit per promotion; its message names the
+environments, the digest and the source commit, so ``git log`` is the promotion history.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hello_platform.clients import oci, ocicopy
+from hello_platform.core import paths
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.gitops import gitserver, records, release
+
+ENVIRONMENTS = "deploy/argocd/environments.toml"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One ``[environments.NAME]`` of :data:`ENVIRONMENTS`."""
+
+    name: str
+    registry: str
+    branch: str
+    app: str = ""
+
+    @property
+    def image_file(self) -> str:
+        return release.image_file(self.name)
+
+
+def environments(root: Path = paths.REPO_ROOT) -> dict[str, Environment]:
+    data = tomllib.loads((root / ENVIRONMENTS).read_text())
+    try:
+        return {n: Environment(name=n, **e) for n, e in data["environments"].items()}
+    except TypeError as err:
+        raise PlatformError(f"{ENVIRONMENTS} has an entry with an unknown key: {err}") from None
+
+
+def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Environment, Environment]:
+    """The two environments of a promotion (known, and not the same one)."""
+    known = environments(root)
+    for name in (source, target):
+        if name not in known:
+            raise PlatformError(
+                f"unknown environment '{name}' (declared in {ENVIRONMENTS}: {', '.join(known)})"
+            )
+    if source == target:
+        raise PlatformError(f"--from and --to are both '{source}': promote into another one")
+    return known[source], known[target]
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image by registry, repository, tag and digest (what ``image.yaml`` holds)."""
+
+    registry: str
+    repository: str
+    tag: str
+    digest: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag}@{self.digest}"
+
+
+def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
+    """The image ``env``'s ``image.yaml`` names at ``commit`` (the release that passed)."""
+    with gitserver.checkout(env.branch, url) as work:
+        text = gitserver.git(
+            "-C", str(work), "show", f"{commit}:{env.image_file}",
+            what=f"reading {env.image_file} at {commit[:12]}",
+        )  # fmt: skip
+    found = release.current_image(text)
+    ref, tag, digest = (str(found.get(k) or "") for k in ("repository", "tag", "digest"))
+    if not (ref and tag and digest):
+        raise PlatformError(f"{env.image_file} at {commit[:12]} names no image with a digest")
+    host, _, repository = ref.partition("/")
+    return Image(host, repository, tag, digest)
+
+
+def current_digest(env: Environment, *, url: str | None = None) -> str:
+    """The digest ``env`` runs now (its branch's ``image.yaml``)."""
+    if gitserver.remote_ref(env.branch, url) is None:
+        raise PlatformError(
+            f"environment '{env.name}' has no branch {env.branch} in the GitOps repository "
+            "(nothing was released there yet)"
+        )
+    text = gitserver.read_file(env.branch, env.image_file, url=url)
+    digest = release.current_image(text).get("digest")
+    if not digest:
+        raise PlatformError(f"nothing was released in environment '{env.name}' yet")
+    return str(digest)
+
+
+def target_image(source: Image, src_env: Environment, dst_env: Environment) -> Image:
+    """``source`` as it is named in ``dst_env``'s registry (same repository path)."""
+    _, src_ns = _split(src_env.registry)
+    dst_host, dst_ns = _split(dst_env.registry)
+    path = source.repository
+    if src_ns and path.startswith(f"{src_ns}/"):
+        path = path.removeprefix(f"{src_ns}/")
+    repository = f"{dst_ns}/{path}" if dst_ns else path
+    return Image(dst_host, repository, source.tag, source.digest)
+
+
+def _split(registry: str) -> tuple[str, str]:
+    host, _, namespace = registry.strip("/").partition("/")
+    return host, namespace
+
+
+@dataclass(frozen=True)
+class Registries:
+    """How to reach the source registry (given the host the image names) and the target."""
+
+    source: Callable[[str], oci.Registry]
+    target: oci.Registry
+
+
+@dataclass
+class Promotion:
+    """What :func:`promote` did: the figures of ``promote.json``."""
+
+    source_env: str
+    target_env: str
+    digest: str
+    source_commit: str
+    image: str
+    commit: str = ""
+    copied: ocicopy.Copied | None = None
+    seconds: float = 0.0
+    #: What the target environment ran before (None: nothing yet).
+    previous_digest: str | None = None
+    #: ``time.monotonic()`` at the commit (for the seconds to healthy).
+    committed_at: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k != "committed_at"}
+        out["copied"] = self.copied.to_json() if self.copied else None
+        return out
+
+
+def promote(
+    src_env: Environment,
+    dst_env: Environment,
+    registries: Registries,
+    *,
+    digest: str | None = None,
+    url: str | None = None,
+) -> Promotion:
+    """Promote ``digest`` (default: what ``src_env`` runs) from ``src_env`` to ``dst_env``:
+    refuse it unless it passed there, copy it into ``dst_env``'s registry when that is
+    another one (verified), and commit it to ``dst_env``'s branch."""
+    start = time.monotonic()
+    if gitserver.remote_ref(dst_env.branch, url) is None:
+        raise PlatformError(
+            f"the GitOps repository has no branch {dst_env.branch} for environment "
+            f"'{dst_env.name}'",
+            hint="create it from the source branch (the e2e does: git push URL main:BRANCH)",
+        )
+    wanted = digest or current_digest(src_env, url=url)
+    passed = records.passed(src_env.name, wanted, url=url)
+    source = image_at(src_env, passed.commit, url=url)
+    if source.digest != wanted:
+        raise PlatformError(f"the record of {wanted} points at a release of {source.digest}")
+    target = target_image(source, src_env, dst_env)
+    done = Promotion(src_env.name, dst_env.name, wanted, passed.commit, target.ref)
+    if (source.registry, source.repository) != (target.registry, target.repository):
+        done.copied = ocicopy.copy(
+            ocicopy.Repo(oci.Client(registries.source(source.registry)), source.repository),
+            ocicopy.Repo(oci.Client(registries.target), target.repository),
+            wanted,
+            target.tag,
+        )
+    before = gitserver.read_file(dst_env.branch, dst_env.image_file, url=url)
+    done.previous_digest = release.current_image(before).get("digest")
+    done.committed_at = time.monotonic()
+    done.commit = commit(src_env, dst_env, source, target, passed.commit, url=url)
+    done.seconds = round(time.monotonic() - start, 2)
+    return done
+
+
+def commit(
+    src_env: Environment,
+    dst_env: Environment,
+    source: Image,
+    target: Image,
+    source_commit: str,
+    *,
+    url: str | None = None,
+) -> str:
+    """One commit of ``target`` into ``dst_env``'s ``image.yaml``; the commit."""
+    message = (
+        f"promote({dst_env.name}): {target.repository} {target.digest} from {src_env.name}\n\n"
+        f"image {target.ref}\n"
+        f"from {src_env.name}: {source.ref}\n"
+        f"passed in {src_env.name} at {src_env.branch} {source_commit}\n"
+    )
+    text = release.image_yaml(target).replace("`nox -s release`", "`nox -s release`/`promote`")
+    return gitserver.commit_files(dst_env.branch, {dst_env.image_file: text}, message, url=url)
