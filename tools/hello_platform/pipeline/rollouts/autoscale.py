@@ -23,7 +23,7 @@ from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
 from hello_platform.pipeline.rollouts.plot import plotter
 from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge
-from hello_platform.pipeline.rollouts.watch import settle
+from hello_platform.pipeline.rollouts.watch import Promoted, settle
 
 LOW, HIGH = 2, 5
 #: % of the pods' CPU request (50m locally): idle pods (~5m) stay under it, the peak
@@ -54,6 +54,22 @@ def upgrade(env: Env, *sets: str) -> tuple[str, int]:
     return name, int(env.upgrade(*sets)["version"])
 
 
+def revise(env: Env, *sets: str) -> tuple[str, int]:
+    """Upgrade with ``sets`` and a new pod annotation (a new revision): the Rollout and it."""
+    return upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
+
+
+def promote(env: Env, name: str, revision: int) -> Promoted:
+    """Wait until Rollout ``name`` is promoted (:func:`.watch.settle`); an abort rolls the
+    release back from ``revision``."""
+    return settle(
+        env.kube.api,
+        name,
+        env.opts.namespace,
+        rollback=lambda: rollback(env.kube, env.opts, revision),
+    )
+
+
 def canary_autoscale(env: Env, load: Load) -> Outcome:
     """A good canary while the load steps up and down: promoted, nothing fails, and the HPA
     and the Rollout do not fight."""
@@ -61,14 +77,9 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
     with Timeline.of(env, load) as timeline:
         _hand_over(env, load, timeline)
         t = load.mark("helm upgrade (new pod annotation) under the HPA: canary 20 -> 50 -> 100 %")
-        name, revision = upgrade(env, *SETS, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
+        name, revision = revise(env, *SETS)
         peak += _step(env, load)
-        done = settle(
-            env.kube.api,
-            name,
-            env.opts.namespace,
-            rollback=lambda: rollback(env.kube, env.opts, revision),
-        )
+        done = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
         scaled_in = _scaled_in(load, timeline)
     checks, figures = judge([p for p in timeline.points if p.t >= t], low=LOW, high=HIGH)

@@ -20,7 +20,6 @@ Prometheus and the Argo Rollouts controller, then:
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,7 +33,7 @@ from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.drill.summary import Report
 from hello_platform.pipeline.rollouts import addon
-from hello_platform.pipeline.rollouts.autoscale import ANNOTATION, canary_autoscale, upgrade
+from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
 from hello_platform.pipeline.rollouts.plot import plotter
 from hello_platform.pipeline.rollouts.timeline import Timeline
@@ -60,13 +59,8 @@ def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
     """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
     t = load.mark(f"helm upgrade {what}")
     with Timeline.of(env, load) as replicas:
-        name, revision = upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
-        done = settle(
-            env.kube.api,
-            name,
-            env.opts.namespace,
-            rollback=lambda: rollback(env.kube, env.opts, revision),
-        )
+        name, revision = revise(env, *sets)
+        done = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
     figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
     return Outcome({"promoted": True}, promoted - t, figures, plot=plotter(replicas, what))
@@ -86,13 +80,7 @@ def blue_green(env: Env, load: Load) -> Outcome:
     # The switch alone first: a blue/green Rollout whose active Service has no revision yet
     # makes the new one active at once (no preview, no analysis), as on a first install.
     # With the running revision made active, the next one is previewed and judged.
-    name, revision = upgrade(env, strategy)
-    settle(
-        env.kube.api,
-        name,
-        env.opts.namespace,
-        rollback=lambda: rollback(env.kube, env.opts, revision),
-    )
+    promote(env, *upgrade(env, strategy))
     load.mark("switched to blueGreen: the running revision is the active one")
     found = _promoted(env, load, "(new pod annotation) under blueGreen", strategy)
     found.checks["a preview was up before the switch"] = found.figures["max_canary_ready"] >= 1
