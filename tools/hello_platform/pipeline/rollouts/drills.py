@@ -14,7 +14,16 @@ Prometheus and the Argo Rollouts controller, then:
   ready pods of each revision over time (the stable set is never left short: the ready pods
   of both revisions never fall below the replica count);
 * ``blue-green``: the strategy switched to blueGreen with a new revision: previewed, judged
-  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request.
+  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request;
+* ``canary-autoscale`` (last: it leaves the HPA on): the chart's CPU HPA on the Rollout
+  (2-5 replicas), then a good canary with 60 s steps while a second bounded load steps the
+  rate up by 170 rps for 60 s and back down: promoted, no failed request, and the HPA and
+  the Rollout do not fight (counts within the HPA's bounds, the stable set never short of
+  its share, at most 2 turns of the desired count).
+
+Each drill's replicas over time (the Rollout's count, the stable and canary ReplicaSets, the
+canary weight, the HPA's desired count) and the load's rate and failures are drawn to
+``out/drill/<run>/<drill>.png``, next to ``summary.json``.
 """
 
 from __future__ import annotations
