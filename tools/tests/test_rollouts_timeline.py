@@ -73,6 +73,12 @@ def test_a_sample_reads_both_replicasets_and_the_hpa() -> None:
     )
     alone = point(1.0, rollout(0, current="old"), sets, None)
     assert (alone.canary, alone.desired, alone.low) == (0, None, None)
+    # After an abort and the rollback the aborted canary's pods serve until they are gone;
+    # once promoted, the canary is the stable set and is not counted twice.
+    rolled_back = point(2.0, rollout(0, current="old"), sets, None, canary="new")
+    assert (rolled_back.canary, rolled_back.canary_ready, rolled_back.weight) == (3, 2, 0)
+    promoted = point(3.0, rollout(4, current="new", stableRS="new"), sets, None, canary="new")
+    assert (promoted.stable, promoted.canary) == (3, 0)
 
 
 @pytest.mark.parametrize(

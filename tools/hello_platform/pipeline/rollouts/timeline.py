@@ -74,8 +74,11 @@ def point(
     rollout: Mapping[str, Any],
     replicasets: Sequence[Mapping[str, Any]],
     hpa: Mapping[str, Any] | None,
+    canary: str = "",
 ) -> Point:
-    """One sample read from the objects as the API serves them."""
+    """One sample read from the objects as the API serves them. The canary is the revision
+    being rolled out, else ``canary`` (the last one seen: after an abort and the release's
+    rollback, its pods still serve until they are gone) unless it has become the stable."""
     spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
     stable, current = status.get("stableRS", ""), status.get("currentPodHash", "")
     by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
@@ -88,7 +91,8 @@ def point(
             (rs.get("status") or {}).get("readyReplicas", 0)
         )
 
-    canary = counts(current) if current != stable else (0, 0)
+    canary_hash = current if current != stable else canary
+    canary_counts = counts(canary_hash) if canary_hash != stable else (0, 0)
     hpa_spec, hpa_status = (hpa or {}).get("spec") or {}, (hpa or {}).get("status") or {}
     return Point(
         t=round(t, 1),
@@ -97,8 +101,8 @@ def point(
         ready=int(status.get("readyReplicas", 0)),
         stable=counts(stable)[0],
         stable_ready=counts(stable)[1],
-        canary=canary[0],
-        canary_ready=canary[1],
+        canary=canary_counts[0],
+        canary_ready=canary_counts[1],
         desired=int(hpa_status["desiredReplicas"]) if "desiredReplicas" in hpa_status else None,
         low=int(hpa_spec.get("minReplicas", 1)) if hpa else None,
         high=int(hpa_spec["maxReplicas"]) if hpa else None,
@@ -153,7 +157,7 @@ class Timeline:
         current, stable = str(status.get("currentPodHash", "")), str(status.get("stableRS", ""))
         if current and current != stable:
             self.canary = current
-        return point(t, found, sets, hpa)
+        return point(t, found, sets, hpa, self.canary)
 
     def figures(self) -> dict[str, Any]:
         """The ready pods of each revision (the canary drills' figures), and the samples."""
