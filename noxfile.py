@@ -158,8 +158,9 @@ def loadtest(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def drill(session: nox.Session) -> None:
-    """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart)."""
-    glue(session, "drill")
+    """Failure drills under steady load on 127.0.0.1 (pod delete, rollouts, kills, restart);
+    the rollouts drills plot their replicas over time (matplotlib, of the loadtest group)."""
+    glue(session, "drill", groups=("loadtest",))
 
 
 @nox.session(default=False)

@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -321,6 +321,29 @@ def test_run_drill_checks_failures_and_writes_the_report(
 
     monkeypatch.setitem(drill.DRILLS, "flap", (flap, False))  # failures only reported
     assert drill.run_drill(env, "flap").passed
+
+
+def test_run_drill_draws_the_drills_plot_next_to_its_summary(
+    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(drills, "WARMUP_S", 0.2)
+    monkeypatch.setattr(drills, "TAIL_S", 0.1)
+    drawn: list[int] = []
+
+    def draw(samples: Sequence[drill.Sample], events: Mapping[str, float], path: Path) -> Path:
+        drawn.append(len(samples))
+        path.write_bytes(b"png")
+        return path
+
+    def quiet(env: drill.Env, load: drill.Load) -> drill.Outcome:
+        return drill.Outcome({"done": True}, plot=draw)
+
+    env = drill.Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
+    report = drill.Report(tmp_path, run="r")
+    summary = drill.run_drill(env, "quiet", report, {"quiet": (quiet, True)})
+    assert drawn == [summary.sent] and summary.sent > 0
+    assert summary.figures["plot"] == str(tmp_path / "r" / "quiet.png")
+    assert (tmp_path / "r" / "quiet.png").exists()
 
 
 def test_a_drill_that_raises_fails_without_a_traceback(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lightkube.resources.apps_v1 import Deployment
@@ -19,7 +20,7 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline import deploy
-from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load, Sample
 from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
 from hello_platform.pipeline.drill.summary import Report, Summary, summarize
 
@@ -41,8 +42,11 @@ class Outcome:
     checks: dict[str, bool] = field(default_factory=dict)
     recovery_s: float | None = None
     figures: dict[str, Any] = field(default_factory=dict)
+    #: Draws the drill's PNG at the given path from the load's records and its events.
+    plot: Plot | None = None
 
 
+Plot = Callable[[Sequence[Sample], Mapping[str, float], Path], Path]
 Drill = Callable[[Env, Load], Outcome]
 #: Load before the disruption, and after the drill's condition held (s).
 WARMUP_S = 3.0
@@ -210,7 +214,12 @@ def run_drill(
             load.mark(f"error: {err}")
             outcome = Outcome({"drill completed": False})
         samples = load.stop()
-    checks = dict(outcome.checks)
+    checks, figures = dict(outcome.checks), dict(outcome.figures)
+    if outcome.plot is not None and report is not None:
+        report.dir.mkdir(parents=True, exist_ok=True)
+        png = outcome.plot(samples, load.events, report.dir / f"{name}.png")
+        say(f"drill {name}: plot {png}")
+        figures["plot"] = str(png)
     if zero_failures:
         checks["no request failed"] = all(s.ok for s in samples)
     checks["enough requests"] = len(samples) >= WARMUP_S * env.rps
@@ -225,7 +234,7 @@ def run_drill(
         events=load.events,
         checks=checks,
         recovery_s=outcome.recovery_s,
-        figures=outcome.figures,
+        figures=figures,
     )
     print(summary.line(), flush=True)
     if report is not None:

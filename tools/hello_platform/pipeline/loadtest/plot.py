@@ -1,9 +1,12 @@
 """The picture of the proof: rps, p95, replicas and the metric that drove the HPA (CPU, or
-requests per pod with KEDA) on one shared time axis."""
+requests per pod with KEDA) on one shared time axis.
+
+:func:`panels`, :func:`plot_load` and :func:`save` are the shared style: the drills' plots
+(``rollouts.plot``) draw with them too."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +31,39 @@ def plot_run(
     scale_up_s: float | None = None,
 ) -> Path:
     """Write a PNG to ``path``; x is seconds since the load started, the load window shaded."""
-    fig, axes = plt.subplots(4, 1, sharex=True, figsize=(10, 10), constrained_layout=True)
+    fig, axes = panels(4)
     ax_rps, ax_p95, ax_rep, ax_cpu = axes
-    _plot_load(ax_rps, ax_p95, points, load_start)
+    plot_load(ax_rps, ax_p95, points, load_start)
     _plot_replicas(ax_rep, samples, load_start, scale_up_s)
     _plot_driver(ax_cpu, [s for s in samples if s.hpa is not None], load_start)
-    ax_cpu.set_xlabel("seconds since load start")
-    for ax in axes:
-        ax.axvspan(0, load_stop - load_start, color="tab:blue", alpha=0.08)
-        if scale_up_s is not None:
-            ax.axvline(scale_up_s, color="tab:green", alpha=0.5, linewidth=1)
+    marks = {f"scale-up +{scale_up_s:.0f}s": scale_up_s} if scale_up_s is not None else {}
+    return save(fig, path, title=title, shade=(0, load_stop - load_start), marks=marks)
+
+
+def panels(rows: int) -> tuple[Any, list[Any]]:
+    """A figure of ``rows`` panels on one shared time axis, in the load test's style."""
+    fig, axes = plt.subplots(
+        rows, 1, sharex=True, figsize=(10, 2.5 * rows), constrained_layout=True
+    )
+    axes[-1].set_xlabel("seconds since load start")
+    return fig, list(axes)
+
+
+def save(
+    fig: Any,
+    path: Path,
+    *,
+    title: str,
+    shade: tuple[float, float] | None = None,
+    marks: Mapping[str, float] | None = None,
+) -> Path:
+    """Grid every panel, shade ``shade`` (a time window), draw a vertical line at each of
+    ``marks`` (label: time), title the figure and write it to ``path`` as a PNG."""
+    for ax in fig.axes:
+        if shade is not None:
+            ax.axvspan(*shade, color="tab:blue", alpha=0.08)
+        for x in (marks or {}).values():
+            ax.axvline(x, color="tab:green", alpha=0.5, linewidth=1)
         ax.grid(True, alpha=0.3)
     fig.suptitle(title)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,21 +72,31 @@ def plot_run(
     return path
 
 
-def _plot_load(ax_rps: Any, ax_p95: Any, points: Sequence[LoadPoint], load_start: float) -> None:
-    """Requests and failures per second with the users, and the p95 latency."""
+def plot_load(
+    ax_rps: Any,
+    ax_p95: Any,
+    points: Sequence[LoadPoint],
+    load_start: float,
+    *,
+    users: bool = True,
+) -> None:
+    """Requests and failures per second (with the users, if ``users``), and the p95 latency."""
     xs = [p.t - load_start for p in points]
     ax_rps.plot(xs, [p.rps for p in points], color="tab:blue", label="requests/s")
     ax_rps.plot(xs, [p.fail_per_s for p in points], color="tab:red", label="failures/s")
     ax_rps.set_ylabel("rps")
-    users = ax_rps.twinx()
-    users.plot(xs, [p.users for p in points], color="tab:gray", linestyle=":", label="users")
-    users.set_ylabel("users")
-    handles = ax_rps.get_legend_handles_labels()
-    extra = users.get_legend_handles_labels()
-    ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="center right")
     p95 = [(p.t - load_start, p.p95_ms) for p in points if p.p95_ms is not None]
     ax_p95.plot([x for x, _ in p95], [y for _, y in p95], color="tab:purple")
     ax_p95.set_ylabel("p95 latency (ms)")
+    if not users:
+        ax_rps.legend(loc="upper left")
+        return
+    twin = ax_rps.twinx()
+    twin.plot(xs, [p.users for p in points], color="tab:gray", linestyle=":", label="users")
+    twin.set_ylabel("users")
+    handles = ax_rps.get_legend_handles_labels()
+    extra = twin.get_legend_handles_labels()
+    ax_rps.legend(handles[0] + extra[0], handles[1] + extra[1], loc="center right")
 
 
 def _plot_replicas(

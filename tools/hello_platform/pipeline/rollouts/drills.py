@@ -14,29 +14,38 @@ Prometheus and the Argo Rollouts controller, then:
   ready pods of each revision over time (the stable set is never left short: the ready pods
   of both revisions never fall below the replica count);
 * ``blue-green``: the strategy switched to blueGreen with a new revision: previewed, judged
-  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request.
+  (a Job's traffic to the preview and the analysis on its pods), switched, no failed request;
+* ``canary-autoscale`` (last: it leaves the HPA on): the chart's CPU HPA on the Rollout
+  (2-5 replicas), then a good canary with 60 s steps while a second bounded load steps the
+  rate up by 170 rps for 60 s and back down: promoted, no failed request, and the HPA and
+  the Rollout do not fight (counts within the HPA's bounds, the stable set never short of
+  its share, at most 2 turns of the desired count).
+
+Each drill's replicas over time (the Rollout's count, the stable and canary ReplicaSets, the
+canary weight, the HPA's desired count) and the load's rate and failures are drawn to
+``out/drill/<run>/<drill>.png``, next to ``summary.json``.
 """
 
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy
-from hello_platform.pipeline.deploy.release import rollback, rollouts
+from hello_platform.pipeline.deploy.release import rollback
 from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.drill.summary import Report
 from hello_platform.pipeline.rollouts import addon
-from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
+from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
+from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
+from hello_platform.pipeline.rollouts.plot import plotter
+from hello_platform.pipeline.rollouts.timeline import Timeline
 from hello_platform.pipeline.rollouts.watch import settle
 
 SUFFIX = "-rollouts"
@@ -53,85 +62,17 @@ BASE_SETS = (
     f"replicaCount={REPLICAS}",
     "rollout.strategy=canary",
 )
-HASH_LABEL = "rollouts-pod-template-hash"
-
-
-@dataclass
-class Replicas:
-    """Ready pods of the stable and the canary revision, sampled every second in a thread."""
-
-    api: Kube
-    env: Env
-    rollout: str
-    seen: list[tuple[float, int, int]] = field(default_factory=list)
-    canary: str = ""
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    def __enter__(self) -> Replicas:
-        self._thread = threading.Thread(target=self._run, name="canary-replicas", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        started = time.monotonic()
-        while not self._stop.wait(1.0):
-            try:
-                found = self.api.get(ROLLOUT, self.rollout, namespace=self.env.opts.namespace)
-                pods = self.env.pods()
-            except PlatformError:
-                continue
-            status = (found or {}).get("status") or {}
-            stable, current = str(status.get("stableRS", "")), str(status.get("currentPodHash", ""))
-            if current and current != stable:
-                self.canary = current
-            ready = [p for p in pods if _ready(p)]
-            count = [sum(1 for p in ready if _hash(p) == h) for h in (stable, self.canary)]
-            self.seen.append((round(time.monotonic() - started, 1), count[0], count[1]))
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "min_stable_ready": min((s for _, s, _ in self.seen), default=0),
-            "max_canary_ready": max((c for _, _, c in self.seen), default=0),
-            "min_ready": min((s + c for _, s, c in self.seen), default=0),
-            "replicas_over_time": self.seen,
-        }
-
-
-def _hash(pod: dict[str, Any]) -> str:
-    return str((pod["metadata"].get("labels") or {}).get(HASH_LABEL, ""))
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    if pod["metadata"].get("deletionTimestamp"):
-        return False
-    conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def _release(env: Env, *sets: str) -> tuple[str, int]:
-    """Upgrade the release with ``sets``; its Rollout and the new revision."""
-    (name,) = rollouts(env.kube, env.opts)
-    return name, int(env.upgrade(*sets)["version"])
 
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
     """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
     t = load.mark(f"helm upgrade {what}")
-    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
-        name, revision = _release(env, *sets, f"podAnnotations.drill-rollout=r{int(time.time())}")
-        done = settle(
-            env.kube.api,
-            name,
-            env.opts.namespace,
-            rollback=lambda: rollback(env.kube, env.opts, revision),
-        )
+    with Timeline.of(env, load) as replicas:
+        name, revision = revise(env, *sets)
+        done = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
     figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
-    return Outcome({"promoted": True}, promoted - t, figures)
+    return Outcome({"promoted": True}, promoted - t, figures, plot=plotter(replicas, what))
 
 
 def canary_good(env: Env, load: Load) -> Outcome:
@@ -148,13 +89,7 @@ def blue_green(env: Env, load: Load) -> Outcome:
     # The switch alone first: a blue/green Rollout whose active Service has no revision yet
     # makes the new one active at once (no preview, no analysis), as on a first install.
     # With the running revision made active, the next one is previewed and judged.
-    name, revision = _release(env, strategy)
-    settle(
-        env.kube.api,
-        name,
-        env.opts.namespace,
-        rollback=lambda: rollback(env.kube, env.opts, revision),
-    )
+    promote(env, *upgrade(env, strategy))
     load.mark("switched to blueGreen: the running revision is the active one")
     found = _promoted(env, load, "(new pod annotation) under blueGreen", strategy)
     found.checks["a preview was up before the switch"] = found.figures["max_canary_ready"] >= 1
@@ -175,8 +110,8 @@ def aborted(fault: str, error_rate: float) -> Drill:
 def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
     t = load.mark(f"helm upgrade {fault}: a bad canary")
     marks: dict[str, float] = {}
-    with Replicas(env.kube.api, env, rollouts(env.kube, env.opts)[0]) as replicas:
-        name, revision = _release(env, fault)
+    with Timeline.of(env, load) as replicas:
+        name, revision = upgrade(env, fault)
 
         def abort_seen() -> str:
             marks["abort"] = load.mark("aborted by the analysis: helm rollback")
@@ -209,6 +144,7 @@ def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
         },
         recovered - t,
         {**figures, "message": message},
+        plot=plotter(replicas, f"a bad canary ({fault}): aborted and rolled back"),
     )
 
 
@@ -237,6 +173,8 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
     "canary-bad": (aborted(f"faults.errorRate={ERROR_RATE}", ERROR_RATE), False),
     "canary-slow": (aborted(f"faults.latencyMs={SLOW_MS}", 0.0), False),
     "blue-green": (blue_green, True),
+    # Last: it leaves the HPA on (the next run's setup turns it off again).
+    "canary-autoscale": (canary_autoscale, True),
 }
 NAMES = tuple(DRILLS)
 

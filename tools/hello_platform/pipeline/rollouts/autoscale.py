@@ -1,0 +1,154 @@
+"""Drill 5, ``canary-autoscale``: a good canary while the load steps up and back down.
+
+The release's HPA (the chart's CPU HPA, which targets the Rollout under a canary strategy)
+is switched on first and left to own the replica count; then a new revision goes
+20 -> 50 -> 100 % with steps long enough to overlap the load change, while a second bounded
+load on 127.0.0.1 steps the rate up (the HPA scales out) and back down (it scales in).
+The canary must be promoted with no failed request, and the autoscaler and the Rollout must
+not fight (:func:`.timeline.judge`: counts within the HPA's bounds, the stable set never
+short of its share, no flapping).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.deploy.release import rollback, rollouts
+from hello_platform.pipeline.drill.drills import Outcome
+from hello_platform.pipeline.drill.load import Load, Sample
+from hello_platform.pipeline.drill.release import Env, wait_until
+from hello_platform.pipeline.rollouts.outcome import ROLLOUT
+from hello_platform.pipeline.rollouts.plot import plotter
+from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge
+from hello_platform.pipeline.rollouts.watch import Promoted, settle
+
+LOW, HIGH = 2, 5
+#: % of the pods' CPU request (50m locally): idle pods (~5m) stay under it, the peak
+#: (~0.35 ms of CPU a request) goes well over it on LOW pods.
+TARGET_CPU = 30
+#: The step up: this many more requests a second, for this long (s).
+PEAK_RPS = 170.0
+PEAK_S = 60.0
+#: Each canary weight is held this long, so the load change falls inside the canary.
+PAUSE_S = 60
+SETS = (
+    "autoscaling.enabled=true",
+    "autoscaling.mode=cpu",
+    f"autoscaling.minReplicas={LOW}",
+    f"autoscaling.maxReplicas={HIGH}",
+    f"autoscaling.targetCPUUtilizationPercentage={TARGET_CPU}",
+    f"rollout.canary.pauseSeconds={PAUSE_S}",
+)
+ANNOTATION = "drill-rollout"
+#: How long the HPA gets to take the count over, and to scale back in after the load (s).
+HANDOVER_S = 90.0
+SCALE_IN_S = 120.0
+
+
+def upgrade(env: Env, *sets: str) -> tuple[str, int]:
+    """Upgrade the release with ``sets``; its Rollout and the new revision."""
+    (name,) = rollouts(env.kube, env.opts)
+    return name, int(env.upgrade(*sets)["version"])
+
+
+def revise(env: Env, *sets: str) -> tuple[str, int]:
+    """Upgrade with ``sets`` and a new pod annotation (a new revision): the Rollout and it."""
+    return upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
+
+
+def promote(env: Env, name: str, revision: int) -> Promoted:
+    """Wait until Rollout ``name`` is promoted (:func:`.watch.settle`); an abort rolls the
+    release back from ``revision``."""
+    return settle(
+        env.kube.api,
+        name,
+        env.opts.namespace,
+        rollback=lambda: rollback(env.kube, env.opts, revision),
+    )
+
+
+def canary_autoscale(env: Env, load: Load) -> Outcome:
+    """A good canary while the load steps up and down: promoted, nothing fails, and the HPA
+    and the Rollout do not fight."""
+    peak: list[Sample] = []
+    with Timeline.of(env, load) as timeline:
+        _hand_over(env, load, timeline)
+        t = load.mark("helm upgrade (new pod annotation) under the HPA: canary 20 -> 50 -> 100 %")
+        name, revision = revise(env, *SETS)
+        peak += _step(env, load)
+        done = promote(env, name, revision)
+        promoted = load.mark("promoted to all pods")
+        scaled_in = _scaled_in(load, timeline)
+    checks, figures = judge([p for p in timeline.points if p.t >= t], low=LOW, high=HIGH)
+    checks["no request of the step up failed"] = all(s.ok for s in peak)
+    checks["the HPA scaled back in after the load"] = scaled_in
+    return Outcome(
+        checks,
+        promoted - t,
+        {
+            "seconds_to_promotion": round(promoted - t, 1),
+            "settle_s": done.seconds,
+            "peak_requests": len(peak),
+            "peak_failed": sum(1 for s in peak if not s.ok),
+            **figures,
+            **timeline.figures(),
+        },
+        plot=plotter(timeline, "canary-autoscale: a canary while the load steps up and down", peak),
+    )
+
+
+def _hand_over(env: Env, load: Load, timeline: Timeline) -> None:
+    """Switch the HPA on with the running revision (its pod annotation kept, so no canary
+    starts) and wait until the HPA owns the count: the Rollout has what it asks, all Ready."""
+    keep = _annotation(env, timeline)
+    load.mark(f"helm upgrade: the HPA on ({LOW}-{HIGH} replicas at {TARGET_CPU}% CPU)")
+    upgrade(env, *SETS, *([f"podAnnotations.{ANNOTATION}={keep}"] if keep else []))
+
+    def owned() -> bool:
+        p = timeline.read()
+        return p.desired is not None and p.spec == p.desired == p.ready and not p.canary
+
+    wait_until(owned, timeout=HANDOVER_S, what="the HPA to own the Rollout's replicas")
+    load.mark("the HPA owns the replica count")
+
+
+def _annotation(env: Env, timeline: Timeline) -> str:
+    """The running revision's drill annotation (helm drops what an upgrade does not set)."""
+    found: dict[str, Any] = (
+        env.kube.api.get(ROLLOUT, timeline.rollout, namespace=timeline.namespace) or {}
+    )
+    meta = ((found.get("spec") or {}).get("template") or {}).get("metadata") or {}
+    return str((meta.get("annotations") or {}).get(ANNOTATION, ""))
+
+
+def _step(env: Env, load: Load) -> list[Sample]:
+    """The load stepped up by :data:`PEAK_RPS` for :data:`PEAK_S`, then back down; the step's
+    records on the drill load's clock."""
+    offset = load.mark(f"load steps up by {PEAK_RPS:g} rps for {PEAK_S:.0f}s")
+    with Load(env.url + "/", rps=PEAK_RPS, max_seconds=PEAK_S) as extra:
+        time.sleep(PEAK_S)
+        samples = extra.stop()
+    load.mark(f"load steps back down to {env.rps:g} rps")
+    return [dataclasses.replace(s, t=s.t + offset) for s in samples]
+
+
+def _scaled_in(load: Load, timeline: Timeline) -> bool:
+    """Whether the HPA's count came back down after the load, within :data:`SCALE_IN_S`."""
+
+    def last() -> Point | None:
+        return timeline.points[-1] if timeline.points else None
+
+    top = max((p.desired or 0 for p in timeline.points), default=0)
+    try:
+        wait_until(
+            lambda: (p := last()) is not None and (p.desired or top) < top,
+            timeout=SCALE_IN_S,
+            what="the HPA to scale back in",
+        )
+    except PlatformError:
+        return False
+    load.mark("the HPA scaled back in")
+    return True

@@ -1,0 +1,222 @@
+"""A Rollout's replicas over time, and whether it and its autoscaler fought.
+
+:class:`Timeline` samples, every second in a thread, the Rollout (its replicas, ready pods
+and canary weight), its stable and canary ReplicaSets and the HPA that scales it;
+:func:`judge` reads the samples alone (unit-tested on recorded series): the counts stay
+within the HPA's bounds, the stable set is never left short of its share of what the HPA
+asks while a canary runs, and the desired count does not flap.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lightkube.resources.apps_v1 import ReplicaSet
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+
+from hello_platform.clients.kube import Kube
+from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.deploy.release import rollouts
+from hello_platform.pipeline.drill.load import Load
+from hello_platform.pipeline.drill.release import Env
+from hello_platform.pipeline.helm.names import instance_selector
+from hello_platform.pipeline.rollouts.outcome import ROLLOUT
+
+HASH_LABEL = "rollouts-pod-template-hash"
+#: Direction changes of the HPA's desired replicas a drill may see (up, then down: one).
+MAX_REVERSALS = 2
+#: How long the controller may take to pass a new desired count on to the ReplicaSets (s).
+LAG_S = 10.0
+
+
+@dataclass(frozen=True)
+class Point:
+    """The Rollout at ``t`` (s since the load started)."""
+
+    t: float
+    #: The canary's weight in % (0: no canary running; 100: its last step is done).
+    weight: int
+    #: The Rollout's spec.replicas (what the HPA set) and its ready pods (both revisions).
+    spec: int
+    ready: int
+    stable: int
+    stable_ready: int
+    canary: int
+    canary_ready: int
+    #: The HPA's desired replicas (None: no HPA scales the Rollout).
+    desired: int | None = None
+    low: int | None = None
+    high: int | None = None
+
+
+def weight(rollout: Mapping[str, Any]) -> int:
+    """The canary weight the Rollout's current step sets (0 with no canary running, or an
+    aborted one)."""
+    status = rollout.get("status") or {}
+    current, stable = status.get("currentPodHash"), status.get("stableRS")
+    if not current or current == stable or status.get("abort"):
+        return 0
+    steps = ((rollout.get("spec") or {}).get("strategy") or {}).get("canary", {}).get("steps")
+    index = int(status.get("currentStepIndex", 0))
+    if not steps or index >= len(steps):
+        return 100
+    weights = [int(s["setWeight"]) for s in steps[: index + 1] if "setWeight" in s]
+    return weights[-1] if weights else 0
+
+
+def point(
+    t: float,
+    rollout: Mapping[str, Any],
+    replicasets: Sequence[Mapping[str, Any]],
+    hpa: Mapping[str, Any] | None,
+    canary: str = "",
+) -> Point:
+    """One sample read from the objects as the API serves them. The canary is the revision
+    being rolled out, else ``canary`` (the last one seen: after an abort and the release's
+    rollback, its pods still serve until they are gone) unless it has become the stable."""
+    spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
+    stable, current = status.get("stableRS", ""), status.get("currentPodHash", "")
+    by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
+
+    def counts(pod_hash: str) -> tuple[int, int]:
+        rs = by_hash.get(pod_hash) if pod_hash else None
+        if rs is None:
+            return 0, 0
+        return int(rs["spec"].get("replicas", 0)), int(
+            (rs.get("status") or {}).get("readyReplicas", 0)
+        )
+
+    canary_hash = current if current != stable else canary
+    canary_counts = counts(canary_hash) if canary_hash != stable else (0, 0)
+    hpa_spec, hpa_status = (hpa or {}).get("spec") or {}, (hpa or {}).get("status") or {}
+    return Point(
+        t=round(t, 1),
+        weight=weight(rollout),
+        spec=int(spec.get("replicas", 1)),
+        ready=int(status.get("readyReplicas", 0)),
+        stable=counts(stable)[0],
+        stable_ready=counts(stable)[1],
+        canary=canary_counts[0],
+        canary_ready=canary_counts[1],
+        desired=int(hpa_status["desiredReplicas"]) if "desiredReplicas" in hpa_status else None,
+        low=int(hpa_spec.get("minReplicas", 1)) if hpa else None,
+        high=int(hpa_spec["maxReplicas"]) if hpa else None,
+    )
+
+
+@dataclass
+class Timeline:
+    """Samples Rollout ``rollout`` of ``release`` every second while entered, on ``clock``
+    (the load's: seconds since it started). ``canary`` is the last canary's pod hash."""
+
+    api: Kube
+    namespace: str
+    release: str
+    rollout: str
+    clock: Callable[[], float]
+    points: list[Point] = field(default_factory=list)
+    canary: str = ""
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @classmethod
+    def of(cls, env: Env, load: Load) -> Timeline:
+        """The timeline of the release's one Rollout, on the load's clock."""
+        (name,) = rollouts(env.kube, env.opts)
+        return cls(env.kube.api, env.opts.namespace, env.opts.release, name, load.now)
+
+    def __enter__(self) -> Timeline:
+        self._thread = threading.Thread(target=self._run, name="rollout-timeline", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        # A sampler on a fixed cadence until stopped, not a wait for a state (core.wait.until).
+        while not self._stop.wait(1.0):
+            try:
+                self.points.append(self.read())
+            except PlatformError:
+                continue
+
+    def read(self) -> Point:
+        t = self.clock()
+        labels = instance_selector(self.release)
+        found = self.api.get(ROLLOUT, self.rollout, namespace=self.namespace) or {}
+        sets = self.api.find(ReplicaSet, namespace=self.namespace, labels=labels)
+        hpas = self.api.find(HorizontalPodAutoscaler, namespace=self.namespace, labels=labels)
+        hpa = next((h for h in hpas if h["spec"]["scaleTargetRef"]["kind"] == "Rollout"), None)
+        status = found.get("status") or {}
+        current, stable = str(status.get("currentPodHash", "")), str(status.get("stableRS", ""))
+        if current and current != stable:
+            self.canary = current
+        return point(t, found, sets, hpa, self.canary)
+
+    def figures(self) -> dict[str, Any]:
+        """The ready pods of each revision (the canary drills' figures), and the samples."""
+        return {
+            "min_stable_ready": min((p.stable_ready for p in self.points), default=0),
+            "max_canary_ready": max((p.canary_ready for p in self.points), default=0),
+            "min_ready": min((p.stable_ready + p.canary_ready for p in self.points), default=0),
+            "replicas_over_time": [asdict(p) for p in self.points],
+        }
+
+
+def reversals(values: Sequence[int]) -> int:
+    """How many times ``values`` turn (up to down or down to up); flat stretches do not."""
+    turns, last = 0, 0
+    for before, after in itertools.pairwise(values):
+        step = (after > before) - (after < before)
+        if step and last and step != last:
+            turns += 1
+        last = step or last
+    return turns
+
+
+def judge(
+    points: Sequence[Point], *, low: int, high: int, surge: int = 1
+) -> tuple[dict[str, bool], dict[str, Any]]:
+    """The checks and figures of an autoscaled canary: the Rollout's replicas within
+    [``low``, ``high``] (its ready pods within ``high`` + ``surge``), the stable set never
+    below its share of what the HPA asked (the least it asked over the last :data:`LAG_S`)
+    while a canary ran, and at most :data:`MAX_REVERSALS` turns of the desired count."""
+    desired = [p.desired for p in points if p.desired is not None]
+    short = [p.t for p in points if 0 < p.weight < 100 and p.stable < _share(points, p)]
+    figures: dict[str, Any] = {
+        "min_replicas": min((p.spec for p in points), default=0),
+        "max_replicas": max((p.spec for p in points), default=0),
+        "min_ready_replicas": min((p.ready for p in points), default=0),
+        "max_ready_replicas": max((p.ready for p in points), default=0),
+        "min_desired": min(desired, default=0),
+        "max_desired": max(desired, default=0),
+        "hpa_reversals": reversals(desired),
+        "replica_reversals": reversals([p.spec for p in points]),
+        "stable_short_at_s": short[:10],
+    }
+    checks = {
+        f"replicas within [{low}, {high}]": bool(points)
+        and low <= figures["min_replicas"] <= figures["max_replicas"] <= high,
+        f"ready pods within [{low}, {high}+{surge}]": bool(points)
+        and low <= figures["min_ready_replicas"] <= figures["max_ready_replicas"] <= high + surge,
+        "the stable set never below its share of the HPA's count": not short,
+        f"at most {MAX_REVERSALS} turns of the HPA's count": figures["hpa_reversals"]
+        <= MAX_REVERSALS,
+        f"at most {MAX_REVERSALS} turns of the Rollout's count": figures["replica_reversals"]
+        <= MAX_REVERSALS,
+        "the HPA scaled out under the load": figures["max_desired"] > low,
+    }
+    return checks, figures
+
+
+def _share(points: Sequence[Point], now: Point) -> int:
+    """The stable set's share of the least the HPA asked over the last :data:`LAG_S`."""
+    asked = [p.desired for p in points if now.t - LAG_S <= p.t <= now.t and p.desired is not None]
+    least = min(asked, default=now.spec)
+    return math.floor(least * (100 - now.weight) / 100)
