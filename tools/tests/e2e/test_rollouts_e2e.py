@@ -59,3 +59,4 @@ def test_the_autoscaled_canary_did_not_fight_its_hpa(report: drill.Report) -> No
     assert f["max_desired"] > autoscale.LOW and f["hpa_reversals"] <= 2
     assert f["replica_reversals"] <= 2 and not f["stable_short_at_s"]
     assert f["peak_requests"] >= autoscale.PEAK_RPS * autoscale.PEAK_S * 0.8
+    assert f["replicas_min_at_switch_on"] >= autoscale.LOW  # the chart kept the live count

@@ -64,6 +64,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/*
+The workload's spec.replicas. Without autoscaling: replicaCount. With it, the field belongs
+to the autoscaler, but an upgrade that drops it (turning autoscaling on) makes Kubernetes
+reset the running workload to 1 replica until the HPA acts again, below minReplicas. So an
+upgrade of a live workload keeps its current count (within the autoscaler's bounds), which
+is what the HPA last set: nothing to fight. Where there is no live object (a first install,
+or a render without a cluster: helm template, Argo CD) the field is left out.
+*/}}
+{{- define "hello.replicasField" -}}
+{{- if not .Values.autoscaling.enabled }}
+replicas: {{ .Values.replicaCount }}
+{{- else }}
+{{- $rolling := eq .Values.rollout.strategy "rolling" }}
+{{- $live := lookup (ternary "apps/v1" "argoproj.io/v1alpha1" $rolling) (ternary "Deployment" "Rollout" $rolling) .Release.Namespace (include "hello.fullname" .) }}
+{{- if and $live $live.spec $live.spec.replicas }}
+replicas: {{ min (max (int $live.spec.replicas) (int .Values.autoscaling.minReplicas)) (int .Values.autoscaling.maxReplicas) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/* Replicas the workload runs with in steady state: minReplicas with the HPA. */}}
 {{- define "hello.replicas" -}}
 {{- if .Values.autoscaling.enabled }}

@@ -83,6 +83,12 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
         promoted = load.mark("promoted to all pods")
         scaled_in = _scaled_in(load, timeline)
     checks, figures = judge([p for p in timeline.points if p.t >= t], low=LOW, high=HIGH)
+    # Turning the HPA on drops spec.replicas from the manifest; the chart keeps the live count.
+    switch_on = [p.spec for p in timeline.points if p.t < t]
+    checks[f"switching the HPA on never took the Rollout below {LOW} replicas"] = (
+        bool(switch_on) and min(switch_on) >= LOW
+    )
+    figures["replicas_min_at_switch_on"] = min(switch_on, default=None)
     checks["no request of the step up failed"] = all(s.ok for s in peak)
     checks["the HPA scaled back in after the load"] = scaled_in
     return Outcome(
