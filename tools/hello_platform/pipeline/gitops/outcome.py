@@ -3,7 +3,9 @@ Application (and, through Argo CD's health, whatever workload it deploys) until 
 Synced/Healthy on the new digest. When it is not within the bound, turns Degraded or its
 sync fails, the loop commits ``git revert`` of the image commit to the environment branch,
 waits until Argo CD is Synced/Healthy on the previous digest again, and says why in one
-sentence. Every outcome is announced (:mod:`hello_platform.pipeline.notify`).
+sentence. The release's story is announced (:mod:`hello_platform.pipeline.notify`):
+started, promoted, aborted and reverted; Argo CD's own events (deployed, sync failed,
+degraded) are the notifications controller's (deploy/argocd/notifications.yaml).
 """
 
 from __future__ import annotations
@@ -184,8 +186,8 @@ def own(
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
     say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
-    if seen.verdict == SYNC_FAILED:
-        say_event(Event.SYNC_FAILED, reason=reason)
+    # A failed sync is announced by Argo CD's notifications controller (on-sync-failed);
+    # the loop announces the revert, with the reason.
     reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
     revert_at = time.monotonic()
     back = Target(rel.target.app, rel.target.branch, reverted, rel.previous_digest)
