@@ -165,6 +165,8 @@ class Release:
     target: Target
     previous_digest: str | None
     committed_at: float
+    #: Where the Application deploys: its Argo Rollouts, when aborted, say why it degraded.
+    namespace: str = ""
 
 
 def own(
@@ -185,6 +187,8 @@ def own(
         say_event(Event.PROMOTED, seconds=took)
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
+    if seen.verdict == DEGRADED and rel.namespace:
+        reason = "; ".join([reason, *aborted_rollouts(kube, rel.namespace)])
     say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
     # A failed sync is announced by Argo CD's notifications controller (on-sync-failed);
     # the loop announces the revert, with the reason.
@@ -204,6 +208,15 @@ def own(
         revert_to_healthy_seconds=again.seconds if again.verdict == HEALTHY else None,
         announced=announcer.sent,
     )
+
+
+def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
+    """One sentence per aborted Argo Rollout in ``namespace`` (why Argo CD shows the
+    Application Degraded: its health of a Rollout is the Rollout's phase, not its message)."""
+    from hello_platform.pipeline.rollouts.outcome import ABORTED, ROLLOUT, outcome
+
+    found = [outcome(r) for r in kube.find(ROLLOUT, namespace=namespace)]
+    return [o.sentence() for o in found if o.state == ABORTED]
 
 
 def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
@@ -258,6 +271,8 @@ def publish_release(opts: Options) -> str:
     previous = release.current_image(text).get("digest")
     watching = opts.wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
+    if kube is not None and local:
+        lifecycle.ensure_rollouts(kube, opts.env)
     announcer = Announcer(notify.webhook_url(opts.webhook_url, kube=kube))
     if not announcer.url:
         say(f"no chat webhook (--webhook-url, else {WEBHOOK_SOURCES}): not announced")
@@ -271,7 +286,8 @@ def publish_release(opts: Options) -> str:
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
     target = Target(release.env_app(opts.env).name, branch, commit, digest)
-    rel = Release(svc.name, opts.env, target, str(previous) if previous else None, committed)
+    was = str(previous) if previous else None
+    rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
     serving = None
     if result.ok and local:
