@@ -9,6 +9,7 @@ branch as it found it (by ``git revert``, which is itself under test). Traffic g
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -241,14 +242,15 @@ def test_release_of_a_one_line_change_serves_within_60s(
     assert before
 
 
-@pytest.fixture
-def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
-    """A loopback webhook sink, named in the Secret the release loop reads the URL from."""
+@contextlib.contextmanager
+def chat_sink(kube_config: str, host: str = "127.0.0.1") -> Iterator[list[dict[str, Any]]]:
+    """A webhook sink on ``host`` (loopback; the node's bridge address for a pod), named in
+    the Secret the release loop and Argo CD's notifications controller read the URL from."""
     from hello_platform.pipeline import notify
 
     loopback.Chat.reset()
-    with loopback.serving(loopback.Chat) as port:
-        url = f"http://127.0.0.1:{port}/hook"
+    with loopback.serving(loopback.Chat, host=host) as port:
+        url = f"http://{host}:{port}/hook"
         secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
         kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
         try:
@@ -257,6 +259,13 @@ def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
             kubectl(
                 kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME
             )
+
+
+@pytest.fixture
+def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
+    """A loopback webhook sink for the release loop's messages."""
+    with chat_sink(kube_config) as received:
+        yield received
 
 
 def on_digest(client: pykube.HTTPClient, digest: str) -> Callable[[], bool]:

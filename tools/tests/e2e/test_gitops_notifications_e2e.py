@@ -14,10 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import loopback
 import pykube
 import pytest
-from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import gitserver, notifications
 from hello_platform.substrate.cluster.layout import NODE_IP
 
@@ -28,6 +26,7 @@ from e2e.test_gitops_e2e import (  # noqa: F401 - fixtures
     NAMESPACE,
     SYNC_TIMEOUT,
     application,
+    chat_sink,
     figures,
     gitops,
     kube_config,
@@ -100,18 +99,9 @@ spec:
 
 @pytest.fixture
 def argo_chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:  # noqa: F811
-    """A sink on the node's bridge address, named in the notifications Secret."""
-    loopback.Chat.reset()
-    with loopback.serving(loopback.Chat, host=NODE_IP) as port:
-        url = f"http://{NODE_IP}:{port}/argocd"
-        secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
-        kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
-        try:
-            yield loopback.Chat.received
-        finally:
-            kubectl(
-                kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME
-            )
+    """A sink on the node's bridge address (the pod posts to it), named in the Secret."""
+    with chat_sink(kube_config, NODE_IP) as received:
+        yield received
 
 
 def message(chat: list[dict[str, Any]], start: str) -> Callable[[], dict[str, Any] | None]:
@@ -121,6 +111,14 @@ def message(chat: list[dict[str, Any]], start: str) -> Callable[[], dict[str, An
         return next((m for m in list(chat) if m.get("text", "").startswith(start)), None)
 
     return found
+
+
+def announced(chat: list[dict[str, Any]], start: str, *, since: float, figure: str) -> Any:
+    """The message starting with ``start``, once received; its delay (from ``since``) is
+    the figure ``figure``."""
+    msg = eventually(message(chat, start), timeout=SYNC_TIMEOUT, what=f"the message {start!r}")
+    figures[figure] = round(time.monotonic() - since, 1)
+    return msg
 
 
 def context(msg: dict[str, Any]) -> str:
@@ -136,13 +134,11 @@ def test_a_value_commit_is_announced_as_deployed(
         BRANCH, {VALUES: values_with(replicaCount="2")}, "e2e: two replicas, announced"
     )
     try:
-        msg = eventually(
-            message(argo_chat, f":ship: Argo CD deployed {APP} at {commit}"),
-            timeout=SYNC_TIMEOUT,
-            what="the deployed message",
-        )
-        figures["notification_commit_to_deployed_message_seconds"] = round(
-            time.monotonic() - start, 1
+        msg = announced(
+            argo_chat,
+            f":ship: Argo CD deployed {APP} at {commit}",
+            since=start,
+            figure="notification_commit_to_deployed_message_seconds",
         )
         assert msg["text"].endswith("Synced/Healthy")
         assert context(msg) == (
@@ -161,19 +157,18 @@ def test_a_degraded_app_is_announced_after_its_sync(
     start = time.monotonic()
     commit = gitserver.commit_files(BRANCH, DEGRADED_FILES, "e2e: an app that turns Degraded")
     try:
-        synced = eventually(
-            message(argo_chat, f":arrows_counterclockwise: Argo CD synced {DEGRADED_APP} to"),
-            timeout=SYNC_TIMEOUT,
-            what="the sync-succeeded message",
+        synced = announced(
+            argo_chat,
+            f":arrows_counterclockwise: Argo CD synced {DEGRADED_APP} to",
+            since=start,
+            figure="notification_commit_to_synced_message_seconds",
         )
         assert commit in synced["text"]
-        degraded = eventually(
-            message(argo_chat, f":warning: Argo CD: {DEGRADED_APP} is Degraded at {commit}"),
-            timeout=SYNC_TIMEOUT,
-            what="the degraded message",
-        )
-        figures["notification_commit_to_degraded_message_seconds"] = round(
-            time.monotonic() - start, 1
+        degraded = announced(
+            argo_chat,
+            f":warning: Argo CD: {DEGRADED_APP} is Degraded at {commit}",
+            since=start,
+            figure="notification_commit_to_degraded_message_seconds",
         )
         assert "health *Degraded*" in context(degraded)
         assert f"revision `{commit}`" in context(degraded)
