@@ -41,6 +41,9 @@ def test_verdict() -> None:
     # No pods in Argo CD's tree (the project hides ReplicaSets): the commit names the digest.
     assert outcome.verdict(app(images=()), TARGET, COMMIT) == outcome.HEALTHY
     assert outcome.verdict(app(health="Degraded"), TARGET, COMMIT) == outcome.DEGRADED
+    # Still syncing the commit: the health shown is the previous objects'.
+    syncing = app(health="Degraded", operation_phase="Running", operation_revision=COMMIT)
+    assert outcome.verdict(syncing, TARGET, COMMIT) is None
     failed = app("p" * 40, operation_phase="Failed", operation_revision=COMMIT)
     assert outcome.verdict(failed, TARGET, COMMIT) == outcome.SYNC_FAILED
     # Someone committed after the release: the branch's head is as good as the commit.

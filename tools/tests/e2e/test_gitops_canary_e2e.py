@@ -156,6 +156,8 @@ def test_a_canary_aborted_by_analysis_is_reverted_in_git_and_announced(
         assert "the release was reverted" in bad.stderr
         assert f"{APP} turned Degraded" in result["reason"]
         assert "aborted revision" in result["reason"], result["reason"]
+        assert "not healthy either" not in result["reason"], result["reason"]
+        assert result["revert_to_healthy_seconds"] is not None
         log = gitserver.log(BRANCH, 2)
         assert log[0].startswith(result["revert_commit"][:7]) and "Revert" in log[0]
         assert "release(local)" in log[1]

@@ -61,6 +61,10 @@ def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str
         return SYNC_FAILED
     if not on_target:
         return None
+    # While Argo CD syncs the commit, the health it shows is the old objects' (a revert of an
+    # aborted Rollout still shows it Degraded until the new spec is applied and observed).
+    if app.operation_phase == "Running":
+        return None
     if app.health == "Degraded":
         return DEGRADED
     # Synced/Healthy at the commit is the digest rolled out (the commit names it, and a
