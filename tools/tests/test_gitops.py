@@ -136,7 +136,7 @@ def test_the_notifications_controller_runs_our_image_with_our_config(
 def test_the_local_app_subscribes_to_triggers_with_chat_templates() -> None:
     data = notifications.config()
     (app,) = _docs(ARGOCD_DIR / "apps" / "hello-local.yaml")
-    prefix, suffix = notifications.SUBSCRIBE.split("{trigger}")
+    prefix, suffix = "notifications.argoproj.io/subscribe.", ".chat"
     subscribed = [
         k.removeprefix(prefix).removesuffix(suffix)
         for k in app["metadata"]["annotations"]

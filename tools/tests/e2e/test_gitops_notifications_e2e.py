@@ -16,7 +16,7 @@ from typing import Any
 
 import pykube
 import pytest
-from hello_platform.pipeline.gitops import gitserver, notifications
+from hello_platform.pipeline.gitops import gitserver
 from hello_platform.substrate.cluster.layout import NODE_IP
 
 from e2e.helpers import eventually
@@ -50,8 +50,8 @@ metadata:
   name: {DEGRADED_APP}
   namespace: argocd
   annotations:
-    {notifications.SUBSCRIBE.format(trigger="on-sync-succeeded")}: ""
-    {notifications.SUBSCRIBE.format(trigger="on-health-degraded")}: ""
+    notifications.argoproj.io/subscribe.on-sync-succeeded.chat: ""
+    notifications.argoproj.io/subscribe.on-health-degraded.chat: ""
   finalizers:
     - resources-finalizer.argocd.argoproj.io
 spec:

@@ -34,8 +34,6 @@ CONFIG = REPO_ROOT / "deploy" / "argocd" / "notifications.yaml"
 CONFIGMAP = "argocd-notifications-cm"
 SECRET = "argocd-notifications-secret"  # noqa: S105 - a name
 CONTROLLER = "argocd-notifications-controller"
-#: The annotation that subscribes an Application to a trigger on the ``chat`` service.
-SUBSCRIBE = "notifications.argoproj.io/subscribe.{trigger}.chat"
 
 
 def upstream(module_root: Path) -> str:
