@@ -107,8 +107,10 @@ def argo_chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:  # noqa: F811
 def message(chat: list[dict[str, Any]], start: str) -> Callable[[], dict[str, Any] | None]:
     """The first message received whose text starts with ``start``."""
 
-    def found() -> dict[str, Any] | None:
-        return next((m for m in list(chat) if m.get("text", "").startswith(start)), None)
+    def found() -> dict[str, Any]:
+        got = next((m for m in list(chat) if m.get("text", "").startswith(start)), None)
+        assert got is not None, f"received: {[m.get('text') for m in chat]}"
+        return got
 
     return found
 
