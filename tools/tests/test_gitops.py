@@ -16,8 +16,15 @@ import pytest
 import yaml
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
-from hello_platform.pipeline import helm
-from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, manifests, release
+from hello_platform.pipeline import helm, notify
+from hello_platform.pipeline.gitops import (
+    argo,
+    gitserver,
+    lifecycle,
+    manifests,
+    notifications,
+    release,
+)
 from hello_platform.pipeline.gitops import images as gitops_images
 from hello_platform.substrate.cluster import images
 
@@ -27,7 +34,7 @@ IMAGES = {"argocd": "127.0.0.1:5000/a@sha256:" + "1" * 64, "redis": "127.0.0.1:5
 
 @pytest.fixture(scope="module")
 def rendered() -> list[dict[str, Any]]:
-    return manifests.render(manifests.upstream_core_install(), IMAGES)
+    return manifests.render(manifests.upstream_install(), IMAGES)
 
 
 def _by(docs: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
@@ -109,6 +116,48 @@ def test_a_changed_upstream_file_is_refused(
     monkeypatch.setattr(manifests, "module_dir", lambda module, version: tmp_path)
     with pytest.raises(PlatformError, match="not the pinned"):
         manifests.upstream_core_install()
+
+
+def test_the_notifications_controller_runs_our_image_with_our_config(
+    rendered: list[dict[str, Any]],
+) -> None:
+    deployment = _by(rendered, "Deployment", notifications.CONTROLLER)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == ["/usr/local/bin/argocd-notifications"]
+    assert container["image"] == IMAGES["argocd"]
+    assert "argocd-notifications" in gitops_images.ARGOCD_NAMES
+    # The operator's Secret holds the webhook URL: the install never applies one.
+    assert not [d for d in rendered if d["kind"] == "Secret" and "notif" in d["metadata"]["name"]]
+    data = _by(rendered, "ConfigMap", notifications.CONFIGMAP)["data"]
+    assert yaml.safe_load(data["service.webhook.chat"])["url"] == f"${notify.SECRET_KEY}"
+    assert notify.SECRET_NAME == notifications.SECRET
+
+
+def test_the_local_app_subscribes_to_triggers_with_chat_templates() -> None:
+    data = notifications.config()
+    (app,) = _docs(ARGOCD_DIR / "apps" / "hello-local.yaml")
+    prefix, suffix = "notifications.argoproj.io/subscribe.", ".chat"
+    subscribed = [
+        k.removeprefix(prefix).removesuffix(suffix)
+        for k in app["metadata"]["annotations"]
+        if k.startswith(prefix) and k.endswith(suffix)
+    ]
+    assert sorted(subscribed) == ["on-deployed", "on-health-degraded", "on-sync-failed"]
+    for trigger in [*subscribed, "on-sync-succeeded"]:
+        for condition in yaml.safe_load(data[f"trigger.{trigger}"]):
+            for template in condition["send"]:
+                chat = yaml.safe_load(data[f"template.{template}"])["webhook"]["chat"]
+                assert chat["method"] == "POST"
+                assert '{"text": {{ toJson $text }}, "blocks": [' in chat["body"]
+
+
+def test_a_changed_notifications_base_is_refused(tmp_path: Path) -> None:
+    base = tmp_path / notifications.BASE
+    base.mkdir(parents=True)
+    (base / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    (base / "cm.yaml").write_text("kind: Tampered\n")
+    with pytest.raises(PlatformError, match="not the pinned"):
+        notifications.upstream(tmp_path)
 
 
 def _layer_members(layer: bytes) -> dict[str, tarfile.TarInfo]:

@@ -187,7 +187,7 @@ def test_the_children_must_read_the_given_repository() -> None:
 
 
 def test_eks_gets_upstream_images_of_the_checked_manifest() -> None:
-    docs = manifests.render(manifests.upstream_core_install(), None)
+    docs = manifests.render(manifests.upstream_install(), None)
     found = {
         c["image"]
         for d in docs

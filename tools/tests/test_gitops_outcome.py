@@ -41,6 +41,9 @@ def test_verdict() -> None:
     # No pods in Argo CD's tree (the project hides ReplicaSets): the commit names the digest.
     assert outcome.verdict(app(images=()), TARGET, COMMIT) == outcome.HEALTHY
     assert outcome.verdict(app(health="Degraded"), TARGET, COMMIT) == outcome.DEGRADED
+    # Still syncing the commit: the health shown is the previous objects'.
+    syncing = app(health="Degraded", operation_phase="Running", operation_revision=COMMIT)
+    assert outcome.verdict(syncing, TARGET, COMMIT) is None
     failed = app("p" * 40, operation_phase="Failed", operation_revision=COMMIT)
     assert outcome.verdict(failed, TARGET, COMMIT) == outcome.SYNC_FAILED
     # Someone committed after the release: the branch's head is as good as the commit.
@@ -124,11 +127,12 @@ def test_a_degraded_release_is_reverted_at_once(scripted: _Argo) -> None:
     assert scripted.reverted == [COMMIT]
 
 
-def test_a_failed_sync_is_announced_then_reverted(scripted: _Argo) -> None:
+def test_a_failed_sync_is_reverted_and_announced_once(scripted: _Argo) -> None:
     broken = app("p" * 40, operation_phase="Failed", operation_revision=COMMIT)
     scripted.states = [broken, app(REVERT)]
     done, sent = _own(timeout=30)
-    assert [p["text"].split(" ")[0] for _, p in sent] == [":x:", ":rewind:"]
+    # The failed sync itself is Argo CD's notifications controller's (on-sync-failed).
+    assert [p["text"].split(" ")[0] for _, p in sent] == [":rewind:"]
     assert done.reason.startswith("Argo CD could not sync hello-local to cccccccccccc")
 
 
@@ -158,3 +162,52 @@ def test_a_release_with_faults_carries_them_in_its_image_file() -> None:
     text = release.image_yaml(Img(), {"unready": True})
     assert "faults:\n  unready: true\n" in text
     assert release.current_image(text)["digest"] == NEW
+
+
+class _Rollouts:
+    """The one Kubernetes client's ``find``, answering Rollouts."""
+
+    def __init__(self, *rollouts: dict[str, Any]) -> None:
+        self.rollouts = list(rollouts)
+
+    def find(self, res: Any, *, namespace: str) -> list[dict[str, Any]]:
+        assert namespace == "hello-gitops"
+        return self.rollouts
+
+
+def _rollout(abort: bool) -> dict[str, Any]:
+    status = {"phase": "Degraded" if abort else "Healthy", "abort": abort}
+    status |= {"currentPodHash": "new" if abort else "old", "stableRS": "old"}
+    status["message"] = "RolloutAborted: metric success-rate assessed Failed" if abort else ""
+    return {"metadata": {"name": "hello", "generation": 2}, "status": status}
+
+
+def test_an_aborted_rollout_says_why_the_app_degraded(scripted: _Argo) -> None:
+    scripted.states = [app(health="Degraded"), app(REVERT)]
+    kube = _Rollouts(_rollout(abort=True))
+    announcer = Announcer(None)
+    rel = outcome.Release("hello", "local", TARGET, OLD, time.monotonic(), "hello-gitops")
+    done = outcome.own(kube, rel, announcer, timeout=30, poll=0.01)  # type: ignore[arg-type]
+    assert done.reason == (
+        "hello-local turned Degraded on sha256:nnnnnnnnnnnn; rollout hello aborted revision "
+        "new: RolloutAborted: metric success-rate assessed Failed"
+    )
+    assert outcome.aborted_rollouts(_Rollouts(_rollout(abort=False)), "hello-gitops") == []  # type: ignore[arg-type]
+
+
+def test_a_progressive_strategy_brings_prometheus_and_rollouts_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hello_platform.pipeline.gitops import lifecycle
+    from hello_platform.substrate import addons
+
+    installed: list[str] = []
+    monkeypatch.setattr(addons, "up", lambda kube, *found: installed.extend(a.name for a in found))
+    values = {"values.yaml": "replicaCount: 1\n"}
+    monkeypatch.setattr(gitserver, "read_file", lambda branch, path, url=None: values[path[-11:]])
+    assert lifecycle.strategy("local") == "rolling"
+    assert not lifecycle.ensure_rollouts(None, "local")  # type: ignore[arg-type]
+    assert installed == []
+    values["values.yaml"] = "rollout:\n  strategy: canary\n"
+    assert lifecycle.ensure_rollouts(None, "local")  # type: ignore[arg-type]
+    assert installed == ["prometheus", "argo-rollouts"]

@@ -68,7 +68,7 @@ def test_prometheus_scrapes_only_the_projects_releases(rendered: list[dict[str, 
     assert sd["type"] == "SRV"
     assert sd["names"] == [
         f"_metrics._tcp.hello{pods}.{ns}.svc.cluster.local"
-        for ns in ("hello", "hello-keda", "hello-e2e-requests", "hello-rollouts")
+        for ns in ("hello", "hello-keda", "hello-e2e-requests", "hello-rollouts", "hello-gitops")
         for pods in ("-canary-pods", "-pods")  # the new revision's pods (Argo Rollouts), all
     ]
     relabel = {r["target_label"]: r for r in job["relabel_configs"]}

@@ -9,7 +9,7 @@ branch as it found it (by ``git revert``, which is itself under test). Traffic g
 
 from __future__ import annotations
 
-import http.server
+import contextlib
 import json
 import os
 import re
@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import loopback
 import pykube
@@ -242,38 +242,30 @@ def test_release_of_a_one_line_change_serves_within_60s(
     assert before
 
 
-class _Chat(http.server.BaseHTTPRequestHandler):
-    """A Slack-compatible incoming webhook on loopback: keeps every message it is sent."""
-
-    received: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        type(self).received.append(json.loads(body))
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
-    """A loopback webhook sink, named in the Secret the release loop reads the URL from."""
+@contextlib.contextmanager
+def chat_sink(kube_config: str, host: str = "127.0.0.1") -> Iterator[list[dict[str, Any]]]:
+    """A webhook sink on ``host`` (loopback; the node's bridge address for a pod), named in
+    the Secret the release loop and Argo CD's notifications controller read the URL from."""
     from hello_platform.pipeline import notify
 
-    _Chat.received = []
-    with loopback.serving(_Chat) as port:
-        url = f"http://127.0.0.1:{port}/hook"
+    loopback.Chat.reset()
+    with loopback.serving(loopback.Chat, host=host) as port:
+        url = f"http://{host}:{port}/hook"
         secret = ("-n", notify.SECRET_NAMESPACE, "secret", "generic", notify.SECRET_NAME)
         kubectl(kube_config, "create", *secret, f"--from-literal={notify.SECRET_KEY}={url}")
         try:
-            yield _Chat.received
+            yield loopback.Chat.received
         finally:
             kubectl(
                 kube_config, "-n", notify.SECRET_NAMESPACE, "delete", "secret", notify.SECRET_NAME
             )
+
+
+@pytest.fixture
+def chat(kube_config: str) -> Iterator[list[dict[str, Any]]]:
+    """A loopback webhook sink for the release loop's messages."""
+    with chat_sink(kube_config) as received:
+        yield received
 
 
 def on_digest(client: pykube.HTTPClient, digest: str) -> Callable[[], bool]:

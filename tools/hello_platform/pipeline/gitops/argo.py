@@ -20,7 +20,14 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
-from hello_platform.pipeline.gitops import envs, gitserver, images, manifests, release
+from hello_platform.pipeline.gitops import (
+    envs,
+    gitserver,
+    images,
+    manifests,
+    notifications,
+    release,
+)
 from hello_platform.substrate.addons import Declared, Refs, Workload, register
 
 NAMESPACE = manifests.NAMESPACE
@@ -35,16 +42,17 @@ POD_METRICS = resource("metrics.k8s.io/v1beta1", "PodMetrics", plural="pods")
 
 
 def render(refs: Refs) -> str:
-    """The core install with our two images (refs by ImageSpec name)."""
+    """The core install and the notifications controller with our two images (refs by
+    ImageSpec name)."""
     chosen = {"argocd": refs[images.ARGOCD.name], "redis": refs[images.REDIS.name]}
-    return manifests.to_yaml(manifests.render(manifests.upstream_core_install(), chosen))
+    return manifests.to_yaml(manifests.render(manifests.upstream_install(), chosen))
 
 
 def render_upstream(refs: Refs) -> str:
     """The core install with upstream's images (quay.io's argocd and the redis its
     manifest names, at the tags of the sha256-checked manifest): a cluster that pulls them."""
     del refs  # nothing is built here
-    return manifests.to_yaml(manifests.render(manifests.upstream_core_install(), None))
+    return manifests.to_yaml(manifests.render(manifests.upstream_install(), None))
 
 
 def _installed(kube: Kube) -> bool:
@@ -93,6 +101,7 @@ ADDON = register(
             Workload("Deployment", "argocd-redis"),
             Workload("Deployment", "argocd-repo-server"),
             Workload("StatefulSet", "argocd-application-controller"),
+            Workload("Deployment", notifications.CONTROLLER),
         ),
         teardown=remove_applications,
         timeout=300,

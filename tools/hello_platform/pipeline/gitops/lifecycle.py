@@ -8,6 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
@@ -18,6 +20,8 @@ from hello_platform.pipeline.gitops import argo, envs, gitserver, release
 from hello_platform.substrate import addons
 
 ENVS = tuple(release.NODE_PORTS)
+#: Strategies the chart renders as an Argo Rollout (rollout.strategy).
+PROGRESSIVE = ("canary", "blueGreen")
 
 
 def cluster(given: str | Path | None, command: str, *, start: bool = True) -> Path:
@@ -49,6 +53,29 @@ def ensure_env_image(env: str) -> str | None:
         return None
     built = build_image(release.env_service(env))
     return release.commit_image(env, built)
+
+
+def strategy(env: str) -> str:
+    """``rollout.strategy`` of the environment's values on its branch (the chart's default:
+    rolling)."""
+    text = gitserver.read_file(gitserver.env_branch(env), f"{release.ENV_DIR}/{env}/values.yaml")
+    values = yaml.safe_load(text or "") or {}
+    return str((values.get("rollout") or {}).get("strategy") or "rolling")
+
+
+def ensure_rollouts(kube: Kube, env: str) -> bool:
+    """With a progressive strategy in the environment's values (canary, blueGreen: an Argo
+    Rollout), Prometheus (its analysis asks it) and the Argo Rollouts controller are up
+    before Argo CD syncs one; whether the strategy needs them."""
+    chosen = strategy(env)
+    if chosen not in PROGRESSIVE:
+        return False
+    from hello_platform.pipeline.monitoring import prometheus
+    from hello_platform.pipeline.rollouts import addon
+
+    with step(f"rollout.strategy {chosen} in {env}: Prometheus and Argo Rollouts up"):
+        addons.up(kube, prometheus.ADDON, addon.ADDON)
+    return True
 
 
 def is_embedded(kubeconfig: Path) -> bool:
@@ -103,6 +130,7 @@ def up(
         src = f"{pub.source_branch} {pub.source_commit[:12]}"
         say(f"{src} -> {pub.env_branch} {pub.env_commit[:12]}")
         ensure_env_image(env)
+    ensure_rollouts(kube, env)
     argo.bootstrap(kube, env, repo_url)
     names = [argo.ROOT_APP, release.env_app(env).name]
     argo.refresh(kube, names)

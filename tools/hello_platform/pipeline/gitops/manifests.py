@@ -11,6 +11,8 @@ The render changes only what this machine needs:
 * ``argocd-cm``: ``timeout.reconciliation`` lowered (git:// has no webhooks), and the
   controller's repo error grace period (``argocd-cmd-params-cm``) down from 3 min to 15 s;
 * a Namespace with Pod Security ``restricted`` enforced (upstream's pods comply);
+* the notifications controller (upstream's ``base/notification``: :mod:`.notifications`),
+  at the core install's version;
 * small resource requests (2 cores shared by everything on the node).
 """
 
@@ -27,6 +29,7 @@ from typing import Any
 import yaml
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.gitops import notifications
 
 #: sha256 of manifests/core-install.yaml in github.com/argoproj/argo-cd/v3@v3.2.11.
 CORE_INSTALL_SHA256 = "a48ce0ab6ff5f7aac90a8bd0374434f4d15edeaa85f774672c8692c9819d2ae8"
@@ -44,6 +47,7 @@ REQUESTS = {
     "argocd-application-controller": {"cpu": "50m", "memory": "192Mi"},
     "argocd-repo-server": {"cpu": "20m", "memory": "96Mi"},
     "redis": {"cpu": "10m", "memory": "32Mi"},
+    notifications.CONTROLLER: {"cpu": "10m", "memory": "48Mi"},
 }
 
 
@@ -77,12 +81,21 @@ def module_info(module: str, version: str, *, pinned: str = "") -> dict[str, Any
     return info
 
 
-def upstream_core_install() -> str:
-    """The pinned version's core-install.yaml, verified against its checksum."""
+def _module_root() -> Path:
     from hello_platform.toolchain import pins
 
     tool = pins.load().tools["argocd"]
-    path = module_dir(tool.module, tool.module_version) / "manifests" / "core-install.yaml"
+    return module_dir(tool.module, tool.module_version)
+
+
+def upstream_install() -> str:
+    """What the add-on installs: the core install and the notifications controller."""
+    return upstream_core_install() + "\n---\n" + notifications.upstream(_module_root())
+
+
+def upstream_core_install() -> str:
+    """The pinned version's core-install.yaml, verified against its checksum."""
+    path = _module_root() / "manifests" / "core-install.yaml"
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     if digest != CORE_INSTALL_SHA256:
@@ -118,9 +131,9 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
     for raw in yaml.safe_load_all(upstream):
         if not raw:
             continue
-        doc = copy.deepcopy(raw)
-        name = doc.get("metadata", {}).get("name", "")
-        if doc.get("kind") != "CustomResourceDefinition" and name in DROPPED:
+        doc = notifications.configure(copy.deepcopy(raw))
+        name = (doc or {}).get("metadata", {}).get("name", "")
+        if doc is None or (doc.get("kind") != "CustomResourceDefinition" and name in DROPPED):
             continue
         if doc.get("kind") not in CLUSTER_KINDS:
             doc["metadata"]["namespace"] = NAMESPACE
@@ -148,7 +161,23 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
         if doc["kind"] in ("Deployment", "StatefulSet"):
             meta = doc["spec"]["template"].setdefault("metadata", {})
             meta.setdefault("annotations", {})[CONFIG_ANNOTATION] = digest
+    _same_version(out)
     return out
+
+
+def _same_version(docs: list[dict[str, Any]]) -> None:
+    """Upstream's bases name ``quay.io/argoproj/argocd:latest``; the install runs the core
+    install's version (upstream's images only: ours are pinned by digest)."""
+    pinned = {
+        str(c["image"])
+        for d in docs
+        for c in _containers(d)
+        if str(c.get("image", "")).startswith(UPSTREAM_IMAGES[0] + ":v")
+    }
+    for doc in docs:
+        for c in _containers(doc):
+            if pinned and c.get("image") == UPSTREAM_IMAGES[0] + ":latest":
+                c["image"] = min(pinned)
 
 
 def _patch_workload(doc: dict[str, Any], images: Mapping[str, str] | None) -> None:

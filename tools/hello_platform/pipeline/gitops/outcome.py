@@ -3,7 +3,9 @@ Application (and, through Argo CD's health, whatever workload it deploys) until 
 Synced/Healthy on the new digest. When it is not within the bound, turns Degraded or its
 sync fails, the loop commits ``git revert`` of the image commit to the environment branch,
 waits until Argo CD is Synced/Healthy on the previous digest again, and says why in one
-sentence. Every outcome is announced (:mod:`hello_platform.pipeline.notify`).
+sentence. The release's story is announced (:mod:`hello_platform.pipeline.notify`):
+started, promoted, aborted and reverted; Argo CD's own events (deployed, sync failed,
+degraded) are the notifications controller's (deploy/argocd/notifications.yaml).
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str
     if app.operation_phase in ("Failed", "Error") and app.operation_revision == target.commit:
         return SYNC_FAILED
     if not on_target:
+        return None
+    # While Argo CD syncs the commit, the health it shows is the old objects' (a revert of an
+    # aborted Rollout still shows it Degraded until the new spec is applied and observed).
+    if app.operation_phase == "Running":
         return None
     if app.health == "Degraded":
         return DEGRADED
@@ -163,6 +169,8 @@ class Release:
     target: Target
     previous_digest: str | None
     committed_at: float
+    #: Where the Application deploys: its Argo Rollouts, when aborted, say why it degraded.
+    namespace: str = ""
 
 
 def own(
@@ -184,9 +192,11 @@ def own(
         say_event(Event.PROMOTED, seconds=took)
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
+    if seen.verdict == DEGRADED and rel.namespace:
+        reason = "; ".join([reason, *aborted_rollouts(kube, rel.namespace)])
     say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
-    if seen.verdict == SYNC_FAILED:
-        say_event(Event.SYNC_FAILED, reason=reason)
+    # A failed sync is announced by Argo CD's notifications controller (on-sync-failed);
+    # the loop announces the revert, with the reason.
     reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
     _record(rel, records.REVERTED, url)
     revert_at = time.monotonic()
@@ -210,6 +220,15 @@ def _record(rel: Release, verdict: str, url: str | None) -> None:
     """The durable record of the outcome (what `promote` may take out of this env)."""
     if rel.target.digest:
         records.write(rel.env, rel.target.digest, verdict, rel.target.commit, url=url)
+
+
+def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
+    """One sentence per aborted Argo Rollout in ``namespace`` (why Argo CD shows the
+    Application Degraded: its health of a Rollout is the Rollout's phase, not its message)."""
+    from hello_platform.pipeline.rollouts.outcome import ABORTED, ROLLOUT, outcome
+
+    found = [outcome(r) for r in kube.find(ROLLOUT, namespace=namespace)]
+    return [o.sentence() for o in found if o.state == ABORTED]
 
 
 def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
@@ -264,6 +283,8 @@ def publish_release(opts: Options) -> str:
     previous = release.current_image(text).get("digest")
     watching = opts.wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
+    if kube is not None and local:
+        lifecycle.ensure_rollouts(kube, opts.env)
     announcer = Announcer(notify.webhook_url(opts.webhook_url, kube=kube))
     if not announcer.url:
         say(f"no chat webhook (--webhook-url, else {WEBHOOK_SOURCES}): not announced")
@@ -277,7 +298,8 @@ def publish_release(opts: Options) -> str:
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
     target = Target(release.env_app(opts.env).name, branch, commit, digest)
-    rel = Release(svc.name, opts.env, target, str(previous) if previous else None, committed)
+    was = str(previous) if previous else None
+    rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
     serving = None
     if result.ok and local:

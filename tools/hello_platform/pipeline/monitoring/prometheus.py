@@ -33,8 +33,9 @@ NAMESPACE = "monitoring"
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
 #: The namespaces of a service's releases Prometheus scrapes, besides its own: the load
-#: test's in requests mode, the requests-mode e2e test's, and the canary drills'.
-EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests", "{ns}-rollouts")
+#: test's in requests mode, the requests-mode e2e test's, the canary drills', and the local
+#: GitOps environment's (a canary there is judged on its pods too).
+EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests", "{ns}-rollouts", "{ns}-gitops")
 SCRAPE_INTERVAL = "5s"
 #: Rendered with a progressive strategy, the chart also names the headless Service of a new
 #: revision's pods (``<fullname>-canary-pods``), which Argo Rollouts' analysis reads.

@@ -2,7 +2,8 @@
 
 ``announce(event, service=..., environment=..., digest=...)`` of an :class:`Announcer`
 posts ``{"text": ..., "blocks": [...]}`` for a release started, promoted (seconds to
-healthy), aborted-and-reverted (the one-sentence reason) or whose sync failed. The URL is
+healthy) or aborted-and-reverted (the one-sentence reason); Argo CD's own events (deployed,
+sync failed, degraded) are its notifications controller's. The URL is
 the ``--webhook-url`` flag, else ``$HELLO_PLATFORM_WEBHOOK_URL``, else the key
 ``webhook-url`` of the Secret ``argocd-notifications-secret`` in ``argocd`` (the Secret
 Argo CD's own notifications controller reads). A chat that is down never fails a release:

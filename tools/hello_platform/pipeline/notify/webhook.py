@@ -32,14 +32,12 @@ class Event(enum.StrEnum):
     STARTED = "started"
     PROMOTED = "promoted"
     REVERTED = "aborted-and-reverted"
-    SYNC_FAILED = "sync-failed"
 
 
 _HEADLINES = {
     Event.STARTED: ":rocket: Release of {service} to {environment} started",
     Event.PROMOTED: ":white_check_mark: {service} promoted in {environment}",
     Event.REVERTED: ":rewind: Release of {service} to {environment} aborted and reverted",
-    Event.SYNC_FAILED: ":x: Sync of {service} in {environment} failed",
 }
 
 
