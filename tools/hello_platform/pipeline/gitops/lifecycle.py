@@ -17,6 +17,8 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.gitops import argo, envs, gitserver, release
+from hello_platform.pipeline.monitoring import prometheus
+from hello_platform.pipeline.rollouts import addon
 from hello_platform.substrate import addons
 
 ENVS = tuple(release.NODE_PORTS)
@@ -70,9 +72,6 @@ def ensure_rollouts(kube: Kube, env: str) -> bool:
     chosen = strategy(env)
     if chosen not in PROGRESSIVE:
         return False
-    from hello_platform.pipeline.monitoring import prometheus
-    from hello_platform.pipeline.rollouts import addon
-
     with step(f"rollout.strategy {chosen} in {env}: Prometheus and Argo Rollouts up"):
         addons.up(kube, prometheus.ADDON, addon.ADDON)
     return True

@@ -26,6 +26,7 @@ from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, records, release
 from hello_platform.pipeline.notify import Announcer, Event
+from hello_platform.pipeline.rollouts import outcome as rollout
 
 HEALTHY = "healthy"
 DEGRADED = "degraded"
@@ -225,10 +226,8 @@ def _record(rel: Release, verdict: str, url: str | None) -> None:
 def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
     """One sentence per aborted Argo Rollout in ``namespace`` (why Argo CD shows the
     Application Degraded: its health of a Rollout is the Rollout's phase, not its message)."""
-    from hello_platform.pipeline.rollouts.outcome import ABORTED, ROLLOUT, outcome
-
-    found = [outcome(r) for r in kube.find(ROLLOUT, namespace=namespace)]
-    return [o.sentence() for o in found if o.state == ABORTED]
+    found = [rollout.outcome(r) for r in kube.find(rollout.ROLLOUT, namespace=namespace)]
+    return [o.sentence() for o in found if o.state == rollout.ABORTED]
 
 
 def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:

@@ -96,9 +96,12 @@ def image_file(env: str) -> str:
     return f"{ENV_DIR}/{env}/image.yaml"
 
 
-def image_yaml(image: Image, faults: Mapping[str, Any] | None = None) -> str:
+def image_yaml(
+    image: Image, faults: Mapping[str, Any] | None = None, *, writer: str = "`nox -s release`"
+) -> str:
     """The environment's image.yaml pointing at ``image`` (tag and digest), with the
-    release's ``faults`` (drills: the chart's ``faults.*``, reverted with the release)."""
+    release's ``faults`` (drills: the chart's ``faults.*``, reverted with the release);
+    its header names the ``writer``."""
     if not image.digest:
         raise PlatformError(f"the image {image.repository}:{image.tag} was not pushed (no digest)")
     values: dict[str, Any] = {
@@ -110,9 +113,7 @@ def image_yaml(image: Image, faults: Mapping[str, Any] | None = None) -> str:
     }
     if faults:
         values["faults"] = dict(faults)
-    header = (
-        "# Written by `nox -s release` on the environment branch; each release is one commit.\n"
-    )
+    header = f"# Written by {writer} on the environment branch; each release is one commit.\n"
     return header + str(yaml.safe_dump(values, sort_keys=False))
 
 

@@ -207,5 +207,5 @@ def commit(
         f"from {src_env.name}: {source.ref}\n"
         f"passed in {src_env.name} at {src_env.branch} {source_commit}\n"
     )
-    text = release.image_yaml(target).replace("`nox -s release`", "`nox -s release`/`promote`")
+    text = release.image_yaml(target, writer="`nox -s release`/`promote`")
     return gitserver.commit_files(dst_env.branch, {dst_env.image_file: text}, message, url=url)
