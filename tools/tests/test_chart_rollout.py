@@ -29,12 +29,18 @@ def strategy(render: Render, name: str, *sets: str) -> list[dict[str, Any]]:
     return render("local", f"rollout.strategy={name}", *sets)
 
 
-def analysis(docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The metrics of the main AnalysisTemplate, by name."""
+def analysis(docs: list[dict[str, Any]], name: str = "analysis") -> dict[str, dict[str, Any]]:
+    """The metrics of the AnalysisTemplate ``hello-<name>``, by name."""
     (template,) = [
-        d for d in kinds(docs, "AnalysisTemplate") if d["metadata"]["name"] == "hello-analysis"
+        d for d in kinds(docs, "AnalysisTemplate") if d["metadata"]["name"] == f"hello-{name}"
     ]
     return {m["name"]: m for m in template["spec"]["metrics"]}
+
+
+NEW_PODS = (
+    '* on(instance) group_left() hello_build_info{namespace="default",'
+    'service="{{args.service}}",pod=~".+-{{args.canary-hash}}-[a-z0-9]+"}'
+)
 
 
 def holds(condition: str, result: list[float]) -> bool:
@@ -88,18 +94,36 @@ def test_the_autoscaler_targets_the_rollout(render: Render, name: str, mode: str
 def test_canary_steps_are_weighted_and_analysed_in_the_background(render: Render) -> None:
     docs = strategy(render, "canary")
     canary = one(docs, "Rollout")["spec"]["strategy"]["canary"]
+    args = [
+        {"name": "service", "value": "hello-canary"},
+        {"name": "canary-hash", "valueFrom": {"podTemplateHashValue": "Latest"}},
+    ]
     assert canary["steps"] == [
         {"setWeight": 20},
         {"pause": {"duration": "30s"}},
         {"setWeight": 50},
         {"pause": {"duration": "30s"}},
+        {"analysis": {"templates": [{"templateName": "hello-verdict"}], "args": args}},
     ]
     assert (canary["maxUnavailable"], canary["maxSurge"]) == (0, 1)
     assert "trafficRouting" not in canary  # replica-weighted, no mesh
     assert canary["canaryService"] == "hello-canary-pods"
     assert canary["analysis"]["templates"] == [{"templateName": "hello-analysis"}]
-    assert canary["analysis"]["args"] == [{"name": "service", "value": "hello-canary"}]
+    assert canary["analysis"]["args"] == args
     assert all("count" not in m for m in analysis(docs).values())  # until the last step
+
+
+def test_a_canary_is_promoted_only_on_a_verdict(render: Render) -> None:
+    """The last step's analysis must end, every measurement a success: an unjudged canary
+    (the background analysis still waiting for data) is never promoted by the clock."""
+    verdict = analysis(strategy(render, "canary"), "verdict")
+    assert set(verdict) == {"success-rate", "latency-p95"}
+    for metric in verdict.values():
+        assert (metric["count"], metric["failureLimit"], metric["inconclusiveLimit"]) == (2, 0, 0)
+        background = analysis(strategy(render, "canary"))[metric["name"]]
+        assert metric["provider"] == background["provider"]
+    three = analysis(strategy(render, "canary", "rollout.canary.verdictMeasurements=3"), "verdict")
+    assert {m["count"] for m in three.values()} == {3}
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
@@ -164,12 +188,61 @@ def test_the_queries_read_the_canarys_own_pods_and_parse(render: Render, tmp_pat
         query = metric["provider"]["prometheus"]["query"]
         assert query.count('service="{{args.service}}"') >= 2
         assert "and on() (sum(rate(hello_http_requests_total{" in query  # the traffic floor
+        # Every rate is joined to the new pods' (by the template hash in the pod's name).
+        assert query.count("rate(") == query.count(NEW_PODS) >= 2
         expr = query.replace("{{args.service}}", "hello-canary")
+        expr = expr.replace("{{args.canary-hash}}", "5d7f6b686b")
         rules.append({"record": f"check:{name.replace('-', '_')}", "expr": expr})
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump({"groups": [{"name": "analysis", "rules": rules}]}))
     done = subprocess.run(
         [str(resolve("promtool")), "check", "rules", str(path)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def _series(instance: str, pod: str, ok_per_5s: int, errors_per_5s: int) -> list[dict[str, str]]:
+    target = f'namespace="default",service="hello-canary",instance="{instance}"'
+    request = f'hello_http_requests_total{{{target},method="GET",route="/",status='
+    return [
+        {"series": f'{request}"2xx"}}', "values": f"0+{ok_per_5s}x24"},
+        {"series": f'{request}"5xx"}}', "values": f"0+{errors_per_5s}x24"},
+        {"series": f'hello_build_info{{{target},pod="{pod}"}}', "values": "1x24"},
+    ]
+
+
+def test_the_success_rate_reads_only_the_new_revisions_pods(render: Render, tmp_path: Path) -> None:
+    """Evaluated by promtool on series as the embedded Prometheus keeps them: an old pod
+    still under the canary label (its selector not yet switched, or its series still in the
+    rate window) is left out, so a canary failing 10 % reads 0.9, not the mix's 0.99; and
+    with none of the new revision's pods scraped yet the result is empty (inconclusive)."""
+    query = analysis(strategy(render, "canary"))["success-rate"]["provider"]["prometheus"]["query"]
+    old, new = "hello-7f5d74d464-abcde", "hello-5d7f6b686b-x2k4q"
+
+    def measured(canary_hash: str) -> list[dict[str, Any]]:
+        expr = query.replace("{{args.service}}", "hello-canary")
+        expr = expr.replace("{{args.canary-hash}}", canary_hash)
+        return [{"expr": expr, "eval_time": "100s"}]
+
+    new_only, before = measured("5d7f6b686b"), measured("0000000000")
+    new_only[0]["exp_samples"] = [{"labels": "{}", "value": 0.9}]
+    before[0]["exp_samples"] = []
+    test = {
+        "rule_files": [],
+        "evaluation_interval": "5s",
+        "tests": [
+            {
+                "interval": "5s",
+                # the old pod: 100 requests every 5 s, none failed; the new: 10, 1 failed
+                "input_series": _series("a:9102", old, 100, 0) + _series("b:9102", new, 9, 1),
+                "promql_expr_test": new_only + before,
+            }
+        ],
+    }
+    path = tmp_path / "test.yaml"
+    path.write_text(yaml.safe_dump(test))
+    done = subprocess.run(
+        [str(resolve("promtool")), "test", "rules", str(path)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 
 import pytest
@@ -105,7 +107,7 @@ def test_build_info_and_exposition(metrics_client: TestClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
-    assert 'hello_build_info{revision="0123abc",version="' in text
+    assert re.search(r'hello_build_info\{pod="[^"]+",revision="0123abc",version="', text)
     for name in (
         "hello_http_requests_total",
         "hello_http_request_duration_seconds_bucket",
@@ -200,3 +202,10 @@ def test_status_class() -> None:
         "4xx",
         "5xx",
     ]
+
+
+def test_build_info_names_the_pod() -> None:
+    """The analysis of a canary joins on it: the pod name carries the template hash."""
+    metrics = Metrics(version="1", revision="r", pod="hello-5d7f6b686b-x2k4q")
+    labels = {"pod": "hello-5d7f6b686b-x2k4q", "revision": "r", "version": "1"}
+    assert metrics.registry.get_sample_value("hello_build_info", labels) == 1.0

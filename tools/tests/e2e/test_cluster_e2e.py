@@ -98,9 +98,26 @@ def _wait_for_service(kube: Kube, app: App, name: str = "echo") -> str:
     return str(ip)
 
 
+def _wait_for_every_replica(kube: Kube, app: App) -> None:
+    """Wait until kube-proxy routes the ClusterIP to every replica: a pod is Ready (and the
+    rollout done) before kube-proxy has written its rule, by up to a sync period."""
+    ip, pods = _wait_for_service(kube, app), _pod_names(kube, app)
+    seen: set[str] = set()
+
+    def every_replica() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://{ip}/", timeout=2) as resp:
+                seen.add(resp.read().decode().strip())
+        except OSError:
+            return False
+        return seen >= pods
+
+    eventually(every_replica, timeout=60, interval=0.2, what=f"the Service to reach {pods}")
+
+
 def test_cluster_ip_service_resolves_by_dns_and_spreads_over_replicas(kube: Kube, app: App) -> None:
     _rollout(kube, app)
-    _wait_for_service(kube, app)
+    _wait_for_every_replica(kube, app)
     url = f"http://echo.{app.namespace}.svc.cluster.local/"
     client = {
         "apiVersion": "v1",

@@ -325,3 +325,52 @@ scrapes excluded. The AnalysisTemplate's own placeholder {{args.service}} names 
 {{- define "hello.analysisSelector" -}}
 namespace="{{ .Release.Namespace }}",service="{{ "{{" }}args.service{{ "}}" }}",route!~"/healthz|/readyz|/metrics"
 {{- end }}
+
+{{/*
+A rate() over the new revision's own pods, `sum(rate(<metric>{<selector><extra>}[window]) * on(instance)
+group_left() <its pods>)`: the canary pods Service can still list the old pods (Argo Rollouts
+switches its selector once the new pods are available, and DNS lags), and their series stay
+in a rate window after they leave it, so the analysis also joins on the service's
+hello_build_info, whose `pod` names the pod: a name carries the pod template hash, which the
+Rollout passes as {{args.canary-hash}}. Call with (dict "root" . "metric" M "extra" E "by" B), B "" or " by (le)".
+*/}}
+{{- define "hello.newPodsRate" -}}
+{{- $a := .root.Values.rollout.analysis -}}
+{{- $sel := include "hello.analysisSelector" .root -}}
+sum{{ .by }}(rate({{ .metric }}{ {{- $sel }}{{ .extra }}}[{{ $a.window }}]) * on(instance) group_left() hello_build_info{namespace="{{ .root.Release.Namespace }}",service="{{ "{{" }}args.service{{ "}}" }}",pod=~".+-{{ "{{" }}args.canary-hash{{ "}}" }}-[a-z0-9]+"})
+{{- end }}
+
+{{/*
+The two metrics of an AnalysisTemplate, each measured every rollout.analysis.interval:
+success-rate and latency-p95 of the new pods (hello.newPodsRate), with "enough" traffic.
+Call with (dict "root" . "count" N "initialDelay" D "failureLimit" F "inconclusiveLimit" I);
+N 0: no end.
+*/}}
+{{- define "hello.analysisMetrics" -}}
+{{- $a := .root.Values.rollout.analysis -}}
+{{- $rate := include "hello.newPodsRate" (dict "root" .root "metric" "hello_http_requests_total" "extra" "" "by" "") -}}
+{{- $errors := include "hello.newPodsRate" (dict "root" .root "metric" "hello_http_requests_total" "extra" ",status=\"5xx\"" "by" "") -}}
+{{- $buckets := include "hello.newPodsRate" (dict "root" .root "metric" "hello_http_request_duration_seconds_bucket" "extra" "" "by" " by (le)") -}}
+{{- $enough := printf "and on() (%s >= %v)" $rate $a.minRequestRate -}}
+{{- $common := dict "interval" $a.interval "initialDelay" .initialDelay "failureLimit" .failureLimit "inconclusiveLimit" .inconclusiveLimit -}}
+{{- if .count }}{{ $_ := set $common "count" .count }}{{ end -}}
+{{- $metrics := list
+  (dict "name" "success-rate"
+    "successCondition" (printf "len(result) > 0 && result[0] >= %v" $a.minSuccessRate)
+    "failureCondition" (printf "len(result) > 0 && result[0] < %v" $a.minSuccessRate)
+    "query" (printf "(1 - (%s or vector(0)) / %s) %s" $errors $rate $enough))
+  (dict "name" "latency-p95"
+    "successCondition" (printf "len(result) > 0 && result[0] <= %v" $a.maxP95Seconds)
+    "failureCondition" (printf "len(result) > 0 && result[0] > %v" $a.maxP95Seconds)
+    "query" (printf "histogram_quantile(0.95, %s) %s" $buckets $enough)) -}}
+{{- range $metrics }}
+- name: {{ .name }}
+  {{- toYaml $common | nindent 2 }}
+  successCondition: {{ .successCondition }}
+  failureCondition: {{ .failureCondition }}
+  provider:
+    prometheus:
+      address: {{ $.root.Values.rollout.analysis.prometheusAddress | quote }}
+      query: {{ .query | quote }}
+{{- end }}
+{{- end }}

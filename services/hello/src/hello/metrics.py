@@ -111,7 +111,7 @@ def status_class(status: int) -> str:
 class Metrics:
     """The ``hello_*`` metrics, registered in a registry of their own."""
 
-    def __init__(self, *, version: str, revision: str) -> None:
+    def __init__(self, *, version: str, revision: str, pod: str = "") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = RequestCollector()
         self.registry.register(self.requests)
@@ -134,10 +134,11 @@ class Metrics:
         ProcessCollector(registry=self.registry)
         self.build_info = Info(
             "hello_build",
-            "Version and git revision of the running service.",
+            "Version, git revision and pod of the running service (an Argo Rollouts analysis "
+            "finds a new revision's pods by their name, which carries the template hash).",
             registry=self.registry,
         )
-        self.build_info.info({"version": version, "revision": revision})
+        self.build_info.info({"version": version, "revision": revision, "pod": pod})
         self._series: dict[tuple[str, str, int], Series] = {}
         #: Templates of the parameterless routes: the route of a request refused before
         #: routing (413, 400) is its path when it is one of them.

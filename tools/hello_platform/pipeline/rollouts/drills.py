@@ -120,12 +120,14 @@ def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
         try:
             settle(env.kube.api, name, env.opts.namespace, rollback=abort_seen)
             message = "the bad canary was promoted"
+            # Rolled back all the same, so that the next drill starts from a good revision.
+            rollback(env.kube, env.opts, revision)
         except PlatformError as err:
             message = err.message
         load.mark(message[:160])
         wait_until(
             lambda: rollout_outcome(env.kube.api, name, env.opts.namespace).state == PROMOTED,
-            timeout=120,
+            timeout=240,  # after a promoted bad canary, the rollback is itself a canary
             what="the stable revision to serve alone again",
         )
         recovered = load.mark("stable revision alone again")
