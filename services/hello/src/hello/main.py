@@ -48,7 +48,9 @@ def create_api(settings: Settings) -> FastAPI:
         telemetry=NO_OPENTELEMETRY,
     )
     app.state.hello = state
-    app.state.metrics = metrics = Metrics(version=state.version, revision=state.revision, pod=state.host)
+    app.state.metrics = metrics = Metrics(
+        version=state.version, revision=state.revision, pod=state.host
+    )
     app.include_router(routes.router)
     metrics.expect(routes.router.routes)
     return app
