@@ -216,7 +216,7 @@ def test_the_application_to_watch_and_its_service() -> None:
 
     found = promotion.environments()
     staging = owner.app_of(found["staging"])
-    assert staging == ("hello-staging", release.env_service("local").name)
+    assert staging == ("hello-staging", release.env_service("local").name, "hello-staging")
     assert owner.app_of(found["eks"])[0] == "hello-eks"  # multi-source: the chart's path
     with pytest.raises(PlatformError, match="names no Application file to watch"):
         owner.app_of(promotion.Environment("x", "r", "gitops/x", "nowhere.yaml"))

@@ -20,9 +20,10 @@ from hello_platform.pipeline.notify import Announcer
 from hello_platform.pipeline.promote.promotion import Environment, Promotion
 
 
-def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str]:
-    """The name of ``env``'s Application and of the service it deploys (the catalogue
-    entry of its chart; the Application's name when none is)."""
+def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str, str]:
+    """The name of ``env``'s Application, of the service it deploys (the catalogue entry of
+    its chart; the Application's name when none is) and its destination namespace (where an
+    aborted Rollout says why the Application degraded)."""
     if not env.app or not (root / env.app).is_file():
         raise PlatformError(
             f"environment '{env.name}' names no Application file to watch (app = '{env.app}')"
@@ -31,7 +32,8 @@ def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str]:
     name = str(doc["metadata"]["name"])
     charts = {root / s["path"] for s in envs.sources(doc) if "path" in s}
     found = [s.name for s in catalogue.load(root).services.values() if s.chart in charts]
-    return name, found[0] if len(found) == 1 else name
+    namespace = str(((doc.get("spec") or {}).get("destination") or {}).get("namespace", ""))
+    return name, found[0] if len(found) == 1 else name, namespace
 
 
 def own(
@@ -43,9 +45,11 @@ def own(
     url: str | None = None,
 ) -> outcome.Outcome:
     """Watch ``done`` in ``env`` to its verdict (reverted when not healthy); the outcome."""
-    app, service = app_of(env)
+    app, service, namespace = app_of(env)
     kube = Kube(lifecycle.cluster(kubeconfig, "promote"))
     announcer = Announcer(notify.webhook_url(None, kube=kube))
     target = outcome.Target(app, env.branch, done.commit, done.digest)
-    rel = outcome.Release(service, env.name, target, done.previous_digest, done.committed_at)
+    rel = outcome.Release(
+        service, env.name, target, done.previous_digest, done.committed_at, namespace
+    )
     return outcome.own(kube, rel, announcer, timeout=timeout, url=url)
