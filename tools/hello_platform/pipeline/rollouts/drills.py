@@ -32,6 +32,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
+
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -41,9 +43,10 @@ from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.drill.summary import Report
+from hello_platform.pipeline.helm.names import instance_selector
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
-from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
+from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
 from hello_platform.pipeline.rollouts.plot import plotter
 from hello_platform.pipeline.rollouts.timeline import Timeline
 from hello_platform.pipeline.rollouts.watch import settle
@@ -181,6 +184,14 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
 NAMES = tuple(DRILLS)
 
 
+def _available(kube: Kube, namespace: str) -> bool:
+    """Whether the Rollout in ``namespace`` runs :data:`REPLICAS` available pods."""
+    found = kube.find(ROLLOUT, namespace=namespace)
+    return bool(found) and all(
+        (r.get("status") or {}).get("availableReplicas") == REPLICAS for r in found
+    )
+
+
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
     """Prometheus and the controller up, then the canary release under load (its first
     revision is promoted at once: there is nothing to compare it with)."""
@@ -188,7 +199,8 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
     from hello_platform.substrate import addons
 
     kubeconfig = stack.up(with_keda=False)
-    addons.up(Kube(kubeconfig), addon.ADDON)
+    kube = Kube(kubeconfig)
+    addons.up(kube, addon.ADDON)
     opts = deploy.Options(
         service=service,
         profile="local",
@@ -198,12 +210,18 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         timeout=300,
         run_tests=False,
     )
+    # The last run's canary-autoscale left the HPA on: the upgrade below deletes it, but only
+    # after updating the Rollout, so it could still scale the fixed count back down.
+    hpa = HorizontalPodAutoscaler
+    for found in kube.find(hpa, namespace=opts.namespace, labels=instance_selector(opts.release)):
+        kube.delete(hpa, found["metadata"]["name"], namespace=opts.namespace)
     # Under load: an existing release's upgrade is itself a canary, judged on its traffic
     # (without any it would be held as inconclusive, rightly).
     with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
         result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
+    wait_until(lambda: _available(kube, opts.namespace), timeout=120, what=f"{REPLICAS} replicas")
     return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
 
 
