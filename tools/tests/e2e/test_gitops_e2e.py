@@ -328,10 +328,18 @@ def test_a_release_that_never_gets_ready_is_reverted_in_git_and_announced(
 
 
 def test_sync_history_is_visible(gitops: pykube.HTTPClient, kube_config: str) -> None:
+    # The last test's undo commits do not wait for their sync: the branch head first.
+    head = str(gitserver.remote_ref(BRANCH))
+    eventually(synced_at(gitops, head), timeout=SYNC_TIMEOUT, what="sync of the branch head")
     app = application(gitops, APP) or {}
     history = app["status"].get("history") or []
     assert len({h["revision"] for h in history}) >= 3
-    out = cli("gitops", "status", kubeconfig=kube_config).stdout
+
+    def all_healthy() -> str | None:  # exit 0: every Application Synced/Healthy
+        done = cli("gitops", "status", check=False, kubeconfig=kube_config)
+        return done.stdout if done.returncode == 0 else None
+
+    out = eventually(all_healthy, timeout=SYNC_TIMEOUT, what="gitops status to exit 0")
     assert f"{APP}: sync Synced, health Healthy" in out
     assert "synced " in out
     log = gitserver.log(BRANCH, 20)
