@@ -327,12 +327,14 @@ namespace="{{ .Release.Namespace }}",service="{{ "{{" }}args.service{{ "}}" }}",
 {{- end }}
 
 {{/*
-A rate() over the new revision's own pods, `sum(rate(<metric>{<selector><extra>}[window]) * on(instance)
-group_left() <its pods>)`: the canary pods Service can still list the old pods (Argo Rollouts
-switches its selector once the new pods are available, and DNS lags), and their series stay
-in a rate window after they leave it, so the analysis also joins on the service's
-hello_build_info, whose `pod` names the pod: a name carries the pod template hash, which the
-Rollout passes as {{args.canary-hash}}. Call with (dict "root" . "metric" M "extra" E "by" B), B "" or " by (le)".
+A rate() over the new revision's own pods,
+`sum(rate(<metric>{<selector><extra>}[window]) * on(instance) group_left() <its pods>)`:
+the canary pods Service can still list the old pods (Argo Rollouts switches its selector
+once the new pods are available, and DNS lags), and their series stay in a rate window
+after they leave it, so the analysis also joins on the service's hello_build_info, whose
+`pod` names the pod: a name carries the pod template hash, which the Rollout passes as
+{{args.canary-hash}}. Call with (dict "root" . "metric" M "extra" E "by" B), B "" or
+" by (le)".
 */}}
 {{- define "hello.newPodsRate" -}}
 {{- $a := .root.Values.rollout.analysis -}}
@@ -370,7 +372,7 @@ N 0: no end.
   failureCondition: {{ .failureCondition }}
   provider:
     prometheus:
-      address: {{ $.root.Values.rollout.analysis.prometheusAddress | quote }}
+      address: {{ $a.prometheusAddress | quote }}
       query: {{ .query | quote }}
 {{- end }}
 {{- end }}

@@ -32,8 +32,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
-
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -43,7 +41,6 @@ from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.drill.summary import Report
-from hello_platform.pipeline.helm.names import instance_selector
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
@@ -210,19 +207,16 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         timeout=300,
         run_tests=False,
     )
-    # The last run's canary-autoscale left the HPA on: the upgrade below deletes it, but only
-    # after updating the Rollout, so it could still scale the fixed count back down.
-    hpa = HorizontalPodAutoscaler
-    for found in kube.find(hpa, namespace=opts.namespace, labels=instance_selector(opts.release)):
-        kube.delete(hpa, found["metadata"]["name"], namespace=opts.namespace)
     # Under load: an existing release's upgrade is itself a canary, judged on its traffic
     # (without any it would be held as inconclusive, rightly).
     with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
         result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
-    # And helm's three-way patch of a custom resource leaves a live count it did not change
-    # in the manifest (4 before, 4 now) as it is: a Rollout left at 2 stays at 2.
+    # The fixed count, set again: the last run's canary-autoscale left the HPA on, which the
+    # upgrade deletes only after updating the Rollout (it can scale it back down meanwhile),
+    # and helm's three-way patch of a custom resource leaves a live count that the manifest
+    # did not change (4 before, 4 now) as it is: a Rollout left at 2 would stay at 2.
     for found in kube.find(ROLLOUT, namespace=opts.namespace):
         patch = {"spec": {"replicas": REPLICAS}}
         kube.patch(ROLLOUT, found["metadata"]["name"], patch, namespace=opts.namespace)
