@@ -26,51 +26,16 @@ The API (``cli.py`` holds the flags)::
     outcomes = bench.bench(catalogue.service(), bench.Settings(rounds=3, no_assert=True))
 """
 
-from hello_platform.pipeline.bench.flow import Settings, bench, judge, measure_pairs
+from hello_platform.pipeline.bench.flow import Settings, bench
 from hello_platform.pipeline.bench.results import (
     PAIRS,
     Outcome,
-    Pair,
     Round,
     Run,
     cpu_seconds,
     render_table,
 )
-from hello_platform.pipeline.bench.servers import (
-    BASELINES,
-    HOST,
-    UVICORN_FLAGS,
-    Load,
-    Server,
-    baselines_dir,
-    check_host,
-    free_port,
-    running_server,
-    server_command,
-    wait_until_serving,
-)
+from hello_platform.pipeline.bench.servers import baselines_dir, check_host, server_command
 
-__all__ = [
-    "BASELINES",
-    "HOST",
-    "PAIRS",
-    "UVICORN_FLAGS",
-    "Load",
-    "Outcome",
-    "Pair",
-    "Round",
-    "Run",
-    "Server",
-    "Settings",
-    "baselines_dir",
-    "bench",
-    "check_host",
-    "cpu_seconds",
-    "free_port",
-    "judge",
-    "measure_pairs",
-    "render_table",
-    "running_server",
-    "server_command",
-    "wait_until_serving",
-]
+__all__ = ["PAIRS", "Outcome", "Round", "Run", "Settings", "baselines_dir", "bench"]
+__all__ += ["check_host", "cpu_seconds", "render_table", "server_command"]

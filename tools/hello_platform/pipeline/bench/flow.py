@@ -1,5 +1,4 @@
-"""A benchmark run: start the servers, warm up, measure the pairs round by round, write the
-report and judge it against the goals."""
+"""A benchmark run: servers up, warm-up, the pairs round by round, the report, the verdict."""
 
 from __future__ import annotations
 
@@ -25,13 +24,10 @@ from hello_platform.pipeline.bench.servers import (
 
 @dataclass(frozen=True)
 class Settings:
-    """How long and how hard to measure, and on which cores (the flags of ``bench``)."""
-
     duration: int = 5
     rounds: int = 5
     warmup: int = 2
     connections: int = 64
-    #: The names of the pairs to measure; None: all of :data:`PAIRS`.
     pair: Sequence[str] | None = None
     no_assert: bool = False
     server_cpu: int = 1
@@ -41,8 +37,6 @@ class Settings:
 def measure_pairs(
     pairs: Sequence[Pair], servers: dict[str, Server], load: Load, rounds: int, app: str
 ) -> list[Outcome]:
-    """``rounds`` rounds; in each, the two sides of every pair (the service is ``app``) are
-    loaded side by side."""
     runs: dict[str, list[Round]] = {p.name: [] for p in pairs}
     for n in range(rounds):
         for pair in pairs:
@@ -59,9 +53,6 @@ def measure_pairs(
 
 
 def bench(service: Service, settings: Settings) -> list[Outcome]:
-    """Measure the pairs of ``settings`` for ``service``, print the table and write the JSON
-    report to ``out/bench/``; a PlatformError when a pair misses its goal (unless
-    ``no_assert``)."""
     check_host(settings.server_cpu, settings.client_cpu)
     out = paths.out_dir() / "bench"
     out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +85,6 @@ def bench(service: Service, settings: Settings) -> list[Outcome]:
 def _start(
     stack: ExitStack, targets: Sequence[str], cpu: int, out: Path, app_dir: Path
 ) -> dict[str, Server]:
-    """A uvicorn for each of ``targets`` (``module:attr``), stopped when ``stack`` closes."""
     with step("starting uvicorn for " + " and ".join(targets)):
         return {
             t: stack.enter_context(
@@ -105,7 +95,6 @@ def _start(
 
 
 def judge(outcomes: Sequence[Outcome], service: Service, no_assert: bool) -> None:
-    """A PlatformError naming the pairs below their goal, unless ``no_assert``."""
     missed = [o for o in outcomes if not o.meets]
     if missed and not no_assert:
         raise PlatformError(

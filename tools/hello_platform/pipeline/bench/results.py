@@ -1,5 +1,4 @@
-"""The benchmark's figures: the pairs, a run's requests per CPU-second, the ratios of a
-pair's rounds, and the table."""
+"""The benchmark's figures: the pairs, runs, rounds, their ratios, and the table."""
 
 from __future__ import annotations
 
@@ -14,8 +13,6 @@ from hello_platform.pipeline.bench import wrk
 
 @dataclass(frozen=True)
 class Pair:
-    """The service against a baseline, on one path, with the goal for their ratio."""
-
     name: str
     path: str
     baseline: str
@@ -31,8 +28,6 @@ PAIRS = (
 
 @dataclass(frozen=True)
 class Run:
-    """One wrk run against one server, with the CPU time the server used meanwhile."""
-
     wrk: wrk.Result
     seconds: float
     cpu_seconds: float
@@ -43,12 +38,10 @@ class Run:
 
     @property
     def per_cpu_second(self) -> float:
-        """Requests served per second of server CPU time."""
         return self.wrk.requests / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
     @property
     def cpu_share(self) -> float:
-        """How much of one core the server got (1.0 = saturated)."""
         return self.cpu_seconds / self.seconds if self.seconds > 0 else 0.0
 
 
@@ -58,8 +51,6 @@ def _ratio(app: float, baseline: float) -> float:
 
 @dataclass(frozen=True)
 class Round:
-    """One round of a pair: the baseline's run and the service's, back to back."""
-
     baseline: Run
     service: Run
 
@@ -69,20 +60,16 @@ class Round:
 
     @property
     def cpu_ratio(self) -> float:
-        """The service's requests per CPU-second as a share of the baseline's."""
         return _ratio(self.service.per_cpu_second, self.baseline.per_cpu_second)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """All rounds of one pair, their medians and the verdict."""
-
     pair: Pair
     rounds: tuple[Round, ...]
 
     @property
     def cpu_ratio(self) -> float:
-        """The median of the rounds' ratios by requests per CPU-second: the verdict's."""
         return statistics.median(r.cpu_ratio for r in self.rounds)
 
     @property
@@ -94,7 +81,6 @@ class Outcome:
         return self.cpu_ratio >= self.pair.goal
 
     def runs(self, side: str) -> list[Run]:
-        """The runs of one side: ``baseline`` or ``service``."""
         return [r.service if side == "service" else r.baseline for r in self.rounds]
 
     def report(self) -> dict[str, object]:
@@ -122,7 +108,6 @@ _COLUMNS: tuple[Callable[[Run], float], ...] = (
 
 
 def render_table(outcomes: Sequence[Outcome]) -> str:
-    """The result as a plain-text table: medians per side, ratios per round and overall."""
     lines = [f"{'pair':<8}{'side':<10}{'rps':>8}{'p99':>11}{'req/cpu-s':>11}{'core':>6}"]
     for o in outcomes:
         for side in ("baseline", "service"):
@@ -144,7 +129,6 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far, from ``/proc/PID/stat``."""
     stat = Path(f"/proc/{pid}/stat").read_text()
     fields = stat[stat.rindex(")") + 2 :].split()  # the fields after "pid (comm)"
     utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)

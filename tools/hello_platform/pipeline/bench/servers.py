@@ -1,5 +1,4 @@
-"""The benchmark's servers and load: uvicorn pinned to one core, wrk pinned to the other,
-on 127.0.0.1 only."""
+"""The benchmark's servers and load: uvicorn and wrk pinned to a core each, on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -23,8 +22,7 @@ from hello_platform.pipeline.bench import wrk
 from hello_platform.pipeline.bench.results import Run, cpu_seconds
 from hello_platform.toolchain import apt as system
 
-#: Where a service's baselines are, in its folder (run with ``uvicorn --app-dir``; not in
-#: the service's package).
+#: The baselines' folder in the service's folder (``uvicorn --app-dir``).
 BASELINES = "bench"
 #: The uvicorn flags every target runs with (the service's own server uses the same).
 UVICORN_FLAGS = (
@@ -51,12 +49,10 @@ def free_port() -> int:
 
 
 def baselines_dir(service: Service) -> Path:
-    """The folder of the service's baseline apps (``<folder>/bench``)."""
     return service.folder / BASELINES
 
 
 def server_command(asgi_app: str, port: int, cpu: int, app_dir: Path) -> list[str]:
-    """The uvicorn command line serving ``asgi_app`` (``module:attr``), pinned to ``cpu``."""
     return [
         *("taskset", "-c", str(cpu), sys.executable, "-m", "uvicorn", asgi_app),
         *("--app-dir", str(app_dir), "--host", HOST, "--port", str(port)),
@@ -67,8 +63,6 @@ def server_command(asgi_app: str, port: int, cpu: int, app_dir: Path) -> list[st
 def wait_until_serving(
     process: subprocess.Popen[bytes], port: int, path: str, log: Path, timeout: float = 30.0
 ) -> None:
-    """Poll ``GET path`` until it answers 200, or fail naming the log."""
-
     def answers() -> Check:
         conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
@@ -97,15 +91,12 @@ def wait_until_serving(
 
 @dataclass(frozen=True)
 class Server:
-    """A running uvicorn and its base URL."""
-
     process: subprocess.Popen[bytes]
     url: str
 
 
 @contextmanager
 def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterator[Server]:
-    """Start uvicorn for ``asgi_app``, wait until it serves, stop it (by its pid) afterwards."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HELLO_ACCESS_LOG": "false", "HELLO_LOG_LEVEL": "warning"}
     port = free_port()
@@ -125,15 +116,12 @@ def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterato
 
 @dataclass(frozen=True)
 class Load:
-    """How to load a server: seconds per run, wrk connections and the core wrk runs on."""
-
     seconds: int
     connections: int
     cpu: int
     log: Path
 
     def run(self, url: str) -> wrk.Result:
-        """One wrk run (its report is appended to the log)."""
         return wrk.run(
             url,
             seconds=self.seconds,
@@ -143,9 +131,8 @@ class Load:
         )
 
     def measure(self, servers: Sequence[Server], path: str) -> list[Run]:
-        """One wrk run against each server, all at the same time, with the CPU time each
-        server used meanwhile: they share the server core, and whatever else the machine
-        does then weighs on all of them alike."""
+        """One wrk run against each server at once, with the CPU time each used meanwhile
+        (sharing the core, whatever else the machine does weighs on all alike)."""
         pids = [server.process.pid for server in servers]
         before, started = [cpu_seconds(pid) for pid in pids], time.monotonic()
         with ThreadPoolExecutor(max_workers=len(servers)) as pool:

@@ -19,8 +19,6 @@ _SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\
 
 @dataclass(frozen=True)
 class Result:
-    """What one wrk run measured."""
-
     rps: float
     p99_ms: float
     requests: int
@@ -52,7 +50,6 @@ def parse(output: str) -> Result:
 
 
 def command(url: str, *, seconds: int, connections: int, cpu: int) -> list[str]:
-    """wrk on one thread, pinned to ``cpu``, with the latency distribution."""
     return [
         *("taskset", "-c", str(cpu), "wrk", "--latency", "-t1"),
         *(f"-c{connections}", f"-d{seconds}s", url),
@@ -60,8 +57,7 @@ def command(url: str, *, seconds: int, connections: int, cpu: int) -> list[str]:
 
 
 def run(url: str, *, seconds: int, connections: int, cpu: int, log: Path) -> Result:
-    """One bounded wrk run against ``url``; its report is appended to ``log``. Any answer
-    other than 2xx/3xx fails it."""
+    """One bounded wrk run, its report appended to ``log``; a non-2xx/3xx answer fails it."""
     output = proc.run(
         command(url, seconds=seconds, connections=connections, cpu=cpu),
         what="wrk",

@@ -1,4 +1,4 @@
-"""``hello-platform monitoring up [--no-keda] | status``: the flags, over :mod:`.stack`."""
+"""``hello-platform monitoring up [--no-keda] | status``."""
 
 from __future__ import annotations
 

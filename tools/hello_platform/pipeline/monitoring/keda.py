@@ -1,12 +1,5 @@
-"""KEDA in namespace ``keda``: the pinned operator and metrics adapter, our own images.
-
-The manifests are KEDA's own ``config/minimal`` kustomization (CRDs, RBAC, operator,
-metrics API server; no admission webhooks) from the pinned module's zip, rendered with
-``kubectl kustomize`` through an overlay that swaps in our single-layer images by digest,
-turns off KEDA's self-signed certificate rotation and labels the namespace for restricted
-Pod Security. The TLS material (the operator's gRPC metrics service, the adapter's
-aggregated API) comes from a CA of its own, made with the project's pki helpers.
-"""
+"""KEDA in namespace ``keda``: its ``config/minimal`` from the pinned module, kustomized to
+our images, with certificates of its own CA instead of KEDA's self-signed rotation."""
 
 from __future__ import annotations
 
@@ -31,7 +24,6 @@ OPERATOR = images.ImageSpec(
 ADAPTER = images.ImageSpec(
     "keda-adapter", lambda: binaries.tool("keda-adapter"), ("/keda-adapter",)
 )
-#: Upstream image names in config/, replaced by ours.
 UPSTREAM_IMAGES = {
     "ghcr.io/kedacore/keda": OPERATOR,
     "ghcr.io/kedacore/keda-metrics-apiserver": ADAPTER,
@@ -44,7 +36,6 @@ def work_dir() -> Path:
 
 
 def service_names() -> tuple[str, ...]:
-    """Every name the operator's and the adapter's Services answer to."""
     names = []
     for svc in ("keda-operator", "keda-metrics-apiserver"):
         names += [svc, f"{svc}.{NAMESPACE}", f"{svc}.{NAMESPACE}.svc"]
@@ -53,7 +44,7 @@ def service_names() -> tuple[str, ...]:
 
 
 def certificates(pki_dir: Path) -> dict[str, bytes]:
-    """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs (made once, renewed)."""
+    """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs."""
     leaf = pki.Leaf("keda", "keda-operator", dns=service_names(), usages=pki.BOTH)
     pki.ensure_pki(pki_dir, [leaf])
     return {
@@ -64,7 +55,7 @@ def certificates(pki_dir: Path) -> dict[str, bytes]:
 
 
 def module_config_dir(version: str) -> Path:
-    """KEDA's ``config/`` tree in the module cache (downloaded through the proxy if needed)."""
+    """KEDA's ``config/`` tree in the Go module cache."""
     from hello_platform.toolchain.gobuild import find_go, go_env
 
     mod = f"github.com/kedacore/keda/v2@{version}"
@@ -90,8 +81,7 @@ def module_config_dir(version: str) -> Path:
 
 
 def _deployment_patch(name: str, **container: object) -> dict[str, object]:
-    """A strategic-merge patch of KEDA's Deployment ``name`` (its container of that name):
-    our pull policy and small requests, plus ``container`` fields."""
+    """A strategic-merge patch of KEDA's Deployment ``name``'s container of that name."""
     spec = {"name": name, "imagePullPolicy": "IfNotPresent", "resources": SMALL, **container}
     return {
         "apiVersion": "apps/v1",
@@ -102,8 +92,7 @@ def _deployment_patch(name: str, **container: object) -> dict[str, object]:
 
 
 def overlay(refs: Refs, ca_bundle: bytes, version: str) -> dict[str, object]:
-    """The kustomization over ``config/minimal``: our images, small requests, no rotation,
-    and the real version on every object (config/ stamps ``app.kubernetes.io/version: main``)."""
+    """The kustomization over ``config/minimal``; the version label replaces config/'s "main"."""
     image_entries = []
     for upstream, spec in UPSTREAM_IMAGES.items():
         name_tag, digest = refs[spec.name].split("@", 1)
@@ -172,7 +161,6 @@ def secret(certs: dict[str, bytes]) -> dict[str, object]:
 
 
 def render(version: str, refs: Refs, work: Path | None = None) -> str:
-    """KEDA's manifests for our cluster (kubectl kustomize), plus its certificate Secret."""
     work = work or work_dir()
     certs = certificates(work / "pki")
     files = {"kustomization.yaml": overlay(refs, certs["ca.crt"], version)}
@@ -181,7 +169,6 @@ def render(version: str, refs: Refs, work: Path | None = None) -> str:
 
 
 def pinned_render(refs: Refs) -> str:
-    """:func:`render` at the pinned version (``[tools.keda]`` in toolchain.toml)."""
     from hello_platform.toolchain import pins
 
     return render(pins.load().tools["keda"].version, refs)

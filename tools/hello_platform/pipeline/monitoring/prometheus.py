@@ -1,14 +1,7 @@
 """Prometheus in namespace ``monitoring``: Debian's pinned binary as a single-layer image.
 
-Debian's 2.42 is built without Kubernetes service discovery, so the services' pods are
-found through DNS: the SRV records of each release's headless pods Service (the chart's
-``metrics.podsService``), whose only port is the pods' metrics port (the app's own port
-answers 404 on /metrics), for the project's releases only (:func:`releases`: each
-catalogue service in its namespace, its load test's and its e2e test's), named as the
-chart renders them. That needs no API access: no RBAC, no token. ``render`` fills in
-deploy/monitoring/prometheus.yaml with those names, the alert rules shipped with the
-charts and the image by digest; ``query`` reads the HTTP API through the NodePort on
-127.0.0.1.
+Debian's build lacks Kubernetes service discovery, so pods are found through the DNS SRV
+records of each release's headless pods Service (its only port is the metrics port): no RBAC.
 """
 
 from __future__ import annotations
@@ -29,16 +22,14 @@ from hello_platform.substrate.cluster import addons, binaries, images, layout
 
 MANIFESTS = REPO_ROOT / "deploy" / "monitoring"
 NAMESPACE = "monitoring"
-#: The NodePort of Prometheus' HTTP API on 127.0.0.1.
 NODE_PORT = 30090
 API = f"http://127.0.0.1:{NODE_PORT}"
-#: The namespaces of a service's releases Prometheus scrapes, besides its own: the load
-#: test's in requests mode, the requests-mode e2e test's, the canary drills', and the local
-#: GitOps environment's (a canary there is judged on its pods too).
+#: The namespaces of a service's releases scraped besides its own: the load test's, the
+#: requests e2e test's, the canary drills' and the local GitOps environment's.
 EXTRA_NAMESPACES = ("{ns}-keda", "{ns}-e2e-requests", "{ns}-rollouts", "{ns}-gitops")
 SCRAPE_INTERVAL = "5s"
-#: Rendered with a progressive strategy, the chart also names the headless Service of a new
-#: revision's pods (``<fullname>-canary-pods``), which Argo Rollouts' analysis reads.
+#: With a canary strategy the chart also renders the new revision's pods Service, which
+#: Argo Rollouts' analysis reads.
 NEW_PODS = ("rollout.strategy=canary",)
 RETENTION = "6h"
 
@@ -52,18 +43,14 @@ PROMETHEUS = images.ImageSpec(
 
 
 class PodsService(NamedTuple):
-    """A release's headless pods Service: where it is and the name of its port."""
-
     namespace: str
     name: str
     port: str
 
 
 def releases() -> list[PodsService]:
-    """The headless pods Service of every release Prometheus scrapes: each service's
-    default release in its namespaces, the Service and its port read from its chart
-    rendered with the local profile (which turns the pods Service on) and a canary strategy
-    (the new revision's pods Service)."""
+    """The headless pods Services of every release scraped, read from each chart rendered
+    with the local profile (which turns them on)."""
     from hello_platform.pipeline import helm
 
     out = []
@@ -86,20 +73,17 @@ def _headless(service: dict[str, Any]) -> bool:
 
 
 def srv_names(pods_services: Iterable[PodsService] | None = None) -> list[str]:
-    """The SRV names (``_<port>._tcp.<service>...``) of the releases' headless pod Services."""
     found = releases() if pods_services is None else pods_services
     domain = layout.CLUSTER_DOMAIN
     return [f"_{s.port}._tcp.{s.name}.{s.namespace}.svc.{domain}" for s in found]
 
 
 def rules_dirs() -> list[Path]:
-    """The alert rules the services' charts ship (plain Prometheus rule files)."""
     charts = {svc.chart for svc in catalogue.load().services.values()}
     return sorted(c / "files" / "rules" for c in charts if (c / "files" / "rules").is_dir())
 
 
 def rule_files(rules_dir: Path | None = None) -> str:
-    """The ConfigMap ``data`` block holding every rule file (indented YAML literals)."""
     lines = []
     dirs = [rules_dir] if rules_dir else rules_dirs()
     for path in sorted(p for d in dirs for p in d.glob("*.yaml")):
@@ -109,7 +93,6 @@ def rule_files(rules_dir: Path | None = None) -> str:
 
 
 def render(image: str) -> str:
-    """The Prometheus manifests, ready to apply."""
     rules = rule_files()
     values = {
         "NAMESPACE": NAMESPACE,
@@ -138,7 +121,6 @@ ADDON = register(
 
 
 def query(promql: str, *, api: str = API, timeout: float = 5.0) -> list[dict[str, Any]]:
-    """The result vector of an instant query (``/api/v1/query``)."""
     url = f"{api}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (loopback only)
@@ -155,7 +137,6 @@ def query(promql: str, *, api: str = API, timeout: float = 5.0) -> list[dict[str
 
 
 def scalar(promql: str, *, api: str = API) -> float | None:
-    """The first sample's value of an instant query, or None when the result is empty."""
     result = query(promql, api=api)
     if not result:
         return None

@@ -1,5 +1,4 @@
-"""Prometheus and KEDA brought up on the embedded cluster, and their readiness: two
-add-ons (:data:`prometheus.ADDON`, :data:`keda.ADDON`) driven by the add-on seam."""
+"""Prometheus and KEDA on the embedded cluster, and their readiness (two add-ons)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ ADDONS = (prometheus.ADDON, keda.ADDON)
 
 
 def up(*, with_keda: bool = True) -> Path:
-    """Prometheus (and KEDA) on the embedded cluster, started if needed; the kubeconfig."""
     from hello_platform.substrate.cluster import ensure_up
 
     kubeconfig = ensure_up()
@@ -24,8 +22,7 @@ def up(*, with_keda: bool = True) -> Path:
 
 
 def status() -> str:
-    """One line per workload and condition of both add-ons; a PlatformError when the
-    embedded cluster is not running (it is not started to answer)."""
+    """One line per workload and condition of both add-ons (the cluster is not started)."""
     from hello_platform.substrate.cluster import require_up
 
     kube = Kube(require_up("nox -s monitoring -- status"))

@@ -1,6 +1,4 @@
-"""checkov (``--skip-download``, config ``policies/checkov/.checkov.yaml``) over every target:
-terraform, terraform_plan, kubernetes (manifests and rendered charts), dockerfile,
-github_actions. checkov comes from the ``checkov`` dependency group of uv.lock."""
+"""checkov over every target, in one run (config ``policies/checkov/.checkov.yaml``)."""
 
 from __future__ import annotations
 
@@ -23,7 +21,6 @@ FRAMEWORKS = ("terraform", "terraform_plan", "kubernetes", "dockerfile", "github
 
 
 def checkov_binary() -> Path:
-    """checkov of the policy session's venv (the ``checkov`` dependency group)."""
     return Path(
         proc.venv_binary(
             "checkov",
@@ -39,29 +36,22 @@ def checkov(
     *,
     config: Path = CHECKOV_CONFIG,
 ) -> list[Finding]:
-    """One checkov run over every target; ``rendered`` maps a label to chart YAML.
-
-    Every input is staged in one temporary tree that checkov's frameworks recognise
-    (.github/workflows/..., each outermost Terraform folder whole, so that module sources
-    resolve), and findings are mapped back to the original files. One root, because with
-    several ``-d`` roots checkov 3 reports only some frameworks (kubernetes went unreported).
-    """
+    """One checkov run; ``rendered`` maps a label to chart YAML. Inputs are staged in one
+    tree (with several ``-d`` roots checkov 3 leaves some frameworks unreported)."""
     with tempfile.TemporaryDirectory(prefix="hello-checkov-") as tmp:
         label = _stage(Path(tmp), targets, rendered)
         if not label:
             return []
         cmd: list[str | Path] = [checkov_bin, "--config-file", config, "--skip-download"]
         cmd += ["--quiet", "--compact", "-o", "json", "-d", tmp, "--framework", *FRAMEWORKS]
-        # checkov's fork-based parallel runner deadlocked here on runs with several roots
-        # (a worker left defunct, the parent waiting forever); serial costs little on 2 cores.
+        # checkov's fork-based parallel runner can deadlock (a worker left defunct).
         env = {**os.environ, "CHECKOV_PARALLELIZATION_TYPE": "none"}
         done = run_tool(cmd, what="checkov", env=env)
         return _findings(done, label)
 
 
 def _stage(stage: Path, targets: Targets, rendered: Mapping[str, str]) -> dict[str, str]:
-    """Copy the inputs where checkov's frameworks look; staged path (a file, or a folder
-    ending in "/") -> label."""
+    """Copy the inputs where checkov looks; staged path (a folder ends in "/") -> label."""
     label: dict[str, str] = {}
     for i, tree in enumerate(outermost(targets.tf_dirs)):
         dest = stage / "terraform" / str(i)
@@ -88,8 +78,7 @@ def _stage(stage: Path, targets: Targets, rendered: Mapping[str, str]) -> dict[s
 
 
 def json_stream(text: str) -> list[dict[str, Any]]:
-    """The reports of checkov's JSON output: one document per ``-d`` root, each an
-    object or a list of objects (one per framework)."""
+    """The reports of checkov's JSON output: objects, or lists of them, one after another."""
     decoder, pos, out = json.JSONDecoder(), 0, []
     text = text.strip()
     while pos < len(text):
@@ -123,7 +112,6 @@ def _findings(done: subprocess.CompletedProcess[str], label: Mapping[str, str]) 
 
 
 def _name(path: str, label: Mapping[str, str]) -> str:
-    """The original name of a staged file."""
     staged = str(Path(path).resolve())
     if staged in label:
         return label[staged]

@@ -1,4 +1,4 @@
-"""``hello-platform policy [PATH ...] [--profile NAME ...]`` (``nox -s policy``)."""
+"""``hello-platform policy [PATH ...]`` (``nox -s policy``)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""What the gate reports: findings (file, rule id, message, tool), grouped by file and rule.
-
-Also the one way the gate runs a policy tool: these exit non-zero to say "findings" (which
-the caller reads from the tool's JSON), so a missing binary or a hang is the only error here.
-"""
+"""The gate's findings, grouped by file and rule, and the one way it runs a policy tool."""
 
 from __future__ import annotations
 
@@ -15,14 +11,11 @@ from pathlib import Path
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 
-#: Every policy of the repository: Rego per kind of input, checkov's and tflint's config.
 POLICY_DIR = paths.REPO_ROOT / "policies"
 
 
 @dataclass(frozen=True, order=True)
 class Finding:
-    """One violation (or unparsable input): where, which rule, what, and which tool said so."""
-
     file: str
     rule: str
     message: str
@@ -30,7 +23,6 @@ class Finding:
 
 
 def rel(path: Path | str) -> str:
-    """``path`` relative to the repository when inside it."""
     p = Path(path)
     try:
         return str(p.resolve().relative_to(paths.REPO_ROOT))
@@ -46,7 +38,8 @@ def run_tool(
     env: Mapping[str, str] | None = None,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a policy tool and return whatever it said, whatever its exit status."""
+    """Run a policy tool; its exit status says "findings", so only a missing binary or a hang
+    is an error here."""
     args = [str(c) for c in cmd]
     try:
         return subprocess.run(
@@ -69,7 +62,6 @@ def run_tool(
 
 
 def grouped(findings: Iterable[Finding]) -> dict[str, dict[str, list[Finding]]]:
-    """Findings by file, then by rule id (both sorted, duplicates dropped)."""
     by_file: dict[str, dict[str, list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in sorted(set(findings)):
         by_file[f.file][f.rule].append(f)
@@ -77,7 +69,6 @@ def grouped(findings: Iterable[Finding]) -> dict[str, dict[str, list[Finding]]]:
 
 
 def format_findings(findings: Iterable[Finding]) -> list[str]:
-    """The report: a line per file, then a line per rule id and message under it."""
     lines = []
     for file, rules in grouped(findings).items():
         lines.append(file)
@@ -87,7 +78,6 @@ def format_findings(findings: Iterable[Finding]) -> list[str]:
 
 
 def failure(findings: Sequence[Finding]) -> PlatformError:
-    """The one-sentence error of a gate that found something."""
     files = grouped(findings)
     rules = sorted({f.rule for f in findings})
     return PlatformError(

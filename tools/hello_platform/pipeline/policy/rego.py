@@ -1,12 +1,5 @@
-"""Rego: the policies themselves (``opa fmt``, ``opa check --strict``, ``opa test``) and
-``conftest test`` of inputs against them.
-
-Each kind of input has its folder of policies (``policies/kubernetes``, ``terraform``,
-``argocd``); conftest runs all their packages (``--all-namespaces``). Every deny rule
-returns ``{"id": ..., "msg": ...}``, its id from its own ``# METADATA`` (``custom.id``), which
-conftest's ``--output json`` hands back in ``failures[].metadata``: ids are read from there,
-never from the message.
-"""
+"""Rego: the policies themselves (opa fmt, check --strict, test) and ``conftest test`` of
+inputs against them; rule ids come from each rule's ``# METADATA`` (``custom.id``)."""
 
 from __future__ import annotations
 
@@ -22,7 +15,6 @@ from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.policy.findings import POLICY_DIR, Finding, rel, run_tool
 
-#: Errors quoted in a failure sentence.
 QUOTED = 3
 #: Where conftest's hcl2 parser puts the line and the problem in its error.
 _HCL_ERROR = re.compile(r"\[:(\d+),\d+[^:]*:\s*([^\]]+)\]")
@@ -30,14 +22,11 @@ _HCL_ERROR = re.compile(r"\[:(\d+),\d+[^:]*:\s*([^\]]+)\]")
 
 @dataclass(frozen=True)
 class Verdict:
-    """What conftest said: how many rule evaluations passed, and the denials."""
-
     passed: int = 0
     findings: list[Finding] = field(default_factory=list)
 
 
 def static_check(opa: Path, policy_dir: Path = POLICY_DIR) -> None:
-    """``opa fmt --fail -l`` and ``opa check --strict`` over ``policy_dir``."""
     fmt = run_tool([opa, "fmt", "--fail", "-l", policy_dir], what="opa fmt")
     if fmt.returncode != 0:
         files = [rel(f) for f in fmt.stdout.split()]
@@ -56,7 +45,7 @@ def static_check(opa: Path, policy_dir: Path = POLICY_DIR) -> None:
 
 
 def unit_tests(opa: Path, policy_dir: Path = POLICY_DIR) -> int:
-    """``opa test``; returns how many Rego tests passed, or fails naming those that did not."""
+    """How many Rego tests passed; a PlatformError names those that did not."""
     done = run_tool([opa, "test", policy_dir, "--format", "json"], what="opa test")
     try:
         results: list[dict[str, Any]] = json.loads(done.stdout or "null") or []
@@ -89,12 +78,8 @@ def conftest(
     label: Mapping[str, str] | None = None,
     policy_root: Path = POLICY_DIR,
 ) -> Verdict:
-    """``conftest test`` of ``files`` with the policies of ``kind`` (a folder of
-    ``policy_root``); ``label`` names inputs by another name than their path.
-
-    A file conftest cannot parse is a ``PARSE`` finding (with its line for HCL); the others
-    are still tested (conftest stops at the first unparsable file, so each is tried alone).
-    """
+    """``conftest test`` of ``files`` with the policies of ``kind``; ``label`` renames inputs.
+    conftest stops at the first unparsable file, so then each file is tried alone."""
     if not files:
         return Verdict()
     names = dict(label or {})
@@ -122,7 +107,6 @@ def conftest(
 
 
 def conftest_text(conftest_bin: Path, text: str, kind: str, *, label: str) -> Verdict:
-    """:func:`conftest` of YAML held in memory (a rendered chart), reported as ``label``."""
     with tempfile.TemporaryDirectory(prefix="hello-policy-") as tmp:
         target = Path(tmp) / "manifests.yaml"
         target.write_text(text)

@@ -1,11 +1,5 @@
-"""The whole gate: the policies themselves, then every tool over the sorted targets.
-
-Order: ``opa fmt``/``opa check --strict``/``opa test`` of ``policies/``; each chart rendered
-(the repository's chart once per values profile) and judged by ``policies/kubernetes``;
-conftest over Terraform (hcl2), plans, Argo CD and other manifests; one checkov run; tflint.
-Problems with the policies or the tools fail at once with one sentence; findings are
-reported grouped by file and rule id, and fail the gate at the end.
-"""
+"""The whole gate: the policies themselves, each chart rendered and judged, then conftest,
+checkov and tflint over the targets. Findings fail the gate at the end."""
 
 from __future__ import annotations
 
@@ -20,24 +14,17 @@ from hello_platform.core.progress import step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.policy import rego
 from hello_platform.pipeline.policy.checkov import FRAMEWORKS, checkov, checkov_binary
-from hello_platform.pipeline.policy.findings import (
-    Finding,
-    failure,
-    format_findings,
-    rel,
-    run_tool,
-)
+from hello_platform.pipeline.policy.findings import Finding, failure, format_findings, rel, run_tool
 from hello_platform.pipeline.policy.targets import Targets, classify
 from hello_platform.pipeline.policy.tflint import tflint
 
 
 @dataclass
 class Charts:
-    """The charts' verdicts: a PASS/FAIL line per render, findings, the rendered YAML."""
+    """The charts' verdicts: a PASS/FAIL line per render, findings, label -> rendered YAML."""
 
     lines: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
-    #: label ("<chart> (profile eks)") -> manifests, for checkov.
     rendered: dict[str, str] = field(default_factory=dict)
 
     def add(self, label: str, manifests: str, verdict: rego.Verdict) -> None:
@@ -49,7 +36,6 @@ class Charts:
 
 
 def policies(opa: Path) -> str:
-    """The Rego policies are formatted, compile strictly and pass their tests."""
     with step("opa fmt --fail and opa check --strict policies"):
         rego.static_check(opa)
     with step("opa test policies"):
@@ -64,7 +50,6 @@ def chart_profiles(
     profiles: Sequence[str] | None,
     charts: Charts,
 ) -> None:
-    """A service's chart, rendered for every values profile, against the policies."""
     version = helm.kubernetes_version()
     for v in helm.variants(service, profiles):
         label = f"{rel(service.chart)} (profile {v.name})"
@@ -78,7 +63,6 @@ def chart_profiles(
 
 
 def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts) -> None:
-    """A chart given by path, rendered with its own defaults, against the policies."""
     label = rel(chart)
     with step(f"chart {label}: render, conftest"):
         done = run_tool([helm_bin, "template", "release", chart], what=f"helm template {label}")
@@ -91,8 +75,7 @@ def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts)
 
 
 def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Charts) -> None:
-    """The Applications of every GitOps environment among the targets, rendered as Argo CD
-    would (the charts at hand: :mod:`hello_platform.pipeline.gitops.envcheck`)."""
+    """The Applications of every GitOps environment among the targets, rendered."""
     from hello_platform.pipeline.gitops import envcheck, envs
 
     for env in envs.REMOTE_ENVS:
@@ -106,7 +89,6 @@ def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Ch
 
 
 def rego_inputs(conftest_bin: Path, targets: Targets) -> list[Finding]:
-    """conftest over the files of the targets, each kind with its policies."""
     runs = [
         rego.conftest(conftest_bin, targets.tf_files, "terraform", parser="hcl2"),
         rego.conftest(conftest_bin, targets.plans, "terraform"),
@@ -129,9 +111,8 @@ def gate(
     service: Service | None = None,
     profiles: Sequence[str] | None = None,
 ) -> list[str]:
-    """The whole gate; prints and returns its report lines, or raises with the
-    violations counted. A service's chart is checked with its profiles (``profiles``
-    are ``service``'s; the default: the catalogue's default)."""
+    """The whole gate; prints and returns its report lines, or raises with the violations
+    counted. ``profiles`` are ``service``'s (default: the catalogue's default service)."""
     from hello_platform.toolchain import resolve
 
     start = time.monotonic()

@@ -1,9 +1,5 @@
-"""What the gate checks: the given paths (or the repository's defaults) sorted by kind.
-
-YAML and JSON inputs are parsed here, once: one that does not parse becomes a ``PARSE``
-finding with its line and is left out of the tools' runs (HCL errors come from conftest's
-parser, see :mod:`.rego`).
-"""
+"""What the gate checks, sorted by kind; YAML or JSON that does not parse becomes a ``PARSE``
+finding and is left out of the tools' runs."""
 
 from __future__ import annotations
 
@@ -20,16 +16,12 @@ from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.policy.findings import Finding, rel
 
-#: What the gate checks when given no paths (missing ones are left out), besides every
-#: service's chart and Dockerfile (:func:`default_targets`).
 DEFAULT_TARGETS = ("infra/terraform", ".github/workflows", "deploy/argocd")
 SKIP_DIRS = {".git", ".nox", ".venv", "node_modules", "out", ".terraform", "__pycache__"}
 
 
 @dataclass
 class Targets:
-    """The inputs of the gate, by kind, and the inputs that do not parse."""
-
     tf_files: list[Path] = field(default_factory=list)
     plans: list[Path] = field(default_factory=list)
     charts: list[Path] = field(default_factory=list)
@@ -41,11 +33,9 @@ class Targets:
 
     @property
     def tf_dirs(self) -> list[Path]:
-        """The folders holding the ``.tf`` files."""
         return sorted({f.parent for f in self.tf_files})
 
     def counts(self) -> dict[str, int]:
-        """How many inputs of each kind (for the report)."""
         return {
             "terraform files": len(self.tf_files),
             "plans": len(self.plans),
@@ -58,7 +48,6 @@ class Targets:
 
 
 def default_targets(root: Path = paths.REPO_ROOT) -> list[Path]:
-    """:data:`DEFAULT_TARGETS` that exist, then each service's chart and Dockerfile."""
     out = [root / t for t in DEFAULT_TARGETS if (root / t).exists()]
     for svc in catalogue.load(root).services.values():
         out += [p for p in (svc.chart, svc.dockerfile) if p not in out]
@@ -66,7 +55,6 @@ def default_targets(root: Path = paths.REPO_ROOT) -> list[Path]:
 
 
 def classify(given: Sequence[str] | None) -> Targets:
-    """Sort the given paths (or the repository's defaults) into :class:`Targets`."""
     if given:
         roots = [Path(p) for p in given]
         missing = [str(p) for p in roots if not p.exists()]
@@ -124,7 +112,7 @@ def _add_file(targets: Targets, f: Path) -> None:
 
 
 def _add_json(targets: Targets, f: Path) -> None:
-    """A plan (``tofu show -json``) is checked; other JSON files are not the gate's."""
+    """A plan (``tofu show -json``) is checked; other JSON files are not."""
     text = f.read_text(errors="replace")
     try:
         doc = json.loads(text)
@@ -139,7 +127,6 @@ def _add_json(targets: Targets, f: Path) -> None:
 
 
 def _yaml(targets: Targets, f: Path) -> list[Any] | None:
-    """The documents of a YAML file, or None (and a PARSE finding) when it does not parse."""
     try:
         return list(yaml.safe_load_all(f.read_text()))
     except yaml.YAMLError as err:

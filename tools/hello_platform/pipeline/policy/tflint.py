@@ -1,5 +1,4 @@
-"""tflint core with its bundled ``terraform`` ruleset (config ``policies/tflint/.tflint.hcl``;
-the AWS ruleset is a plugin download, not obtainable here)."""
+"""tflint with its bundled ``terraform`` ruleset (config ``policies/tflint/.tflint.hcl``)."""
 
 from __future__ import annotations
 
@@ -21,7 +20,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 def tflint(
     tflint_bin: Path, tf_dirs: Sequence[Path], *, config: Path = TFLINT_CONFIG
 ) -> list[Finding]:
-    """``tflint --recursive`` from each outermost Terraform folder."""
     out: list[Finding] = []
     for root in outermost(tf_dirs):
         done = run_tool(
