@@ -1,4 +1,1 @@
-"""Clients of external systems, one each: Kubernetes (:mod:`.kube`).
-
-They know nothing of the platform's features and import only the core.
-"""
+"""Clients of external systems (Kubernetes, Helm, OCI registries); they import only the core."""

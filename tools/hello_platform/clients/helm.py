@@ -1,11 +1,5 @@
-"""The package's one Helm wrapper: a helm binary (the pinned one: ``pipeline.helm.helm_binary``)
-run with one error policy, optionally pointed at a cluster and logging every call.
-
-    helm = Helm(binary, kubeconfig=Path("~/.kube/config").expanduser(), log=Path("deploy.log"))
-    status = helm.run("status", "web", "--namespace", "web", what="helm status", check=False)
-
-A failure is one sentence that keeps what helm said that matters (:func:`helm_failure`).
-"""
+"""The package's one Helm wrapper: a helm binary run with one error policy, optionally
+pointed at a cluster and logging every call."""
 
 from __future__ import annotations
 
@@ -20,8 +14,7 @@ HELM_HINT = "run 'nox -s tools -- helm' to provision helm, then try again"
 
 
 def helm_failure(stdout: str, stderr: str) -> str:
-    """The useful part of a failed helm call: lint findings, the ``Error:`` line and the
-    schema findings after it."""
+    """The useful part of a failed call: lint findings, the ``Error:`` line and what follows."""
     findings = [ln.strip() for ln in stdout.splitlines() if ln.startswith(("[ERROR]", "[WARNING]"))]
     lines = [
         ln.strip()
@@ -37,8 +30,7 @@ def helm_failure(stdout: str, stderr: str) -> str:
 
 @dataclass(frozen=True)
 class Helm:
-    """``binary``, pointed at ``kubeconfig`` (and ``context``) when given; with ``log`` every
-    call's command line and output are appended there and the errors name it."""
+    """With ``log`` every call's command line and output are appended there."""
 
     binary: Path
     kubeconfig: Path | None = None
@@ -53,7 +45,6 @@ class Helm:
         timeout: float = 120,
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
-        """``helm ARGS``; with ``check`` a non-zero exit is a PlatformError naming ``what``."""
         argv, env = [str(self.binary), *args], dict(os.environ)
         if self.kubeconfig is not None:
             argv += ["--kubeconfig", str(self.kubeconfig)]

@@ -1,19 +1,11 @@
-"""The package's one Kubernetes client: lightkube over a kubeconfig (and an optional context).
-
-Every feature reaches a cluster through :class:`Kube`, whatever cluster it is (the embedded
-one, kind, EKS). Objects come back as plain dicts, the JSON the API serves, so the parsers
-of the features stay pure; manifests are applied server-side with one field manager. A
-failure becomes one sentence (:class:`PlatformError`) that names what was asked and what the
-API server said, never a traceback:
-
-    kube = Kube(Path("~/.kube/config").expanduser(), context="my-eks")
-    dep = kube.get(Deployment, "web", namespace="web")  # lightkube.resources.apps_v1
-    kube.apply_yaml(Path("addons.yaml").read_text())
-"""
+"""The package's one Kubernetes client: lightkube over a kubeconfig. Objects come back as
+plain dicts; manifests are applied server-side with one field manager; a failure is one
+sentence naming what was asked and what the API server said."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
@@ -31,9 +23,8 @@ from lightkube.utils.quantity import parse_quantity
 
 from hello_platform.core.errors import PlatformError
 
-#: The field manager of every server-side apply the platform makes.
 FIELD_MANAGER = "hello-platform"
-#: Pod Security admission labels of a namespace that enforces (audits, warns) "restricted".
+#: Pod Security labels that enforce, audit and warn "restricted".
 RESTRICTED = {
     f"pod-security.kubernetes.io/{mode}{suffix}": value
     for mode in ("enforce", "audit", "warn")
@@ -44,9 +35,8 @@ RESTRICTED = {
 def resource(
     api_version: str, kind: str, *, plural: str | None = None, namespaced: bool = True
 ) -> type[Resource]:
-    """The lightkube resource class of ``api_version``/``kind``: a built-in model, or a
-    generic resource (a CRD's kind, e.g. Argo CD's Application; ``plural`` defaults to the
-    lower-case kind + "s")."""
+    """The lightkube class of ``api_version``/``kind``: a built-in model, or a generic
+    resource (a CRD's kind)."""
     with contextlib.suppress(Exception):
         return resource_registry.load(api_version, kind)
     group, _, version = api_version.rpartition("/")
@@ -55,9 +45,8 @@ def resource(
 
 
 def quantity(text: str) -> float:
-    """A Kubernetes quantity (``250m``, ``1234567n``, ``64Mi``, ``1G``, ``42``) as a bare number
-    (cores, bytes, requests per second). lightkube parses it, to a thousandth; the nano and
-    micro suffixes it lacks (metrics-server reports CPU in nanocores) are scaled here."""
+    """A Kubernetes quantity (``250m``, ``64Mi``) as a number; lightkube lacks the nano and
+    micro suffixes (metrics-server reports nanocores)."""
     text = text.strip()
     for suffix, scale in (("n", 1e-9), ("u", 1e-6)):
         if text.endswith(suffix):
@@ -76,8 +65,6 @@ def _reason(err: Exception) -> str:
 
 
 class Kube:
-    """One cluster, reached with a kubeconfig (see the module docstring)."""
-
     def __init__(
         self,
         kubeconfig: Path,
@@ -90,7 +77,7 @@ class Kube:
         self.context = context
         self.timeout = timeout
         self._transport = transport
-        #: The API server's ``Warning`` headers seen so far (e.g. "would violate PodSecurity").
+        #: The API server's ``Warning`` headers seen so far.
         self.warnings: list[str] = []
 
     @cached_property
@@ -109,8 +96,7 @@ class Kube:
             trust_env=False,
             transport=self._transport,
         )
-        # lightkube does not surface the API server's warnings; its HTTP client's response
-        # hook does (the one place, with /version below, that reaches past lightkube's API).
+        # lightkube does not surface the API server's warnings; its HTTP client's hook does.
         client._client._client.event_hooks["response"].append(self._record_warnings)
         return client
 
@@ -121,13 +107,11 @@ class Kube:
 
     @property
     def _api(self) -> Any:
-        """:attr:`client`, untyped: lightkube's overloads cannot see a resource class
-        chosen at run time; this wrapper is the typed boundary."""
+        """:attr:`client`, untyped: lightkube's overloads cannot see a run-time class."""
         return self.client
 
     @contextlib.contextmanager
     def _calling(self, what: str) -> Iterator[None]:
-        """Map an API or connection failure of ``what`` to one sentence."""
         try:
             yield
         except PlatformError:
@@ -136,10 +120,8 @@ class Kube:
             raise PlatformError(f"{what} failed: {_reason(err)}") from err
 
     def version(self) -> str:
-        """The API server's ``gitVersion`` (GET /version): proves the cluster answers."""
         with self._calling(f"reaching the cluster of {self.kubeconfig}"):
-            # lightkube has no call for /version; its HTTP client already carries the
-            # kubeconfig's server, CA and credentials.
+            # lightkube has no call for /version; its HTTP client carries the credentials.
             resp = self._api._client._client.get("/version")
             resp.raise_for_status()
             return str(resp.json().get("gitVersion", "?"))
@@ -147,7 +129,6 @@ class Kube:
     def get(
         self, res: type[Resource], name: str, *, namespace: str | None = None
     ) -> dict[str, Any] | None:
-        """The object, or None when it does not exist."""
         with self._calling(f"reading {res.__name__} {name}"):
             try:
                 return _as_dict(self._api.get(res, name, namespace=namespace))
@@ -163,8 +144,7 @@ class Kube:
         namespace: str | None = None,
         labels: Mapping[str, str] | str | None = None,
     ) -> list[dict[str, Any]]:
-        """The objects of ``res`` (in ``namespace``; matching ``labels``: a map, or a
-        selector of ``k=v`` terms)."""
+        """``labels``: a map, or a selector of ``k=v`` terms."""
         if isinstance(labels, str):
             labels = dict(p.split("=", 1) for p in labels.split(",") if p)
         with self._calling(f"listing {res.__name__}"):
@@ -173,15 +153,13 @@ class Kube:
     def apply(
         self, doc: Mapping[str, Any], *, namespace: str | None = None, dry_run: bool = False
     ) -> dict[str, Any]:
-        """Server-side apply of one object (a dict with apiVersion and kind)."""
-        objs = load_all_yaml(_yaml_of(doc), create_resources_for_crds=True)
+        objs = load_all_yaml(json.dumps(dict(doc)), create_resources_for_crds=True)  # JSON is YAML
         return self._apply(objs[0], namespace, dry_run)
 
     def apply_yaml(
         self, text: str, *, namespace: str | None = None, dry_run: bool = False
     ) -> list[dict[str, Any]]:
-        """Server-side apply of every object in a YAML stream, in order (CRDs first in the
-        stream make their kinds known to the objects after them)."""
+        """Server-side apply of a YAML stream, in order (CRDs first make their kinds known)."""
         try:
             objs = load_all_yaml(text, create_resources_for_crds=True)
         except Exception as err:
@@ -197,7 +175,6 @@ class Kube:
         return _as_dict(out)
 
     def ensure_namespace(self, name: str, labels: Mapping[str, str] = RESTRICTED) -> None:
-        """Create or update the namespace ``name`` with ``labels`` (Pod Security restricted)."""
         doc = {"apiVersion": "v1", "kind": "Namespace"}
         self.apply({**doc, "metadata": {"name": name, "labels": dict(labels)}})
 
@@ -209,8 +186,7 @@ class Kube:
         *,
         namespace: str | None = None,
     ) -> dict[str, Any]:
-        """A JSON merge patch of one object (say, an annotation that asks a controller to
-        act), outside server-side apply's field ownership."""
+        """A JSON merge patch, outside server-side apply's field ownership."""
         with self._calling(f"patching {res.__name__} {name}"):
             out = self._api.patch(
                 res, name, dict(patch), namespace=namespace, patch_type=PatchType.MERGE
@@ -225,7 +201,7 @@ class Kube:
         namespace: str | None = None,
         grace_period: int | None = None,
     ) -> bool:
-        """Delete the object; False when it did not exist."""
+        """False when it did not exist."""
         with self._calling(f"deleting {res.__name__} {name}"):
             try:
                 self._api.delete(res, name, namespace=namespace, grace_period=grace_period)
@@ -238,13 +214,6 @@ class Kube:
     def logs(
         self, pod: str, *, namespace: str, container: str | None = None, tail: int | None = None
     ) -> str:
-        """The pod's log (its last ``tail`` lines)."""
         with self._calling(f"reading the log of pod {pod}"):
             lines = self._api.log(pod, namespace=namespace, container=container, tail_lines=tail)
             return "".join(lines)
-
-
-def _yaml_of(doc: Mapping[str, Any]) -> str:
-    import json
-
-    return json.dumps(dict(doc))  # JSON is YAML

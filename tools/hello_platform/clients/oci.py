@@ -1,15 +1,5 @@
-"""THE OCI registry client: the Distribution API (v2) over httpx, with the login handshake.
-
-One :class:`Registry` names a registry (``host[:port]``), its credentials and the CA bundle
-its TLS certificate is checked against (plain HTTP only for the local registry on
-127.0.0.1). :class:`Client` reads manifests and pushes blobs and manifests. Logging in is
-the handshake ECR, GHCR and Distribution speak: a request answered ``401`` with
-``WWW-Authenticate: Basic`` is sent again with the credentials; with ``Bearer realm=...``
-a token is fetched from the realm (with the credentials, for the challenge's service and
-scope) and the request is sent again with it (:class:`ChallengeAuth`). Credentials come from
-the caller or from Docker's ``config.json`` (:mod:`hello_platform.clients.ocicreds`).
-A refused login or an unreachable registry is one sentence (:class:`PlatformError`).
-"""
+"""THE OCI registry client: the Distribution API (v2) over httpx, with the login handshake
+ECR, GHCR and Distribution speak (a 401's Basic or Bearer challenge, :class:`ChallengeAuth`)."""
 
 from __future__ import annotations
 
@@ -37,15 +27,12 @@ MANIFEST_ACCEPT = ", ".join(
     ]
 )
 _ACCEPT = {"Accept": MANIFEST_ACCEPT}
-#: The environment variable that holds the password of ``--registry-username``.
 PASSWORD_ENV = "HELLO_PLATFORM_REGISTRY_PASSWORD"  # noqa: S105 - a variable's name
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """A registry login: a user name and a password or token."""
-
     username: str
     password: str
 
@@ -55,19 +42,16 @@ class Credentials:
 
 @dataclass(frozen=True)
 class Registry:
-    """Where images go: ``host[:port]``, its login, and the CA bundle of its certificate."""
-
     address: str
     credentials: Credentials | None = None
-    #: PEM bundle the TLS certificate is verified against (None: the system's trust store).
+    #: PEM bundle of the CA (None: the system's trust store).
     ca: Path | None = None
-    #: Plain HTTP (only the local registry on 127.0.0.1 is ever served that way).
+    #: Plain HTTP (only the local registry on 127.0.0.1).
     plain_http: bool = False
     #: A path every repository goes under (GHCR's ``OWNER``), from ``HOST/NAMESPACE``.
     namespace: str = ""
 
     def repository(self, name: str) -> str:
-        """``name`` under this registry's namespace."""
         return f"{self.namespace}/{name}" if self.namespace else name
 
     @property
@@ -85,14 +69,13 @@ class Registry:
 
 @dataclass(frozen=True)
 class RemoteImage:
-    """A tag in the registry: its manifest digest and its config digest (= Docker image ID)."""
+    """A tag's manifest digest and config digest (= Docker image ID)."""
 
     digest: str
     config_digest: str
 
 
 def basic(creds: Credentials) -> str:
-    """The ``Authorization`` value of a Basic login."""
     pair = f"{creds.username}:{creds.password}".encode()
     return "Basic " + base64.b64encode(pair).decode()
 
@@ -108,7 +91,7 @@ def challenge(header: str) -> tuple[str, dict[str, str]]:
 
 
 class ChallengeAuth(httpx.Auth):
-    """The login handshake: answer a 401's Basic or Bearer challenge once per request."""
+    """Answer a 401's Basic or Bearer challenge once per request."""
 
     def __init__(self, registry: Registry, transport: httpx.BaseTransport | None = None) -> None:
         self.registry = registry
@@ -133,7 +116,6 @@ class ChallengeAuth(httpx.Auth):
         yield request
 
     def _token(self, params: dict[str, str]) -> str:
-        """A token from the challenge's realm (with the login, when there is one)."""
         query = {k: v for k, v in params.items() if k in ("service", "scope")}
         creds = self.registry.credentials
         headers = {"Authorization": basic(creds)} if creds else {}
@@ -156,7 +138,6 @@ class ChallengeAuth(httpx.Auth):
 
 
 def _verify(registry: Registry) -> ssl.SSLContext | bool:
-    """Verify TLS against the registry's CA bundle, else the system's trust store."""
     if registry.ca is None:
         return True
     try:
@@ -182,7 +163,6 @@ def _unreachable(registry: Registry, err: Exception) -> PlatformError:
 
 
 def refused(registry: Registry) -> PlatformError:
-    """The one sentence for a login the registry refuses (or one it needs and lacks)."""
     creds = registry.credentials
     if creds is None:
         return PlatformError(
@@ -197,8 +177,6 @@ def refused(registry: Registry) -> PlatformError:
 
 
 class Client:
-    """The Distribution API of one :class:`Registry`: manifests and blobs."""
-
     def __init__(
         self,
         registry: Registry,
@@ -223,7 +201,7 @@ class Client:
         data: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        """One request (a path under the registry, or a full URL it gave us)."""
+        """One request (a path under the registry, or a full URL it gave)."""
         try:
             response = self._http.request(method, url, content=data, headers=headers)
         except httpx.HTTPError as err:
@@ -233,7 +211,7 @@ class Client:
         return response
 
     def check_login(self) -> None:
-        """``GET /v2/``: the registry answers and accepts the login (raises if not)."""
+        """``GET /v2/``: the registry answers and accepts the login."""
         status = self.call("GET", "/v2/").status_code
         if status != 200:
             raise PlatformError(f"the registry at {self.registry.address} answered {status}")
@@ -258,12 +236,11 @@ class Client:
         return RemoteImage(digest=str(digest), config_digest=str(config))
 
     def manifest_digest(self, repository: str, tag: str) -> str | None:
-        """The digest of ``repository:tag`` (None if there is no such tag)."""
         got = self.call("HEAD", f"/v2/{repository}/manifests/{tag}", headers=_ACCEPT)
         return got.headers.get("docker-content-digest", "") if got.status_code == 200 else None
 
     def push_blob(self, repository: str, data: bytes) -> str:
-        """Upload ``data`` as a blob of ``repository`` (skipped if present); its digest."""
+        """Upload a blob (skipped if present); its digest."""
         digest = digest_of(data)
         if self.call("HEAD", f"/v2/{repository}/blobs/{digest}").status_code == 200:
             return digest
@@ -285,7 +262,6 @@ class Client:
     def push_manifest(
         self, repository: str, tag: str, manifest: bytes, media_type: str = OCI_MANIFEST
     ) -> str:
-        """Store ``manifest`` as ``repository:tag``; its digest."""
         path, kind = f"/v2/{repository}/manifests/{tag}", {"Content-Type": media_type}
         got = self.call("PUT", path, data=manifest, headers=kind)
         if got.status_code != 201:

@@ -1,10 +1,5 @@
-"""Copy an image by digest from one registry to another through THE OCI client (no rebuild,
-no Docker engine): the manifest (an image index: each of its manifests too), the config
-and the layers. A blob the target already has is skipped; within one registry it is
-mounted from the source repository; otherwise it is read and pushed, its sha256 checked
-on the way. The manifest is stored byte for byte, so its digest cannot change, and the copy
-is verified by reading the digest back from the target (by tag and by digest).
-"""
+"""Copy an image by digest between registries: manifests byte for byte (so the digest cannot
+change), blobs skipped, mounted or read and pushed; verified by reading the digest back."""
 
 from __future__ import annotations
 
@@ -26,8 +21,6 @@ _ACCEPT = {"Accept": oci.MANIFEST_ACCEPT}
 
 @dataclass(frozen=True)
 class Repo:
-    """A repository of one registry, through its client."""
-
     client: oci.Client
     repository: str
 
@@ -38,15 +31,13 @@ class Repo:
 
 @dataclass
 class Copied:
-    """What :func:`copy` did: the figures of a promotion."""
-
     digest: str
     manifests: int = 0
     blobs_copied: int = 0
     blobs_mounted: int = 0
     blobs_present: int = 0
     bytes_copied: int = 0
-    #: The sizes of every blob the manifests name (the image's size, what a cold copy moves).
+    #: The sizes of every blob the manifests name (what a cold copy moves).
     bytes_total: int = 0
     seconds: float = 0.0
     media_types: list[str] = field(default_factory=list)
@@ -56,7 +47,6 @@ class Copied:
 
 
 def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
-    """The manifest ``reference`` (tag or digest) of ``repo``: its bytes and media type."""
     got = repo.client.call("GET", f"/v2/{repo.repository}/manifests/{reference}", headers=_ACCEPT)
     if got.status_code == 404:
         raise PlatformError(f"{repo.name} has no manifest {reference}")
@@ -73,8 +63,8 @@ def has_blob(repo: Repo, digest: str) -> bool:
 
 
 def read_blob(repo: Repo, digest: str) -> bytes:
-    """A blob of ``repo``, its sha256 checked (a redirect to storage is followed without
-    the registry's login, as presigned URLs want)."""
+    """A blob, its sha256 checked (a redirect to storage is followed without the login, as
+    presigned URLs want)."""
     got = repo.client.call("GET", f"/v2/{repo.repository}/blobs/{digest}")
     if got.status_code in (301, 302, 303, 307, 308) and "location" in got.headers:
         try:
@@ -89,7 +79,7 @@ def read_blob(repo: Repo, digest: str) -> bytes:
 
 
 def mount(src: Repo, dst: Repo, digest: str) -> bool:
-    """Mount ``digest`` from ``src`` into ``dst`` (same registry only); True if it did."""
+    """Mount ``digest`` from ``src`` (same registry only); True if it did."""
     if src.client.registry.address != dst.client.registry.address:
         return False
     path = f"/v2/{dst.repository}/blobs/uploads/?mount={digest}&from={src.repository}"
@@ -109,7 +99,6 @@ def copy_blob(src: Repo, dst: Repo, digest: str, done: Copied) -> None:
 
 
 def copy_manifest(src: Repo, dst: Repo, digest: str, done: Copied) -> tuple[bytes, str]:
-    """Copy the manifest ``digest`` and what it names (an index: its manifests first)."""
     body, media = fetch_manifest(src, digest)
     if oci.digest_of(body) != digest:
         raise PlatformError(f"the manifest {digest} of {src.name} does not match its digest")
@@ -128,8 +117,6 @@ def copy_manifest(src: Repo, dst: Repo, digest: str, done: Copied) -> tuple[byte
 
 
 def copy(src: Repo, dst: Repo, digest: str, tag: str) -> Copied:
-    """Copy ``src@digest`` to ``dst`` as ``dst:tag`` (and by digest), then verify that the
-    target answers the same digest for both."""
     start = time.monotonic()
     done = Copied(digest)
     body, media = copy_manifest(src, dst, digest, done)
@@ -140,7 +127,6 @@ def copy(src: Repo, dst: Repo, digest: str, tag: str) -> Copied:
 
 
 def verify(dst: Repo, digest: str, tag: str) -> None:
-    """The target's digest of ``tag`` and of the manifest ``digest`` are ``digest``."""
     by_tag = dst.client.manifest_digest(dst.repository, tag)
     body, _ = fetch_manifest(dst, digest)
     by_digest = oci.digest_of(body)

@@ -1,14 +1,6 @@
-"""Registry credentials from the places a platform engineer keeps them.
-
-In order: an explicit user name with its password (``$HELLO_PLATFORM_REGISTRY_PASSWORD``
-or stdin, never a flag: flags end up in shell history and ``ps``), then Docker's
-``config.json`` (``$DOCKER_CONFIG`` or ``~/.docker``): its ``auths`` entry for the host, or
-the credential helper it names (``credHelpers``/``credsStore``, e.g. ECR's or the
-desktop keychain). ECR: ``aws ecr get-login-password | docker login --username AWS
---password-stdin ACCOUNT.dkr.ecr.REGION.amazonaws.com`` (what ``aws-actions/amazon-ecr-login``
-does in GitHub Actions) writes the ``auths`` entry this module reads. GHCR: ``docker login
-ghcr.io`` with a token, or the token as the password.
-"""
+"""Registry credentials: a user name with its password (from the environment or stdin,
+never a flag, which ends up in shell history and ``ps``), else Docker's ``config.json``
+(its ``auths`` entry for the host, or the credential helper it names)."""
 
 from __future__ import annotations
 
@@ -48,7 +40,6 @@ def _from_auths(auths: dict[str, Any], host: str) -> Credentials | None:
 
 
 def _from_helper(helper: str, host: str) -> Credentials | None:
-    """``docker-credential-HELPER get`` (the credential-helper protocol)."""
     try:
         done = subprocess.run(
             [f"docker-credential-{helper}", "get"],
@@ -71,7 +62,6 @@ def _from_helper(helper: str, host: str) -> Credentials | None:
 
 
 def from_docker_config(host: str) -> Credentials | None:
-    """The login Docker keeps for ``host``, if any."""
     doc = _config()
     helper = (doc.get("credHelpers") or {}).get(host) or doc.get("credsStore")
     if helper:
@@ -84,7 +74,6 @@ def from_docker_config(host: str) -> Credentials | None:
 def resolve(
     host: str, username: str | None, *, password_stdin: bool = False, stdin: TextIO | None = None
 ) -> Credentials | None:
-    """The login for ``host``: ``username`` with its password (env or stdin), else Docker's."""
     if not username:
         if password_stdin:
             raise PlatformError("--registry-password-stdin needs --registry-username")
@@ -104,7 +93,7 @@ def resolve(
 
 
 def docker_config_json(host: str, creds: Credentials) -> str:
-    """A Docker ``config.json`` (and ``.dockerconfigjson`` of a pull Secret) for one login."""
+    """A Docker ``config.json`` (or a pull Secret's ``.dockerconfigjson``) for one login."""
     auth = base64.b64encode(f"{creds.username}:{creds.password}".encode()).decode()
     entry = {"username": creds.username, "password": creds.password, "auth": auth}
     return json.dumps({"auths": {host: entry}})

@@ -1,4 +1,1 @@
-"""The core: running processes, errors, progress lines and where things live.
-
-It imports nothing else of the package.
-"""
+"""The core: processes, errors, progress, waiting, paths, the catalogue; imports no other layer."""

@@ -1,10 +1,4 @@
-"""The service catalogue (``services/catalogue.toml``): every service declared once.
-
-:func:`load` reads and checks it; :func:`service` picks one by name (``--service``), or
-the catalogue's default. Paths are relative to the repository (or a workspace: tests and
-users may point at another root). A wrong entry is one sentence naming the file, the
-service and the key.
-"""
+"""The service catalogue (``services/catalogue.toml``): every service declared once, checked."""
 
 from __future__ import annotations
 
@@ -23,8 +17,6 @@ _KEYS |= {"release", "port", "app"}
 
 @dataclass(frozen=True)
 class Service:
-    """One catalogue entry, with every default filled in and paths made absolute."""
-
     name: str
     root: Path
     folder: Path
@@ -40,7 +32,6 @@ class Service:
     app: str
 
     def values_file(self, profile: str) -> Path:
-        """The chart's values file of ``profile`` (``values-<profile>.yaml``)."""
         return self.chart / f"values-{profile}.yaml"
 
     @property
@@ -54,7 +45,6 @@ class Catalogue:
     default: str
 
     def service(self, name: str | None = None) -> Service:
-        """``name``'s entry, or the default one; a PlatformError names the known ones."""
         chosen = name or self.default
         if chosen not in self.services:
             known = ", ".join(sorted(self.services))
@@ -102,7 +92,6 @@ def _entry(root: Path, name: str, raw: dict[str, Any]) -> Service:
 
 
 def load(root: Path = REPO_ROOT) -> Catalogue:
-    """The catalogue of the repository (or workspace) at ``root``, checked."""
     path = root / CATALOGUE
     try:
         doc = tomllib.loads(path.read_text())
@@ -121,5 +110,4 @@ def load(root: Path = REPO_ROOT) -> Catalogue:
 
 
 def service(name: str | None = None, root: Path = REPO_ROOT) -> Service:
-    """The service ``name`` (``--service``), or the catalogue's default."""
     return load(root).service(name)

@@ -15,8 +15,7 @@ def add_command(
     *,
     help: str,
 ) -> argparse.ArgumentParser:
-    """The sub-command of a feature package, named as the package (``pipeline.drill``:
-    ``drill``): ``help`` in the menu, the package's docstring as written by its ``--help``."""
+    """The sub-command named as the feature package, its docstring as its ``--help``."""
     return subparsers.add_parser(
         feature.__name__.rpartition(".")[2],
         help=help,
@@ -26,7 +25,6 @@ def add_command(
 
 
 def add_service(parser: argparse.ArgumentParser) -> None:
-    """``--service NAME``: the catalogue entry the command works on."""
     parser.add_argument(
         "--service",
         metavar="NAME",
@@ -35,5 +33,4 @@ def add_service(parser: argparse.ArgumentParser) -> None:
 
 
 def service(args: argparse.Namespace) -> catalogue.Service:
-    """The service named by a parsed ``--service``, or the catalogue's default."""
     return catalogue.service(getattr(args, "service", None))

@@ -1,14 +1,10 @@
-"""The one exception type the glue raises for problems a user can fix.
-
-A :class:`PlatformError` carries one plain sentence that says what is wrong and what
-to do. The CLI prints it (no traceback) and exits non-zero; nox shows it as is.
-"""
+"""The one exception the glue raises for problems a user can fix: printed, no traceback."""
 
 from __future__ import annotations
 
 
 class PlatformError(Exception):
-    """A user-facing failure: ``str(err)`` is the whole message."""
+    """``str(err)`` is the whole message: what is wrong, what to do, the log."""
 
     def __init__(self, message: str, *, hint: str | None = None, log: str | None = None) -> None:
         parts = [message.rstrip(".") + "."]

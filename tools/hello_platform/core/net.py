@@ -6,8 +6,7 @@ import ipaddress
 
 
 def is_loopback(host: str) -> bool:
-    """Whether ``host`` is this machine: ``localhost`` or a loopback address (127.0.0.0/8,
-    ::1). Any other name (``localhost.example.com``) could resolve anywhere, so it is not."""
+    """``localhost`` or a loopback address; any other name could resolve anywhere."""
     if host == "localhost":
         return True
     try:

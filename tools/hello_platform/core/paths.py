@@ -10,11 +10,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def cache_dir() -> Path:
-    """Root of the project cache: ``$HELLO_PLATFORM_CACHE`` or ``~/.cache/hello-platform``.
-
-    It lives outside the clone so that a fresh clone (and CI) reuses built tools,
-    images and wheels.
-    """
+    """``$HELLO_PLATFORM_CACHE`` or ``~/.cache/hello-platform``: outside the clone, so that a
+    fresh clone (and CI) reuses built tools, images and wheels."""
     override = os.environ.get("HELLO_PLATFORM_CACHE")
     if override:
         return Path(override).expanduser()
@@ -24,8 +21,7 @@ def cache_dir() -> Path:
 
 
 def state_dir() -> Path:
-    """Root of long-lived run state (cluster data, logs): ``$HELLO_PLATFORM_STATE`` or
-    ``~/.local/state/hello-platform``."""
+    """Run state (cluster data, logs): ``$HELLO_PLATFORM_STATE`` or ``~/.local/state/...``."""
     override = os.environ.get("HELLO_PLATFORM_STATE")
     if override:
         return Path(override).expanduser()
@@ -35,12 +31,11 @@ def state_dir() -> Path:
 
 
 def out_dir() -> Path:
-    """Build artifacts and reports of this checkout (git-ignored): ``<repo>/out``."""
     return REPO_ROOT / "out"
 
 
 def link_latest(run_dir: Path) -> None:
-    """Point ``<run_dir's parent>/latest`` at ``run_dir`` (best effort: a report helper)."""
+    """Point ``<run_dir's parent>/latest`` at ``run_dir`` (best effort)."""
     latest = run_dir.parent / "latest"
     try:
         if latest.is_symlink() or latest.exists():

@@ -12,13 +12,11 @@ from hello_platform.core.errors import PlatformError
 
 
 def last_line(output: str) -> str:
-    """The last line of a command's output (its error, usually), or ``"no output"``."""
     return (output.strip().splitlines() or ["no output"])[-1]
 
 
 def venv_binary(name: str, *, hint: str) -> str:
-    """A console script of the running interpreter's venv (else on PATH), or a
-    PlatformError that says how to get it (e.g. which nox session installs it)."""
+    """A console script of the running interpreter's venv, else on PATH."""
     import sys
 
     beside = Path(sys.executable).with_name(name)
@@ -28,7 +26,6 @@ def venv_binary(name: str, *, hint: str) -> str:
 
 
 def which(name: str, *, hint: str) -> str:
-    """Path of ``name`` on PATH, or a PlatformError that says how to get it."""
     found = shutil.which(name)
     if not found:
         raise PlatformError(f"'{name}' was not found on PATH", hint=hint)
@@ -46,11 +43,8 @@ def run(
     timeout: float | None = None,
     capture: bool = False,
 ) -> str:
-    """Run ``cmd``; on failure raise a PlatformError naming ``what`` failed.
-
-    With ``log`` the command's output goes to that file (appended) and the error
-    names it; with ``capture`` its stdout is returned; otherwise it is inherited.
-    """
+    """Run ``cmd``, a PlatformError naming ``what`` on failure; output appended to ``log``, or
+    returned with ``capture``, or inherited."""
     args = [str(c) for c in cmd]
     try:
         done = _spawn(args, log=log, env=env, cwd=cwd, timeout=timeout, capture=capture)
@@ -83,7 +77,6 @@ def _spawn(
     timeout: float | None,
     capture: bool,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``args``: output appended to ``log``, or captured, or inherited."""
     if log is None:
         return subprocess.run(
             args, capture_output=capture, text=True, env=env, cwd=cwd, timeout=timeout, check=False
@@ -107,7 +100,7 @@ def _spawn(
 def succeeds(
     cmd: Sequence[str | Path], *, env: Mapping[str, str] | None = None, timeout: float = 30.0
 ) -> bool:
-    """True if ``cmd`` runs and exits 0 within ``timeout`` (output discarded): a probe."""
+    """Whether ``cmd`` exits 0 within ``timeout`` (output discarded)."""
     try:
         done = subprocess.run(
             [str(c) for c in cmd],
@@ -123,7 +116,7 @@ def succeeds(
 
 
 def end(process: subprocess.Popen[Any], *, timeout: float) -> None:
-    """Stop a child we started: SIGTERM, SIGKILL after ``timeout`` s; reaped either way."""
+    """SIGTERM, SIGKILL after ``timeout`` s; reaped either way."""
     process.terminate()
     try:
         process.wait(timeout=timeout)

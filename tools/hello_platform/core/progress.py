@@ -9,13 +9,11 @@ from contextlib import contextmanager
 
 
 def say(message: str) -> None:
-    """Print one progress line (``==> message``) to stderr."""
     print(f"==> {message}", file=sys.stderr, flush=True)
 
 
 @contextmanager
 def step(message: str) -> Iterator[None]:
-    """Announce a step, and say how long it took when it ends."""
     say(f"{message} ...")
     start = time.monotonic()
     yield

@@ -1,12 +1,5 @@
-"""One way to wait: poll a check until it passes, bounded, with progress and a clear error.
-
-Every "wait until X" of the package goes through :func:`until`, which runs on stamina's
-retry loop (a fixed pace, no jitter, a total bound), so the bound, the pace and the error
-policy are decided in one place:
-
-    waited = until(lambda: Check(h.ok, h.detail), what="the node is not Ready", timeout=90,
-                   progress=lambda s, detail: say(f"waiting ({detail}) ({s:.0f}s)"))
-"""
+"""One way to wait: poll a check on stamina's retry loop (fixed pace, total bound) until it
+passes, with progress, or fail with one sentence."""
 
 from __future__ import annotations
 
@@ -25,8 +18,6 @@ stamina.instrumentation.set_on_retry_hooks([])
 
 @dataclass(frozen=True)
 class Check:
-    """One look at what is awaited: passed or not, and what was seen."""
-
     ok: bool
     detail: str = ""
 
@@ -48,13 +39,9 @@ def until(
     hint: str | None = None,
     log: str | None = None,
 ) -> float:
-    """Call ``check`` every ``interval`` s until it passes; return the seconds waited.
-
-    ``progress(seconds, detail)`` is called after ``first_note`` s and then every ``every``
-    s; ``abort()`` returning a reason ends the wait at once (a daemon that exited, say).
-    After ``timeout`` s a :class:`PlatformError` says ``what`` (what is still not so, e.g.
-    "the node is not Ready") with the last detail seen; on abort, the reason.
-    """
+    """Call ``check`` every ``interval`` s until it passes; the seconds waited. ``progress``
+    runs after ``first_note`` s, then every ``every`` s; ``abort()`` giving a reason ends it.
+    After ``timeout`` s a PlatformError says ``what`` (still not so) and the last detail."""
     start = time.monotonic()
     note_at = start + first_note
     last = Check(False, "not checked yet")
@@ -92,8 +79,7 @@ def until(
 
 
 def within(check: Callable[[], Check | bool], *, timeout: float, interval: float = 1.0) -> bool:
-    """:func:`until` where running out of time is an answer (False), not an error: whether
-    ``check`` passed within ``timeout`` s (a process gone after SIGTERM, say)."""
+    """Whether ``check`` passed within ``timeout`` s (running out of time is no error)."""
     try:
         until(check, what="not yet", timeout=timeout, interval=interval)
     except PlatformError:
