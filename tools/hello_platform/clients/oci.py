@@ -18,14 +18,9 @@ from hello_platform.core.errors import PlatformError
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MANIFEST_ACCEPT = ", ".join(
-    [
-        OCI_MANIFEST,
-        DOCKER_MANIFEST,
-        "application/vnd.oci.image.index.v1+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-    ]
-)
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
 _ACCEPT = {"Accept": MANIFEST_ACCEPT}
 PASSWORD_ENV = "HELLO_PLATFORM_REGISTRY_PASSWORD"  # noqa: S105 - a variable's name
 _PARAM = re.compile(r'(\w+)="([^"]*)"')

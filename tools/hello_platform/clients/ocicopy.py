@@ -11,10 +11,9 @@ from typing import Any
 import httpx
 
 from hello_platform.clients import oci
+from hello_platform.clients.oci import DOCKER_LIST, OCI_INDEX
 from hello_platform.core.errors import PlatformError
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 _ACCEPT = {"Accept": oci.MANIFEST_ACCEPT}
 

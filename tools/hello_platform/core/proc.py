@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,6 @@ def last_line(output: str) -> str:
 
 def venv_binary(name: str, *, hint: str) -> str:
     """A console script of the running interpreter's venv, else on PATH."""
-    import sys
-
     beside = Path(sys.executable).with_name(name)
     if beside.is_file():
         return str(beside)
@@ -47,7 +46,7 @@ def run(
     returned with ``capture``, or inherited."""
     args = [str(c) for c in cmd]
     try:
-        done = _spawn(args, log=log, env=env, cwd=cwd, timeout=timeout, capture=capture)
+        done = _spawn(args, log=log, capture=capture, env=env, cwd=cwd, timeout=timeout)
     except FileNotFoundError as exc:
         raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
     except subprocess.TimeoutExpired as exc:
@@ -69,31 +68,16 @@ def run(
 
 
 def _spawn(
-    args: list[str],
-    *,
-    log: Path | None,
-    env: Mapping[str, str] | None,
-    cwd: Path | None,
-    timeout: float | None,
-    capture: bool,
+    args: list[str], *, log: Path | None, capture: bool, **how: Any
 ) -> subprocess.CompletedProcess[str]:
     if log is None:
-        return subprocess.run(
-            args, capture_output=capture, text=True, env=env, cwd=cwd, timeout=timeout, check=False
-        )
+        return subprocess.run(args, capture_output=capture, text=True, check=False, **how)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("a") as fh:
         fh.write("$ " + " ".join(args) + "\n")
         fh.flush()
         return subprocess.run(
-            args,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-            cwd=cwd,
-            timeout=timeout,
-            check=False,
+            args, stdout=fh, stderr=subprocess.STDOUT, text=True, check=False, **how
         )
 
 

@@ -25,19 +25,8 @@ from hello_platform.toolchain import apt as system
 #: The baselines' folder in the service's folder (``uvicorn --app-dir``).
 BASELINES = "bench"
 #: The uvicorn flags every target runs with (the service's own server uses the same).
-UVICORN_FLAGS = (
-    "--workers",
-    "1",
-    "--http",
-    "httptools",
-    "--loop",
-    "uvloop",
-    "--no-access-log",
-    "--log-level",
-    "warning",
-    "--lifespan",
-    "on",
-)
+UVICORN_FLAGS: tuple[str, ...] = ("--workers", "1", "--http", "httptools", "--loop", "uvloop")
+UVICORN_FLAGS += ("--no-access-log", "--log-level", "warning", "--lifespan", "on")
 HOST = "127.0.0.1"  # load goes to loopback only
 
 

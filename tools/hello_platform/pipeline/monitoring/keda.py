@@ -47,11 +47,8 @@ def certificates(pki_dir: Path) -> dict[str, bytes]:
     """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs."""
     leaf = pki.Leaf("keda", "keda-operator", dns=service_names(), usages=pki.BOTH)
     pki.ensure_pki(pki_dir, [leaf])
-    return {
-        "ca.crt": (pki_dir / "ca.crt").read_bytes(),
-        "tls.crt": (pki_dir / "keda.crt").read_bytes(),
-        "tls.key": (pki_dir / "keda.key").read_bytes(),
-    }
+    files = {"ca.crt": "ca.crt", "tls.crt": "keda.crt", "tls.key": "keda.key"}
+    return {key: (pki_dir / name).read_bytes() for key, name in files.items()}
 
 
 def module_config_dir(version: str) -> Path:
