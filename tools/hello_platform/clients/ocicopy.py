@@ -57,10 +57,6 @@ def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
     return got.content, media
 
 
-def has_blob(repo: Repo, digest: str) -> bool:
-    return repo.client.call("HEAD", f"/v2/{repo.repository}/blobs/{digest}").status_code == 200
-
-
 def read_blob(repo: Repo, digest: str) -> bytes:
     """A blob, its sha256 checked (a redirect to storage is followed without the login, as
     presigned URLs want)."""
@@ -86,7 +82,7 @@ def mount(src: Repo, dst: Repo, digest: str) -> bool:
 
 
 def copy_blob(src: Repo, dst: Repo, digest: str, done: Copied) -> None:
-    if has_blob(dst, digest):
+    if dst.client.call("HEAD", f"/v2/{dst.repository}/blobs/{digest}").status_code == 200:
         done.blobs_present += 1
     elif mount(src, dst, digest):
         done.blobs_mounted += 1

@@ -15,12 +15,8 @@ from hello_platform.clients.oci import PASSWORD_ENV, Credentials
 from hello_platform.core.errors import PlatformError
 
 
-def docker_config_dir() -> Path:
-    return Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-
-
 def _config() -> dict[str, Any]:
-    path = docker_config_dir() / "config.json"
+    path = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
     try:
         doc = json.loads(path.read_text())
     except FileNotFoundError:

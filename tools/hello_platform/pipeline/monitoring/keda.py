@@ -35,17 +35,13 @@ def work_dir() -> Path:
     return state_dir() / "keda"
 
 
-def service_names() -> tuple[str, ...]:
-    names = []
+def certificates(pki_dir: Path) -> dict[str, bytes]:
+    """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs."""
+    names: list[str] = []
     for svc in ("keda-operator", "keda-metrics-apiserver"):
         names += [svc, f"{svc}.{NAMESPACE}", f"{svc}.{NAMESPACE}.svc"]
         names.append(f"{svc}.{NAMESPACE}.svc.{layout.CLUSTER_DOMAIN}")
-    return tuple(names)
-
-
-def certificates(pki_dir: Path) -> dict[str, bytes]:
-    """ca.crt, tls.crt, tls.key for the Secret KEDA mounts at /certs."""
-    leaf = pki.Leaf("keda", "keda-operator", dns=service_names(), usages=pki.BOTH)
+    leaf = pki.Leaf("keda", "keda-operator", dns=tuple(names), usages=pki.BOTH)
     pki.ensure_pki(pki_dir, [leaf])
     files = {"ca.crt": "ca.crt", "tls.crt": "keda.crt", "tls.key": "keda.key"}
     return {key: (pki_dir / name).read_bytes() for key, name in files.items()}

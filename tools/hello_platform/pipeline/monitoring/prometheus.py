@@ -61,8 +61,8 @@ def releases() -> list[PodsService]:
             docs = helm.documents(
                 helm.render(helm_bin, svc, values_files=files, namespace=ns, sets=NEW_PODS)
             )
-            services = [d for d in docs if d["kind"] == "Service"]
-            for d in (d for d in services if _headless(d)):
+            headless = [d for d in docs if d["kind"] == "Service" and _headless(d)]
+            for d in headless:
                 ports = d["spec"].get("ports") or []
                 out += [PodsService(ns, d["metadata"]["name"], p["name"]) for p in ports]
     return out
@@ -78,14 +78,13 @@ def srv_names(pods_services: Iterable[PodsService] | None = None) -> list[str]:
     return [f"_{s.port}._tcp.{s.name}.{s.namespace}.svc.{domain}" for s in found]
 
 
-def rules_dirs() -> list[Path]:
-    charts = {svc.chart for svc in catalogue.load().services.values()}
-    return sorted(c / "files" / "rules" for c in charts if (c / "files" / "rules").is_dir())
-
-
 def rule_files(rules_dir: Path | None = None) -> str:
     lines = []
-    dirs = [rules_dir] if rules_dir else rules_dirs()
+    if rules_dir is None:
+        found = {svc.chart / "files" / "rules" for svc in catalogue.load().services.values()}
+        dirs = sorted(d for d in found if d.is_dir())
+    else:
+        dirs = [rules_dir]
     for path in sorted(p for d in dirs for p in d.glob("*.yaml")):
         lines.append(f"  {path.name}: |")
         lines += [f"    {line}" if line else "" for line in path.read_text().splitlines()]

@@ -29,20 +29,14 @@ def checkov_binary() -> Path:
     )
 
 
-def checkov(
-    checkov_bin: Path,
-    targets: Targets,
-    rendered: Mapping[str, str],
-    *,
-    config: Path = CHECKOV_CONFIG,
-) -> list[Finding]:
+def checkov(checkov_bin: Path, targets: Targets, rendered: Mapping[str, str]) -> list[Finding]:
     """One checkov run; ``rendered`` maps a label to chart YAML. Inputs are staged in one
     tree (with several ``-d`` roots checkov 3 leaves some frameworks unreported)."""
     with tempfile.TemporaryDirectory(prefix="hello-checkov-") as tmp:
         label = _stage(Path(tmp), targets, rendered)
         if not label:
             return []
-        cmd: list[str | Path] = [checkov_bin, "--config-file", config, "--skip-download"]
+        cmd: list[str | Path] = [checkov_bin, "--config-file", CHECKOV_CONFIG, "--skip-download"]
         cmd += ["--quiet", "--compact", "-o", "json", "-d", tmp, "--framework", *FRAMEWORKS]
         # checkov's fork-based parallel runner can deadlock (a worker left defunct).
         env = {**os.environ, "CHECKOV_PARALLELIZATION_TYPE": "none"}

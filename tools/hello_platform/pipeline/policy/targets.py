@@ -105,7 +105,10 @@ def _add_file(targets: Targets, f: Path) -> None:
             return
         if ".github" in parts and "workflows" in parts:
             targets.workflows.append(f)
-        elif "argocd" in parts or any(_is_argo(d) for d in docs):
+        elif "argocd" in parts or any(
+            isinstance(d, dict) and str(d.get("apiVersion", "")).startswith("argoproj.io/")
+            for d in docs
+        ):
             targets.argocd.append(f)
         else:
             targets.manifests.append(f)
@@ -137,7 +140,3 @@ def _yaml(targets: Targets, f: Path) -> list[Any] | None:
             Finding(rel(f), "PARSE", f"{line}not valid YAML: {problem}", "parse")
         )
         return None
-
-
-def _is_argo(doc: Any) -> bool:
-    return isinstance(doc, dict) and str(doc.get("apiVersion", "")).startswith("argoproj.io/")
