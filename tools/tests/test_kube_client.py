@@ -156,3 +156,11 @@ def test_quantities_of_every_suffix(text: str, value: float) -> None:
 def test_a_bad_quantity_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="suffix"):
         quantity("12Qi")
+
+
+def test_delete_says_whether_the_object_existed(kube: Kube, api: FakeApi) -> None:
+    assert kube.delete(Deployment, "hello", namespace="web") is False
+    api.objects["/apis/apps/v1/namespaces/web/deployments/hello"] = {"kind": "Status"}
+    assert kube.delete(Deployment, "hello", namespace="web") is True
+    with pytest.raises(PlatformError, match="deleting Deployment x failed: nope"):
+        kube.delete(Deployment, "x", namespace="forbidden")

@@ -111,12 +111,15 @@ class Kube:
         return self.client
 
     @contextlib.contextmanager
-    def _calling(self, what: str) -> Iterator[None]:
+    def _calling(self, what: str, *, absent_ok: bool = False) -> Iterator[None]:
+        """Map a failure to one sentence; with ``absent_ok`` a 404 ends the block quietly."""
         try:
             yield
         except PlatformError:
             raise
         except (ApiError, httpx.HTTPError, OSError) as err:
+            if absent_ok and isinstance(err, ApiError) and err.status.code == 404:
+                return
             raise PlatformError(f"{what} failed: {_reason(err)}") from err
 
     def version(self) -> str:
@@ -129,13 +132,9 @@ class Kube:
     def get(
         self, res: type[Resource], name: str, *, namespace: str | None = None
     ) -> dict[str, Any] | None:
-        with self._calling(f"reading {res.__name__} {name}"):
-            try:
-                return _as_dict(self._api.get(res, name, namespace=namespace))
-            except ApiError as err:
-                if err.status.code == 404:
-                    return None
-                raise
+        with self._calling(f"reading {res.__name__} {name}", absent_ok=True):
+            return _as_dict(self._api.get(res, name, namespace=namespace))
+        return None
 
     def find(
         self,
@@ -202,14 +201,10 @@ class Kube:
         grace_period: int | None = None,
     ) -> bool:
         """False when it did not exist."""
-        with self._calling(f"deleting {res.__name__} {name}"):
-            try:
-                self._api.delete(res, name, namespace=namespace, grace_period=grace_period)
-            except ApiError as err:
-                if err.status.code == 404:
-                    return False
-                raise
-        return True
+        with self._calling(f"deleting {res.__name__} {name}", absent_ok=True):
+            self._api.delete(res, name, namespace=namespace, grace_period=grace_period)
+            return True
+        return False
 
     def logs(
         self, pod: str, *, namespace: str, container: str | None = None, tail: int | None = None
