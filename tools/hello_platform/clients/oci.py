@@ -159,16 +159,13 @@ def _unreachable(registry: Registry, err: Exception) -> PlatformError:
 
 def refused(registry: Registry) -> PlatformError:
     creds = registry.credentials
-    if creds is None:
-        return PlatformError(
-            f"the registry {registry.address} requires a login and none was given",
-            hint=registry.login_hint(),
-        )
-    return PlatformError(
-        f"the registry {registry.address} refused the login of user '{creds.username}' "
-        "(wrong user name or password, or an expired token)",
-        hint=registry.login_hint(),
+    problem = (
+        "requires a login and none was given"
+        if creds is None
+        else f"refused the login of user '{creds.username}' "
+        "(wrong user name or password, or an expired token)"
     )
+    return PlatformError(f"the registry {registry.address} {problem}", hint=registry.login_hint())
 
 
 class Client:

@@ -27,7 +27,8 @@ class Charts:
     findings: list[Finding] = field(default_factory=list)
     rendered: dict[str, str] = field(default_factory=dict)
 
-    def add(self, label: str, manifests: str, verdict: rego.Verdict) -> None:
+    def judge(self, conftest_bin: Path, label: str, manifests: str) -> None:
+        verdict = rego.conftest_text(conftest_bin, manifests, "kubernetes", label=label)
         self.rendered[label] = manifests
         self.findings += verdict.findings
         state = "FAIL" if verdict.findings else "PASS"
@@ -57,9 +58,7 @@ def chart_profiles(
             text = helm.render(
                 helm_bin, service, values_files=v.values_files, sets=v.sets, kube_version=version
             )
-            charts.add(
-                label, text, rego.conftest_text(conftest_bin, text, "kubernetes", label=label)
-            )
+            charts.judge(conftest_bin, label, text)
 
 
 def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts) -> None:
@@ -70,8 +69,7 @@ def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts)
             message = f"helm template failed: {proc.last_line(done.stderr)}"
             charts.findings.append(Finding(label, "PARSE", message, "helm"))
             return
-        verdict = rego.conftest_text(conftest_bin, done.stdout, "kubernetes", label=label)
-        charts.add(label, done.stdout, verdict)
+        charts.judge(conftest_bin, label, done.stdout)
 
 
 def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Charts) -> None:
@@ -84,8 +82,7 @@ def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Ch
             continue
         with step(f"environment {env}: render its Applications, conftest"):
             for label, text in envcheck.renders(env, helm_bin).rendered.items():
-                verdict = rego.conftest_text(conftest_bin, text, "kubernetes", label=label)
-                charts.add(label, text, verdict)
+                charts.judge(conftest_bin, label, text)
 
 
 def rego_inputs(conftest_bin: Path, targets: Targets) -> list[Finding]:
