@@ -9,25 +9,23 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+def _home(override: str, xdg: str, default: str) -> Path:
+    """``$override``, else ``$xdg/hello-platform``, else ``~/default/hello-platform``."""
+    if os.environ.get(override):
+        return Path(os.environ[override]).expanduser()
+    base = os.environ.get(xdg)
+    return (Path(base).expanduser() if base else Path.home() / default) / "hello-platform"
+
+
 def cache_dir() -> Path:
     """``$HELLO_PLATFORM_CACHE`` or ``~/.cache/hello-platform``: outside the clone, so that a
     fresh clone (and CI) reuses built tools, images and wheels."""
-    override = os.environ.get("HELLO_PLATFORM_CACHE")
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "hello-platform"
+    return _home("HELLO_PLATFORM_CACHE", "XDG_CACHE_HOME", ".cache")
 
 
 def state_dir() -> Path:
     """Run state (cluster data, logs): ``$HELLO_PLATFORM_STATE`` or ``~/.local/state/...``."""
-    override = os.environ.get("HELLO_PLATFORM_STATE")
-    if override:
-        return Path(override).expanduser()
-    xdg = os.environ.get("XDG_STATE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "state"
-    return base / "hello-platform"
+    return _home("HELLO_PLATFORM_STATE", "XDG_STATE_HOME", ".local/state")
 
 
 def out_dir() -> Path:
