@@ -78,12 +78,6 @@ def _record(state: Path) -> dict[str, dict[str, list[str]]]:
     return data if isinstance(data, dict) else {}
 
 
-def _save(state: Path, record: dict[str, dict[str, list[str]]]) -> None:
-    data = hostnet.load_host_state(state)
-    data[_KEY] = record
-    hostnet.save_host_state(state, data)
-
-
 def write_subtree_control(cgroup: Path, change: str) -> None:
     (cgroup / "cgroup.subtree_control").write_text(change)
 
@@ -117,7 +111,7 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
         ours[key] = sorted(set(ours.get(key, [])) | done)
         notes += [f"{key}:{name}" for name in sorted(done)]
         failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
-    _save(state, record)
+    hostnet.update_host_state(state, _KEY, record)
     subtree = cgroup_root / POD_CGROUP
     if subtree.is_dir() and not failed:
         # Delegated below our subtree, systemd cannot take them back from the root (the
@@ -143,7 +137,7 @@ def note_runtime_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> No
     for key, was in before.items():
         now = controllers(cgroup_root / key.lstrip("/"), "cgroup.subtree_control")
         ours[key] = sorted(set(ours.get(key, [])) | (now - set(was)))
-    _save(state, record)
+    hostnet.update_host_state(state, _KEY, record)
 
 
 def _delegated_elsewhere(cgroup: Path, name: str, ours: Path) -> list[str]:
@@ -181,9 +175,7 @@ def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], 
                 given.append(f"{key}:{name}")
             except OSError as exc:
                 kept.append(f"{key}:{name} ({exc.strerror or exc})")
-    data = hostnet.load_host_state(state)
-    data.pop(_KEY, None)
-    hostnet.save_host_state(state, data)
+    hostnet.update_host_state(state, _KEY, None)
     return given, kept
 
 

@@ -62,10 +62,6 @@ def quiet(cmd: Sequence[str], stdin: str | None = None) -> subprocess.CompletedP
     return subprocess.run(list(cmd), capture_output=True, text=True, check=False, input=stdin)
 
 
-def host_state(lay_root: Path) -> Path:
-    return lay_root / "host.json"
-
-
 def load_host_state(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text())
@@ -74,7 +70,12 @@ def load_host_state(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def save_host_state(path: Path, data: dict[str, object]) -> None:
+def update_host_state(path: Path, key: str, value: object) -> None:
+    """Set ``key`` of the recorded host state (``None``: forget it)."""
+    data = load_host_state(path)
+    data[key] = value
+    if value is None:
+        del data[key]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -88,27 +89,17 @@ def read_sysctl(key: str, root: Path = SYSCTL_ROOT) -> str | None:
         return None
 
 
-def record_sysctls(path: Path, keys: Iterable[str], root: Path = SYSCTL_ROOT) -> None:
-    data = load_host_state(path)
-    saved = dict(data.get("sysctls") or {})  # type: ignore[call-overload]
-    for key in keys:
-        if key not in saved:
-            value = read_sysctl(key, root)
-            if value is not None:
-                saved[key] = value
-    data["sysctls"] = saved
-    save_host_state(path, data)
-
-
 def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
     """Record, then set the node's sysctls; return the ones that could not be set."""
     if not (root / "net/bridge").exists():
         quiet(["modprobe", "br_netfilter"])
         if (root / "net/bridge").exists():
-            data = load_host_state(path)
-            data["loaded_br_netfilter"] = True
-            save_host_state(path, data)
-    record_sysctls(path, [*SYSCTLS, *KUBELET_TUNABLES], root)
+            update_host_state(path, "loaded_br_netfilter", True)
+    saved = dict(load_host_state(path).get("sysctls") or {})  # type: ignore[call-overload]
+    for key in [*SYSCTLS, *KUBELET_TUNABLES]:
+        if key not in saved and (was := read_sysctl(key, root)) is not None:
+            saved[key] = was
+    update_host_state(path, "sysctls", saved)
     failed = []
     for key, value in SYSCTLS.items():
         try:
@@ -131,12 +122,6 @@ def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
         quiet(["modprobe", "-r", "br_netfilter"])
     path.unlink(missing_ok=True)
     return changed
-
-
-def mark_kube_chains_ours(path: Path) -> None:
-    data = load_host_state(path)
-    data["kube_chains"] = True
-    save_host_state(path, data)
 
 
 def kube_chains_ours(path: Path) -> bool:

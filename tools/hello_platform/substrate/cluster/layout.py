@@ -59,6 +59,7 @@ class Layout:
     cni_ipam_dir = _Under("run", "cni-ipam")
     registry_hosts_dir = _Under("etc", "containerd-certs.d")
     admin_kubeconfig = _Under("admin.kubeconfig")
+    host_state = _Under("host.json")  # original sysctls and what the node owns on the host
 
     @classmethod
     def default(cls) -> Layout:

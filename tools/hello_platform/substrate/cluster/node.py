@@ -57,7 +57,7 @@ def prepare(lay: Layout) -> set[str]:
     return the components whose config changed."""
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
     binaries.ensure_host_packages()
-    state = hostnet.host_state(lay.root)
+    state = lay.host_state
     refuse_foreign_kube_proxy(state)
     failed = hostnet.apply_sysctls(state)
     if failed:
@@ -68,7 +68,7 @@ def prepare(lay: Layout) -> set[str]:
     hostnet.ensure_bridge()
     hostnet.ensure_firewall()
     cgroups.prepare(state)
-    hostnet.mark_kube_chains_ours(state)
+    hostnet.update_host_state(state, "kube_chains", True)
     for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
         d.mkdir(parents=True, exist_ok=True)
     issued = pki.ensure_pki(lay.pki)
@@ -166,7 +166,7 @@ def _up(lay: Layout) -> Path:
         log=lay.log("kubelet"),
     )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
-    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
+    cgroups.note_runtime_controllers(lay.host_state)
     forgotten = leftovers.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
@@ -365,7 +365,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
 
     leftovers.delete_netns(pod_netns)
     unmounted = leftovers.unmount_all([lay.root])
-    state = hostnet.host_state(lay.root)
+    state = lay.host_state
     chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
     hostnet.delete_bridge()
     cgroups.release(state)
