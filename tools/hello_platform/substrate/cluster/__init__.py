@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ensure_up", "kubeconfig_path", "register"]
+__all__ = ["ensure_up", "kubeconfig_path", "require_up"]
 
 
 def kubeconfig_path() -> Path:
@@ -40,9 +40,3 @@ def require_up(what: str) -> Path:
             hint="start it with `nox -s cluster -- up`, or give --kubeconfig for another cluster",
         )
     return found
-
-
-def register(subparsers: object) -> None:
-    from hello_platform.substrate.cluster.cli import register as _register
-
-    _register(subparsers)

@@ -220,12 +220,13 @@ def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
                     (ours / name).write_text((base / name).read_text())
 
 
+def _pod_cgroups(cgroup_root: Path) -> list[Path]:
+    return [base / POD_CGROUP for base in hierarchies(cgroup_root) if (base / POD_CGROUP).is_dir()]
+
+
 def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
     pids: set[int] = set()
-    for base in hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
+    for ours in _pod_cgroups(cgroup_root):
         for procs in ours.rglob("cgroup.procs"):
             try:
                 pids.update(int(x) for x in procs.read_text().split())
@@ -235,10 +236,7 @@ def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
 
 
 def remove_pod_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
-    for base in hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
+    for ours in _pod_cgroups(cgroup_root):
         dirs = sorted((p for p in ours.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for d in [*dirs, ours]:
             with contextlib.suppress(OSError):

@@ -128,14 +128,10 @@ def layer_tar(
     return buf.getvalue()
 
 
-def _mode(path: Path) -> int:
-    return 0o755 if os.access(path, os.X_OK) else 0o644
-
-
 def image_files(spec: ImageSpec, binary: bytes) -> dict[str, tuple[bytes, int]]:
     files = {spec.path: (binary, 0o755)}
     for dest, src in (spec.extra() if spec.extra else {}).items():
-        files[dest] = (src.read_bytes(), _mode(src))
+        files[dest] = (src.read_bytes(), 0o755 if os.access(src, os.X_OK) else 0o644)
     return files
 
 

@@ -139,7 +139,6 @@ def _builder(
 
 
 def ensure_ca(pki: Path, name: str, cn: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """Load the CA ``name`` from ``pki``, creating it if missing."""
     crt, key_path = pki / f"{name}.crt", pki / f"{name}.key"
     if crt.exists() and key_path.exists():
         return load_cert(crt), load_key(key_path)
@@ -155,7 +154,6 @@ def ensure_ca(pki: Path, name: str, cn: str) -> tuple[x509.Certificate, ec.Ellip
 
 
 def sans(cert: x509.Certificate) -> tuple[set[str], set[str]]:
-    """The DNS names and IP addresses a certificate is valid for."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -194,7 +192,6 @@ def needs_issue(path: Path, leaf: Leaf, ca: x509.Certificate) -> bool:
 def issue(
     leaf: Leaf, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A new key and certificate for ``leaf``, signed by ``ca``."""
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
         _builder(_name(leaf.cn, leaf.orgs), ca.subject, key, ca=False)
