@@ -9,7 +9,6 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,12 @@ from lightkube.resources.core_v1 import Node, Pod
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import Check
 from hello_platform.substrate.cluster import layout
 from hello_platform.substrate.cluster.layout import Layout
 
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
+#: A probe's result: healthy or not, and what was seen (what core.wait.until polls).
+Health = Check
 
 
 def _insecure() -> ssl.SSLContext:

@@ -12,7 +12,7 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.proc import last_line
 from hello_platform.core.progress import say
-from hello_platform.core.wait import Check, until
+from hello_platform.core.wait import until
 from hello_platform.substrate import process
 from hello_platform.substrate.cluster.components import COMPONENTS, Component
 from hello_platform.substrate.cluster.health import Health
@@ -43,10 +43,6 @@ def wait_for(
     """Poll ``check`` until healthy; return seconds waited. With ``pidfile``, the wait ends
     at once if that daemon ends."""
 
-    def look() -> Check:
-        health = check()
-        return Check(health.ok, health.detail)
-
     def exited() -> str | None:
         how = process.ended(pidfile) if pidfile is not None else None
         if how is None:
@@ -55,7 +51,7 @@ def wait_for(
         return f"{label} {how} while starting{said}"
 
     return until(
-        look,
+        check,
         what=f"{label} is not healthy",
         timeout=timeout,
         interval=POLL,
