@@ -1,5 +1,4 @@
-"""The node's add-ons (CoreDNS, metrics-server) on the add-on seam; manifests in
-``deploy/cluster/addons`` (``00-rbac.yaml`` is the node's own glue)."""
+"""The node's add-ons (CoreDNS, metrics-server), declared on the add-on seam."""
 
 from __future__ import annotations
 

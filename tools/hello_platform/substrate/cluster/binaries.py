@@ -1,5 +1,4 @@
-"""Where the cluster's programs come from: the pinned toolchain (Kubernetes, etcd, the
-add-ons) and Debian packages (containerd, runc, the CNI plugins)."""
+"""Where the cluster's programs come from: the pinned toolchain and Debian packages."""
 
 from __future__ import annotations
 

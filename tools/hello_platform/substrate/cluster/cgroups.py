@@ -95,8 +95,7 @@ def _enable(cgroup: Path, names: set[str]) -> tuple[set[str], list[str]]:
 
 
 def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str]:
-    """On v2, enable and record the kubelet's controllers down to our subtree; return
-    "/:cpu" notes of what was enabled now."""
+    """On v2, enable and record the kubelet's controllers; return "/:cpu" notes of new ones."""
     if not detect(cgroup_root).unified:
         return []
     wanted = set(KUBELET_CONTROLLERS) & controllers(cgroup_root)

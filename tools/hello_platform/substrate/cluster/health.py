@@ -123,8 +123,7 @@ def containerd(lay: Layout) -> Health:
 
 
 def admin(lay: Layout, timeout: float = 3.0) -> Kube:
-    """The cluster as its admin; a PlatformError, sending nothing, when the node IP is not
-    up on this host."""
+    """The cluster as its admin; a PlatformError when the node IP is not up on this host."""
     if not is_local_address(layout.NODE_IP):
         raise PlatformError(f"the node address {layout.NODE_IP} is not up on this host")
     return Kube(lay.admin_kubeconfig, timeout=timeout)

@@ -258,8 +258,7 @@ def chains_present(names: Iterable[str]) -> list[str]:
 
 
 def cleanup_iptables(*, kube: bool) -> int:
-    """Remove our chains (and kube-proxy's, if ``kube``) and the jumps, one atomic
-    iptables-restore per table; return how many chains went."""
+    """Remove our chains (and kube-proxy's, if ``kube``) and the jumps; return how many."""
     owned = owned_chains(kube)
     removed = 0
     for binary in ("iptables", "ip6tables"):

@@ -1,5 +1,4 @@
-"""The cluster's images: reproducible single-layer ``FROM scratch`` OCI images assembled
-in Python (no Docker) and pushed to the local registry under a content-derived tag."""
+"""The cluster's images: reproducible single-layer ``FROM scratch`` OCI images (no Docker)."""
 
 from __future__ import annotations
 

@@ -53,8 +53,7 @@ class Row:
 
 
 def prepare(lay: Layout) -> set[str]:
-    """Host checks, sysctls, bridge, certificates and every config file but containerd's;
-    return the components whose config changed."""
+    """The host, certificates and configs but containerd's; return the components changed."""
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
     binaries.ensure_host_packages()
     state = lay.host_state
@@ -204,8 +203,7 @@ def _configure(lay: Layout) -> _ImageBuilder:
 
 
 def _start_all(lay: Layout) -> dict[str, int]:
-    """Start what does not run (the kubelet and the rest once containerd's socket is
-    there); return the pids of those started."""
+    """Start what does not run (most once containerd answers); return the pids started."""
     started: dict[str, int] = {}
     first = ("etcd", "containerd", "kube-apiserver")
     for name in first:
@@ -283,8 +281,7 @@ def status(lay: Layout | None = None) -> list[Row]:
 
 
 def addon_rows(lay: Layout, *, node_addons: bool = True) -> list[Row]:
-    """The node's add-ons (or, ``node_addons=False``, every other installed add-on), one row
-    per workload and condition."""
+    """Rows of the node's add-ons (``node_addons=False``: of every other installed one)."""
     node_names = [a.name for a in addons.NODE_ADDONS]
     try:
         kube = health.admin(lay)

@@ -1,5 +1,4 @@
-"""Starting the node's daemons and waiting for them; one that ends while starting is named
-with how it ended and, if its component allows, started again."""
+"""Starting the node's daemons and waiting for them (again, if one exits while starting)."""
 
 from __future__ import annotations
 
@@ -40,8 +39,7 @@ def wait_for(
     pidfile: Path | None = None,
     log: Path | None = None,
 ) -> float:
-    """Poll ``check`` until healthy; return seconds waited. With ``pidfile``, the wait ends
-    at once if that daemon ends."""
+    """Poll ``check`` until healthy (or ``pidfile``'s daemon ends); return seconds waited."""
 
     def exited() -> str | None:
         how = process.ended(pidfile) if pidfile is not None else None
