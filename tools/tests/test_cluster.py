@@ -759,7 +759,7 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
         return outcome
 
     monkeypatch.setattr(startup, "wait_for", fake_wait_for)
-    monkeypatch.setattr(startup, "_exited", lambda pidfile: True)
+    monkeypatch.setattr(startup.process, "vacant", lambda pidfile: True)
     monkeypatch.setattr(startup, "start_component", lambda lay, c: starts.append(c.name))
     monkeypatch.setattr(startup.time, "sleep", lambda s: None)
     assert startup.wait_started(lay, comp, 1) == 3.5

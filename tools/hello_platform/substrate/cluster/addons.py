@@ -1,10 +1,4 @@
-"""The embedded node's add-ons, CoreDNS and metrics-server, declared on the add-on seam.
-
-Their manifests live in ``deploy/cluster/addons/*.yaml``; ``${NAME}`` placeholders are
-filled in with the locally built image references and the cluster's addresses (CoreDNS's
-Service takes the cluster's DNS IP). ``00-rbac.yaml`` is the node's own glue (the API
-server may use the kubelet API), applied with them by ``cluster up``.
-"""
+"""The node's add-ons (CoreDNS, metrics-server), declared on the add-on seam."""
 
 from __future__ import annotations
 
@@ -28,8 +22,7 @@ def render(
     extra: Mapping[str, str] | None = None,
     pattern: str = "*.yaml",
 ) -> str:
-    """The manifests ``pattern`` in ``addons_dir`` as one multi-document YAML stream, with
-    ``${NAME_IMAGE}`` from ``images`` (by name) and ``extra`` placeholders filled in."""
+    """The manifests ``pattern`` as one YAML stream, ``${NAME_IMAGE}`` and ``extra`` filled."""
     values = {
         "DNS_SERVICE_IP": layout.DNS_SERVICE_IP,
         "CLUSTER_DOMAIN": layout.CLUSTER_DOMAIN,
@@ -78,5 +71,4 @@ METRICS_SERVER = register(
         ),
     )
 )
-#: The add-ons ``cluster up`` installs and ``cluster status`` always reports.
 NODE_ADDONS = (COREDNS, METRICS_SERVER)

@@ -1,26 +1,11 @@
-"""The node's cgroups: which hierarchy the host has, our pod subtree, and its controllers.
+"""The node's cgroups: the host's hierarchy, our pod subtree ``/hello-platform`` (the
+kubelet's cgroupRoot, cgroupfs driver) and, on v2, its controllers.
 
-Detected once per ``up`` and printed: cgroup v1 (or the hybrid layout, where the kubelet
-uses v1) or the v2 unified hierarchy, and whether systemd is PID 1.
-
-Both drivers of the kubelet and containerd are ``cgroupfs`` on every host: pods live below
-our own ``/hello-platform`` (the kubelet's ``cgroupRoot``), which ``down`` empties and
-removes. systemd only manages the cgroups of its own units and leaves a top-level cgroup
-it did not create alone, so nothing of systemd's (or of another runtime's) is touched.
-
-On cgroup v2 a child cgroup only has the controllers its parent enables in
-``cgroup.subtree_control``, and the kubelet refuses a ``cgroupRoot`` that lacks any of
-cpu, cpuset, memory, hugetlb or pids the root offers (``cgroup_v2_manager_linux.go``,
-``getSupportedUnifiedControllers``). A stock systemd boot enables only ``memory pids``, so
-``up`` enables the missing ones on each ancestor of our subtree and records them in
-``host.json``; the runtime (libcontainer's ``CreateCgroupPath``, when the kubelet creates
-its pod cgroups) then enables the rest of the root's controllers itself (io, misc, ...),
-which ``up`` records too. ``up`` also enables them in our subtree's own
-``subtree_control``, which pins them at the root (the kernel refuses to disable a
-controller a child delegates), so systemd cannot take them back before the kubelet runs.
-``down`` removes our subtree, then gives back exactly what was recorded, each only if no
-other cgroup still delegates it (a sibling with it in its own ``subtree_control``; the
-kernel refuses then too). On cgroup v1 nothing of this applies and nothing changes.
+The kubelet refuses a cgroupRoot that lacks a controller of cpu, cpuset, memory, hugetlb
+and pids the root offers, and a stock systemd boot enables only memory and pids: ``up``
+enables the rest on each ancestor and records them (and what the runtime enables later)
+in ``host.json``; ``down`` gives back exactly those, each only if no other cgroup still
+delegates it (the kernel refuses then).
 """
 
 from __future__ import annotations
@@ -34,9 +19,7 @@ from hello_platform.core.progress import say
 from hello_platform.substrate.cluster import hostnet
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-#: The kubelet's cgroupRoot: every pod cgroup of our node lives below it.
 POD_CGROUP = "hello-platform"
-#: Controllers the kubelet requires on its cgroupRoot (where the root offers them).
 KUBELET_CONTROLLERS = ("cpu", "cpuset", "memory", "hugetlb", "pids")
 #: The systemd "booted" marker (sd_booted(3)): systemd is PID 1.
 SYSTEMD_RUN = Path("/run/systemd/system")
@@ -45,8 +28,6 @@ _KEY = "cgroup"
 
 @dataclass(frozen=True)
 class CgroupHost:
-    """What the host has: cgroup ``version`` ("v1", "hybrid" or "v2") and its manager."""
-
     version: str
     systemd: bool
 
@@ -65,7 +46,6 @@ class CgroupHost:
 
 
 def detect(cgroup_root: Path = CGROUP_ROOT, systemd_run: Path = SYSTEMD_RUN) -> CgroupHost:
-    """The host's cgroup layout and manager (the kubelet decides v1/v2 the same way)."""
     if (cgroup_root / "cgroup.controllers").exists():
         version = "v2"
     elif (cgroup_root / "unified" / "cgroup.controllers").exists():
@@ -76,7 +56,6 @@ def detect(cgroup_root: Path = CGROUP_ROOT, systemd_run: Path = SYSTEMD_RUN) -> 
 
 
 def controllers(cgroup: Path, name: str = "cgroup.controllers") -> set[str]:
-    """The controllers listed in ``cgroup``'s ``name`` file (empty if unreadable)."""
     try:
         return set((cgroup / name).read_text().split())
     except OSError:
@@ -99,14 +78,7 @@ def _record(state: Path) -> dict[str, dict[str, list[str]]]:
     return data if isinstance(data, dict) else {}
 
 
-def _save(state: Path, record: dict[str, dict[str, list[str]]]) -> None:
-    data = hostnet.load_host_state(state)
-    data[_KEY] = record
-    hostnet.save_host_state(state, data)
-
-
 def write_subtree_control(cgroup: Path, change: str) -> None:
-    """Write one ``+name``/``-name`` change to ``cgroup``'s ``cgroup.subtree_control``."""
     (cgroup / "cgroup.subtree_control").write_text(change)
 
 
@@ -123,11 +95,7 @@ def _enable(cgroup: Path, names: set[str]) -> tuple[set[str], list[str]]:
 
 
 def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str]:
-    """On v2, enable the kubelet's controllers down to our subtree; record them.
-
-    Returns "/:cpu" style notes of what was enabled now (nothing on v1, or when all is on).
-    Raises if one cannot be enabled: the kubelet would refuse its cgroupRoot.
-    """
+    """On v2, enable and record the kubelet's controllers; return "/:cpu" notes of new ones."""
     if not detect(cgroup_root).unified:
         return []
     wanted = set(KUBELET_CONTROLLERS) & controllers(cgroup_root)
@@ -142,12 +110,11 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
         ours[key] = sorted(set(ours.get(key, [])) | done)
         notes += [f"{key}:{name}" for name in sorted(done)]
         failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
-    _save(state, record)
+    hostnet.update_host_state(state, _KEY, record)
     subtree = cgroup_root / POD_CGROUP
     if subtree.is_dir() and not failed:
-        # Delegated below our subtree, they cannot be taken back from the root while it
-        # exists: systemd's realizing of -.slice writes "-name" for what no unit of its own
-        # needs, and the kernel refuses that (EBUSY) for a delegated controller.
+        # Delegated below our subtree, systemd cannot take them back from the root (the
+        # kernel refuses "-name" with EBUSY for a delegated controller).
         _enable(subtree, wanted - controllers(subtree, "cgroup.subtree_control"))
     if failed:
         raise PlatformError(
@@ -161,7 +128,7 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
 
 
 def note_runtime_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
-    """Record what our runtime enabled beyond ours while the node started (v2 only)."""
+    """Record what our runtime enabled beyond ours while the node started."""
     record = _record(state)
     before, ours = record.get("before", {}), record.setdefault("enabled", {})
     if not before:
@@ -169,7 +136,7 @@ def note_runtime_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> No
     for key, was in before.items():
         now = controllers(cgroup_root / key.lstrip("/"), "cgroup.subtree_control")
         ours[key] = sorted(set(ours.get(key, [])) | (now - set(was)))
-    _save(state, record)
+    hostnet.update_host_state(state, _KEY, record)
 
 
 def _delegated_elsewhere(cgroup: Path, name: str, ours: Path) -> list[str]:
@@ -187,10 +154,8 @@ def _delegated_elsewhere(cgroup: Path, name: str, ours: Path) -> list[str]:
 
 
 def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], list[str]]:
-    """Disable what ``up`` recorded as ours, deepest cgroup first; forget the record.
-
-    Returns (given back, kept because another cgroup still uses it) as "/:name" notes.
-    """
+    """Disable what ``up`` recorded, deepest first; forget the record; return (given
+    back, kept because another cgroup still uses it) as "/:name" notes."""
     record = _record(state)
     if not record:
         return [], []
@@ -209,14 +174,11 @@ def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], 
                 given.append(f"{key}:{name}")
             except OSError as exc:
                 kept.append(f"{key}:{name} ({exc.strerror or exc})")
-    data = hostnet.load_host_state(state)
-    data.pop(_KEY, None)
-    hostnet.save_host_state(state, data)
+    hostnet.update_host_state(state, _KEY, None)
     return given, kept
 
 
 def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> CgroupHost:
-    """Say what the host has, create our subtree, enable its controllers (v2); ``up``."""
     host = detect(cgroup_root)
     say(f"host: {host.describe()}")
     ensure_pod_cgroup(cgroup_root)
@@ -230,7 +192,6 @@ def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> CgroupHost:
 
 
 def release(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
-    """Remove our (emptied) subtree and give back the controllers it had; ``down``."""
     remove_pod_cgroups(cgroup_root)
     given, kept = give_back(state, cgroup_root)
     if given or kept:
@@ -240,11 +201,7 @@ def release(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
         )
 
 
-# --- our pod subtree and its processes --------------------------------------------------
-
-
 def hierarchies(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
-    """Each mounted cgroup hierarchy (v1 controllers, the v2 unified one, or v2 alone)."""
     if (cgroup_root / "cgroup.procs").exists():
         return [cgroup_root]  # pure cgroup v2
     if not cgroup_root.is_dir():
@@ -253,7 +210,6 @@ def hierarchies(cgroup_root: Path = CGROUP_ROOT) -> list[Path]:
 
 
 def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
-    """Create ``/hello-platform`` in each hierarchy (the kubelet needs its cgroupRoot)."""
     for base in hierarchies(cgroup_root):
         ours = base / POD_CGROUP
         with contextlib.suppress(OSError):
@@ -263,13 +219,13 @@ def ensure_pod_cgroup(cgroup_root: Path = CGROUP_ROOT) -> None:
                     (ours / name).write_text((base / name).read_text())
 
 
+def _pod_cgroups(cgroup_root: Path) -> list[Path]:
+    return [base / POD_CGROUP for base in hierarchies(cgroup_root) if (base / POD_CGROUP).is_dir()]
+
+
 def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
-    """Pids of every process in our pod cgroup root (never another runtime's kubepods)."""
     pids: set[int] = set()
-    for base in hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
+    for ours in _pod_cgroups(cgroup_root):
         for procs in ours.rglob("cgroup.procs"):
             try:
                 pids.update(int(x) for x in procs.read_text().split())
@@ -279,11 +235,7 @@ def pod_pids(cgroup_root: Path = CGROUP_ROOT) -> set[int]:
 
 
 def remove_pod_cgroups(cgroup_root: Path = CGROUP_ROOT) -> None:
-    """rmdir our (now empty) pod cgroups, deepest first; best effort."""
-    for base in hierarchies(cgroup_root):
-        ours = base / POD_CGROUP
-        if not ours.is_dir():
-            continue
+    for ours in _pod_cgroups(cgroup_root):
         dirs = sorted((p for p in ours.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts))
         for d in [*dirs, ours]:
             with contextlib.suppress(OSError):

@@ -1,8 +1,4 @@
-"""The component table: each daemon's name, argv builder and health check.
-
-``up``, ``down``, ``status`` and ``logs`` all walk this one table; adding a daemon is
-adding one :class:`Component`.
-"""
+"""The component table: each daemon's name, argv builder, health check and stop policy."""
 
 from __future__ import annotations
 
@@ -20,19 +16,13 @@ Argv = list[str]
 
 @dataclass(frozen=True)
 class Component:
-    """One supervised daemon of the node."""
-
     name: str
     argv: Callable[[Layout], Argv]
     health: Callable[[Layout], Health]
-    #: Seconds ``up`` waits for it to become healthy.
-    timeout: float = 60.0
-    #: Seconds ``down`` gives it after ``stop_signal``.
-    stop_timeout: float = 10.0
-    #: The signal that stops it.
+    timeout: float = 60.0  # for ``up`` to see it healthy
+    stop_timeout: float = 10.0  # for ``down``, after stop_signal
     stop_signal: signal.Signals = signal.SIGTERM
-    #: Times ``up`` starts it again when it exits while starting.
-    start_retries: int = 0
+    start_retries: int = 0  # starts again when it exits while starting
 
     def pidfile(self, lay: Layout) -> Path:
         return lay.pids / f"{self.name}.pid"
@@ -75,14 +65,12 @@ def apiserver_argv(lay: Layout) -> Argv:
         f"--tls-cert-file={lay.cert('apiserver')}",
         f"--tls-private-key-file={lay.key('apiserver')}",
         f"--client-ca-file={lay.cert('ca')}",
-        # Anonymous requests only for /livez, /readyz, /healthz (config.authentication_config).
         f"--authentication-config={lay.etc / 'authentication.json'}",
         f"--kubelet-client-certificate={lay.cert('apiserver-kubelet-client')}",
         f"--kubelet-client-key={lay.key('apiserver-kubelet-client')}",
         f"--kubelet-certificate-authority={lay.cert('ca')}",
         "--kubelet-preferred-address-types=InternalIP,Hostname",
         "--authorization-mode=Node,RBAC",
-        # PodSecurity is on by default; NodeRestriction limits what the kubelet may change.
         "--enable-admission-plugins=NodeRestriction",
         "--allow-privileged=true",
         f"--service-cluster-ip-range={layout.SERVICE_CIDR}",
@@ -90,7 +78,6 @@ def apiserver_argv(lay: Layout) -> Argv:
         f"--service-account-issuer=https://kubernetes.default.svc.{layout.CLUSTER_DOMAIN}",
         f"--service-account-key-file={pki / 'sa.pub'}",
         f"--service-account-signing-key-file={pki / 'sa.key'}",
-        # Aggregation layer (metrics-server's APIService) with its own front-proxy CA.
         f"--requestheader-client-ca-file={lay.cert('front-proxy-ca')}",
         "--requestheader-allowed-names=front-proxy-client",
         "--requestheader-username-headers=X-Remote-User",
@@ -106,12 +93,8 @@ def apiserver_argv(lay: Layout) -> Argv:
 
 
 def apiserver_loopback_argv(lay: Layout) -> Argv:
-    """127.0.0.1:6443 -> the API server, for the admin kubeconfig.
-
-    The API server listens on the node IP only (not on every interface). Clients on this
-    host use 127.0.0.1, which simply refuses connections while the cluster is down, where
-    the node IP (on the bridge that ``down`` removes) would route off the machine.
-    """
+    """127.0.0.1:6443 -> the API server (on the node IP only), for the admin kubeconfig:
+    127.0.0.1 refuses while the cluster is down, where the node IP would route off-host."""
     return [
         str(binaries.SOCAT),
         f"TCP-LISTEN:{layout.API_PORT},bind=127.0.0.1,reuseaddr,fork",
@@ -120,7 +103,6 @@ def apiserver_loopback_argv(lay: Layout) -> Argv:
 
 
 def _local_control_plane_args(lay: Layout, name: str, port: int) -> Argv:
-    """Kubeconfig (also for delegated authn/authz) and HTTPS on 127.0.0.1 of ``kube-NAME``."""
     kubeconfig = lay.kubeconfig(name)
     return [
         f"--kubeconfig={kubeconfig}",
@@ -147,10 +129,8 @@ def controller_manager_argv(lay: Layout) -> Argv:
         f"--cluster-cidr={layout.POD_CIDR}",
         f"--service-cluster-ip-range={layout.SERVICE_CIDR}",
         "--allocate-node-cidrs=false",
-        # One control plane: no leader election, so it starts working at once.
         "--leader-elect=false",
-        # A 5 s HPA loop (upstream: 15 s) keeps the load test's scale-up and scale-down
-        # assertions well inside their limits on a small machine.
+        # 5 s (upstream 15 s): the load test's scaling checks stay well inside their limits.
         "--horizontal-pod-autoscaler-sync-period=5s",
         "--profiling=false",
         "--v=1",
@@ -180,8 +160,7 @@ def kubelet_argv(lay: Layout) -> Argv:
         f"--cert-dir={lay.run / 'kubelet-certs'}",
         f"--hostname-override={layout.NODE_NAME}",
         f"--node-ip={layout.NODE_IP}",
-        # Container CPU stats every 5 s (default 10 s): metrics-server, and so the HPA, see a
-        # load stop sooner, which keeps the load test's scale-down check clear of its limit.
+        # CPU stats every 5 s (default 10 s): the HPA sees a load stop sooner (load test).
         "--housekeeping-interval=5s",
         "--v=1",
     ]
@@ -195,16 +174,12 @@ def kube_proxy_argv(lay: Layout) -> Argv:
     ]
 
 
-#: The node's daemons, in start order.
 COMPONENTS: tuple[Component, ...] = (
     Component("etcd", etcd_argv, health.etcd, timeout=30),
     Component("containerd", containerd_argv, health.containerd, timeout=20),
-    # SIGKILL, not SIGTERM: on a graceful stop the API server takes itself out of the
-    # `kubernetes` Service's endpoints (and needs about a second to), so after the next `up`
-    # pods that start before its lease reconciler puts it back get "connection refused"
-    # from 10.96.0.1 (metrics-server and KEDA then crash-loop for 10-30 s). Killed, its
-    # endpoint lease stays and the new API server, on the same address, renews it. etcd,
-    # stopped after it, keeps every write it acknowledged.
+    # SIGKILL: a graceful stop takes it out of the `kubernetes` Service's endpoints, and
+    # pods started after the next `up` get "connection refused" from 10.96.0.1 until its
+    # lease reconciler puts it back. Killed, its lease stays for the new one to renew.
     Component(
         "kube-apiserver",
         apiserver_argv,
@@ -214,8 +189,7 @@ COMPONENTS: tuple[Component, ...] = (
         stop_signal=signal.SIGKILL,
     ),
     Component("apiserver-loopback", apiserver_loopback_argv, health.apiserver_loopback),
-    # Both give up (exit) when the API server's /healthz does not pass within their own
-    # bound, which a slow host's first start can take longer than: `up` starts them again.
+    # Both exit when the API server is not healthy within their own bound (slow host).
     Component(
         "kube-controller-manager",
         controller_manager_argv,
@@ -223,9 +197,8 @@ COMPONENTS: tuple[Component, ...] = (
         start_retries=5,
     ),
     Component("kube-scheduler", scheduler_argv, health.scheduler, start_retries=5),
-    # The kubelet's pods are killed right after it anyway: no long graceful wait.
-    # The kubelet exits at once if containerd's CRI plugin is not initialized yet (it is
-    # still recovering the pods' sandboxes after a restart): `up` starts it again.
+    # Its pods are killed right after it anyway. It exits at once while containerd's CRI
+    # plugin is still recovering the pods' sandboxes after a restart.
     Component("kubelet", kubelet_argv, health.kubelet, stop_timeout=3, start_retries=15),
     Component("kube-proxy", kube_proxy_argv, health.kube_proxy),
 )

@@ -1,7 +1,4 @@
-"""Rendering of every config file the cluster's components read (pure functions).
-
-Kubernetes' own configs are written as JSON (valid YAML, so no YAML library is needed).
-"""
+"""Every config file the cluster's components read (Kubernetes' own as JSON, valid YAML)."""
 
 from __future__ import annotations
 
@@ -15,11 +12,8 @@ from hello_platform.substrate.cluster.layout import Layout
 
 
 def write(path: Path, text: str, mode: int = 0o644) -> bool:
-    """Write ``text`` to ``path`` only if it differs; return True if it changed.
-
-    Daemons watch some of these files (kube-proxy exits when its config changes), so an
-    idempotent ``up`` must not touch a file whose content is the same.
-    """
+    """Write ``text`` to ``path`` only if it differs (kube-proxy exits when its config
+    changes); return True if it changed."""
     try:
         if path.read_text() == text:
             return False
@@ -36,6 +30,10 @@ def write(path: Path, text: str, mode: int = 0o644) -> bool:
 
 def _b64(path: Path) -> str:
     return base64.b64encode(path.read_bytes()).decode()
+
+
+def _json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def kubeconfig(lay: Layout, cert: str, *, server: str | None = None) -> str:
@@ -66,18 +64,15 @@ def kubeconfig(lay: Layout, cert: str, *, server: str | None = None) -> str:
         ],
         "current-context": layout.CONTEXT,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json(doc)
 
 
 def host_resolv_conf(
     etc: Path = Path("/etc/resolv.conf"),
     resolved: Path = Path("/run/systemd/resolve/resolv.conf"),
 ) -> str:
-    """The resolv.conf pods with ``dnsPolicy: Default`` (CoreDNS) get from the kubelet.
-
-    A loopback-only resolver (systemd-resolved's 127.0.0.53) is unreachable from a pod
-    and makes CoreDNS forward to itself, so the real upstream list is used instead.
-    """
+    """The resolv.conf for pods with ``dnsPolicy: Default`` (CoreDNS): a loopback-only one
+    (systemd-resolved's 127.0.0.53) would make CoreDNS forward to itself."""
     try:
         servers = [
             line.split()[1]
@@ -92,8 +87,6 @@ def host_resolv_conf(
 
 
 def kubelet_config(lay: Layout) -> str:
-    """The KubeletConfiguration: containerd, the cgroupfs driver under our own cgroupRoot on
-    cgroup v1 and v2 (see ``cgroups``), webhook authn/authz."""
     doc = {
         "apiVersion": "kubelet.config.k8s.io/v1beta1",
         "kind": "KubeletConfiguration",
@@ -112,8 +105,7 @@ def kubelet_config(lay: Layout) -> str:
         "authorization": {"mode": "Webhook"},
         "containerRuntimeEndpoint": f"unix://{lay.containerd_socket}",
         "cgroupDriver": "cgroupfs",
-        # Our own pod cgroup root: `down` kills and removes exactly what lives below it,
-        # never another runtime's /kubepods (k3s, kind's nodes, a system kubelet).
+        # Our own: `down` removes what lives below it, never another runtime's /kubepods.
         "cgroupRoot": f"/{cgroups.POD_CGROUP}",
         "failCgroupV1": False,
         "failSwapOn": False,
@@ -142,31 +134,25 @@ def kubelet_config(lay: Layout) -> str:
         "fileCheckFrequency": "20s",
         "shutdownGracePeriod": "0s",
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json(doc)
 
 
-#: The only paths an unauthenticated client may reach: the health checks.
 ANONYMOUS_PATHS = ("/livez", "/readyz", "/healthz")
 
 
 def authentication_config() -> str:
-    """The API server's structured AuthenticationConfiguration (``--authentication-config``).
-
-    Anonymous requests are authenticated only for the health endpoints: anything else
-    (``/api``, ``/version``, discovery) gets 401 without credentials, whatever RBAC says
-    about ``system:anonymous`` (KEP-4633, stable in Kubernetes 1.34).
-    """
+    """The API server's AuthenticationConfiguration: anonymous only for the health checks,
+    whatever RBAC says about ``system:anonymous`` (KEP-4633)."""
     doc = {
         "apiVersion": "apiserver.config.k8s.io/v1beta1",
         "kind": "AuthenticationConfiguration",
         "jwt": [],
         "anonymous": {"enabled": True, "conditions": [{"path": p} for p in ANONYMOUS_PATHS]},
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json(doc)
 
 
 def kube_proxy_config(lay: Layout) -> str:
-    """KubeProxyConfiguration: iptables mode, NodePorts on loopback and the node IP."""
     doc = {
         "apiVersion": "kubeproxy.config.k8s.io/v1alpha1",
         "kind": "KubeProxyConfiguration",
@@ -185,16 +171,12 @@ def kube_proxy_config(lay: Layout) -> str:
         # Lowering oom_score_adj needs CAP_SYS_RESOURCE; leave it alone.
         "oomScoreAdj": 0,
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json(doc)
 
 
 def cni_conflist(lay: Layout) -> str:
-    """bridge + host-local only: no plugin that writes iptables.
-
-    The bridge plugin's ipMasq, portmap and firewall would add CNI-* chains shared with
-    every other CNI user on the host (podman's among them); masquerade and forwarding are
-    our own HELLO-* rules instead (``hostnet.ensure_firewall``). No hostPorts, then.
-    """
+    """bridge + host-local only: ipMasq, portmap and firewall would write CNI-* chains shared
+    with the host's other CNI users; ours are HELLO-* rules (``hostnet``). No hostPorts."""
     doc = {
         "cniVersion": "1.0.0",
         "name": "hello-platform",
@@ -214,11 +196,11 @@ def cni_conflist(lay: Layout) -> str:
             },
         ],
     }
-    return json.dumps(doc, indent=2) + "\n"
+    return _json(doc)
 
 
 def containerd_config(lay: Layout, *, sandbox_image: str, cni_bin_dir: str) -> str:
-    """config.toml of the cluster's own containerd (never Docker's): own root/state/socket."""
+    """config.toml of the cluster's own containerd: own root, state and socket."""
     return f"""\
 # Rendered by hello-platform; the cluster's dedicated containerd.
 version = 2
@@ -269,8 +251,7 @@ state = "{lay.containerd_state}"
 
 
 def registry_hosts_toml(registry: str, ca: Path | None = None) -> str:
-    """hosts.toml that makes containerd pull ``registry`` (host:port): over plain HTTP, or
-    with ``ca`` over TLS verified against that CA bundle."""
+    """hosts.toml to pull from ``registry`` (host:port) over HTTP, or with ``ca`` over TLS."""
     scheme = "https" if ca else "http"
     trust = f'  ca = "{ca}"\n' if ca else ""
     return f"""\

@@ -9,7 +9,6 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,12 @@ from lightkube.resources.core_v1 import Node, Pod
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.wait import Check
 from hello_platform.substrate.cluster import layout
 from hello_platform.substrate.cluster.layout import Layout
 
-
-@dataclass(frozen=True)
-class Health:
-    ok: bool
-    detail: str
+#: A probe's result: healthy or not, and what was seen (what core.wait.until polls).
+Health = Check
 
 
 def _insecure() -> ssl.SSLContext:
@@ -37,7 +34,7 @@ def _insecure() -> ssl.SSLContext:
 
 
 def is_local_address(ip: str) -> bool:
-    """True if ``ip`` belongs to this host (binding to it works); sends no traffic."""
+    """True if ``ip`` belongs to this host (binding to it works)."""
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         try:
@@ -48,11 +45,8 @@ def is_local_address(ip: str) -> bool:
 
 
 def http(url: str, *, context: ssl.SSLContext | None = None, timeout: float = 1.0) -> Health:
-    """GET ``url``: healthy on 200, the reason otherwise.
-
-    Only addresses of this host are probed: when the node's bridge is gone its IP would
-    route off the machine, so such a probe is answered "down" without sending anything.
-    """
+    """GET ``url``: healthy on 200. Only this host's addresses are probed: without the
+    bridge, the node IP would route off the machine."""
     host = urllib.parse.urlsplit(url).hostname or ""
     if not is_local_address(host):
         return Health(False, f"{host} is not up on this host")
@@ -81,7 +75,6 @@ def etcd(lay: Layout) -> Health:
 
 
 def _api_readyz(lay: Layout, host: str) -> Health:
-    """The API server's ``/readyz`` via ``host``, trusting the cluster CA."""
     if not lay.cert("ca").exists():
         return Health(False, "no certificates yet")
     ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
@@ -130,20 +123,15 @@ def containerd(lay: Layout) -> Health:
 
 
 def admin(lay: Layout, timeout: float = 3.0) -> Kube:
-    """The cluster as its admin (the admin kubeconfig names the node IP); a PlatformError
-    without sending anything when the node IP is not up on this host (it would route off
-    the machine)."""
+    """The cluster as its admin; a PlatformError when the node IP is not up on this host."""
     if not is_local_address(layout.NODE_IP):
         raise PlatformError(f"the node address {layout.NODE_IP} is not up on this host")
     return Kube(lay.admin_kubeconfig, timeout=timeout)
 
 
 def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:
-    """Health of a Node object from its Ready condition.
-
-    With ``since``, a Ready reported before that moment (say, stored in etcd before a
-    restart) does not count: the kubelet must have confirmed it since.
-    """
+    """A Node's Ready condition; with ``since``, only a heartbeat since then counts (etcd
+    keeps the Ready of before a restart)."""
     for cond in node.get("status", {}).get("conditions", []):
         if cond.get("type") == "Ready":
             ok = cond.get("status") == "True"
@@ -156,7 +144,6 @@ def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health
 
 
 def deployment_ready(dep: dict[str, Any]) -> Health:
-    """Health of a Deployment: all wanted replicas updated and ready."""
     want = dep.get("spec", {}).get("replicas", 1)
     status = dep.get("status", {})
     ready = status.get("readyReplicas", 0)
@@ -169,8 +156,7 @@ def _time(text: str | None) -> dt.datetime:
 
 
 def pods_ready(pods: list[dict[str, Any]], want: int, since: dt.datetime | None) -> Health:
-    """Health of a workload's pods: ``want`` of them Ready (and, with ``since``, Ready
-    again since that moment: after a restart the stored status is stale)."""
+    """``want`` pods Ready (with ``since``: Ready again since then)."""
     fresh = 0
     for pod in pods:
         if pod.get("metadata", {}).get("deletionTimestamp"):
@@ -194,7 +180,6 @@ def node(lay: Layout, since: dt.datetime | None = None) -> Health:
 
 
 def deployment(lay: Layout, namespace: str, name: str, since: dt.datetime | None = None) -> Health:
-    """A Deployment is Ready; with ``since``, its pods must have turned Ready since then."""
     try:
         kube = admin(lay)
         dep = kube.get(Deployment, name, namespace=namespace)

@@ -1,21 +1,7 @@
-"""Host plumbing of the node, owned by construction: sysctls (recorded and restored), the
-bridge, our own iptables chains; ``leftovers`` cleans up exactly what our pods left behind.
-
-What is ours, and the only thing ``down`` removes:
-
-* iptables: the ``HELLO-*`` chains (and the jumps to them, which carry the comment
-  ``hello-platform``); kube-proxy's and the kubelet's ``KUBE-*`` chains of known names
-  only when our node created them (``host.json`` says so; a foreign kube-proxy is
-  refused at ``up``). ``KUBE-FOREIGN``, ``CNI-*`` or Docker's chains are never touched:
-  the CNI config has no plugin that writes iptables (masquerade and forwarding are our
-  own ``HELLO-*`` rules).
-* processes: those in our pod cgroup root ``/hello-platform`` (kubelet ``cgroupRoot``,
-  see ``cgroups``) and the shims of our containerd (by its socket); never anything in ``/kubepods``.
-* network namespaces: those the processes of our pods are in (matched by inode before
-  they are killed); never a ``cni-*`` namespace because of its name.
-* sysctls: each is recorded in ``host.json`` before the first change (ours, or the
-  kubelet's kernel tunables) and written back by ``down``.
-"""
+"""Host plumbing of the node: sysctls (recorded in ``host.json``, restored by ``down``),
+the bridge, and iptables. ``down`` removes only our ``HELLO-*`` chains and the jumps to
+them (commented ``hello-platform``), and kube-proxy's ``KUBE-*`` chains of known names
+only when ``host.json`` says our node created them; never ``CNI-*`` or Docker's."""
 
 from __future__ import annotations
 
@@ -30,16 +16,14 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.substrate.cluster import layout
 
-#: Sysctls the node needs, and the value it sets.
 SYSCTLS = {
     "net/ipv4/ip_forward": "1",
     "net/bridge/bridge-nf-call-iptables": "1",
     "net/bridge/bridge-nf-call-ip6tables": "1",
-    # kube-proxy sets it too (NodePorts on 127.0.0.1); it is restored by `down`, so it never
-    # outlives kube-proxy's KUBE-FIREWALL drop rule (CVE-2020-8558).
+    # Restored by `down`: it never outlives kube-proxy's KUBE-FIREWALL rule (CVE-2020-8558).
     "net/ipv4/conf/all/route_localnet": "1",
 }
-#: Kernel tunables the kubelet sets itself (protectKernelDefaults: false): recorded too.
+#: Set by the kubelet itself (protectKernelDefaults: false): recorded too.
 KUBELET_TUNABLES = (
     "vm/overcommit_memory",
     "vm/panic_on_oom",
@@ -49,10 +33,8 @@ KUBELET_TUNABLES = (
     "kernel/keys/root_maxbytes",
 )
 SYSCTL_ROOT = Path("/proc/sys")
-#: The comment on every rule we add outside our own chains.
 COMMENT = "hello-platform"
 OUR_PREFIX = "HELLO-"
-#: Chains kube-proxy (iptables mode) and the kubelet create under fixed names.
 KUBE_CHAINS = frozenset(
     {
         "KUBE-SERVICES",
@@ -70,7 +52,6 @@ KUBE_CHAINS = frozenset(
         "KUBE-SOURCE-RANGES-FIREWALL",
     }
 )
-#: kube-proxy's per-service/endpoint chains: a kind and a 16-character hash.
 KUBE_HASHED = re.compile(r"^KUBE-(SVC|SEP|EXT|FW|SVL|XLB)-[A-Z0-9]{16}$")
 TABLES = ("filter", "nat", "mangle", "raw")
 
@@ -81,14 +62,6 @@ def quiet(cmd: Sequence[str], stdin: str | None = None) -> subprocess.CompletedP
     return subprocess.run(list(cmd), capture_output=True, text=True, check=False, input=stdin)
 
 
-# --- recorded host settings ------------------------------------------------------------
-
-
-def host_state(lay_root: Path) -> Path:
-    """``host.json``: original sysctls and what the node owns on the host."""
-    return lay_root / "host.json"
-
-
 def load_host_state(path: Path) -> dict[str, object]:
     try:
         data = json.loads(path.read_text())
@@ -97,7 +70,12 @@ def load_host_state(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-def save_host_state(path: Path, data: dict[str, object]) -> None:
+def update_host_state(path: Path, key: str, value: object) -> None:
+    """Set ``key`` of the recorded host state (``None``: forget it)."""
+    data = load_host_state(path)
+    data[key] = value
+    if value is None:
+        del data[key]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -111,28 +89,17 @@ def read_sysctl(key: str, root: Path = SYSCTL_ROOT) -> str | None:
         return None
 
 
-def record_sysctls(path: Path, keys: Iterable[str], root: Path = SYSCTL_ROOT) -> None:
-    """Remember the current value of each of ``keys`` not already recorded."""
-    data = load_host_state(path)
-    saved = dict(data.get("sysctls") or {})  # type: ignore[call-overload]
-    for key in keys:
-        if key not in saved:
-            value = read_sysctl(key, root)
-            if value is not None:
-                saved[key] = value
-    data["sysctls"] = saved
-    save_host_state(path, data)
-
-
 def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
-    """Record, then set the sysctls the node needs; return the ones that could not be set."""
+    """Record, then set the node's sysctls; return the ones that could not be set."""
     if not (root / "net/bridge").exists():
         quiet(["modprobe", "br_netfilter"])
         if (root / "net/bridge").exists():
-            data = load_host_state(path)
-            data["loaded_br_netfilter"] = True
-            save_host_state(path, data)
-    record_sysctls(path, [*SYSCTLS, *KUBELET_TUNABLES], root)
+            update_host_state(path, "loaded_br_netfilter", True)
+    saved = dict(load_host_state(path).get("sysctls") or {})  # type: ignore[call-overload]
+    for key in [*SYSCTLS, *KUBELET_TUNABLES]:
+        if key not in saved and (was := read_sysctl(key, root)) is not None:
+            saved[key] = was
+    update_host_state(path, "sysctls", saved)
     failed = []
     for key, value in SYSCTLS.items():
         try:
@@ -144,7 +111,6 @@ def apply_sysctls(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
 
 
 def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
-    """Write every recorded sysctl back; forget the record; return the keys changed."""
     data = load_host_state(path)
     changed = []
     for key, value in dict(data.get("sysctls") or {}).items():  # type: ignore[call-overload]
@@ -158,21 +124,11 @@ def restore_host_settings(path: Path, root: Path = SYSCTL_ROOT) -> list[str]:
     return changed
 
 
-def mark_kube_chains_ours(path: Path) -> None:
-    data = load_host_state(path)
-    data["kube_chains"] = True
-    save_host_state(path, data)
-
-
 def kube_chains_ours(path: Path) -> bool:
     return bool(load_host_state(path).get("kube_chains"))
 
 
-# --- the bridge ------------------------------------------------------------------------
-
-
 def ensure_bridge() -> None:
-    """Create the CNI bridge with the node IP, so the node has a stable address."""
     if quiet(["ip", "link", "show", layout.BRIDGE]).returncode != 0:
         quiet(["ip", "link", "add", layout.BRIDGE, "type", "bridge"])
     prefix = layout.NODE_POD_SUBNET.split("/")[1]
@@ -193,19 +149,12 @@ def delete_bridge() -> None:
         quiet(["ip", "link", "delete", layout.BRIDGE])
 
 
-# --- iptables ----------------------------------------------------------------------------
-
-
 def our_rules() -> dict[str, list[str]]:
-    """Per table: our chains' rules, as iptables-restore lines (no jumps into them).
+    """Per table: our chains' rules, as iptables-restore lines.
 
-    * raw HELLO-PREROUTING: the node IP, pod and Service addresses answer only traffic
-      from the bridge and this host (lo). It runs before conntrack and kube-proxy's DNAT,
-      so a NodePort on the node IP is closed to other interfaces too (a filter INPUT
-      rule would see such a packet only after DNAT had sent it to FORWARD).
-    * filter HELLO-FORWARD: pod traffic passes a FORWARD policy of DROP (Docker's).
-    * nat HELLO-POSTROUTING: pods reach beyond the node masqueraded (the bridge plugin's
-      ipMasq would write CNI-* chains of its own).
+    raw: pod and Service addresses answer only the bridge and lo, before kube-proxy's DNAT
+    (so NodePorts on the node IP are closed to other interfaces too). filter: pod traffic
+    passes a FORWARD policy of DROP (Docker's). nat: pods masqueraded beyond the node.
     """
     b, pods, subnet = layout.BRIDGE, layout.POD_CIDR, layout.NODE_POD_SUBNET
     c = f"-m comment --comment {COMMENT}"
@@ -225,7 +174,6 @@ def our_rules() -> dict[str, list[str]]:
     }
 
 
-#: Our chains and the built-in chain that jumps to each.
 OUR_JUMPS = {
     ("raw", "HELLO-PREROUTING"): "PREROUTING",
     ("filter", "HELLO-FORWARD"): "FORWARD",
@@ -234,7 +182,6 @@ OUR_JUMPS = {
 
 
 def firewall_script(table: str) -> str:
-    """iptables-restore --noflush input that (re)writes our chains of ``table``."""
     chains = [chain for (t, chain) in OUR_JUMPS if t == table]
     lines = [f"*{table}", *(f":{chain} - [0:0]" for chain in chains)]
     lines += our_rules()[table]
@@ -243,7 +190,6 @@ def firewall_script(table: str) -> str:
 
 
 def ensure_firewall() -> None:
-    """Our HELLO-* chains with their rules, and one commented jump to each (idempotent)."""
     for table in ("raw", "filter", "nat"):
         done = quiet(["iptables-restore", "-w", "--noflush"], stdin=firewall_script(table))
         if done.returncode != 0:
@@ -259,8 +205,6 @@ def ensure_firewall() -> None:
 
 
 def owned_chains(kube: bool) -> Owned:
-    """Which chain names are ours: HELLO-*, plus kube-proxy's/kubelet's if ``kube``."""
-
     def owned(chain: str) -> bool:
         if chain.startswith(OUR_PREFIX):
             return True
@@ -270,11 +214,8 @@ def owned_chains(kube: bool) -> Owned:
 
 
 def rules_to_delete(rules: Iterable[str], owned: Owned) -> tuple[list[str], list[str]]:
-    """From ``iptables -S`` output: (``-D ...`` rule lines, owned chain names).
-
-    Rules that live in owned chains vanish with their chain; rules elsewhere that jump
-    to an owned chain, or carry our comment, are deleted one by one.
-    """
+    """From ``iptables -S`` output: (``-D`` lines for rules elsewhere that jump to an owned
+    chain or carry our comment, owned chain names)."""
     deletes: list[str] = []
     chains: list[str] = []
     for line in rules:
@@ -294,7 +235,6 @@ def rules_to_delete(rules: Iterable[str], owned: Owned) -> tuple[list[str], list
 
 
 def restore_script(table: str, rules: Iterable[str], owned: Owned) -> tuple[str, int]:
-    """An ``iptables-restore --noflush`` script removing the owned chains of ``table``."""
     deletes, chains = rules_to_delete(rules, owned)
     if not deletes and not chains:
         return "", 0
@@ -307,7 +247,6 @@ def restore_script(table: str, rules: Iterable[str], owned: Owned) -> tuple[str,
 
 
 def chains_present(names: Iterable[str]) -> list[str]:
-    """Which of ``names`` exist in any table (v4) right now."""
     wanted, found = set(names), set()
     for table in TABLES:
         listing = quiet(["iptables", "-w", "-t", table, "-S"])
@@ -319,10 +258,7 @@ def chains_present(names: Iterable[str]) -> list[str]:
 
 
 def cleanup_iptables(*, kube: bool) -> int:
-    """Remove our chains (and kube-proxy's, if ``kube``) with the jumps; return chains removed.
-
-    One ``iptables-restore --noflush`` per table: atomic, and fast (no call per rule).
-    """
+    """Remove our chains (and kube-proxy's, if ``kube``) and the jumps; return how many."""
     owned = owned_chains(kube)
     removed = 0
     for binary in ("iptables", "ip6tables"):

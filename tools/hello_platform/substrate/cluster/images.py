@@ -1,10 +1,4 @@
-"""Images the cluster needs, built here (nothing can be pulled) and pushed to the local
-registry as single-layer ``FROM scratch`` OCI images assembled in Python.
-
-No Docker engine is needed: the layer is a deterministic tar (mtime 0, root-owned),
-gzipped with mtime 0, so the same binary always gives the same digest. The tag is
-derived from the content, so a build is skipped when the registry already has it.
-"""
+"""The cluster's images: reproducible single-layer ``FROM scratch`` OCI images (no Docker)."""
 
 from __future__ import annotations
 
@@ -28,7 +22,6 @@ from hello_platform.substrate import registry
 IMAGES_DIR = REPO_ROOT / "deploy" / "cluster" / "images"
 PAUSE_SOURCE = IMAGES_DIR / "pause" / "pause.c"
 ECHO_SOURCE = IMAGES_DIR / "echo" / "main.go"
-#: The user every image runs as (distroless' "nonroot").
 NONROOT = "65532:65532"
 REPO_PREFIX = "hello-platform"
 LAYER_MEDIA_TYPE = "application/vnd.oci.image.layer.v1.tar+gzip"
@@ -37,13 +30,8 @@ CONFIG_MEDIA_TYPE = "application/vnd.oci.image.config.v1+json"
 
 @dataclass(frozen=True)
 class ImageSpec:
-    """One FROM-scratch image: where its main binary comes from and how it runs.
-
-    Most images hold one static binary at ``entrypoint[0]``. Larger ones add ``extra``
-    files (image path -> host file, e.g. a dynamic binary's shared libraries), ``symlinks``
-    (image path -> target) and ``env``; ``binary_path`` places the main binary when the
-    image has no entrypoint (the pod spec names the command) and ``cmd`` is the default.
-    """
+    """One image: its main binary (at ``binary_path`` or ``entrypoint[0]``), ``extra`` files
+    (image path -> host file), ``symlinks`` (image path -> target) and run settings."""
 
     name: str
     binary: Callable[[], Path]
@@ -62,17 +50,21 @@ class ImageSpec:
 
     @property
     def path(self) -> str:
-        """Where the main binary sits in the image."""
         return self.binary_path or self.entrypoint[0]
 
 
-def _sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
+    return {"mediaType": media_type, "digest": oci.digest_of(data), "size": len(data)}
 
 
 def _built(name: str, source: Path, build: Callable[[Path], None]) -> Path:
-    """A binary built from ``source`` by ``build(out)``, cached by the source's hash."""
-    out = cache_dir() / "cluster-images" / name / _sha(source.read_bytes())[:16] / name
+    out = (
+        cache_dir()
+        / "cluster-images"
+        / name
+        / hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+        / name
+    )
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
@@ -82,8 +74,6 @@ def _built(name: str, source: Path, build: Callable[[Path], None]) -> Path:
 
 
 def pause_binary() -> Path:
-    """The pause program: pause.c compiled with ``gcc -static``."""
-
     def build(out: Path) -> None:
         run(
             ["gcc", "-static", "-O2", "-Wall", "-o", out, PAUSE_SOURCE],
@@ -96,8 +86,6 @@ def pause_binary() -> Path:
 
 
 def echo_binary() -> Path:
-    """The e2e tests' echo server: a static Go binary."""
-
     def build(out: Path) -> None:
         from hello_platform.toolchain.gobuild import find_go
 
@@ -121,8 +109,7 @@ ECHO = ImageSpec("echo", echo_binary, ("/echo",), ports=("8080/tcp",))
 def layer_tar(
     files: Mapping[str, tuple[bytes, int]], symlinks: Mapping[str, str] | None = None
 ) -> bytes:
-    """A reproducible tar of ``{path: (content, mode)}`` and ``{path: target}`` symlinks,
-    plus a world-writable /tmp."""
+    """A reproducible tar of ``{path: (content, mode)}``, symlinks and a world-writable /tmp."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         tmp = tarfile.TarInfo("tmp")
@@ -140,20 +127,14 @@ def layer_tar(
     return buf.getvalue()
 
 
-def _mode(path: Path) -> int:
-    return 0o755 if os.access(path, os.X_OK) else 0o644
-
-
 def image_files(spec: ImageSpec, binary: bytes) -> dict[str, tuple[bytes, int]]:
-    """Every regular file of ``spec``'s layer: the main binary and the ``extra`` files."""
     files = {spec.path: (binary, 0o755)}
     for dest, src in (spec.extra() if spec.extra else {}).items():
-        files[dest] = (src.read_bytes(), _mode(src))
+        files[dest] = (src.read_bytes(), 0o755 if os.access(src, os.X_OK) else 0o644)
     return files
 
 
 def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
-    """(compressed layer, config JSON, manifest JSON) of ``spec`` holding ``binary``."""
     tar = layer_tar(image_files(spec, binary), dict(spec.symlinks))
     layer = gzip.compress(tar, compresslevel=6, mtime=0)
     settings: dict[str, object] = {
@@ -172,7 +153,7 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
             "architecture": "amd64",
             "os": "linux",
             "config": settings,
-            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + _sha(tar)]},
+            "rootfs": {"type": "layers", "diff_ids": [oci.digest_of(tar)]},
             "history": [{"created_by": f"hello-platform: COPY {spec.name} {spec.path}"}],
         },
         sort_keys=True,
@@ -181,18 +162,8 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
         {
             "schemaVersion": 2,
             "mediaType": oci.OCI_MANIFEST,
-            "config": {
-                "mediaType": CONFIG_MEDIA_TYPE,
-                "digest": "sha256:" + _sha(config),
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": LAYER_MEDIA_TYPE,
-                    "digest": "sha256:" + _sha(layer),
-                    "size": len(layer),
-                }
-            ],
+            "config": _descriptor(CONFIG_MEDIA_TYPE, config),
+            "layers": [_descriptor(LAYER_MEDIA_TYPE, layer)],
         },
         sort_keys=True,
     ).encode()
@@ -200,8 +171,7 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
 
 
 def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
-    """The image tag: a digest of the binary (and of ``spec``'s other files, links and
-    settings when it has any), so new content is a new tag."""
+    """A digest of the binary (and of ``spec``'s other files, links and settings, if any)."""
     digest = hashlib.sha256()
     with binary.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -216,12 +186,10 @@ def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
 
 
 def shared_libraries(binary: Path) -> dict[str, Path]:
-    """The shared libraries ``binary`` loads (``ldd``), image path -> host file."""
     return parse_ldd(run(["ldd", binary], what=f"ldd {binary}", capture=True))
 
 
 def parse_ldd(output: str) -> dict[str, Path]:
-    """The absolute library paths in ``ldd`` output (the vDSO has none), resolved."""
     libs: dict[str, Path] = {}
     for line in output.splitlines():
         parts = line.split()
@@ -233,7 +201,6 @@ def parse_ldd(output: str) -> dict[str, Path]:
 
 
 def with_shared_libraries(binary: Callable[[], Path]) -> Callable[[], Mapping[str, Path]]:
-    """An ``extra`` for a dynamically linked ``binary``: the libraries it loads."""
     return lambda: shared_libraries(binary())
 
 
@@ -242,18 +209,14 @@ def reference(spec: ImageSpec, tag: str) -> str:
 
 
 def ensure_image(spec: ImageSpec) -> str:
-    """Build and push ``spec`` unless the registry has it; return ``REPO:TAG@DIGEST``.
-
-    The cluster pulls add-ons by digest: a tag in a registry anyone on this host can
-    push to may be moved, a digest may not. The layer is reproducible (mtime 0, fixed
-    owner and order), so the same binary always gives the same digest.
-    """
+    """Build and push ``spec`` unless the registry has it; return ``REPO:TAG@DIGEST`` (a tag
+    in a registry anyone here can push to may move, a digest may not)."""
     binary = spec.binary()
     if not binary.exists():
         raise PlatformError(f"the {spec.name} binary is missing at {binary}")
     tag = tag_for(binary, spec)
     ref = reference(spec, tag)
-    # The digest of a binary's image, remembered: compressing a big binary costs seconds.
+    # Remembered: compressing a big binary costs seconds.
     memo = cache_dir() / "cluster-images" / "digests" / f"{spec.name}-{tag}"
     known = memo.read_text().strip() if memo.exists() else None
     store = registry.client()

@@ -1,15 +1,5 @@
-"""Where the embedded cluster keeps its files, and the fixed addresses it uses.
-
-Everything lives under ``state_dir()/cluster``:
-
-    pki/          certificates and keys the project generates (kept across down/up)
-    etc/          rendered configs: kubeconfigs, kubelet/kube-proxy/containerd/CNI configs
-    etcd/         etcd's data (kept across down/up; removed by ``down --purge``)
-    containerd/   the dedicated containerd's root: images, snapshots (kept)
-    kubelet/      the kubelet's root dir (kept; its mounts are removed by ``down``)
-    logs/         one log file per component, plus pod logs
-    run/          pidfiles, sockets and runtime state (wiped by ``down``, like /run at reboot)
-"""
+"""Where the embedded cluster keeps its files (under ``state_dir()/cluster``; ``run/`` is
+wiped by ``down``, the rest only by ``down --purge``) and the fixed addresses it uses."""
 
 from __future__ import annotations
 
@@ -18,10 +8,8 @@ from pathlib import Path
 
 from hello_platform.core.paths import state_dir
 
-#: The node's name (fixed, so certificates and state do not depend on the hostname).
 NODE_NAME = "hello-node"
-#: The CNI bridge the project creates; its address is the node's (and the API server's) IP.
-#: A bridge with no ports is a stable local address that pods reach directly.
+#: The CNI bridge; its address is the node's (and the API server's) stable IP.
 BRIDGE = "hello0"
 NODE_IP = "10.244.0.1"
 POD_CIDR = "10.244.0.0/16"
@@ -39,79 +27,43 @@ SCHEDULER_PORT = 10259
 KUBELET_PORT = 10250
 KUBELET_HEALTHZ_PORT = 10248
 KUBE_PROXY_HEALTHZ_PORT = 10256
-#: Name of the kubeconfig context (and cluster/user entries) written for the admin.
 CONTEXT = "hello-platform"
+
+
+class _Under:
+    """A path below the layout's root, read as an attribute (``lay.pki``)."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, lay: Layout, owner: type[Layout]) -> Path:
+        return lay.root.joinpath(*self.parts)
 
 
 @dataclass(frozen=True)
 class Layout:
-    """All paths of one cluster instance, rooted at ``root``."""
-
     root: Path
+
+    pki = _Under("pki")
+    etc = _Under("etc")
+    etcd_data = _Under("etcd")
+    containerd_root = _Under("containerd")
+    kubelet_root = _Under("kubelet")
+    logs = _Under("logs")
+    pod_logs = _Under("logs", "pods")
+    run = _Under("run")
+    pids = _Under("run", "pids")
+    containerd_state = _Under("run", "containerd")
+    containerd_socket = _Under("run", "containerd.sock")
+    cni_conf_dir = _Under("etc", "cni")
+    cni_ipam_dir = _Under("run", "cni-ipam")
+    registry_hosts_dir = _Under("etc", "containerd-certs.d")
+    admin_kubeconfig = _Under("admin.kubeconfig")
+    host_state = _Under("host.json")  # original sysctls and what the node owns on the host
 
     @classmethod
     def default(cls) -> Layout:
         return cls(state_dir() / "cluster")
-
-    @property
-    def pki(self) -> Path:
-        return self.root / "pki"
-
-    @property
-    def etc(self) -> Path:
-        return self.root / "etc"
-
-    @property
-    def etcd_data(self) -> Path:
-        return self.root / "etcd"
-
-    @property
-    def containerd_root(self) -> Path:
-        return self.root / "containerd"
-
-    @property
-    def kubelet_root(self) -> Path:
-        return self.root / "kubelet"
-
-    @property
-    def logs(self) -> Path:
-        return self.root / "logs"
-
-    @property
-    def pod_logs(self) -> Path:
-        return self.logs / "pods"
-
-    @property
-    def run(self) -> Path:
-        return self.root / "run"
-
-    @property
-    def pids(self) -> Path:
-        return self.run / "pids"
-
-    @property
-    def containerd_state(self) -> Path:
-        return self.run / "containerd"
-
-    @property
-    def containerd_socket(self) -> Path:
-        return self.run / "containerd.sock"
-
-    @property
-    def cni_conf_dir(self) -> Path:
-        return self.etc / "cni"
-
-    @property
-    def cni_ipam_dir(self) -> Path:
-        return self.run / "cni-ipam"
-
-    @property
-    def registry_hosts_dir(self) -> Path:
-        return self.etc / "containerd-certs.d"
-
-    @property
-    def admin_kubeconfig(self) -> Path:
-        return self.root / "admin.kubeconfig"
 
     def kubeconfig(self, component: str) -> Path:
         return self.etc / f"{component}.kubeconfig"

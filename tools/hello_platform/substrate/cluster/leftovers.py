@@ -1,7 +1,5 @@
-"""What our node's pods leave on the host, found by identity and removed by ``down``: their
-network namespaces, the mounts under the node's root, the processes and shims, and the
-conntrack entries of NodePort connection attempts that never got an answer (see
-``hostnet`` for what is ours)."""
+"""What our node's pods leave on the host, found by identity (never by a name pattern) and
+removed by ``down``: network namespaces, mounts, processes and shims, stale conntrack."""
 
 from __future__ import annotations
 
@@ -23,11 +21,7 @@ from hello_platform.substrate.cluster.layout import Layout
 NETNS_DIR = Path("/run/netns")
 
 
-# --- network namespaces ----------------------------------------------------------------
-
-
 def netns_of(pids: Iterable[int], proc: Path = Path("/proc")) -> set[int]:
-    """Inodes of the network namespaces ``pids`` are in, but the host's own."""
     own: set[int] = set()
     for host in ("1", "self"):
         with contextlib.suppress(OSError):
@@ -40,7 +34,6 @@ def netns_of(pids: Iterable[int], proc: Path = Path("/proc")) -> set[int]:
 
 
 def named_netns(inodes: set[int], netns_dir: Path = NETNS_DIR) -> list[str]:
-    """Names under ``/run/netns`` of the namespaces with these inodes (ours, by identity)."""
     if not netns_dir.is_dir() or not inodes:
         return []
     names = []
@@ -59,11 +52,7 @@ def delete_netns(names: Iterable[str]) -> None:
             path.unlink(missing_ok=True)
 
 
-# --- mounts --------------------------------------------------------------------------
-
-
 def mounts_under(roots: Iterable[Path], mountinfo: str | None = None) -> list[str]:
-    """Mount points below any of ``roots``, deepest first (to unmount in order)."""
     if mountinfo is None:
         mountinfo = Path("/proc/self/mountinfo").read_text()
     prefixes = [str(r).rstrip("/") + "/" for r in roots]
@@ -86,11 +75,7 @@ def unmount_all(roots: Iterable[Path]) -> int:
     return len(points)
 
 
-# --- processes ------------------------------------------------------------------------
-
-
 def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
-    """containerd shims serving the containerd at ``socket`` (never Docker's)."""
     found: set[int] = set()
     for entry in proc.iterdir():
         if not entry.name.isdigit():
@@ -107,10 +92,8 @@ def shim_pids(socket: Path, proc: Path = Path("/proc")) -> set[int]:
 def stray_daemons(
     root: Path, binaries: Mapping[str, str], named: Iterable[int], proc: Path = Path("/proc")
 ) -> list[tuple[str, process.PidRecord]]:
-    """Our node's daemons that no pidfile names (``named``: the pids the pidfiles do name),
-    as (name, record): processes whose executable is one of ``binaries`` (path -> name: the
-    pinned binaries in our tool cache) AND whose command line names ``root`` (our state
-    dir). Anyone else's kubelet or etcd (k3s, kind, a system one) fails one of the two."""
+    """(name, record) of processes not in ``named`` whose executable is one of ``binaries``
+    (our pinned daemons) AND whose command line names ``root``: anyone else's fails one."""
     skip = set(named)
     found = []
     for entry in sorted(proc.iterdir()):
@@ -125,13 +108,8 @@ def stray_daemons(
 
 
 def stop_strays(lay: Layout, *, spare_named: bool = True, proc: Path = Path("/proc")) -> list[str]:
-    """Stop the node's daemons that no pidfile names (``spare_named=False``: any left at
-    all) but that are provably ours (see :func:`stray_daemons`), one line each; return
-    their names.
-
-    A daemon started twice leaves the first one running unrecorded, and ``down``, which
-    stops what the pidfiles name, would leave it holding its port for every later ``up``.
-    """
+    """Stop our daemons that no pidfile names (``spare_named=False``: any left at all);
+    return their names. A daemon started twice would hold its port for every later ``up``."""
     records = [process.read_pidfile(c.pidfile(lay)) for c in COMPONENTS] if spare_named else []
     named = [r.pid for r in records if r is not None and not process.gone(r, proc)]
     stopped = []
@@ -144,8 +122,7 @@ def stop_strays(lay: Layout, *, spare_named: bool = True, proc: Path = Path("/pr
 
 
 def _names(cmdline: Path, root: Path) -> bool:
-    """True if an argument of ``cmdline`` is ``root`` or a path below it (or ends in
-    ``=ROOT``, as a flag's value)."""
+    """True if an argument of ``cmdline`` is ``root``, a path below it or ``--flag=ROOT``."""
     try:
         args = cmdline.read_bytes().decode(errors="replace").split("\0")[1:]
     except OSError:
@@ -174,16 +151,13 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-# --- conntrack --------------------------------------------------------------------------
-
 #: The API server's --service-node-port-range.
 NODE_PORTS = range(30000, 32768)
 _DPORT = re.compile(r"\bdport=(\d+)")
 
 
 def unanswered_node_ports(listing: str) -> list[int]:
-    """The NodePorts that unanswered TCP connection attempts (``SYN_SENT``) in a
-    ``conntrack -L`` listing were aimed at (the first ``dport=`` is the original one)."""
+    """NodePorts of ``SYN_SENT`` entries in ``conntrack -L`` (the first dport is original)."""
     ports = set()
     for line in listing.splitlines():
         found = _DPORT.search(line) if "SYN_SENT" in line else None
@@ -193,14 +167,10 @@ def unanswered_node_ports(listing: str) -> list[int]:
 
 
 def forget_unanswered_node_port_flows() -> int:
-    """Delete the conntrack entries of connection attempts to a NodePort that never got an
-    answer (TCP ``SYN_SENT``); returns how many were deleted.
+    """Delete the conntrack entries of never-answered NodePort attempts; return how many.
 
-    Made while the node was down or starting, they carry no DNAT (or one to a pod that is
-    gone), and for 2 minutes (``nf_conntrack_tcp_timeout_syn_sent``) a new connection that
-    reuses such a source port follows the entry instead of kube-proxy's rules: refused or
-    timing out (the cluster-restart drill saw it). Only never-answered attempts are
-    dropped: no live connection is touched.
+    Made while the node was down or starting, they carry no (or a stale) DNAT, and for 2
+    minutes a new connection reusing the source port follows them instead of kube-proxy.
     """
     listed = quiet(["conntrack", "-L", "-p", "tcp", "--state", "SYN_SENT"])
     deleted = 0

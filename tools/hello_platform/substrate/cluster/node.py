@@ -1,13 +1,5 @@
-"""Bring the single-node cluster up, take it down, report its status.
-
-``up`` is idempotent: what runs and answers is left alone, what is dead is started
-again (that is also how a killed component is repaired). ``down`` stops every daemon
-by its pidfile (the registry, our dockerd and the GitOps git daemon too), kills the
-processes of our pod cgroup root and our containerd's shims, removes the mounts,
-network namespaces, iptables chains and bridge the node created, and writes back every
-sysctl it recorded (see ``hostnet``: only what the node owns is touched). Data (etcd,
-images, certificates) stays unless ``purge``.
-"""
+"""Bring the single-node cluster up (idempotent: what is dead is started again), take it
+down (everything it put on the host; data only with ``purge``), report its status."""
 
 from __future__ import annotations
 
@@ -54,8 +46,6 @@ ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH 
 
 @dataclass(frozen=True)
 class Row:
-    """One line of ``status``."""
-
     name: str
     ok: bool
     pid: int | None
@@ -63,13 +53,10 @@ class Row:
 
 
 def prepare(lay: Layout) -> set[str]:
-    """Host checks, sysctls, bridge, certificates and every config file but containerd's.
-
-    Returns the components whose config changed (running ones are restarted by ``up``).
-    """
+    """The host, certificates and configs but containerd's; return the components changed."""
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
     binaries.ensure_host_packages()
-    state = hostnet.host_state(lay.root)
+    state = lay.host_state
     refuse_foreign_kube_proxy(state)
     failed = hostnet.apply_sysctls(state)
     if failed:
@@ -80,7 +67,7 @@ def prepare(lay: Layout) -> set[str]:
     hostnet.ensure_bridge()
     hostnet.ensure_firewall()
     cgroups.prepare(state)
-    hostnet.mark_kube_chains_ours(state)
+    hostnet.update_host_state(state, "kube_chains", True)
     for d in (lay.etc, lay.logs, lay.pids, lay.cni_conf_dir, lay.cni_ipam_dir, lay.pod_logs):
         d.mkdir(parents=True, exist_ok=True)
     issued = pki.ensure_pki(lay.pki)
@@ -107,18 +94,14 @@ def prepare(lay: Layout) -> set[str]:
     hosts = lay.registry_hosts_dir / registry.ADDRESS / "hosts.toml"
     config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
     if issued:
-        # New certificates (first run, or renewal a month before expiry): restart whatever
-        # reads them from files, so nothing keeps serving an expiring one.
+        # Restart whatever reads them from files: nothing keeps serving an expiring one.
         changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
     return changed
 
 
 def refuse_foreign_kube_proxy(state: Path) -> None:
-    """Stop if another kube-proxy owns this host's KUBE-* chains (k3s, a system kubelet).
-
-    Two kube-proxies in one network namespace rewrite each other's rules, and our
-    ``down`` could not tell their chains from ours.
-    """
+    """Stop if another kube-proxy owns this host's KUBE-* chains: two rewrite each other's
+    rules, and ``down`` could not tell theirs from ours."""
     if hostnet.kube_chains_ours(state):
         return
     found = hostnet.chains_present(["KUBE-PROXY-CANARY", "KUBE-SERVICES", "KUBE-KUBELET-CANARY"])
@@ -132,8 +115,6 @@ def refuse_foreign_kube_proxy(state: Path) -> None:
 
 
 class _ImageBuilder(threading.Thread):
-    """Builds and pushes the add-on images while the control plane starts."""
-
     def __init__(self) -> None:
         super().__init__(name="cluster-images", daemon=True)
         self.refs: dict[str, str] = {}
@@ -162,7 +143,6 @@ def _exclusive(lay: Layout) -> contextlib.AbstractContextManager[None]:
 
 
 def up(lay: Layout | None = None) -> Path:
-    """Start (or repair) the cluster; return the admin kubeconfig path."""
     lay = lay or Layout.default()
     with _exclusive(lay):
         return _up(lay)
@@ -185,7 +165,7 @@ def _up(lay: Layout) -> Path:
         log=lay.log("kubelet"),
     )
     say(f"node Ready {time.monotonic() - t0:.1f}s after start")
-    cgroups.note_runtime_controllers(hostnet.host_state(lay.root))
+    cgroups.note_runtime_controllers(lay.host_state)
     forgotten = leftovers.forget_unanswered_node_port_flows()
     if forgotten:
         say(f"forgot {forgotten} NodePort connection attempts that were never answered (conntrack)")
@@ -199,9 +179,8 @@ def _up(lay: Layout) -> Path:
 
 
 def _configure(lay: Layout) -> _ImageBuilder:
-    """Step 1: the host, the pinned binaries, the registry and the configs; a component
-    whose config changed is stopped (started again below). The add-on images start building
-    meanwhile: the builder is returned."""
+    """Step 1: host, binaries, registry, configs (a component whose config changed is
+    stopped); return the builder of the add-on images, started meanwhile."""
     changed = prepare(lay)
     binaries.provision()
     leftovers.stop_strays(lay)  # a daemon started twice by an earlier run: it holds a port
@@ -224,11 +203,7 @@ def _configure(lay: Layout) -> _ImageBuilder:
 
 
 def _start_all(lay: Layout) -> dict[str, int]:
-    """Start what does not run; the pids of those started.
-
-    Start order: etcd, containerd and the API server at once; the rest once containerd's
-    socket is there (the kubelet gives up without it). All retry the API server themselves.
-    """
+    """Start what does not run (most once containerd answers); return the pids started."""
     started: dict[str, int] = {}
     first = ("etcd", "containerd", "kube-apiserver")
     for name in first:
@@ -254,8 +229,7 @@ def _start_all(lay: Layout) -> dict[str, int]:
 
 
 def _wait_healthy(lay: Layout) -> tuple[int, float]:
-    """Wait for every component in turn; the last step's number and the slowest wait
-    (later waits scale with what this host shows: startup.scaled)."""
+    """Wait for every component in turn; return the last step and the slowest wait."""
     step, slowest = 1, 0.0
     for comp in COMPONENTS:
         step += 1
@@ -266,8 +240,7 @@ def _wait_healthy(lay: Layout) -> tuple[int, float]:
 
 
 def install_addons(lay: Layout, refs: dict[str, str], since: dt.datetime | None, step: int) -> None:
-    """Apply the node's glue and add-ons (CoreDNS, metrics-server) and wait until they are
-    ready (with ``since``, their pods Ready again since then)."""
+    """Apply the node's glue and add-ons and wait until they are ready (since ``since``)."""
     kube = Kube(lay.admin_kubeconfig, timeout=120)
     kube.apply_yaml(addons.render({}, pattern=addons.GLUE))
     for addon in addons.NODE_ADDONS:
@@ -278,7 +251,6 @@ def install_addons(lay: Layout, refs: dict[str, str], since: dt.datetime | None,
 
 
 def is_up(lay: Layout) -> bool:
-    """True if every daemon runs and answers and the node is Ready (quick, no changes)."""
     for comp in COMPONENTS:
         if process.running(comp.pidfile(lay)) is None or not comp.health(lay).ok:
             return False
@@ -286,7 +258,6 @@ def is_up(lay: Layout) -> bool:
 
 
 def status(lay: Layout | None = None) -> list[Row]:
-    """Health of every part of the cluster."""
     lay = lay or Layout.default()
     rows = [
         Row(
@@ -310,8 +281,7 @@ def status(lay: Layout | None = None) -> list[Row]:
 
 
 def addon_rows(lay: Layout, *, node_addons: bool = True) -> list[Row]:
-    """The node's add-ons (or, ``node_addons=False``, every other registered add-on that
-    is installed: Prometheus, KEDA, Argo CD...), one row per workload and condition."""
+    """Rows of the node's add-ons (``node_addons=False``: of every other installed one)."""
     node_names = [a.name for a in addons.NODE_ADDONS]
     try:
         kube = health.admin(lay)
@@ -330,7 +300,6 @@ def _row_name(row: seam.Row) -> str:
 
 
 def memory(lay: Layout | None = None) -> dict[str, int]:
-    """RSS in bytes of each running daemon, the registry, and the pods with their shims."""
     lay = lay or Layout.default()
     out = {}
     for name, pidfile in [
@@ -347,7 +316,6 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
 
 
 def down(lay: Layout | None = None, *, purge: bool = False) -> None:
-    """Stop everything the cluster started and remove what it put on the host."""
     lay = lay or Layout.default()
     with _exclusive(lay):
         _down(lay, purge=purge)
@@ -394,7 +362,7 @@ def _down(lay: Layout, *, purge: bool) -> None:
 
     leftovers.delete_netns(pod_netns)
     unmounted = leftovers.unmount_all([lay.root])
-    state = hostnet.host_state(lay.root)
+    state = lay.host_state
     chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
     hostnet.delete_bridge()
     cgroups.release(state)

@@ -1,18 +1,12 @@
-"""The cluster's certificates, generated with ``cryptography`` (ECDSA P-256).
-
-Two CAs: the cluster CA (signs every component and client certificate, and is the
-trust root pods see) and the front-proxy CA (the aggregation layer's request-header
-CA, so that metrics-server trusts the API server's proxied requests). Plus the
-service-account signing key pair. Existing files are reused; a leaf certificate is
-re-issued when it is missing, expires within 30 days, or lacks a wanted name.
-"""
+"""The cluster's certificates (ECDSA P-256): the cluster CA, the front-proxy CA (the
+aggregation layer's request-header CA), their leaves and the service-account key pair."""
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -34,8 +28,6 @@ BOTH = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
 
 @dataclass(frozen=True)
 class Leaf:
-    """One certificate to issue: file stem, subject, SANs, usages and its CA."""
-
     name: str
     cn: str
     orgs: tuple[str, ...] = ()
@@ -43,11 +35,9 @@ class Leaf:
     ips: tuple[str, ...] = ()
     usages: tuple[x509.ObjectIdentifier, ...] = CLIENT
     ca: str = "ca"
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def leaves() -> list[Leaf]:
-    """Every leaf certificate the cluster uses."""
     api_dns = (
         "kubernetes",
         "kubernetes.default",
@@ -81,10 +71,6 @@ def leaves() -> list[Leaf]:
             usages=SERVER,
         ),
     ]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
@@ -121,36 +107,44 @@ def _name(cn: str, orgs: Iterable[str] = ()) -> x509.Name:
     return x509.Name(attrs)
 
 
-def ensure_ca(pki: Path, name: str, cn: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """Load the CA ``name`` from ``pki``, creating it if missing."""
-    crt, key_path = pki / f"{name}.crt", pki / f"{name}.key"
-    if crt.exists() and key_path.exists():
-        return load_cert(crt), load_key(key_path)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
-    cert = (
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePrivateKey, *, ca: bool
+) -> x509.CertificateBuilder:
+    """Subject, validity, basic constraints and key usage of a CA (``ca``) or leaf."""
+    now = dt.datetime.now(dt.UTC)
+    return (
         x509.CertificateBuilder()
-        .subject_name(_name(cn))
-        .issuer_name(_name(cn))
+        .subject_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=CA_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .not_valid_after(now + dt.timedelta(days=CA_DAYS if ca else LEAF_DAYS))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
-                key_encipherment=False,
+                key_encipherment=not ca,
                 data_encipherment=False,
                 key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
+                key_cert_sign=ca,
+                crl_sign=ca,
                 encipher_only=False,
                 decipher_only=False,
             ),
             critical=True,
         )
+    )
+
+
+def ensure_ca(pki: Path, name: str, cn: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    crt, key_path = pki / f"{name}.crt", pki / f"{name}.key"
+    if crt.exists() and key_path.exists():
+        return load_cert(crt), load_key(key_path)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        _builder(_name(cn), _name(cn), key, ca=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())
     )
@@ -160,7 +154,6 @@ def ensure_ca(pki: Path, name: str, cn: str) -> tuple[x509.Certificate, ec.Ellip
 
 
 def sans(cert: x509.Certificate) -> tuple[set[str], set[str]]:
-    """The DNS names and IP addresses a certificate is valid for."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -188,7 +181,7 @@ def needs_issue(path: Path, leaf: Leaf, ca: x509.Certificate) -> bool:
     if not path.exists() or not path.with_suffix(".key").exists():
         return True
     cert = load_cert(path)
-    if cert.not_valid_after_utc - _now() < RENEW_BEFORE:
+    if cert.not_valid_after_utc - dt.datetime.now(dt.UTC) < RENEW_BEFORE:
         return True
     if not signed_by(cert, ca):
         return True
@@ -199,32 +192,9 @@ def needs_issue(path: Path, leaf: Leaf, ca: x509.Certificate) -> bool:
 def issue(
     leaf: Leaf, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """A new key and certificate for ``leaf``, signed by ``ca``."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
     builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(leaf.cn, leaf.orgs))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=LEAF_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=True,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
+        _builder(_name(leaf.cn, leaf.orgs), ca.subject, key, ca=False)
         .add_extension(x509.ExtendedKeyUsage(list(leaf.usages)), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
