@@ -1,17 +1,6 @@
-"""A Docker engine for image builds: the user's, if one answers, or our own dockerd.
-
-``ensure_engine()`` returns when ``docker info`` works. The user's engine (``DOCKER_HOST``
-or the default socket) is used as it is. Otherwise hello-platform starts its own dockerd,
-unpacked from Debian's pinned .deb (toolchain.toml, never installed), as a guest:
-
-* its own socket, data root, exec root and pidfile under the state dir, so it never
-  touches ``/var/run/docker.sock``, ``/var/lib/docker`` or another engine's files;
-* ``--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false``:
-  no docker0, no iptables chains, no sysctls (builds run with ``--network=none``);
-* recognised by its pidfile and stopped by ``cluster down``.
-
-When ours is used, ``DOCKER_HOST`` is set for this process and its children.
-"""
+"""A Docker engine for image builds: the user's if one answers, else our own dockerd (from
+Debian's pinned .deb) with its own socket and directories and no host networking (no
+bridge, iptables or sysctls); then ``DOCKER_HOST`` points at it."""
 
 from __future__ import annotations
 
@@ -26,10 +15,8 @@ from hello_platform.core.progress import say
 from hello_platform.substrate import daemons, process
 from hello_platform.toolchain.apt import ensure_debian_packages
 
-#: Seconds to wait for a freshly started dockerd to answer.
 START_TIMEOUT = 60.0
 DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#: What our dockerd needs on the host: containerd and runc on PATH, and its libraries.
 RUNTIME_PACKAGES = ("containerd", "runc", "libdevmapper1.02.1")
 
 
@@ -50,7 +37,6 @@ def our_host() -> str:
 
 
 def dockerd_argv(dockerd: Path) -> list[str]:
-    """Our dockerd: own socket and directories, no networking of its own on the host."""
     run = run_dir()
     return [
         str(dockerd),
@@ -73,7 +59,6 @@ def _cli() -> str | None:
 
 
 def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
-    """True if ``docker info`` succeeds against ``host`` (default: the CLI's default)."""
     docker = _cli()
     if docker is None:
         return False
@@ -101,7 +86,6 @@ def ours_answers() -> bool:
 
 
 def ensure_engine() -> None:
-    """Make sure a Docker engine answers: the user's, or our own dockerd (started here)."""
     if os.environ.get("DOCKER_HOST") != our_host() and engine_answers():
         return
     if ours_answers():
@@ -117,7 +101,6 @@ def ensure_engine() -> None:
 
 
 def daemon(dockerd: Path) -> daemons.Daemon:
-    """Our dockerd as a supervised daemon: it answers when ``docker info`` does on its socket."""
     return daemons.Daemon(
         name="dockerd",
         argv=tuple(dockerd_argv(dockerd)),

@@ -1,4 +1,4 @@
-"""The add-on protocol, its usual implementation and the registry (see the package)."""
+"""The add-on protocol, its usual implementation and the registry."""
 
 from __future__ import annotations
 
@@ -16,16 +16,13 @@ Refs = Mapping[str, str]
 
 @dataclass(frozen=True)
 class Workload:
-    """A Deployment or StatefulSet of the add-on that must be rolled out and Ready."""
-
     kind: str
     name: str
 
 
 @dataclass(frozen=True)
 class Condition:
-    """A condition that must be True on an API object (``namespace`` None: cluster-scoped),
-    e.g. an APIService ``Available`` or a CRD ``Established``."""
+    """A condition that must be True on an API object (``namespace`` None: cluster-scoped)."""
 
     api_version: str
     kind: str
@@ -40,8 +37,6 @@ class Condition:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of an add-on's status: a workload or a condition."""
-
     addon: str
     part: str
     ok: bool
@@ -99,12 +94,10 @@ class Declared:
 
 
 A = TypeVar("A", bound=Addon)
-#: Every add-on registered so far, by name.
 REGISTRY: dict[str, Addon] = {}
 
 
 def register(addon: A) -> A:
-    """Add ``addon`` to :data:`REGISTRY` (a second add-on of the same name is a bug)."""
     known = REGISTRY.get(addon.name)
     if known is not None and known is not addon:
         raise PlatformError(f"two add-ons are named {addon.name}")
@@ -113,7 +106,6 @@ def register(addon: A) -> A:
 
 
 def get(name: str) -> Addon:
-    """The registered add-on ``name``."""
     try:
         return REGISTRY[name]
     except KeyError:

@@ -1,16 +1,5 @@
-"""The one driver of every add-on: build its images, apply it, wait, report, remove.
-
-All cluster access goes through :class:`Kube`, every wait through :func:`until`:
-
-* ``up``: the images built and pushed (content-addressed, pulled by digest); the manifests
-  applied server-side, Namespaces and CRDs first (then the CRDs waited for Established,
-  so a kind is served before anything uses it), the rest after; then every workload rolled
-  out and Ready and every extra condition True. With ``since`` (a node that restarted),
-  the pods must have turned Ready since then: the stored status may be stale.
-* ``status``: one :class:`Row` per workload and condition.
-* ``down``: the add-on's ``before_down`` hook, then every object of its manifests deleted
-  in reverse order (the Namespace last); nothing is built for it.
-"""
+"""The one driver of every add-on: build its images, apply it (Namespaces and CRDs first),
+wait (with ``since``, for pods Ready since a node restart), report, remove."""
 
 from __future__ import annotations
 
@@ -32,15 +21,13 @@ from hello_platform.substrate.addons.base import REGISTRY, Addon, Condition, Ref
 from hello_platform.substrate.cluster import health, images
 
 WORKLOAD_KINDS: dict[str, type[Resource]] = {"Deployment": Deployment, "StatefulSet": StatefulSet}
-#: Applied before everything else: what the other objects live in or are instances of.
 FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
 CRD_API = "apiextensions.k8s.io/v1"
-#: A digest that names no image: ``down`` renders the manifests without building anything.
+#: ``down`` renders the manifests with this digest, building nothing.
 NO_DIGEST = "sha256:" + "0" * 64
 
 
 def pins(addon: Addon) -> str:
-    """The add-on's pinned versions, e.g. ``keda v2.21.0``."""
     from hello_platform.toolchain import pins as toolchain_pins
 
     tools = toolchain_pins.load().tools
@@ -48,7 +35,6 @@ def pins(addon: Addon) -> str:
 
 
 def build(addon: Addon) -> dict[str, str]:
-    """Build and push the add-on's images unless the registry has them; refs by name."""
     if not addon.images:
         return {}
     from hello_platform.substrate import registry
@@ -58,7 +44,6 @@ def build(addon: Addon) -> dict[str, str]:
 
 
 def documents(text: str) -> list[dict[str, Any]]:
-    """The objects of a YAML stream, in order."""
     try:
         return [doc for doc in yaml.safe_load_all(text) if doc]
     except yaml.YAMLError as err:
@@ -74,7 +59,6 @@ def _apply(kube: Kube, addon: Addon, docs: Iterable[dict[str, Any]]) -> None:
 
 
 def established(docs: Iterable[dict[str, Any]]) -> tuple[Condition, ...]:
-    """An ``Established`` condition for each CRD among ``docs``."""
     return tuple(
         Condition(CRD_API, d["kind"], d["metadata"]["name"], "Established")
         for d in docs
@@ -83,7 +67,7 @@ def established(docs: Iterable[dict[str, Any]]) -> tuple[Condition, ...]:
 
 
 def install(kube: Kube, addon: Addon, refs: Refs) -> None:
-    """Apply the add-on: Namespaces and CRDs, wait for the CRDs to be Established, the rest."""
+    """Apply Namespaces and CRDs, wait for the CRDs to be Established, then the rest."""
     docs = documents(addon.manifests(refs))
     first = [d for d in docs if d.get("kind") in FIRST_KINDS]
     _apply(kube, addon, first)
@@ -97,8 +81,7 @@ def install(kube: Kube, addon: Addon, refs: Refs) -> None:
 def up(
     kube: Kube, *addons: Addon, refs: Refs | None = None, since: dt.datetime | None = None
 ) -> dict[str, str]:
-    """Build (unless ``refs`` are given), install every add-on, then wait for each to be
-    ready; the image refs used."""
+    """Build (unless ``refs`` are given), install, then wait for every add-on; the refs used."""
     used: dict[str, str] = dict(refs) if refs is not None else {}
     for addon in addons:
         if refs is None:
@@ -112,14 +95,11 @@ def up(
 
 
 def wait_ready(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> float:
-    """Until every workload and condition of ``addon`` is ready; the seconds waited."""
     rows = functools.partial(status, kube, addon, since=since)
     return _wait(kube, addon, "{} is not ready", rows)
 
 
 def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]) -> float:
-    """Until every row is ok (``what``: what is still not so, ``{}`` the add-on's name)."""
-
     def check() -> Check:
         pending = [r for r in rows() if not r.ok]
         return Check(not pending, "; ".join(f"{r.part}: {r.detail}" for r in pending))
@@ -135,8 +115,6 @@ def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]
 
 
 def rolled_out(obj: dict[str, Any]) -> Check:
-    """A Deployment's or StatefulSet's rollout: the spec observed, every wanted replica
-    updated and Ready."""
     status = obj.get("status") or {}
     if status.get("observedGeneration", 0) < obj.get("metadata", {}).get("generation", 0):
         return Check(False, "the new spec is not observed yet")
@@ -182,13 +160,11 @@ def condition_row(kube: Kube, addon: str, cond: Condition) -> Row:
 
 
 def status(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> list[Row]:
-    """One row per workload and per condition of ``addon``."""
     rows = [workload_row(kube, addon, w, since) for w in addon.workloads]
     return rows + [condition_row(kube, addon.name, c) for c in addon.conditions]
 
 
 def installed(kube: Kube, addon: Addon) -> bool:
-    """Whether any workload of ``addon`` exists in the cluster."""
     return any(
         kube.get(WORKLOAD_KINDS[w.kind], w.name, namespace=addon.namespace) is not None
         for w in addon.workloads
@@ -196,7 +172,6 @@ def installed(kube: Kube, addon: Addon) -> bool:
 
 
 def status_of_installed(kube: Kube, *, skip: Iterable[str] = ()) -> list[Row]:
-    """The rows of every registered add-on that is installed (but those named in ``skip``)."""
     left_out = set(skip)
     rows: list[Row] = []
     for name, addon in sorted(REGISTRY.items()):
@@ -206,13 +181,11 @@ def status_of_installed(kube: Kube, *, skip: Iterable[str] = ()) -> list[Row]:
 
 
 def placeholder_refs(addon: Addon) -> dict[str, str]:
-    """Image refs that build nothing: what ``down`` renders the manifests with."""
     return {s.name: f"{images.reference(s, 'none')}@{NO_DIGEST}" for s in addon.images}
 
 
 def down(kube: Kube, addon: Addon) -> int:
-    """Run the add-on's ``before_down``, then delete each of its objects (the last one
-    first, without waiting); how many there were."""
+    """Run ``before_down``, then delete every object, the last first; how many there were."""
     addon.before_down(kube)
     deleted = 0
     for doc in reversed(documents(addon.manifests(placeholder_refs(addon)))):
