@@ -18,6 +18,7 @@ from pathlib import Path
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.toolchain import debextract
 from hello_platform.toolchain.apt import ensure_debian_packages
 
 #: Plain HTTP is fine: apt and debootstrap check the archive's signatures.
@@ -102,16 +103,6 @@ def image_name(key: str | None = None, *, flavour: str = "slim") -> str:
     return f"{REPOSITORY}:{PYTHON_VERSION}-{flavour}-{SUITE}-{key or recipe_key()}"
 
 
-def _cache() -> Path:
-    return paths.cache_dir() / "base"
-
-
-def _mirror() -> str:
-    from hello_platform.toolchain.debextract import mirror
-
-    return mirror()
-
-
 def sources_list(mirror: str, security_mirror: str = DEFAULT_SECURITY_MIRROR) -> str:
     return (
         f"deb {mirror} {SUITE} main\n"
@@ -183,7 +174,7 @@ def _unmount_below(root: Path) -> None:
 
 
 def bootstrap(root: Path, log: Path) -> None:
-    mirror = _mirror()
+    mirror = debextract.mirror()
     with step(f"debootstrap --variant=minbase {SUITE} (Python {PYTHON_VERSION}) from {mirror}"):
         proc.run(
             [
@@ -328,7 +319,7 @@ def ensure_base(*, refresh: bool = False) -> BaseImages:
     if not refresh and image_exists(images.runtime) and image_exists(images.builder):
         say(f"base image {images.runtime}: present (made earlier from Debian's archive)")
         return images
-    cache = _cache()
+    cache = paths.cache_dir() / "base"
     cache.mkdir(parents=True, exist_ok=True)
     tarballs = {
         images.runtime: cache / f"{key}-slim.tar",

@@ -90,12 +90,9 @@ def _record_path(name: str) -> Path:
 
 
 def _save(daemon: Daemon) -> None:
-    doc = asdict(daemon)
-    doc.update(run_dir=str(daemon.run_dir), argv=list(daemon.argv))
-    doc["probe"]["command"] = list(daemon.probe.command)
     path = _record_path(daemon.name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    path.write_text(json.dumps(asdict(daemon), indent=2, default=str) + "\n")
 
 
 def load(name: str) -> Daemon | None:

@@ -54,12 +54,8 @@ def dockerd_argv(dockerd: Path) -> list[str]:
     ]
 
 
-def _cli() -> str | None:
-    return shutil.which("docker")
-
-
 def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
-    docker = _cli()
+    docker = shutil.which("docker")
     if docker is None:
         return False
     env = {**os.environ, "DOCKER_HOST": host} if host else None
@@ -120,7 +116,7 @@ def _start() -> None:
 
     ensure_debian_packages(RUNTIME_PACKAGES, why="building images")
     dockerd = resolve("dockerd")
-    if _cli() is None:  # no docker CLI on PATH: use the one from the same package
+    if shutil.which("docker") is None:  # no docker CLI on PATH: use the one from the same package
         os.environ["PATH"] = f"{bin_dir(['docker'])}{os.pathsep}{os.environ.get('PATH', '')}"
     if process.running(pidfile()) is None:
         say(f"starting hello-platform's dockerd on {our_host()} (log: {run_dir() / 'dockerd.log'})")

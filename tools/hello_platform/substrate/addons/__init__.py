@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from hello_platform.substrate.addons.base import (
     REGISTRY,
-    Addon,
     Condition,
     Declared,
     Refs,
@@ -28,7 +27,6 @@ from hello_platform.substrate.addons.driver import (
 
 __all__ = [
     "REGISTRY",
-    "Addon",
     "Condition",
     "Declared",
     "Refs",

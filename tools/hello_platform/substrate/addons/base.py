@@ -1,10 +1,9 @@
-"""The add-on protocol, its usual implementation and the registry."""
+"""An add-on as data, and the registry of every add-on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
@@ -43,33 +42,6 @@ class Row:
     detail: str
 
 
-class Addon(Protocol):
-    """What the driver needs of an add-on (:class:`Declared` is the usual implementation)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def namespace(self) -> str: ...
-    @property
-    def pins(self) -> tuple[str, ...]: ...
-    @property
-    def images(self) -> tuple[ImageSpec, ...]: ...
-    @property
-    def workloads(self) -> tuple[Workload, ...]: ...
-    @property
-    def conditions(self) -> tuple[Condition, ...]: ...
-    @property
-    def timeout(self) -> float: ...
-
-    def manifests(self, refs: Refs) -> str:
-        """Every object of the add-on as one YAML stream, with ``refs`` as its images."""
-        ...
-
-    def before_down(self, kube: Kube) -> None:
-        """What must go before the objects are deleted (e.g. Argo CD's Applications)."""
-        ...
-
-
 @dataclass(frozen=True)
 class Declared:
     """An add-on as data: ``render(refs)`` gives its manifests; ``teardown(kube)`` is the
@@ -93,11 +65,12 @@ class Declared:
             self.teardown(kube)
 
 
-A = TypeVar("A", bound=Addon)
+#: The driver's view of an add-on: :class:`Declared` is the one implementation.
+Addon = Declared
 REGISTRY: dict[str, Addon] = {}
 
 
-def register(addon: A) -> A:
+def register(addon: Addon) -> Addon:
     known = REGISTRY.get(addon.name)
     if known is not None and known is not addon:
         raise PlatformError(f"two add-ons are named {addon.name}")
