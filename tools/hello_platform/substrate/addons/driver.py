@@ -58,20 +58,16 @@ def _apply(kube: Kube, addon: Addon, docs: Iterable[dict[str, Any]]) -> None:
             raise PlatformError(f"installing {addon.name} failed: {err.message}") from err
 
 
-def established(docs: Iterable[dict[str, Any]]) -> tuple[Condition, ...]:
-    return tuple(
-        Condition(CRD_API, d["kind"], d["metadata"]["name"], "Established")
-        for d in docs
-        if d.get("kind") == "CustomResourceDefinition"
-    )
-
-
 def install(kube: Kube, addon: Addon, refs: Refs) -> None:
     """Apply Namespaces and CRDs, wait for the CRDs to be Established, then the rest."""
     docs = documents(addon.manifests(refs))
     first = [d for d in docs if d.get("kind") in FIRST_KINDS]
     _apply(kube, addon, first)
-    crds = established(first)
+    crds = [
+        Condition(CRD_API, d["kind"], d["metadata"]["name"], "Established")
+        for d in first
+        if d.get("kind") == "CustomResourceDefinition"
+    ]
     if crds:
         rows = [functools.partial(condition_row, kube, addon.name, c) for c in crds]
         _wait(kube, addon, "the CRDs of {} are not Established", lambda: [r() for r in rows])
@@ -114,14 +110,6 @@ def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]
     )
 
 
-def rolled_out(obj: dict[str, Any]) -> Check:
-    status = obj.get("status") or {}
-    if status.get("observedGeneration", 0) < obj.get("metadata", {}).get("generation", 0):
-        return Check(False, "the new spec is not observed yet")
-    ready = health.deployment_ready(obj)
-    return Check(ready.ok, ready.detail)
-
-
 def workload_row(
     kube: Kube, addon: Addon, workload: Workload, since: dt.datetime | None = None
 ) -> Row:
@@ -132,9 +120,12 @@ def workload_row(
         obj = kube.get(WORKLOAD_KINDS[workload.kind], workload.name, namespace=addon.namespace)
         if obj is None:
             return row(Check(False, "not deployed"))
-        rollout = rolled_out(obj)
+        observed = (obj.get("status") or {}).get("observedGeneration", 0)
+        if observed < obj.get("metadata", {}).get("generation", 0):
+            return row(Check(False, "the new spec is not observed yet"))
+        rollout = health.deployment_ready(obj)
         if since is None or not rollout.ok:
-            return row(rollout)
+            return row(Check(rollout.ok, rollout.detail))
         labels = obj["spec"]["selector"].get("matchLabels", {})
         pods = kube.find(Pod, namespace=addon.namespace, labels=labels)
     except PlatformError as err:
