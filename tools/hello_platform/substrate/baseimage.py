@@ -23,7 +23,7 @@ from hello_platform.toolchain.apt import ensure_debian_packages
 
 #: Plain HTTP is fine: apt and debootstrap check the archive's signatures.
 SUITE = "bookworm"
-DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 
 INCLUDE: tuple[str, ...] = ("python3",)
 
@@ -103,11 +103,11 @@ def image_name(key: str | None = None, *, flavour: str = "slim") -> str:
     return f"{REPOSITORY}:{PYTHON_VERSION}-{flavour}-{SUITE}-{key or recipe_key()}"
 
 
-def sources_list(mirror: str, security_mirror: str = DEFAULT_SECURITY_MIRROR) -> str:
+def sources_list(mirror: str) -> str:
     return (
         f"deb {mirror} {SUITE} main\n"
         f"deb {mirror} {SUITE}-updates main\n"
-        f"deb {security_mirror} {SUITE}-security main\n"
+        f"deb {SECURITY_MIRROR} {SUITE}-security main\n"
     )
 
 
