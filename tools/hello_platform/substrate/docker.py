@@ -15,10 +15,6 @@ from hello_platform.core.progress import say
 from hello_platform.substrate import daemons, process
 from hello_platform.toolchain.apt import ensure_debian_packages
 
-START_TIMEOUT = 60.0
-DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-RUNTIME_PACKAGES = ("containerd", "runc", "libdevmapper1.02.1")
-
 
 def run_dir() -> Path:
     return state_dir() / "docker"
@@ -28,12 +24,8 @@ def pidfile() -> Path:
     return run_dir() / "dockerd.pid"
 
 
-def socket() -> Path:
-    return run_dir() / "docker.sock"
-
-
 def our_host() -> str:
-    return f"unix://{socket()}"
+    return f"unix://{run_dir() / 'docker.sock'}"
 
 
 def dockerd_argv(dockerd: Path) -> list[str]:
@@ -73,27 +65,17 @@ def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
     return done.returncode == 0 and bool(done.stdout.strip())
 
 
-def _use_ours() -> None:
-    os.environ["DOCKER_HOST"] = our_host()
-
-
-def ours_answers() -> bool:
-    return process.running(pidfile()) is not None and engine_answers(5, host=our_host())
-
-
 def ensure_engine() -> None:
     if os.environ.get("DOCKER_HOST") != our_host() and engine_answers():
         return
-    if ours_answers():
-        _use_ours()
-        return
-    if os.geteuid() != 0:
-        raise PlatformError(
-            "no Docker engine answers, and starting one needs root",
-            hint="start Docker (or run as root so hello-platform can start its own dockerd)",
-        )
-    _start()
-    _use_ours()
+    if process.running(pidfile()) is None or not engine_answers(5, host=our_host()):
+        if os.geteuid() != 0:
+            raise PlatformError(
+                "no Docker engine answers, and starting one needs root",
+                hint="start Docker (or run as root so hello-platform can start its own dockerd)",
+            )
+        _start()
+    os.environ["DOCKER_HOST"] = our_host()
 
 
 def daemon(dockerd: Path) -> daemons.Daemon:
@@ -105,8 +87,8 @@ def daemon(dockerd: Path) -> daemons.Daemon:
             env={"DOCKER_HOST": our_host()},
         ),
         run_dir=run_dir(),
-        env={"PATH": DAEMON_PATH},
-        start_timeout=START_TIMEOUT,
+        env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        start_timeout=60.0,
         stop_timeout=20.0,
     )
 
@@ -114,7 +96,7 @@ def daemon(dockerd: Path) -> daemons.Daemon:
 def _start() -> None:
     from hello_platform.toolchain import bin_dir, resolve
 
-    ensure_debian_packages(RUNTIME_PACKAGES, why="building images")
+    ensure_debian_packages(("containerd", "runc", "libdevmapper1.02.1"), why="building images")
     dockerd = resolve("dockerd")
     if shutil.which("docker") is None:  # no docker CLI on PATH: use the one from the same package
         os.environ["PATH"] = f"{bin_dir(['docker'])}{os.pathsep}{os.environ.get('PATH', '')}"
