@@ -81,18 +81,8 @@ class Daemon:
         return self.pid() is not None and self.probe.ok(timeout)
 
 
-def records_dir() -> Path:
-    return state_dir() / "daemons"
-
-
 def _record_path(name: str) -> Path:
-    return records_dir() / f"{name}.json"
-
-
-def _save(daemon: Daemon) -> None:
-    path = _record_path(daemon.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(asdict(daemon), indent=2, default=str) + "\n")
+    return state_dir() / "daemons" / f"{name}.json"
 
 
 def load(name: str) -> Daemon | None:
@@ -108,7 +98,7 @@ def load(name: str) -> Daemon | None:
 
 
 def recorded() -> list[Daemon]:
-    found = (load(p.stem) for p in sorted(records_dir().glob("*.json")))
+    found = (load(p.stem) for p in sorted((state_dir() / "daemons").glob("*.json")))
     return [d for d in found if d is not None]
 
 
@@ -120,7 +110,9 @@ def ensure(daemon: Daemon) -> None:
             return
         refuse_foreign(daemon)
         daemon.run_dir.mkdir(parents=True, exist_ok=True)
-        _save(daemon)
+        record = _record_path(daemon.name)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(asdict(daemon), indent=2, default=str) + "\n")
         if daemon.pid() is None:
             env = {**os.environ, **daemon.env}
             process.start(daemon.argv, pidfile=daemon.pidfile, log=daemon.log, env=env)
