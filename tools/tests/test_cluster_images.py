@@ -120,7 +120,7 @@ def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
 def test_registry_down_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "ADDRESS", "127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(PlatformError, match="did not answer"):
-        registry.manifest_digest("x", "y")
+        registry.client().manifest_digest("x", "y")
 
 
 def test_a_registry_that_is_not_ours_is_refused_not_used(

@@ -102,10 +102,6 @@ def client() -> oci.Client:
     return oci.Client(oci.Registry(ADDRESS, plain_http=True))
 
 
-def manifest_digest(repo: str, tag: str) -> str | None:
-    return client().manifest_digest(repo, tag)
-
-
 # The second local registry: a login (htpasswd, bcrypt) over TLS from the cluster's CA.
 AUTH_PORT = 5443
 AUTH_ADDRESS = f"{HOST}:{AUTH_PORT}"
@@ -156,8 +152,9 @@ def _htpasswd(run: Path, password: str) -> Path:
 
 
 def _certificate() -> tuple[Path, Path]:
-    """The registry's certificate from the cluster CA: its stem and the CA's path."""
-    from hello_platform.substrate.cluster import pki
+    """The registry's certificate from the cluster CA, which the node's containerd trusts for
+    it: the certificate's stem and the CA's path."""
+    from hello_platform.substrate.cluster import config, pki
     from hello_platform.substrate.cluster.layout import Layout
 
     lay = Layout.default()
@@ -166,15 +163,9 @@ def _certificate() -> tuple[Path, Path]:
         usages=pki.SERVER,
     )  # fmt: skip
     pki.ensure_pki(lay.pki, [leaf])
+    hosts = lay.registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, lay.cert("ca")))
     return lay.pki / leaf.name, lay.cert("ca")
-
-
-def _trust_on_node(ca: Path) -> None:
-    from hello_platform.substrate.cluster import config
-    from hello_platform.substrate.cluster.layout import Layout
-
-    hosts = Layout.default().registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
-    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, ca))
 
 
 def ensure_auth_running() -> AuthRegistry:
@@ -182,7 +173,6 @@ def ensure_auth_running() -> AuthRegistry:
     run.mkdir(parents=True, exist_ok=True)
     password = _password(run)
     tls, ca = _certificate()
-    _trust_on_node(ca)
     found = AuthRegistry(AUTH_ADDRESS, AUTH_USER, password, ca)
     if auth_daemon().answers():
         return found
