@@ -240,7 +240,7 @@ def test_addon_manifests_render_in_their_namespace_with_our_images(name: str) ->
     build_parser()
     addon = addons.get(name)
     refs = addons.placeholder_refs(addon)
-    docs = addons.documents(addon.manifests(refs))
+    docs = addons.documents(addon.render(refs))
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     assert {(w.kind, w.name) for w in addon.workloads} <= kinds
     text = json.dumps(docs)

@@ -70,20 +70,11 @@ class Declared:
     teardown: Callable[[Kube], None] | None = None
     timeout: float = 180.0
 
-    def manifests(self, refs: Refs) -> str:
-        return self.render(refs)
 
-    def before_down(self, kube: Kube) -> None:
-        if self.teardown is not None:
-            self.teardown(kube)
+REGISTRY: dict[str, Declared] = {}
 
 
-#: The driver's view of an add-on: :class:`Declared` is the one implementation.
-Addon = Declared
-REGISTRY: dict[str, Addon] = {}
-
-
-def register(addon: Addon) -> Addon:
+def register(addon: Declared) -> Declared:
     known = REGISTRY.get(addon.name)
     if known is not None and known is not addon:
         raise PlatformError(f"two add-ons are named {addon.name}")
@@ -91,7 +82,7 @@ def register(addon: Addon) -> Addon:
     return addon
 
 
-def get(name: str) -> Addon:
+def get(name: str) -> Declared:
     try:
         return REGISTRY[name]
     except KeyError:
@@ -107,14 +98,14 @@ CRD_API = "apiextensions.k8s.io/v1"
 NO_DIGEST = "sha256:" + "0" * 64
 
 
-def pins(addon: Addon) -> str:
+def pins(addon: Declared) -> str:
     from hello_platform.toolchain import pins as toolchain_pins
 
     tools = toolchain_pins.load().tools
     return ", ".join(f"{name} {tools[name].version}" for name in addon.pins)
 
 
-def build(addon: Addon) -> dict[str, str]:
+def build(addon: Declared) -> dict[str, str]:
     if not addon.images:
         return {}
     from hello_platform.substrate import registry
@@ -130,7 +121,7 @@ def documents(text: str) -> list[dict[str, Any]]:
         raise PlatformError(f"a manifest could not be read: {err}") from err
 
 
-def _apply(kube: Kube, addon: Addon, docs: Iterable[dict[str, Any]]) -> None:
+def _apply(kube: Kube, addon: Declared, docs: Iterable[dict[str, Any]]) -> None:
     for doc in docs:
         try:
             kube.apply(doc, namespace=addon.namespace)
@@ -138,9 +129,9 @@ def _apply(kube: Kube, addon: Addon, docs: Iterable[dict[str, Any]]) -> None:
             raise PlatformError(f"installing {addon.name} failed: {err.message}") from err
 
 
-def install(kube: Kube, addon: Addon, refs: Refs) -> None:
+def install(kube: Kube, addon: Declared, refs: Refs) -> None:
     """Apply Namespaces and CRDs, wait for the CRDs to be Established, then the rest."""
-    docs = documents(addon.manifests(refs))
+    docs = documents(addon.render(refs))
     first = [d for d in docs if d.get("kind") in FIRST_KINDS]
     _apply(kube, addon, first)
     crds = [
@@ -155,7 +146,7 @@ def install(kube: Kube, addon: Addon, refs: Refs) -> None:
 
 
 def up(
-    kube: Kube, *addons: Addon, refs: Refs | None = None, since: dt.datetime | None = None
+    kube: Kube, *addons: Declared, refs: Refs | None = None, since: dt.datetime | None = None
 ) -> dict[str, str]:
     """Build (unless ``refs`` are given), install, then wait for every add-on; the refs used."""
     used: dict[str, str] = dict(refs) if refs is not None else {}
@@ -170,12 +161,12 @@ def up(
     return used
 
 
-def wait_ready(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> float:
+def wait_ready(kube: Kube, addon: Declared, *, since: dt.datetime | None = None) -> float:
     rows = functools.partial(status, kube, addon, since=since)
     return _wait(kube, addon, "{} is not ready", rows)
 
 
-def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]) -> float:
+def _wait(kube: Kube, addon: Declared, what: str, rows: Callable[[], Sequence[Row]]) -> float:
     def check() -> Check:
         pending = [r for r in rows() if not r.ok]
         return Check(not pending, "; ".join(f"{r.part}: {r.detail}" for r in pending))
@@ -191,7 +182,7 @@ def _wait(kube: Kube, addon: Addon, what: str, rows: Callable[[], Sequence[Row]]
 
 
 def workload_row(
-    kube: Kube, addon: Addon, workload: Workload, since: dt.datetime | None = None
+    kube: Kube, addon: Declared, workload: Workload, since: dt.datetime | None = None
 ) -> Row:
     def row(check: Check) -> Row:
         return Row(addon.name, workload.name, check.ok, check.detail)
@@ -230,12 +221,12 @@ def condition_row(kube: Kube, addon: str, cond: Condition) -> Row:
     return Row(addon, cond.label, False, "not reported yet")
 
 
-def status(kube: Kube, addon: Addon, *, since: dt.datetime | None = None) -> list[Row]:
+def status(kube: Kube, addon: Declared, *, since: dt.datetime | None = None) -> list[Row]:
     rows = [workload_row(kube, addon, w, since) for w in addon.workloads]
     return rows + [condition_row(kube, addon.name, c) for c in addon.conditions]
 
 
-def installed(kube: Kube, addon: Addon) -> bool:
+def installed(kube: Kube, addon: Declared) -> bool:
     return any(
         kube.get(WORKLOAD_KINDS[w.kind], w.name, namespace=addon.namespace) is not None
         for w in addon.workloads
@@ -251,15 +242,16 @@ def status_of_installed(kube: Kube, *, skip: Iterable[str] = ()) -> list[Row]:
     return rows
 
 
-def placeholder_refs(addon: Addon) -> dict[str, str]:
+def placeholder_refs(addon: Declared) -> dict[str, str]:
     return {s.name: f"{images.reference(s, 'none')}@{NO_DIGEST}" for s in addon.images}
 
 
-def down(kube: Kube, addon: Addon) -> int:
-    """Run ``before_down``, then delete every object, the last first; how many there were."""
-    addon.before_down(kube)
+def down(kube: Kube, addon: Declared) -> int:
+    """Run ``teardown``, then delete every object, the last first; how many there were."""
+    if addon.teardown is not None:
+        addon.teardown(kube)
     deleted = 0
-    for doc in reversed(documents(addon.manifests(placeholder_refs(addon)))):
+    for doc in reversed(documents(addon.render(placeholder_refs(addon)))):
         res = resource(doc["apiVersion"], doc["kind"])
         namespace = None
         if issubclass(res, NamespacedResource):
