@@ -131,7 +131,7 @@ def forget_old_bases(keep: Sequence[str]) -> None:
             _docker("image", "rm", ref)
 
 
-def _chroot(root: Path, *cmd: str, what: str, log: Path) -> None:
+def _chroot(root: Path, command: str, *packages: str, what: str, log: Path) -> None:
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "DEBIAN_FRONTEND": "noninteractive",
@@ -139,7 +139,7 @@ def _chroot(root: Path, *cmd: str, what: str, log: Path) -> None:
         "HOME": "/root",
     }
     proc.run(
-        ["chroot", root, *cmd],
+        ["chroot", root, *command.split(), *packages],
         what=what,
         log=log,
         env=env,
@@ -192,15 +192,10 @@ def bootstrap(root: Path, log: Path) -> None:
         )
     with step("applying Debian security and point-release updates"):
         (root / "etc/apt/sources.list").write_text(sources_list(mirror))
-        _chroot(root, "apt-get", "update", "-q", what="apt-get update in the base", log=log)
+        _chroot(root, "apt-get update -q", what="apt-get update in the base", log=log)
         _chroot(
             root,
-            "apt-get",
-            "-y",
-            "-q",
-            "-o",
-            "Dpkg::Options::=--force-confold",
-            "upgrade",
+            "apt-get -y -q -o Dpkg::Options::=--force-confold upgrade",
             what="apt-get upgrade in the base",
             log=log,
         )
@@ -210,16 +205,12 @@ def add_build_tools(root: Path, log: Path) -> None:
     with step(f"adding {', '.join(BUILD_TOOLS)} to the build stages' base"):
         _chroot(
             root,
-            "apt-get",
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
+            "apt-get install -y -q --no-install-recommends",
             *BUILD_TOOLS,
             what="apt-get install of the build tools",
             log=log,
         )
-        _chroot(root, "apt-get", "clean", what="apt-get clean", log=log)
+        _chroot(root, "apt-get clean", what="apt-get clean", log=log)
         shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
 
 
@@ -227,10 +218,7 @@ def slim(root: Path, log: Path) -> None:
     with step("slimming the base (purge apt, perl, debconf; drop docs, man pages, locales)"):
         _chroot(
             root,
-            "dpkg",
-            "--purge",
-            "--force-depends",
-            "--force-remove-essential",
+            "dpkg --purge --force-depends --force-remove-essential",
             *PURGE,
             what="purging packages from the base",
             log=log,
@@ -272,19 +260,9 @@ def drop_setid_bits(root: Path) -> list[str]:
 
 def _pack(root: Path, tarball: Path, log: Path) -> None:
     partial = tarball.with_suffix(".tar.partial")
+    excludes = [f"--exclude=./{below}/*" for below in ("dev", "proc", "sys")]
     proc.run(
-        [
-            "tar",
-            "-C",
-            root,
-            "--numeric-owner",
-            "--exclude=./dev/*",
-            "--exclude=./proc/*",
-            "--exclude=./sys/*",
-            "-cf",
-            partial,
-            ".",
-        ],
+        ["tar", "-C", root, "--numeric-owner", *excludes, "-cf", partial, "."],
         what="packing a root file system",
         log=log,
     )
