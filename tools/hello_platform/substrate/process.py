@@ -30,14 +30,16 @@ class PidRecord:
     exe: str
 
 
+def _stat(pid: int, proc: Path) -> list[str]:
+    """/proc/PID/stat after the command name (which may hold spaces and parentheses)."""
+    return (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def start_time(pid: int, proc: Path = PROC) -> int | None:
     try:
-        stat = (proc / str(pid) / "stat").read_text()
+        return int(_stat(pid, proc)[19])
     except OSError:
         return None
-    # The command name may contain spaces and parentheses: split after the last ')'.
-    rest = stat.rsplit(")", 1)[1].split()
-    return int(rest[19])
 
 
 def exe_of(pid: int, proc: Path = PROC) -> str | None:
@@ -50,12 +52,8 @@ def exe_of(pid: int, proc: Path = PROC) -> str | None:
 def _zombie(pid: int, proc: Path) -> bool:
     """True if ``pid`` has exited (a Z leader with other threads still runs)."""
     try:
-        stat = (proc / str(pid) / "stat").read_text()
-    except OSError:
-        return True
-    if stat.rsplit(")", 1)[1].split()[0] != "Z":
-        return False
-    try:
+        if _stat(pid, proc)[0] != "Z":
+            return False
         return sum(1 for _ in (proc / str(pid) / "task").iterdir()) <= 1
     except OSError:
         return True
@@ -122,8 +120,7 @@ def gone(record: PidRecord, proc: Path = PROC) -> bool:
     """True only if ``record``'s process has certainly ended; anything unsure is not "gone",
     so a daemon is never started twice on a guess."""
     try:
-        stat = (proc / str(record.pid) / "stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
+        fields = _stat(record.pid, proc)
         if int(fields[19]) != record.start_time:
             return True  # the pid was reused
         return fields[0] == "Z" and _threads(record.pid, proc) <= 1
