@@ -109,13 +109,6 @@ def running(pidfile: Path, proc: Path = PROC) -> int | None:
     return record.pid
 
 
-def _threads(pid: int, proc: Path) -> int:
-    try:
-        return sum(1 for _ in (proc / str(pid) / "task").iterdir())
-    except FileNotFoundError:
-        return 0
-
-
 def gone(record: PidRecord, proc: Path = PROC) -> bool:
     """True only if ``record``'s process has certainly ended; anything unsure is not "gone",
     so a daemon is never started twice on a guess."""
@@ -123,7 +116,9 @@ def gone(record: PidRecord, proc: Path = PROC) -> bool:
         fields = _stat(record.pid, proc)
         if int(fields[19]) != record.start_time:
             return True  # the pid was reused
-        return fields[0] == "Z" and _threads(record.pid, proc) <= 1
+        if fields[0] != "Z":
+            return False
+        return sum(1 for _ in (proc / str(record.pid) / "task").iterdir()) <= 1
     except (FileNotFoundError, ProcessLookupError):
         return True
     except (OSError, ValueError, IndexError):
@@ -232,10 +227,7 @@ def exclusive(lock: Path, *, waiting: str = "") -> Iterator[None]:
         yield
 
 
-LOG_ROTATE_BYTES = 50 * 2**20
-
-
-def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
+def rotate(log: Path, limit: int = 50 * 2**20) -> bool:
     """Keep one previous log: ``log`` -> ``log.1`` once it is over ``limit`` bytes."""
     try:
         if log.stat().st_size <= limit:
