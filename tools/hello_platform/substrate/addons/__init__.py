@@ -19,8 +19,10 @@ from hello_platform.clients.kube import Kube, resource
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
+from hello_platform.substrate import registry
 from hello_platform.substrate.cluster import health, images
 from hello_platform.substrate.cluster.images import ImageSpec
+from hello_platform.toolchain import pins as toolchain_pins
 
 #: Image references by ImageSpec name (``REPO:TAG@sha256:...``).
 Refs = Mapping[str, str]
@@ -99,8 +101,6 @@ NO_DIGEST = "sha256:" + "0" * 64
 
 
 def pins(addon: Declared) -> str:
-    from hello_platform.toolchain import pins as toolchain_pins
-
     tools = toolchain_pins.load().tools
     return ", ".join(f"{name} {tools[name].version}" for name in addon.pins)
 
@@ -108,8 +108,6 @@ def pins(addon: Declared) -> str:
 def build(addon: Declared) -> dict[str, str]:
     if not addon.images:
         return {}
-    from hello_platform.substrate import registry
-
     registry.ensure_running()
     return {spec.name: images.ensure_image(spec) for spec in addon.images}
 
