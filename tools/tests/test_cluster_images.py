@@ -127,7 +127,7 @@ def test_a_registry_that_is_not_ours_is_refused_not_used(
     fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
-    assert registry.healthy() and registry.ours() is None
+    assert registry.daemon().probe.ok() and registry.daemon().pid() is None
     with pytest.raises(PlatformError, match="not hello-platform's registry"):
         registry.ensure_running()
 
@@ -136,7 +136,7 @@ def test_our_registry_is_recognised_by_its_pidfile(
     fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
-    monkeypatch.setattr(registry, "ours", lambda: 4242)
+    monkeypatch.setattr(registry.daemons.Daemon, "pid", lambda _self: 4242)
     assert registry.ensure_running() == registry.ADDRESS
 
 

@@ -57,16 +57,8 @@ def render_config(
     return json.dumps(doc, indent=2) + "\n"
 
 
-def healthy(timeout: float = 1.0) -> bool:
-    return daemon().probe.ok(timeout)
-
-
-def ours() -> int | None:
-    return daemon().pid()
-
-
 def ours_healthy() -> bool:
-    return ours() is not None and healthy()
+    return daemon().answers()
 
 
 def daemon(binary: str = "docker-registry") -> daemons.Daemon:
@@ -92,7 +84,7 @@ def ensure_running() -> str:
     run_dir().mkdir(parents=True, exist_ok=True)
     storage_dir().mkdir(parents=True, exist_ok=True)
     (run_dir() / "config.yml").write_text(render_config(storage_dir()))
-    if ours() is None:
+    if daemon().pid() is None:
         say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
     daemons.ensure(daemon(str(resolve("docker-registry"))))
     return ADDRESS
