@@ -135,14 +135,6 @@ def _password(run: Path) -> Path:
     return path
 
 
-def _htpasswd(run: Path, password: str) -> Path:
-    path = run / "htpasswd"
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-    path.touch(mode=0o600)
-    path.write_text(f"{AUTH_USER}:{hashed}\n")
-    return path
-
-
 def _certificate() -> tuple[Path, Path]:
     """The registry's certificate from the cluster CA, which the node's containerd trusts for
     it: the certificate's stem and the CA's path."""
@@ -173,7 +165,10 @@ def ensure_auth_running() -> AuthRegistry:
 
     storage = cache_dir() / "registry-auth"
     storage.mkdir(parents=True, exist_ok=True)
-    htpasswd = _htpasswd(run, found.password)
+    hashed = bcrypt.hashpw(found.password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    htpasswd = run / "htpasswd"
+    htpasswd.touch(mode=0o600)
+    htpasswd.write_text(f"{AUTH_USER}:{hashed}\n")
     config_text = render_config(storage, AUTH_ADDRESS, htpasswd=htpasswd, tls=tls)
     (run / "config.yml").write_text(config_text)
     say(f"starting the local registry with a login on {AUTH_ADDRESS} (TLS, user {AUTH_USER})")
