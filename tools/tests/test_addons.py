@@ -229,8 +229,8 @@ def test_the_command_knows_every_addon_of_the_platform() -> None:
     assert {"coredns", "metrics-server", "prometheus", "keda", "argocd"} <= set(addons.REGISTRY)
     for addon in addons.REGISTRY.values():
         assert addon.workloads, addon.name
-        assert addons.driver.pins(addon), addon.name  # each pin is in toolchain.toml
-        assert {s.name for s in addon.images} <= set(addons.driver.placeholder_refs(addon))
+        assert addons.pins(addon), addon.name  # each pin is in toolchain.toml
+        assert {s.name for s in addon.images} <= set(addons.placeholder_refs(addon))
 
 
 @pytest.mark.parametrize("name", ["coredns", "metrics-server", "prometheus"])
@@ -239,8 +239,8 @@ def test_addon_manifests_render_in_their_namespace_with_our_images(name: str) ->
 
     build_parser()
     addon = addons.get(name)
-    refs = addons.driver.placeholder_refs(addon)
-    docs = addons.driver.documents(addon.manifests(refs))
+    refs = addons.placeholder_refs(addon)
+    docs = addons.documents(addon.render(refs))
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     assert {(w.kind, w.name) for w in addon.workloads} <= kinds
     text = json.dumps(docs)

@@ -120,14 +120,14 @@ def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
 def test_registry_down_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(registry, "ADDRESS", "127.0.0.1:9")  # discard port: nothing listens
     with pytest.raises(PlatformError, match="did not answer"):
-        registry.manifest_digest("x", "y")
+        registry.client().manifest_digest("x", "y")
 
 
 def test_a_registry_that_is_not_ours_is_refused_not_used(
     fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
-    assert registry.healthy() and registry.ours() is None
+    assert registry.daemon().probe.ok() and registry.daemon().pid() is None
     with pytest.raises(PlatformError, match="not hello-platform's registry"):
         registry.ensure_running()
 
@@ -136,7 +136,7 @@ def test_our_registry_is_recognised_by_its_pidfile(
     fake_registry: type[FakeRegistry], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("HELLO_PLATFORM_STATE", str(tmp_path))
-    monkeypatch.setattr(registry, "ours", lambda: 4242)
+    monkeypatch.setattr(registry.daemons.Daemon, "pid", lambda _self: 4242)
     assert registry.ensure_running() == registry.ADDRESS
 
 

@@ -25,7 +25,7 @@ ABORT_MESSAGE = (
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     work = tmp_path_factory.mktemp("rollouts")
-    return addons.driver.documents(addon.render("v1.10.2", REF, work))
+    return addons.documents(addon.render("v1.10.2", REF, work))
 
 
 def by(docs: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
@@ -37,7 +37,7 @@ def test_the_controller_is_a_registered_addon_of_the_pinned_version() -> None:
 
     build_parser()  # imports every feature's cli, and so every add-on module
     assert addons.get("argo-rollouts") is addon.ADDON
-    assert addons.driver.pins(addon.ADDON) == "argo-rollouts v1.10.2"
+    assert addons.pins(addon.ADDON) == "argo-rollouts v1.10.2"
 
 
 def test_the_crds_rbac_and_controller_come_from_upstream(rendered: list[dict[str, Any]]) -> None:

@@ -1,27 +1,6 @@
-"""The service image's base: Debian bookworm slim with Debian's Python 3.11, made here.
-
-No container registry is reachable from the project's machines, so ``FROM
-debian:bookworm-slim`` cannot be pulled. Instead the base is created from Debian's
-archive, which is reachable (plain HTTP, signed by the archive keys):
-
-1. ``debootstrap --variant=minbase --include=python3 bookworm DIR`` (about a minute);
-2. security and point-release updates applied in the chroot (``apt-get upgrade``);
-3. slimmed: the package manager and what only it needs (apt, gpgv, GnuTLS, perl,
-   debconf, ...) are purged with dpkg, so ``/var/lib/dpkg/status`` still tells image
-   scanners exactly what is installed; docs (but not copyright files), man pages,
-   translations, apt lists and caches and logs are deleted; setuid/setgid bits are
-   cleared (su, mount, ...);
-4. ``tar -C DIR -c . | docker import - hello-platform/python:3.11-slim-bookworm-KEY``.
-
-The build stages use a sibling, ``hello-platform/python:3.11-build-bookworm-KEY``: the same
-root before slimming, plus binutils (``strip``). Its Python is byte-identical, so the venv
-built there runs in the slim image; its tools never reach the final image.
-
-``KEY`` hashes this recipe, so a changed recipe gives a new image and an unchanged one is
-built once: an image already in the engine is reused, and the root file system tarball
-is kept in the cache (``~/.cache/hello-platform/base``) so that re-importing it after
-``docker system prune`` takes seconds. ``--refresh-base`` rebuilds it (new security fixes).
-"""
+"""The service image's base, made from Debian's archive (no container registry is reachable):
+debootstrap bookworm minbase with Python 3.11, updated, slimmed, ``docker import``-ed; a
+``build`` sibling keeps binutils. The tag hashes the recipe; root tarballs are cached."""
 
 from __future__ import annotations
 
@@ -39,24 +18,20 @@ from pathlib import Path
 from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
+from hello_platform.toolchain import debextract
 from hello_platform.toolchain.apt import ensure_debian_packages
 
-#: Debian release of the base and where its packages come from (plain HTTP is fine: apt and
-#: debootstrap check the archive's signatures). ``HELLO_PLATFORM_DEBIAN_MIRROR`` overrides.
+#: Plain HTTP is fine: apt and debootstrap check the archive's signatures.
 SUITE = "bookworm"
-DEFAULT_SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 
-#: Packages added to debootstrap's minbase: Debian's Python 3.11 (full standard library).
 INCLUDE: tuple[str, ...] = ("python3",)
 
-#: Added to the build stages' base only: ``strip`` removes the debug symbols some wheels ship
-#: (uvloop's extension is 13 MB with them, under 2 MB without).
+#: The build stages' ``strip`` for wheels' debug symbols (uvloop: 13 MB -> under 2 MB).
 BUILD_TOOLS: tuple[str, ...] = ("binutils",)
 
-#: Packages purged from the runtime base. None is needed to *run* Python: they install,
-#: verify or configure packages (this image is never changed in place, it is rebuilt),
-#: manage users, or make file systems. Purged with ``--force-depends``; the recipe checks
-#: afterwards that every shared library Python and the shell need is still there.
+#: Not needed to *run* Python (the image is rebuilt, never changed in place); after the
+#: ``--force-depends`` purge, the recipe checks the libraries of :data:`_MUST_RUN`.
 PURGE: tuple[str, ...] = (
     "apt",
     "libapt-pkg6.0",
@@ -83,7 +58,6 @@ PURGE: tuple[str, ...] = (
     "perl-base",
 )
 
-#: Paths deleted after the purge (relative to the root; globs allowed).
 DELETE: tuple[str, ...] = (
     "usr/share/man",
     "usr/share/info",
@@ -103,20 +77,16 @@ DELETE: tuple[str, ...] = (
     "root/.bash_history",
 )
 
-#: Version of the steps themselves: bump it when :func:`bootstrap`, :func:`slim` or
-#: :func:`add_build_tools` change.
+#: Bump when the steps themselves change.
 RECIPE_VERSION = 2
 
 REPOSITORY = "hello-platform/python"
-#: The Python the image runs: the one in Debian bookworm (what ``python3`` installs).
 PYTHON_VERSION = "3.11"
 
-#: Shared libraries that must resolve in the slim root (checked with ``ldd`` in the chroot).
 _MUST_RUN = ("/usr/bin/python3.11", "/usr/bin/dash", "/usr/bin/ls")
 
 
 def recipe_key() -> str:
-    """A short hash of everything that decides the base's content (not the date)."""
     recipe = {
         "suite": SUITE,
         "include": INCLUDE,
@@ -133,22 +103,11 @@ def image_name(key: str | None = None, *, flavour: str = "slim") -> str:
     return f"{REPOSITORY}:{PYTHON_VERSION}-{flavour}-{SUITE}-{key or recipe_key()}"
 
 
-def _cache() -> Path:
-    return paths.cache_dir() / "base"
-
-
-def _mirror() -> str:
-    from hello_platform.toolchain.debextract import mirror
-
-    return mirror()
-
-
-def sources_list(mirror: str, security_mirror: str = DEFAULT_SECURITY_MIRROR) -> str:
-    """apt sources for the upgrade step: the release, its updates and its security fixes."""
+def sources_list(mirror: str) -> str:
     return (
         f"deb {mirror} {SUITE} main\n"
         f"deb {mirror} {SUITE}-updates main\n"
-        f"deb {security_mirror} {SUITE}-security main\n"
+        f"deb {SECURITY_MIRROR} {SUITE}-security main\n"
     )
 
 
@@ -162,19 +121,17 @@ def _docker(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def image_exists(ref: str) -> bool:
-    """Whether the Docker engine has the image ``ref``."""
     return _docker("image", "inspect", "--format", "{{.Id}}", ref).returncode == 0
 
 
 def forget_old_bases(keep: Sequence[str]) -> None:
-    """Untag base images of earlier recipes (their layers go once no image uses them)."""
     listed = _docker("image", "ls", REPOSITORY, "--format", "{{.Repository}}:{{.Tag}}")
     for ref in listed.stdout.split():
         if ref not in keep and ref.startswith(f"{REPOSITORY}:{PYTHON_VERSION}-"):
             _docker("image", "rm", ref)
 
 
-def _chroot(root: Path, *cmd: str, what: str, log: Path) -> None:
+def _chroot(root: Path, command: str, *packages: str, what: str, log: Path) -> None:
     env = {
         "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
         "DEBIAN_FRONTEND": "noninteractive",
@@ -182,7 +139,7 @@ def _chroot(root: Path, *cmd: str, what: str, log: Path) -> None:
         "HOME": "/root",
     }
     proc.run(
-        ["chroot", root, *cmd],
+        ["chroot", root, *command.split(), *packages],
         what=what,
         log=log,
         env=env,
@@ -209,7 +166,7 @@ def _missing_libraries(root: Path, binaries: Sequence[str], log: Path) -> list[s
 
 
 def _unmount_below(root: Path) -> None:
-    """Unmount whatever a failed debootstrap left mounted under ``root`` (before deleting it)."""
+    """Unmount what a failed debootstrap left mounted under ``root``."""
     prefix = str(root.resolve()) + "/"
     mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
     for target in sorted((m for m in mounts if m.startswith(prefix)), reverse=True):
@@ -217,8 +174,7 @@ def _unmount_below(root: Path) -> None:
 
 
 def bootstrap(root: Path, log: Path) -> None:
-    """debootstrap minbase + Python into ``root`` and apply the release's updates."""
-    mirror = _mirror()
+    mirror = debextract.mirror()
     with step(f"debootstrap --variant=minbase {SUITE} (Python {PYTHON_VERSION}) from {mirror}"):
         proc.run(
             [
@@ -236,47 +192,33 @@ def bootstrap(root: Path, log: Path) -> None:
         )
     with step("applying Debian security and point-release updates"):
         (root / "etc/apt/sources.list").write_text(sources_list(mirror))
-        _chroot(root, "apt-get", "update", "-q", what="apt-get update in the base", log=log)
+        _chroot(root, "apt-get update -q", what="apt-get update in the base", log=log)
         _chroot(
             root,
-            "apt-get",
-            "-y",
-            "-q",
-            "-o",
-            "Dpkg::Options::=--force-confold",
-            "upgrade",
+            "apt-get -y -q -o Dpkg::Options::=--force-confold upgrade",
             what="apt-get upgrade in the base",
             log=log,
         )
 
 
 def add_build_tools(root: Path, log: Path) -> None:
-    """The build stages' extras (``strip`` for the wheels' debug symbols), then no apt lists."""
     with step(f"adding {', '.join(BUILD_TOOLS)} to the build stages' base"):
         _chroot(
             root,
-            "apt-get",
-            "install",
-            "-y",
-            "-q",
-            "--no-install-recommends",
+            "apt-get install -y -q --no-install-recommends",
             *BUILD_TOOLS,
             what="apt-get install of the build tools",
             log=log,
         )
-        _chroot(root, "apt-get", "clean", what="apt-get clean", log=log)
+        _chroot(root, "apt-get clean", what="apt-get clean", log=log)
         shutil.rmtree(root / "var/lib/apt/lists", ignore_errors=True)
 
 
 def slim(root: Path, log: Path) -> None:
-    """Purge :data:`PURGE`, delete :data:`DELETE` and docs; check Python still loads."""
     with step("slimming the base (purge apt, perl, debconf; drop docs, man pages, locales)"):
         _chroot(
             root,
-            "dpkg",
-            "--purge",
-            "--force-depends",
-            "--force-remove-essential",
+            "dpkg --purge --force-depends --force-remove-essential",
             *PURGE,
             what="purging packages from the base",
             log=log,
@@ -304,8 +246,7 @@ def slim(root: Path, log: Path) -> None:
 
 
 def drop_setid_bits(root: Path) -> list[str]:
-    """Clear setuid/setgid bits under ``root`` (su, mount, ...): nothing in the image may
-    gain privileges. Returns the paths changed, relative to ``root``."""
+    """Clear setuid/setgid bits under ``root``; the paths changed, relative to it."""
     changed = []
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
@@ -319,19 +260,9 @@ def drop_setid_bits(root: Path) -> list[str]:
 
 def _pack(root: Path, tarball: Path, log: Path) -> None:
     partial = tarball.with_suffix(".tar.partial")
+    excludes = [f"--exclude=./{below}/*" for below in ("dev", "proc", "sys")]
     proc.run(
-        [
-            "tar",
-            "-C",
-            root,
-            "--numeric-owner",
-            "--exclude=./dev/*",
-            "--exclude=./proc/*",
-            "--exclude=./sys/*",
-            "-cf",
-            partial,
-            ".",
-        ],
+        ["tar", "-C", root, "--numeric-owner", *excludes, "-cf", partial, "."],
         what="packing a root file system",
         log=log,
     )
@@ -339,7 +270,6 @@ def _pack(root: Path, tarball: Path, log: Path) -> None:
 
 
 def import_rootfs(tarball: Path, ref: str, log: Path) -> None:
-    """``docker import`` the root file system with the base's metadata."""
     changes = [
         "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "ENV LANG=C.UTF-8",
@@ -357,20 +287,17 @@ def import_rootfs(tarball: Path, ref: str, log: Path) -> None:
 
 @dataclass(frozen=True)
 class BaseImages:
-    """The runtime base (final stage) and the build stages' base (same root, plus tools)."""
-
     runtime: str
     builder: str
 
 
 def ensure_base(*, refresh: bool = False) -> BaseImages:
-    """The base images, created (or re-imported from the cache) when the engine lacks them."""
     key = recipe_key()
     images = BaseImages(runtime=image_name(key), builder=image_name(key, flavour="build"))
     if not refresh and image_exists(images.runtime) and image_exists(images.builder):
         say(f"base image {images.runtime}: present (made earlier from Debian's archive)")
         return images
-    cache = _cache()
+    cache = paths.cache_dir() / "base"
     cache.mkdir(parents=True, exist_ok=True)
     tarballs = {
         images.runtime: cache / f"{key}-slim.tar",

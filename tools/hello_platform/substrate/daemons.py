@@ -1,20 +1,6 @@
-"""One supervisor for the project's background daemons: the registry, dockerd, git daemon.
-
-A daemon is declared once, as a :class:`Daemon`: its argv, a :class:`Probe` that says it
-answers, and whether it is bound to the node (its address lives on the cluster bridge, so
-``cluster down`` stops it with the bridge and ``cluster up`` starts it again).
-
-* :func:`ensure` starts it unless ours answers (never a foreign one on the same address:
-  that is refused in one sentence), waits for its probe, and records the declaration as
-  JSON next to its pidfile;
-* :func:`stop_all` (``cluster down``) stops every recorded daemon in parallel, keeping the
-  records; :func:`restart_bound` (``cluster up``) starts again those bound to the node,
-  from their records. So the substrate never imports the feature that declared a daemon;
-* :func:`stop` with ``forget=True`` stops one and drops its record (``gitops down``).
-
-The node's own components (etcd, the control plane, the kubelet) stop and start in stages
-of their own (``cluster.node``) but through the same :mod:`process` primitives.
-"""
+"""One supervisor for the background daemons (registry, dockerd, git daemon): each is declared
+as a :class:`Daemon` and recorded as JSON, so ``cluster down``/``up`` stop and restart them
+without importing the feature that declared them."""
 
 from __future__ import annotations
 
@@ -37,7 +23,7 @@ from hello_platform.substrate import process
 
 @dataclass(frozen=True)
 class Probe:
-    """How to tell that a daemon answers: a TCP connect, an HTTP 200, or a command's exit 0."""
+    """A daemon answers: a TCP connect, an HTTP 200, or a command's exit 0."""
 
     tcp: str = ""
     http: str = ""
@@ -67,19 +53,16 @@ class Probe:
 
 @dataclass(frozen=True)
 class Daemon:
-    """A background daemon of the project (see the module docstring)."""
-
     name: str
     argv: tuple[str, ...]
     probe: Probe
     run_dir: Path
-    #: Overrides of the daemon's environment (merged over ours when it starts).
     env: Mapping[str, str] = field(default_factory=dict)
     start_timeout: float = 20.0
     stop_timeout: float = 10.0
-    #: Stopped by ``cluster down`` with the bridge and started again by ``cluster up``.
+    #: Its address is on the cluster bridge: ``cluster up`` starts it again.
     bound_to_node: bool = False
-    #: Refuse to start when the probe answers but the process is not ours (None: no check).
+    #: The refusal when the probe answers but the process is not ours (None: no check).
     foreign: str | None = None
     foreign_hint: str = ""
 
@@ -95,29 +78,14 @@ class Daemon:
         return process.running(self.pidfile)
 
     def answers(self, timeout: float = 1.0) -> bool:
-        """True if ours runs and its probe answers (not merely something on the address)."""
         return self.pid() is not None and self.probe.ok(timeout)
 
 
-def records_dir() -> Path:
-    return state_dir() / "daemons"
-
-
 def _record_path(name: str) -> Path:
-    return records_dir() / f"{name}.json"
-
-
-def _save(daemon: Daemon) -> None:
-    doc = asdict(daemon)
-    doc.update(run_dir=str(daemon.run_dir), argv=list(daemon.argv))
-    doc["probe"]["command"] = list(daemon.probe.command)
-    path = _record_path(daemon.name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=2) + "\n")
+    return state_dir() / "daemons" / f"{name}.json"
 
 
 def load(name: str) -> Daemon | None:
-    """The recorded declaration of ``name``, or None (never started, or forgotten)."""
     try:
         doc = json.loads(_record_path(name).read_text())
         raw = doc.pop("probe")
@@ -130,13 +98,11 @@ def load(name: str) -> Daemon | None:
 
 
 def recorded() -> list[Daemon]:
-    """Every daemon the project started and has not forgotten, by name."""
-    found = (load(p.stem) for p in sorted(records_dir().glob("*.json")))
+    found = (load(p.stem) for p in sorted((state_dir() / "daemons").glob("*.json")))
     return [d for d in found if d is not None]
 
 
 def ensure(daemon: Daemon) -> None:
-    """Start ``daemon`` unless ours answers already; wait until its probe answers."""
     if daemon.answers():
         return
     with process.exclusive(daemon.run_dir / ".lock"):
@@ -144,7 +110,9 @@ def ensure(daemon: Daemon) -> None:
             return
         refuse_foreign(daemon)
         daemon.run_dir.mkdir(parents=True, exist_ok=True)
-        _save(daemon)
+        record = _record_path(daemon.name)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(asdict(daemon), indent=2, default=str) + "\n")
         if daemon.pid() is None:
             env = {**os.environ, **daemon.env}
             process.start(daemon.argv, pidfile=daemon.pidfile, log=daemon.log, env=env)
@@ -165,13 +133,11 @@ def ensure(daemon: Daemon) -> None:
 
 
 def refuse_foreign(daemon: Daemon) -> None:
-    """Refuse, in one sentence, when ``daemon``'s address answers but the process is not ours."""
     if daemon.foreign is not None and daemon.pid() is None and daemon.probe.ok():
         raise PlatformError(daemon.foreign, hint=daemon.foreign_hint)
 
 
 def stop(name: str, *, forget: bool = False) -> bool:
-    """Stop the recorded daemon ``name``; True if it was running. ``forget`` drops its record."""
     daemon = load(name)
     stopped = daemon is not None and process.stop(daemon.pidfile, timeout=daemon.stop_timeout)
     if forget:
@@ -180,7 +146,7 @@ def stop(name: str, *, forget: bool = False) -> bool:
 
 
 def stop_all() -> dict[str, float]:
-    """Stop every recorded daemon in parallel (records kept); seconds each running one took."""
+    """Stop every recorded daemon in parallel; the seconds each running one took."""
     took: dict[str, float] = {}
 
     def one(daemon: Daemon) -> None:
@@ -197,7 +163,6 @@ def stop_all() -> dict[str, float]:
 
 
 def restart_bound() -> list[str]:
-    """Start again the recorded daemons bound to the node; the names started."""
     started = []
     for daemon in recorded():
         if daemon.bound_to_node and not daemon.answers():

@@ -1,17 +1,6 @@
-"""A Docker engine for image builds: the user's, if one answers, or our own dockerd.
-
-``ensure_engine()`` returns when ``docker info`` works. The user's engine (``DOCKER_HOST``
-or the default socket) is used as it is. Otherwise hello-platform starts its own dockerd,
-unpacked from Debian's pinned .deb (toolchain.toml, never installed), as a guest:
-
-* its own socket, data root, exec root and pidfile under the state dir, so it never
-  touches ``/var/run/docker.sock``, ``/var/lib/docker`` or another engine's files;
-* ``--bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false``:
-  no docker0, no iptables chains, no sysctls (builds run with ``--network=none``);
-* recognised by its pidfile and stopped by ``cluster down``.
-
-When ours is used, ``DOCKER_HOST`` is set for this process and its children.
-"""
+"""A Docker engine for image builds: the user's if one answers, else our own dockerd (from
+Debian's pinned .deb) with its own socket and directories and no host networking (no
+bridge, iptables or sysctls); then ``DOCKER_HOST`` points at it."""
 
 from __future__ import annotations
 
@@ -26,12 +15,6 @@ from hello_platform.core.progress import say
 from hello_platform.substrate import daemons, process
 from hello_platform.toolchain.apt import ensure_debian_packages
 
-#: Seconds to wait for a freshly started dockerd to answer.
-START_TIMEOUT = 60.0
-DAEMON_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#: What our dockerd needs on the host: containerd and runc on PATH, and its libraries.
-RUNTIME_PACKAGES = ("containerd", "runc", "libdevmapper1.02.1")
-
 
 def run_dir() -> Path:
     return state_dir() / "docker"
@@ -41,16 +24,11 @@ def pidfile() -> Path:
     return run_dir() / "dockerd.pid"
 
 
-def socket() -> Path:
-    return run_dir() / "docker.sock"
-
-
 def our_host() -> str:
-    return f"unix://{socket()}"
+    return f"unix://{run_dir() / 'docker.sock'}"
 
 
 def dockerd_argv(dockerd: Path) -> list[str]:
-    """Our dockerd: own socket and directories, no networking of its own on the host."""
     run = run_dir()
     return [
         str(dockerd),
@@ -68,13 +46,8 @@ def dockerd_argv(dockerd: Path) -> list[str]:
     ]
 
 
-def _cli() -> str | None:
-    return shutil.which("docker")
-
-
 def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
-    """True if ``docker info`` succeeds against ``host`` (default: the CLI's default)."""
-    docker = _cli()
+    docker = shutil.which("docker")
     if docker is None:
         return False
     env = {**os.environ, "DOCKER_HOST": host} if host else None
@@ -92,32 +65,20 @@ def engine_answers(timeout: float = 10.0, *, host: str | None = None) -> bool:
     return done.returncode == 0 and bool(done.stdout.strip())
 
 
-def _use_ours() -> None:
+def ensure_engine() -> None:
+    if os.environ.get("DOCKER_HOST") != our_host() and engine_answers():
+        return
+    if process.running(pidfile()) is None or not engine_answers(5, host=our_host()):
+        if os.geteuid() != 0:
+            raise PlatformError(
+                "no Docker engine answers, and starting one needs root",
+                hint="start Docker (or run as root so hello-platform can start its own dockerd)",
+            )
+        _start()
     os.environ["DOCKER_HOST"] = our_host()
 
 
-def ours_answers() -> bool:
-    return process.running(pidfile()) is not None and engine_answers(5, host=our_host())
-
-
-def ensure_engine() -> None:
-    """Make sure a Docker engine answers: the user's, or our own dockerd (started here)."""
-    if os.environ.get("DOCKER_HOST") != our_host() and engine_answers():
-        return
-    if ours_answers():
-        _use_ours()
-        return
-    if os.geteuid() != 0:
-        raise PlatformError(
-            "no Docker engine answers, and starting one needs root",
-            hint="start Docker (or run as root so hello-platform can start its own dockerd)",
-        )
-    _start()
-    _use_ours()
-
-
 def daemon(dockerd: Path) -> daemons.Daemon:
-    """Our dockerd as a supervised daemon: it answers when ``docker info`` does on its socket."""
     return daemons.Daemon(
         name="dockerd",
         argv=tuple(dockerd_argv(dockerd)),
@@ -126,8 +87,8 @@ def daemon(dockerd: Path) -> daemons.Daemon:
             env={"DOCKER_HOST": our_host()},
         ),
         run_dir=run_dir(),
-        env={"PATH": DAEMON_PATH},
-        start_timeout=START_TIMEOUT,
+        env={"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        start_timeout=60.0,
         stop_timeout=20.0,
     )
 
@@ -135,9 +96,9 @@ def daemon(dockerd: Path) -> daemons.Daemon:
 def _start() -> None:
     from hello_platform.toolchain import bin_dir, resolve
 
-    ensure_debian_packages(RUNTIME_PACKAGES, why="building images")
+    ensure_debian_packages(("containerd", "runc", "libdevmapper1.02.1"), why="building images")
     dockerd = resolve("dockerd")
-    if _cli() is None:  # no docker CLI on PATH: use the one from the same package
+    if shutil.which("docker") is None:  # no docker CLI on PATH: use the one from the same package
         os.environ["PATH"] = f"{bin_dir(['docker'])}{os.pathsep}{os.environ.get('PATH', '')}"
     if process.running(pidfile()) is None:
         say(f"starting hello-platform's dockerd on {our_host()} (log: {run_dir() / 'dockerd.log'})")

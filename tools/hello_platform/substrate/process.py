@@ -1,10 +1,5 @@
-"""Background daemons started by the project and stopped by PID.
-
-Each daemon is started with ``Popen(start_new_session=True)``, its output appended to
-a log file, and recorded in a JSON pidfile (pid, the kernel's start time of that pid,
-and the executable). Before a pid is trusted (status) or signalled (stop), its start
-time and executable are checked again, so a recycled pid is never killed.
-"""
+"""Background daemons started in their own session, recorded in a JSON pidfile (pid, start
+time, executable) that is checked again before the pid is trusted or signalled."""
 
 from __future__ import annotations
 
@@ -35,15 +30,16 @@ class PidRecord:
     exe: str
 
 
+def _stat(pid: int, proc: Path) -> list[str]:
+    """/proc/PID/stat after the command name (which may hold spaces and parentheses)."""
+    return (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+
+
 def start_time(pid: int, proc: Path = PROC) -> int | None:
-    """Field 22 of /proc/PID/stat (start time in clock ticks), or None if gone."""
     try:
-        stat = (proc / str(pid) / "stat").read_text()
+        return int(_stat(pid, proc)[19])
     except OSError:
         return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    rest = stat.rsplit(")", 1)[1].split()
-    return int(rest[19])
 
 
 def exe_of(pid: int, proc: Path = PROC) -> str | None:
@@ -54,18 +50,10 @@ def exe_of(pid: int, proc: Path = PROC) -> str | None:
 
 
 def _zombie(pid: int, proc: Path) -> bool:
-    """True if ``pid`` has exited and waits to be reaped.
-
-    A thread-group leader whose own thread ended shows state Z while its other threads
-    still run the process: that one is alive.
-    """
+    """True if ``pid`` has exited (a Z leader with other threads still runs)."""
     try:
-        stat = (proc / str(pid) / "stat").read_text()
-    except OSError:
-        return True
-    if stat.rsplit(")", 1)[1].split()[0] != "Z":
-        return False
-    try:
+        if _stat(pid, proc)[0] != "Z":
+            return False
         return sum(1 for _ in (proc / str(pid) / "task").iterdir()) <= 1
     except OSError:
         return True
@@ -86,13 +74,11 @@ def write_pidfile(path: Path, record: PidRecord) -> None:
     tmp.replace(path)
 
 
-#: Exit codes of the daemons this process started, collected by :func:`reap` (by pid).
 _REAPED: dict[int, int] = {}
 
 
 def reap(pid: int) -> int | None:
-    """Collect the exit code of ``pid`` if it is our child and has exited (so it does not
-    stay a zombie while we run); None if it is not our child or still runs."""
+    """The exit code of ``pid`` if it is our exited child (reaped), else None."""
     if pid in _REAPED:
         return _REAPED[pid]
     try:
@@ -106,10 +92,7 @@ def reap(pid: int) -> int | None:
 
 
 def alive(record: PidRecord, proc: Path = PROC) -> bool:
-    """True if ``record.pid`` still runs the program that was recorded (not a reused pid).
-
-    A child of ours that exited is reaped here, so it leaves no zombie behind.
-    """
+    """True if ``record.pid`` still runs the recorded program (an exited child is reaped)."""
     if start_time(record.pid, proc) != record.start_time or _zombie(record.pid, proc):
         if proc == PROC:
             reap(record.pid)
@@ -120,33 +103,22 @@ def alive(record: PidRecord, proc: Path = PROC) -> bool:
 
 
 def running(pidfile: Path, proc: Path = PROC) -> int | None:
-    """The pid recorded in ``pidfile`` if that very process is still alive."""
     record = read_pidfile(pidfile)
     if record is None or not alive(record, proc):
         return None
     return record.pid
 
 
-def _threads(pid: int, proc: Path) -> int:
-    try:
-        return sum(1 for _ in (proc / str(pid) / "task").iterdir())
-    except FileNotFoundError:
-        return 0
-
-
 def gone(record: PidRecord, proc: Path = PROC) -> bool:
-    """True only if ``record``'s process has certainly ended: its pid is free, runs another
-    process (another start time), or is a zombie with no thread left.
-
-    Anything unsure (a /proc entry that cannot be read on a busy host, an executable path
-    that reads differently) is not "gone": a daemon is never started twice on a guess.
-    """
+    """True only if ``record``'s process has certainly ended; anything unsure is not "gone",
+    so a daemon is never started twice on a guess."""
     try:
-        stat = (proc / str(record.pid) / "stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()
+        fields = _stat(record.pid, proc)
         if int(fields[19]) != record.start_time:
             return True  # the pid was reused
-        return fields[0] == "Z" and _threads(record.pid, proc) <= 1
+        if fields[0] != "Z":
+            return False
+        return sum(1 for _ in (proc / str(record.pid) / "task").iterdir()) <= 1
     except (FileNotFoundError, ProcessLookupError):
         return True
     except (OSError, ValueError, IndexError):
@@ -154,18 +126,13 @@ def gone(record: PidRecord, proc: Path = PROC) -> bool:
 
 
 def vacant(pidfile: Path, proc: Path = PROC) -> bool:
-    """True if no process of ``pidfile`` can still run: no record, or its process is gone."""
     record = read_pidfile(pidfile)
     return record is None or gone(record, proc)
 
 
 def ended(pidfile: Path, *, recheck: float = 0.5, proc: Path = PROC) -> str | None:
-    """None while the process in ``pidfile`` may still run; else how it ended, e.g. "exited
-    with status 1" (our child's code), "was killed by signal 9", or "exited".
-
-    Only a process certainly :func:`gone` has ended, and it is looked at once more after
-    ``recheck`` seconds: a start-up wait must not call a daemon that is running "exited".
-    """
+    """None while the process in ``pidfile`` may still run, else how it ended. It is looked
+    at again after ``recheck`` seconds: a running daemon must not be called "exited"."""
     record = read_pidfile(pidfile)
     if record is None:
         return "exited (its pidfile is gone)"
@@ -188,11 +155,8 @@ def start(
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> int:
-    """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile``.
-
-    A pidfile whose process may still run is never overwritten: that would lose the only
-    record of a running daemon (``down`` stops what the pidfiles name).
-    """
+    """Start ``argv`` in its own session, logging to ``log``; record it in ``pidfile`` (never
+    overwriting a record whose process may still run)."""
     args = [str(a) for a in argv]
     previous = read_pidfile(pidfile)
     if previous is not None and not gone(previous):
@@ -218,19 +182,15 @@ def start(
     exe = _settled_exe(child.pid, args[0])
     _REAPED.pop(child.pid, None)  # a code reaped from an earlier process with this pid
     write_pidfile(pidfile, PidRecord(child.pid, started or 0, exe))
-    # The child outlives us; forget it without a ResourceWarning (nobody will wait for it here).
+    # The child outlives us: no ResourceWarning for not waiting.
     child.returncode = 0
     return child.pid
 
 
 def _settled_exe(pid: int, program: str, *, timeout: float = 5.0) -> str:
-    """The executable ``pid`` runs once its exec has shown in /proc.
-
-    Right after ``Popen`` returns, a slow kernel (User-Mode Linux) can still show our own
-    interpreter as the child's executable; recording that made the daemon look like
-    another program later, so it was called "exited" while it ran. Wait (bounded) until
-    /proc shows ``program``, else record what /proc shows by then.
-    """
+    """The executable ``pid`` runs once its exec shows in /proc: right after ``Popen`` a slow
+    kernel (User-Mode Linux) may still show our interpreter, which made the daemon look
+    "exited" later."""
     wanted = os.path.realpath(shutil.which(program) or program)
     within(lambda: exe_of(pid) in (wanted, None), timeout=timeout, interval=0.01)
     return exe_of(pid) or wanted
@@ -239,8 +199,6 @@ def _settled_exe(pid: int, program: str, *, timeout: float = 5.0) -> str:
 def wait_started(
     ready: Callable[[], bool], pidfile: Path, *, timeout: float, poll: float
 ) -> Literal["ready", "exited", "timeout"]:
-    """Poll ``ready`` until it is true, the daemon in ``pidfile`` exits, or ``timeout``."""
-
     outcome: Literal["ready", "exited", "timeout"] = "timeout"
 
     def settled() -> bool:
@@ -258,7 +216,6 @@ def wait_started(
 
 @contextlib.contextmanager
 def exclusive(lock: Path, *, waiting: str = "") -> Iterator[None]:
-    """Hold an exclusive flock on ``lock`` (say ``waiting`` if someone else holds it)."""
     lock.parent.mkdir(parents=True, exist_ok=True)
     with lock.open("w") as fh:
         try:
@@ -270,11 +227,7 @@ def exclusive(lock: Path, *, waiting: str = "") -> Iterator[None]:
         yield
 
 
-#: A log bigger than this is moved to ``NAME.log.1`` when its daemon (re)starts.
-LOG_ROTATE_BYTES = 50 * 2**20
-
-
-def rotate(log: Path, limit: int = LOG_ROTATE_BYTES) -> bool:
+def rotate(log: Path, limit: int = 50 * 2**20) -> bool:
     """Keep one previous log: ``log`` -> ``log.1`` once it is over ``limit`` bytes."""
     try:
         if log.stat().st_size <= limit:
@@ -292,12 +245,8 @@ def stop(
     sig: signal.Signals = signal.SIGTERM,
     proc: Path = PROC,
 ) -> bool:
-    """Send ``sig`` (SIGTERM) to the recorded process (SIGKILL after ``timeout``); remove
-    the pidfile, unless its process may still run unsignalled (not provably the recorded
-    program, not certainly gone): that record is kept for the next look.
-
-    Returns True if a live process was signalled.
-    """
+    """Signal the recorded process (SIGKILL after ``timeout``); True if it was signalled.
+    The pidfile stays while its process may still run unsignalled."""
     record = read_pidfile(pidfile)
     if record is None:
         pidfile.unlink(missing_ok=True)
@@ -309,8 +258,6 @@ def stop(
 
 
 def stop_record(record: PidRecord, timeout: float, sig: signal.Signals, proc: Path = PROC) -> bool:
-    """Send ``sig`` to ``record``'s process if it still runs that program (SIGKILL after
-    ``timeout``); True if it was signalled."""
     if not alive(record, proc):
         return False
     _signal(record.pid, sig)
@@ -326,7 +273,6 @@ def _signal(pid: int, sig: signal.Signals) -> None:
 
 
 def rss_bytes(pid: int, proc: Path = PROC) -> int:
-    """Resident set size of ``pid`` (VmRSS), 0 if unknown."""
     try:
         for line in (proc / str(pid) / "status").read_text().splitlines():
             if line.startswith("VmRSS:"):

@@ -1,12 +1,5 @@
-"""The local OCI registry on 127.0.0.1:5000 (Debian's ``docker-registry``).
-
-The binary is unpacked from Debian's pinned .deb (toolchain.toml), never installed: the
-package would start a registry on every interface. ``ensure_running()`` starts ours in
-the background, bound to 127.0.0.1 only (storage under the cache dir, so pushed images
-survive restarts and fresh clones), recognised by its pidfile; a registry of someone else
-answering on the port is never used silently. It returns the address. :func:`client`
-is THE OCI client (``clients.oci``) on it, to push and query images without Docker.
-"""
+"""The local OCI registries on 127.0.0.1 (Debian's ``docker-registry`` from its pinned .deb,
+never installed): plain on :5000, and one with a login over TLS on :5443."""
 
 from __future__ import annotations
 
@@ -43,8 +36,7 @@ def pidfile() -> Path:
 def render_config(
     storage: Path, address: str = ADDRESS, *, htpasswd: Path | None = None, tls: Path | None = None
 ) -> str:
-    """The registry's config.yml (JSON is valid YAML); with ``htpasswd`` it needs a login
-    (bcrypt entries), with ``tls`` (the stem of ``.crt``/``.key``) it serves HTTPS only."""
+    """The registry's config.yml (as JSON); ``tls`` is the stem of ``.crt``/``.key``."""
     doc: dict[str, Any] = {
         "version": 0.1,
         "log": {"level": "warn", "fields": {"service": "registry"}},
@@ -65,23 +57,11 @@ def render_config(
     return json.dumps(doc, indent=2) + "\n"
 
 
-def healthy(timeout: float = 1.0) -> bool:
-    """True if a registry answers ``GET /v2/`` on 127.0.0.1:5000 (ours or not)."""
-    return daemon().probe.ok(timeout)
-
-
-def ours() -> int | None:
-    """The pid of hello-platform's registry, if it runs (by its pidfile)."""
-    return daemon().pid()
-
-
 def ours_healthy() -> bool:
-    """True if our registry runs and answers (not merely something on the port)."""
-    return ours() is not None and healthy()
+    return daemon().answers()
 
 
 def daemon(binary: str = "docker-registry") -> daemons.Daemon:
-    """Our registry as a supervised daemon, bound to 127.0.0.1 only."""
     return daemons.Daemon(
         name="registry",
         argv=(binary, "serve", str(run_dir() / "config.yml")),
@@ -96,7 +76,6 @@ def daemon(binary: str = "docker-registry") -> daemons.Daemon:
 
 
 def ensure_running() -> str:
-    """Start the local registry unless ours answers already; return ``"127.0.0.1:5000"``."""
     if ours_healthy():
         return ADDRESS
     daemons.refuse_foreign(daemon())  # before any tool is provisioned
@@ -105,20 +84,14 @@ def ensure_running() -> str:
     run_dir().mkdir(parents=True, exist_ok=True)
     storage_dir().mkdir(parents=True, exist_ok=True)
     (run_dir() / "config.yml").write_text(render_config(storage_dir()))
-    if ours() is None:
+    if daemon().pid() is None:
         say(f"starting the local registry on {ADDRESS} (storage: {storage_dir()})")
     daemons.ensure(daemon(str(resolve("docker-registry"))))
     return ADDRESS
 
 
 def client() -> oci.Client:
-    """THE OCI client (:mod:`hello_platform.clients.oci`) on the local plain registry."""
     return oci.Client(oci.Registry(ADDRESS, plain_http=True))
-
-
-def manifest_digest(repo: str, tag: str) -> str | None:
-    """The digest of ``repo:tag`` in the local registry (None if it has no such tag)."""
-    return client().manifest_digest(repo, tag)
 
 
 # The second local registry: a login (htpasswd, bcrypt) over TLS from the cluster's CA.
@@ -129,8 +102,6 @@ AUTH_USER = "hello-platform"
 
 @dataclass(frozen=True)
 class AuthRegistry:
-    """Where the registry that needs a login answers, its login and the CA of its cert."""
-
     address: str
     username: str
     password_file: Path
@@ -146,7 +117,6 @@ def auth_run_dir() -> Path:
 
 
 def auth_daemon(binary: str = "docker-registry") -> daemons.Daemon:
-    """The registry that needs a login, as a supervised daemon on 127.0.0.1:5443."""
     return daemons.Daemon(
         name="registry-auth",
         argv=(binary, "serve", str(auth_run_dir() / "config.yml")),
@@ -158,7 +128,6 @@ def auth_daemon(binary: str = "docker-registry") -> daemons.Daemon:
 
 
 def _password(run: Path) -> Path:
-    """The generated password (kept across restarts, readable by root only)."""
     path = run / "password"
     if not path.exists():
         path.touch(mode=0o600)
@@ -166,18 +135,10 @@ def _password(run: Path) -> Path:
     return path
 
 
-def _htpasswd(run: Path, password: str) -> Path:
-    path = run / "htpasswd"
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=10)).decode()
-    path.touch(mode=0o600)
-    path.write_text(f"{AUTH_USER}:{hashed}\n")
-    return path
-
-
 def _certificate() -> tuple[Path, Path]:
-    """The registry's server certificate from the cluster CA (SAN: 127.0.0.1, localhost,
-    the address the node's containerd pulls from); its stem and the CA's path."""
-    from hello_platform.substrate.cluster import pki
+    """The registry's certificate from the cluster CA, which the node's containerd trusts for
+    it: the certificate's stem and the CA's path."""
+    from hello_platform.substrate.cluster import config, pki
     from hello_platform.substrate.cluster.layout import Layout
 
     lay = Layout.default()
@@ -186,25 +147,16 @@ def _certificate() -> tuple[Path, Path]:
         usages=pki.SERVER,
     )  # fmt: skip
     pki.ensure_pki(lay.pki, [leaf])
+    hosts = lay.registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
+    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, lay.cert("ca")))
     return lay.pki / leaf.name, lay.cert("ca")
 
 
-def _trust_on_node(ca: Path) -> None:
-    """containerd's hosts.toml for the registry: HTTPS, verified against the cluster CA."""
-    from hello_platform.substrate.cluster import config
-    from hello_platform.substrate.cluster.layout import Layout
-
-    hosts = Layout.default().registry_hosts_dir / AUTH_ADDRESS / "hosts.toml"
-    config.write(hosts, config.registry_hosts_toml(AUTH_ADDRESS, ca))
-
-
 def ensure_auth_running() -> AuthRegistry:
-    """Start the registry that needs a login (unless ours answers); where and how to log in."""
     run = auth_run_dir()
     run.mkdir(parents=True, exist_ok=True)
     password = _password(run)
     tls, ca = _certificate()
-    _trust_on_node(ca)
     found = AuthRegistry(AUTH_ADDRESS, AUTH_USER, password, ca)
     if auth_daemon().answers():
         return found
@@ -213,7 +165,10 @@ def ensure_auth_running() -> AuthRegistry:
 
     storage = cache_dir() / "registry-auth"
     storage.mkdir(parents=True, exist_ok=True)
-    htpasswd = _htpasswd(run, found.password)
+    hashed = bcrypt.hashpw(found.password.encode(), bcrypt.gensalt(rounds=10)).decode()
+    htpasswd = run / "htpasswd"
+    htpasswd.touch(mode=0o600)
+    htpasswd.write_text(f"{AUTH_USER}:{hashed}\n")
     config_text = render_config(storage, AUTH_ADDRESS, htpasswd=htpasswd, tls=tls)
     (run / "config.yml").write_text(config_text)
     say(f"starting the local registry with a login on {AUTH_ADDRESS} (TLS, user {AUTH_USER})")

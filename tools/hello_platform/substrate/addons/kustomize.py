@@ -1,5 +1,5 @@
-"""An add-on's manifests from upstream's kustomize tree: copied next to an overlay of ours
-and rendered with the pinned ``kubectl kustomize`` (KEDA's config, Argo Rollouts' manifests)."""
+"""An add-on's manifests from upstream's kustomize tree and an overlay of ours, rendered
+with the pinned ``kubectl kustomize``."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from hello_platform.substrate.cluster import binaries
 
 
 def kustomize(work: Path, upstream: Path, overlay: Mapping[str, Any], *, what: str) -> str:
-    """Copy ``upstream`` to ``work/<its name>``, write ``overlay`` (file name -> document,
-    as JSON, ``kustomization.yaml`` among them) into ``work/overlay`` and render it."""
+    """Copy ``upstream`` into ``work``, write ``overlay`` (file name -> document) into
+    ``work/overlay`` and render it."""
     tree = work / upstream.name
     shutil.rmtree(tree, ignore_errors=True)
     shutil.copytree(upstream, tree, copy_function=shutil.copyfile)
