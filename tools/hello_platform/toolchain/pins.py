@@ -13,15 +13,13 @@ from typing import Any
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 
-#: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"
 
 #: go: built from source through the module proxy; debian: the package installed with apt;
 #: deb: binaries unpacked from the pinned package into the cache, never installed.
 SOURCES = ("go", "debian", "deb")
-#: Where a binary's version is read: its own output, or the Go build info that
-#: ``go version -m`` prints (the module versions built in; for daemons without a version
-#: flag, e.g. KEDA).
+#: A binary's version comes from its output, or from ``go version -m`` (daemons without a
+#: version flag, e.g. KEDA).
 VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
@@ -30,8 +28,6 @@ RECIPE = "2"
 
 @dataclass(frozen=True)
 class Binary:
-    """One program a tool provides, and how to ask it for its version."""
-
     name: str
     package: str
     version_args: tuple[str, ...]
@@ -50,8 +46,6 @@ class Download:
 
 @dataclass(frozen=True)
 class Tool:
-    """One ``[tools.NAME]`` entry of toolchain.toml."""
-
     name: str
     version: str
     source: str
@@ -82,8 +76,6 @@ class Tool:
 
 @dataclass(frozen=True)
 class Pins:
-    """Everything toolchain.toml says."""
-
     go_min_version: str
     tools: dict[str, Tool]
     path: Path
@@ -104,8 +96,7 @@ class Pins:
         )
 
     def select(self, names: list[str]) -> list[tuple[Tool, list[Binary]]]:
-        """The tools (in toolchain.toml's order) and binaries that ``names`` stand for; all
-        of them when ``names`` is empty. A PlatformError names an unknown one."""
+        """The tools (in toolchain.toml's order) and binaries ``names`` stand for (all if empty)."""
         wanted: dict[str, set[str] | None] = {}
         for name in names or list(self.tools):
             tool, binaries = self.find(name)
