@@ -118,14 +118,17 @@ def go_env(extra: Mapping[str, str] | None = None, *, pinned: str = "") -> dict[
     return env
 
 
-def _go_json(
-    go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str = ""
-) -> Any:
+def _go(go: str, *args: str, cwd: Path | None, pinned: str) -> subprocess.CompletedProcess[str]:
+    env = go_env(pinned=pinned)
+    return subprocess.run(
+        [go, *args], capture_output=True, text=True, cwd=cwd, env=env, check=False
+    )
+
+
+def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str) -> Any:
     with log.open("a") as fh:
         fh.write(f"$ go {' '.join(args)}\n")
-    done = subprocess.run(
-        [go, *args], capture_output=True, text=True, cwd=cwd, env=go_env(pinned=pinned), check=False
-    )
+    done = _go(go, *args, cwd=cwd, pinned=pinned)
     with log.open("a") as fh:
         fh.write(done.stderr)
     if done.returncode != 0:
@@ -138,18 +141,6 @@ def _go_json(
             log=str(log),
         )
     return json.loads(done.stdout)
-
-
-def _module_info(download: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        info = json.loads(Path(str(download.get("Info"))).read_text())
-    except (OSError, ValueError):
-        info = {}
-    return {**download, **(info if isinstance(info, dict) else {})}
-
-
-def _is_local(path: str) -> bool:
-    return path.startswith(("./", "../", "/"))
 
 
 def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
@@ -169,7 +160,7 @@ def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
             key = old["Path"] + "@" + old.get("Version", "")
             if key in seen:
                 continue
-            if _is_local(new["Path"]):
+            if new["Path"].startswith(("./", "../", "/")):
                 # A local replace points into the module's own repository: use the release
                 # of that module cut with it. Replaces of modules not required are guards.
                 if old["Path"] not in required:
@@ -210,11 +201,6 @@ def default_binary_name(package: str) -> str:
     if len(parts) > 1 and re.fullmatch(r"v\d+", parts[-1]):
         return parts[-2]
     return parts[-1]
-
-
-def _fmt_elapsed(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}m{s:02d}s" if m else f"{s}s"
 
 
 def _run_go_build(
@@ -258,8 +244,9 @@ def _run_go_build(
             now = time.monotonic()
             if now - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = now
+                m, s = divmod(int(now - start), 60)
                 say(
-                    f"{announce} — {_fmt_elapsed(now - start)} elapsed, "
+                    f"{announce} — {f'{m}m{s:02d}s' if m else f'{s}s'} elapsed, "
                     f"{compiled}/{total} packages compiled, log: {log}"
                 )
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -332,8 +319,10 @@ def _download(
             what=f"downloading {mod}@{tool.module_version}",
             pinned=tool.go_toolchain,
         )
-        if i == 0:
-            info = _module_info(dl)
+        if i == 0:  # the .info of the main module: its commit time and, maybe, commit
+            with contextlib.suppress(OSError, ValueError):
+                info = json.loads(Path(str(dl.get("Info"))).read_text())
+            info = {**dl, **(info if isinstance(info, dict) else {})}
         modfiles.append(
             _go_json(
                 go,
@@ -349,13 +338,7 @@ def _download(
 
 def _check_go(tool: Tool, go: str, modfiles: list[dict[str, Any]], log: Path) -> None:
     need = str(modfiles[0].get("Go") or "")
-    have = subprocess.run(
-        [go, "env", "GOVERSION"],
-        capture_output=True,
-        text=True,
-        env=go_env(pinned=tool.go_toolchain),
-        check=False,
-    ).stdout.strip()
+    have = _go(go, "env", "GOVERSION", cwd=None, pinned=tool.go_toolchain).stdout.strip()
     if need and version_tuple(have) < version_tuple(need):
         raise PlatformError(
             f"{tool.module}@{tool.module_version} needs Go {need} or newer, and go is {have}",
@@ -378,14 +361,7 @@ def _wrapper_module(
     with log.open("a") as fh:
         fh.write((src / "go.mod").read_text())
         fh.write("$ go mod tidy\n")
-    done = subprocess.run(
-        [go, "mod", "tidy"],
-        cwd=src,
-        env=go_env(pinned=tool.go_toolchain),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _go(go, "mod", "tidy", cwd=src, pinned=tool.go_toolchain)
     with log.open("a") as fh:
         fh.write(done.stdout + done.stderr)
     if done.returncode != 0:
@@ -395,13 +371,8 @@ def _wrapper_module(
             hint="check that the Go module proxy is reachable",
             log=str(log),
         )
-    deps = subprocess.run(
-        [go, "list", "-deps", "-f", "{{.ImportPath}}", *packages],
-        cwd=src,
-        env=go_env(pinned=tool.go_toolchain),
-        capture_output=True,
-        text=True,
-        check=False,
+    deps = _go(
+        go, "list", "-deps", "-f", "{{.ImportPath}}", *packages, cwd=src, pinned=tool.go_toolchain
     )
     return len(deps.stdout.split()) if deps.returncode == 0 else 0
 

@@ -181,29 +181,23 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         b_args = _strs(spec, "version_args", bwhere) or args
         binaries.append(Binary(bname, package, b_args, b_regex, version_from))
     download = _download(entry.get("download"), f"{where}.download")
-    if source == "go":
-        module = _str(entry, "module", where)
-        module_version = _str(entry, "module_version", where, version)
-        return Tool(
-            name=name,
-            version=version,
-            source=source,
-            binaries=tuple(binaries),
-            module=module,
-            module_version=module_version,
-            extra_modules=_strs(entry, "extra_modules", where),
-            local_replace_version=_str(entry, "local_replace_version", where, module_version),
-            ldflags=_strs(entry, "ldflags", where),
-            go_toolchain=_go_toolchain(entry, where),
-            download=download,
-            raw=entry,
-        )
+    if source != "go":
+        package = _str(entry, "package", where)
+        return Tool(name, version, source, tuple(binaries), package=package, raw=entry)
+    module = _str(entry, "module", where)
+    module_version = _str(entry, "module_version", where, version)
     return Tool(
-        name=name,
-        version=version,
-        source=source,
-        binaries=tuple(binaries),
-        package=_str(entry, "package", where),
+        name,
+        version,
+        source,
+        tuple(binaries),
+        module=module,
+        module_version=module_version,
+        extra_modules=_strs(entry, "extra_modules", where),
+        local_replace_version=_str(entry, "local_replace_version", where, module_version),
+        ldflags=_strs(entry, "ldflags", where),
+        go_toolchain=_go_toolchain(entry, where),
+        download=download,
         raw=entry,
     )
 

@@ -119,26 +119,19 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
     return version
 
 
-def _path_candidates(name: str) -> Iterator[Path]:
+def find_on_path(tool: Tool, binary: Binary, memo: dict[str, Any]) -> tuple[Path | None, list[str]]:
+    """The first PATH binary (not ours) reporting the pinned version, and why others were not."""
     own = tools_root().resolve()
     seen: set[Path] = set()
-    for entry in os.environ.get("PATH", "").split(os.pathsep):
-        if not entry:
-            continue
-        candidate = Path(entry) / name
+    skipped: list[str] = []
+    for entry in filter(None, os.environ.get("PATH", "").split(os.pathsep)):
+        candidate = Path(entry) / binary.name
         if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             continue
         real = candidate.resolve()
         if real in seen or real.is_relative_to(own):
             continue
         seen.add(real)
-        yield candidate
-
-
-def find_on_path(tool: Tool, binary: Binary, memo: dict[str, Any]) -> tuple[Path | None, list[str]]:
-    """The first PATH binary reporting the pinned version, and why others were skipped."""
-    skipped: list[str] = []
-    for candidate in _path_candidates(binary.name):
         found = reported_version(candidate, binary, memo)
         if found is not None and same_version(found, tool.version):
             return candidate, skipped
@@ -174,15 +167,6 @@ def _flock(lockfile: Path, waiting: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def tool_lock(tool: Tool) -> contextlib.AbstractContextManager[None]:
-    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
-    return _flock(
-        lockfile,
-        f"waiting for another session that is building {tool.name} {tool.version} "
-        f"(lock {lockfile}, log {build_log(tool)})",
-    )
 
 
 def go_build_slot(tool: Tool | str) -> contextlib.AbstractContextManager[None]:
@@ -227,7 +211,9 @@ def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
 
 def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str, Any]:
     """Make ``tool`` complete in the cache; return (bin dir, source, stats)."""
-    with tool_lock(tool):
+    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
+    waiting = f"waiting for another session that is building {tool.name} {tool.version}"
+    with _flock(lockfile, f"{waiting} (lock {lockfile}, log {build_log(tool)})"):
         ready = cached_bin_dir(tool)
         if ready is not None:  # another session built it while we waited
             return ready, "cache", None
