@@ -117,14 +117,6 @@ def lock_timeout() -> float:
         ) from None
 
 
-def _command(pid: str, proc: Path) -> str:
-    try:
-        argv = (proc / pid / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return "?"
-    return b" ".join(a for a in argv if a).decode(errors="replace")[:120] or "?"
-
-
 def lock_holders(files: Iterable[Path] = LOCK_FILES, proc: Path = PROC) -> list[str]:
     """ "pid N (command) holds FILE" per lock on ``files``, matched by inode: /proc/locks
     names the real filesystem's device, which an overlay's stat does not show."""
@@ -143,8 +135,11 @@ def lock_holders(files: Iterable[Path] = LOCK_FILES, proc: Path = PROC) -> list[
             continue
         inode = fields[5].rsplit(":", 1)[-1]
         if inode.isdigit() and int(inode) in inodes:
-            pid = fields[4]
-            holders.append(f"pid {pid} ({_command(pid, proc)}) holds {inodes[int(inode)]}")
+            pid, argv = fields[4], b""
+            with contextlib.suppress(OSError):
+                argv = b" ".join(filter(None, (proc / pid / "cmdline").read_bytes().split(b"\0")))
+            command = argv.decode(errors="replace")[:120] or "?"
+            holders.append(f"pid {pid} ({command}) holds {inodes[int(inode)]}")
     return sorted(set(holders))
 
 

@@ -103,23 +103,15 @@ def test(tofu: Path, opts: Options) -> None:
         raise PlatformError(f"tofu test failed: {'; '.join(failed)}")
 
 
-def schema_file(given: str | None) -> Path | None:
-    name = given or os.environ.get(ENV_SCHEMA)
-    if not name:
-        return None
-    path = Path(name).expanduser()
-    if not path.is_file():
-        print(f"The schema file {path} does not exist, so the schema check does not use it.")
-        return None
-    return path
-
-
 def load_schema(
     tofu: Path, opts: Options, initialized: Path | None, env: dict[str, str], version: str
 ) -> tuple[sch.Schema, str] | None:
-    path = schema_file(opts.schema)
-    if path is not None:
+    name = opts.schema or os.environ.get(ENV_SCHEMA)
+    path = Path(name).expanduser() if name else None
+    if path is not None and path.is_file():
         return sch.load_file(path), f"the schema file {path}"
+    if path is not None:
+        print(f"The schema file {path} does not exist, so the schema check does not use it.")
     if initialized is None:
         return None
     done = tf.run(tofu, ["providers", "schema", "-json"], cwd=initialized, env=env)

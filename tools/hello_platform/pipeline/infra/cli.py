@@ -242,11 +242,8 @@ def summarize(layer: str, plan_json: dict[str, object]) -> str:
 def bootstrap_state(
     tofu: Path, directory: Path, backend_hcl: str, aws: dict[str, str], auto: bool
 ) -> None:
-    override = directory / "backend_override.tf"
     local_state = tf.data_dir(directory) / "bootstrap.tfstate"
-    override.write_text(
-        f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n'
-    )
+    override = tf.local_backend(directory, local_state)
     try:
         with step("tofu init (bootstrap: local backend)"):
             tf.init(tofu, directory, "-reconfigure", env=aws)

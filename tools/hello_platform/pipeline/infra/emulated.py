@@ -163,14 +163,10 @@ class Run:
             tf.init(self.tofu, self.dir(layer), *extra, env=env, isolated=True)
 
     def local_backend(self, layer: str, on: bool) -> None:
-        override = self.dir(layer) / "backend_override.tf"
-        state = self.root / f"{layer}.local.tfstate"
         if on:
-            override.write_text(
-                f'terraform {{\n  backend "local" {{\n    path = "{state}"\n  }}\n}}\n'
-            )
+            tf.local_backend(self.dir(layer), self.root / f"{layer}.local.tfstate")
         else:
-            override.unlink(missing_ok=True)
+            (self.dir(layer) / "backend_override.tf").unlink(missing_ok=True)
 
 
 def prepare(run: Run) -> None:

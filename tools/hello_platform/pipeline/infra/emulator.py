@@ -28,13 +28,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _binary() -> str:
-    return proc.venv_binary(
-        "moto_server",
-        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
-    )
-
-
 @contextmanager
 def moto_server(
     *, start_timeout: float = 20.0, log: Path | None = None, settings: dict[str, str] | None = None
@@ -45,8 +38,12 @@ def moto_server(
     out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(settings or {})
+    binary = proc.venv_binary(
+        "moto_server",
+        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
+    )
     server = subprocess.Popen(
-        [_binary(), "-H", "127.0.0.1", "-p", str(port)],
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,

@@ -81,16 +81,8 @@ def run(
     full_env = tofu_env({"TF_DATA_DIR": str(data_dir(cwd)), **(env or {})}, isolated=isolated)
     cmd = [str(tofu), f"-chdir={cwd}", *args]
     try:
-        if stream:
-            done = subprocess.run(cmd, env=full_env, timeout=timeout, check=False)
-            return Result(done.returncode, "")
-        captured = subprocess.run(
-            cmd,
-            env=full_env,
-            timeout=timeout,
-            check=False,
-            capture_output=True,
-            text=True,
+        done = subprocess.run(
+            cmd, env=full_env, timeout=timeout, check=False, capture_output=not stream, text=True
         )
     except FileNotFoundError as exc:
         raise PlatformError(
@@ -100,7 +92,7 @@ def run(
         raise PlatformError(
             f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s"
         ) from exc
-    return Result(captured.returncode, _ANSI.sub("", captured.stdout + captured.stderr))
+    return Result(done.returncode, _ANSI.sub("", (done.stdout or "") + (done.stderr or "")))
 
 
 def init(
@@ -124,6 +116,13 @@ def init(
         detail = f"{host.group(1)} is out of reach" if host else first_error(done.output)
         raise ProviderUnavailableError(directory, detail)
     raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
+
+
+def local_backend(directory: Path, state: Path) -> Path:
+    """Write a backend_override.tf with a local backend at ``state``; the caller removes it."""
+    override = directory / "backend_override.tf"
+    override.write_text(f'terraform {{\n  backend "local" {{\n    path = "{state}"\n  }}\n}}\n')
+    return override
 
 
 def first_error(output: str) -> str:
