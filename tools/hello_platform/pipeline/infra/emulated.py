@@ -102,21 +102,15 @@ class Figures:
     drift: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [
-            f"  {layer}: {self.resources.get(layer, 0)} resources, apply "
-            f"{self.apply_seconds.get(layer, 0):.0f}s"
-            + (
-                f", destroy {self.destroy_seconds[layer]:.0f}s"
-                if layer in self.destroy_seconds
-                else ""
-            )
-            for layer in self.resources
-        ]
+        out = []
+        for layer, count in self.resources.items():
+            seconds = f"apply {self.apply_seconds.get(layer, 0):.0f}s"
+            if layer in self.destroy_seconds:
+                seconds += f", destroy {self.destroy_seconds[layer]:.0f}s"
+            out.append(f"  {layer}: {count} resources, {seconds}")
+        apply, destroy = sum(self.apply_seconds.values()), sum(self.destroy_seconds.values())
         total = sum(self.resources.values())
-        out.append(
-            f"  total: {total} resources, apply {sum(self.apply_seconds.values()):.0f}s, "
-            f"destroy {sum(self.destroy_seconds.values()):.0f}s"
-        )
+        out.append(f"  total: {total} resources, apply {apply:.0f}s, destroy {destroy:.0f}s")
         out += [f"  drift (tolerated, emulator gap): {d}" for d in self.drift] or ["  drift: none"]
         return out
 
@@ -133,13 +127,13 @@ class Run:
     def dir(self, layer: str) -> Path:
         return self.root / "envs" / self.env_name / layer
 
-    def tofu_run(self, layer: str, args: list[str], timeout: float = 1800) -> tf.Result:
+    def tofu_run(self, layer: str, args: list[str]) -> tf.Result:
         return tf.run(
-            self.tofu, args, cwd=self.dir(layer), env=self.env, timeout=timeout, isolated=True
+            self.tofu, args, cwd=self.dir(layer), env=self.env, timeout=1800, isolated=True
         )
 
-    def must(self, layer: str, args: list[str], timeout: float = 1800) -> tf.Result:
-        done = self.tofu_run(layer, [*args, "-no-color"], timeout)
+    def must(self, layer: str, args: list[str]) -> tf.Result:
+        done = self.tofu_run(layer, [*args, "-no-color"])
         if not done.ok:
             print(done.output[-4000:], flush=True)
             raise PlatformError(
@@ -148,12 +142,9 @@ class Run:
             )
         return done
 
-    def backend_args(self, layer: str) -> list[str]:
+    def backend_args(self) -> list[str]:
         env_dir = self.root / "envs" / self.env_name
-        return [
-            f"-backend-config={env_dir / 'backend.hcl'}",
-            f"-backend-config={env_dir / ENDPOINT_FILE}",
-        ]
+        return [f"-backend-config={env_dir / name}" for name in ("backend.hcl", ENDPOINT_FILE)]
 
     def init(self, layer: str, *extra: str) -> None:
         """The one command that may leave 127.0.0.1: for the registry, never for AWS."""
@@ -213,7 +204,7 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
         run.local_backend(layer, on=True)
         run.init(layer, "-reconfigure")
     else:
-        run.init(layer, "-reconfigure", *run.backend_args(layer))
+        run.init(layer, "-reconfigure", *run.backend_args())
     planfile = plan_and_gate(run, layer)
     start = time.monotonic()
     with step(f"tofu apply {layer}"):
@@ -221,7 +212,7 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
     run.figures.apply_seconds[layer] = time.monotonic() - start
     if bootstrap:
         run.local_backend(layer, on=False)
-        run.init(layer, "-migrate-state", "-force-copy", *run.backend_args(layer))
+        run.init(layer, "-migrate-state", "-force-copy", *run.backend_args())
     run.figures.resources[layer] = count_resources(run, layer)
     # The GitOps env's cluster values read these.
     outputs = run.must(layer, ["output", "-json"]).output
