@@ -30,7 +30,7 @@ def free_port() -> int:
 
 @contextmanager
 def moto_server(
-    *, start_timeout: float = 20.0, log: Path | None = None, settings: dict[str, str] | None = None
+    *, log: Path | None = None, settings: dict[str, str] | None = None
 ) -> Iterator[str]:
     """Run moto's server on 127.0.0.1:<free port>; yields its URL, and stops it after."""
     port = free_port()
@@ -52,7 +52,7 @@ def moto_server(
         until(
             lambda: _answers(f"{url}/moto-api/"),
             what=f"moto_server does not answer on {url}",
-            timeout=start_timeout,
+            timeout=20.0,
             interval=0.1,
             abort=lambda: (
                 None
