@@ -42,13 +42,19 @@ def test_the_environment_names_a_mirror(isolated: Path, monkeypatch: pytest.Monk
     assert found is not None and found.version == "6.32.1"
 
 
-def test_none_found_is_said_in_one_sentence(isolated: Path) -> None:
-    assert provider.find(str(isolated / "empty")) is None
-    sentence = provider.not_found_sentence(str(isolated / "empty"))
-    assert sentence.count(".") <= 3 and "installs it from the registry" in sentence
+def test_none_found_is_said_in_one_sentence(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(provider.paths, "out_dir", lambda: isolated / "out")
+    _, local, env = provider.prepare("t", str(isolated / "empty"))
+    assert local is None and env == {}
+    sentence = capsys.readouterr().out
+    assert sentence.count(".") <= 4 and "installs it from the registry." in sentence
 
 
-def test_the_cli_config_serves_the_binary_to_opentofu(isolated: Path) -> None:
+def test_the_cli_config_serves_the_binary_to_opentofu(
+    isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = mirror(isolated / "m", "5.100.0")
     local = provider.find(str(isolated / "m"))
     assert local is not None
@@ -58,8 +64,10 @@ def test_the_cli_config_serves_the_binary_to_opentofu(isolated: Path) -> None:
     assert 'exclude = ["registry.opentofu.org/hashicorp/aws"]' in text
     link = isolated / "cache/infra/provider-mirror/registry.opentofu.org/hashicorp/aws/5.100.0"
     assert (link / provider.os_arch()).resolve() == folder.resolve()
-    assert provider.environment(local) == {"TF_CLI_CONFIG_FILE": str(config)}
-    assert provider.environment(None) == {}
+    monkeypatch.setattr(provider.paths, "out_dir", lambda: isolated / "out")
+    root, found, env = provider.prepare("t", str(isolated / "m"))
+    assert found == local and env == {"TF_CLI_CONFIG_FILE": str(config)}
+    assert (root / "envs").is_dir()
 
 
 def test_the_shim_relaxes_only_the_copy(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,18 +1,9 @@
 """Host prerequisites: Linux, root, and Debian packages installed on demand.
 
-A guest on the user's machine: packages are only ever *added*. Before installing, apt is
-asked what it would do (``apt-get install -s``); if that removes anything (Docker CE's
-``containerd.io`` conflicts with Debian's ``containerd``, say) nothing is installed and
-the error names the conflict. The real install runs with ``--no-remove`` and with a
-``policy-rc.d`` that forbids starting services, restored right after; where systemd is
-PID 1, every unit the install enabled (containerd.service, say) is disabled again, so the
-next boot starts nothing of ours either. Where the host already has a package that
-provides what we need (``SUBSTITUTES``), that one is used.
-
-apt and dpkg take POSIX locks (``fcntl(F_SETLK)``) on their lock files. When another
-process holds one (``unattended-upgrades`` on a freshly booted host, say), every apt-get
-call waits for it, bounded by ``HELLO_PLATFORM_APT_LOCK_TIMEOUT`` seconds (600), saying
-which process holds it (from ``/proc/locks``).
+Packages are only ever added: a simulated install that would remove one (Docker CE's
+containerd.io conflicts with Debian's containerd) installs nothing; the real one starts no
+service (policy-rc.d) and leaves no unit enabled. apt-get waits (bounded) for apt/dpkg locks
+another process holds, e.g. unattended-upgrades on a fresh host, naming it from /proc/locks.
 """
 
 from __future__ import annotations
@@ -43,8 +34,7 @@ POLICY_RC_D = Path("/usr/sbin/policy-rc.d")
 #: policy-rc.d answer 101: "action forbidden" -- invoke-rc.d/deb-systemd-invoke start nothing.
 _DENY_ALL = "#!/bin/sh\n# hello-platform: no service starts while it installs packages\nexit 101\n"
 _REMOVAL = re.compile(r"^Remv (\S+)", re.MULTILINE)
-#: The files ``apt-get install`` (and dpkg) lock, the frontend lock first, and the one
-#: ``apt-get update`` locks.
+#: The files ``apt-get install`` locks, and the one ``apt-get update`` locks.
 LOCK_FILES = (
     Path("/var/lib/dpkg/lock-frontend"),
     Path("/var/lib/dpkg/lock"),
@@ -53,15 +43,13 @@ LOCK_FILES = (
 LISTS_LOCK = Path("/var/lib/apt/lists/lock")
 LOCK_TIMEOUT_ENV = "HELLO_PLATFORM_APT_LOCK_TIMEOUT"
 LOCK_TIMEOUT = 600.0
-#: apt-get's words for a lock another process holds.
 _LOCK_BUSY = re.compile(r"Could not get lock|Unable to acquire|is another process using it")
 PROC = Path("/proc")
-#: The systemd "booted" marker (sd_booted(3)): systemd is PID 1.
+#: sd_booted(3): systemd is PID 1.
 SYSTEMD_RUN = Path("/run/systemd/system")
 
 
 def require_linux_root(feature: str, *, alternative: str) -> None:
-    """Fail clearly unless this is Linux and we are root (needed to run a node)."""
     if platform.system() != "Linux":
         raise PlatformError(
             f"{feature} needs Linux, and this is {platform.system()}", hint=alternative
@@ -78,7 +66,6 @@ def is_debian() -> bool:
 
 
 def missing_packages(packages: Iterable[str]) -> list[str]:
-    """The Debian packages of ``packages`` that dpkg does not report as installed."""
     missing = []
     for pkg in packages:
         done = subprocess.run(
@@ -99,13 +86,11 @@ def substituted(packages: Iterable[str], installed: Iterable[str]) -> list[str]:
 
 
 def removals(simulation: str) -> list[str]:
-    """Packages an ``apt-get install -s`` run would remove (its ``Remv`` lines)."""
     return _REMOVAL.findall(simulation)
 
 
 @contextlib.contextmanager
 def no_service_starts(path: Path | None = None) -> Iterator[None]:
-    """Forbid service starts (policy-rc.d exit 101) for the block; restore the file after."""
     path = path or POLICY_RC_D
     before = path.read_bytes() if path.exists() else None
     mode = path.stat().st_mode & 0o7777 if before is not None else 0o755
@@ -122,7 +107,6 @@ def no_service_starts(path: Path | None = None) -> Iterator[None]:
 
 
 def lock_timeout() -> float:
-    """Seconds an apt-get call waits for a held lock (``HELLO_PLATFORM_APT_LOCK_TIMEOUT``)."""
     raw = os.environ.get(LOCK_TIMEOUT_ENV, "")
     try:
         return float(raw) if raw else LOCK_TIMEOUT
@@ -133,20 +117,9 @@ def lock_timeout() -> float:
         ) from None
 
 
-def _command(pid: str, proc: Path) -> str:
-    try:
-        argv = (proc / pid / "cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return "?"
-    return b" ".join(a for a in argv if a).decode(errors="replace")[:120] or "?"
-
-
 def lock_holders(files: Iterable[Path] = LOCK_FILES, proc: Path = PROC) -> list[str]:
-    """ "pid N (command) holds FILE" for each lock on ``files`` in ``/proc/locks``.
-
-    Locks are matched by inode (``/proc/locks`` names the device of the real filesystem,
-    which an overlay's ``stat`` does not show).
-    """
+    """ "pid N (command) holds FILE" per lock on ``files``, matched by inode: /proc/locks
+    names the real filesystem's device, which an overlay's stat does not show."""
     inodes = {}
     for path in files:
         with contextlib.suppress(OSError):
@@ -162,13 +135,15 @@ def lock_holders(files: Iterable[Path] = LOCK_FILES, proc: Path = PROC) -> list[
             continue
         inode = fields[5].rsplit(":", 1)[-1]
         if inode.isdigit() and int(inode) in inodes:
-            pid = fields[4]
-            holders.append(f"pid {pid} ({_command(pid, proc)}) holds {inodes[int(inode)]}")
+            pid, argv = fields[4], b""
+            with contextlib.suppress(OSError):
+                argv = b" ".join(filter(None, (proc / pid / "cmdline").read_bytes().split(b"\0")))
+            command = argv.decode(errors="replace")[:120] or "?"
+            holders.append(f"pid {pid} ({command}) holds {inodes[int(inode)]}")
     return sorted(set(holders))
 
 
 def wait_for_apt_locks(timeout: float, *, files: Iterable[Path] = LOCK_FILES) -> float:
-    """Wait until no process holds an apt/dpkg lock; return the seconds waited."""
     paths = list(files)
 
     def free() -> Check:
@@ -188,11 +163,9 @@ def wait_for_apt_locks(timeout: float, *, files: Iterable[Path] = LOCK_FILES) ->
 
 
 def _apt(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
-    """apt-get ``args``, after any held lock is free (again, if one was taken meanwhile)."""
     deadline = time.monotonic() + lock_timeout()
     files = [LISTS_LOCK] if args[0] == "update" else LOCK_FILES
-    # Not a poll: each pass waits for the locks with core.wait.until (wait_for_apt_locks),
-    # then runs apt-get again, which may lose the race for a lock to another apt.
+    # Each pass waits for the locks, then runs apt-get, which may still lose the race for one.
     while True:
         wait_for_apt_locks(max(1.0, deadline - time.monotonic()), files=files)
         done = subprocess.run(
@@ -205,7 +178,7 @@ def _apt(args: list[str], env: Mapping[str, str]) -> subprocess.CompletedProcess
 
 
 def enabled_units(systemd_run: Path | None = None) -> set[str] | None:
-    """The unit files systemd lists as enabled; None where systemd is not PID 1."""
+    """None where systemd is not PID 1."""
     if not (systemd_run or SYSTEMD_RUN).is_dir():
         return None
     done = subprocess.run(
@@ -219,7 +192,7 @@ def enabled_units(systemd_run: Path | None = None) -> set[str] | None:
 
 @contextlib.contextmanager
 def no_units_enabled(systemd_run: Path | None = None) -> Iterator[None]:
-    """Disable again every systemd unit enabled during the block (no-op without systemd)."""
+    """Disable again every systemd unit enabled during the block."""
     before = enabled_units(systemd_run)
     try:
         yield
@@ -240,10 +213,7 @@ def no_units_enabled(systemd_run: Path | None = None) -> Iterator[None]:
 
 
 def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
-    """Install the missing packages with apt-get (Debian, root), or fail with the list.
-
-    Never removes a package and never starts a service (see the module docstring).
-    """
+    """Install the missing packages with apt-get (Debian, root), or fail with the list."""
     wanted = list(packages)
     if not is_debian():
         missing = [p for p in wanted if shutil.which(p) is None]

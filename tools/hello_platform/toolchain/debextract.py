@@ -1,15 +1,8 @@
-"""Binaries taken out of a pinned Debian package, never installed (``source = "deb"``).
+"""Binaries unpacked from a pinned .deb into the cache, never installed (``source = "deb"``).
 
-``apt-get download PACKAGE=VERSION`` fetches the .deb and ``dpkg-deb -x`` unpacks it into
-a scratch directory; only the named files are copied into the cache. Nothing is
-installed, so no service is started or enabled, no conflicting package (Docker CE's, say)
-is touched and dpkg's database is unchanged. Debian's docker-registry is used this way:
-as a package it would start a registry listening on every interface at boot.
-
-Where apt cannot give that version (a host that is not Debian bookworm: Ubuntu on GitHub
-Actions, say), the pin's ``deb_file`` (its path in the archive's pool, amd64) is fetched
-from the Debian mirror (``HELLO_PLATFORM_DEBIAN_MIRROR``, default deb.debian.org) and
-must match the pinned ``deb_sha256``; apt's own download is checked against it too.
+Installing docker-registry would start a registry on every interface at boot. Where apt
+lacks the version (not bookworm), the pin's ``deb_file`` comes from the Debian mirror; both
+downloads must match the pinned ``deb_sha256``.
 """
 
 from __future__ import annotations
@@ -41,7 +34,6 @@ TIMEOUT_SECONDS = 120.0
 
 
 def mirror() -> str:
-    """The Debian mirror: ``$HELLO_PLATFORM_DEBIAN_MIRROR`` or deb.debian.org."""
     return os.environ.get("HELLO_PLATFORM_DEBIAN_MIRROR", DEFAULT_MIRROR).rstrip("/")
 
 
@@ -59,7 +51,7 @@ def _apt_download(want: str, *, into: Path, log: Path) -> str:
 
 
 def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
-    """The pool file from the mirror into ``into``; "" on success, else why not."""
+    """Fetch ``pool_file`` from the mirror; "" on success, else why not."""
     from hello_platform.toolchain.download import platform_key
 
     if platform_key() != "linux-amd64":
@@ -85,8 +77,7 @@ def download(
     pool_file: str = "",
     sha256: str = "",
 ) -> Path:
-    """The .deb of ``package`` at ``version`` in ``into``: by apt (lists refreshed once if
-    stale), else from the mirror's ``pool_file``; checked against ``sha256`` when pinned."""
+    """The .deb of ``package`` at ``version`` in ``into``: by apt, else from ``pool_file``."""
     want = f"{package}={version}"
     why = _apt_download(want, into=into, log=log)
     if why and pool_file:
@@ -114,7 +105,6 @@ def download(
 
 
 def fetch(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str = "") -> BuildStats:
-    """Unpack the binaries of ``tool`` from its pinned .deb into ``dest_bin``."""
     start = time.monotonic()
     say(f"{label}{tool.name} {tool.version}: taking it from Debian's {tool.package} package")
     work.mkdir(parents=True, exist_ok=True)

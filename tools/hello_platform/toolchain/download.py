@@ -1,9 +1,6 @@
-"""Fetch an official release artifact, verified against its pinned SHA-256.
+"""Fetch an official release artifact whose SHA-256 is pinned for this platform.
 
-Used only for tools whose ``download`` table pins a digest for this platform. A network
-failure means "unavailable" (the caller builds from source instead); a digest mismatch
-is an error: the artifact is never installed.
-"""
+A network failure means "build from source instead"; a digest mismatch is an error."""
 
 from __future__ import annotations
 
@@ -27,7 +24,7 @@ _ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm6
 
 
 class UnavailableError(Exception):
-    """The artifact could not be fetched (network, HTTP error): build from source instead."""
+    """The artifact could not be fetched: build from source instead."""
 
 
 def platform_key() -> str:
@@ -36,7 +33,6 @@ def platform_key() -> str:
 
 
 def usable(tool: Tool) -> Download | None:
-    """The tool's download pin, if it has a digest for this platform."""
     if tool.download is not None and platform_key() in tool.download.sha256:
         return tool.download
     return None
@@ -50,7 +46,7 @@ def url_for(tool: Tool, spec: Download) -> str:
 
 
 def _extract(data: bytes, url: str, wanted: dict[str, str]) -> dict[str, bytes]:
-    """Map binary name -> content, from an archive (.tar.gz/.tgz/.zip) or a bare binary."""
+    """Binary name -> content, from a .tar.gz/.tgz/.zip or a bare binary."""
     found: dict[str, bytes] = {}
     if url.endswith((".tar.gz", ".tgz")):
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
@@ -74,7 +70,6 @@ def _extract(data: bytes, url: str, wanted: dict[str, str]) -> dict[str, bytes]:
 
 
 def fetch(tool: Tool, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
-    """Download, verify and unpack ``tool``'s binaries into ``dest_bin``."""
     spec = usable(tool)
     if spec is None:
         raise UnavailableError(f"no release digest pinned for {platform_key()}")

@@ -1,12 +1,9 @@
 """Build a pinned Go tool from source through the module proxy, into a directory.
 
-The recipe works for every Go module, including ones whose go.mod has local replaces
-(Kubernetes' ``=> ./staging/...``, etcd's ``=> ../api``), which ``go install mod@v``
-refuses: a throw-away *wrapper module* requires the pinned module(s), maps each local
-replace of a required module to the same release of that module, copies the other
-replaces and the ``go``/``godebug`` lines, imports the main packages from a
-``//go:build tools`` file, and ``go build -v -trimpath`` builds them. ``-v`` names each
-package as it is compiled, which gives real progress against ``go list -deps``.
+``go install mod@v`` refuses modules with local replaces (Kubernetes' ``./staging``), so a
+throw-away wrapper module requires the pinned module(s), maps each local replace to the same
+release, copies the other replaces, and ``go build -v`` (progress: one line per package)
+builds the main packages it imports from a ``//go:build tools`` file.
 """
 
 from __future__ import annotations
@@ -29,7 +26,6 @@ from hello_platform.core.proc import last_line
 from hello_platform.core.progress import say
 from hello_platform.toolchain.pins import Tool
 
-#: Seconds between "still building" lines while ``go build`` runs.
 HEARTBEAT_SECONDS = 15.0
 
 GO_HINT = (
@@ -42,8 +38,6 @@ GOTOOLCHAIN_SINCE = (1, 21)
 
 @dataclass(frozen=True)
 class BuildStats:
-    """What a build cost."""
-
     seconds: float
     peak_rss_mib: float
     packages_compiled: int
@@ -71,21 +65,13 @@ def find_go() -> str | None:
 
 
 def toolchain(pinned: str = "") -> str:
-    """GOTOOLCHAIN of a go command here: the tool's pinned one, else the user's, else ``local``.
-
-    A tool whose module needs a newer Go than the project's (``go_toolchain`` in
-    toolchain.toml, e.g. Argo Rollouts: ``go1.27.3``) is built with that toolchain, which go
-    takes from the module proxy. A user who exported GOTOOLCHAIN (README: a distribution
-    Go >= 1.21 with ``GOTOOLCHAIN=go1.26.8``) gets that toolchain for the others; otherwise
-    the go found is used as it is, and never swapped behind the user's back for one a
-    module's go.mod asks for (``auto``).
-    """
+    """GOTOOLCHAIN: the tool's pinned one, else the user's, else ``local`` (never ``auto``:
+    the go found is not swapped behind the user's back for one a go.mod asks for)."""
     return pinned or os.environ.get("GOTOOLCHAIN", "").strip() or "local"
 
 
 def check_go(min_version: str, *, needed_for: str, pinned: str = "") -> tuple[str, str]:
-    """Return (go command, its version under :func:`toolchain` of ``pinned``), or fail
-    saying Go is missing or too old."""
+    """(go command, its version), or fail saying Go is missing or too old."""
     hint = GO_HINT.format(min=min_version)
     go = find_go()
     if go is None:
@@ -123,8 +109,7 @@ def check_go(min_version: str, *, needed_for: str, pinned: str = "") -> tuple[st
 
 
 def go_env(extra: Mapping[str, str] | None = None, *, pinned: str = "") -> dict[str, str]:
-    """The environment of every go command here: module mode, the tool's pinned
-    toolchain, the user's GOTOOLCHAIN or the local one (:func:`toolchain`), static binaries."""
+    """The environment of every go command: module mode, :func:`toolchain`, static binaries."""
     env = dict(os.environ)
     flags = env.get("GOFLAGS", "").split()
     flags = [f for f in flags if not f.startswith("-mod=")] + ["-mod=mod"]
@@ -133,14 +118,17 @@ def go_env(extra: Mapping[str, str] | None = None, *, pinned: str = "") -> dict[
     return env
 
 
-def _go_json(
-    go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str = ""
-) -> Any:
+def _go(go: str, *args: str, cwd: Path | None, pinned: str) -> subprocess.CompletedProcess[str]:
+    env = go_env(pinned=pinned)
+    return subprocess.run(
+        [go, *args], capture_output=True, text=True, cwd=cwd, env=env, check=False
+    )
+
+
+def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str) -> Any:
     with log.open("a") as fh:
         fh.write(f"$ go {' '.join(args)}\n")
-    done = subprocess.run(
-        [go, *args], capture_output=True, text=True, cwd=cwd, env=go_env(pinned=pinned), check=False
-    )
+    done = _go(go, *args, cwd=cwd, pinned=pinned)
     with log.open("a") as fh:
         fh.write(done.stderr)
     if done.returncode != 0:
@@ -155,21 +143,7 @@ def _go_json(
     return json.loads(done.stdout)
 
 
-def _module_info(download: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``.info`` of a downloaded module: its commit time and, if the proxy says, commit."""
-    try:
-        info = json.loads(Path(str(download.get("Info"))).read_text())
-    except (OSError, ValueError):
-        info = {}
-    return {**download, **(info if isinstance(info, dict) else {})}
-
-
-def _is_local(path: str) -> bool:
-    return path.startswith(("./", "../", "/"))
-
-
 def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
-    """The wrapper module's go.mod, from ``go mod edit -json`` of each pinned module."""
     primary = modfiles[0]
     lines = [f"module hpbuild/{tool.name}", "", f"go {primary.get('Go') or '1.22'}", ""]
     for gd in primary.get("Godebug") or []:
@@ -186,7 +160,7 @@ def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
             key = old["Path"] + "@" + old.get("Version", "")
             if key in seen:
                 continue
-            if _is_local(new["Path"]):
+            if new["Path"].startswith(("./", "../", "/")):
                 # A local replace points into the module's own repository: use the release
                 # of that module cut with it. Replaces of modules not required are guards.
                 if old["Path"] not in required:
@@ -229,15 +203,10 @@ def default_binary_name(package: str) -> str:
     return parts[-1]
 
 
-def _fmt_elapsed(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m}m{s:02d}s" if m else f"{s}s"
-
-
 def _run_go_build(
     cmd: list[str], *, cwd: Path, log: Path, announce: str, total: int, pinned: str = ""
 ) -> tuple[int, float, int]:
-    """Run ``go build -v`` with heartbeat lines; return (exit code, peak RSS MiB, packages)."""
+    """Run ``go build -v`` with heartbeats; return (exit code, peak RSS MiB, packages)."""
     compiled = 0
     with log.open("a") as fh:
         fh.write("$ " + " ".join(cmd) + "\n")
@@ -266,8 +235,7 @@ def _run_go_build(
         last_beat = start
         status = 0
         rusage = None
-        # Not a wait for a state (core.wait.until): go build runs unbounded, as long as it
-        # takes; this loop is its heartbeat, and reaps it with wait4 for its peak memory.
+        # Not core.wait.until: the build is unbounded; wait4 reaps it with its peak memory.
         while True:
             pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
@@ -276,8 +244,9 @@ def _run_go_build(
             now = time.monotonic()
             if now - last_beat >= HEARTBEAT_SECONDS:
                 last_beat = now
+                m, s = divmod(int(now - start), 60)
                 say(
-                    f"{announce} — {_fmt_elapsed(now - start)} elapsed, "
+                    f"{announce} — {f'{m}m{s:02d}s' if m else f'{s}s'} elapsed, "
                     f"{compiled}/{total} packages compiled, log: {log}"
                 )
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -289,11 +258,7 @@ def _run_go_build(
 def build(
     tool: Tool, *, go: str, dest_bin: Path, work: Path, log: Path, label: str = ""
 ) -> BuildStats:
-    """Build every binary of ``tool`` into ``dest_bin`` (which must not exist yet).
-
-    ``work`` is a scratch directory (inside the cache) for the wrapper module. Raises
-    PlatformError naming ``log`` on any failure.
-    """
+    """Build every binary of ``tool`` into ``dest_bin`` (not existing yet), in ``work``."""
     start = time.monotonic()
     names = ", ".join(b.name for b in tool.binaries)
     announce = f"{label}building {tool.name} {tool.version} ({names})"
@@ -342,8 +307,7 @@ def build(
 def _download(
     tool: Tool, go: str, src: Path, log: Path
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """``go mod download`` of the tool's modules: their go.mod files (as JSON), and the
-    main module's download info (its commit and time)."""
+    """The go.mod (as JSON) of each of the tool's modules, and the main one's download info."""
     modfiles = []
     info: dict[str, Any] = {}
     for i, mod in enumerate((tool.module, *tool.extra_modules)):
@@ -355,8 +319,10 @@ def _download(
             what=f"downloading {mod}@{tool.module_version}",
             pinned=tool.go_toolchain,
         )
-        if i == 0:
-            info = _module_info(dl)
+        if i == 0:  # the .info of the main module: its commit time and, maybe, commit
+            with contextlib.suppress(OSError, ValueError):
+                info = json.loads(Path(str(dl.get("Info"))).read_text())
+            info = {**dl, **(info if isinstance(info, dict) else {})}
         modfiles.append(
             _go_json(
                 go,
@@ -371,15 +337,8 @@ def _download(
 
 
 def _check_go(tool: Tool, go: str, modfiles: list[dict[str, Any]], log: Path) -> None:
-    """One sentence when ``go`` is older than the module's ``go`` directive."""
     need = str(modfiles[0].get("Go") or "")
-    have = subprocess.run(
-        [go, "env", "GOVERSION"],
-        capture_output=True,
-        text=True,
-        env=go_env(pinned=tool.go_toolchain),
-        check=False,
-    ).stdout.strip()
+    have = _go(go, "env", "GOVERSION", cwd=None, pinned=tool.go_toolchain).stdout.strip()
     if need and version_tuple(have) < version_tuple(need):
         raise PlatformError(
             f"{tool.module}@{tool.module_version} needs Go {need} or newer, and go is {have}",
@@ -396,20 +355,13 @@ def _wrapper_module(
     packages: list[str],
     log: Path,
 ) -> int:
-    """Write and tidy the wrapper module; the number of packages the build may compile."""
+    """Write and tidy the wrapper module; return how many packages the build may compile."""
     (src / "go.mod").write_text(wrapper_gomod(tool, modfiles))
     (src / "tools.go").write_text(tools_go(packages))
     with log.open("a") as fh:
         fh.write((src / "go.mod").read_text())
         fh.write("$ go mod tidy\n")
-    done = subprocess.run(
-        [go, "mod", "tidy"],
-        cwd=src,
-        env=go_env(pinned=tool.go_toolchain),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = _go(go, "mod", "tidy", cwd=src, pinned=tool.go_toolchain)
     with log.open("a") as fh:
         fh.write(done.stdout + done.stderr)
     if done.returncode != 0:
@@ -419,19 +371,13 @@ def _wrapper_module(
             hint="check that the Go module proxy is reachable",
             log=str(log),
         )
-    deps = subprocess.run(
-        [go, "list", "-deps", "-f", "{{.ImportPath}}", *packages],
-        cwd=src,
-        env=go_env(pinned=tool.go_toolchain),
-        capture_output=True,
-        text=True,
-        check=False,
+    deps = _go(
+        go, "list", "-deps", "-f", "{{.ImportPath}}", *packages, cwd=src, pinned=tool.go_toolchain
     )
     return len(deps.stdout.split()) if deps.returncode == 0 else 0
 
 
 def _install_binaries(tool: Tool, out: Path, dest_bin: Path, log: Path) -> None:
-    """Move the built binaries into ``dest_bin`` under their pinned names."""
     dest_bin.mkdir(parents=True)
     for b in tool.binaries:
         built = out / default_binary_name(b.package)

@@ -13,15 +13,13 @@ from typing import Any
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT
 
-#: The one file that pins every external tool.
 PINS_FILE = REPO_ROOT / "toolchain.toml"
 
 #: go: built from source through the module proxy; debian: the package installed with apt;
 #: deb: binaries unpacked from the pinned package into the cache, never installed.
 SOURCES = ("go", "debian", "deb")
-#: Where a binary's version is read: its own output, or the Go build info that
-#: ``go version -m`` prints (the module versions built in; for daemons without a version
-#: flag, e.g. KEDA).
+#: A binary's version comes from its output, or from ``go version -m`` (daemons without a
+#: version flag, e.g. KEDA).
 VERSION_FROM = ("run", "buildinfo")
 
 #: Bump when the build recipe changes what it produces: every cached build is then redone.
@@ -30,8 +28,6 @@ RECIPE = "2"
 
 @dataclass(frozen=True)
 class Binary:
-    """One program a tool provides, and how to ask it for its version."""
-
     name: str
     package: str
     version_args: tuple[str, ...]
@@ -50,8 +46,6 @@ class Download:
 
 @dataclass(frozen=True)
 class Tool:
-    """One ``[tools.NAME]`` entry of toolchain.toml."""
-
     name: str
     version: str
     source: str
@@ -82,8 +76,6 @@ class Tool:
 
 @dataclass(frozen=True)
 class Pins:
-    """Everything toolchain.toml says."""
-
     go_min_version: str
     tools: dict[str, Tool]
     path: Path
@@ -104,8 +96,7 @@ class Pins:
         )
 
     def select(self, names: list[str]) -> list[tuple[Tool, list[Binary]]]:
-        """The tools (in toolchain.toml's order) and binaries that ``names`` stand for; all
-        of them when ``names`` is empty. A PlatformError names an unknown one."""
+        """The tools (in toolchain.toml's order) and binaries ``names`` stand for (all if empty)."""
         wanted: dict[str, set[str] | None] = {}
         for name in names or list(self.tools):
             tool, binaries = self.find(name)
@@ -190,29 +181,23 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         b_args = _strs(spec, "version_args", bwhere) or args
         binaries.append(Binary(bname, package, b_args, b_regex, version_from))
     download = _download(entry.get("download"), f"{where}.download")
-    if source == "go":
-        module = _str(entry, "module", where)
-        module_version = _str(entry, "module_version", where, version)
-        return Tool(
-            name=name,
-            version=version,
-            source=source,
-            binaries=tuple(binaries),
-            module=module,
-            module_version=module_version,
-            extra_modules=_strs(entry, "extra_modules", where),
-            local_replace_version=_str(entry, "local_replace_version", where, module_version),
-            ldflags=_strs(entry, "ldflags", where),
-            go_toolchain=_go_toolchain(entry, where),
-            download=download,
-            raw=entry,
-        )
+    if source != "go":
+        package = _str(entry, "package", where)
+        return Tool(name, version, source, tuple(binaries), package=package, raw=entry)
+    module = _str(entry, "module", where)
+    module_version = _str(entry, "module_version", where, version)
     return Tool(
-        name=name,
-        version=version,
-        source=source,
-        binaries=tuple(binaries),
-        package=_str(entry, "package", where),
+        name,
+        version,
+        source,
+        tuple(binaries),
+        module=module,
+        module_version=module_version,
+        extra_modules=_strs(entry, "extra_modules", where),
+        local_replace_version=_str(entry, "local_replace_version", where, module_version),
+        ldflags=_strs(entry, "ldflags", where),
+        go_toolchain=_go_toolchain(entry, where),
+        download=download,
         raw=entry,
     )
 

@@ -1,16 +1,8 @@
-"""Resolve a pinned tool to a binary path: PATH, then the project cache, then a build.
+"""Resolve a pinned tool to a binary path: PATH, then the cache, then a build.
 
-Cache layout (outside the clone, so fresh clones and CI reuse it)::
-
-    ~/.cache/hello-platform/tools/<tool>/<version>/bin/<binary>
-    ~/.cache/hello-platform/tools/<tool>/<version>/toolchain.json   (what was built, how)
-    ~/.cache/hello-platform/tools/<tool>/<version>/build.log
-    ~/.cache/hello-platform/tools/<tool>/.<version>.lock             (flock: one build at a time)
-    ~/.cache/hello-platform/logs/tools/<tool>-<version>.log          (the latest build's log)
-
-A version directory only ever appears complete: the build runs in a ``.tmp-*`` sibling
-which is renamed into place at the end. Warm resolution reads ``toolchain.json`` and stats
-the binaries; it never executes a cached binary.
+The cache is ``~/.cache/hello-platform/tools/<tool>/<version>/{bin/,toolchain.json,build.log}``;
+a build runs in a ``.tmp-*`` sibling renamed into place at the end, so a version directory is
+always complete, and warm resolution only stats it (never runs a cached binary).
 """
 
 from __future__ import annotations
@@ -39,14 +31,12 @@ from hello_platform.toolchain.pins import Binary, Pins, Tool, load
 MANIFEST = "toolchain.json"
 PATH_MEMO = "path-versions.json"
 
-#: Builder(tool, dest_bin, work, log, label) -> BuildStats; swapped out by unit tests.
+#: Builder(tool, dest_bin, work, log, label) -> BuildStats.
 Builder = Callable[[Tool, Path, Path, Path, str], gobuild.BuildStats]
 
 
 @dataclass(frozen=True)
 class Resolution:
-    """Where one binary of a pinned tool came from."""
-
     tool: str
     binary: str
     version: str
@@ -76,9 +66,6 @@ def same_version(reported: str, pinned: str) -> bool:
     return reported.strip().removeprefix("v") == pinned.strip().removeprefix("v")
 
 
-# ---------------------------------------------------------------------------- PATH
-
-
 def _load_memo() -> dict[str, Any]:
     try:
         data = json.loads((tools_root() / PATH_MEMO).read_text())
@@ -98,7 +85,7 @@ def _save_memo(memo: dict[str, Any]) -> None:
 
 
 def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = None) -> str | None:
-    """The version ``path`` reports (run once per file content; memoised by mtime/size)."""
+    """The version ``path`` reports, memoised by mtime and size."""
     try:
         st = path.stat()
     except OSError:
@@ -132,34 +119,24 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
     return version
 
 
-def _path_candidates(name: str) -> Iterator[Path]:
+def find_on_path(tool: Tool, binary: Binary, memo: dict[str, Any]) -> tuple[Path | None, list[str]]:
+    """The first PATH binary (not ours) reporting the pinned version, and why others were not."""
     own = tools_root().resolve()
     seen: set[Path] = set()
-    for entry in os.environ.get("PATH", "").split(os.pathsep):
-        if not entry:
-            continue
-        candidate = Path(entry) / name
+    skipped: list[str] = []
+    for entry in filter(None, os.environ.get("PATH", "").split(os.pathsep)):
+        candidate = Path(entry) / binary.name
         if not (candidate.is_file() and os.access(candidate, os.X_OK)):
             continue
         real = candidate.resolve()
         if real in seen or real.is_relative_to(own):
             continue
         seen.add(real)
-        yield candidate
-
-
-def find_on_path(tool: Tool, binary: Binary, memo: dict[str, Any]) -> tuple[Path | None, list[str]]:
-    """The first PATH binary reporting the pinned version, and why others were skipped."""
-    skipped: list[str] = []
-    for candidate in _path_candidates(binary.name):
         found = reported_version(candidate, binary, memo)
         if found is not None and same_version(found, tool.version):
             return candidate, skipped
         skipped.append(f"{candidate} reports {found or 'no version'}, pinned {tool.version}")
     return None, skipped
-
-
-# --------------------------------------------------------------------------- cache
 
 
 def cached_bin_dir(tool: Tool) -> Path | None:
@@ -179,7 +156,6 @@ def cached_bin_dir(tool: Tool) -> Path | None:
 
 @contextlib.contextmanager
 def _flock(lockfile: Path, waiting: str) -> Iterator[None]:
-    """Hold an exclusive flock on ``lockfile``; say ``waiting`` if someone else holds it."""
     lockfile.parent.mkdir(parents=True, exist_ok=True)
     with lockfile.open("a") as fh:
         try:
@@ -193,20 +169,8 @@ def _flock(lockfile: Path, waiting: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def tool_lock(tool: Tool) -> contextlib.AbstractContextManager[None]:
-    """Hold the per tool/version lock; say so if another session holds it."""
-    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
-    return _flock(
-        lockfile,
-        f"waiting for another session that is building {tool.name} {tool.version} "
-        f"(lock {lockfile}, log {build_log(tool)})",
-    )
-
-
 def go_build_slot(tool: Tool | str) -> contextlib.AbstractContextManager[None]:
-    """One Go build at a time on this machine, whatever the tool (or other program, named
-    by a string): a big link (Kubernetes, Argo CD, KEDA) takes 2-3 GB and both cores, and
-    two at once would thrash."""
+    """One Go build at a time on this machine: a big link takes 2-3 GB and both cores."""
     lockfile = tools_root() / ".go-build.lock"
     name = tool if isinstance(tool, str) else tool.name
     return _flock(lockfile, f"{name}: waiting for another Go build to finish ({lockfile})")
@@ -234,7 +198,6 @@ def _go_builder(pins: Pins) -> Builder:
 
 
 def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
-    """Every freshly built binary must report the pinned version (stamping worked)."""
     for b in tool.binaries:
         found = reported_version(bindir / b.name, b)
         if found is None or not same_version(found, tool.version):
@@ -247,8 +210,10 @@ def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
 
 
 def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str, Any]:
-    """Make ``tool`` complete in the cache (under its lock); return (bin dir, source, stats)."""
-    with tool_lock(tool):
+    """Make ``tool`` complete in the cache; return (bin dir, source, stats)."""
+    lockfile = tools_root() / tool.name / f".{tool.version}.lock"
+    waiting = f"waiting for another session that is building {tool.name} {tool.version}"
+    with _flock(lockfile, f"{waiting} (lock {lockfile}, log {build_log(tool)})"):
         ready = cached_bin_dir(tool)
         if ready is not None:  # another session built it while we waited
             return ready, "cache", None
@@ -292,12 +257,9 @@ def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str
         return final / "bin", stats.how, stats
 
 
-# ---------------------------------------------------------------------------- API
-
-
 @dataclass
 class Resolver:
-    """Resolves binaries of the pins; ``build=False`` never builds or installs."""
+    """``build=False`` never builds or installs."""
 
     pins: Pins = field(default_factory=load)
     build: bool = True
@@ -310,7 +272,6 @@ class Resolver:
     def resolve_tool(
         self, name: str, *, label: str = "", binaries: Iterable[Binary] | None = None
     ) -> list[Resolution]:
-        """Resolve the binaries of tool (or binary) ``name``: all of them, or the given ones."""
         tool, named = self.pins.find(name)
         results, missing = self._on_path(tool, list(binaries) if binaries is not None else named)
         if not missing:
@@ -339,8 +300,7 @@ class Resolver:
     def _on_path(
         self, tool: Tool, wanted: list[Binary]
     ) -> tuple[list[Resolution], list[tuple[Binary, list[str]]]]:
-        """The binaries a PATH program of the pinned version provides, and the rest (with
-        why each PATH candidate was skipped); the memo of PATH answers is saved if it grew."""
+        """The binaries found on PATH at the pinned version, and the rest with why not."""
         if self._memo is None:
             self._memo = _load_memo()
         before = json.dumps(self._memo, sort_keys=True)
@@ -363,7 +323,6 @@ class Resolver:
     def _provision(
         self, tool: Tool, missing: list[tuple[Binary, list[str]]], label: str
     ) -> tuple[Path, str, Any]:
-        """Build or fetch ``tool`` into the cache (refused without ``build``)."""
         if not self.build:
             names = ", ".join(b.name for b, _ in missing)
             reasons = "; ".join(s for _, sk in missing for s in sk)
@@ -408,7 +367,6 @@ class Resolver:
         return out
 
     def resolve(self, name: str) -> Path:
-        """The path of binary ``name`` (or of a one-binary tool), building it if needed."""
         tool, binaries = self.pins.find(name)
         binaries = [b for b in binaries if b.name == name] or binaries  # etcd: etcd, not etcdctl
         if len(binaries) > 1:
@@ -421,19 +379,12 @@ class Resolver:
 
 
 def resolve(name: str) -> Path:
-    """Path of the pinned binary ``name`` (e.g. ``kubectl``), provisioning it if needed.
-
-    Tries a PATH binary of the pinned version, then the project cache, then a build from
-    source. Raises PlatformError with what to do when none works.
-    """
+    """Path of the pinned binary ``name`` (e.g. ``kubectl``), provisioning it if needed."""
     return Resolver().resolve(name)
 
 
 def bin_dir(names: Iterable[str] | None = None, *, build: bool = True) -> Path:
-    """A directory of symlinks to the resolved binaries of ``names`` (default: all tools).
-
-    Prepend it to PATH for programs that look tools up by name (e.g. local-up-cluster.sh).
-    """
+    """A directory of symlinks to the resolved binaries of ``names`` (default: all tools)."""
     resolver = Resolver(build=build)
     wanted = list(names) if names is not None else list(resolver.pins.tools)
     target = tools_root() / "bin"

@@ -1,10 +1,4 @@
-"""The envs' real S3 backend settings, pointed at moto for the emulated account.
-
-A layer's backend is configured from the environment's own ``backend.hcl`` and the layer's
-own key; :func:`override_file` only points the endpoints at moto, skips the AWS credential
-checks and uses path-style addressing. (The S3 backend test's harness, which applies a
-provider-free configuration through it, lives in ``tools/tests/infra_backend_harness.py``.)
-"""
+"""The envs' real S3 backend settings (``backend.hcl``, the layer's key), pointed at moto."""
 
 from __future__ import annotations
 
@@ -16,8 +10,6 @@ from hello_platform.pipeline.infra import tofu as tf
 
 @dataclass(frozen=True)
 class Backend:
-    """One layer's backend: the settings of backend.hcl, the layer's key, moto's URL."""
-
     settings: Mapping[str, str | bool]
     key: str
     endpoint: str
@@ -32,14 +24,12 @@ class Backend:
 
 
 def for_layer(env: str, layer: str, endpoint: str) -> Backend:
-    """The backend of ``env``/``layer`` as its files configure it, served by ``endpoint``."""
     settings = tf.parse_backend_hcl(tf.ENVS_DIR / env / "backend.hcl")
     key = tf.backend_key(tf.layer_dir(env, layer) / "backend.tf")
     return Backend(settings, key, endpoint)
 
 
 def override_file(backend: Backend) -> str:
-    """The moto override: endpoints, no credential checks, path-style addressing."""
     url = backend.endpoint
     return (
         f'endpoints = {{\n  s3  = "{url}"\n  sts = "{url}"\n  iam = "{url}"\n}}\n'

@@ -1,14 +1,5 @@
-"""``infra validate`` and ``infra test``: the real tofu commands and the schema check.
-
-Both run in a copy of infra/terraform (``out/infra/check``: the checkout stays clean, and
-the version shim of :mod:`provider` lives only there) with the local provider binary when
-the machine has one, else with the registry's. ``validate`` is ``tofu validate -json`` of
-every module and layer (each diagnostic with its file and line) plus :mod:`schema`'s check
-of every ``aws_*`` block against the pinned release's schema; ``test`` is ``tofu test``
-(plan-level, ``mock_provider``) of every module. Where no provider can be installed at all
-they say so in one sentence and run what needs none (fmt, the schema check from a file,
-Rego, tflint); ``--require-providers`` makes that a failure.
-"""
+"""``infra validate`` (tofu validate and the schema check) and ``infra test`` (tofu test), in a
+copy of infra/terraform (``out/infra/check``) so the checkout stays clean."""
 
 from __future__ import annotations
 
@@ -30,8 +21,6 @@ WORKSPACE = "check"
 
 @dataclass(frozen=True)
 class Options:
-    """What validate/test were asked for."""
-
     env: str
     mirror: str | None = None
     schema: str | None = None
@@ -39,17 +28,7 @@ class Options:
 
 
 def folders(root: Path, env: str) -> list[Path]:
-    """Every module and every layer of ``env`` under ``root`` (a copy of infra/terraform)."""
-    modules = sorted(p.parent for p in (root / "modules").glob("*/versions.tf"))
-    return [*modules, *(root / "envs" / env / layer for layer in tf.LAYERS)]
-
-
-def prepare(opts: Options) -> tuple[Path, provider.LocalProvider | None, dict[str, str]]:
-    """The workspace copy, the local provider (or None: the registry) and tofu's env."""
-    local = provider.find(opts.mirror)
-    if local is None:
-        print(provider.not_found_sentence(opts.mirror) + ".", flush=True)
-    return provider.workspace(WORKSPACE, local), local, provider.environment(local)
+    return [*tf.modules(root), *(root / "envs" / env / layer for layer in tf.LAYERS)]
 
 
 def init_all(tofu: Path, dirs: list[Path], env: dict[str, str]) -> None:
@@ -82,9 +61,9 @@ def diagnostics(directory: Path, output: str, root: Path) -> list[str]:
 
 
 def validate(tofu: Path, opts: Options) -> None:
-    """``tofu validate`` of every module and layer, then the schema check. An error of a
-    module is listed once, with every folder whose validate met it."""
-    root, local, env = prepare(opts)
+    """``tofu validate`` of every module and layer (an error once, with every folder that met
+    it), then the schema check."""
+    root, local, env = provider.prepare(WORKSPACE, opts.mirror)
     dirs = folders(root, opts.env)
     init_all(tofu, dirs, env)
     errors: dict[str, list[str]] = {}
@@ -105,8 +84,7 @@ def validate(tofu: Path, opts: Options) -> None:
 
 
 def test(tofu: Path, opts: Options) -> None:
-    """``tofu test`` of every module (plan-level, mock_provider): every run block."""
-    root, local, env = prepare(opts)
+    root, local, env = provider.prepare(WORKSPACE, opts.mirror)
     modules = [d for d in folders(root, opts.env) if (d / "tests").is_dir()]
     init_all(tofu, modules, env)
     failed, passed = [], 0
@@ -125,25 +103,15 @@ def test(tofu: Path, opts: Options) -> None:
         raise PlatformError(f"tofu test failed: {'; '.join(failed)}")
 
 
-def schema_file(given: str | None) -> Path | None:
-    """The schema file asked for (flag, then environment), if any; a missing one is said."""
-    name = given or os.environ.get(ENV_SCHEMA)
-    if not name:
-        return None
-    path = Path(name).expanduser()
-    if not path.is_file():
-        print(f"The schema file {path} does not exist, so the schema check does not use it.")
-        return None
-    return path
-
-
 def load_schema(
     tofu: Path, opts: Options, initialized: Path | None, env: dict[str, str], version: str
 ) -> tuple[sch.Schema, str] | None:
-    """The schema to check against, and where it came from (file, else the provider)."""
-    path = schema_file(opts.schema)
-    if path is not None:
+    name = opts.schema or os.environ.get(ENV_SCHEMA)
+    path = Path(name).expanduser() if name else None
+    if path is not None and path.is_file():
         return sch.load_file(path), f"the schema file {path}"
+    if path is not None:
+        print(f"The schema file {path} does not exist, so the schema check does not use it.")
     if initialized is None:
         return None
     done = tf.run(tofu, ["providers", "schema", "-json"], cwd=initialized, env=env)
@@ -159,7 +127,6 @@ def schema_check(
     env: dict[str, str],
     local: provider.LocalProvider | None,
 ) -> None:
-    """Every aws_* block and reference of infra/terraform against the schema."""
     from hello_platform.pipeline import policy
 
     version = local.version if local else "as installed"

@@ -1,4 +1,4 @@
-"""The ``infra`` sub-command (see the package docstring)."""
+"""The ``infra`` sub-command."""
 
 from __future__ import annotations
 
@@ -110,18 +110,13 @@ def _main(args: argparse.Namespace) -> int:
 
 
 def aws_profile(given: str | None) -> str:
-    """The AWS profile of plan/apply/destroy; refuses to go on without one."""
     profile = given or os.environ.get("AWS_PROFILE", "")
     if not profile:
         raise PlatformError("plan, apply and destroy need an AWS profile", hint=PROFILE_HINT)
     return profile
 
 
-# ---------------------------------------------------------------------- fmt / offline
-
-
 def fmt(tofu: Path) -> None:
-    """``tofu fmt -check -recursive``: fails naming the unformatted files."""
     with step("tofu fmt -check -recursive infra/terraform"):
         done = tf.run(tofu, ["fmt", "-check", "-recursive", "-no-color"], cwd=tf.TERRAFORM_DIR)
     if not done.ok:
@@ -139,7 +134,6 @@ def fmt(tofu: Path) -> None:
 
 
 def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
-    """validate/test for real, or, where no provider can be installed, the fallback."""
     try:
         if action == "validate":
             checks.validate(tofu, opts)
@@ -159,8 +153,6 @@ def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
 
 
 def provider_free_checks(tofu: Path, opts: checks.Options) -> None:
-    """fmt -check, the schema check (from a schema file), Rego over the .tf files (conftest
-    hcl2) and tflint of infra/terraform."""
     from hello_platform.pipeline import policy
     from hello_platform.toolchain import resolve
 
@@ -179,11 +171,7 @@ def provider_free_checks(tofu: Path, opts: checks.Options) -> None:
     print(f"rego and tflint: {len(targets.tf_files)} files clean", flush=True)
 
 
-# ------------------------------------------------------------------- plan/apply/destroy
-
-
 def run_layer(tofu: Path, args: argparse.Namespace, layer: str, profile: str) -> None:
-    """init (S3 backend of backend.hcl) + plan, apply or destroy of one layer."""
     directory = tf.layer_dir(args.env, layer)
     backend_hcl = f"-backend-config={tf.ENVS_DIR / args.env / 'backend.hcl'}"
     aws = {"AWS_PROFILE": profile}
@@ -208,7 +196,6 @@ def run_layer(tofu: Path, args: argparse.Namespace, layer: str, profile: str) ->
 
 
 def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
-    """``tofu plan -out``, its JSON through the policy gate, and a Markdown summary."""
     from hello_platform.pipeline import policy
 
     out = paths.out_dir() / "infra"
@@ -240,7 +227,6 @@ def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
 
 
 def summarize(layer: str, plan_json: dict[str, object]) -> str:
-    """A Markdown line per layer: how many resources each action touches."""
     actions: Counter[str] = Counter()
     changes = plan_json.get("resource_changes") or []
     assert isinstance(changes, list)
@@ -256,12 +242,8 @@ def summarize(layer: str, plan_json: dict[str, object]) -> str:
 def bootstrap_state(
     tofu: Path, directory: Path, backend_hcl: str, aws: dict[str, str], auto: bool
 ) -> None:
-    """Apply the state layer on a local backend, then migrate its state into the bucket."""
-    override = directory / "backend_override.tf"
     local_state = tf.data_dir(directory) / "bootstrap.tfstate"
-    override.write_text(
-        f'terraform {{\n  backend "local" {{\n    path = "{local_state}"\n  }}\n}}\n'
-    )
+    override = tf.local_backend(directory, local_state)
     try:
         with step("tofu init (bootstrap: local backend)"):
             tf.init(tofu, directory, "-reconfigure", env=aws)

@@ -1,11 +1,7 @@
 """The drift of a second plan right after apply, attribute by attribute.
 
-Against a real account a plan right after apply is empty. Against the emulator, what
-moto does not model shows up as drift: those gaps, and only those, are tolerated, listed
-in :data:`KNOWN_GAPS` with the reason each. A change's causes are its ``replace_paths``
-(a replacement) or the attributes whose planned value is known and differs (an update);
-a change whose causes are all "known after apply" follows another change of the same
-plan, and is tolerated only when every change it can follow is.
+Only what moto does not model (:data:`KNOWN_GAPS`) is tolerated. A change whose causes are
+all "known after apply" follows another change, and is tolerated only if all others are.
 """
 
 from __future__ import annotations
@@ -14,20 +10,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+_INVENTED_SSH_KEY = (
+    "moto's DescribeNodegroup invents remoteAccess {ec2SshKey: eksKeypair} for a group "
+    "created without one"
+)
 #: (resource type, attribute path without list indexes) -> why the emulator differs.
 KNOWN_GAPS: Mapping[tuple[str, str], str] = {
     ("aws_eks_cluster", "access_config.bootstrap_cluster_creator_admin_permissions"): (
         "moto's DescribeCluster returns no accessConfig, so the provider reads none and "
         "plans a replacement (AWS returns what was set)"
     ),
-    ("aws_eks_node_group", "remote_access"): (
-        "moto's DescribeNodegroup invents remoteAccess {ec2SshKey: eksKeypair} for a group "
-        "created without one"
-    ),
-    ("aws_eks_node_group", "remote_access.ec2_ssh_key"): (
-        "moto's DescribeNodegroup invents remoteAccess {ec2SshKey: eksKeypair} for a group "
-        "created without one"
-    ),
+    ("aws_eks_node_group", "remote_access"): _INVENTED_SSH_KEY,
+    ("aws_eks_node_group", "remote_access.ec2_ssh_key"): _INVENTED_SSH_KEY,
     ("aws_launch_template", "tag_specifications"): (
         "moto keeps the template's own tags (sent as a 'launch-template' tag specification "
         "at create) in the version's data, so they read back as a tag specification the "
@@ -38,9 +32,6 @@ KNOWN_GAPS: Mapping[tuple[str, str], str] = {
 
 @dataclass(frozen=True)
 class Change:
-    """One resource of a plan that is not a no-op: its causes, and whether they are all
-    values known only after apply (then it follows another change)."""
-
     address: str
     type: str
     actions: tuple[str, ...]
@@ -96,7 +87,6 @@ def _change(rc: Mapping[str, Any]) -> Change:
 
 
 def changes(plan: Mapping[str, Any]) -> list[Change]:
-    """The resources of ``plan`` (``tofu show -json``) that would change."""
     return [
         _change(rc)
         for rc in plan.get("resource_changes") or []

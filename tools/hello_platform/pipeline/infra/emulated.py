@@ -1,16 +1,8 @@
-"""An emulated AWS account as a target: ``infra plan|apply|destroy|roundtrip --emulator``.
+"""An emulated AWS account (moto on 127.0.0.1): ``infra plan|apply|destroy|roundtrip --emulator``.
 
-moto's server on 127.0.0.1 is every AWS endpoint. The layers of ``envs/<env>`` run in a
-copy of infra/terraform (:func:`provider.workspace`) with one generated override per
-layer: the provider's and the remote states' endpoints point at moto, with fake keys. The
-state layer is bootstrapped on a local backend and its state migrated into the bucket it
-created; the other layers use the real S3 backend (``backend.hcl`` + an endpoint file).
-Each layer: plan, its plan JSON through the policy gate, apply of that plan, a second plan
-whose drift is listed attribute by attribute (only :data:`drift.KNOWN_GAPS` tolerated).
-Then destroy in reverse order and a listing of what is left in the emulator (must be
-nothing). No credential of the user is read: every ``AWS_*`` variable is dropped, the
-config and credentials files are /dev/null, and a dead proxy catches any request that
-would leave 127.0.0.1.
+Every layer runs in a copy of infra/terraform with overrides pointing endpoints at moto:
+plan, policy gate, apply, drift plan; then destroy backwards and nothing may be left. No
+credential of the user is read (AWS_* dropped, config files /dev/null, a dead proxy).
 """
 
 from __future__ import annotations
@@ -30,15 +22,12 @@ from hello_platform.pipeline.infra import schema as sch
 from hello_platform.pipeline.infra import tofu as tf
 from hello_platform.pipeline.infra.emulator import CREDENTIALS, moto_server
 
-#: The endpoints of every service the modules use, all served by moto.
 SERVICES = ("s3", "sts", "iam", "kms", "ec2", "eks", "ecr", "logs")
 #: moto's settings: AWS managed policies exist (the modules attach seven of them).
 MOTO_SETTINGS = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 OVERRIDE = "emulator_override.tf"
-#: The one change to our modules in the emulator copy, and why: moto evaluates a bucket
-#: policy's Deny statements without their Condition (moto/iam/access_control.py), so the
-#: state bucket's TLS-only and SSE-KMS-only denies would refuse every request over moto's
-#: http; the copy's state bucket gets an account-only Allow policy instead.
+#: moto evaluates a bucket policy's Deny without its Condition, so the state bucket's TLS-only
+#: and SSE-KMS-only denies would refuse all of moto's http: the copy gets an Allow instead.
 BUCKET_POLICY_GAP = (
     "modules/state",
     'resource "aws_s3_bucket_policy" "state" {\n'
@@ -54,13 +43,11 @@ BUCKET_POLICY_GAP = (
 )
 REMOTE_STATE_OVERRIDE = "emulator_remote_state_override.tf.json"
 ENDPOINT_FILE = "emulator.s3.tfbackend"
-#: A dead proxy (port 9 of 127.0.0.1): any request not to 127.0.0.1 fails instead of leaving.
+#: Pointed at a dead port: any request not to 127.0.0.1 fails instead of leaving.
 PROXY = ("HTTPS_PROXY", "HTTP_PROXY")
 
 
 def isolated_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """Fake keys, no config files, no metadata service, and a dead proxy for anything
-    not on 127.0.0.1 (``tf.run(isolated=True)`` drops the caller's AWS_* variables)."""
     return {
         **CREDENTIALS,
         "AWS_CONFIG_FILE": "/dev/null",
@@ -89,7 +76,6 @@ def provider_override(url: str) -> str:
 
 
 def remote_state_override(layer_dir: Path, url: str) -> dict[str, object] | None:
-    """The S3 ``terraform_remote_state`` blocks of a layer, their config pointed at moto."""
     found: dict[str, object] = {}
     for path in sorted(layer_dir.glob("*.tf")):
         for entry in sch.parse(path).get("data") or []:
@@ -110,37 +96,27 @@ def remote_state_override(layer_dir: Path, url: str) -> dict[str, object] | None
 
 @dataclass
 class Figures:
-    """What the round trip measured, per layer."""
-
     resources: dict[str, int] = field(default_factory=dict)
     apply_seconds: dict[str, float] = field(default_factory=dict)
     destroy_seconds: dict[str, float] = field(default_factory=dict)
     drift: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [
-            f"  {layer}: {self.resources.get(layer, 0)} resources, apply "
-            f"{self.apply_seconds.get(layer, 0):.0f}s"
-            + (
-                f", destroy {self.destroy_seconds[layer]:.0f}s"
-                if layer in self.destroy_seconds
-                else ""
-            )
-            for layer in self.resources
-        ]
+        out = []
+        for layer, count in self.resources.items():
+            seconds = f"apply {self.apply_seconds.get(layer, 0):.0f}s"
+            if layer in self.destroy_seconds:
+                seconds += f", destroy {self.destroy_seconds[layer]:.0f}s"
+            out.append(f"  {layer}: {count} resources, {seconds}")
+        apply, destroy = sum(self.apply_seconds.values()), sum(self.destroy_seconds.values())
         total = sum(self.resources.values())
-        out.append(
-            f"  total: {total} resources, apply {sum(self.apply_seconds.values()):.0f}s, "
-            f"destroy {sum(self.destroy_seconds.values()):.0f}s"
-        )
+        out.append(f"  total: {total} resources, apply {apply:.0f}s, destroy {destroy:.0f}s")
         out += [f"  drift (tolerated, emulator gap): {d}" for d in self.drift] or ["  drift: none"]
         return out
 
 
 @dataclass
 class Run:
-    """One round trip's working state: the tofu binary, the workspace copy, moto's URL."""
-
     tofu: Path
     env_name: str
     root: Path
@@ -151,13 +127,13 @@ class Run:
     def dir(self, layer: str) -> Path:
         return self.root / "envs" / self.env_name / layer
 
-    def tofu_run(self, layer: str, args: list[str], timeout: float = 1800) -> tf.Result:
+    def tofu_run(self, layer: str, args: list[str]) -> tf.Result:
         return tf.run(
-            self.tofu, args, cwd=self.dir(layer), env=self.env, timeout=timeout, isolated=True
+            self.tofu, args, cwd=self.dir(layer), env=self.env, timeout=1800, isolated=True
         )
 
-    def must(self, layer: str, args: list[str], timeout: float = 1800) -> tf.Result:
-        done = self.tofu_run(layer, [*args, "-no-color"], timeout)
+    def must(self, layer: str, args: list[str]) -> tf.Result:
+        done = self.tofu_run(layer, [*args, "-no-color"])
         if not done.ok:
             print(done.output[-4000:], flush=True)
             raise PlatformError(
@@ -166,35 +142,25 @@ class Run:
             )
         return done
 
-    def backend_args(self, layer: str) -> list[str]:
+    def backend_args(self) -> list[str]:
         env_dir = self.root / "envs" / self.env_name
-        return [
-            f"-backend-config={env_dir / 'backend.hcl'}",
-            f"-backend-config={env_dir / ENDPOINT_FILE}",
-        ]
+        return [f"-backend-config={env_dir / name}" for name in ("backend.hcl", ENDPOINT_FILE)]
 
     def init(self, layer: str, *extra: str) -> None:
-        """``tofu init``: the one command that may leave 127.0.0.1, for the registry when
-        the machine has no provider binary (it sends no AWS request but to moto)."""
+        """The one command that may leave 127.0.0.1: for the registry, never for AWS."""
         flags = " ".join(a for a in extra if not a.startswith("-backend-config="))
         env = {k: v for k, v in self.env.items() if k not in PROXY}
         with step(f"tofu init {layer} {flags}".rstrip()):
             tf.init(self.tofu, self.dir(layer), *extra, env=env, isolated=True)
 
     def local_backend(self, layer: str, on: bool) -> None:
-        """A backend_override.tf with a local backend (bootstrap and teardown of state)."""
-        override = self.dir(layer) / "backend_override.tf"
-        state = self.root / f"{layer}.local.tfstate"
         if on:
-            override.write_text(
-                f'terraform {{\n  backend "local" {{\n    path = "{state}"\n  }}\n}}\n'
-            )
+            tf.local_backend(self.dir(layer), self.root / f"{layer}.local.tfstate")
         else:
-            override.unlink(missing_ok=True)
+            (self.dir(layer) / "backend_override.tf").unlink(missing_ok=True)
 
 
 def prepare(run: Run) -> None:
-    """The generated overrides: provider endpoints per layer, remote states, backend file."""
     backend = be.for_layer(run.env_name, tf.LAYERS[0], run.url)
     (run.root / "envs" / run.env_name / ENDPOINT_FILE).write_text(be.override_file(backend))
     module, override = BUCKET_POLICY_GAP
@@ -207,7 +173,6 @@ def prepare(run: Run) -> None:
 
 
 def plan_and_gate(run: Run, layer: str) -> Path:
-    """``tofu plan -out``, its JSON through the policy gate; returns the plan file."""
     from hello_platform.pipeline import policy
 
     out = paths.out_dir() / "infra" / "emulator"
@@ -223,12 +188,10 @@ def plan_and_gate(run: Run, layer: str) -> Path:
 
 
 def count_resources(run: Run, layer: str) -> int:
-    """Managed resources in the layer's state (data sources not counted)."""
     return sum(1 for a in run.must(layer, ["state", "list"]).output.split() if not is_data(a))
 
 
 def is_data(address: str) -> bool:
-    """Whether a state address (``module.a.module.b.data.T.N``) is a data source."""
     parts = address.split(".")
     while parts[:1] == ["module"]:
         parts = parts[2:]
@@ -236,13 +199,12 @@ def is_data(address: str) -> bool:
 
 
 def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
-    """Plan, gate, apply the plan, count, and plan again for drift."""
     bootstrap = layer == tf.LAYERS[0]
     if bootstrap:
         run.local_backend(layer, on=True)
         run.init(layer, "-reconfigure")
     else:
-        run.init(layer, "-reconfigure", *run.backend_args(layer))
+        run.init(layer, "-reconfigure", *run.backend_args())
     planfile = plan_and_gate(run, layer)
     start = time.monotonic()
     with step(f"tofu apply {layer}"):
@@ -250,9 +212,9 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
     run.figures.apply_seconds[layer] = time.monotonic() - start
     if bootstrap:
         run.local_backend(layer, on=False)
-        run.init(layer, "-migrate-state", "-force-copy", *run.backend_args(layer))
+        run.init(layer, "-migrate-state", "-force-copy", *run.backend_args())
     run.figures.resources[layer] = count_resources(run, layer)
-    # What the layer gives the next steps (the GitOps env's cluster values read the cluster's).
+    # The GitOps env's cluster values read these.
     outputs = run.must(layer, ["output", "-json"]).output
     (paths.out_dir() / "infra" / "emulator" / f"{layer}.outputs.json").write_text(outputs)
     if check_drift:
@@ -260,7 +222,6 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
 
 
 def drift_check(run: Run, layer: str) -> None:
-    """A second plan right after apply: its drift, attribute by attribute."""
     second = run.tofu_run(
         layer, ["plan", "-input=false", "-no-color", "-detailed-exitcode", "-out=drift.tfplan"]
     )
@@ -277,8 +238,7 @@ def drift_check(run: Run, layer: str) -> None:
 
 
 def destroy_layer(run: Run, layer: str) -> None:
-    """Destroy one layer (initialized by its apply); the state layer first moves its state
-    out of its bucket and empties it (the other layers' state objects, all versions)."""
+    """The state layer first moves its state out of its bucket and empties it."""
     if layer == tf.LAYERS[0]:
         run.local_backend(layer, on=True)
         run.init(layer, "-migrate-state", "-force-copy")
@@ -292,7 +252,6 @@ def destroy_layer(run: Run, layer: str) -> None:
 
 
 def teardown(run: Run) -> None:
-    """Destroy every layer in reverse order; fail when anything is left in the emulator."""
     for layer in reversed(tf.LAYERS):
         destroy_layer(run, layer)
     region = be.for_layer(run.env_name, tf.LAYERS[0], run.url).region
@@ -304,18 +263,14 @@ def teardown(run: Run) -> None:
 
 
 def roundtrip(tofu: Path, env_name: str, stage: str, mirror: str | None) -> Figures:
-    """Every layer, up to ``stage``: plan (each layer planned and gated, and applied so
-    that the next one can read its state), apply (and the drift plans), destroy (and
-    every layer destroyed, nothing left). The emulator lives for this one call."""
-    local = provider.find(mirror)
-    if local is None:
-        print(provider.not_found_sentence(mirror) + ".", flush=True)
-    root = provider.workspace("emulator", local)
+    """Every layer up to ``stage``: plan (applied too, for the next layer's reads), apply
+    (and drift plans), destroy (and nothing left)."""
+    root, local, tofu_env = provider.prepare("emulator", mirror)
     log = paths.out_dir() / "infra" / "emulator" / "moto.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with moto_server(log=log, settings=MOTO_SETTINGS) as url:
         say(f"moto's server on {url} is every AWS endpoint (log: {tf.rel(log)})")
-        run = Run(tofu, env_name, root, url, isolated_env(provider.environment(local)))
+        run = Run(tofu, env_name, root, url, isolated_env(tofu_env))
         prepare(run)
         for layer in tf.LAYERS:
             apply_layer(run, layer, check_drift=stage != "plan")

@@ -1,9 +1,4 @@
-"""moto's server as an embedded AWS emulator on 127.0.0.1 (``infra --emulator``, backend test).
-
-:func:`moto_server` starts ``moto_server`` (from the ``aws-emulator`` dependency group) on a
-free loopback port, waits (bounded) until it answers, yields its URL and stops it by PID
-afterwards, whatever happens. It never listens beyond 127.0.0.1.
-"""
+"""moto's server as an AWS emulator on 127.0.0.1 (``infra --emulator``, the backend test)."""
 
 from __future__ import annotations
 
@@ -28,33 +23,27 @@ CREDENTIALS = {
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _binary() -> str:
-    return proc.venv_binary(
-        "moto_server",
-        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
-    )
-
-
 @contextmanager
 def moto_server(
-    *, start_timeout: float = 20.0, log: Path | None = None, settings: dict[str, str] | None = None
+    *, log: Path | None = None, settings: dict[str, str] | None = None
 ) -> Iterator[str]:
-    """Run moto's server on 127.0.0.1:<free port>; yields ``http://127.0.0.1:<port>``.
-
-    ``settings`` are moto's own environment switches (e.g. MOTO_IAM_LOAD_MANAGED_POLICIES)."""
+    """Run moto's server on 127.0.0.1:<free port>; yields its URL, and stops it after."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(settings or {})
+    binary = proc.venv_binary(
+        "moto_server",
+        hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
+    )
     server = subprocess.Popen(
-        [_binary(), "-H", "127.0.0.1", "-p", str(port)],
+        [binary, "-H", "127.0.0.1", "-p", str(port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
@@ -63,7 +52,7 @@ def moto_server(
         until(
             lambda: _answers(f"{url}/moto-api/"),
             what=f"moto_server does not answer on {url}",
-            timeout=start_timeout,
+            timeout=20.0,
             interval=0.1,
             abort=lambda: (
                 None

@@ -103,7 +103,6 @@ LISTERS: dict[str, list[tuple[str, Callable[[Any], list[str]]]]] = {
 
 
 def listing(url: str, region: str) -> dict[str, list[str]]:
-    """Every kind of resource the modules create, as left in the emulator."""
     found: dict[str, list[str]] = {}
     for service, listers in LISTERS.items():
         client = _client(service, url, region)
@@ -113,7 +112,7 @@ def listing(url: str, region: str) -> dict[str, list[str]]:
 
 
 def empty_bucket(url: str, region: str, bucket: str) -> int:
-    """Delete every object version and delete marker of ``bucket``; returns how many."""
+    """Delete every object version and delete marker of ``bucket``; return how many."""
     s3 = _client("s3", url, region)
     listed = s3.list_object_versions(Bucket=bucket)
     items = [

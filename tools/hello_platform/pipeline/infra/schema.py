@@ -1,9 +1,5 @@
-"""Every ``aws_*`` resource and data block of infra/terraform against the provider's schema.
-
-The schema is the ``tofu providers schema -json`` output of the pinned release: a file
-(``--schema``, e.g. ``../shared/infra/aws-6.32.0.schema.json.gz``) or the installed
-provider's own. The ``.tf`` files are parsed with bc-python-hcl2 (checkov's HCL2 parser,
-already in the lock). Rules, each finding with its file and line:
+"""Every ``aws_*`` block and reference of infra/terraform against ``providers schema -json``
+(a file, or the installed provider's). Rules, each finding with its file and line:
 
 * SCH001: an unknown resource or data source type;
 * SCH002: an unknown argument or nested block;
@@ -39,8 +35,6 @@ _KIND = {"resource": "resource_schemas", "data": "data_source_schemas"}
 
 @dataclass(frozen=True)
 class Schema:
-    """The resource and data source schemas of one provider release."""
-
     version: str
     types: Mapping[str, Mapping[str, Any]]  # "resource"|"data" -> type -> schema
     absent: frozenset[str]
@@ -51,7 +45,6 @@ class Schema:
 
 
 def from_json(doc: Mapping[str, Any], version: str) -> Schema:
-    """A Schema from ``providers schema -json`` output (its hashicorp/aws provider)."""
     providers = doc["provider_schemas"]
     key = next(k for k in providers if k.endswith("/hashicorp/aws"))
     aws = providers[key]
@@ -60,7 +53,7 @@ def from_json(doc: Mapping[str, Any], version: str) -> Schema:
 
 
 def load_file(path: Path) -> Schema:
-    """A schema file (``.json`` or ``.json.gz``); the version is read from its name."""
+    """A ``.json`` or ``.json.gz`` schema file; the version is read from its name."""
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt") as fh:
         doc = json.load(fh)
@@ -68,11 +61,7 @@ def load_file(path: Path) -> Schema:
     return from_json(doc, match.group(1) if match else path.name)
 
 
-# ------------------------------------------------------------------------ parsing
-
-
 def parse(path: Path) -> dict[str, Any]:
-    """``path`` parsed by hcl2 (raises ValueError-like lark errors on bad syntax)."""
     from hcl2.api import loads
 
     parsed: dict[str, Any] = loads(path.read_text())
@@ -93,9 +82,6 @@ def line_of(lines: Sequence[str], start: int, key: str) -> int:
         if pattern.match(lines[number - 1]):
             return number
     return start
-
-
-# ----------------------------------------------------------------------- checking
 
 
 @dataclass
@@ -128,7 +114,6 @@ def _body_items(body: Mapping[str, Any]) -> Iterator[tuple[str, Any, bool]]:
 def check_block(
     ctx: _Context, schema: Mapping[str, Any], body: Mapping[str, Any], start: int, path: str
 ) -> None:
-    """One (nested) block body against its schema block; findings go to ``ctx``."""
     attributes = schema.get("attributes", {})
     nested = schema.get("block_types", {})
     present = set()
@@ -164,7 +149,6 @@ def check_block(
 def check_declarations(
     schema: Schema, file: str, text: str, parsed: Mapping[str, Any]
 ) -> list[Finding]:
-    """SCH001-SCH005 for the ``aws_*`` resource and data blocks of one file."""
     findings: list[Finding] = []
     lines = text.splitlines()
     for kind in _KIND:
@@ -256,7 +240,6 @@ def check_reference(schema: Schema, ref: re.Match[str]) -> tuple[str, str] | Non
 def check_references(
     schema: Schema, file: str, text: str, parsed: Mapping[str, Any]
 ) -> list[Finding]:
-    """SCH005/SCH006 for every ``aws_*`` attribute reference of one file."""
     findings: list[Finding] = []
     seen: set[str] = set()
     body = {k: v for k, v in parsed.items() if k != "terraform"}

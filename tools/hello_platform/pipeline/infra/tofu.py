@@ -1,10 +1,5 @@
-"""Running the pinned OpenTofu over infra/terraform: environment, init, provider detection.
-
-Every command runs with ``TF_IN_AUTOMATION``/``TF_INPUT=0`` and its working data
-(``.terraform/``) under the project cache, not in the source tree
-(``TF_DATA_DIR=~/.cache/hello-platform/infra/<dir>``), so that checking a module leaves the
-checkout clean.
-"""
+"""Running the pinned OpenTofu over infra/terraform, its ``.terraform/`` under the project
+cache (``TF_DATA_DIR``) so the checkout stays clean."""
 
 from __future__ import annotations
 
@@ -19,13 +14,11 @@ from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 
 TERRAFORM_DIR = paths.REPO_ROOT / "infra" / "terraform"
-MODULES_DIR = TERRAFORM_DIR / "modules"
 ENVS_DIR = TERRAFORM_DIR / "envs"
 #: The layers of an environment, in apply order (destroy goes backwards). Each has its own
 #: state; later layers read earlier ones' outputs (terraform_remote_state, data sources).
 LAYERS: tuple[str, ...] = ("state", "network", "cluster", "registry")
 
-#: What `tofu init` says when a provider cannot be downloaded (no registry in reach).
 _PROVIDER_UNAVAILABLE = re.compile(
     r"Failed to (resolve|query available|install) provider|could not connect to registry"
     r"|Failed to install provider|no available releases match",
@@ -36,8 +29,6 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 @dataclass(frozen=True)
 class Result:
-    """A finished tofu command."""
-
     returncode: int
     output: str
 
@@ -47,7 +38,7 @@ class Result:
 
 
 class ProviderUnavailableError(Exception):
-    """`tofu init` could not install a provider (the registry is out of reach)."""
+    """`tofu init` could not install a provider."""
 
     def __init__(self, directory: Path, detail: str) -> None:
         super().__init__(detail)
@@ -56,12 +47,8 @@ class ProviderUnavailableError(Exception):
 
 
 def tofu_env(extra: Mapping[str, str] | None = None, *, isolated: bool = False) -> dict[str, str]:
-    """The environment of tofu commands.
-
-    A ``TF_CLI_CONFIG_FILE`` that names a missing file is dropped (tofu would only warn
-    about it on every command); everything else of the caller's environment is kept, but
-    for ``isolated`` runs (the emulator), which drop every ``AWS_*`` variable.
-    """
+    """The caller's environment (without AWS_* if ``isolated``), and without a
+    ``TF_CLI_CONFIG_FILE`` naming a missing file (tofu would warn on every command)."""
     env = {k: v for k, v in os.environ.items() if not (isolated and k.startswith("AWS_"))}
     cli_config = env.get("TF_CLI_CONFIG_FILE")
     if cli_config and not Path(cli_config).is_file():
@@ -72,7 +59,6 @@ def tofu_env(extra: Mapping[str, str] | None = None, *, isolated: bool = False) 
 
 
 def data_dir(directory: Path) -> Path:
-    """Where tofu keeps ``directory``'s working data (providers, backend config)."""
     try:
         rel = directory.resolve().relative_to(paths.REPO_ROOT)
         name = "-".join(rel.parts)
@@ -95,16 +81,8 @@ def run(
     full_env = tofu_env({"TF_DATA_DIR": str(data_dir(cwd)), **(env or {})}, isolated=isolated)
     cmd = [str(tofu), f"-chdir={cwd}", *args]
     try:
-        if stream:
-            done = subprocess.run(cmd, env=full_env, timeout=timeout, check=False)
-            return Result(done.returncode, "")
-        captured = subprocess.run(
-            cmd,
-            env=full_env,
-            timeout=timeout,
-            check=False,
-            capture_output=True,
-            text=True,
+        done = subprocess.run(
+            cmd, env=full_env, timeout=timeout, check=False, capture_output=not stream, text=True
         )
     except FileNotFoundError as exc:
         raise PlatformError(
@@ -114,7 +92,7 @@ def run(
         raise PlatformError(
             f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s"
         ) from exc
-    return Result(captured.returncode, _ANSI.sub("", captured.stdout + captured.stderr))
+    return Result(done.returncode, _ANSI.sub("", (done.stdout or "") + (done.stderr or "")))
 
 
 def init(
@@ -124,7 +102,6 @@ def init(
     env: Mapping[str, str] | None = None,
     isolated: bool = False,
 ) -> None:
-    """``tofu init`` of ``directory``; raises ProviderUnavailableError when no provider installs."""
     done = run(
         tofu,
         ["init", "-input=false", "-no-color", *extra],
@@ -141,6 +118,13 @@ def init(
     raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
 
 
+def local_backend(directory: Path, state: Path) -> Path:
+    """Write a backend_override.tf with a local backend at ``state``; the caller removes it."""
+    override = directory / "backend_override.tf"
+    override.write_text(f'terraform {{\n  backend "local" {{\n    path = "{state}"\n  }}\n}}\n')
+    return override
+
+
 def first_error(output: str) -> str:
     """The first ``Error: ...`` line of tofu's output, with the line after it."""
     lines = [line.strip() for line in output.splitlines()]
@@ -152,25 +136,21 @@ def first_error(output: str) -> str:
 
 
 def rel(path: Path) -> str:
-    """``path`` relative to the repository, for messages."""
     try:
         return str(path.resolve().relative_to(paths.REPO_ROOT))
     except ValueError:
         return str(path)
 
 
-def modules() -> list[Path]:
-    """Every module of infra/terraform/modules (a folder with a versions.tf)."""
-    return sorted(p.parent for p in MODULES_DIR.glob("*/versions.tf"))
+def modules(root: Path = TERRAFORM_DIR) -> list[Path]:
+    return sorted(p.parent for p in (root / "modules").glob("*/versions.tf"))
 
 
 def environments() -> list[str]:
-    """The environments of infra/terraform/envs."""
     return sorted(p.name for p in ENVS_DIR.iterdir() if (p / "backend.hcl").is_file())
 
 
 def layer_dir(env: str, layer: str) -> Path:
-    """Folder of one layer of an environment."""
     return ENVS_DIR / env / layer
 
 
@@ -193,7 +173,6 @@ def parse_backend_hcl(path: Path) -> dict[str, str | bool]:
 
 
 def backend_key(backend_tf: Path) -> str:
-    """The ``key`` of the ``backend "s3"`` block of a layer's backend.tf."""
     match = re.search(r'backend\s+"s3"\s*{[^}]*?\bkey\s*=\s*"([^"]+)"', backend_tf.read_text())
     if not match:
         raise PlatformError(f'{rel(backend_tf)} has no backend "s3" block with a key')
