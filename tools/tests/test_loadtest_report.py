@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -14,8 +15,9 @@ from hello_platform.pipeline.loadtest import report
 from hello_platform.pipeline.loadtest.assertions import evaluate
 from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader, PodCounts, PodUsage
+from hello_platform.pipeline.loadtest.options import Options, locust_command
 from hello_platform.pipeline.loadtest.plot import plot_run
-from hello_platform.pipeline.loadtest.runner import Options, locust_command, progress_line
+from hello_platform.pipeline.loadtest.runner import progress_line
 from hello_platform.pipeline.loadtest.sizing import advise
 from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample, take_sample
 from loadtest_data import IDLE_HPA as HPA
@@ -249,7 +251,7 @@ def _obj(kind: str, name: str, release: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_the_hpa_is_found_by_the_release_label_not_by_its_name() -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
 
     cluster = LabelledObjects(
         _obj("HorizontalPodAutoscaler", "web", "web"),  # fullnameOverride=web: not web-hello
@@ -257,17 +259,17 @@ def test_the_hpa_is_found_by_the_release_label_not_by_its_name() -> None:
         _obj("HorizontalPodAutoscaler", "other", "other"),
     )
     reader = cast(KubeReader, cluster)
-    assert runner.hpa_name(reader, Options(release="web", mode="cpu")) == "web"
-    assert runner.hpa_name(reader, Options(release="web", mode="requests")) == "keda-hpa-web"
+    assert release.hpa_name(reader, Options(release="web", mode="cpu")) == "web"
+    assert release.hpa_name(reader, Options(release="web", mode="requests")) == "keda-hpa-web"
     with pytest.raises(PlatformError, match="release 'nope' has 0 HorizontalPodAutoscalers"):
-        runner.hpa_name(reader, Options(release="nope", mode="cpu"))
+        release.hpa_name(reader, Options(release="nope", mode="cpu"))
 
 
 def test_requests_mode_deploys_its_own_release() -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
 
-    assert runner.deploy_sets(Options(mode="cpu")) == ()
-    assert runner.deploy_sets(Options(mode="requests")) == (
+    assert release.deploy_sets(Options(mode="cpu")) == ()
+    assert release.deploy_sets(Options(mode="requests")) == (
         "autoscaling.mode=requests",
         "service.nodePort=30082",
     )
@@ -300,7 +302,7 @@ def test_plot_in_requests_mode_draws_rps_per_pod(tmp_path: Path) -> None:
 def test_requests_mode_waits_until_prometheus_scrapes_the_release(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
     from hello_platform.pipeline.monitoring import prometheus
 
     asked: list[str] = []
@@ -311,11 +313,11 @@ def test_requests_mode_waits_until_prometheus_scrapes_the_release(
         return next(answers)
 
     monkeypatch.setattr(prometheus, "scalar", scalar)
-    monkeypatch.setattr(runner.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
     # The Service's name is the one found in the cluster (fullnameOverride=web, say).
-    target = runner.Target(hpa=KEDA_HPA, service="web", selector="x=y", url="http://127.0.0.1:1")
-    runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=5)
+    target = release.Target(hpa=KEDA_HPA, service="web", selector="x=y", url="http://127.0.0.1:1")
+    release.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=5)
     assert asked == ['count(up{namespace="ns",service="web"} == 1)'] * 3
     monkeypatch.setattr(prometheus, "scalar", lambda q: None)
     with pytest.raises(PlatformError, match="does not scrape release 'hello' in 'ns'"):
-        runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=0)
+        release.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=0)

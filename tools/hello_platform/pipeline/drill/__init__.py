@@ -19,80 +19,8 @@ A failed request is anything but HTTP 200: an error status, a timeout, a refused
 connection. Requests are never retried. The CLI (``hello-platform drill``) is cli.py.
 """
 
-from hello_platform.pipeline.drill.drills import (
-    DRILLS,
-    NAMES,
-    Drill,
-    Outcome,
-    cluster_restart,
-    failed_release,
-    kill,
-    pod_delete,
-    rolling_update,
-    run,
-    run_drill,
-    select,
-)
-from hello_platform.pipeline.drill.load import (
-    DEFAULT_RPS,
-    MAX_REQUESTS,
-    MAX_RPS,
-    MAX_SECONDS,
-    Load,
-    Sample,
-    check_loopback,
-)
-from hello_platform.pipeline.drill.release import (
-    BASE_SETS,
-    NODE_PORT,
-    REPLICAS,
-    SUFFIX,
-    Env,
-    release_files,
-    setup,
-    wait_until,
-)
-from hello_platform.pipeline.drill.summary import (
-    FIRST_FAILURES,
-    Report,
-    Summary,
-    longest_outage,
-    percentile,
-    summarize,
-)
+from hello_platform.pipeline.drill.drills import NAMES, run, run_drill
+from hello_platform.pipeline.drill.release import Env, setup
+from hello_platform.pipeline.drill.summary import Report
 
-__all__ = [
-    "BASE_SETS",
-    "DEFAULT_RPS",
-    "DRILLS",
-    "FIRST_FAILURES",
-    "MAX_REQUESTS",
-    "MAX_RPS",
-    "MAX_SECONDS",
-    "NAMES",
-    "NODE_PORT",
-    "REPLICAS",
-    "SUFFIX",
-    "Drill",
-    "Env",
-    "Load",
-    "Outcome",
-    "Report",
-    "Sample",
-    "Summary",
-    "check_loopback",
-    "cluster_restart",
-    "failed_release",
-    "kill",
-    "longest_outage",
-    "percentile",
-    "pod_delete",
-    "release_files",
-    "rolling_update",
-    "run",
-    "run_drill",
-    "select",
-    "setup",
-    "summarize",
-    "wait_until",
-]
+__all__ = ["NAMES", "Env", "Report", "run", "run_drill", "setup"]

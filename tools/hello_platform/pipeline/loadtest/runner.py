@@ -21,35 +21,17 @@ from hello_platform.pipeline.loadtest.conclude import Run, conclude
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader
 from hello_platform.pipeline.loadtest.options import (
     MODES,
-    REQUESTS_NODE_PORT,
     Options,
     locust_command,
-    requests_namespace,
 )
 from hello_platform.pipeline.loadtest.release import (
     Target,
-    deploy_sets,
     ensure_deployed,
-    hpa_name,
     wait_scraped,
     wait_until,
 )
 from hello_platform.pipeline.loadtest.target import validate_url, wait_ready
 from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
-
-__all__ = [
-    "MODES",
-    "REQUESTS_NODE_PORT",
-    "Options",
-    "Target",
-    "deploy_sets",
-    "hpa_name",
-    "locust_command",
-    "progress_line",
-    "requests_namespace",
-    "run",
-    "wait_scraped",
-]
 
 
 def _kube(kubeconfig: Path) -> Kube:
