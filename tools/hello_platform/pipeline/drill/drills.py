@@ -7,8 +7,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,16 +22,6 @@ from hello_platform.pipeline import deploy
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load, Sample
 from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
 from hello_platform.pipeline.drill.summary import Report, Summary, summarize
-
-#: Drill names, in the order a full run takes them (the disruptive ones last).
-NAMES = (
-    "pod-delete",
-    "rolling-update",
-    "failed-release",
-    "kill-kubelet",
-    "kill-containerd",
-    "cluster-restart",
-)
 
 
 @dataclass
@@ -184,8 +173,8 @@ def cluster_restart(env: Env, load: Load) -> Outcome:
     )
 
 
+#: name: (the drill, whether every request must succeed), in the order a full run takes them.
 DRILLS: dict[str, tuple[Drill, bool]] = {
-    # name: (the drill, whether every request must succeed)
     "pod-delete": (pod_delete, True),
     "rolling-update": (rolling_update, True),
     "failed-release": (failed_release, True),
@@ -193,6 +182,7 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
     "kill-containerd": (kill("containerd"), False),
     "cluster-restart": (cluster_restart, False),
 }
+NAMES = tuple(DRILLS)
 
 
 def run_drill(
@@ -252,21 +242,15 @@ def select(only: Sequence[str]) -> list[str]:
     return [n for n in NAMES if not only or n in only]
 
 
-@contextmanager
-def _timed(report: Report) -> Iterator[None]:
-    yield
-    say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
-
-
 def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
     """Set the service's drill release up and run ``names``; a PlatformError when any drill
     failed."""
     names = select(names)
     report = Report()
-    with _timed(report):
-        env = setup(service, rps)
-        for name in names:
-            run_drill(env, name, report)
+    env = setup(service, rps)
+    for name in names:
+        run_drill(env, name, report)
+    say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
     failed = [s.drill for s in report.summaries if not s.passed]
     if failed:
         raise PlatformError(

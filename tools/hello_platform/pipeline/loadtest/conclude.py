@@ -88,8 +88,8 @@ def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -
         title=f"{run.opts.release} autoscaling under load ({run.run_name})",
     )
     files = write_reports(run, checks, figures, advice, plot_path)
-    for line in report.print_checks(checks):
-        print(line, flush=True)
+    for check in checks:
+        print(check.line(), flush=True)
     print("sizing advice (not applied):", flush=True)
     for line in advice.lines():
         print(f"  {line}", flush=True)

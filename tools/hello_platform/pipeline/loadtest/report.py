@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,8 +98,3 @@ def markdown(summary: Summary, *, plot_name: str | None) -> str:
 def _settings_line(settings: dict[str, Any]) -> str:
     keys = ("users", "spawn_rate", "user_rps", "hold_s")
     return ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in keys if k in settings)
-
-
-def print_checks(checks: Sequence[Check]) -> list[str]:
-    """The PASS/FAIL lines, as printed at the end of a run."""
-    return [c.line() for c in checks]
