@@ -1,8 +1,4 @@
-"""The autoscaling proof's assertions, computed from samples and load history alone.
-
-All times are Unix timestamps; ``load_start``/``load_stop`` bound the window in which
-Locust had users running.
-"""
+"""The autoscaling proof's assertions, from samples and load history alone (Unix times)."""
 
 from __future__ import annotations
 
@@ -26,8 +22,6 @@ class Limits:
 
 @dataclass(frozen=True)
 class Check:
-    """One assertion: its outcome, the measured value and the limit it was held to."""
-
     name: str
     passed: bool
     value: float | None
@@ -52,11 +46,7 @@ def baseline_replicas(samples: Sequence[Sample], load_start: float) -> int | Non
 
 
 def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
-    """Seconds from load start until the HPA first asked for more replicas than at start.
-
-    The HPA's own ``lastScaleTime`` dates the decision when it falls between the load
-    start and the sample that showed it; otherwise the sample's time counts.
-    """
+    """Seconds from load start until the HPA first asked for more replicas than at start."""
     base = baseline_replicas(samples, load_start)
     if base is None:
         return None
@@ -69,7 +59,6 @@ def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
 
 
 def peak_replicas(samples: Sequence[Sample], load_start: float) -> int | None:
-    """Most replicas the HPA reported from the load start on."""
     values = [
         s.hpa.current_replicas
         for s in _with_hpa(samples)
@@ -91,14 +80,12 @@ def scale_down_time(samples: Sequence[Sample], load_stop: float) -> float | None
 
 
 def _seconds_since(*, since: float, seen: float, last_scale: float | None) -> float:
-    """Seconds from ``since`` to a scaling first seen in a sample at ``seen``: dated by the
-    HPA's ``lastScaleTime`` when that falls in between, else by the sample."""
+    """Dated by the HPA's ``lastScaleTime`` when it falls between ``since`` and ``seen``."""
     when = last_scale if last_scale is not None and since <= last_scale <= seen else seen
     return max(0.0, when - since)
 
 
 def scale_down_window(samples: Sequence[Sample]) -> int | None:
-    """The HPA's scale-down stabilization window (s), from its latest reading."""
     seen = _with_hpa(samples)
     last = seen[-1].hpa if seen else None
     return last.scale_down_window_s if last else None

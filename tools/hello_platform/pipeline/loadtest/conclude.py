@@ -25,8 +25,6 @@ def _read_verdict(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Run:
-    """One finished load: where its results go, and when the load ran."""
-
     opts: Options
     target: Target
     run_dir: Path
@@ -40,7 +38,6 @@ class Run:
 def judge(
     run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
 ) -> tuple[list[assertions.Check], sizing.Sizing]:
-    """The assertions over the samples and Locust's points, and the sizing advice."""
     opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
     limits = assertions.Limits(
         scale_up_within_s=opts.scale_up_within_s,

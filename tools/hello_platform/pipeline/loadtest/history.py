@@ -1,8 +1,4 @@
-"""Reading Locust's ``<prefix>_stats_history.csv`` (written with ``--csv-full-history``).
-
-Only the ``Aggregated`` rows are kept: one per second with the user count, the current
-requests/s and failures/s, the current (last ~10 s) p95 and the running totals.
-"""
+"""Reading the ``Aggregated`` rows of Locust's ``<prefix>_stats_history.csv``."""
 
 from __future__ import annotations
 
@@ -14,8 +10,6 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class LoadPoint:
-    """One second of load, as Locust saw it."""
-
     t: float
     users: int
     rps: float
@@ -33,10 +27,7 @@ def _number(value: str | None) -> float | None:
 
 
 def parse_history(lines: Iterable[str]) -> list[LoadPoint]:
-    """The Aggregated rows of a stats-history CSV (given as its lines), in time order.
-
-    A last line cut short while Locust is still writing is skipped.
-    """
+    """The Aggregated rows in time order; a last line cut short mid-write is skipped."""
     points = []
     for row in csv.DictReader(lines):
         if row.get("Name") != "Aggregated":
@@ -59,7 +50,6 @@ def parse_history(lines: Iterable[str]) -> list[LoadPoint]:
 
 
 def read_history(path: Path) -> list[LoadPoint]:
-    """:func:`parse_history` of a file; an empty list if it does not exist (yet)."""
     if not path.exists():
         return []
     with path.open(newline="") as fh:
@@ -67,6 +57,5 @@ def read_history(path: Path) -> list[LoadPoint]:
 
 
 def load_window(points: list[LoadPoint]) -> tuple[float, float] | None:
-    """Unix times of the first and last second with users running, if any."""
     active = [p.t for p in points if p.users > 0]
     return (active[0], active[-1]) if active else None

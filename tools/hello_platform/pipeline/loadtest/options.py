@@ -1,4 +1,4 @@
-"""What one load-test run does (:class:`Options`), and its bounded, headless Locust command."""
+"""One load-test run's options and its bounded, headless Locust command."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ LOCUSTFILE = paths.REPO_ROOT / "loadtests" / "locustfile.py"
 
 @dataclass
 class Options:
-    """What one run does; defaults drive >= 3 replicas on the local profile (2 cores). An
-    empty namespace or release is the service's (``requests_namespace`` in requests mode)."""
+    """Defaults drive >= 3 replicas on the local profile (2 cores); an empty namespace or
+    release is the service's (``requests_namespace`` in requests mode)."""
 
     service: Service = field(default_factory=catalogue.service)
     kubeconfig: Path | None = None
@@ -77,12 +77,10 @@ REQUESTS_NODE_PORT = 30082
 
 
 def requests_namespace(service: Service) -> str:
-    """Where ``--mode requests`` deploys its own release of the service (``<namespace>-keda``)."""
     return f"{service.namespace}-keda"
 
 
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:
-    """The bounded, headless Locust command line of a run."""
     return [
         sys.executable,
         "-m",

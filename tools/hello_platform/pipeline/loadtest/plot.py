@@ -1,8 +1,5 @@
-"""The picture of the proof: rps, p95, replicas and the metric that drove the HPA (CPU, or
-requests per pod with KEDA) on one shared time axis.
-
-:func:`panels`, :func:`plot_load` and :func:`save` are the shared style: the drills' plots
-(``rollouts.plot``) draw with them too."""
+"""The proof's picture: rps, p95, replicas and the metric that drove the HPA, on one time
+axis; :func:`panels`, :func:`plot_load` and :func:`save` are shared with ``rollouts.plot``."""
 
 from __future__ import annotations
 
@@ -41,7 +38,6 @@ def plot_run(
 
 
 def panels(rows: int) -> tuple[Any, list[Any]]:
-    """A figure of ``rows`` panels on one shared time axis, in the load test's style."""
     fig, axes = plt.subplots(
         rows, 1, sharex=True, figsize=(10, 2.5 * rows), constrained_layout=True
     )
@@ -57,8 +53,7 @@ def save(
     shade: tuple[float, float] | None = None,
     marks: Mapping[str, float] | None = None,
 ) -> Path:
-    """Grid every panel, shade ``shade`` (a time window), draw a vertical line at each of
-    ``marks`` (label: time), title the figure and write it to ``path`` as a PNG."""
+    """Grid every panel, shade a time window, mark ``marks`` (label: time), write a PNG."""
     for ax in fig.axes:
         if shade is not None:
             ax.axvspan(*shade, color="tab:blue", alpha=0.08)

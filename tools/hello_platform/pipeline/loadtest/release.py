@@ -1,8 +1,5 @@
-"""The release under load: its HPA, pods and URL, deployed first when it is missing.
-
-The release's objects are found by its instance label (``app.kubernetes.io/instance``):
-their names are read from the cluster, never re-derived from the chart's naming rule.
-"""
+"""The release under load (its HPA, pods and URL, found by its instance label), deployed
+first when it is missing."""
 
 from __future__ import annotations
 
@@ -26,8 +23,6 @@ from hello_platform.pipeline.loadtest.target import validate_url
 
 @dataclass(frozen=True)
 class Target:
-    """The deployed service: its HPA, its Service, its pods' selector and the URL to load."""
-
     hpa: HpaStatus
     service: str
     selector: str
@@ -49,8 +44,7 @@ def _one(objects: list[dict[str, Any]], kind: str, opts: Options) -> dict[str, A
 
 
 def hpa_name(kube: KubeReader, opts: Options) -> str:
-    """The HPA that scales the release: the chart's, or the one KEDA made for the release's
-    ScaledObject (named in its status), found by the release's label."""
+    """The chart's HPA, or the one KEDA made for the release's ScaledObject."""
     if opts.mode != "requests":
         hpas = kube.labelled("autoscaling/v2", "HorizontalPodAutoscaler", opts.release)
         return str(_one(hpas, "HorizontalPodAutoscaler", opts)["metadata"]["name"])
@@ -69,7 +63,6 @@ SCALED_OBJECT = "keda.sh/v1alpha1"
 
 
 def find_target(kube: KubeReader, opts: Options) -> Target:
-    """The HPA, Service, pod selector and NodePort URL of the release, or a clear error."""
     try:
         hpa = kube.hpa(hpa_name(kube, opts))
     except NotDeployedError:
@@ -126,8 +119,7 @@ SCRAPE_WAIT_S = 150.0
 
 
 def wait_scraped(opts: Options, target: Target, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
-    """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
-    sees 0 rps, and the proof would measure discovery instead of scaling."""
+    """Wait until Prometheus scrapes the release: without its metric KEDA sees 0 rps."""
     from hello_platform.pipeline.monitoring import prometheus
 
     up = f'count(up{{namespace="{opts.namespace}",service="{target.service}"}} == 1)'
@@ -153,7 +145,6 @@ def wait_scraped(opts: Options, target: Target, *, timeout_s: float = SCRAPE_WAI
 
 
 def deploy_sets(opts: Options) -> tuple[str, ...]:
-    """The ``--set`` items a run's own deploy needs for its mode."""
     if opts.mode != "requests":
         return ()
     return ("autoscaling.mode=requests", f"service.nodePort={REQUESTS_NODE_PORT}")

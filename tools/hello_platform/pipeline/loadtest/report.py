@@ -13,8 +13,6 @@ from hello_platform.pipeline.loadtest.sizing import Sizing
 
 @dataclass
 class Summary:
-    """Everything a reader (or CI) needs from one run."""
-
     run: str
     url: str
     started_at: float
@@ -67,7 +65,6 @@ def _with_unit(value: float | None, unit: str) -> str:
 
 
 def markdown(summary: Summary, *, plot_name: str | None) -> str:
-    """A short report: verdict, assertions, figures, sizing advice, the plot and the files."""
     verdict = "PASS" if summary.passed else "FAIL"
     lines = [
         f"# Load test {summary.run}: {verdict}",

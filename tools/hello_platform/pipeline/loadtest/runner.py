@@ -1,9 +1,4 @@
-"""One autoscaling proof, end to end.
-
-Find the service and its HPA, wait until it rests at minReplicas, run Locust (headless,
-bounded) against the NodePort on 127.0.0.1 while a watcher samples the HPA and the pods,
-wait (bounded) for the scale-down, then assert, plot, advise and report.
-"""
+"""One autoscaling proof, end to end: rest, load, scale down, then assert and report."""
 
 from __future__ import annotations
 
@@ -35,12 +30,11 @@ from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
 
 
 def _kube(kubeconfig: Path) -> Kube:
-    """The cluster the run targets (a seam for the tests' fake API server)."""
+    """A seam for the tests' fake API server."""
     return Kube(kubeconfig)
 
 
 def _cluster_kubeconfig() -> Path:
-    """The embedded cluster's kubeconfig, starting the cluster if it is not running."""
     from hello_platform.substrate.cluster import ensure_up
 
     return ensure_up()
@@ -175,8 +169,7 @@ def _rest_first(target: Target, watcher: HpaWatcher, started_at: float) -> None:
 def _load(
     opts: Options, target: Target, watcher: HpaWatcher, run_dir: Path
 ) -> tuple[list[history.LoadPoint], float, float, int]:
-    """Run Locust (bounded; killed past its bound): its points, the load's start and stop,
-    and Locust's exit code."""
+    """Run Locust (killed past its bound): its points, the load's start and stop, its exit code."""
     history_csv = run_dir / "locust_stats_history.csv"
     log_path = run_dir / "locust.log"
     cmd = locust_command(opts, target.url, run_dir)

@@ -1,5 +1,4 @@
-"""Where the load may go: loopback only (127.0.0.0/8, ::1, localhost), checked before any
-request is sent."""
+"""Where the load may go: loopback only, checked before any request is sent."""
 
 from __future__ import annotations
 
@@ -13,11 +12,8 @@ from hello_platform.core.wait import Check, until
 
 
 def validate_url(url: str) -> str:
-    """``url`` without a trailing slash, if it is http(s) on a loopback address.
-
-    Any other host (a private address, a public one, or a name other than ``localhost``,
-    which could resolve anywhere) is refused: load goes to this machine only.
-    """
+    """``url`` without a trailing slash, if it is http(s) on a loopback address (a name other
+    than ``localhost`` could resolve anywhere)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise PlatformError(
@@ -40,8 +36,6 @@ def validate_url(url: str) -> str:
 
 
 def wait_ready(url: str, *, timeout_s: float = 60.0, path: str = "/readyz") -> None:
-    """Wait (bounded) until ``url + path`` answers 200, or fail with what to do."""
-
     def answers() -> Check:
         try:
             with urllib.request.urlopen(url + path, timeout=3) as response:  # noqa: S310

@@ -1,9 +1,5 @@
-"""A background thread that samples the HPA, the pods and their CPU every few seconds.
-
-The loop is bounded (``max_duration_s``) and stops early on :meth:`HpaWatcher.stop`.
-A failed reading is recorded in the sample (``errors``) and the loop goes on: one slow
-``kubectl`` must not end the proof.
-"""
+"""A bounded background thread that samples the HPA, the pods and their CPU; a failed
+reading is recorded in the sample and the loop goes on."""
 
 from __future__ import annotations
 
@@ -21,8 +17,6 @@ from hello_platform.pipeline.loadtest.kube import HpaStatus, PodCounts, PodUsage
 
 @dataclass(frozen=True)
 class Sample:
-    """What the cluster looked like at Unix time ``t``."""
-
     t: float
     hpa: HpaStatus | None = None
     pods: PodCounts | None = None
@@ -31,13 +25,10 @@ class Sample:
 
     @property
     def pod_cpu_m(self) -> float | None:
-        """Total CPU (millicores) of the pods, if the metrics API answered."""
         return sum(u.cpu_m for u in self.usage) if self.usage else None
 
 
 class ClusterReader(Protocol):
-    """What the watcher needs from the cluster (a :class:`KubeReader`, or a fake in tests)."""
-
     def hpa(self, name: str) -> HpaStatus: ...
     def pods(self, selector: str) -> PodCounts: ...
     def pod_usage(self, selector: str) -> list[PodUsage]: ...
@@ -46,7 +37,6 @@ class ClusterReader(Protocol):
 def take_sample(
     reader: ClusterReader, hpa_name: str, selector: str, clock: Callable[[], float] = time.time
 ) -> Sample:
-    """One sample; each reading that fails becomes an entry in ``errors``."""
     t = clock()
     errors: list[str] = []
     hpa: HpaStatus | None = None
@@ -68,11 +58,7 @@ def take_sample(
 
 
 class HpaWatcher(threading.Thread):
-    """Samples every ``interval_s`` seconds for at most ``max_duration_s`` seconds.
-
-    Samples are appended to :attr:`samples` (read it from other threads via
-    :meth:`snapshot`) and, with ``log``, written one JSON object a line.
-    """
+    """Samples every ``interval_s`` seconds for at most ``max_duration_s`` seconds."""
 
     def __init__(
         self,
