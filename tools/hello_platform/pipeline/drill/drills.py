@@ -26,8 +26,6 @@ from hello_platform.pipeline.drill.summary import Report, Summary, summarize
 
 @dataclass
 class Outcome:
-    """What a drill's disruption reports besides the load's samples."""
-
     checks: dict[str, bool] = field(default_factory=dict)
     recovery_s: float | None = None
     figures: dict[str, Any] = field(default_factory=dict)
@@ -111,9 +109,6 @@ def _serving_revision(env: Env) -> str | None:
 
 
 def kill(component: str) -> Drill:
-    """SIGKILL ``component`` by its pidfile, hold the load while it is dead, then let
-    ``cluster up`` repair it; report the failures and the recovery time."""
-
     def run(env: Env, load: Load) -> Outcome:
         from hello_platform.substrate import process
         from hello_platform.substrate.cluster import node
@@ -191,8 +186,7 @@ def run_drill(
     report: Report | None = None,
     table: Mapping[str, tuple[Drill, bool]] | None = None,
 ) -> Summary:
-    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line,
-    add it to ``report``."""
+    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line."""
     drill, zero_failures = (table or DRILLS)[name]
     say(f"drill {name}: {drill.__doc__}")
     with Load(env.url + "/", rps=env.rps) as load:
@@ -233,7 +227,6 @@ def run_drill(
 
 
 def select(only: Sequence[str]) -> list[str]:
-    """The drills to run, in :data:`NAMES` order; a PlatformError names an unknown one."""
     unknown = [n for n in only if n not in DRILLS]
     if unknown:
         raise PlatformError(
@@ -243,8 +236,6 @@ def select(only: Sequence[str]) -> list[str]:
 
 
 def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    """Set the service's drill release up and run ``names``; a PlatformError when any drill
-    failed."""
     names = select(names)
     report = Report()
     env = setup(service, rps)

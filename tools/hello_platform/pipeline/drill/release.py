@@ -32,8 +32,6 @@ BASE_SETS = (
 
 @dataclass
 class Env:
-    """The drill release and how to reach it."""
-
     kube: deploy.Kube
     opts: deploy.Options
     url: str
@@ -69,20 +67,17 @@ class Env:
 
     @cached_property
     def deployment(self) -> str:
-        """The release's Deployment, as installed (read from the release, not derived)."""
         names = helm.named(deploy.release_objects(self.kube, self.opts), "Deployment")
         if len(names) != 1:
             raise PlatformError(f"release {self.opts.release} has {len(names)} Deployments")
         return names[0]
 
     def pods(self) -> list[dict[str, Any]]:
-        """The release's pods (terminating ones included)."""
         selector = helm.instance_selector(self.opts.release)
         return self.kube.api.find(Pod, namespace=self.opts.namespace, labels=selector)
 
     def settled(self, since: dt.datetime | None = None) -> bool:
-        """The Deployment is rolled out with every replica Ready (since ``since``, when
-        given) and no other pod of the release is left (none terminating)."""
+        """Rolled out with every replica Ready (since ``since``) and no other pod left."""
         from hello_platform.substrate.cluster import health
         from hello_platform.substrate.cluster.layout import Layout
 
@@ -96,7 +91,6 @@ class Env:
 
 
 def release_files(opts: deploy.Options) -> list[Path]:
-    """The values files of a release deployed by ``deploy``: its profile, then the image."""
     return [
         *helm.profile_files(opts.service, opts.profile),
         paths.out_dir() / "deploy" / "image-values.json",
@@ -104,7 +98,6 @@ def release_files(opts: deploy.Options) -> list[Path]:
 
 
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
-    """Deploy (or update) the service's drill release and wait until it has settled."""
     opts = deploy.Options(
         service=service,
         profile="local",
@@ -125,8 +118,7 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
 def wait_until(
     check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
 ) -> float:
-    """Poll ``check`` until true; the seconds it took (a PlatformError after ``timeout``).
-    A look that fails (the API server restarting under a drill) counts as not yet."""
+    """Poll ``check`` until true; a look that fails (API server restarting) counts as not yet."""
 
     def look() -> Check:
         try:

@@ -19,7 +19,6 @@ FIRST_FAILURES = 20
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (nearest rank) of ``values``; 0 when there are none."""
     if not values:
         return 0.0
     ordered = sorted(values)
@@ -28,9 +27,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
-    """The longest stretch of consecutive failed requests (by send time): its length in
-    seconds (from the first failure to the next success, or to the end of the last
-    failure) and its start (None when nothing failed)."""
+    """The longest stretch of consecutive failed requests: its seconds and its start."""
     best, best_start = 0.0, None
     start: float | None = None
     last_end = 0.0
@@ -51,8 +48,6 @@ def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
 
 @dataclass
 class Summary:
-    """What one drill measured and whether it passed (latencies: of the answered requests)."""
-
     drill: str
     passed: bool
     sent: int
@@ -100,7 +95,6 @@ def summarize(
     recovery_s: float | None = None,
     figures: dict[str, Any] | None = None,
 ) -> Summary:
-    """The :class:`Summary` of one load run; it passes when every check holds."""
     latencies = [s.ms for s in samples if s.ok]
     unavailable, _ = longest_outage(samples)
     checks = dict(checks or {})

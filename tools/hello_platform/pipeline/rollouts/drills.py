@@ -65,7 +65,6 @@ BASE_SETS = (
 
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
-    """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
     t = load.mark(f"helm upgrade {what}")
     with Timeline.of(env, load) as replicas:
         name, revision = revise(env, *sets)
@@ -97,8 +96,7 @@ def blue_green(env: Env, load: Load) -> Outcome:
 
 
 def aborted(fault: str, error_rate: float) -> Drill:
-    """A drill: a revision with ``fault`` (a --set item) must be aborted by the analysis and
-    rolled back, its users' errors within the budget of ``error_rate``."""
+    """A drill: a revision with ``fault`` must be aborted by the analysis and rolled back."""
 
     def run(env: Env, load: Load) -> Outcome:
         return _aborted(env, load, fault, error_rate)
@@ -151,9 +149,8 @@ def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
 
 
 def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> dict[str, Any]:
-    """The canary's first answer (s into the load), the errors users saw, and the budget:
-    the canary's share of the pods x the error rate x the requests while it served (x2 and
-    +3 for chance)."""
+    """The canary's first answer, the errors users saw, and their budget: the canary's share
+    x the error rate x the requests while it served (x2, +3 for chance)."""
     samples = sorted(load.samples, key=lambda s: s.t)
     first = next((s.t for s in samples if canary and f"-{canary}-" in s.host), None)
     end = abort if abort is not None else load.now()
@@ -182,7 +179,6 @@ NAMES = tuple(DRILLS)
 
 
 def _available(kube: Kube, namespace: str) -> bool:
-    """Whether the Rollout in ``namespace`` runs :data:`REPLICAS` available pods."""
     found = kube.find(ROLLOUT, namespace=namespace)
     return bool(found) and all(
         (r.get("status") or {}).get("availableReplicas") == REPLICAS for r in found
@@ -190,8 +186,7 @@ def _available(kube: Kube, namespace: str) -> bool:
 
 
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
-    """Prometheus and the controller up, then the canary release under load (its first
-    revision is promoted at once: there is nothing to compare it with)."""
+    """Prometheus and the controller up, then the canary release under load."""
     from hello_platform.pipeline.monitoring import stack
     from hello_platform.substrate import addons
 
@@ -225,8 +220,6 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
 
 
 def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    """The canary release set up and ``names`` (default: all) run; a PlatformError when any
-    failed."""
     unknown = [n for n in names if n not in DRILLS]
     if unknown:
         raise PlatformError(f"unknown drill {', '.join(unknown)}", hint=f"choose: {NAMES}")

@@ -1,7 +1,5 @@
-"""A rollouts drill's picture, in the load test's style (:mod:`..loadtest.plot`): the
-request rate and failures from the load's records, p95, the Rollout's stable and canary
-replicas against the HPA's desired count and bounds, and the canary weight, on one time
-axis (seconds since the load started) with the drill's events marked."""
+"""A rollouts drill's picture in the load test's style: rate, failures, p95, replicas of each
+revision against the HPA, and the canary weight."""
 
 from __future__ import annotations
 
@@ -18,8 +16,6 @@ from hello_platform.pipeline.rollouts.timeline import Point, Timeline
 
 
 def per_second(samples: Sequence[Sample]) -> list[LoadPoint]:
-    """The load's records as one point a second: requests and failures sent in it, the
-    p95 of its answered requests, and the running totals."""
     buckets: dict[int, list[Sample]] = defaultdict(list)
     for s in samples:
         buckets[int(s.t)].append(s)
@@ -42,7 +38,6 @@ def plot_drill(
     title: str,
     events: Mapping[str, float] | None = None,
 ) -> Path:
-    """Write the drill's PNG to ``path`` (returned)."""
     from hello_platform.pipeline.loadtest import plot  # matplotlib is slow to import
 
     fig, axes = plot.panels(4)
@@ -57,8 +52,7 @@ def plot_drill(
 
 
 def plotter(timeline: Timeline, title: str, extra: Sequence[Sample] = ()) -> Plot:
-    """The drill's plot hook (:attr:`Outcome.plot`): ``timeline``'s samples under the load
-    (with ``extra``: the records of another load on the same clock)."""
+    """The drill's plot hook: ``timeline``'s samples, with ``extra`` (another load's records)."""
 
     def draw(samples: Sequence[Sample], events: Mapping[str, float], path: Path) -> Path:
         merged = sorted([*samples, *extra], key=lambda s: s.t)
@@ -68,8 +62,6 @@ def plotter(timeline: Timeline, title: str, extra: Sequence[Sample] = ()) -> Plo
 
 
 def _replicas(ax: Any, points: Sequence[Point]) -> None:
-    """The stable and canary ReplicaSets (wanted and ready), the Rollout's count, and the
-    HPA's desired count between its bounds (when an HPA scales the Rollout)."""
     xs = [p.t for p in points]
     lines: list[tuple[str, list[int], str, str]] = [
         ("rollout spec", [p.spec for p in points], "tab:gray", "-"),

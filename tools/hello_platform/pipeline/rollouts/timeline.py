@@ -1,11 +1,5 @@
-"""A Rollout's replicas over time, and whether it and its autoscaler fought.
-
-:class:`Timeline` samples, every second in a thread, the Rollout (its replicas, ready pods
-and canary weight), its stable and canary ReplicaSets and the HPA that scales it;
-:func:`judge` reads the samples alone (unit-tested on recorded series): the counts stay
-within the HPA's bounds, the stable set is never left short of its share of what the HPA
-asks while a canary runs, and the desired count does not flap.
-"""
+"""A Rollout's replicas over time (:class:`Timeline`, sampled each second), and :func:`judge`:
+whether it and its autoscaler fought."""
 
 from __future__ import annotations
 
@@ -36,8 +30,6 @@ LAG_S = 10.0
 
 @dataclass(frozen=True)
 class Point:
-    """The Rollout at ``t`` (s since the load started)."""
-
     t: float
     #: The canary's weight in % (0: no canary running; 100: its last step is done).
     weight: int
@@ -55,8 +47,7 @@ class Point:
 
 
 def weight(rollout: Mapping[str, Any]) -> int:
-    """The canary weight the Rollout's current step sets (0 with no canary running, or an
-    aborted one)."""
+    """The canary weight the current step sets (0 with no canary running, or an aborted one)."""
     status = rollout.get("status") or {}
     current, stable = status.get("currentPodHash"), status.get("stableRS")
     if not current or current == stable or status.get("abort"):
@@ -76,9 +67,8 @@ def point(
     hpa: Mapping[str, Any] | None,
     canary: str = "",
 ) -> Point:
-    """One sample read from the objects as the API serves them. The canary is the revision
-    being rolled out, else ``canary`` (the last one seen: after an abort and the release's
-    rollback, its pods still serve until they are gone) unless it has become the stable."""
+    """One sample. The canary is the revision being rolled out, else ``canary`` (after an abort
+    its pods still serve until gone) unless it has become the stable."""
     spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
     stable, current = status.get("stableRS", ""), status.get("currentPodHash", "")
     by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
@@ -111,8 +101,7 @@ def point(
 
 @dataclass
 class Timeline:
-    """Samples Rollout ``rollout`` of ``release`` every second while entered, on ``clock``
-    (the load's: seconds since it started). ``canary`` is the last canary's pod hash."""
+    """Samples the Rollout every second while entered, on the load's clock."""
 
     api: Kube
     namespace: str
@@ -125,7 +114,6 @@ class Timeline:
 
     @classmethod
     def of(cls, env: Env, load: Load) -> Timeline:
-        """The timeline of the release's one Rollout, on the load's clock."""
         (name,) = rollouts(env.kube, env.opts)
         return cls(env.kube.api, env.opts.namespace, env.opts.release, name, load.now)
 
@@ -160,7 +148,6 @@ class Timeline:
         return point(t, found, sets, hpa, self.canary)
 
     def figures(self) -> dict[str, Any]:
-        """The ready pods of each revision (the canary drills' figures), and the samples."""
         return {
             "min_stable_ready": min((p.stable_ready for p in self.points), default=0),
             "max_canary_ready": max((p.canary_ready for p in self.points), default=0),
@@ -183,10 +170,8 @@ def reversals(values: Sequence[int]) -> int:
 def judge(
     points: Sequence[Point], *, low: int, high: int, surge: int = 1
 ) -> tuple[dict[str, bool], dict[str, Any]]:
-    """The checks and figures of an autoscaled canary: the Rollout's replicas within
-    [``low``, ``high``] (its ready pods within ``high`` + ``surge``), the stable set never
-    below its share of what the HPA asked (the least it asked over the last :data:`LAG_S`)
-    while a canary ran, and at most :data:`MAX_REVERSALS` turns of the desired count."""
+    """Replicas within [low, high] (ready within high + surge), the stable set never below its
+    share of the HPA's count (the least over :data:`LAG_S`) under a canary, and no flapping."""
     desired = [p.desired for p in points if p.desired is not None]
     short = [p.t for p in points if 0 < p.weight < 100 and p.stable < _share(points, p)]
     figures: dict[str, Any] = {
@@ -216,7 +201,6 @@ def judge(
 
 
 def _share(points: Sequence[Point], now: Point) -> int:
-    """The stable set's share of the least the HPA asked over the last :data:`LAG_S`."""
     asked = [p.desired for p in points if now.t - LAG_S <= p.t <= now.t and p.desired is not None]
     least = min(asked, default=now.spec)
     return math.floor(least * (100 - now.weight) / 100)
