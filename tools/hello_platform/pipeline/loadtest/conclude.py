@@ -69,10 +69,7 @@ def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -
     """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
     verdict = _read_verdict(run.run_dir / "locust-verdict.json")
     checks, advice = judge(run, samples, points, verdict)
-    hold_start = run.load_start + run.opts.ramp_s
-    figures = _figures(
-        samples, points, run.load_start, run.load_stop, hold_start, verdict, run.locust_exit
-    )
+    figures = _figures(run, samples, points, verdict)
     from hello_platform.pipeline.loadtest.plot import plot_run  # matplotlib is slow to import
 
     plot_path = plot_run(
@@ -138,14 +135,10 @@ def write_reports(
 
 
 def _figures(
-    samples: list[Sample],
-    points: list[history.LoadPoint],
-    load_start: float,
-    load_stop: float,
-    hold_start: float,
-    verdict: dict[str, Any],
-    locust_exit: int,
+    run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
 ) -> dict[str, Any]:
+    load_start, load_stop = run.load_start, run.load_stop
+    hold_start = load_start + run.opts.ramp_s
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
     cpu = [
         s.hpa.cpu_utilization
@@ -180,5 +173,5 @@ def _figures(
         "target_rps_per_pod": rps_target,
         "samples": len(samples),
         "sample_errors": sum(1 for s in samples if s.errors),
-        "locust_exit_code": locust_exit,
+        "locust_exit_code": run.locust_exit,
     }

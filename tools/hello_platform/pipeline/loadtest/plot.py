@@ -99,32 +99,15 @@ def _plot_replicas(
 ) -> None:
     """The HPA's current and desired replicas, and the ready pods."""
     with_hpa = [s for s in samples if s.hpa is not None]
-    hx = [s.t - load_start for s in with_hpa]
-    ax_rep.step(
-        hx,
-        [s.hpa.current_replicas for s in with_hpa if s.hpa],
-        where="post",
-        color="tab:green",
-        label="current",
-    )
-    ax_rep.step(
-        hx,
-        [s.hpa.desired_replicas for s in with_hpa if s.hpa],
-        where="post",
-        color="tab:orange",
-        linestyle="--",
-        label="desired",
-    )
-    ready = [(s.t - load_start, s.pods.ready) for s in samples if s.pods is not None]
-    if ready:
-        ax_rep.step(
-            [x for x, _ in ready],
-            [r for _, r in ready],
-            where="post",
-            color="tab:olive",
-            linestyle=":",
-            label="pods ready",
-        )
+    pods = [s for s in samples if s.pods is not None]
+    hx, px = [s.t - load_start for s in with_hpa], [s.t - load_start for s in pods]
+    series: list[tuple[str, list[float], list[int], str, str]] = [
+        ("current", hx, [s.hpa.current_replicas for s in with_hpa if s.hpa], "tab:green", "-"),
+        ("desired", hx, [s.hpa.desired_replicas for s in with_hpa if s.hpa], "tab:orange", "--"),
+        ("pods ready", px, [s.pods.ready for s in pods if s.pods], "tab:olive", ":"),
+    ]
+    for label, xs, ys, color, style in series:
+        ax_rep.step(xs, ys, where="post", color=color, linestyle=style, label=label)
     if with_hpa and with_hpa[-1].hpa:
         ax_rep.set_ylim(0, with_hpa[-1].hpa.max_replicas + 0.5)
     ax_rep.set_ylabel("replicas")
