@@ -18,10 +18,9 @@ from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.drill.load import DEFAULT_RPS
 
-#: The drill release's own namespace and release: the service's, with this suffix.
+#: The drill release (the service's namespace and release + SUFFIX): 2 replicas, no HPA.
 SUFFIX = "-drill"
 NODE_PORT = 30083
-#: The drill release: a fixed 2 replicas (no HPA), on its own node port.
 REPLICAS = 2
 BASE_SETS = (
     f"service.nodePort={NODE_PORT}",

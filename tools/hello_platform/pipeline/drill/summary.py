@@ -58,7 +58,6 @@ class Summary:
     p50_ms: float
     p99_ms: float
     max_ms: float
-    #: Longest stretch of consecutive failures (s).
     unavailable_s: float
     #: From the disruption until the drill's "back to normal" condition held (s).
     recovery_s: float | None
@@ -67,7 +66,6 @@ class Summary:
     events: dict[str, float]
     checks: dict[str, bool]
     figures: dict[str, Any] = field(default_factory=dict)
-    #: The pods that answered (by the ``host`` they name).
     hosts: dict[str, int] = field(default_factory=dict)
     #: The first failed requests: [sent at (s), status, error].
     failures: list[tuple[float, int, str]] = field(default_factory=list)

@@ -32,13 +32,11 @@ class HpaStatus:
     cpu_target: int | None
     #: spec.behavior.scaleDown.stabilizationWindowSeconds, or Kubernetes' default (300 s).
     scale_down_window_s: int
-    #: status.lastScaleTime as a Unix timestamp.
     last_scale_time: float | None
     #: An External metric (KEDA's request rate): its current averageValue per pod, if known.
     external_value: float | None = None
     #: That metric's target averageValue per pod (KEDA's threshold).
     external_target: float | None = None
-    #: The apiVersion of the scaled workload (a Deployment's, or a Rollout's).
     target_api_version: str = "apps/v1"
 
 

@@ -24,7 +24,6 @@ class Options:
     url: str | None = None
     namespace: str = ""
     release: str = ""
-    #: what the release scales on: "cpu" (the chart's HPA) or "requests" (KEDA's HPA)
     mode: str = "cpu"
     users: int = 50
     spawn_rate: float = 10.0
@@ -70,7 +69,6 @@ class Options:
         }
 
 
-#: Scaling modes: what the release's HPA scales on, and how the run deploys it.
 MODES = ("cpu", "requests")
 #: The node port of the release ``--mode requests`` deploys when none is there.
 REQUESTS_NODE_PORT = 30082

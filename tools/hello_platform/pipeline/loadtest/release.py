@@ -58,7 +58,6 @@ def hpa_name(kube: KubeReader, opts: Options) -> str:
     return str(name)
 
 
-#: The API version of KEDA's ScaledObject.
 SCALED_OBJECT = "keda.sh/v1alpha1"
 
 

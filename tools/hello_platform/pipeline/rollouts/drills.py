@@ -85,9 +85,8 @@ def blue_green(env: Env, load: Load) -> Outcome:
     """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
     traffic and the analysis on the preview pods), then switched; nothing fails."""
     strategy = "rollout.strategy=blueGreen"
-    # The switch alone first: a blue/green Rollout whose active Service has no revision yet
-    # makes the new one active at once (no preview, no analysis), as on a first install.
-    # With the running revision made active, the next one is previewed and judged.
+    # The switch alone first: with no active revision yet, a blue/green Rollout makes the new
+    # one active at once (no preview, no analysis); the next revision is then judged.
     promote(env, *upgrade(env, strategy))
     load.mark("switched to blueGreen: the running revision is the active one")
     found = _promoted(env, load, "(new pod annotation) under blueGreen", strategy)
@@ -208,10 +207,9 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
-    # The fixed count, set again: the last run's canary-autoscale left the HPA on, which the
-    # upgrade deletes only after updating the Rollout (it can scale it back down meanwhile),
-    # and helm's three-way patch of a custom resource leaves a live count that the manifest
-    # did not change (4 before, 4 now) as it is: a Rollout left at 2 would stay at 2.
+    # The fixed count, set again: the last canary-autoscale's HPA (deleted by the upgrade only
+    # after the Rollout's update) may have scaled it down, and helm's three-way patch leaves a
+    # live count the manifest did not change as it is.
     for found in kube.find(ROLLOUT, namespace=opts.namespace):
         patch = {"spec": {"replicas": REPLICAS}}
         kube.patch(ROLLOUT, found["metadata"]["name"], patch, namespace=opts.namespace)

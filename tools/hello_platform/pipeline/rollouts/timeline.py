@@ -40,7 +40,6 @@ class Point:
     stable_ready: int
     canary: int
     canary_ready: int
-    #: The HPA's desired replicas (None: no HPA scales the Rollout).
     desired: int | None = None
     low: int | None = None
     high: int | None = None
