@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 from hello_platform import cli
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest import report
+from hello_platform.pipeline.loadtest import conclude
 from hello_platform.pipeline.loadtest.assertions import evaluate
 from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader, PodCounts, PodUsage
@@ -89,7 +89,7 @@ def test_summary_json_and_markdown(tmp_path: Path) -> None:
         p95_hold_ms=21.0,
         p95_budget_ms=1000.0,
     )
-    summary = report.Summary(
+    summary = conclude.Summary(
         run="20261130T030000Z",
         url="http://127.0.0.1:30080",
         started_at=T0 - 20,
@@ -101,12 +101,12 @@ def test_summary_json_and_markdown(tmp_path: Path) -> None:
         sizing=sizing,
         files={"plot": "timeline.png"},
     )
-    data = json.loads(report.write_json(summary, tmp_path / "summary.json").read_text())
+    data = json.loads(json.dumps(summary.as_dict()))
     assert data["passed"] is summary.passed
     assert data["load_duration_s"] == 130.0
     assert data["checks"][0]["name"] == "scale-up starts"
     assert data["sizing"]["hpa_target_percent"] in (50, 60, 70)
-    text = report.markdown(summary, plot_name="timeline.png")
+    text = conclude.markdown(summary, plot_name="timeline.png")
     assert text.startswith("# Load test 20261130T030000Z: ")
     assert "| scale-up starts | PASS |" in text
     assert "| failed requests | PASS | 0.00% | 1.00% |" in text

@@ -1,15 +1,16 @@
-"""A run's conclusion: the assertions, the figures, the plot, the report and the sizing advice."""
+"""A run's conclusion: the assertions, the figures, the plot, the sizing advice and the
+report (``summary.json`` and ``report.md``)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest import assertions, history, report, sizing
+from hello_platform.pipeline.loadtest import assertions, history, sizing
 from hello_platform.pipeline.loadtest.options import Options
 from hello_platform.pipeline.loadtest.release import Target
 from hello_platform.pipeline.loadtest.watcher import Sample
@@ -116,7 +117,7 @@ def write_reports(
         "history_csv": str(run_dir / "locust_stats_history.csv"),
         "samples": str(run_dir / "samples.jsonl"),
     }
-    summary = report.Summary(
+    summary = Summary(
         run=run.run_name,
         url=run.target.url,
         started_at=run.started_at,
@@ -128,8 +129,8 @@ def write_reports(
         sizing=advice,
         files=files,
     )
-    report.write_json(summary, run_dir / "summary.json")
-    (run_dir / "report.md").write_text(report.markdown(summary, plot_name=plot_path.name))
+    (run_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    (run_dir / "report.md").write_text(markdown(summary, plot_name=plot_path.name))
     paths.link_latest(run_dir)
     return files
 
@@ -175,3 +176,84 @@ def _figures(
         "sample_errors": sum(1 for s in samples if s.errors),
         "locust_exit_code": run.locust_exit,
     }
+
+
+@dataclass
+class Summary:
+    run: str
+    url: str
+    started_at: float
+    load_start: float
+    load_stop: float
+    settings: dict[str, Any]
+    checks: list[assertions.Check]
+    figures: dict[str, Any]
+    sizing: sizing.Sizing
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "passed": self.passed,
+            "url": self.url,
+            "started_at": self.started_at,
+            "load_start": self.load_start,
+            "load_stop": self.load_stop,
+            "load_duration_s": round(self.load_stop - self.load_start, 1),
+            "settings": self.settings,
+            "checks": [asdict(c) for c in self.checks],
+            "figures": self.figures,
+            "sizing": self.sizing.as_dict(),
+            "files": self.files,
+        }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:.0f}"
+    return str(value)
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    if value is not None and unit == "ratio":
+        return f"{value:.2%}"
+    return f"{_fmt(value)} {unit}"
+
+
+def markdown(summary: Summary, *, plot_name: str | None) -> str:
+    verdict = "PASS" if summary.passed else "FAIL"
+    lines = [
+        f"# Load test {summary.run}: {verdict}",
+        "",
+        f"Load against `{summary.url}` for {summary.load_stop - summary.load_start:.0f} s "
+        f"({_settings_line(summary.settings)}).",
+        "",
+        "| assertion | result | measured | limit |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in summary.checks:
+        lines.append(
+            f"| {c.name} | {'PASS' if c.passed else 'FAIL'} | "
+            f"{_with_unit(c.value, c.unit)} | {_with_unit(c.limit, c.unit)} |"
+        )
+    lines += ["", "## Figures", ""]
+    lines += [f"- {k.replace('_', ' ')}: {_fmt(v)}" for k, v in summary.figures.items()]
+    lines += ["", "## Sizing advice (not applied)", ""]
+    lines += [f"- {line}" for line in summary.sizing.lines()]
+    if plot_name:
+        lines += ["", "## Timeline", "", f"![rps, p95, replicas and CPU over time]({plot_name})"]
+    if summary.files:
+        lines += ["", "## Files", ""]
+        lines += [f"- {k}: `{v}`" for k, v in summary.files.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _settings_line(settings: dict[str, Any]) -> str:
+    keys = ("users", "spawn_rate", "user_rps", "hold_s")
+    return ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in keys if k in settings)

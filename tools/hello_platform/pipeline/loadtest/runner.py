@@ -22,10 +22,11 @@ from hello_platform.pipeline.loadtest.options import (
 from hello_platform.pipeline.loadtest.release import (
     Target,
     ensure_deployed,
+    validate_url,
+    wait_ready,
     wait_scraped,
     wait_until,
 )
-from hello_platform.pipeline.loadtest.target import validate_url, wait_ready
 from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
 
 
