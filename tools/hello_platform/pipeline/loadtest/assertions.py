@@ -6,18 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.options import Options
 from hello_platform.pipeline.loadtest.watcher import Sample
 
-
-@dataclass(frozen=True)
-class Limits:
-    """The pass marks (defaults are the issue's acceptance criteria)."""
-
-    scale_up_within_s: float = 45.0
-    min_peak_replicas: int = 3
-    scale_down_slack_s: float = 30.0
-    fail_ratio_max: float = 0.01
-    p95_max_ms: float = 1000.0
+#: Seconds past the HPA's scale-down stabilization window that the scale-down may take.
+SCALE_DOWN_SLACK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -98,10 +91,10 @@ def evaluate(
     load_start: float,
     load_stop: float,
     p95_hold_ms: float | None,
-    limits: Limits | None = None,
+    limits: Options | None = None,
 ) -> list[Check]:
     """All assertions, in the order they are printed."""
-    lim = limits or Limits()
+    lim = limits or Options()
     peak = peak_replicas(samples, load_start)
     return [
         scale_up_check(scale_up_time(samples, load_start), lim),
@@ -112,7 +105,7 @@ def evaluate(
     ]
 
 
-def scale_up_check(up: float | None, lim: Limits) -> Check:
+def scale_up_check(up: float | None, lim: Options) -> Check:
     return Check(
         "scale-up starts",
         up is not None and up <= lim.scale_up_within_s,
@@ -125,7 +118,7 @@ def scale_up_check(up: float | None, lim: Limits) -> Check:
     )
 
 
-def peak_check(peak: int | None, lim: Limits) -> Check:
+def peak_check(peak: int | None, lim: Options) -> Check:
     return Check(
         "replicas reach",
         peak is not None and peak >= lim.min_peak_replicas,
@@ -137,10 +130,10 @@ def peak_check(peak: int | None, lim: Limits) -> Check:
 
 
 def scale_down_check(
-    samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None, lim: Limits
+    samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None, lim: Options
 ) -> Check:
     window = scale_down_window(samples)
-    down_limit = (window if window is not None else 300) + lim.scale_down_slack_s
+    down_limit = (window if window is not None else 300) + SCALE_DOWN_SLACK_S
     down = scale_down_time(samples, load_stop)
     base = baseline_replicas(samples, load_start)
     scaled = peak is not None and base is not None and peak > base
@@ -157,11 +150,11 @@ def scale_down_check(
         down_limit,
         "s",
         down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
-        f" + {lim.scale_down_slack_s:.0f} s)",
+        f" + {SCALE_DOWN_SLACK_S:.0f} s)",
     )
 
 
-def failures_check(points: Sequence[LoadPoint], lim: Limits) -> Check:
+def failures_check(points: Sequence[LoadPoint], lim: Options) -> Check:
     final = points[-1] if points else None
     requests = final.total_requests if final else 0
     failures = final.total_failures if final else 0
@@ -178,7 +171,7 @@ def failures_check(points: Sequence[LoadPoint], lim: Limits) -> Check:
     )
 
 
-def p95_check(p95_hold_ms: float | None, lim: Limits) -> Check:
+def p95_check(p95_hold_ms: float | None, lim: Options) -> Check:
     return Check(
         "p95 latency at hold",
         p95_hold_ms is not None and p95_hold_ms <= lim.p95_max_ms,

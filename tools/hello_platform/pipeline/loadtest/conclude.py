@@ -40,19 +40,13 @@ def judge(
     run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
 ) -> tuple[list[assertions.Check], sizing.Sizing]:
     opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
-    limits = assertions.Limits(
-        scale_up_within_s=opts.scale_up_within_s,
-        min_peak_replicas=opts.min_peak_replicas,
-        fail_ratio_max=opts.fail_ratio_max,
-        p95_max_ms=opts.p95_max_ms,
-    )
     checks = assertions.evaluate(
         samples,
         points,
         load_start=run.load_start,
         load_stop=run.load_stop,
         p95_hold_ms=p95_hold,
-        limits=limits,
+        limits=opts,
     )
     advice = sizing.advise(
         samples,
@@ -207,7 +201,7 @@ class Summary:
             "settings": self.settings,
             "checks": [asdict(c) for c in self.checks],
             "figures": self.figures,
-            "sizing": self.sizing.as_dict(),
+            "sizing": asdict(self.sizing),
             "files": self.files,
         }
 

@@ -68,12 +68,7 @@ def save(
 
 
 def plot_load(
-    ax_rps: Any,
-    ax_p95: Any,
-    points: Sequence[LoadPoint],
-    load_start: float,
-    *,
-    users: bool = True,
+    ax_rps: Any, ax_p95: Any, points: Sequence[LoadPoint], load_start: float, *, users: bool = True
 ) -> None:
     """Requests and failures per second (with the users, if ``users``), and the p95 latency."""
     xs = [p.t - load_start for p in points]
@@ -132,8 +127,7 @@ def _plot_driver(ax_cpu: Any, with_hpa: Sequence[Sample], load_start: float) -> 
             ax_cpu,
             [(s.t - load_start, s.hpa.cpu_utilization) for s in with_hpa if s.hpa],
             next(
-                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target),
-                None,
+                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target), None
             ),
             label="CPU utilization (HPA)",
             unit="%",

@@ -14,11 +14,7 @@ from hello_platform.core.progress import say
 from hello_platform.pipeline.loadtest import history
 from hello_platform.pipeline.loadtest.conclude import Run, conclude
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader
-from hello_platform.pipeline.loadtest.options import (
-    MODES,
-    Options,
-    locust_command,
-)
+from hello_platform.pipeline.loadtest.options import MODES, Options, locust_command
 from hello_platform.pipeline.loadtest.release import (
     Target,
     ensure_deployed,

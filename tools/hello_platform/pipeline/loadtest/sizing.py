@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.watcher import Sample
@@ -32,9 +31,6 @@ class Sizing:
     memory_limit_mib: int | None
     hpa_target_percent: int
     rps_per_pod_at_target: float | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def lines(self) -> list[str]:
         out = []
