@@ -38,38 +38,22 @@ def namespace() -> dict[str, Any]:
 
 def overlay(ref: str, version: str) -> dict[str, Any]:
     name_tag, digest = ref.split("@", 1)
+    container = {"name": CONTROLLER, "imagePullPolicy": "IfNotPresent", "resources": RESOURCES}
     controller = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": CONTROLLER},
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {
-                            "name": CONTROLLER,
-                            "imagePullPolicy": "IfNotPresent",
-                            "resources": RESOURCES,
-                        }
-                    ]
-                }
-            }
-        },
+        "spec": {"template": {"spec": {"containers": [container]}}},
     }
+    version_label = {"app.kubernetes.io/version": version.removeprefix("v")}
+    image = {"name": UPSTREAM_IMAGE, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "namespace": NAMESPACE,
         "resources": ["namespace.json", "../manifests/cluster-install"],
-        "labels": [
-            {
-                "pairs": {"app.kubernetes.io/version": version.removeprefix("v")},
-                "includeSelectors": False,
-            }
-        ],
-        "images": [
-            {"name": UPSTREAM_IMAGE, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
-        ],
+        "labels": [{"pairs": version_label, "includeSelectors": False}],
+        "images": [image],
         "patches": [{"patch": json.dumps(controller)}],
     }
 
