@@ -1,5 +1,5 @@
 """The proof's picture: rps, p95, replicas and the metric that drove the HPA, on one time
-axis; :func:`panels`, :func:`plot_load` and :func:`save` are shared with ``rollouts.plot``."""
+axis; :func:`panels`, :func:`plot_load` and :func:`save` are shared with ``rollouts.timeline``."""
 
 from __future__ import annotations
 

@@ -13,8 +13,7 @@ from hello_platform.pipeline.drill.drills import Outcome
 from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
-from hello_platform.pipeline.rollouts.plot import plotter
-from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge
+from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge, plotter
 from hello_platform.pipeline.rollouts.watch import Promoted, settle
 
 LOW, HIGH = 2, 5

@@ -44,8 +44,7 @@ from hello_platform.pipeline.drill.summary import Report
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
-from hello_platform.pipeline.rollouts.plot import plotter
-from hello_platform.pipeline.rollouts.timeline import Timeline
+from hello_platform.pipeline.rollouts.timeline import Timeline, plotter
 from hello_platform.pipeline.rollouts.watch import settle
 
 SUFFIX = "-rollouts"
