@@ -16,9 +16,9 @@ from hello_platform import cli
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.drill import drills
+from hello_platform.pipeline.drill.drills import Report, longest_outage, percentile, summarize
 from hello_platform.pipeline.drill.load import MAX_RPS, Load, Sample, check_loopback
 from hello_platform.pipeline.drill.release import BASE_SETS, REPLICAS, Env
-from hello_platform.pipeline.drill.summary import Report, longest_outage, percentile, summarize
 
 
 class Server(ThreadingHTTPServer):

@@ -11,9 +11,8 @@ from hello_platform.pipeline.loadtest.assertions import (
     scale_down_time,
     scale_up_time,
 )
-from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.options import Options
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0  # load start

@@ -13,13 +13,12 @@ from hello_platform import cli
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.loadtest import conclude
 from hello_platform.pipeline.loadtest.assertions import evaluate
-from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader, PodCounts, PodUsage
 from hello_platform.pipeline.loadtest.options import Options, locust_command
 from hello_platform.pipeline.loadtest.plot import plot_run
 from hello_platform.pipeline.loadtest.runner import progress_line
 from hello_platform.pipeline.loadtest.sizing import advise
-from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample, take_sample
+from hello_platform.pipeline.loadtest.watcher import HpaWatcher, LoadPoint, Sample, take_sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0

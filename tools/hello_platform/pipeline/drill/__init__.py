@@ -19,8 +19,7 @@ A failed request is anything but HTTP 200: an error status, a timeout, a refused
 connection. Requests are never retried. The CLI (``hello-platform drill``) is cli.py.
 """
 
-from hello_platform.pipeline.drill.drills import NAMES, run, run_drill
+from hello_platform.pipeline.drill.drills import NAMES, Report, run, run_drill
 from hello_platform.pipeline.drill.release import Env, setup
-from hello_platform.pipeline.drill.summary import Report
 
 __all__ = ["NAMES", "Env", "Report", "run", "run_drill", "setup"]

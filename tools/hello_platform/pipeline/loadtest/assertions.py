@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.options import Options
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 #: Seconds past the HPA's scale-down stabilization window that the scale-down may take.
 SCALE_DOWN_SLACK_S = 30.0

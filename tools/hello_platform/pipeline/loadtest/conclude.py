@@ -10,7 +10,7 @@ from typing import Any
 
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest import assertions, history, sizing
+from hello_platform.pipeline.loadtest import assertions, sizing, watcher
 from hello_platform.pipeline.loadtest.options import Options
 from hello_platform.pipeline.loadtest.release import Target
 from hello_platform.pipeline.loadtest.watcher import Sample
@@ -37,7 +37,7 @@ class Run:
 
 
 def judge(
-    run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
+    run: Run, samples: list[Sample], points: list[watcher.LoadPoint], verdict: dict[str, Any]
 ) -> tuple[list[assertions.Check], sizing.Sizing]:
     opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
     checks = assertions.evaluate(
@@ -60,7 +60,7 @@ def judge(
     return checks, advice
 
 
-def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -> int:
+def conclude(run: Run, samples: list[Sample], points: list[watcher.LoadPoint]) -> int:
     """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
     verdict = _read_verdict(run.run_dir / "locust-verdict.json")
     checks, advice = judge(run, samples, points, verdict)
@@ -130,7 +130,7 @@ def write_reports(
 
 
 def _figures(
-    run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
+    run: Run, samples: list[Sample], points: list[watcher.LoadPoint], verdict: dict[str, Any]
 ) -> dict[str, Any]:
     load_start, load_stop = run.load_start, run.load_stop
     hold_start = load_start + run.opts.ramp_s

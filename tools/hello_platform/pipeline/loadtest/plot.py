@@ -13,8 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 
 def plot_run(

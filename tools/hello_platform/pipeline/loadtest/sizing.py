@@ -13,8 +13,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,9 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.deploy.release import rollback
-from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
+from hello_platform.pipeline.drill.drills import Drill, Outcome, Report, run_drill
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
-from hello_platform.pipeline.drill.summary import Report
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome

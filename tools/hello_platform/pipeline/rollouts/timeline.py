@@ -18,12 +18,11 @@ from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollouts
-from hello_platform.pipeline.drill.drills import Plot
+from hello_platform.pipeline.drill.drills import Plot, percentile
 from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env
-from hello_platform.pipeline.drill.summary import percentile
 from hello_platform.pipeline.helm.names import instance_selector
-from hello_platform.pipeline.loadtest.history import LoadPoint
+from hello_platform.pipeline.loadtest.watcher import LoadPoint
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
 
 HASH_LABEL = "rollouts-pod-template-hash"
