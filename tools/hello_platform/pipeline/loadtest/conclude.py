@@ -222,11 +222,13 @@ def _with_unit(value: float | None, unit: str) -> str:
 
 def markdown(summary: Summary, *, plot_name: str | None) -> str:
     verdict = "PASS" if summary.passed else "FAIL"
+    settings, keys = summary.settings, ("users", "spawn_rate", "user_rps", "hold_s")
+    shape = ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in keys if k in settings)
     lines = [
         f"# Load test {summary.run}: {verdict}",
         "",
         f"Load against `{summary.url}` for {summary.load_stop - summary.load_start:.0f} s "
-        f"({_settings_line(summary.settings)}).",
+        f"({shape}).",
         "",
         "| assertion | result | measured | limit |",
         "| --- | --- | --- | --- |",
@@ -246,8 +248,3 @@ def markdown(summary: Summary, *, plot_name: str | None) -> str:
         lines += ["", "## Files", ""]
         lines += [f"- {k}: `{v}`" for k, v in summary.files.items()]
     return "\n".join(lines) + "\n"
-
-
-def _settings_line(settings: dict[str, Any]) -> str:
-    keys = ("users", "spawn_rate", "user_rps", "hold_s")
-    return ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in keys if k in settings)

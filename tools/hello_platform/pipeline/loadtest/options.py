@@ -17,7 +17,7 @@ LOCUSTFILE = paths.REPO_ROOT / "loadtests" / "locustfile.py"
 @dataclass
 class Options:
     """Defaults drive >= 3 replicas on the local profile (2 cores); an empty namespace or
-    release is the service's (``requests_namespace`` in requests mode)."""
+    release is the service's (``<namespace>-keda`` in requests mode)."""
 
     service: Service = field(default_factory=catalogue.service)
     kubeconfig: Path | None = None
@@ -39,8 +39,8 @@ class Options:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        default = requests_namespace(self.service) if self.mode == "requests" else None
-        self.namespace = self.namespace or default or self.service.namespace
+        keda = f"{self.service.namespace}-keda" if self.mode == "requests" else None
+        self.namespace = self.namespace or keda or self.service.namespace
         self.release = self.release or self.service.release
 
     @property
@@ -72,10 +72,6 @@ class Options:
 MODES = ("cpu", "requests")
 #: The node port of the release ``--mode requests`` deploys when none is there.
 REQUESTS_NODE_PORT = 30082
-
-
-def requests_namespace(service: Service) -> str:
-    return f"{service.namespace}-keda"
 
 
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:
