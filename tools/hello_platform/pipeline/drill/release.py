@@ -38,7 +38,9 @@ class Env:
 
     @property
     def files(self) -> list[Path]:
-        return release_files(self.opts)
+        """The values files ``deploy`` gave the release: its profile's, then the image's."""
+        image = paths.out_dir() / "deploy" / "image-values.json"
+        return [*helm.profile_files(self.opts.service, self.opts.profile), image]
 
     def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
         """The release's options with ``sets`` on top (helm resets what is not given)."""
@@ -87,13 +89,6 @@ class Env:
             return len(self.pods()) == REPLICAS
         except PlatformError:
             return False
-
-
-def release_files(opts: deploy.Options) -> list[Path]:
-    return [
-        *helm.profile_files(opts.service, opts.profile),
-        paths.out_dir() / "deploy" / "image-values.json",
-    ]
 
 
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
