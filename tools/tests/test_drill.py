@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 from hello_platform import cli
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import deploy, drill
-from hello_platform.pipeline.drill import Sample, drills
+from hello_platform.pipeline import deploy
+from hello_platform.pipeline.drill import drills
+from hello_platform.pipeline.drill.drills import Report, longest_outage, percentile, summarize
+from hello_platform.pipeline.drill.load import MAX_RPS, Load, Sample, check_loopback
+from hello_platform.pipeline.drill.release import BASE_SETS, REPLICAS, Env
 
 
 class Server(ThreadingHTTPServer):
@@ -91,7 +94,7 @@ def _closed_port() -> int:
     ],
 )
 def test_loopback_urls_are_accepted(url: str) -> None:
-    assert drill.check_loopback(url).port
+    assert check_loopback(url).port
 
 
 @pytest.mark.parametrize(
@@ -109,22 +112,22 @@ def test_loopback_urls_are_accepted(url: str) -> None:
 )
 def test_other_addresses_are_refused(url: str) -> None:
     with pytest.raises(PlatformError, match="this machine only"):
-        drill.check_loopback(url)
+        check_loopback(url)
     with pytest.raises(PlatformError):
-        drill.Load(url)
+        Load(url)
 
 
-@pytest.mark.parametrize("rps", [0, -1, drill.MAX_RPS + 1])
+@pytest.mark.parametrize("rps", [0, -1, MAX_RPS + 1])
 def test_the_rate_is_bounded(rps: float) -> None:
     with pytest.raises(PlatformError, match="out of range"):
-        drill.Load("http://127.0.0.1:1/", rps=rps)
+        Load("http://127.0.0.1:1/", rps=rps)
 
 
 # ------------------------------------------------------------------------------ the load
 
 
 def test_load_keeps_its_rate_on_keep_alive_connections(server: Server) -> None:
-    load = drill.Load(server.url + "/", rps=40, connections=2, max_seconds=1.0, per_connection=100)
+    load = Load(server.url + "/", rps=40, connections=2, max_seconds=1.0, per_connection=100)
     with load:
         threading.Event().wait(1.3)
     samples = load.stop()
@@ -138,7 +141,7 @@ def test_load_keeps_its_rate_on_keep_alive_connections(server: Server) -> None:
 
 
 def test_a_connection_is_closed_after_its_request_cap(server: Server) -> None:
-    load = drill.Load(server.url + "/", rps=50, connections=2, max_requests=30, per_connection=5)
+    load = Load(server.url + "/", rps=50, connections=2, max_requests=30, per_connection=5)
     with load:
         threading.Event().wait(0.8)
     samples = load.stop()
@@ -150,7 +153,7 @@ def test_a_connection_is_closed_after_its_request_cap(server: Server) -> None:
 
 def test_a_connection_the_server_closes_is_reopened(server: Server) -> None:
     server.close = True
-    load = drill.Load(server.url + "/", rps=50, connections=2, max_requests=20)
+    load = Load(server.url + "/", rps=50, connections=2, max_requests=20)
     with load:
         threading.Event().wait(0.6)
     samples = load.stop()
@@ -161,7 +164,7 @@ def test_a_connection_the_server_closes_is_reopened(server: Server) -> None:
 
 def test_an_error_status_is_a_failure(server: Server) -> None:
     server.status = 503
-    load = drill.Load(server.url + "/", rps=50, max_requests=10)
+    load = Load(server.url + "/", rps=50, max_requests=10)
     with load:
         threading.Event().wait(0.4)
     samples = load.stop()
@@ -170,20 +173,20 @@ def test_an_error_status_is_a_failure(server: Server) -> None:
 
 
 def test_nothing_listening_is_a_failure_with_its_error() -> None:
-    load = drill.Load(f"http://127.0.0.1:{_closed_port()}/", rps=50, max_seconds=0.3)
+    load = Load(f"http://127.0.0.1:{_closed_port()}/", rps=50, max_seconds=0.3)
     with load:
         threading.Event().wait(0.5)
     samples = load.stop()
     assert samples and all(s.status == 0 for s in samples)
     assert {s.error for s in samples} == {"ConnectionRefusedError"}
-    summary = drill.summarize("x", samples, rps=50)
+    summary = summarize("x", samples, rps=50)
     assert summary.failed == summary.sent == len(samples)
     assert summary.unavailable_s == pytest.approx(samples[-1].t - samples[0].t, abs=0.05)
 
 
 def test_overdue_slots_are_skipped_not_burst() -> None:
     """After 10 s with every connection stuck, the next request is the one due now."""
-    load = drill.Load("http://127.0.0.1:1/", rps=100, late_s=0.05)
+    load = Load("http://127.0.0.1:1/", rps=100, late_s=0.05)
     load._t0 = time.monotonic() - 10  # started 10 s ago, nothing sent since
     due = load._slot()
     assert due is not None and 9.94 <= due <= 10.01
@@ -191,7 +194,7 @@ def test_overdue_slots_are_skipped_not_burst() -> None:
 
 
 def test_mark_records_events_in_load_time(server: Server) -> None:
-    with drill.Load(server.url + "/", rps=20, max_seconds=0.2) as load:
+    with Load(server.url + "/", rps=20, max_seconds=0.2) as load:
         t = load.mark("disrupt")
     assert load.events == {"disrupt": t} and 0 <= t < 0.5
 
@@ -220,22 +223,22 @@ def _samples(pattern: str, every: float = 0.1) -> list[Sample]:
 def test_the_longest_outage_is_the_longest_run_of_failures(
     pattern: str, length: float, start: float | None
 ) -> None:
-    assert drill.longest_outage(_samples(pattern)) == (pytest.approx(length), start)
+    assert longest_outage(_samples(pattern)) == (pytest.approx(length), start)
 
 
 def test_percentiles_are_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
-    assert drill.percentile(values, 50) == 50
-    assert drill.percentile(values, 99) == 99
-    assert drill.percentile(values, 100) == 100
-    assert drill.percentile([7.0], 99) == 7
-    assert drill.percentile([], 99) == 0
+    assert percentile(values, 50) == 50
+    assert percentile(values, 99) == 99
+    assert percentile(values, 100) == 100
+    assert percentile([7.0], 99) == 7
+    assert percentile([], 99) == 0
 
 
 def test_summary_counts_and_passes_only_when_every_check_holds() -> None:
     samples = [*_samples("...xx..."), Sample(0.9, 503, 2.0)]
     samples[0] = Sample(0.0, 200, 5.0, host="pod-a")
-    summary = drill.summarize(
+    summary = summarize(
         "pod-delete",
         samples,
         rps=10,
@@ -255,13 +258,13 @@ def test_summary_counts_and_passes_only_when_every_check_holds() -> None:
     line = summary.line()
     assert line.startswith("drill pod-delete: FAIL  sent 9  failed 3  ")
     assert "p99 5.0ms" in line and "unavailable 0.2s" in line and "failed checks: b" in line
-    assert drill.summarize("x", samples, rps=10, checks={"a": True}).passed
+    assert summarize("x", samples, rps=10, checks={"a": True}).passed
 
 
 def test_the_report_is_rewritten_after_each_drill_and_latest_links_it(tmp_path: Path) -> None:
-    report = drill.Report(tmp_path, run="20260101T000000Z")
-    report.add(drill.summarize("pod-delete", _samples("...."), rps=10, checks={"ok": True}))
-    report.add(drill.summarize("cluster-restart", _samples(".xx."), rps=10, checks={"ok": False}))
+    report = Report(tmp_path, run="20260101T000000Z")
+    report.add(summarize("pod-delete", _samples("...."), rps=10, checks={"ok": True}))
+    report.add(summarize("cluster-restart", _samples(".xx."), rps=10, checks={"ok": False}))
     body = json.loads((tmp_path / "latest" / "summary.json").read_text())
     assert body["run"] == "20260101T000000Z" and body["passed"] is False
     assert [d["drill"] for d in body["drills"]] == ["pod-delete", "cluster-restart"]
@@ -273,20 +276,20 @@ def test_the_report_is_rewritten_after_each_drill_and_latest_links_it(tmp_path: 
 
 
 def test_select_keeps_the_run_order_and_names_unknown_drills() -> None:
-    assert drill.select([]) == list(drill.NAMES)
-    assert drill.select(["cluster-restart", "pod-delete"]) == ["pod-delete", "cluster-restart"]
+    assert drills.select([]) == list(drills.NAMES)
+    assert drills.select(["cluster-restart", "pod-delete"]) == ["pod-delete", "cluster-restart"]
     with pytest.raises(PlatformError, match="unknown drill pod-kill"):
-        drill.select(["pod-kill"])
-    assert set(drill.DRILLS) == set(drill.NAMES)
+        drills.select(["pod-kill"])
+    assert set(drills.DRILLS) == set(drills.NAMES)
 
 
 def test_the_drill_release_has_two_replicas_on_its_own_node_port() -> None:
-    assert "autoscaling.enabled=false" in drill.BASE_SETS
-    assert f"replicaCount={drill.REPLICAS}" in drill.BASE_SETS and drill.REPLICAS >= 2
-    assert "service.nodePort=30083" in drill.BASE_SETS
-    env = drill.Env(None, deploy.Options(sets=drill.BASE_SETS), "http://127.0.0.1:1")  # type: ignore[arg-type]
+    assert "autoscaling.enabled=false" in BASE_SETS
+    assert f"replicaCount={REPLICAS}" in BASE_SETS and REPLICAS >= 2
+    assert "service.nodePort=30083" in BASE_SETS
+    env = Env(None, deploy.Options(sets=BASE_SETS), "http://127.0.0.1:1")  # type: ignore[arg-type]
     opts = env.options("faults.unready=true", timeout=40)
-    assert opts.sets == (*drill.BASE_SETS, "faults.unready=true")
+    assert opts.sets == (*BASE_SETS, "faults.unready=true")
     assert (opts.timeout, opts.run_tests) == (40, False)
     assert env.files[-1].name == "image-values.json"
 
@@ -297,17 +300,17 @@ def test_run_drill_checks_failures_and_writes_the_report(
     monkeypatch.setattr(drills, "WARMUP_S", 0.2)
     monkeypatch.setattr(drills, "TAIL_S", 0.1)
 
-    def flap(env: drill.Env, load: drill.Load) -> drill.Outcome:
+    def flap(env: Env, load: Load) -> drills.Outcome:
         t = load.mark("503s")
         server.status = 503
         threading.Event().wait(0.3)
         server.status = 200
-        return drill.Outcome({"came back": True}, load.mark("200s") - t, {"k": 1})
+        return drills.Outcome({"came back": True}, load.mark("200s") - t, {"k": 1})
 
-    monkeypatch.setitem(drill.DRILLS, "flap", (flap, True))
-    env = drill.Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
-    report = drill.Report(tmp_path, run="r")
-    summary = drill.run_drill(env, "flap", report)
+    monkeypatch.setitem(drills.DRILLS, "flap", (flap, True))
+    env = Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
+    report = Report(tmp_path, run="r")
+    summary = drills.run_drill(env, "flap", report)
     assert not summary.passed and summary.failed > 5
     assert summary.checks == {
         "came back": True,
@@ -319,8 +322,8 @@ def test_run_drill_checks_failures_and_writes_the_report(
     assert summary.recovery_s == pytest.approx(0.3, abs=0.1) and summary.figures == {"k": 1}
     assert json.loads(report.path.read_text())["drills"][0]["drill"] == "flap"
 
-    monkeypatch.setitem(drill.DRILLS, "flap", (flap, False))  # failures only reported
-    assert drill.run_drill(env, "flap").passed
+    monkeypatch.setitem(drills.DRILLS, "flap", (flap, False))  # failures only reported
+    assert drills.run_drill(env, "flap").passed
 
 
 def test_run_drill_draws_the_drills_plot_next_to_its_summary(
@@ -330,17 +333,17 @@ def test_run_drill_draws_the_drills_plot_next_to_its_summary(
     monkeypatch.setattr(drills, "TAIL_S", 0.1)
     drawn: list[int] = []
 
-    def draw(samples: Sequence[drill.Sample], events: Mapping[str, float], path: Path) -> Path:
+    def draw(samples: Sequence[Sample], events: Mapping[str, float], path: Path) -> Path:
         drawn.append(len(samples))
         path.write_bytes(b"png")
         return path
 
-    def quiet(env: drill.Env, load: drill.Load) -> drill.Outcome:
-        return drill.Outcome({"done": True}, plot=draw)
+    def quiet(env: Env, load: Load) -> drills.Outcome:
+        return drills.Outcome({"done": True}, plot=draw)
 
-    env = drill.Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
-    report = drill.Report(tmp_path, run="r")
-    summary = drill.run_drill(env, "quiet", report, {"quiet": (quiet, True)})
+    env = Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
+    report = Report(tmp_path, run="r")
+    summary = drills.run_drill(env, "quiet", report, {"quiet": (quiet, True)})
     assert drawn == [summary.sent] and summary.sent > 0
     assert summary.figures["plot"] == str(tmp_path / "r" / "quiet.png")
     assert (tmp_path / "r" / "quiet.png").exists()
@@ -351,12 +354,12 @@ def test_a_drill_that_raises_fails_without_a_traceback(
 ) -> None:
     monkeypatch.setattr(drills, "WARMUP_S", 0.1)
 
-    def broken(env: drill.Env, load: drill.Load) -> drill.Outcome:
+    def broken(env: Env, load: Load) -> drills.Outcome:
         raise PlatformError("the release vanished")
 
-    monkeypatch.setitem(drill.DRILLS, "broken", (broken, True))
-    env = drill.Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
-    summary = drill.run_drill(env, "broken")
+    monkeypatch.setitem(drills.DRILLS, "broken", (broken, True))
+    env = Env(None, deploy.Options(), server.url, rps=50)  # type: ignore[arg-type]
+    summary = drills.run_drill(env, "broken")
     assert not summary.passed and summary.checks["drill completed"] is False
     assert any("the release vanished" in e for e in summary.events)
 

@@ -6,14 +6,13 @@ from dataclasses import replace
 
 import pytest
 from hello_platform.pipeline.loadtest.assertions import (
-    Limits,
     evaluate,
     peak_replicas,
     scale_down_time,
     scale_up_time,
 )
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.options import Options
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0  # load start
@@ -173,7 +172,7 @@ def test_no_requests_fails() -> None:
 
 
 def test_p95_over_limit_fails() -> None:
-    limits = Limits(p95_max_ms=250.0)
+    limits = Options(p95_max_ms=250.0)
     checks = evaluate(
         timeline(), points(), load_start=T0, load_stop=STOP, p95_hold_ms=251.0, limits=limits
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hello_platform.pipeline.loadtest.history import load_window, parse_history, read_history
+from hello_platform.pipeline.loadtest.watcher import load_window, parse_history, read_history
 
 HEADER = (
     "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,"

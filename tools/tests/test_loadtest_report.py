@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
@@ -10,14 +11,14 @@ from typing import Any, cast
 import pytest
 from hello_platform import cli
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest import report
+from hello_platform.pipeline.loadtest import conclude
 from hello_platform.pipeline.loadtest.assertions import evaluate
-from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader, PodCounts, PodUsage
+from hello_platform.pipeline.loadtest.options import Options, locust_command
 from hello_platform.pipeline.loadtest.plot import plot_run
-from hello_platform.pipeline.loadtest.runner import Options, locust_command, progress_line
+from hello_platform.pipeline.loadtest.runner import progress_line
 from hello_platform.pipeline.loadtest.sizing import advise
-from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample, take_sample
+from hello_platform.pipeline.loadtest.watcher import HpaWatcher, LoadPoint, Sample, take_sample
 from loadtest_data import IDLE_HPA as HPA
 
 T0 = 1_800_000_000.0
@@ -87,7 +88,7 @@ def test_summary_json_and_markdown(tmp_path: Path) -> None:
         p95_hold_ms=21.0,
         p95_budget_ms=1000.0,
     )
-    summary = report.Summary(
+    summary = conclude.Summary(
         run="20261130T030000Z",
         url="http://127.0.0.1:30080",
         started_at=T0 - 20,
@@ -99,12 +100,12 @@ def test_summary_json_and_markdown(tmp_path: Path) -> None:
         sizing=sizing,
         files={"plot": "timeline.png"},
     )
-    data = json.loads(report.write_json(summary, tmp_path / "summary.json").read_text())
+    data = json.loads(json.dumps(summary.as_dict()))
     assert data["passed"] is summary.passed
     assert data["load_duration_s"] == 130.0
     assert data["checks"][0]["name"] == "scale-up starts"
     assert data["sizing"]["hpa_target_percent"] in (50, 60, 70)
-    text = report.markdown(summary, plot_name="timeline.png")
+    text = conclude.markdown(summary, plot_name="timeline.png")
     assert text.startswith("# Load test 20261130T030000Z: ")
     assert "| scale-up starts | PASS |" in text
     assert "| failed requests | PASS | 0.00% | 1.00% |" in text
@@ -249,7 +250,7 @@ def _obj(kind: str, name: str, release: str, **extra: Any) -> dict[str, Any]:
 
 
 def test_the_hpa_is_found_by_the_release_label_not_by_its_name() -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
 
     cluster = LabelledObjects(
         _obj("HorizontalPodAutoscaler", "web", "web"),  # fullnameOverride=web: not web-hello
@@ -257,17 +258,17 @@ def test_the_hpa_is_found_by_the_release_label_not_by_its_name() -> None:
         _obj("HorizontalPodAutoscaler", "other", "other"),
     )
     reader = cast(KubeReader, cluster)
-    assert runner.hpa_name(reader, Options(release="web", mode="cpu")) == "web"
-    assert runner.hpa_name(reader, Options(release="web", mode="requests")) == "keda-hpa-web"
+    assert release.hpa_name(reader, Options(release="web", mode="cpu")) == "web"
+    assert release.hpa_name(reader, Options(release="web", mode="requests")) == "keda-hpa-web"
     with pytest.raises(PlatformError, match="release 'nope' has 0 HorizontalPodAutoscalers"):
-        runner.hpa_name(reader, Options(release="nope", mode="cpu"))
+        release.hpa_name(reader, Options(release="nope", mode="cpu"))
 
 
 def test_requests_mode_deploys_its_own_release() -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
 
-    assert runner.deploy_sets(Options(mode="cpu")) == ()
-    assert runner.deploy_sets(Options(mode="requests")) == (
+    assert release.deploy_sets(Options(mode="cpu")) == ()
+    assert release.deploy_sets(Options(mode="requests")) == (
         "autoscaling.mode=requests",
         "service.nodePort=30082",
     )
@@ -300,7 +301,7 @@ def test_plot_in_requests_mode_draws_rps_per_pod(tmp_path: Path) -> None:
 def test_requests_mode_waits_until_prometheus_scrapes_the_release(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from hello_platform.pipeline.loadtest import runner
+    from hello_platform.pipeline.loadtest import release
     from hello_platform.pipeline.monitoring import prometheus
 
     asked: list[str] = []
@@ -311,11 +312,11 @@ def test_requests_mode_waits_until_prometheus_scrapes_the_release(
         return next(answers)
 
     monkeypatch.setattr(prometheus, "scalar", scalar)
-    monkeypatch.setattr(runner.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(time, "sleep", lambda _s: None)
     # The Service's name is the one found in the cluster (fullnameOverride=web, say).
-    target = runner.Target(hpa=KEDA_HPA, service="web", selector="x=y", url="http://127.0.0.1:1")
-    runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=5)
+    target = release.Target(hpa=KEDA_HPA, service="web", selector="x=y", url="http://127.0.0.1:1")
+    release.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=5)
     assert asked == ['count(up{namespace="ns",service="web"} == 1)'] * 3
     monkeypatch.setattr(prometheus, "scalar", lambda q: None)
     with pytest.raises(PlatformError, match="does not scrape release 'hello' in 'ns'"):
-        runner.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=0)
+        release.wait_scraped(Options(namespace="ns", mode="requests"), target, timeout_s=0)

@@ -22,6 +22,7 @@ import httpx2 as httpx
 import pytest
 from hello_platform.clients.kube import Kube
 from hello_platform.pipeline.loadtest import runner
+from hello_platform.pipeline.loadtest.options import Options
 
 KUBECONFIG = """\
 apiVersion: v1
@@ -186,7 +187,7 @@ def test_runner_end_to_end_with_fake_cluster(
     transport = httpx.MockTransport(FakeCluster(out, hello_port))
     monkeypatch.setattr(runner, "_kube", lambda path: Kube(path, transport=transport))
 
-    opts = runner.Options(
+    opts = Options(
         kubeconfig=kubeconfig,
         users=5,
         spawn_rate=5,

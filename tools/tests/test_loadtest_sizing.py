@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from hello_platform.pipeline.loadtest.history import LoadPoint
 from hello_platform.pipeline.loadtest.kube import HpaStatus, PodUsage
 from hello_platform.pipeline.loadtest.sizing import advise
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 T0 = 1_000.0
 

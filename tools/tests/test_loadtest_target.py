@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest.target import validate_url
+from hello_platform.pipeline.loadtest.release import validate_url
 
 
 @pytest.mark.parametrize(

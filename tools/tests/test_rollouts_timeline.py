@@ -8,8 +8,15 @@ from typing import Any
 
 import pytest
 from hello_platform.pipeline.drill.load import Sample
-from hello_platform.pipeline.rollouts.plot import per_second, plot_drill
-from hello_platform.pipeline.rollouts.timeline import Point, judge, point, reversals, weight
+from hello_platform.pipeline.rollouts.timeline import (
+    Point,
+    judge,
+    per_second,
+    plot_drill,
+    point,
+    reversals,
+    weight,
+)
 
 STEPS = [{"setWeight": 20}, {"pause": {"duration": "60s"}}, {"setWeight": 50}, {"pause": {}}]
 

@@ -1,4 +1,5 @@
-"""The drills themselves, and running them under load one after the other."""
+"""The drills, running them under load one after the other, and what they report (failures,
+the longest outage, percentiles, the run's ``summary.json``)."""
 
 from __future__ import annotations
 
@@ -7,38 +8,26 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lightkube.resources.apps_v1 import Deployment
 from lightkube.resources.core_v1 import Pod
 
+from hello_platform.core import paths
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load, Sample
 from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
-from hello_platform.pipeline.drill.summary import Report, Summary, summarize
-
-#: Drill names, in the order a full run takes them (the disruptive ones last).
-NAMES = (
-    "pod-delete",
-    "rolling-update",
-    "failed-release",
-    "kill-kubelet",
-    "kill-containerd",
-    "cluster-restart",
-)
 
 
 @dataclass
 class Outcome:
-    """What a drill's disruption reports besides the load's samples."""
-
     checks: dict[str, bool] = field(default_factory=dict)
     recovery_s: float | None = None
     figures: dict[str, Any] = field(default_factory=dict)
@@ -122,9 +111,6 @@ def _serving_revision(env: Env) -> str | None:
 
 
 def kill(component: str) -> Drill:
-    """SIGKILL ``component`` by its pidfile, hold the load while it is dead, then let
-    ``cluster up`` repair it; report the failures and the recovery time."""
-
     def run(env: Env, load: Load) -> Outcome:
         from hello_platform.substrate import process
         from hello_platform.substrate.cluster import node
@@ -184,8 +170,8 @@ def cluster_restart(env: Env, load: Load) -> Outcome:
     )
 
 
+#: name: (the drill, whether every request must succeed), in the order a full run takes them.
 DRILLS: dict[str, tuple[Drill, bool]] = {
-    # name: (the drill, whether every request must succeed)
     "pod-delete": (pod_delete, True),
     "rolling-update": (rolling_update, True),
     "failed-release": (failed_release, True),
@@ -193,6 +179,7 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
     "kill-containerd": (kill("containerd"), False),
     "cluster-restart": (cluster_restart, False),
 }
+NAMES = tuple(DRILLS)
 
 
 def run_drill(
@@ -201,8 +188,7 @@ def run_drill(
     report: Report | None = None,
     table: Mapping[str, tuple[Drill, bool]] | None = None,
 ) -> Summary:
-    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line,
-    add it to ``report``."""
+    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line."""
     drill, zero_failures = (table or DRILLS)[name]
     say(f"drill {name}: {drill.__doc__}")
     with Load(env.url + "/", rps=env.rps) as load:
@@ -243,7 +229,6 @@ def run_drill(
 
 
 def select(only: Sequence[str]) -> list[str]:
-    """The drills to run, in :data:`NAMES` order; a PlatformError names an unknown one."""
     unknown = [n for n in only if n not in DRILLS]
     if unknown:
         raise PlatformError(
@@ -252,24 +237,149 @@ def select(only: Sequence[str]) -> list[str]:
     return [n for n in NAMES if not only or n in only]
 
 
-@contextmanager
-def _timed(report: Report) -> Iterator[None]:
-    yield
-    say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
-
-
 def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    """Set the service's drill release up and run ``names``; a PlatformError when any drill
-    failed."""
     names = select(names)
     report = Report()
-    with _timed(report):
-        env = setup(service, rps)
-        for name in names:
-            run_drill(env, name, report)
+    env = setup(service, rps)
+    for name in names:
+        run_drill(env, name, report)
+    say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
     failed = [s.drill for s in report.summaries if not s.passed]
     if failed:
         raise PlatformError(
             f"drill {', '.join(failed)} failed", hint=f"see {report.path} and {env.kube.log}"
         )
     return report
+
+
+#: Failed requests listed one by one in a summary.
+FIRST_FAILURES = 20
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
+    """The longest stretch of consecutive failed requests: its seconds and its start."""
+    best, best_start = 0.0, None
+    start: float | None = None
+    last_end = 0.0
+    for s in sorted(samples, key=lambda s: s.t):
+        if not s.ok:
+            if start is None:
+                start = s.t
+            last_end = s.t + s.ms / 1000
+            continue
+        if start is not None:
+            if s.t - start > best:
+                best, best_start = s.t - start, start
+            start = None
+    if start is not None and last_end - start > best:
+        best, best_start = last_end - start, start
+    return round(best, 3), best_start
+
+
+@dataclass
+class Summary:
+    drill: str
+    passed: bool
+    sent: int
+    failed: int
+    skipped: int
+    rps: float
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    unavailable_s: float
+    #: From the disruption until the drill's "back to normal" condition held (s).
+    recovery_s: float | None
+    statuses: dict[str, int]
+    errors: dict[str, int]
+    events: dict[str, float]
+    checks: dict[str, bool]
+    figures: dict[str, Any] = field(default_factory=dict)
+    hosts: dict[str, int] = field(default_factory=dict)
+    #: The first failed requests: [sent at (s), status, error].
+    failures: list[tuple[float, int, str]] = field(default_factory=list)
+
+    def line(self) -> str:
+        recovery = f"{self.recovery_s:.1f}s" if self.recovery_s is not None else "-"
+        failing = [name for name, ok in self.checks.items() if not ok]
+        return (
+            f"drill {self.drill}: {'PASS' if self.passed else 'FAIL'}  sent {self.sent}  "
+            f"failed {self.failed}  p50 {self.p50_ms:.1f}ms  p99 {self.p99_ms:.1f}ms  "
+            f"unavailable {self.unavailable_s:.1f}s  recovery {recovery}  "
+            f"pods {len(self.hosts)}  ({self.seconds:.0f}s at {self.rps:g} rps)"
+            + (f"  failed checks: {', '.join(failing)}" if failing else "")
+        )
+
+
+def summarize(
+    drill: str,
+    samples: Sequence[Sample],
+    *,
+    rps: float,
+    skipped: int = 0,
+    events: dict[str, float] | None = None,
+    checks: dict[str, bool] | None = None,
+    recovery_s: float | None = None,
+    figures: dict[str, Any] | None = None,
+) -> Summary:
+    latencies = [s.ms for s in samples if s.ok]
+    unavailable, _ = longest_outage(samples)
+    checks = dict(checks or {})
+    return Summary(
+        drill=drill,
+        passed=all(checks.values()),
+        sent=len(samples),
+        failed=sum(1 for s in samples if not s.ok),
+        skipped=skipped,
+        rps=rps,
+        seconds=round(max((s.t for s in samples), default=0.0), 1),
+        p50_ms=round(percentile(latencies, 50), 2),
+        p99_ms=round(percentile(latencies, 99), 2),
+        max_ms=round(max(latencies, default=0.0), 2),
+        unavailable_s=unavailable,
+        recovery_s=None if recovery_s is None else round(recovery_s, 2),
+        statuses={str(k): v for k, v in sorted(Counter(s.status for s in samples).items())},
+        errors=dict(Counter(s.error for s in samples if s.error)),
+        events=dict(events or {}),
+        checks=checks,
+        figures=dict(figures or {}),
+        hosts=dict(Counter(s.host for s in samples if s.ok and s.host)),
+        failures=[(round(s.t, 3), s.status, s.error) for s in samples if not s.ok][:FIRST_FAILURES],
+    )
+
+
+class Report:
+    """``out/drill/<run>/summary.json``, rewritten after every drill; ``latest`` links it."""
+
+    def __init__(self, root: Path | None = None, run: str | None = None) -> None:
+        self.run = run or dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        self.dir = (root or paths.out_dir() / "drill") / self.run
+        self.summaries: list[Summary] = []
+        self.started = time.monotonic()
+
+    @property
+    def path(self) -> Path:
+        return self.dir / "summary.json"
+
+    def add(self, summary: Summary) -> None:
+        self.summaries.append(summary)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        body = {
+            "run": self.run,
+            "passed": all(s.passed for s in self.summaries),
+            "seconds": round(time.monotonic() - self.started, 1),
+            "drills": [asdict(s) for s in self.summaries],
+        }
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(body, indent=2) + "\n")
+        tmp.replace(self.path)
+        paths.link_latest(self.dir)

@@ -21,8 +21,6 @@ MAX_REQUESTS = 30_000
 
 
 def check_loopback(url: str) -> urllib.parse.SplitResult:
-    """``url`` split, if it is plain http with a port on this machine (:func:`is_loopback`);
-    else a PlatformError."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme != "http" or not is_loopback(parts.hostname or "") or not parts.port:
         raise PlatformError(
@@ -34,8 +32,7 @@ def check_loopback(url: str) -> urllib.parse.SplitResult:
 
 @dataclass(frozen=True)
 class Sample:
-    """One request: when it was sent (s since the load started), its status (0 when
-    nothing answered), how long it took, and the error when it failed."""
+    """One request: sent at ``t`` (s since the load started); status 0 when nothing answered."""
 
     t: float
     status: int
@@ -50,18 +47,12 @@ class Sample:
 
 
 class Load:
-    """GET ``url`` at ``rps`` requests a second from ``connections`` threads, each on its
-    own keep-alive connection (reopened after an error or ``Connection: close``), until
-    stopped, ``max_seconds`` pass or ``max_requests`` are sent.
+    """GET ``url`` at ``rps`` a second from ``connections`` keep-alive connections, bounded.
 
-    A connection is closed after ``per_connection`` requests, as a client pool with a
-    request cap does: kube-proxy balances connections, not requests, so without it eight
-    long-lived connections may all land on one replica (1 in 128 runs with two) and a
-    replacement pod would never see traffic.
-
-    The schedule is open-loop: request ``i`` is due at ``i / rps``; a slot more than
-    ``late_s`` overdue (every connection was waiting on a timeout) is skipped and counted,
-    so a recovery is never followed by a burst.
+    A connection is closed after ``per_connection`` requests: kube-proxy balances connections,
+    not requests, so a few long-lived ones may all land on one replica. The schedule is
+    open-loop: a slot more than ``late_s`` overdue is skipped and counted (no burst after a
+    recovery).
     """
 
     def __init__(
@@ -95,17 +86,14 @@ class Load:
         self._t0 = 0.0
 
     def now(self) -> float:
-        """Seconds since the load started."""
         return time.monotonic() - self._t0
 
     def mark(self, event: str) -> float:
-        """Record that ``event`` happened now; returns its time."""
         self.events[event] = round(self.now(), 3)
         say(f"{event} at {self.events[event]:.1f}s ({self.progress()})")
         return self.events[event]
 
     def failed(self) -> int:
-        """Failed requests so far."""
         with self._lock:
             return sum(1 for s in self.samples if not s.ok)
 
@@ -134,7 +122,6 @@ class Load:
             return list(self.samples)
 
     def _slot(self) -> float | None:
-        """The due time of the next request, or None when the load is over."""
         with self._lock:
             while True:
                 if self._next >= self.max_requests:

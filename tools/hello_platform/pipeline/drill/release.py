@@ -18,10 +18,9 @@ from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.drill.load import DEFAULT_RPS
 
-#: The drill release's own namespace and release: the service's, with this suffix.
+#: The drill release (the service's namespace and release + SUFFIX): 2 replicas, no HPA.
 SUFFIX = "-drill"
 NODE_PORT = 30083
-#: The drill release: a fixed 2 replicas (no HPA), on its own node port.
 REPLICAS = 2
 BASE_SETS = (
     f"service.nodePort={NODE_PORT}",
@@ -32,8 +31,6 @@ BASE_SETS = (
 
 @dataclass
 class Env:
-    """The drill release and how to reach it."""
-
     kube: deploy.Kube
     opts: deploy.Options
     url: str
@@ -41,7 +38,9 @@ class Env:
 
     @property
     def files(self) -> list[Path]:
-        return release_files(self.opts)
+        """The values files ``deploy`` gave the release: its profile's, then the image's."""
+        image = paths.out_dir() / "deploy" / "image-values.json"
+        return [*helm.profile_files(self.opts.service, self.opts.profile), image]
 
     def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
         """The release's options with ``sets`` on top (helm resets what is not given)."""
@@ -69,20 +68,17 @@ class Env:
 
     @cached_property
     def deployment(self) -> str:
-        """The release's Deployment, as installed (read from the release, not derived)."""
         names = helm.named(deploy.release_objects(self.kube, self.opts), "Deployment")
         if len(names) != 1:
             raise PlatformError(f"release {self.opts.release} has {len(names)} Deployments")
         return names[0]
 
     def pods(self) -> list[dict[str, Any]]:
-        """The release's pods (terminating ones included)."""
         selector = helm.instance_selector(self.opts.release)
         return self.kube.api.find(Pod, namespace=self.opts.namespace, labels=selector)
 
     def settled(self, since: dt.datetime | None = None) -> bool:
-        """The Deployment is rolled out with every replica Ready (since ``since``, when
-        given) and no other pod of the release is left (none terminating)."""
+        """Rolled out with every replica Ready (since ``since``) and no other pod left."""
         from hello_platform.substrate.cluster import health
         from hello_platform.substrate.cluster.layout import Layout
 
@@ -95,16 +91,7 @@ class Env:
             return False
 
 
-def release_files(opts: deploy.Options) -> list[Path]:
-    """The values files of a release deployed by ``deploy``: its profile, then the image."""
-    return [
-        *helm.profile_files(opts.service, opts.profile),
-        paths.out_dir() / "deploy" / "image-values.json",
-    ]
-
-
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
-    """Deploy (or update) the service's drill release and wait until it has settled."""
     opts = deploy.Options(
         service=service,
         profile="local",
@@ -125,8 +112,7 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
 def wait_until(
     check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
 ) -> float:
-    """Poll ``check`` until true; the seconds it took (a PlatformError after ``timeout``).
-    A look that fails (the API server restarting under a drill) counts as not yet."""
+    """Poll ``check`` until true; a look that fails (API server restarting) counts as not yet."""
 
     def look() -> Check:
         try:

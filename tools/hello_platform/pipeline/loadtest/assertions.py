@@ -1,33 +1,19 @@
-"""The autoscaling proof's assertions, computed from samples and load history alone.
-
-All times are Unix timestamps; ``load_start``/``load_stop`` bound the window in which
-Locust had users running.
-"""
+"""The autoscaling proof's assertions, from samples and load history alone (Unix times)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.options import Options
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
-
-@dataclass(frozen=True)
-class Limits:
-    """The pass marks (defaults are the issue's acceptance criteria)."""
-
-    scale_up_within_s: float = 45.0
-    min_peak_replicas: int = 3
-    scale_down_slack_s: float = 30.0
-    fail_ratio_max: float = 0.01
-    p95_max_ms: float = 1000.0
+#: Seconds past the HPA's scale-down stabilization window that the scale-down may take.
+SCALE_DOWN_SLACK_S = 30.0
 
 
 @dataclass(frozen=True)
 class Check:
-    """One assertion: its outcome, the measured value and the limit it was held to."""
-
     name: str
     passed: bool
     value: float | None
@@ -52,11 +38,7 @@ def baseline_replicas(samples: Sequence[Sample], load_start: float) -> int | Non
 
 
 def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
-    """Seconds from load start until the HPA first asked for more replicas than at start.
-
-    The HPA's own ``lastScaleTime`` dates the decision when it falls between the load
-    start and the sample that showed it; otherwise the sample's time counts.
-    """
+    """Seconds from load start until the HPA first asked for more replicas than at start."""
     base = baseline_replicas(samples, load_start)
     if base is None:
         return None
@@ -69,7 +51,6 @@ def scale_up_time(samples: Sequence[Sample], load_start: float) -> float | None:
 
 
 def peak_replicas(samples: Sequence[Sample], load_start: float) -> int | None:
-    """Most replicas the HPA reported from the load start on."""
     values = [
         s.hpa.current_replicas
         for s in _with_hpa(samples)
@@ -91,14 +72,12 @@ def scale_down_time(samples: Sequence[Sample], load_stop: float) -> float | None
 
 
 def _seconds_since(*, since: float, seen: float, last_scale: float | None) -> float:
-    """Seconds from ``since`` to a scaling first seen in a sample at ``seen``: dated by the
-    HPA's ``lastScaleTime`` when that falls in between, else by the sample."""
+    """Dated by the HPA's ``lastScaleTime`` when it falls between ``since`` and ``seen``."""
     when = last_scale if last_scale is not None and since <= last_scale <= seen else seen
     return max(0.0, when - since)
 
 
 def scale_down_window(samples: Sequence[Sample]) -> int | None:
-    """The HPA's scale-down stabilization window (s), from its latest reading."""
     seen = _with_hpa(samples)
     last = seen[-1].hpa if seen else None
     return last.scale_down_window_s if last else None
@@ -111,10 +90,10 @@ def evaluate(
     load_start: float,
     load_stop: float,
     p95_hold_ms: float | None,
-    limits: Limits | None = None,
+    limits: Options | None = None,
 ) -> list[Check]:
     """All assertions, in the order they are printed."""
-    lim = limits or Limits()
+    lim = limits or Options()
     peak = peak_replicas(samples, load_start)
     return [
         scale_up_check(scale_up_time(samples, load_start), lim),
@@ -125,7 +104,7 @@ def evaluate(
     ]
 
 
-def scale_up_check(up: float | None, lim: Limits) -> Check:
+def scale_up_check(up: float | None, lim: Options) -> Check:
     return Check(
         "scale-up starts",
         up is not None and up <= lim.scale_up_within_s,
@@ -138,7 +117,7 @@ def scale_up_check(up: float | None, lim: Limits) -> Check:
     )
 
 
-def peak_check(peak: int | None, lim: Limits) -> Check:
+def peak_check(peak: int | None, lim: Options) -> Check:
     return Check(
         "replicas reach",
         peak is not None and peak >= lim.min_peak_replicas,
@@ -150,10 +129,10 @@ def peak_check(peak: int | None, lim: Limits) -> Check:
 
 
 def scale_down_check(
-    samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None, lim: Limits
+    samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None, lim: Options
 ) -> Check:
     window = scale_down_window(samples)
-    down_limit = (window if window is not None else 300) + lim.scale_down_slack_s
+    down_limit = (window if window is not None else 300) + SCALE_DOWN_SLACK_S
     down = scale_down_time(samples, load_stop)
     base = baseline_replicas(samples, load_start)
     scaled = peak is not None and base is not None and peak > base
@@ -170,11 +149,11 @@ def scale_down_check(
         down_limit,
         "s",
         down_detail + f" (limit {down_limit:.0f} s = stabilization window {window} s"
-        f" + {lim.scale_down_slack_s:.0f} s)",
+        f" + {SCALE_DOWN_SLACK_S:.0f} s)",
     )
 
 
-def failures_check(points: Sequence[LoadPoint], lim: Limits) -> Check:
+def failures_check(points: Sequence[LoadPoint], lim: Options) -> Check:
     final = points[-1] if points else None
     requests = final.total_requests if final else 0
     failures = final.total_failures if final else 0
@@ -191,7 +170,7 @@ def failures_check(points: Sequence[LoadPoint], lim: Limits) -> Check:
     )
 
 
-def p95_check(p95_hold_ms: float | None, lim: Limits) -> Check:
+def p95_check(p95_hold_ms: float | None, lim: Options) -> Check:
     return Check(
         "p95 latency at hold",
         p95_hold_ms is not None and p95_hold_ms <= lim.p95_max_ms,

@@ -10,12 +10,8 @@ from hello_platform.core import catalogue
 from hello_platform.core import cli as shared
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import loadtest as api
-from hello_platform.pipeline.loadtest.runner import (
-    MODES,
-    REQUESTS_NODE_PORT,
-    Options,
-    run,
-)
+from hello_platform.pipeline.loadtest.options import MODES, REQUESTS_NODE_PORT, Options
+from hello_platform.pipeline.loadtest.runner import run
 
 
 def _positive(kind: type[int] | type[float]) -> Any:

@@ -1,15 +1,16 @@
-"""A run's conclusion: the assertions, the figures, the plot, the report and the sizing advice."""
+"""A run's conclusion: the assertions, the figures, the plot, the sizing advice and the
+report (``summary.json`` and ``report.md``)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.loadtest import assertions, history, report, sizing
+from hello_platform.pipeline.loadtest import assertions, sizing, watcher
 from hello_platform.pipeline.loadtest.options import Options
 from hello_platform.pipeline.loadtest.release import Target
 from hello_platform.pipeline.loadtest.watcher import Sample
@@ -25,8 +26,6 @@ def _read_verdict(path: Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Run:
-    """One finished load: where its results go, and when the load ran."""
-
     opts: Options
     target: Target
     run_dir: Path
@@ -38,23 +37,16 @@ class Run:
 
 
 def judge(
-    run: Run, samples: list[Sample], points: list[history.LoadPoint], verdict: dict[str, Any]
+    run: Run, samples: list[Sample], points: list[watcher.LoadPoint], verdict: dict[str, Any]
 ) -> tuple[list[assertions.Check], sizing.Sizing]:
-    """The assertions over the samples and Locust's points, and the sizing advice."""
     opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
-    limits = assertions.Limits(
-        scale_up_within_s=opts.scale_up_within_s,
-        min_peak_replicas=opts.min_peak_replicas,
-        fail_ratio_max=opts.fail_ratio_max,
-        p95_max_ms=opts.p95_max_ms,
-    )
     checks = assertions.evaluate(
         samples,
         points,
         load_start=run.load_start,
         load_stop=run.load_stop,
         p95_hold_ms=p95_hold,
-        limits=limits,
+        limits=opts,
     )
     advice = sizing.advise(
         samples,
@@ -68,14 +60,11 @@ def judge(
     return checks, advice
 
 
-def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -> int:
+def conclude(run: Run, samples: list[Sample], points: list[watcher.LoadPoint]) -> int:
     """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
     verdict = _read_verdict(run.run_dir / "locust-verdict.json")
     checks, advice = judge(run, samples, points, verdict)
-    hold_start = run.load_start + run.opts.ramp_s
-    figures = _figures(
-        samples, points, run.load_start, run.load_stop, hold_start, verdict, run.locust_exit
-    )
+    figures = _figures(run, samples, points, verdict)
     from hello_platform.pipeline.loadtest.plot import plot_run  # matplotlib is slow to import
 
     plot_path = plot_run(
@@ -88,8 +77,8 @@ def conclude(run: Run, samples: list[Sample], points: list[history.LoadPoint]) -
         title=f"{run.opts.release} autoscaling under load ({run.run_name})",
     )
     files = write_reports(run, checks, figures, advice, plot_path)
-    for line in report.print_checks(checks):
-        print(line, flush=True)
+    for check in checks:
+        print(check.line(), flush=True)
     print("sizing advice (not applied):", flush=True)
     for line in advice.lines():
         print(f"  {line}", flush=True)
@@ -122,7 +111,7 @@ def write_reports(
         "history_csv": str(run_dir / "locust_stats_history.csv"),
         "samples": str(run_dir / "samples.jsonl"),
     }
-    summary = report.Summary(
+    summary = Summary(
         run=run.run_name,
         url=run.target.url,
         started_at=run.started_at,
@@ -134,21 +123,17 @@ def write_reports(
         sizing=advice,
         files=files,
     )
-    report.write_json(summary, run_dir / "summary.json")
-    (run_dir / "report.md").write_text(report.markdown(summary, plot_name=plot_path.name))
+    (run_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n")
+    (run_dir / "report.md").write_text(markdown(summary, plot_name=plot_path.name))
     paths.link_latest(run_dir)
     return files
 
 
 def _figures(
-    samples: list[Sample],
-    points: list[history.LoadPoint],
-    load_start: float,
-    load_stop: float,
-    hold_start: float,
-    verdict: dict[str, Any],
-    locust_exit: int,
+    run: Run, samples: list[Sample], points: list[watcher.LoadPoint], verdict: dict[str, Any]
 ) -> dict[str, Any]:
+    load_start, load_stop = run.load_start, run.load_stop
+    hold_start = load_start + run.opts.ramp_s
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
     cpu = [
         s.hpa.cpu_utilization
@@ -183,5 +168,83 @@ def _figures(
         "target_rps_per_pod": rps_target,
         "samples": len(samples),
         "sample_errors": sum(1 for s in samples if s.errors),
-        "locust_exit_code": locust_exit,
+        "locust_exit_code": run.locust_exit,
     }
+
+
+@dataclass
+class Summary:
+    run: str
+    url: str
+    started_at: float
+    load_start: float
+    load_stop: float
+    settings: dict[str, Any]
+    checks: list[assertions.Check]
+    figures: dict[str, Any]
+    sizing: sizing.Sizing
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run,
+            "passed": self.passed,
+            "url": self.url,
+            "started_at": self.started_at,
+            "load_start": self.load_start,
+            "load_stop": self.load_stop,
+            "load_duration_s": round(self.load_stop - self.load_start, 1),
+            "settings": self.settings,
+            "checks": [asdict(c) for c in self.checks],
+            "figures": self.figures,
+            "sizing": asdict(self.sizing),
+            "files": self.files,
+        }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 10 else f"{value:.0f}"
+    return str(value)
+
+
+def _with_unit(value: float | None, unit: str) -> str:
+    if value is not None and unit == "ratio":
+        return f"{value:.2%}"
+    return f"{_fmt(value)} {unit}"
+
+
+def markdown(summary: Summary, *, plot_name: str | None) -> str:
+    verdict = "PASS" if summary.passed else "FAIL"
+    settings, keys = summary.settings, ("users", "spawn_rate", "user_rps", "hold_s")
+    shape = ", ".join(f"{k.replace('_', ' ')} {settings[k]}" for k in keys if k in settings)
+    lines = [
+        f"# Load test {summary.run}: {verdict}",
+        "",
+        f"Load against `{summary.url}` for {summary.load_stop - summary.load_start:.0f} s "
+        f"({shape}).",
+        "",
+        "| assertion | result | measured | limit |",
+        "| --- | --- | --- | --- |",
+    ]
+    for c in summary.checks:
+        lines.append(
+            f"| {c.name} | {'PASS' if c.passed else 'FAIL'} | "
+            f"{_with_unit(c.value, c.unit)} | {_with_unit(c.limit, c.unit)} |"
+        )
+    lines += ["", "## Figures", ""]
+    lines += [f"- {k.replace('_', ' ')}: {_fmt(v)}" for k, v in summary.figures.items()]
+    lines += ["", "## Sizing advice (not applied)", ""]
+    lines += [f"- {line}" for line in summary.sizing.lines()]
+    if plot_name:
+        lines += ["", "## Timeline", "", f"![rps, p95, replicas and CPU over time]({plot_name})"]
+    if summary.files:
+        lines += ["", "## Files", ""]
+        lines += [f"- {k}: `{v}`" for k, v in summary.files.items()]
+    return "\n".join(lines) + "\n"

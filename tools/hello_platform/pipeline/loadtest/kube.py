@@ -1,8 +1,4 @@
-"""What the load test reads from the cluster: the HPA, the pods and their CPU.
-
-Parsing is pure (``parse_*`` take the JSON objects the API serves) so it is unit-tested
-against fixtures; :class:`KubeReader` only asks the cluster, through the one client.
-"""
+"""What the load test reads from the cluster (the HPA, the pods and their CPU); parsing is pure."""
 
 from __future__ import annotations
 
@@ -23,8 +19,6 @@ DEFAULT_SCALE_DOWN_WINDOW_S = 300
 
 @dataclass(frozen=True)
 class HpaStatus:
-    """One reading of an autoscaling/v2 HorizontalPodAutoscaler."""
-
     name: str
     target_kind: str
     target_name: str
@@ -38,13 +32,11 @@ class HpaStatus:
     cpu_target: int | None
     #: spec.behavior.scaleDown.stabilizationWindowSeconds, or Kubernetes' default (300 s).
     scale_down_window_s: int
-    #: status.lastScaleTime as a Unix timestamp.
     last_scale_time: float | None
     #: An External metric (KEDA's request rate): its current averageValue per pod, if known.
     external_value: float | None = None
     #: That metric's target averageValue per pod (KEDA's threshold).
     external_target: float | None = None
-    #: The apiVersion of the scaled workload (a Deployment's, or a Rollout's).
     target_api_version: str = "apps/v1"
 
 
@@ -64,19 +56,18 @@ class PodCounts:
 
 
 def parse_time(value: str | None) -> float | None:
-    """An RFC 3339 timestamp (``2026-11-30T03:00:00Z``) as a Unix timestamp."""
     if not value:
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
 def parse_cpu(text: str) -> float:
-    """A CPU quantity (``250m``, ``1``, ``1234567n``, ``12u``) in millicores."""
+    """A CPU quantity in millicores."""
     return quantity(text) * 1000.0
 
 
 def parse_memory(text: str) -> float:
-    """A memory quantity (``12345Ki``, ``64Mi``, ``1G``, ``1000``) in MiB."""
+    """A memory quantity in MiB."""
     return quantity(text) / 2**20
 
 
@@ -102,7 +93,6 @@ def _external_metric(entries: Sequence[Mapping[str, Any]], section: str) -> floa
 
 
 def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
-    """An autoscaling/v2 HPA object (``kubectl get hpa NAME -o json``)."""
     if doc.get("kind") != "HorizontalPodAutoscaler":
         raise ValueError(f"not a HorizontalPodAutoscaler: kind={doc.get('kind')!r}")
     meta = doc.get("metadata") or {}
@@ -130,10 +120,7 @@ def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
 
 
 def parse_pods(doc: Mapping[str, Any]) -> PodCounts:
-    """Running pods and how many are Ready, from ``kubectl get pods -o json`` (a List).
-
-    Pods being deleted (``metadata.deletionTimestamp``) no longer count.
-    """
+    """Running pods and how many are Ready; pods being deleted no longer count."""
     total = ready = 0
     for pod in doc.get("items") or []:
         if (pod.get("metadata") or {}).get("deletionTimestamp"):
@@ -149,7 +136,6 @@ def parse_pods(doc: Mapping[str, Any]) -> PodCounts:
 
 
 def parse_pod_metrics(doc: Mapping[str, Any]) -> list[PodUsage]:
-    """Per-pod usage from the metrics API (``PodMetricsList``), containers summed."""
     usages = []
     for item in doc.get("items") or []:
         cpu = memory = 0.0
@@ -163,12 +149,10 @@ def parse_pod_metrics(doc: Mapping[str, Any]) -> list[PodUsage]:
 
 
 def selector_string(match_labels: Mapping[str, str]) -> str:
-    """``{"a": "b", "c": "d"}`` as the label selector ``a=b,c=d``."""
     return ",".join(f"{k}={v}" for k, v in sorted(match_labels.items()))
 
 
 def node_port_url(service: Mapping[str, Any], port_name: str | None = None) -> str:
-    """``http://127.0.0.1:<nodePort>`` for a NodePort/LoadBalancer Service object."""
     spec = service.get("spec") or {}
     name = (service.get("metadata") or {}).get("name", "?")
     if spec.get("type") not in ("NodePort", "LoadBalancer"):
@@ -190,21 +174,17 @@ POD_METRICS = resource("metrics.k8s.io/v1beta1", "PodMetrics", plural="pods")
 
 
 class KubeReader:
-    """What the load test reads from one namespace, through the one Kubernetes client."""
-
     def __init__(self, kube: Kube, namespace: str) -> None:
         self.kube = kube
         self.namespace = namespace
 
     def object(self, api_version: str, kind: str, name: str) -> dict[str, Any]:
-        """The object, or a PlatformError naming what is missing."""
         found = self.kube.get(resource(api_version, kind), name, namespace=self.namespace)
         if found is None:
             raise PlatformError(f"{kind} '{name}' not found in namespace '{self.namespace}'")
         return found
 
     def labelled(self, api_version: str, kind: str, release: str) -> list[dict[str, Any]]:
-        """The objects of ``kind`` that belong to ``release`` (by its instance label)."""
         res = resource(api_version, kind)
         return self.kube.find(res, namespace=self.namespace, labels=instance_selector(release))
 

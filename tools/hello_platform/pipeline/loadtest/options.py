@@ -1,4 +1,4 @@
-"""What one load-test run does (:class:`Options`), and its bounded, headless Locust command."""
+"""One load-test run's options and its bounded, headless Locust command."""
 
 from __future__ import annotations
 
@@ -16,15 +16,14 @@ LOCUSTFILE = paths.REPO_ROOT / "loadtests" / "locustfile.py"
 
 @dataclass
 class Options:
-    """What one run does; defaults drive >= 3 replicas on the local profile (2 cores). An
-    empty namespace or release is the service's (``requests_namespace`` in requests mode)."""
+    """Defaults drive >= 3 replicas on the local profile (2 cores); an empty namespace or
+    release is the service's (``<namespace>-keda`` in requests mode)."""
 
     service: Service = field(default_factory=catalogue.service)
     kubeconfig: Path | None = None
     url: str | None = None
     namespace: str = ""
     release: str = ""
-    #: what the release scales on: "cpu" (the chart's HPA) or "requests" (KEDA's HPA)
     mode: str = "cpu"
     users: int = 50
     spawn_rate: float = 10.0
@@ -40,8 +39,8 @@ class Options:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        default = requests_namespace(self.service) if self.mode == "requests" else None
-        self.namespace = self.namespace or default or self.service.namespace
+        keda = f"{self.service.namespace}-keda" if self.mode == "requests" else None
+        self.namespace = self.namespace or keda or self.service.namespace
         self.release = self.release or self.service.release
 
     @property
@@ -70,19 +69,12 @@ class Options:
         }
 
 
-#: Scaling modes: what the release's HPA scales on, and how the run deploys it.
 MODES = ("cpu", "requests")
 #: The node port of the release ``--mode requests`` deploys when none is there.
 REQUESTS_NODE_PORT = 30082
 
 
-def requests_namespace(service: Service) -> str:
-    """Where ``--mode requests`` deploys its own release of the service (``<namespace>-keda``)."""
-    return f"{service.namespace}-keda"
-
-
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:
-    """The bounded, headless Locust command line of a run."""
     return [
         sys.executable,
         "-m",

@@ -1,8 +1,5 @@
-"""The picture of the proof: rps, p95, replicas and the metric that drove the HPA (CPU, or
-requests per pod with KEDA) on one shared time axis.
-
-:func:`panels`, :func:`plot_load` and :func:`save` are the shared style: the drills' plots
-(``rollouts.plot``) draw with them too."""
+"""The proof's picture: rps, p95, replicas and the metric that drove the HPA, on one time
+axis; :func:`panels`, :func:`plot_load` and :func:`save` are shared with ``rollouts.timeline``."""
 
 from __future__ import annotations
 
@@ -16,8 +13,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 
 def plot_run(
@@ -41,7 +37,6 @@ def plot_run(
 
 
 def panels(rows: int) -> tuple[Any, list[Any]]:
-    """A figure of ``rows`` panels on one shared time axis, in the load test's style."""
     fig, axes = plt.subplots(
         rows, 1, sharex=True, figsize=(10, 2.5 * rows), constrained_layout=True
     )
@@ -57,8 +52,7 @@ def save(
     shade: tuple[float, float] | None = None,
     marks: Mapping[str, float] | None = None,
 ) -> Path:
-    """Grid every panel, shade ``shade`` (a time window), draw a vertical line at each of
-    ``marks`` (label: time), title the figure and write it to ``path`` as a PNG."""
+    """Grid every panel, shade a time window, mark ``marks`` (label: time), write a PNG."""
     for ax in fig.axes:
         if shade is not None:
             ax.axvspan(*shade, color="tab:blue", alpha=0.08)
@@ -73,12 +67,7 @@ def save(
 
 
 def plot_load(
-    ax_rps: Any,
-    ax_p95: Any,
-    points: Sequence[LoadPoint],
-    load_start: float,
-    *,
-    users: bool = True,
+    ax_rps: Any, ax_p95: Any, points: Sequence[LoadPoint], load_start: float, *, users: bool = True
 ) -> None:
     """Requests and failures per second (with the users, if ``users``), and the p95 latency."""
     xs = [p.t - load_start for p in points]
@@ -104,32 +93,15 @@ def _plot_replicas(
 ) -> None:
     """The HPA's current and desired replicas, and the ready pods."""
     with_hpa = [s for s in samples if s.hpa is not None]
-    hx = [s.t - load_start for s in with_hpa]
-    ax_rep.step(
-        hx,
-        [s.hpa.current_replicas for s in with_hpa if s.hpa],
-        where="post",
-        color="tab:green",
-        label="current",
-    )
-    ax_rep.step(
-        hx,
-        [s.hpa.desired_replicas for s in with_hpa if s.hpa],
-        where="post",
-        color="tab:orange",
-        linestyle="--",
-        label="desired",
-    )
-    ready = [(s.t - load_start, s.pods.ready) for s in samples if s.pods is not None]
-    if ready:
-        ax_rep.step(
-            [x for x, _ in ready],
-            [r for _, r in ready],
-            where="post",
-            color="tab:olive",
-            linestyle=":",
-            label="pods ready",
-        )
+    pods = [s for s in samples if s.pods is not None]
+    hx, px = [s.t - load_start for s in with_hpa], [s.t - load_start for s in pods]
+    series: list[tuple[str, list[float], list[int], str, str]] = [
+        ("current", hx, [s.hpa.current_replicas for s in with_hpa if s.hpa], "tab:green", "-"),
+        ("desired", hx, [s.hpa.desired_replicas for s in with_hpa if s.hpa], "tab:orange", "--"),
+        ("pods ready", px, [s.pods.ready for s in pods if s.pods], "tab:olive", ":"),
+    ]
+    for label, xs, ys, color, style in series:
+        ax_rep.step(xs, ys, where="post", color=color, linestyle=style, label=label)
     if with_hpa and with_hpa[-1].hpa:
         ax_rep.set_ylim(0, with_hpa[-1].hpa.max_replicas + 0.5)
     ax_rep.set_ylabel("replicas")
@@ -154,8 +126,7 @@ def _plot_driver(ax_cpu: Any, with_hpa: Sequence[Sample], load_start: float) -> 
             ax_cpu,
             [(s.t - load_start, s.hpa.cpu_utilization) for s in with_hpa if s.hpa],
             next(
-                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target),
-                None,
+                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target), None
             ),
             label="CPU utilization (HPA)",
             unit="%",

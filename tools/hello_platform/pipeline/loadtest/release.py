@@ -1,18 +1,19 @@
-"""The release under load: its HPA, pods and URL, deployed first when it is missing.
-
-The release's objects are found by its instance label (``app.kubernetes.io/instance``):
-their names are read from the cluster, never re-derived from the chart's naming rule.
-"""
+"""The release under load (its HPA, pods and URL, found by its instance label), deployed
+first when it is missing."""
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from hello_platform.core.errors import PlatformError
+from hello_platform.core.net import is_loopback
 from hello_platform.core.progress import say
-from hello_platform.core.wait import until
+from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.loadtest.kube import (
     HpaStatus,
@@ -21,13 +22,10 @@ from hello_platform.pipeline.loadtest.kube import (
     selector_string,
 )
 from hello_platform.pipeline.loadtest.options import REQUESTS_NODE_PORT, Options
-from hello_platform.pipeline.loadtest.target import validate_url
 
 
 @dataclass(frozen=True)
 class Target:
-    """The deployed service: its HPA, its Service, its pods' selector and the URL to load."""
-
     hpa: HpaStatus
     service: str
     selector: str
@@ -49,8 +47,7 @@ def _one(objects: list[dict[str, Any]], kind: str, opts: Options) -> dict[str, A
 
 
 def hpa_name(kube: KubeReader, opts: Options) -> str:
-    """The HPA that scales the release: the chart's, or the one KEDA made for the release's
-    ScaledObject (named in its status), found by the release's label."""
+    """The chart's HPA, or the one KEDA made for the release's ScaledObject."""
     if opts.mode != "requests":
         hpas = kube.labelled("autoscaling/v2", "HorizontalPodAutoscaler", opts.release)
         return str(_one(hpas, "HorizontalPodAutoscaler", opts)["metadata"]["name"])
@@ -64,12 +61,10 @@ def hpa_name(kube: KubeReader, opts: Options) -> str:
     return str(name)
 
 
-#: The API version of KEDA's ScaledObject.
 SCALED_OBJECT = "keda.sh/v1alpha1"
 
 
 def find_target(kube: KubeReader, opts: Options) -> Target:
-    """The HPA, Service, pod selector and NodePort URL of the release, or a clear error."""
     try:
         hpa = kube.hpa(hpa_name(kube, opts))
     except NotDeployedError:
@@ -126,8 +121,7 @@ SCRAPE_WAIT_S = 150.0
 
 
 def wait_scraped(opts: Options, target: Target, *, timeout_s: float = SCRAPE_WAIT_S) -> None:
-    """Wait until the embedded Prometheus scrapes the release: without its metric KEDA
-    sees 0 rps, and the proof would measure discovery instead of scaling."""
+    """Wait until Prometheus scrapes the release: without its metric KEDA sees 0 rps."""
     from hello_platform.pipeline.monitoring import prometheus
 
     up = f'count(up{{namespace="{opts.namespace}",service="{target.service}"}} == 1)'
@@ -153,7 +147,6 @@ def wait_scraped(opts: Options, target: Target, *, timeout_s: float = SCRAPE_WAI
 
 
 def deploy_sets(opts: Options) -> tuple[str, ...]:
-    """The ``--set`` items a run's own deploy needs for its mode."""
     if opts.mode != "requests":
         return ()
     return ("autoscaling.mode=requests", f"service.nodePort={REQUESTS_NODE_PORT}")
@@ -189,3 +182,46 @@ def wait_until(
     except PlatformError:
         return False
     return True
+
+
+def validate_url(url: str) -> str:
+    """``url`` without a trailing slash, if it is http(s) on a loopback address (a name other
+    than ``localhost`` could resolve anywhere)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PlatformError(
+            f"--url {url!r} is not an http(s) URL", hint="use e.g. --url http://127.0.0.1:30080"
+        )
+    host = parts.hostname
+    if not is_loopback(host):
+        raise PlatformError(
+            f"refusing to send load to {host}: the load test only targets loopback "
+            "(127.0.0.0/8, ::1 or localhost)",
+            hint="use the NodePort on 127.0.0.1 or a kubectl port-forward",
+        )
+    try:
+        _ = parts.port
+    except ValueError as exc:
+        raise PlatformError(f"--url {url!r} has an invalid port") from exc
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise PlatformError(f"--url {url!r} must be the service's root (scheme://host:port)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def wait_ready(url: str, *, timeout_s: float = 60.0, path: str = "/readyz") -> None:
+    def answers() -> Check:
+        try:
+            with urllib.request.urlopen(url + path, timeout=3) as response:  # noqa: S310
+                return Check(response.status == 200, f"status {response.status}")
+        except urllib.error.HTTPError as err:
+            return Check(False, f"status {err.code}")
+        except (urllib.error.URLError, OSError) as err:
+            return Check(False, str(getattr(err, "reason", err)))
+
+    until(
+        answers,
+        what=f"the service at {url} is not ready",
+        timeout=timeout_s,
+        interval=2,
+        hint="check the deploy (nox -s deploy) or the --url",
+    )

@@ -1,9 +1,4 @@
-"""One autoscaling proof, end to end.
-
-Find the service and its HPA, wait until it rests at minReplicas, run Locust (headless,
-bounded) against the NodePort on 127.0.0.1 while a watcher samples the HPA and the pods,
-wait (bounded) for the scale-down, then assert, plot, advise and report.
-"""
+"""One autoscaling proof, end to end: rest, load, scale down, then assert and report."""
 
 from __future__ import annotations
 
@@ -16,55 +11,38 @@ from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
-from hello_platform.pipeline.loadtest import history
 from hello_platform.pipeline.loadtest.conclude import Run, conclude
 from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader
-from hello_platform.pipeline.loadtest.options import (
-    MODES,
-    REQUESTS_NODE_PORT,
-    Options,
-    locust_command,
-    requests_namespace,
-)
+from hello_platform.pipeline.loadtest.options import MODES, Options, locust_command
 from hello_platform.pipeline.loadtest.release import (
     Target,
-    deploy_sets,
     ensure_deployed,
-    hpa_name,
+    validate_url,
+    wait_ready,
     wait_scraped,
     wait_until,
 )
-from hello_platform.pipeline.loadtest.target import validate_url, wait_ready
-from hello_platform.pipeline.loadtest.watcher import HpaWatcher, Sample
-
-__all__ = [
-    "MODES",
-    "REQUESTS_NODE_PORT",
-    "Options",
-    "Target",
-    "deploy_sets",
-    "hpa_name",
-    "locust_command",
-    "progress_line",
-    "requests_namespace",
-    "run",
-    "wait_scraped",
-]
+from hello_platform.pipeline.loadtest.watcher import (
+    HpaWatcher,
+    LoadPoint,
+    Sample,
+    load_window,
+    read_history,
+)
 
 
 def _kube(kubeconfig: Path) -> Kube:
-    """The cluster the run targets (a seam for the tests' fake API server)."""
+    """A seam for the tests' fake API server."""
     return Kube(kubeconfig)
 
 
 def _cluster_kubeconfig() -> Path:
-    """The embedded cluster's kubeconfig, starting the cluster if it is not running."""
     from hello_platform.substrate.cluster import ensure_up
 
     return ensure_up()
 
 
-def progress_line(elapsed: float, point: history.LoadPoint | None, sample: Sample | None) -> str:
+def progress_line(elapsed: float, point: LoadPoint | None, sample: Sample | None) -> str:
     """``t=40s users=30 rps=210 p95=12ms replicas=2→3 cpu=128%``."""
     parts = [f"t={elapsed:.0f}s"]
     if point is not None:
@@ -192,9 +170,8 @@ def _rest_first(target: Target, watcher: HpaWatcher, started_at: float) -> None:
 
 def _load(
     opts: Options, target: Target, watcher: HpaWatcher, run_dir: Path
-) -> tuple[list[history.LoadPoint], float, float, int]:
-    """Run Locust (bounded; killed past its bound): its points, the load's start and stop,
-    and Locust's exit code."""
+) -> tuple[list[LoadPoint], float, float, int]:
+    """Run Locust (killed past its bound): its points, the load's start and stop, its exit code."""
     history_csv = run_dir / "locust_stats_history.csv"
     log_path = run_dir / "locust.log"
     cmd = locust_command(opts, target.url, run_dir)
@@ -220,8 +197,8 @@ def _load(
         raise PlatformError(
             "Locust did not stop within its time bound and was killed", log=str(log_path)
         )
-    points = history.read_history(history_csv)
-    span = history.load_window(points)
+    points = read_history(history_csv)
+    span = load_window(points)
     if span is None:
         raise PlatformError(
             f"Locust made no load (exit {proc.returncode})", hint="see its log", log=str(log_path)
@@ -235,8 +212,8 @@ def _back_at_min(watcher: HpaWatcher, load_stop: float) -> bool:
 
 
 def _live_line(history_csv: Path, proc_start: float, watcher: HpaWatcher) -> str:
-    points = history.read_history(history_csv)
+    points = read_history(history_csv)
     point = points[-1] if points else None
-    start = history.load_window(points)
+    start = load_window(points)
     origin = start[0] if start else proc_start
     return progress_line(time.time() - origin, point, watcher.latest())

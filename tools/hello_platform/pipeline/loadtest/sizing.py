@@ -1,15 +1,9 @@
-"""Sizing advice from a load test: CPU per request, and requests/limits/HPA target to try.
+"""Sizing advice from a load test (printed, never applied).
 
-It is advice only (printed and written to the report, never applied). The rules:
-
-* CPU per request = (pods' CPU during the hold - their idle CPU) / requests per second.
-* CPU request: the CPU the hold's load needs (CPU per request x rps), spread over all
-  replicas but one (headroom: maxReplicas - 1) at the suggested target, rounded up to 10m;
-  at least 4x a pod's idle use (so an idle pod sits far below the target). Limit: 4x the
-  request, room for bursts without the throttling that a tight CPU limit causes.
-* Memory request: the most a pod used, +25 %, rounded up to 16Mi; limit: 2x the request.
-* HPA target: 70 % when the hold's p95 stayed within half its budget, 60 % within the budget,
-  else 50 % (scale earlier when latency is already tight).
+CPU per request = (pods' CPU at hold - idle CPU) / rps. CPU request: that load spread over
+maxReplicas - 1 pods at the target, rounded up to 10m, at least 4x a pod's idle use; limit
+4x (no throttling on bursts). Memory: the peak +25 % rounded up to 16Mi; limit 2x. HPA
+target: 70 % when the hold's p95 stayed within half its budget, 60 % within it, else 50 %.
 """
 
 from __future__ import annotations
@@ -17,17 +11,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
-from hello_platform.pipeline.loadtest.history import LoadPoint
-from hello_platform.pipeline.loadtest.watcher import Sample
+from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
 
 @dataclass(frozen=True)
 class Sizing:
-    """Measured figures and the advice drawn from them."""
-
     hold_rps: float | None
     hold_pod_cpu_m: float | None
     idle_pod_cpu_m: float | None
@@ -41,11 +31,7 @@ class Sizing:
     hpa_target_percent: int
     rps_per_pod_at_target: float | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     def lines(self) -> list[str]:
-        """Human-readable advice, one point a line."""
         out = []
         if self.cpu_ms_per_request is not None and self.hold_rps is not None:
             out.append(
@@ -85,7 +71,6 @@ def _percentile(values: Sequence[float], fraction: float) -> float:
 
 
 def cpu_target(p95_hold_ms: float | None, p95_budget_ms: float) -> int:
-    """The HPA's CPU target (%): higher while the p95 latency leaves room in its budget."""
     if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms / 2:
         return 70
     if p95_hold_ms is not None and p95_hold_ms <= p95_budget_ms:
@@ -111,11 +96,8 @@ def advise(
     p95_hold_ms: float | None,
     p95_budget_ms: float,
 ) -> Sizing:
-    """Sizing from the samples taken while holding and those taken while idle.
-
-    The metrics API averages over a window, so hold samples start 15 s into the hold (or
-    half-way through a shorter hold).
-    """
+    """Sizing from the hold's and the idle samples; hold samples start 15 s into the hold (or
+    half-way through a shorter one): the metrics API averages over a window."""
     settle = min(15.0, max(0.0, load_stop - hold_start) / 2)
     hold = [s for s in samples if hold_start + settle <= s.t <= load_stop and s.usage]
     idle = [s for s in samples if (s.t < load_start or s.t > load_stop + 60) and s.usage]

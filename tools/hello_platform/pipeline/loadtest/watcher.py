@@ -1,16 +1,14 @@
-"""A background thread that samples the HPA, the pods and their CPU every few seconds.
-
-The loop is bounded (``max_duration_s``) and stops early on :meth:`HpaWatcher.stop`.
-A failed reading is recorded in the sample (``errors``) and the loop goes on: one slow
-``kubectl`` must not end the proof.
-"""
+"""What a run measures: a bounded background thread that samples the HPA, the pods and their
+CPU (a failed reading is recorded in the sample and the loop goes on), and Locust's
+``Aggregated`` rows of ``<prefix>_stats_history.csv``."""
 
 from __future__ import annotations
 
+import csv
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -21,8 +19,6 @@ from hello_platform.pipeline.loadtest.kube import HpaStatus, PodCounts, PodUsage
 
 @dataclass(frozen=True)
 class Sample:
-    """What the cluster looked like at Unix time ``t``."""
-
     t: float
     hpa: HpaStatus | None = None
     pods: PodCounts | None = None
@@ -31,13 +27,10 @@ class Sample:
 
     @property
     def pod_cpu_m(self) -> float | None:
-        """Total CPU (millicores) of the pods, if the metrics API answered."""
         return sum(u.cpu_m for u in self.usage) if self.usage else None
 
 
 class ClusterReader(Protocol):
-    """What the watcher needs from the cluster (a :class:`KubeReader`, or a fake in tests)."""
-
     def hpa(self, name: str) -> HpaStatus: ...
     def pods(self, selector: str) -> PodCounts: ...
     def pod_usage(self, selector: str) -> list[PodUsage]: ...
@@ -46,7 +39,6 @@ class ClusterReader(Protocol):
 def take_sample(
     reader: ClusterReader, hpa_name: str, selector: str, clock: Callable[[], float] = time.time
 ) -> Sample:
-    """One sample; each reading that fails becomes an entry in ``errors``."""
     t = clock()
     errors: list[str] = []
     hpa: HpaStatus | None = None
@@ -68,11 +60,7 @@ def take_sample(
 
 
 class HpaWatcher(threading.Thread):
-    """Samples every ``interval_s`` seconds for at most ``max_duration_s`` seconds.
-
-    Samples are appended to :attr:`samples` (read it from other threads via
-    :meth:`snapshot`) and, with ``log``, written one JSON object a line.
-    """
+    """Samples every ``interval_s`` seconds for at most ``max_duration_s`` seconds."""
 
     def __init__(
         self,
@@ -121,3 +109,56 @@ class HpaWatcher(threading.Thread):
         self._stop_event.set()
         if self.is_alive():
             self.join(timeout)
+
+
+@dataclass(frozen=True)
+class LoadPoint:
+    t: float
+    users: int
+    rps: float
+    fail_per_s: float
+    #: current p95 response time (ms); ``None`` while there are no recent requests.
+    p95_ms: float | None
+    total_requests: int
+    total_failures: int
+
+
+def _number(value: str | None) -> float | None:
+    if value is None or value.strip() in ("", "N/A"):
+        return None
+    return float(value)
+
+
+def parse_history(lines: Iterable[str]) -> list[LoadPoint]:
+    """The Aggregated rows in time order; a last line cut short mid-write is skipped."""
+    points = []
+    for row in csv.DictReader(lines):
+        if row.get("Name") != "Aggregated":
+            continue
+        try:
+            points.append(
+                LoadPoint(
+                    t=float(row["Timestamp"]),
+                    users=int(row["User Count"]),
+                    rps=_number(row.get("Requests/s")) or 0.0,
+                    fail_per_s=_number(row.get("Failures/s")) or 0.0,
+                    p95_ms=_number(row.get("95%")),
+                    total_requests=int(row["Total Request Count"]),
+                    total_failures=int(row["Total Failure Count"]),
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+    return points
+
+
+def read_history(path: Path) -> list[LoadPoint]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as fh:
+        return parse_history(fh.read().splitlines())
+
+
+def load_window(points: list[LoadPoint]) -> tuple[float, float] | None:
+    active = [p.t for p in points if p.users > 0]
+    return (active[0], active[-1]) if active else None

@@ -1,12 +1,5 @@
-"""The Argo Rollouts controller in namespace ``argo-rollouts``: the pinned build, our image.
-
-The manifests are upstream's ``manifests/cluster-install`` kustomization (CRDs, cluster RBAC,
-the controller Deployment, its metrics Service and config) from the pinned module's zip,
-rendered with ``kubectl kustomize`` through an overlay that swaps in our single-layer image
-by digest, pulls it IfNotPresent with small requests, and adds the namespace labelled for
-restricted Pod Security (upstream's pod already runs non-root, read-only, no capabilities).
-The controller asks Prometheus itself (the AnalysisTemplates name its address).
-"""
+"""The Argo Rollouts controller in ``argo-rollouts``: upstream's cluster install rendered
+through a kustomize overlay with our image by digest and a restricted namespace."""
 
 from __future__ import annotations
 
@@ -38,53 +31,34 @@ def work_dir() -> Path:
 
 
 def namespace() -> dict[str, Any]:
-    """The namespace, Pod Security restricted (enforced, audited, warned)."""
     labels = {**RESTRICTED, "app.kubernetes.io/managed-by": "hello-platform"}
     metadata = {"name": NAMESPACE, "labels": labels}
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
 
 
 def overlay(ref: str, version: str) -> dict[str, Any]:
-    """The kustomization over upstream's cluster install: our image, small requests."""
     name_tag, digest = ref.split("@", 1)
+    container = {"name": CONTROLLER, "imagePullPolicy": "IfNotPresent", "resources": RESOURCES}
     controller = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": CONTROLLER},
-        "spec": {
-            "template": {
-                "spec": {
-                    "containers": [
-                        {
-                            "name": CONTROLLER,
-                            "imagePullPolicy": "IfNotPresent",
-                            "resources": RESOURCES,
-                        }
-                    ]
-                }
-            }
-        },
+        "spec": {"template": {"spec": {"containers": [container]}}},
     }
+    version_label = {"app.kubernetes.io/version": version.removeprefix("v")}
+    image = {"name": UPSTREAM_IMAGE, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "namespace": NAMESPACE,
         "resources": ["namespace.json", "../manifests/cluster-install"],
-        "labels": [
-            {
-                "pairs": {"app.kubernetes.io/version": version.removeprefix("v")},
-                "includeSelectors": False,
-            }
-        ],
-        "images": [
-            {"name": UPSTREAM_IMAGE, "newName": name_tag.rsplit(":", 1)[0], "digest": digest}
-        ],
+        "labels": [{"pairs": version_label, "includeSelectors": False}],
+        "images": [image],
         "patches": [{"patch": json.dumps(controller)}],
     }
 
 
 def manifests_dir(version: str) -> Path:
-    """Upstream's ``manifests/`` at ``version`` (the module, through the Go module proxy)."""
     from hello_platform.pipeline.gitops.manifests import module_dir
     from hello_platform.toolchain import pins
 
@@ -93,13 +67,11 @@ def manifests_dir(version: str) -> Path:
 
 
 def render(version: str, ref: str, work: Path | None = None) -> str:
-    """The controller's manifests for our cluster (kubectl kustomize of the overlay)."""
     files = {"namespace.json": namespace(), "kustomization.yaml": overlay(ref, version)}
     return kustomize(work or work_dir(), manifests_dir(version), files, what="Argo Rollouts")
 
 
 def pinned_render(refs: Refs) -> str:
-    """:func:`render` at the pinned version (``[tools.argo-rollouts]`` in toolchain.toml)."""
     from hello_platform.toolchain import pins
 
     return render(pins.load().tools[TOOL].version, refs[IMAGE.name])

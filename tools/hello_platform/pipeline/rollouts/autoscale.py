@@ -1,13 +1,5 @@
-"""Drill 5, ``canary-autoscale``: a good canary while the load steps up and back down.
-
-The release's HPA (the chart's CPU HPA, which targets the Rollout under a canary strategy)
-is switched on first and left to own the replica count; then a new revision goes
-20 -> 50 -> 100 % with steps long enough to overlap the load change, while a second bounded
-load on 127.0.0.1 steps the rate up (the HPA scales out) and back down (it scales in).
-The canary must be promoted with no failed request, and the autoscaler and the Rollout must
-not fight (:func:`.timeline.judge`: counts within the HPA's bounds, the stable set never
-short of its share, no flapping).
-"""
+"""Drill ``canary-autoscale``: a good canary under the chart's CPU HPA while the load steps
+up and back down; promoted, nothing fails, and the HPA and the Rollout do not fight."""
 
 from __future__ import annotations
 
@@ -21,8 +13,7 @@ from hello_platform.pipeline.drill.drills import Outcome
 from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
-from hello_platform.pipeline.rollouts.plot import plotter
-from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge
+from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge, plotter
 from hello_platform.pipeline.rollouts.watch import Promoted, settle
 
 LOW, HIGH = 2, 5
@@ -49,19 +40,16 @@ SCALE_IN_S = 120.0
 
 
 def upgrade(env: Env, *sets: str) -> tuple[str, int]:
-    """Upgrade the release with ``sets``; its Rollout and the new revision."""
     (name,) = rollouts(env.kube, env.opts)
     return name, int(env.upgrade(*sets)["version"])
 
 
 def revise(env: Env, *sets: str) -> tuple[str, int]:
-    """Upgrade with ``sets`` and a new pod annotation (a new revision): the Rollout and it."""
+    """Upgrade with ``sets`` and a new pod annotation (a new revision)."""
     return upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
 
 
 def promote(env: Env, name: str, revision: int) -> Promoted:
-    """Wait until Rollout ``name`` is promoted (:func:`.watch.settle`); an abort rolls the
-    release back from ``revision``."""
     return settle(
         env.kube.api,
         name,
@@ -107,8 +95,8 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
 
 
 def _hand_over(env: Env, load: Load, timeline: Timeline) -> None:
-    """Switch the HPA on with the running revision (its pod annotation kept, so no canary
-    starts) and wait until the HPA owns the count: the Rollout has what it asks, all Ready."""
+    """Switch the HPA on with the running revision (its annotation kept: no canary) and wait
+    until it owns the count."""
     keep = _annotation(env, timeline)
     load.mark(f"helm upgrade: the HPA on ({LOW}-{HIGH} replicas at {TARGET_CPU}% CPU)")
     upgrade(env, *SETS, *([f"podAnnotations.{ANNOTATION}={keep}"] if keep else []))
@@ -131,8 +119,6 @@ def _annotation(env: Env, timeline: Timeline) -> str:
 
 
 def _step(env: Env, load: Load) -> list[Sample]:
-    """The load stepped up by :data:`PEAK_RPS` for :data:`PEAK_S`, then back down; the step's
-    records on the drill load's clock."""
     offset = load.mark(f"load steps up by {PEAK_RPS:g} rps for {PEAK_S:.0f}s")
     with Load(env.url + "/", rps=PEAK_RPS, max_seconds=PEAK_S) as extra:
         time.sleep(PEAK_S)
@@ -142,8 +128,6 @@ def _step(env: Env, load: Load) -> list[Sample]:
 
 
 def _scaled_in(load: Load, timeline: Timeline) -> bool:
-    """Whether the HPA's count came back down after the load, within :data:`SCALE_IN_S`."""
-
     def last() -> Point | None:
         return timeline.points[-1] if timeline.points else None
 

@@ -1,5 +1,4 @@
-"""``hello-platform rollouts up|status|down|outcome``: the Argo Rollouts controller on the
-embedded cluster (:mod:`.addon`, driven by the add-on seam), and a Rollout's outcome."""
+"""``hello-platform rollouts up|status|down|outcome|drill``."""
 
 from __future__ import annotations
 

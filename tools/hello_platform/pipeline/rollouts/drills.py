@@ -37,15 +37,13 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy
 from hello_platform.pipeline.deploy.release import rollback
-from hello_platform.pipeline.drill.drills import Drill, Outcome, run_drill
+from hello_platform.pipeline.drill.drills import Drill, Outcome, Report, run_drill
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, wait_until
-from hello_platform.pipeline.drill.summary import Report
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
-from hello_platform.pipeline.rollouts.plot import plotter
-from hello_platform.pipeline.rollouts.timeline import Timeline
+from hello_platform.pipeline.rollouts.timeline import Timeline, plotter
 from hello_platform.pipeline.rollouts.watch import settle
 
 SUFFIX = "-rollouts"
@@ -65,7 +63,6 @@ BASE_SETS = (
 
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
-    """Upgrade with ``sets`` and a new pod annotation; the Rollout must be promoted."""
     t = load.mark(f"helm upgrade {what}")
     with Timeline.of(env, load) as replicas:
         name, revision = revise(env, *sets)
@@ -86,9 +83,8 @@ def blue_green(env: Env, load: Load) -> Outcome:
     """The strategy switched to blueGreen with a new revision: previewed, judged (a Job's
     traffic and the analysis on the preview pods), then switched; nothing fails."""
     strategy = "rollout.strategy=blueGreen"
-    # The switch alone first: a blue/green Rollout whose active Service has no revision yet
-    # makes the new one active at once (no preview, no analysis), as on a first install.
-    # With the running revision made active, the next one is previewed and judged.
+    # The switch alone first: with no active revision yet, a blue/green Rollout makes the new
+    # one active at once (no preview, no analysis); the next revision is then judged.
     promote(env, *upgrade(env, strategy))
     load.mark("switched to blueGreen: the running revision is the active one")
     found = _promoted(env, load, "(new pod annotation) under blueGreen", strategy)
@@ -97,8 +93,7 @@ def blue_green(env: Env, load: Load) -> Outcome:
 
 
 def aborted(fault: str, error_rate: float) -> Drill:
-    """A drill: a revision with ``fault`` (a --set item) must be aborted by the analysis and
-    rolled back, its users' errors within the budget of ``error_rate``."""
+    """A drill: a revision with ``fault`` must be aborted by the analysis and rolled back."""
 
     def run(env: Env, load: Load) -> Outcome:
         return _aborted(env, load, fault, error_rate)
@@ -151,9 +146,8 @@ def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
 
 
 def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> dict[str, Any]:
-    """The canary's first answer (s into the load), the errors users saw, and the budget:
-    the canary's share of the pods x the error rate x the requests while it served (x2 and
-    +3 for chance)."""
+    """The canary's first answer, the errors users saw, and their budget: the canary's share
+    x the error rate x the requests while it served (x2, +3 for chance)."""
     samples = sorted(load.samples, key=lambda s: s.t)
     first = next((s.t for s in samples if canary and f"-{canary}-" in s.host), None)
     end = abort if abort is not None else load.now()
@@ -182,7 +176,6 @@ NAMES = tuple(DRILLS)
 
 
 def _available(kube: Kube, namespace: str) -> bool:
-    """Whether the Rollout in ``namespace`` runs :data:`REPLICAS` available pods."""
     found = kube.find(ROLLOUT, namespace=namespace)
     return bool(found) and all(
         (r.get("status") or {}).get("availableReplicas") == REPLICAS for r in found
@@ -190,8 +183,7 @@ def _available(kube: Kube, namespace: str) -> bool:
 
 
 def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
-    """Prometheus and the controller up, then the canary release under load (its first
-    revision is promoted at once: there is nothing to compare it with)."""
+    """Prometheus and the controller up, then the canary release under load."""
     from hello_platform.pipeline.monitoring import stack
     from hello_platform.substrate import addons
 
@@ -213,10 +205,9 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
-    # The fixed count, set again: the last run's canary-autoscale left the HPA on, which the
-    # upgrade deletes only after updating the Rollout (it can scale it back down meanwhile),
-    # and helm's three-way patch of a custom resource leaves a live count that the manifest
-    # did not change (4 before, 4 now) as it is: a Rollout left at 2 would stay at 2.
+    # The fixed count, set again: the last canary-autoscale's HPA (deleted by the upgrade only
+    # after the Rollout's update) may have scaled it down, and helm's three-way patch leaves a
+    # live count the manifest did not change as it is.
     for found in kube.find(ROLLOUT, namespace=opts.namespace):
         patch = {"spec": {"replicas": REPLICAS}}
         kube.patch(ROLLOUT, found["metadata"]["name"], patch, namespace=opts.namespace)
@@ -225,8 +216,6 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
 
 
 def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    """The canary release set up and ``names`` (default: all) run; a PlatformError when any
-    failed."""
     unknown = [n for n in names if n not in DRILLS]
     if unknown:
         raise PlatformError(f"unknown drill {', '.join(unknown)}", hint=f"choose: {NAMES}")

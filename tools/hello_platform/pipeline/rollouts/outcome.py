@@ -1,12 +1,5 @@
-"""What became of a Rollout: promoted, aborted (and why), held for a person, or going on.
-
-:func:`rollout_outcome` reads the Rollout through the one Kubernetes client; :func:`outcome`
-reads it from the object alone (the controller's ``status``: ``phase`` Healthy, Progressing,
-Paused or Degraded, ``abort``, ``message``, ``pauseConditions``, the stable and current
-pod-template hashes), so a watcher (the local release, the GitOps loop, a notification) can
-call either. An analysis with too little traffic is *held* (paused for a person: promote or
-abort), never a pass nor a failure; a timed canary step is just progress.
-"""
+"""What became of a Rollout, read from its ``status``: promoted, aborted (and why), held for
+a person (an inconclusive analysis: too little traffic), or going on."""
 
 from __future__ import annotations
 
@@ -32,8 +25,6 @@ PROMOTED, ABORTED, PAUSED, PROGRESSING, MISSING = (
 
 @dataclass(frozen=True)
 class Outcome:
-    """A Rollout's state as the release reports it."""
-
     name: str
     state: str
     phase: str
@@ -47,7 +38,6 @@ class Outcome:
         return self.state in (PROMOTED, ABORTED)
 
     def sentence(self) -> str:
-        """One plain sentence, e.g. for a failure or a chat message."""
         why = f": {self.message}" if self.message else ""
         if self.state == PROMOTED:
             return f"rollout {self.name} promoted revision {self.current} to all pods"
@@ -62,7 +52,6 @@ class Outcome:
 
 
 def outcome(rollout: Mapping[str, Any] | None, name: str = "") -> Outcome:
-    """The outcome the Rollout object says (None: it does not exist)."""
     if rollout is None:
         return Outcome(name, MISSING, "", "", "", "")
     meta, status = rollout.get("metadata") or {}, rollout.get("status") or {}
@@ -82,5 +71,4 @@ def outcome(rollout: Mapping[str, Any] | None, name: str = "") -> Outcome:
 
 
 def rollout_outcome(kube: Kube, name: str, namespace: str) -> Outcome:
-    """The outcome of Rollout ``name`` in ``namespace``, read now."""
     return outcome(kube.get(ROLLOUT, name, namespace=namespace), name)

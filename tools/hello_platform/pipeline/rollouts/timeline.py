@@ -1,19 +1,15 @@
-"""A Rollout's replicas over time, and whether it and its autoscaler fought.
-
-:class:`Timeline` samples, every second in a thread, the Rollout (its replicas, ready pods
-and canary weight), its stable and canary ReplicaSets and the HPA that scales it;
-:func:`judge` reads the samples alone (unit-tested on recorded series): the counts stay
-within the HPA's bounds, the stable set is never left short of its share of what the HPA
-asks while a canary runs, and the desired count does not flap.
-"""
+"""A Rollout's replicas over time (:class:`Timeline`, sampled each second), :func:`judge`:
+whether it and its autoscaler fought, and the drill's picture (:func:`plot_drill`)."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lightkube.resources.apps_v1 import ReplicaSet
@@ -22,9 +18,11 @@ from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollouts
-from hello_platform.pipeline.drill.load import Load
+from hello_platform.pipeline.drill.drills import Plot, percentile
+from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env
 from hello_platform.pipeline.helm.names import instance_selector
+from hello_platform.pipeline.loadtest.watcher import LoadPoint
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
 
 HASH_LABEL = "rollouts-pod-template-hash"
@@ -36,8 +34,6 @@ LAG_S = 10.0
 
 @dataclass(frozen=True)
 class Point:
-    """The Rollout at ``t`` (s since the load started)."""
-
     t: float
     #: The canary's weight in % (0: no canary running; 100: its last step is done).
     weight: int
@@ -48,15 +44,13 @@ class Point:
     stable_ready: int
     canary: int
     canary_ready: int
-    #: The HPA's desired replicas (None: no HPA scales the Rollout).
     desired: int | None = None
     low: int | None = None
     high: int | None = None
 
 
 def weight(rollout: Mapping[str, Any]) -> int:
-    """The canary weight the Rollout's current step sets (0 with no canary running, or an
-    aborted one)."""
+    """The canary weight the current step sets (0 with no canary running, or an aborted one)."""
     status = rollout.get("status") or {}
     current, stable = status.get("currentPodHash"), status.get("stableRS")
     if not current or current == stable or status.get("abort"):
@@ -76,9 +70,8 @@ def point(
     hpa: Mapping[str, Any] | None,
     canary: str = "",
 ) -> Point:
-    """One sample read from the objects as the API serves them. The canary is the revision
-    being rolled out, else ``canary`` (the last one seen: after an abort and the release's
-    rollback, its pods still serve until they are gone) unless it has become the stable."""
+    """One sample. The canary is the revision being rolled out, else ``canary`` (after an abort
+    its pods still serve until gone) unless it has become the stable."""
     spec, status = rollout.get("spec") or {}, rollout.get("status") or {}
     stable, current = status.get("stableRS", ""), status.get("currentPodHash", "")
     by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
@@ -111,8 +104,7 @@ def point(
 
 @dataclass
 class Timeline:
-    """Samples Rollout ``rollout`` of ``release`` every second while entered, on ``clock``
-    (the load's: seconds since it started). ``canary`` is the last canary's pod hash."""
+    """Samples the Rollout every second while entered, on the load's clock."""
 
     api: Kube
     namespace: str
@@ -125,7 +117,6 @@ class Timeline:
 
     @classmethod
     def of(cls, env: Env, load: Load) -> Timeline:
-        """The timeline of the release's one Rollout, on the load's clock."""
         (name,) = rollouts(env.kube, env.opts)
         return cls(env.kube.api, env.opts.namespace, env.opts.release, name, load.now)
 
@@ -160,7 +151,6 @@ class Timeline:
         return point(t, found, sets, hpa, self.canary)
 
     def figures(self) -> dict[str, Any]:
-        """The ready pods of each revision (the canary drills' figures), and the samples."""
         return {
             "min_stable_ready": min((p.stable_ready for p in self.points), default=0),
             "max_canary_ready": max((p.canary_ready for p in self.points), default=0),
@@ -183,10 +173,8 @@ def reversals(values: Sequence[int]) -> int:
 def judge(
     points: Sequence[Point], *, low: int, high: int, surge: int = 1
 ) -> tuple[dict[str, bool], dict[str, Any]]:
-    """The checks and figures of an autoscaled canary: the Rollout's replicas within
-    [``low``, ``high``] (its ready pods within ``high`` + ``surge``), the stable set never
-    below its share of what the HPA asked (the least it asked over the last :data:`LAG_S`)
-    while a canary ran, and at most :data:`MAX_REVERSALS` turns of the desired count."""
+    """Replicas within [low, high] (ready within high + surge), the stable set never below its
+    share of the HPA's count (the least over :data:`LAG_S`) under a canary, and no flapping."""
     desired = [p.desired for p in points if p.desired is not None]
     short = [p.t for p in points if 0 < p.weight < 100 and p.stable < _share(points, p)]
     figures: dict[str, Any] = {
@@ -216,7 +204,79 @@ def judge(
 
 
 def _share(points: Sequence[Point], now: Point) -> int:
-    """The stable set's share of the least the HPA asked over the last :data:`LAG_S`."""
     asked = [p.desired for p in points if now.t - LAG_S <= p.t <= now.t and p.desired is not None]
     least = min(asked, default=now.spec)
     return math.floor(least * (100 - now.weight) / 100)
+
+
+def per_second(samples: Sequence[Sample]) -> list[LoadPoint]:
+    buckets: dict[int, list[Sample]] = defaultdict(list)
+    for s in samples:
+        buckets[int(s.t)].append(s)
+    points, sent, failed = [], 0, 0
+    for second in range(max(buckets, default=-1) + 1):
+        got = buckets.get(second, [])
+        fails = sum(1 for s in got if not s.ok)
+        sent, failed = sent + len(got), failed + fails
+        answered = [s.ms for s in got if s.ok]
+        p95 = percentile(answered, 95) if answered else None
+        points.append(LoadPoint(second + 0.5, 0, len(got), fails, p95, sent, failed))
+    return points
+
+
+def plot_drill(
+    path: Path,
+    samples: Sequence[Sample],
+    points: Sequence[Point],
+    *,
+    title: str,
+    events: Mapping[str, float] | None = None,
+) -> Path:
+    from hello_platform.pipeline.loadtest import plot  # matplotlib is slow to import
+
+    fig, axes = plot.panels(4)
+    ax_rps, ax_p95, ax_rep, ax_weight = axes
+    plot.plot_load(ax_rps, ax_p95, per_second(samples), 0.0, users=False)
+    _replicas(ax_rep, points)
+    xs = [p.t for p in points]
+    ax_weight.step(xs, [p.weight for p in points], where="post", color="tab:orange")
+    ax_weight.set_ylabel("canary weight (%)")
+    ax_weight.set_ylim(-5, 105)
+    return plot.save(fig, path, title=title, marks=events)
+
+
+def plotter(timeline: Timeline, title: str, extra: Sequence[Sample] = ()) -> Plot:
+    """The drill's plot hook: ``timeline``'s samples, with ``extra`` (another load's records)."""
+
+    def draw(samples: Sequence[Sample], events: Mapping[str, float], path: Path) -> Path:
+        merged = sorted([*samples, *extra], key=lambda s: s.t)
+        return plot_drill(path, merged, timeline.points, title=title, events=events)
+
+    return draw
+
+
+def _replicas(ax: Any, points: Sequence[Point]) -> None:
+    xs = [p.t for p in points]
+    lines: list[tuple[str, list[int], str, str]] = [
+        ("rollout spec", [p.spec for p in points], "tab:gray", "-"),
+        ("stable", [p.stable for p in points], "tab:blue", "-"),
+        ("stable ready", [p.stable_ready for p in points], "tab:blue", ":"),
+        ("canary", [p.canary for p in points], "tab:orange", "-"),
+        ("canary ready", [p.canary_ready for p in points], "tab:orange", ":"),
+    ]
+    for label, ys, color, style in lines:
+        ax.step(xs, ys, where="post", color=color, linestyle=style, label=label)
+    with_hpa = [p for p in points if p.desired is not None]
+    if with_hpa:
+        ax.step(
+            [p.t for p in with_hpa],
+            [p.desired for p in with_hpa],
+            where="post",
+            color="tab:green",
+            linestyle="--",
+            label="HPA desired",
+        )
+        for bound in {with_hpa[-1].low, with_hpa[-1].high} - {None}:
+            ax.axhline(bound, color="tab:red", linestyle=":", alpha=0.6)
+    ax.set_ylabel("replicas")
+    ax.legend(loc="upper left", fontsize="small", ncol=3)

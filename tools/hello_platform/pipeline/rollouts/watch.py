@@ -1,5 +1,4 @@
-"""The release watches its Rollouts: the seconds to full promotion, or why it was aborted,
-and then the release rolled back to its previous revision (a non-zero exit)."""
+"""The release watches its Rollout: promoted, or aborted and the release rolled back."""
 
 from __future__ import annotations
 
@@ -18,8 +17,6 @@ TIMEOUT = 600.0
 
 @dataclass(frozen=True)
 class Promoted:
-    """A Rollout promoted to all pods, and how long it took from the release's upgrade."""
-
     outcome: Outcome
     seconds: float
 
@@ -33,12 +30,8 @@ def settle(
     timeout: float = TIMEOUT,
     interval: float = 2.0,
 ) -> Promoted:
-    """Wait until Rollout ``name`` is promoted (returned with the seconds it took) or aborted
-    (``rollback()`` is called, and a PlatformError says why and what it rolled back to).
-
-    A Rollout held for a person (an inconclusive analysis: too little traffic to judge) is
-    not rolled back: the error says so and how to decide.
-    """
+    """Wait until Rollout ``name`` is promoted, or aborted (``rollback()`` is called and a
+    PlatformError says why); one held for a person is not rolled back."""
     seen: list[Outcome] = []
 
     def check() -> Check:
