@@ -44,16 +44,13 @@ class ImageRef:
     registry: str
     repository: str
     tag: str
-    #: Manifest digest in the registry (``sha256:...``); None when not pushed.
-    digest: str | None
-    #: The local image ID (config digest).
-    image_id: str
+    digest: str | None  # the manifest's in the registry; None when not pushed
+    image_id: str  # the local config digest
     size_bytes: int
     sbom: Path
 
     @property
     def ref(self) -> str:
-        """``127.0.0.1:5000/<repository>:<tag>``."""
         return f"{self.registry}/{self.repository}:{self.tag}"
 
     @property
@@ -74,14 +71,6 @@ class ImageRef:
         }
 
 
-def _inspect(ref: str, fmt: str) -> str:
-    return proc.run(
-        ["docker", "image", "inspect", "--format", fmt, ref],
-        what=f"docker image inspect {ref}",
-        capture=True,
-    ).strip()
-
-
 def _tag(source: str, target: str) -> None:
     proc.run(["docker", "tag", source, target], what=f"docker tag {target}")
 
@@ -93,12 +82,6 @@ def _tail(log: Path, lines: int = 15) -> str:
         return ""
 
 
-def _engine() -> None:
-    from hello_platform.substrate import docker
-
-    docker.ensure_engine()
-
-
 def local_registry(start: bool) -> oci.Registry:
     """The local plain registry on 127.0.0.1:5000 (started when ``start``)."""
     from hello_platform.substrate import registry
@@ -108,8 +91,8 @@ def local_registry(start: bool) -> oci.Registry:
 
 @contextmanager
 def docker_login(target: oci.Registry) -> Iterator[list[str]]:
-    """``docker --config DIR`` for the engine route when the login was given to us (a
-    throw-away config.json with only that login; the user's own is never written)."""
+    """``docker`` with a throw-away ``--config`` holding only the given login (the user's
+    config.json is never written)."""
     if target.credentials is None:
         yield ["docker"]
         return
@@ -122,8 +105,7 @@ def docker_login(target: oci.Registry) -> Iterator[list[str]]:
 
 @dataclass(frozen=True)
 class Context:
-    """What one build works with: its service, folder, log, source and the pushed image of
-    its tag."""
+    """What one build works with, including the registry's image of its tag."""
 
     service: Service
     work: Path
@@ -147,8 +129,7 @@ class Context:
 
 
 def prepare(service: Service, push: bool, target: oci.Registry | None = None) -> Context:
-    """The work folder and log, the source, and the registry (the local one, started when
-    pushing, unless ``target`` names another): its login is checked before any build."""
+    """The build's :class:`Context`; the registry's login is checked before any build."""
     work = paths.out_dir() / "image" / service.name
     work.mkdir(parents=True, exist_ok=True)
     log = work / "build.log"
@@ -200,8 +181,8 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
 
 
 def docker_build(ctx: Context, context: Path, base: baseimage.BaseImages) -> str:
-    """``docker build`` under a local name; the name. The registry's name is given to it
-    only once the push is allowed, so a refused build never shadows the pushed image."""
+    """``docker build`` under a local name, returned: the registry's name is given only once
+    the push is allowed, so a refused build never shadows the pushed image."""
     local = f"{local_repository(ctx.service)}:{ctx.source.tag}"
     args = build_args(base, ctx.source)
     cmd = docker_build_command(ctx.service.dockerfile, context, local, args)
@@ -265,13 +246,13 @@ def build(
     refresh_base: bool = False,
     target: oci.Registry | None = None,
 ) -> ImageRef:
-    """Build the service's image and push it to ``target`` (default: the local registry);
-    see the package doc."""
     started = time.monotonic()
     ctx = prepare(service, push, target)
     source, ref = ctx.source, ctx.ref
     say(f"image {ref} (version {source.version}, revision {source.revision})")
-    _engine()
+    from hello_platform.substrate.docker import ensure_engine
+
+    ensure_engine()
     base = baseimage.ensure_base(refresh=refresh_base)
     context, packages = build_context(ctx)
     if reuse_pushed(ctx.pushed, dirty=source.dirty, refresh_base=refresh_base):
@@ -283,7 +264,10 @@ def build(
             proc.run([*docker, "pull", ref], what=f"docker pull {ref}", log=ctx.log)
     else:
         local = docker_build(ctx, context, base)
-    image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
+    inspect = ["docker", "image", "inspect", "--format", "{{.Id}} {{.Size}}", local]
+    image_id, size_text = proc.run(
+        inspect, what=f"docker image inspect {local}", capture=True
+    ).split()
     size = int(size_text)
     sbom_path = write_sbom(ctx, local, packages)
     digest: str | None = None

@@ -1,5 +1,4 @@
-"""Whether a build is pushed, reused or refused, given the registry's manifest of its tag
-(read by THE OCI client, :mod:`hello_platform.clients.oci`)."""
+"""Whether a build is pushed, reused or refused, given the registry's manifest of its tag."""
 
 from __future__ import annotations
 
@@ -30,12 +29,6 @@ def decide_push(
 
 
 def reuse_pushed(remote: RemoteImage | None, *, dirty: bool, refresh_base: bool) -> bool:
-    """Whether to reuse the registry's image of this tag instead of building it again.
-
-    A clean tag names one commit and is immutable, so once it is in the registry it *is*
-    that commit's image: build once, deploy many. Rebuilding would only differ in file
-    times (the classic builder is not byte-reproducible across checkouts) and be refused.
-    Dirty scratch tags are always rebuilt; ``--refresh-base`` asks for a rebuild (and its
-    push is then refused by :func:`decide_push` if the content differs).
-    """
+    """Reuse the pushed image of a clean (immutable) tag: a rebuild would differ only in file
+    times (the classic builder is not byte-reproducible across checkouts) and be refused."""
     return remote is not None and not dirty and not refresh_base
