@@ -30,7 +30,7 @@ PROFILES = list(helm.profiles(HELLO))
 
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    return helm.helm_binary(build=True)
+    return helm.helm_binary()
 
 
 @pytest.fixture(scope="session")
