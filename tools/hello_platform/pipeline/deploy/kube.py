@@ -1,5 +1,4 @@
-"""helm and the one Kubernetes client pointed at one cluster, and the cluster-side checks a
-deploy makes."""
+"""helm and the one Kubernetes client pointed at one cluster, and the deploy's pull Secret."""
 
 from __future__ import annotations
 
@@ -34,13 +33,7 @@ class Kube:
 
     @property
     def helm_client(self) -> Helm:
-        """helm pointed at this cluster, every call logged to :attr:`log`."""
         return Helm(self.helm, self.kubeconfig, self.context, log=self.log)
-
-
-def ensure_namespace(kube: Kube, namespace: str) -> None:
-    """Create or update the namespace with the Pod Security ``restricted`` labels."""
-    kube.api.ensure_namespace(namespace)
 
 
 def apply_pull_secret(api: client.Kube, namespace: str, name: str, registry: oci.Registry) -> None:

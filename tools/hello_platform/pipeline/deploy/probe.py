@@ -37,7 +37,6 @@ def smoke(
 ) -> dict[str, Any]:
     """``GET /`` and ``GET /version`` must answer 200; /version must name ``revision``."""
     last = ""
-    # A counted retry of a request (``attempts`` tries, ``pause`` apart), not a timed wait.
     for attempt in range(attempts):
         status, _ = get(base + "/")
         if status == 200:
@@ -57,6 +56,3 @@ def smoke(
         f"the smoke request to {base} failed: {last}",
         hint="check the pods and the Service's node port",
     )
-
-
-# ------------------------------------------------------------------------ the deploy

@@ -1,8 +1,4 @@
-"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port.
-
-The release's object names come from the release itself (``helm get manifest``/``hooks``):
-the chart's naming rule (``fullnameOverride``, ``nameOverride``) is never re-derived here.
-"""
+"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port."""
 
 from __future__ import annotations
 
@@ -19,7 +15,6 @@ from hello_platform.pipeline.deploy.kube import Kube, release_status
 
 
 def image_values(image: Image) -> dict[str, Any]:
-    """The values that point the chart at the built image."""
     return {
         "image": {
             "repository": "/".join(p for p in (image.registry, image.repository) if p),
@@ -102,10 +97,8 @@ def upgrade_failure(
 
 
 def run_tests(kube: Kube, opts: Options) -> None:
-    """``helm test``: the chart's test pod must succeed (a failed one is kept: its log is shown).
-
-    No ``--logs``: the test pod is deleted once it succeeds, and helm then fails to fetch them.
-    """
+    """``helm test``; a failed test pod is kept and its log shown. No ``--logs``: the pod is
+    deleted once it succeeds, and helm then fails to fetch them."""
     done = kube.helm_client.run(
         "test",
         opts.release,
@@ -167,11 +160,6 @@ def rollback(kube: Kube, opts: Options, revision: int) -> str:
 def rollouts(kube: Kube, opts: Options) -> list[str]:
     """The release's Argo Rollouts (a canary or blue/green strategy), as installed."""
     return helm.named(release_objects(kube, opts), "Rollout")
-
-
-def service_name(kube: Kube, opts: Options) -> str:
-    """The name of the release's front Service, as installed."""
-    return helm.front_service(release_objects(kube, opts), opts.release)
 
 
 def node_port(kube: Kube, opts: Options, service: str) -> int | None:
