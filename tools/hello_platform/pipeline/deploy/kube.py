@@ -56,16 +56,8 @@ def apply_pull_secret(api: client.Kube, namespace: str, name: str, registry: oci
 
 def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:
     """``helm status -o json`` of the release, or None when it does not exist."""
-    done = kube.helm_client.run(
-        "status",
-        release,
-        "--namespace",
-        namespace,
-        "--output",
-        "json",
-        what="helm status",
-        check=False,
-    )
+    status_args = ["status", release, "--namespace", namespace, "--output", "json"]
+    done = kube.helm_client.run(*status_args, what="helm status", check=False)
     if done.returncode != 0:
         return None
     try:

@@ -29,20 +29,13 @@ def upgrade(
 ) -> dict[str, Any]:
     """``helm upgrade --install --wait`` + rollback on failure; returns the new status."""
     before = release_status(kube, opts.release, opts.namespace)
+    release = ["upgrade", "--install", opts.release, str(opts.service.chart)]
+    values = ["--namespace", opts.namespace, *helm.values_args(values_files, opts.sets)]
+    wait = ["--wait", flag, "--timeout", f"{opts.timeout}s", "--history-max", "10"]
     done = kube.helm_client.run(
-        "upgrade",
-        "--install",
-        opts.release,
-        str(opts.service.chart),
-        "--namespace",
-        opts.namespace,
-        *helm.values_args(values_files, opts.sets),
-        "--wait",
-        flag,
-        "--timeout",
-        f"{opts.timeout}s",
-        "--history-max",
-        "10",
+        *release,
+        *values,
+        *wait,
         what="helm upgrade",
         timeout=opts.timeout * 2 + 60,
         check=False,
@@ -99,17 +92,8 @@ def upgrade_failure(
 def run_tests(kube: Kube, opts: Options) -> None:
     """``helm test``; a failed test pod is kept and its log shown. No ``--logs``: the pod is
     deleted once it succeeds, and helm then fails to fetch them."""
-    done = kube.helm_client.run(
-        "test",
-        opts.release,
-        "--namespace",
-        opts.namespace,
-        "--timeout",
-        "120s",
-        what="helm test",
-        timeout=300,
-        check=False,
-    )
+    test = ["test", opts.release, "--namespace", opts.namespace, "--timeout", "120s"]
+    done = kube.helm_client.run(*test, what="helm test", timeout=300, check=False)
     if done.returncode != 0:
         pods = helm.test_pods(release_objects(kube, opts, "hooks"))
         logs = [_pod_log(kube, opts, pod) for pod in pods]
@@ -142,18 +126,9 @@ def rollback(kube: Kube, opts: Options, revision: int) -> str:
     """``helm rollback`` to the revision before ``revision``; what now serves, in words."""
     if revision <= 1:
         return "nothing: it was the first revision, which stays installed"
-    kube.helm_client.run(
-        "rollback",
-        opts.release,
-        str(revision - 1),
-        "--namespace",
-        opts.namespace,
-        "--wait",
-        "--timeout",
-        f"{opts.timeout}s",
-        what="helm rollback",
-        timeout=opts.timeout + 60,
-    )
+    back = ["rollback", opts.release, str(revision - 1), "--namespace", opts.namespace]
+    wait = ["--wait", "--timeout", f"{opts.timeout}s"]
+    kube.helm_client.run(*back, *wait, what="helm rollback", timeout=opts.timeout + 60)
     return f"revision {revision - 1}"
 
 
