@@ -8,10 +8,13 @@ from typing import Any
 
 from lightkube.resources.core_v1 import Service
 
+from hello_platform.clients.helm import helm_failure
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import Image, Options
 from hello_platform.pipeline.deploy.kube import Kube, release_status
+from hello_platform.pipeline.helm.chart import values_args
+from hello_platform.pipeline.helm.names import test_pods
 
 
 def image_values(image: Image) -> dict[str, Any]:
@@ -30,7 +33,7 @@ def upgrade(
     """``helm upgrade --install --wait`` + rollback on failure; returns the new status."""
     before = release_status(kube, opts.release, opts.namespace)
     release = ["upgrade", "--install", opts.release, str(opts.service.chart)]
-    values = ["--namespace", opts.namespace, *helm.values_args(values_files, opts.sets)]
+    values = ["--namespace", opts.namespace, *values_args(values_files, opts.sets)]
     wait = ["--wait", flag, "--timeout", f"{opts.timeout}s", "--history-max", "10"]
     done = kube.helm_client.run(
         *release,
@@ -47,7 +50,7 @@ def upgrade(
                 "helm upgrade succeeded but the release has no status", log=str(kube.log)
             )
         return after
-    why = helm.helm_failure(done.stdout, done.stderr)
+    why = helm_failure(done.stdout, done.stderr)
     raise upgrade_failure(kube, opts, why, before=before)
 
 
@@ -95,11 +98,11 @@ def run_tests(kube: Kube, opts: Options) -> None:
     test = ["test", opts.release, "--namespace", opts.namespace, "--timeout", "120s"]
     done = kube.helm_client.run(*test, what="helm test", timeout=300, check=False)
     if done.returncode != 0:
-        pods = helm.test_pods(release_objects(kube, opts, "hooks"))
+        pods = test_pods(release_objects(kube, opts, "hooks"))
         logs = [_pod_log(kube, opts, pod) for pod in pods]
         shown = " | ".join(line for log in logs for line in log.splitlines())
         raise PlatformError(
-            f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
+            f"helm test failed: {helm_failure(done.stdout, done.stderr)}"
             + (f" (test pod log: {shown})" if shown else ""),
             hint=f"kubectl -n {opts.namespace} logs {' '.join(pods) or 'POD'} "
             "(a failed test pod is kept)",
