@@ -30,7 +30,6 @@ from hello_platform.pipeline.image import cli as image_cli
 from hello_platform.pipeline.image.cyclonedx import debian_packages, package_of, sbom
 from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
-    UID,
     Source,
     build_args,
     compute_tag,
@@ -44,6 +43,7 @@ from hello_platform.pipeline.image.wheels import PIP_PLATFORM_ARGS, PLATFORMS, a
 from hello_platform.substrate import baseimage
 
 HELLO = catalogue.service()
+UID = 10001  # the numeric user the service runs as
 DOCKERFILE = HELLO.dockerfile
 GIT_ENV = {
     **os.environ,

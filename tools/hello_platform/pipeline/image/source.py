@@ -36,8 +36,6 @@ def local_repository(service: Service) -> str:
     return f"hello-platform/{service.repository}"
 
 
-#: The numeric user the service runs as (also in the Dockerfile; checked by a unit test).
-UID = 10001
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
