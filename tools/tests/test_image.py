@@ -27,8 +27,8 @@ from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import image
 from hello_platform.pipeline.image import cli as image_cli
+from hello_platform.pipeline.image.builder import decide_push, reuse_pushed
 from hello_platform.pipeline.image.cyclonedx import debian_packages, package_of, sbom
-from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     Source,
     build_args,

@@ -33,9 +33,14 @@ manifest``/``hooks``), never re-derived from the chart's naming rule.
 
 from hello_platform.pipeline.deploy.flow import Deps, Result, deploy, how_to_reach
 from hello_platform.pipeline.deploy.inputs import Image, Options, options
-from hello_platform.pipeline.deploy.kube import Kube, release_status
 from hello_platform.pipeline.deploy.probe import http_get, smoke
-from hello_platform.pipeline.deploy.release import release_objects, run_tests, upgrade
+from hello_platform.pipeline.deploy.release import (
+    Kube,
+    release_objects,
+    release_status,
+    run_tests,
+    upgrade,
+)
 
 __all__ = [
     "Deps",

@@ -18,9 +18,10 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
-from hello_platform.pipeline.deploy.kube import Kube, apply_pull_secret
 from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
+    Kube,
+    apply_pull_secret,
     image_values,
     node_port,
     release_objects,

@@ -1,4 +1,4 @@
-"""The build itself: wheelhouse, context, docker build, SBOM and push, in order."""
+"""The build itself: wheelhouse, context, docker build, SBOM and push (or reuse), in order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hello_platform.clients import oci, ocicreds
 from hello_platform.core import paths, proc
@@ -18,7 +18,6 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.image.cyclonedx import Package, debian_packages, package_of, sbom
-from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     Source,
     build_args,
@@ -212,6 +211,32 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
     sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
     say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
     return sbom_path
+
+
+def decide_push(
+    ref: str, *, local_id: str, remote: oci.RemoteImage | None, dirty: bool
+) -> Literal["push", "skip", "overwrite"]:
+    """Whether to push ``ref``: new tag → push; same content → skip; else refuse (or, for a
+    ``-dirty`` scratch tag, overwrite)."""
+    if remote is None:
+        return "push"
+    if remote.config_digest == local_id:
+        return "skip"
+    if dirty:
+        return "overwrite"
+    raise PlatformError(
+        f"refusing to push {ref}: the registry already has that tag with different content "
+        f"(image {remote.config_digest[7:19]}, this build {local_id[7:19]}), and tags are "
+        "immutable",
+        hint="commit your change to get a new tag; if only the local Docker cache was pruned, "
+        f"`docker pull {ref}` reuses the pushed image",
+    )
+
+
+def reuse_pushed(remote: oci.RemoteImage | None, *, dirty: bool, refresh_base: bool) -> bool:
+    """Reuse the pushed image of a clean (immutable) tag: a rebuild would differ only in file
+    times (the classic builder is not byte-reproducible across checkouts) and be refused."""
+    return remote is not None and not dirty and not refresh_base
 
 
 def push_image(ctx: Context, client: oci.Client, local: str, image_id: str) -> str:
