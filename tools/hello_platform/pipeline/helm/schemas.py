@@ -247,21 +247,11 @@ def _argv(kubeconform: Path, version: str, extra_schemas: Sequence[Path]) -> lis
         "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
     )
     extra = [f"{d}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json" for d in extra_schemas]
-    return [
-        str(kubeconform),
-        "-strict",
-        "-summary",
-        "-output",
-        "json",
-        "-kubernetes-version",
-        version,
-        "-schema-location",
-        location,
-        *(arg for loc in extra for arg in ("-schema-location", loc)),
-        "-skip",
-        ",".join(CRD_KINDS),
-        "-",
-    ]
+    cmd = [str(kubeconform), "-strict", "-summary", "-output", "json"]
+    cmd += ["-kubernetes-version", version]
+    for loc in (location, *extra):
+        cmd += ["-schema-location", loc]
+    return [*cmd, "-skip", ",".join(CRD_KINDS), "-"]
 
 
 def validate(

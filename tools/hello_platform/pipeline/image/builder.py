@@ -58,16 +58,8 @@ class ImageRef:
         return f"{self.ref}@{self.digest}" if self.digest else self.ref
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "registry": self.registry,
-            "repository": self.repository,
-            "tag": self.tag,
-            "ref": self.ref,
-            "digest": self.digest,
-            "image_id": self.image_id,
-            "size_bytes": self.size_bytes,
-            "sbom": str(self.sbom),
-        }
+        keys = ("registry", "repository", "tag", "ref", "digest", "image_id", "size_bytes")
+        return {**{k: getattr(self, k) for k in keys}, "sbom": str(self.sbom)}
 
 
 def _tag(source: str, target: str) -> None:

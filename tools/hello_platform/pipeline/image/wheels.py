@@ -26,12 +26,7 @@ PLATFORMS: tuple[str, ...] = (
 PIP_PLATFORM_ARGS: tuple[str, ...] = (
     "--only-binary=:all:",
     *(a for p in PLATFORMS for a in ("--platform", p)),
-    "--python-version",
-    "3.11",
-    "--implementation",
-    "cp",
-    "--abi",
-    "cp311",
+    *("--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"),
 )
 #: The dependency group (root pyproject) that pins the pip used to fetch and install wheels.
 INSTALLER_GROUP = "image"
