@@ -23,8 +23,14 @@ from hello_platform.pipeline.helm.chart import CRD_KINDS
 #: Bump when the OpenAPI -> JSON schema conversion changes (invalidates the cache).
 SCHEMA_FORMAT = "1"
 
-_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
-_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+_INT_OR_STRING = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+#: Definitions whose OpenAPI form is a bare ``string`` with a custom format.
+_SCALARS = {
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {
+        "anyOf": [{"type": "string"}, {"type": "number"}]
+    },
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": _INT_OR_STRING,
+}
 _DROP_KEYS = ("description", "format", "x-kubernetes-group-version-kind")
 
 
@@ -39,7 +45,7 @@ def _convert(node: Any, *, strict: bool) -> Any:
     if not isinstance(node, dict):
         return node
     if node.get("format") == "int-or-string":
-        return {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+        return _INT_OR_STRING
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _DROP_KEYS or key.startswith("x-kubernetes-"):
@@ -70,14 +76,7 @@ def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> di
     group/version/kind as kubeconform names them; each carries the definitions it references
     (transitively), so ``$ref``s resolve inside the file and recursion is fine."""
     raw = swagger.get("definitions") or {}
-    defs: dict[str, Any] = {}
-    for name, node in raw.items():
-        if name == _INT_OR_STRING:
-            defs[name] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
-        elif name == _QUANTITY:
-            defs[name] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
-        else:
-            defs[name] = _convert(node, strict=strict)
+    defs = {name: _SCALARS.get(name) or _convert(node, strict=strict) for name, node in raw.items()}
     files: dict[str, Any] = {}
     for name, node in raw.items():
         for gvk in node.get("x-kubernetes-group-version-kind") or []:

@@ -292,15 +292,7 @@ def build(
         digest = push_image(ctx, ctx.client, local, image_id)
     else:
         _tag(local, ref)
-    result = ImageRef(
-        registry=ctx.address,
-        repository=ctx.repository,
-        tag=source.tag,
-        digest=digest,
-        image_id=image_id,
-        size_bytes=size,
-        sbom=sbom_path,
-    )
+    result = ImageRef(ctx.address, ctx.repository, source.tag, digest, image_id, size, sbom_path)
     (ctx.work / "image.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     say(f"image built in {time.monotonic() - started:.0f}s: {result.pinned}, {size / 1e6:.1f} MB")
     return result
