@@ -31,9 +31,8 @@ Resource names (the Service, the test pod) are read from the installed release (
 manifest``/``hooks``), never re-derived from the chart's naming rule.
 """
 
-from hello_platform.pipeline.deploy.flow import Deps, Result, deploy, how_to_reach
+from hello_platform.pipeline.deploy.flow import Deps, Result, deploy, how_to_reach, http_get, smoke
 from hello_platform.pipeline.deploy.inputs import Image, Options, options
-from hello_platform.pipeline.deploy.probe import http_get, smoke
 from hello_platform.pipeline.deploy.release import (
     Kube,
     release_objects,

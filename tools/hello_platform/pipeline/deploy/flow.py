@@ -1,10 +1,13 @@
-"""The whole deploy, step by step (see the package doc), and what it prints at the end."""
+"""The whole deploy, step by step (see the package doc), its smoke check, and what it prints
+at the end."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,6 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
-from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
     Kube,
     apply_pull_secret,
@@ -31,6 +33,52 @@ from hello_platform.pipeline.deploy.release import (
     upgrade,
 )
 from hello_platform.pipeline.rollouts.watch import settle
+
+HttpGet = Callable[[str], tuple[int, bytes]]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """GET ``url`` (loopback only); (status, body), status 0 when nothing answered."""
+    if not url.startswith(("http://127.", "http://localhost")):
+        raise PlatformError(f"smoke requests go to this machine only, not {url}")
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback http
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except (urllib.error.URLError, OSError):
+        return 0, b""
+
+
+def smoke(
+    base: str,
+    *,
+    revision: str | None,
+    get: HttpGet = http_get,
+    attempts: int = 20,
+    pause: float = 0.5,
+) -> dict[str, Any]:
+    """``GET /`` and ``GET /version`` must answer 200; /version must name ``revision``."""
+    last = ""
+    for attempt in range(attempts):
+        status, _ = get(base + "/")
+        if status == 200:
+            v_status, v_body = get(base + "/version")
+            if v_status == 200:
+                info: dict[str, Any] = json.loads(v_body)
+                if revision is None or info.get("revision") == revision:
+                    return info
+                last = f"/version says revision {info.get('revision')}, expected {revision}"
+            else:
+                last = f"/version answered {v_status}"
+        else:
+            last = f"/ answered {status or 'nothing'}"
+        if attempt + 1 < attempts:
+            time.sleep(pause)
+    raise PlatformError(
+        f"the smoke request to {base} failed: {last}",
+        hint="check the pods and the Service's node port",
+    )
 
 
 @dataclass(frozen=True)
