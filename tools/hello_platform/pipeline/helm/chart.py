@@ -67,9 +67,8 @@ def profile_files(service: Service, profile: str) -> list[Path]:
 
 
 def check_files(service: Service, profile: str) -> list[Path]:
-    """The values the checks add to ``profile``: the chart's ``ci/<profile>-values.yaml``
-    (chart-testing's convention), stand-ins for what a real deploy must give itself (an
-    ACM certificate ARN); a deploy never reads them."""
+    """The chart's ``ci/<profile>-values.yaml`` (chart-testing's convention): stand-ins the
+    checks add for what a real deploy gives itself (an ACM certificate ARN)."""
     found = service.chart / "ci" / f"{profile}-values.yaml"
     return [found] if found.is_file() else []
 

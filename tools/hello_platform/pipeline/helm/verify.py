@@ -75,19 +75,16 @@ def check(
     ensure_schemas(version)
     lines = []
     for v in variants(service, names):
+        what = f"profile '{v.name}'"
         with step(f"chart profile '{v.name}': lint --strict, render, kubeconform"):
             lint(helm, service.chart, v.values_files, v.sets)
             manifests = render(
                 helm, service, values_files=v.values_files, sets=v.sets, kube_version=version
             )
-            result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
+            result = validate(kubeconform, manifests, version=version, what=what)
             if server is not None:
-                accepted = _dry_run(
-                    server,
-                    manifests,
-                    namespace=f"{service.namespace}-dryrun",
-                    what=f"profile '{v.name}'",
-                )
+                namespace = f"{service.namespace}-dryrun"
+                accepted = _dry_run(server, manifests, namespace=namespace, what=what)
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
             f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
