@@ -22,15 +22,16 @@ import yaml
 from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
+from hello_platform.pipeline.helm.chart import FEATURES_SETS, check_files, lint, profiles
 
 Render = Callable[..., list[dict[str, Any]]]
 HELLO = catalogue.service()
-PROFILES = list(helm.profiles(HELLO))
+PROFILES = list(profiles(HELLO))
 
 
 @pytest.fixture(scope="session")
 def helm_bin() -> Path:
-    return helm.helm_binary(build=True)
+    return helm.helm_binary()
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +46,7 @@ def render(helm_bin: Path) -> Render:
                 HELLO,
                 values_files=[
                     *helm.profile_files(HELLO, profile),
-                    *helm.check_files(HELLO, profile),
+                    *check_files(HELLO, profile),
                 ],
                 sets=sets,
                 set_strings={k.replace("__", "."): v for k, v in set_strings.items()},
@@ -377,7 +378,7 @@ def test_eks_alb_serves_https_only_and_the_public_routes_only(render: Render) ->
 
     ingress = one(render("eks"), "Ingress")
     annotations = ingress["metadata"]["annotations"]
-    (arn,) = [yaml.safe_load(f.read_text()) for f in helm.check_files(HELLO, "eks")]
+    (arn,) = [yaml.safe_load(f.read_text()) for f in check_files(HELLO, "eks")]
     assert (
         annotations["alb.ingress.kubernetes.io/certificate-arn"] == arn["ingress"]["certificateArn"]
     )
@@ -416,7 +417,7 @@ def test_optional_resources_are_off_by_default(render: Render) -> None:
 
 
 def test_optional_resources_render_when_enabled(render: Render) -> None:
-    docs = render("default", *helm.FEATURES_SETS)
+    docs = render("default", *FEATURES_SETS)
     present = {d["kind"] for d in docs}
     assert {"NetworkPolicy", "Ingress", "ServiceMonitor"} <= present
     netpol = one(docs, "NetworkPolicy")["spec"]
@@ -568,7 +569,7 @@ def test_a_malformed_values_file_is_named(helm_bin: Path, tmp_path: Path) -> Non
 
 def test_lint_is_strict_and_clean(helm_bin: Path) -> None:
     for profile in PROFILES:
-        report = helm.lint(helm_bin, HELLO.chart, helm.profile_files(HELLO, profile))
+        report = lint(helm_bin, HELLO.chart, helm.profile_files(HELLO, profile))
         assert "0 chart(s) failed" in report and "[WARNING]" not in report
 
 

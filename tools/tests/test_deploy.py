@@ -26,6 +26,7 @@ from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import deploy, helm
 from hello_platform.pipeline.deploy import cli as deploy_cli
+from hello_platform.pipeline.helm import names
 
 HELLO = catalogue.service()
 
@@ -442,7 +443,7 @@ def test_the_test_pods_are_read_from_the_hooks() -> None:
         "kind: Pod\nmetadata: {name: x-test, annotations: {helm.sh/hook: 'test,post-install'}}\n"
         "---\nkind: Job\nmetadata: {name: migrate, annotations: {helm.sh/hook: pre-install}}"
     )
-    assert helm.test_pods(hooks) == ["x-test"]
+    assert names.test_pods(hooks) == ["x-test"]
 
 
 def test_the_catalogue_drives_the_defaults(env: Env, tmp_path: Path) -> None:

@@ -8,9 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hello_platform.clients.helm import helm_failure
 from hello_platform.core import catalogue
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
+from hello_platform.pipeline.helm.chart import parse_set, profiles, values_args
+from hello_platform.pipeline.helm.schemas import (
+    SCHEMA_FORMAT,
+    kind_suffix,
+    openapi_document,
+    openapi_to_schemas,
+)
 
 SWAGGER: dict[str, Any] = {
     "definitions": {
@@ -83,19 +91,19 @@ SWAGGER: dict[str, Any] = {
 
 
 def test_files_are_named_as_kubeconform_looks_them_up() -> None:
-    files = helm.openapi_to_schemas(SWAGGER)
+    files = openapi_to_schemas(SWAGGER)
     assert set(files) == {
         "deployment-apps-v1.json",
         "ingress-networking-v1.json",
         "service-v1.json",
     }  # no *List kinds
-    assert helm.kind_suffix("", "v1") == "-v1"
-    assert helm.kind_suffix("autoscaling", "v2") == "-autoscaling-v2"
-    assert helm.kind_suffix("policy", "v1") == "-policy-v1"
+    assert kind_suffix("", "v1") == "-v1"
+    assert kind_suffix("autoscaling", "v2") == "-autoscaling-v2"
+    assert kind_suffix("policy", "v1") == "-policy-v1"
 
 
 def test_schemas_are_standalone_strict_and_plain_json_schema() -> None:
-    schema = helm.openapi_to_schemas(SWAGGER)["deployment-apps-v1.json"]
+    schema = openapi_to_schemas(SWAGGER)["deployment-apps-v1.json"]
     text = json.dumps(schema)
     assert "description" not in text and "x-kubernetes" not in text and "format" not in text
     assert schema["additionalProperties"] is False
@@ -121,7 +129,7 @@ def test_schemas_are_standalone_strict_and_plain_json_schema() -> None:
 
 
 def test_non_strict_conversion_leaves_objects_open() -> None:
-    schema = helm.openapi_to_schemas(SWAGGER, strict=False)["deployment-apps-v1.json"]
+    schema = openapi_to_schemas(SWAGGER, strict=False)["deployment-apps-v1.json"]
     assert "additionalProperties" not in schema
 
 
@@ -139,14 +147,14 @@ def test_schemas_are_generated_once_and_cached(
     (target / ".complete").write_text("0\n")  # an older conversion is regenerated
     spec.write_text(json.dumps(SWAGGER))
     assert helm.ensure_schemas("1.34.4", spec=spec) == target
-    assert (target / ".complete").read_text().strip() == helm.SCHEMA_FORMAT
+    assert (target / ".complete").read_text().strip() == SCHEMA_FORMAT
 
 
 @pytest.mark.slow
 def test_the_real_openapi_document_converts() -> None:
     """The pinned Kubernetes OpenAPI document (``go mod download``-ed) converts fully."""
-    spec = helm.openapi_document(helm.kubernetes_version())
-    files = helm.openapi_to_schemas(json.loads(spec.read_text()))
+    spec = openapi_document(helm.kubernetes_version())
+    files = openapi_to_schemas(json.loads(spec.read_text()))
     for name in (
         "deployment-apps-v1.json",
         "service-v1.json",
@@ -167,7 +175,7 @@ def test_helm_failure_keeps_the_error_and_the_schema_findings() -> None:
         "chart(s):\nhello:\n- at '/replicaCount': got string, want integer\n\n"
         "Use --debug flag to render out invalid YAML\n"
     )
-    assert helm.helm_failure("", stderr) == (
+    assert helm_failure("", stderr) == (
         "values don't meet the specifications of the schema(s) in the following chart(s): "
         "hello: - at '/replicaCount': got string, want integer"
     )
@@ -178,21 +186,21 @@ def test_helm_failure_reports_lint_findings_from_stdout() -> None:
         "==> Linting deploy/helm/hello\n[INFO] Chart.yaml: icon is recommended\n"
         '[ERROR] templates/: template: hello/templates/x.yaml:3: function "nope" not defined\n'
     )
-    out = helm.helm_failure(stdout, "Error: 1 chart(s) linted, 1 chart(s) failed\n")
+    out = helm_failure(stdout, "Error: 1 chart(s) linted, 1 chart(s) failed\n")
     assert out.startswith("1 chart(s) linted, 1 chart(s) failed")
     assert '[ERROR] templates/: template: hello/templates/x.yaml:3: function "nope"' in out
     assert "[INFO]" not in out
-    assert helm.helm_failure("", "") == "no output"
+    assert helm_failure("", "") == "no output"
 
 
 @pytest.mark.parametrize("item", ["novalue", "=x", "a b=c"])
 def test_bad_set_items_are_named(item: str) -> None:
     with pytest.raises(PlatformError, match="is not of the form key=value"):
-        helm.parse_set(item)
+        parse_set(item)
 
 
 def test_values_args_keep_the_order_helm_applies() -> None:
-    args = helm.values_args(
+    args = values_args(
         [Path("a.yaml"), Path("b.yaml")], ["x.y=1", "list[0]=z"], {"image.tag": "007"}
     )
     assert args == [
@@ -204,10 +212,10 @@ def test_values_args_keep_the_order_helm_applies() -> None:
 
 def test_profiles_and_variants_come_from_the_catalogue() -> None:
     svc = catalogue.service()
-    assert helm.profiles(svc) == ("default", *svc.profiles)
+    assert profiles(svc) == ("default", *svc.profiles)
     assert helm.profile_files(svc, "default") == []
     assert helm.profile_files(svc, "local") == [svc.chart / "values-local.yaml"]
-    assert all(f.is_file() for p in helm.profiles(svc) for f in helm.profile_files(svc, p))
+    assert all(f.is_file() for p in profiles(svc) for f in helm.profile_files(svc, p))
     with pytest.raises(PlatformError, match="service 'hello' has no values profile 'prod'"):
         helm.profile_files(svc, "prod")
     names = [v.name for v in helm.variants(svc)]

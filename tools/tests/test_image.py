@@ -27,9 +27,23 @@ from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import image
 from hello_platform.pipeline.image import cli as image_cli
+from hello_platform.pipeline.image.builder import decide_push, reuse_pushed
+from hello_platform.pipeline.image.cyclonedx import debian_packages, package_of, sbom
+from hello_platform.pipeline.image.source import (
+    Source,
+    build_args,
+    compute_tag,
+    docker_build_command,
+    image_inputs,
+    local_repository,
+    read_version,
+    source_url,
+)
+from hello_platform.pipeline.image.wheels import PIP_PLATFORM_ARGS, PLATFORMS, assemble_context
 from hello_platform.substrate import baseimage
 
 HELLO = catalogue.service()
+UID = 10001  # the numeric user the service runs as
 DOCKERFILE = HELLO.dockerfile
 GIT_ENV = {
     **os.environ,
@@ -74,34 +88,34 @@ def checkout(tmp_path: Path) -> Path:
 
 
 def test_tag_of_a_clean_tree_is_version_and_short_commit() -> None:
-    assert image.compute_tag("0.1.0", "abcdef0123456789", None) == "0.1.0-abcdef0"
+    assert compute_tag("0.1.0", "abcdef0123456789", None) == "0.1.0-abcdef0"
 
 
 def test_tag_of_a_dirty_tree_names_the_diff() -> None:
-    tag = image.compute_tag("0.1.0", "abcdef0123456789", "99887766554433")
+    tag = compute_tag("0.1.0", "abcdef0123456789", "99887766554433")
     assert tag == "0.1.0-abcdef0-dirty-99887766"
 
 
 def test_tag_is_made_safe_for_docker() -> None:
-    tag = image.compute_tag("1.0+local", "abcdef0", None)
+    tag = compute_tag("1.0+local", "abcdef0", None)
     assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag)
     assert tag == "1.0_local-abcdef0"
 
 
 def test_version_comes_from_the_service_pyproject(checkout: Path) -> None:
-    assert image.read_version(checkout / "services/hello/pyproject.toml") == "1.2.3"
+    assert read_version(checkout / "services/hello/pyproject.toml") == "1.2.3"
 
 
 def test_a_pyproject_without_version_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "pyproject.toml"
     bad.write_text('[project]\nname = "hello"\n')
     with pytest.raises(PlatformError, match="version"):
-        image.read_version(bad)
+        read_version(bad)
 
 
 def test_the_real_service_version_is_read_not_copied() -> None:
     pyproject = paths.REPO_ROOT / "services/hello/pyproject.toml"
-    assert image.read_version(pyproject) in image.read_source(HELLO, env={}).tag
+    assert read_version(pyproject) in image.read_source(HELLO, env={}).tag
 
 
 def test_clean_checkout(checkout: Path) -> None:
@@ -151,7 +165,7 @@ def test_source_date_epoch_and_github_url_are_honoured(checkout: Path) -> None:
 
 def test_origin_url_loses_its_credentials(checkout: Path) -> None:
     git(checkout, "remote", "add", "origin", "https://user:token@git.example/org/repo.git")
-    assert image.source_url(checkout, {}) == "https://git.example/org/repo.git"
+    assert source_url(checkout, {}) == "https://git.example/org/repo.git"
 
 
 def test_outside_git_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +179,7 @@ def test_outside_git_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.Monkey
 # --- build args ----------------------------------------------------------------------------
 
 
-SOURCE = image.Source(
+SOURCE = Source(
     version="0.1.0",
     commit="0123456789abcdef0123456789abcdef01234567",
     dirty_hash=None,
@@ -176,7 +190,7 @@ BASES = baseimage.BaseImages(runtime="hp/python:slim", builder="hp/python:build"
 
 
 def test_build_args_carry_labels_and_build_info() -> None:
-    args = image.build_args(BASES, SOURCE)
+    args = build_args(BASES, SOURCE)
     assert args == {
         "BASE_IMAGE": "hp/python:slim",
         "BUILDER_IMAGE": "hp/python:build",
@@ -188,7 +202,7 @@ def test_build_args_carry_labels_and_build_info() -> None:
 
 
 def test_docker_build_command_is_offline_and_tagged() -> None:
-    cmd = image.docker_build_command(
+    cmd = docker_build_command(
         Path("/r/services/hello/Dockerfile"),
         Path("/r/out/image/context"),
         "127.0.0.1:5000/hello:0.1.0-0123456",
@@ -203,15 +217,15 @@ def test_docker_build_command_is_offline_and_tagged() -> None:
 
 
 def test_pip_download_targets_the_images_python() -> None:
-    args = " ".join(image.PIP_PLATFORM_ARGS)
+    args = " ".join(PIP_PLATFORM_ARGS)
     assert "--only-binary=:all:" in args
     assert "--python-version 3.11" in args
     assert "--abi cp311" in args
     # Wheels for older glibc run on bookworm's 2.36; musl or newer glibc wheels do not.
-    assert "manylinux_2_36_x86_64" in image.PLATFORMS
-    assert "manylinux_2_17_x86_64" in image.PLATFORMS
-    assert "manylinux2014_x86_64" in image.PLATFORMS
-    assert not any("2_37" in p or "musl" in p for p in image.PLATFORMS)
+    assert "manylinux_2_36_x86_64" in PLATFORMS
+    assert "manylinux_2_17_x86_64" in PLATFORMS
+    assert "manylinux2014_x86_64" in PLATFORMS
+    assert not any("2_37" in p or "musl" in p for p in PLATFORMS)
 
 
 def test_context_holds_only_wheels_and_hashed_requirements(tmp_path: Path) -> None:
@@ -221,7 +235,7 @@ def test_context_holds_only_wheels_and_hashed_requirements(tmp_path: Path) -> No
     pip = make_wheel(tmp_path, "pip", "26.0")
     app = make_wheel(tmp_path, "hello", "0.1.0")
     context = tmp_path / "context"
-    image.assemble_context(
+    assemble_context(
         context,
         wheels=wheels,
         requirements="dep==1.0\n",
@@ -252,34 +266,34 @@ REF = "127.0.0.1:5000/hello:0.1.0-0123456"
 
 
 def test_a_new_tag_is_pushed() -> None:
-    assert image.decide_push(REF, local_id=ID_A, remote=None, dirty=False) == "push"
+    assert decide_push(REF, local_id=ID_A, remote=None, dirty=False) == "push"
 
 
 def test_the_same_content_is_not_pushed_again() -> None:
-    remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_A)
-    assert image.decide_push(REF, local_id=ID_A, remote=remote, dirty=False) == "skip"
+    remote = oci.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_A)
+    assert decide_push(REF, local_id=ID_A, remote=remote, dirty=False) == "skip"
 
 
 def test_a_clean_tag_with_other_content_is_refused() -> None:
-    remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
+    remote = oci.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
     with pytest.raises(PlatformError, match="immutable") as err:
-        image.decide_push(REF, local_id=ID_A, remote=remote, dirty=False)
+        decide_push(REF, local_id=ID_A, remote=remote, dirty=False)
     assert "\n" not in str(err.value)
     assert "commit" in str(err.value)
 
 
 def test_a_pushed_clean_tag_is_reused_not_rebuilt() -> None:
-    remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
-    assert image.reuse_pushed(remote, dirty=False, refresh_base=False)
+    remote = oci.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
+    assert reuse_pushed(remote, dirty=False, refresh_base=False)
     # Nothing to reuse, a scratch tag, or an explicit rebuild: build it.
-    assert not image.reuse_pushed(None, dirty=False, refresh_base=False)
-    assert not image.reuse_pushed(remote, dirty=True, refresh_base=False)
-    assert not image.reuse_pushed(remote, dirty=False, refresh_base=True)
+    assert not reuse_pushed(None, dirty=False, refresh_base=False)
+    assert not reuse_pushed(remote, dirty=True, refresh_base=False)
+    assert not reuse_pushed(remote, dirty=False, refresh_base=True)
 
 
 def test_a_dirty_scratch_tag_may_be_overwritten() -> None:
-    remote = image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
-    assert image.decide_push(REF, local_id=ID_A, remote=remote, dirty=True) == "overwrite"
+    remote = oci.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_B)
+    assert decide_push(REF, local_id=ID_A, remote=remote, dirty=True) == "overwrite"
 
 
 class FakeRegistry(BaseHTTPRequestHandler):
@@ -331,7 +345,7 @@ def local(address: str) -> oci.Client:
 
 def test_registry_client_reads_digest_and_config(registry: str) -> None:
     remote = local(registry).manifest("hello", "present")
-    assert remote == image.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_A)
+    assert remote == oci.RemoteImage(digest="sha256:" + "d" * 64, config_digest=ID_A)
     assert "application/vnd.docker.distribution.manifest.v2+json" in FakeRegistry.seen_accept[-1]
 
 
@@ -352,17 +366,13 @@ def test_unreachable_registry_is_a_clear_error() -> None:
 def test_immutability_end_to_end_with_the_fake_registry(registry: str) -> None:
     client = local(registry)
     assert (
-        image.decide_push(
-            REF, local_id=ID_A, remote=client.manifest("hello", "present"), dirty=False
-        )
+        decide_push(REF, local_id=ID_A, remote=client.manifest("hello", "present"), dirty=False)
         == "skip"
     )
     with pytest.raises(PlatformError, match="refusing to push"):
-        image.decide_push(
-            REF, local_id=ID_B, remote=client.manifest("hello", "present"), dirty=False
-        )
+        decide_push(REF, local_id=ID_B, remote=client.manifest("hello", "present"), dirty=False)
     assert (
-        image.decide_push(REF, local_id=ID_B, remote=client.manifest("hello", "new"), dirty=False)
+        decide_push(REF, local_id=ID_B, remote=client.manifest("hello", "new"), dirty=False)
         == "push"
     )
 
@@ -386,8 +396,8 @@ def test_sbom_is_cyclonedx_1_5(tmp_path: Path) -> None:
         make_wheel(tmp_path, "anyio", "4.0.0", None),
         make_wheel(tmp_path, "hello", "0.1.0", None),
     ]
-    packages = [image.package_of(w) for w in wheels]
-    bom = image.sbom(packages, source=SOURCE, image="127.0.0.1:5000/hello", app="hello")
+    packages = [package_of(w) for w in wheels]
+    bom = sbom(packages, source=SOURCE, image="127.0.0.1:5000/hello", app="hello")
     json.dumps(bom)  # serialisable
     assert bom["bomFormat"] == "CycloneDX"
     assert bom["specVersion"] == "1.5"
@@ -418,9 +428,9 @@ def test_sbom_is_cyclonedx_1_5(tmp_path: Path) -> None:
 
 
 def test_sbom_serial_is_stable_for_the_same_build(tmp_path: Path) -> None:
-    pkgs = [image.package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
-    one = image.sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
-    two = image.sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
+    pkgs = [package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
+    one = sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
+    two = sbom(pkgs, source=SOURCE, image="r/hello", app="hello")
     assert one == two
 
 
@@ -459,7 +469,7 @@ def test_dockerfile_final_user_is_numeric_and_not_root() -> None:
     users = [arg for word, arg in final_stage(DOCKERFILE) if word == "USER"]
     assert users, "the final stage must set USER"
     uid, _, gid = users[-1].partition(":")
-    assert uid.isdigit() and int(uid) == image.UID
+    assert uid.isdigit() and int(uid) == UID
     assert not gid or (gid.isdigit() and int(gid) != 0)
 
 
@@ -501,7 +511,7 @@ def test_dockerfile_compiles_bytecode_for_a_read_only_root() -> None:
 
 def test_dockerfile_build_args_are_the_ones_the_build_passes() -> None:
     declared = {arg.split("=")[0] for word, arg in instructions(DOCKERFILE) if word == "ARG"}
-    assert declared == set(image.build_args(BASES, SOURCE))
+    assert declared == set(build_args(BASES, SOURCE))
 
 
 # --- base image recipe -------------------------------------------------------------------------
@@ -556,7 +566,7 @@ def test_real_build_without_push() -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    assert user == f"{image.UID}:{image.UID}"
+    assert user == f"{UID}:{UID}"
 
 
 def test_base_drops_setuid_and_setgid_bits(tmp_path: Path) -> None:
@@ -596,19 +606,19 @@ Version: 1:4.13+dfsg1-1+b1
 
 
 def test_debian_packages_from_dpkg_status() -> None:
-    debs = image.debian_packages(DPKG_STATUS)
+    debs = debian_packages(DPKG_STATUS)
     assert [d.name for d in debs] == ["libc6", "login"]  # purged ones are not listed
     assert debs[0].purl == "pkg:deb/debian/libc6@2.36-9+deb12u14?arch=amd64&distro=debian-12"
     assert debs[1].purl == "pkg:deb/debian/login@1%3A4.13+dfsg1-1+b1?arch=amd64&distro=debian-12"
 
 
 def test_sbom_lists_debian_packages_too(tmp_path: Path) -> None:
-    pkgs = [image.package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
-    bom = image.sbom(
+    pkgs = [package_of(make_wheel(tmp_path, "anyio", "4.0.0"))]
+    bom = sbom(
         pkgs,
         source=SOURCE,
         image="r/hello",
-        os_packages=image.debian_packages(DPKG_STATUS),
+        os_packages=debian_packages(DPKG_STATUS),
         app="hello",
     )
     purls = [c["purl"] for c in bom["components"]]
@@ -632,8 +642,8 @@ def test_the_catalogue_drives_the_image(tmp_path: Path, monkeypatch: pytest.Monk
         'namespace = "g"\nport = 8000\nrepository = "team/greeter"\npackage = "greet-er"\n'
     )
     svc = catalogue.load(root).service()
-    assert image.image_inputs(svc)[:2] == ("services/greeter", "services/greeter/Dockerfile")
-    assert image.local_repository(svc) == "hello-platform/team/greeter"
+    assert image_inputs(svc)[:2] == ("services/greeter", "services/greeter/Dockerfile")
+    assert local_repository(svc) == "hello-platform/team/greeter"
     assert svc.app == "greet_er.main:app"
     ran: list[list[str]] = []
     monkeypatch.setattr(builder.proc, "run", lambda cmd, **_kw: ran.append(list(cmd)))

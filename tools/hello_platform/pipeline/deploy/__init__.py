@@ -31,56 +31,29 @@ Resource names (the Service, the test pod) are read from the installed release (
 manifest``/``hooks``), never re-derived from the chart's naming rule.
 """
 
-from hello_platform.pipeline.deploy.flow import (
-    Deps,
-    Result,
-    default_deps,
-    deploy,
-    how_to_reach,
-    write_summary,
-)
-from hello_platform.pipeline.deploy.inputs import (
-    DEFAULT_TIMEOUT,
-    GivenImage,
-    Image,
-    Options,
-    options,
-)
-from hello_platform.pipeline.deploy.kube import (
-    Kube,
-    ensure_namespace,
-    release_status,
-)
-from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
+from hello_platform.pipeline.deploy.flow import Deps, Result, deploy, how_to_reach, http_get, smoke
+from hello_platform.pipeline.deploy.inputs import Image, Options, options
 from hello_platform.pipeline.deploy.release import (
-    image_values,
-    node_port,
+    Kube,
     release_objects,
+    release_status,
     run_tests,
     upgrade,
 )
 
 __all__ = [
-    "DEFAULT_TIMEOUT",
     "Deps",
-    "GivenImage",
-    "HttpGet",
     "Image",
     "Kube",
     "Options",
     "Result",
-    "default_deps",
     "deploy",
-    "ensure_namespace",
     "how_to_reach",
     "http_get",
-    "image_values",
-    "node_port",
     "options",
     "release_objects",
     "release_status",
     "run_tests",
     "smoke",
     "upgrade",
-    "write_summary",
 ]

@@ -6,7 +6,8 @@ import argparse
 
 from hello_platform.core import cli as shared
 from hello_platform.pipeline import deploy as api
-from hello_platform.pipeline.deploy import DEFAULT_TIMEOUT
+from hello_platform.pipeline.deploy.flow import deploy, how_to_reach, write_summary
+from hello_platform.pipeline.deploy.inputs import DEFAULT_TIMEOUT, options
 from hello_platform.pipeline.image import cli as image_cli
 
 
@@ -62,8 +63,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    opts = api.options(args)
-    result = api.deploy(opts)
-    api.write_summary(result)
-    print(api.how_to_reach(result, opts))
+    opts = options(args)
+    result = deploy(opts)
+    write_summary(result)
+    print(how_to_reach(result, opts))
     return 0

@@ -1,10 +1,13 @@
-"""The whole deploy, step by step (see the package doc), and what it prints at the end."""
+"""The whole deploy, step by step (see the package doc), its smoke check, and what it prints
+at the end."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,34 +21,76 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import GivenImage, Image, Options
-from hello_platform.pipeline.deploy.kube import Kube, apply_pull_secret, ensure_namespace
-from hello_platform.pipeline.deploy.probe import HttpGet, http_get, smoke
 from hello_platform.pipeline.deploy.release import (
+    Kube,
+    apply_pull_secret,
     image_values,
     node_port,
+    release_objects,
     rollback,
     rollouts,
     run_tests,
-    service_name,
     upgrade,
 )
 from hello_platform.pipeline.rollouts.watch import settle
 
+HttpGet = Callable[[str], tuple[int, bytes]]
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """GET ``url`` (loopback only); (status, body), status 0 when nothing answered."""
+    if not url.startswith(("http://127.", "http://localhost")):
+        raise PlatformError(f"smoke requests go to this machine only, not {url}")
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - loopback http
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+    except (urllib.error.URLError, OSError):
+        return 0, b""
+
+
+def smoke(
+    base: str,
+    *,
+    revision: str | None,
+    get: HttpGet = http_get,
+    attempts: int = 20,
+    pause: float = 0.5,
+) -> dict[str, Any]:
+    """``GET /`` and ``GET /version`` must answer 200; /version must name ``revision``."""
+    last = ""
+    for attempt in range(attempts):
+        status, _ = get(base + "/")
+        if status == 200:
+            v_status, v_body = get(base + "/version")
+            if v_status == 200:
+                info: dict[str, Any] = json.loads(v_body)
+                if revision is None or info.get("revision") == revision:
+                    return info
+                last = f"/version says revision {info.get('revision')}, expected {revision}"
+            else:
+                last = f"/version answered {v_status}"
+        else:
+            last = f"/ answered {status or 'nothing'}"
+        if attempt + 1 < attempts:
+            time.sleep(pause)
+    raise PlatformError(
+        f"the smoke request to {base} failed: {last}",
+        hint="check the pods and the Service's node port",
+    )
+
 
 @dataclass(frozen=True)
 class Result:
-    """What one deploy did."""
-
     release: str
     namespace: str
-    #: The release's front Service, as installed (read from the release, not derived).
-    service: str
+    service: str  # the release's front Service, as installed
     revision: int
     image: str
     url: str | None
     version: dict[str, Any]
     seconds: dict[str, float]
-    #: How to reach the cluster again: its kubeconfig and the pinned kubectl and helm.
     kubeconfig: Path
     kubectl: Path
     helm: Path
@@ -61,25 +106,16 @@ class Deps:
     #: The git revision baked into the image (what /version must answer), or None.
     expected_revision: Callable[[Image], str | None]
     get: HttpGet = http_get
-    #: The one Kubernetes client for a kubeconfig and context (tests give it a fake API).
     api: Callable[[Path, str | None], client.Kube] = client.Kube
 
 
 def default_deps() -> Deps:
-    def resolve(name: str) -> Path:
-        from hello_platform.toolchain import resolve as _resolve
-
-        return _resolve(name)
-
-    def ensure_cluster() -> Path:
-        from hello_platform.substrate.cluster import ensure_up
-
-        return ensure_up()
+    from hello_platform.pipeline.image import build
+    from hello_platform.substrate.cluster import ensure_up
+    from hello_platform.toolchain import resolve
 
     def build_image(service: Service, registry: oci.Registry | None) -> Image:
-        from hello_platform.pipeline import image
-
-        return image.build(service, push=True, target=registry)
+        return build(service, push=True, target=registry)
 
     def expected_revision(image: Image) -> str | None:
         # The image's own OCI label: HEAD may have moved on since the build.
@@ -93,11 +129,11 @@ def default_deps() -> Deps:
         revision = done.stdout.strip()
         return revision if done.returncode == 0 and revision not in ("", "unknown") else None
 
-    return Deps(resolve, ensure_cluster, build_image, expected_revision)
+    return Deps(resolve, ensure_up, build_image, expected_revision)
 
 
 class Laps:
-    """Seconds per step, rounded: ``lap(name)`` closes the step that began at the last lap."""
+    """Seconds per step: ``lap(name)`` closes the step that began at the last lap."""
 
     def __init__(self) -> None:
         self.started = self.last = time.monotonic()
@@ -138,7 +174,6 @@ def check_values(helm_bin: Path, opts: Options) -> None:
 
 
 def connect(kube: Kube) -> None:
-    """Fail in one sentence when the cluster of ``kube`` does not answer."""
     try:
         kube.api.version()
     except PlatformError as err:
@@ -151,7 +186,6 @@ def connect(kube: Kube) -> None:
 
 
 def the_image(opts: Options, deps: Deps) -> Image:
-    """The given ``--image``, or one built and pushed now."""
     image: Image
     if opts.image:
         image = GivenImage.parse(opts.image)
@@ -166,7 +200,7 @@ def the_image(opts: Options, deps: Deps) -> Image:
 def install_release(kube: Kube, opts: Options, image: Image) -> int:
     """The namespace, then ``helm upgrade --install`` of ``image``; the new revision."""
     with step(f"namespace {opts.namespace} (Pod Security: restricted)"):
-        ensure_namespace(kube, opts.namespace)
+        kube.api.ensure_namespace(opts.namespace)
     values = image_values(image)
     if opts.pull_secret and opts.registry and opts.registry.credentials:
         with step(f"pull Secret {opts.pull_secret} for {opts.registry.address}"):
@@ -186,7 +220,6 @@ def install_release(kube: Kube, opts: Options, image: Image) -> int:
 
 
 def deploy(opts: Options, deps: Deps | None = None) -> Result:
-    """Run the whole deploy (see the package doc); raise PlatformError on any failure."""
     deps = deps or default_deps()
     laps = Laps()
     helm_bin, kubectl_bin = deps.resolve("helm"), deps.resolve("kubectl")
@@ -214,7 +247,7 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
         with step(f"helm test {opts.release}"):
             run_tests(kube, opts)
         laps.lap("helm test")
-    service = service_name(kube, opts)
+    service = helm.front_service(release_objects(kube, opts), opts.release)
     # Only the embedded cluster's node is this machine: its node port is on 127.0.0.1.
     port = node_port(kube, opts, service) if opts.kubeconfig is None else None
     url = f"http://127.0.0.1:{port}" if port else None
@@ -241,10 +274,8 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
 
 
 def how_to_reach(result: Result, opts: Options) -> str:
-    """The lines printed at the end: the URL and how to reach the service from here.
-
-    The commands name the kubeconfig and the pinned kubectl/helm, so they work as printed.
-    """
+    """The lines printed at the end: commands that name the kubeconfig and the pinned
+    kubectl/helm, so they work as printed."""
     kc = f"KUBECONFIG={result.kubeconfig} "
     lines = [
         f"deployed {result.image} as {result.release} revision {result.revision} "

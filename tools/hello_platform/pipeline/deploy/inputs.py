@@ -14,6 +14,7 @@ from hello_platform.core import cli as shared
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
+from hello_platform.pipeline.helm.chart import parse_set
 from hello_platform.pipeline.image import cli as image_cli
 
 DEFAULT_TIMEOUT = 300
@@ -90,7 +91,7 @@ def options(args: argparse.Namespace) -> Options:
                 f"values file {v} does not exist", hint="pass the path of an existing YAML file"
             )
     for item in args.sets:
-        helm.parse_set(item)
+        parse_set(item)
     namespace, release = args.namespace or service.namespace, args.release or service.release
     for what, name in (("--namespace", namespace), ("--release", release)):
         if not _DNS_LABEL.fullmatch(name) or len(name) > 53:

@@ -1,25 +1,81 @@
-"""The Helm release: upgrade (rolled back on failure), helm test, the Service's node port.
-
-The release's object names come from the release itself (``helm get manifest``/``hooks``):
-the chart's naming rule (``fullnameOverride``, ``nameOverride``) is never re-derived here.
-"""
+"""helm and the Kubernetes client on one cluster, and the Helm release: upgrade (rolled back on
+failure), helm test, the pull Secret, the Service's node port."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lightkube.resources.core_v1 import Service
 
+from hello_platform.clients import kube as client
+from hello_platform.clients import oci, ocicreds
+from hello_platform.clients.helm import Helm, helm_failure
+from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import helm
 from hello_platform.pipeline.deploy.inputs import Image, Options
-from hello_platform.pipeline.deploy.kube import Kube, release_status
+from hello_platform.pipeline.helm.chart import values_args
+from hello_platform.pipeline.helm.names import test_pods
+
+
+@dataclass
+class Kube:
+    """helm and the one Kubernetes client (``api``) pointed at one cluster (kubeconfig +
+    optional context). ``kubectl`` is named only in the commands printed for people."""
+
+    helm: Path
+    kubectl: Path
+    kubeconfig: Path
+    context: str | None = None
+    log: Path = field(default_factory=lambda: paths.out_dir() / "deploy" / "deploy.log")
+    api: client.Kube = field(default=None)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.api is None:
+            self.api = client.Kube(self.kubeconfig, self.context)
+
+    @property
+    def helm_client(self) -> Helm:
+        return Helm(self.helm, self.kubeconfig, self.context, log=self.log)
+
+
+def apply_pull_secret(api: client.Kube, namespace: str, name: str, registry: oci.Registry) -> None:
+    """The ``kubernetes.io/dockerconfigjson`` Secret the pods pull ``registry``'s images with
+    (server-side apply: a new password replaces the old one)."""
+    if registry.credentials is None:
+        raise PlatformError(f"no login for {registry.address} to make the pull Secret {name} of")
+    config = ocicreds.docker_config_json(registry.address, registry.credentials)
+    api.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace},
+            "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": base64.b64encode(config.encode()).decode()},
+        },
+        namespace=namespace,
+    )
+
+
+def release_status(kube: Kube, release: str, namespace: str) -> dict[str, Any] | None:
+    """``helm status -o json`` of the release, or None when it does not exist."""
+    status_args = ["status", release, "--namespace", namespace, "--output", "json"]
+    done = kube.helm_client.run(*status_args, what="helm status", check=False)
+    if done.returncode != 0:
+        return None
+    try:
+        status: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        return None
+    return status
 
 
 def image_values(image: Image) -> dict[str, Any]:
-    """The values that point the chart at the built image."""
     return {
         "image": {
             "repository": "/".join(p for p in (image.registry, image.repository) if p),
@@ -34,20 +90,13 @@ def upgrade(
 ) -> dict[str, Any]:
     """``helm upgrade --install --wait`` + rollback on failure; returns the new status."""
     before = release_status(kube, opts.release, opts.namespace)
+    release = ["upgrade", "--install", opts.release, str(opts.service.chart)]
+    values = ["--namespace", opts.namespace, *values_args(values_files, opts.sets)]
+    wait = ["--wait", flag, "--timeout", f"{opts.timeout}s", "--history-max", "10"]
     done = kube.helm_client.run(
-        "upgrade",
-        "--install",
-        opts.release,
-        str(opts.service.chart),
-        "--namespace",
-        opts.namespace,
-        *helm.values_args(values_files, opts.sets),
-        "--wait",
-        flag,
-        "--timeout",
-        f"{opts.timeout}s",
-        "--history-max",
-        "10",
+        *release,
+        *values,
+        *wait,
         what="helm upgrade",
         timeout=opts.timeout * 2 + 60,
         check=False,
@@ -59,7 +108,7 @@ def upgrade(
                 "helm upgrade succeeded but the release has no status", log=str(kube.log)
             )
         return after
-    why = helm.helm_failure(done.stdout, done.stderr)
+    why = helm_failure(done.stdout, done.stderr)
     raise upgrade_failure(kube, opts, why, before=before)
 
 
@@ -102,27 +151,16 @@ def upgrade_failure(
 
 
 def run_tests(kube: Kube, opts: Options) -> None:
-    """``helm test``: the chart's test pod must succeed (a failed one is kept: its log is shown).
-
-    No ``--logs``: the test pod is deleted once it succeeds, and helm then fails to fetch them.
-    """
-    done = kube.helm_client.run(
-        "test",
-        opts.release,
-        "--namespace",
-        opts.namespace,
-        "--timeout",
-        "120s",
-        what="helm test",
-        timeout=300,
-        check=False,
-    )
+    """``helm test``; a failed test pod is kept and its log shown. No ``--logs``: the pod is
+    deleted once it succeeds, and helm then fails to fetch them."""
+    test = ["test", opts.release, "--namespace", opts.namespace, "--timeout", "120s"]
+    done = kube.helm_client.run(*test, what="helm test", timeout=300, check=False)
     if done.returncode != 0:
-        pods = helm.test_pods(release_objects(kube, opts, "hooks"))
+        pods = test_pods(release_objects(kube, opts, "hooks"))
         logs = [_pod_log(kube, opts, pod) for pod in pods]
         shown = " | ".join(line for log in logs for line in log.splitlines())
         raise PlatformError(
-            f"helm test failed: {helm.helm_failure(done.stdout, done.stderr)}"
+            f"helm test failed: {helm_failure(done.stdout, done.stderr)}"
             + (f" (test pod log: {shown})" if shown else ""),
             hint=f"kubectl -n {opts.namespace} logs {' '.join(pods) or 'POD'} "
             "(a failed test pod is kept)",
@@ -149,29 +187,15 @@ def rollback(kube: Kube, opts: Options, revision: int) -> str:
     """``helm rollback`` to the revision before ``revision``; what now serves, in words."""
     if revision <= 1:
         return "nothing: it was the first revision, which stays installed"
-    kube.helm_client.run(
-        "rollback",
-        opts.release,
-        str(revision - 1),
-        "--namespace",
-        opts.namespace,
-        "--wait",
-        "--timeout",
-        f"{opts.timeout}s",
-        what="helm rollback",
-        timeout=opts.timeout + 60,
-    )
+    back = ["rollback", opts.release, str(revision - 1), "--namespace", opts.namespace]
+    wait = ["--wait", "--timeout", f"{opts.timeout}s"]
+    kube.helm_client.run(*back, *wait, what="helm rollback", timeout=opts.timeout + 60)
     return f"revision {revision - 1}"
 
 
 def rollouts(kube: Kube, opts: Options) -> list[str]:
     """The release's Argo Rollouts (a canary or blue/green strategy), as installed."""
     return helm.named(release_objects(kube, opts), "Rollout")
-
-
-def service_name(kube: Kube, opts: Options) -> str:
-    """The name of the release's front Service, as installed."""
-    return helm.front_service(release_objects(kube, opts), opts.release)
 
 
 def node_port(kube: Kube, opts: Options, service: str) -> int | None:

@@ -32,8 +32,6 @@ REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
 #: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
 CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
 
-# ------------------------------------------------------------------------------ tools
-
 
 def kubernetes_version() -> str:
     """The pinned Kubernetes version without the "v" (``1.34.4``), from toolchain.toml."""
@@ -42,25 +40,19 @@ def kubernetes_version() -> str:
     return load().tools["kubernetes"].version.removeprefix("v")
 
 
-def helm_binary(*, build: bool = True) -> Path:
-    """The pinned helm (built on demand unless ``build`` is false)."""
-    from hello_platform.toolchain import Resolver
+def helm_binary() -> Path:
+    from hello_platform.toolchain import resolve
 
-    return Resolver(build=build).resolve("helm")
-
-
-def kubeconform_binary(*, build: bool = True) -> Path:
-    """The pinned kubeconform (built on demand unless ``build`` is false)."""
-    from hello_platform.toolchain import Resolver
-
-    return Resolver(build=build).resolve("kubeconform")
+    return resolve("helm")
 
 
-# ------------------------------------------------------------------------- helm calls
+def kubeconform_binary() -> Path:
+    from hello_platform.toolchain import resolve
+
+    return resolve("kubeconform")
 
 
 def profiles(service: Service) -> tuple[str, ...]:
-    """The values profiles of the service's chart: ``default`` and the catalogue's."""
     return (DEFAULT_PROFILE, *service.profiles)
 
 
@@ -75,15 +67,13 @@ def profile_files(service: Service, profile: str) -> list[Path]:
 
 
 def check_files(service: Service, profile: str) -> list[Path]:
-    """The values the checks add to ``profile``: the chart's ``ci/<profile>-values.yaml``
-    (chart-testing's convention), stand-ins for what a real deploy must give itself (an
-    ACM certificate ARN); a deploy never reads them."""
+    """The chart's ``ci/<profile>-values.yaml`` (chart-testing's convention): stand-ins the
+    checks add for what a real deploy gives itself (an ACM certificate ARN)."""
     found = service.chart / "ci" / f"{profile}-values.yaml"
     return [found] if found.is_file() else []
 
 
 def parse_set(item: str) -> tuple[str, str]:
-    """Split a ``key=value`` of ``--set``, or fail saying what is wrong with it."""
     key, sep, value = item.partition("=")
     if not sep or not key or not re.fullmatch(r"[A-Za-z0-9_.\[\]\\/-]+", key):
         raise PlatformError(
@@ -112,16 +102,10 @@ def values_args(
 
 def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
     """``helm lint --strict`` of ``chart`` with these values; returns helm's report."""
+    args = ["lint", "--strict", str(chart), *values_args(values_files, sets)]
     return (
         Helm(helm)
-        .run(
-            "lint",
-            "--strict",
-            str(chart),
-            *values_args(values_files, sets),
-            what="helm lint --strict",
-            hint="fix the chart or the values it names",
-        )
+        .run(*args, what="helm lint --strict", hint="fix the chart or the values it names")
         .stdout
     )
 
@@ -136,18 +120,9 @@ def template(
     kube_version: str | None = None,
 ) -> str:
     """``helm template`` of any chart folder (an add-on's) with these values files."""
-    args = ["template", release, str(chart), "--namespace", namespace]
-    args += ["--kube-version", kube_version] if kube_version else []
-    return (
-        Helm(helm)
-        .run(
-            *args,
-            *values_args(values_files),
-            what=f"rendering the chart {chart.name}",
-            hint="check the values files it names",
-        )
-        .stdout
-    )
+    args = ["template", release, str(chart), "--namespace", namespace, *values_args(values_files)]
+    what = f"rendering the chart {chart.name}"
+    return _template(helm, args, kube_version, what, "check the values files it names")
 
 
 def render(
@@ -164,15 +139,11 @@ def render(
     """``helm template`` of the service's chart: the manifests this release (default: the
     service's) would apply, tests included."""
     args = ["template", release or service.release, str(service.chart), "--namespace", namespace]
-    if kube_version:
-        args += ["--kube-version", kube_version]
     args += values_args(values_files, sets, set_strings)
-    return (
-        Helm(helm)
-        .run(
-            *args,
-            what="rendering the chart",
-            hint="check the values files and --set items it names",
-        )
-        .stdout
-    )
+    hint = "check the values files and --set items it names"
+    return _template(helm, args, kube_version, "rendering the chart", hint)
+
+
+def _template(helm: Path, args: list[str], kube_version: str | None, what: str, hint: str) -> str:
+    version = ["--kube-version", kube_version] if kube_version else []
+    return Helm(helm).run(*args, *version, what=what, hint=hint).stdout

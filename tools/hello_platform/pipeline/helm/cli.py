@@ -19,7 +19,6 @@ from hello_platform.pipeline.helm.verify import check, running_cluster, variant_
 
 
 def chosen_profiles(service: catalogue.Service, asked: list[str] | None) -> list[str] | None:
-    """The ``--profile`` values, each checked against the service's variants."""
     known = variant_names(service)
     for name in asked or ():
         if name not in known:

@@ -1,10 +1,5 @@
-"""A release's resource names, read from what was rendered or installed, never re-derived.
-
-A chart names its objects (``fullnameOverride``, ``nameOverride``, the release name...):
-the pipeline does not repeat that rule. It reads the names from the release's manifest
-(``helm get manifest``/``helm get hooks``, parsed with :func:`documents`) or finds the
-objects in the cluster by the release's label (:func:`instance_selector`).
-"""
+"""A release's resource names, read from its manifest or found by its label: the chart's
+naming rule (``fullnameOverride``, ``nameOverride``...) is never re-derived."""
 
 from __future__ import annotations
 
@@ -20,7 +15,6 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 
 
 def instance_selector(release: str) -> str:
-    """The label selector of the objects of ``release``."""
     return f"{INSTANCE_LABEL}={release}"
 
 
@@ -38,7 +32,6 @@ def _name(obj: Mapping[str, Any]) -> str:
 
 
 def named(objects: Iterable[Mapping[str, Any]], kind: str) -> list[str]:
-    """The names of the objects of ``kind``, in order."""
     return [_name(o) for o in objects if o.get("kind") == kind]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -22,8 +23,14 @@ from hello_platform.pipeline.helm.chart import CRD_KINDS
 #: Bump when the OpenAPI -> JSON schema conversion changes (invalidates the cache).
 SCHEMA_FORMAT = "1"
 
-_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
-_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+_INT_OR_STRING = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+#: Definitions whose OpenAPI form is a bare ``string`` with a custom format.
+_SCALARS = {
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {
+        "anyOf": [{"type": "string"}, {"type": "number"}]
+    },
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": _INT_OR_STRING,
+}
 _DROP_KEYS = ("description", "format", "x-kubernetes-group-version-kind")
 
 
@@ -33,13 +40,12 @@ def kind_suffix(group: str, version: str) -> str:
 
 
 def _convert(node: Any, *, strict: bool) -> Any:
-    """One OpenAPI v2 schema node as plain JSON schema (strict: no unknown fields)."""
     if isinstance(node, list):
         return [_convert(n, strict=strict) for n in node]
     if not isinstance(node, dict):
         return node
     if node.get("format") == "int-or-string":
-        return {"anyOf": [{"type": "string"}, {"type": "integer"}]}
+        return _INT_OR_STRING
     out: dict[str, Any] = {}
     for key, value in node.items():
         if key in _DROP_KEYS or key.startswith("x-kubernetes-"):
@@ -66,21 +72,11 @@ def _refs(node: Any) -> Iterator[str]:
 
 
 def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
-    """Kubernetes' OpenAPI v2 document -> ``{file name: standalone JSON schema}``.
-
-    One file per group/version/kind, named as kubeconform looks them up
-    (``deployment-apps-v1.json``); each carries the definitions it references (transitively)
-    under ``definitions``, so ``$ref``s resolve inside the file and recursion is fine.
-    """
+    """Kubernetes' OpenAPI v2 document -> ``{file name: standalone JSON schema}``, one per
+    group/version/kind as kubeconform names them; each carries the definitions it references
+    (transitively), so ``$ref``s resolve inside the file and recursion is fine."""
     raw = swagger.get("definitions") or {}
-    defs: dict[str, Any] = {}
-    for name, node in raw.items():
-        if name == _INT_OR_STRING:
-            defs[name] = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
-        elif name == _QUANTITY:
-            defs[name] = {"anyOf": [{"type": "string"}, {"type": "number"}]}
-        else:
-            defs[name] = _convert(node, strict=strict)
+    defs = {name: _SCALARS.get(name) or _convert(node, strict=strict) for name, node in raw.items()}
     files: dict[str, Any] = {}
     for name, node in raw.items():
         for gvk in node.get("x-kubernetes-group-version-kind") or []:
@@ -101,8 +97,7 @@ def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> di
 
 
 def crd_schemas(crds: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """CustomResourceDefinitions -> ``{file name: strict JSON schema}`` per served version,
-    named as kubeconform looks them up (``application-argoproj-v1alpha1.json``)."""
+    """CustomResourceDefinitions -> ``{file name: strict JSON schema}`` per served version."""
     files: dict[str, Any] = {}
     for crd in crds:
         spec = crd["spec"]
@@ -115,9 +110,8 @@ def crd_schemas(crds: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     return files
 
 
-#: The custom kinds our manifests hold, by the pinned tool (toolchain.toml) whose module
-#: defines them in ``manifests/crds`` (kind: file): Argo CD's Applications (deploy/argocd)
-#: and Argo Rollouts' Rollout and AnalysisTemplate (the chart's ``rollout.strategy``).
+#: The custom kinds our manifests hold, by the pinned tool whose module defines them in
+#: ``manifests/crds`` (kind: file).
 PINNED_CRDS: dict[str, dict[str, str]] = {
     "argocd": {"Application": "application-crd.yaml", "AppProject": "appproject-crd.yaml"},
     "argo-rollouts": {
@@ -132,23 +126,17 @@ PINNED_KINDS = frozenset(kind for kinds in PINNED_CRDS.values() for kind in kind
 
 
 def pinned_crd_schemas(tool_name: str) -> Path:
-    """Strict JSON schemas of the CRDs of pinned tool ``tool_name`` (:data:`PINNED_CRDS`, from
-    its module's ``manifests/crds`` at the pinned version), generated once into the cache."""
+    """Strict JSON schemas of the CRDs of pinned tool ``tool_name``, cached."""
     from hello_platform.pipeline.gitops.manifests import module_dir
     from hello_platform.toolchain import pins
 
     tool = pins.load().tools[tool_name]
     target = schema_root() / f"{tool_name}-{tool.version}"
-    stamp = target / ".complete"
-    if stamp.is_file() and stamp.read_text().strip() == SCHEMA_FORMAT:
-        return target
-    module = module_dir(tool.module, tool.module_version, pinned=tool.go_toolchain)
-    crd_dir = module / "manifests" / "crds"
-    crds = [yaml.safe_load((crd_dir / f).read_text()) for f in PINNED_CRDS[tool_name].values()]
-    target.mkdir(parents=True, exist_ok=True)
-    for name, schema in crd_schemas(crds).items():
-        (target / name).write_text(json.dumps(schema, separators=(",", ":")))
-    stamp.write_text(SCHEMA_FORMAT + "\n")
+    if not _fresh(target):
+        module = module_dir(tool.module, tool.module_version, pinned=tool.go_toolchain)
+        crd_dir = module / "manifests" / "crds"
+        files = PINNED_CRDS[tool_name].values()
+        _write(target, crd_schemas(yaml.safe_load((crd_dir / f).read_text()) for f in files))
     return target
 
 
@@ -207,39 +195,35 @@ def schema_root() -> Path:
     return paths.cache_dir() / "kube-schemas"
 
 
-def schema_dir(version: str) -> Path:
-    """Where kubeconform finds the schemas of ``version`` (its own directory layout)."""
-    return schema_root() / f"v{version}-standalone-strict"
+def _fresh(target: Path) -> bool:
+    stamp = target / ".complete"
+    return stamp.is_file() and stamp.read_text().strip() == SCHEMA_FORMAT
+
+
+def _write(target: Path, files: Mapping[str, Any]) -> None:
+    """The schema folder ``target`` replaced as a whole, its stamp written last."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    for name, schema in files.items():
+        (tmp / name).write_text(json.dumps(schema, separators=(",", ":")))
+    (tmp / ".complete").write_text(SCHEMA_FORMAT + "\n")
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        target.rename(old)
+        shutil.rmtree(old, ignore_errors=True)
+    tmp.rename(target)
 
 
 def ensure_schemas(version: str, *, spec: Path | None = None) -> Path:
     """Generate (once) and return the strict JSON schemas of Kubernetes ``version``."""
-    target = schema_dir(version)
-    stamp = target / ".complete"
-    if stamp.is_file() and stamp.read_text().strip() == SCHEMA_FORMAT:
+    target = schema_root() / f"v{version}-standalone-strict"  # kubeconform's layout
+    if _fresh(target):
         return target
     with step(f"generating Kubernetes {version} JSON schemas from its OpenAPI document"):
-        spec = spec or openapi_document(version)
-        swagger = json.loads(spec.read_text())
-        files = openapi_to_schemas(swagger)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
-        for name, schema in files.items():
-            (tmp / name).write_text(json.dumps(schema, separators=(",", ":")))
-        (tmp / ".complete").write_text(SCHEMA_FORMAT + "\n")
-        if target.exists():
-            old = target.with_name(f".old-{target.name}-{os.getpid()}")
-            target.rename(old)
-            _rmtree(old)
-        tmp.rename(target)
+        files = openapi_to_schemas(json.loads((spec or openapi_document(version)).read_text()))
+        _write(target, files)
         say(f"{len(files)} schemas in {target}")
     return target
-
-
-def _rmtree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path, ignore_errors=True)
 
 
 _KUBECONFORM_NOISE = re.compile(
@@ -250,37 +234,23 @@ _KUBECONFORM_NOISE = re.compile(
 
 @dataclass(frozen=True)
 class Validation:
-    """What kubeconform said about one render."""
-
     valid: int
     skipped: int
     summary: str
 
 
 def _argv(kubeconform: Path, version: str, extra_schemas: Sequence[Path]) -> list[str]:
-    """kubeconform's command line: strict, JSON report, the pinned schemas (and extra ones),
-    reading the manifests from stdin."""
+    """kubeconform, strict with a JSON report, reading the manifests from stdin."""
     location = str(schema_root()) + (
         "/{{ .NormalizedKubernetesVersion }}-standalone{{ .StrictSuffix }}"
         "/{{ .ResourceKind }}{{ .KindSuffix }}.json"
     )
     extra = [f"{d}/{{{{ .ResourceKind }}}}{{{{ .KindSuffix }}}}.json" for d in extra_schemas]
-    cmd = [
-        str(kubeconform),
-        "-strict",
-        "-summary",
-        "-output",
-        "json",
-        "-kubernetes-version",
-        version,
-        "-schema-location",
-        location,
-        *(arg for loc in extra for arg in ("-schema-location", loc)),
-        "-skip",
-        ",".join(CRD_KINDS),
-        "-",
-    ]
-    return cmd
+    cmd = [str(kubeconform), "-strict", "-summary", "-output", "json"]
+    cmd += ["-kubernetes-version", version]
+    for loc in (location, *extra):
+        cmd += ["-schema-location", loc]
+    return [*cmd, "-skip", ",".join(CRD_KINDS), "-"]
 
 
 def validate(
@@ -290,9 +260,8 @@ def validate(
     version: str,
     what: str,
 ) -> Validation:
-    """kubeconform -strict over ``manifests``; a PlatformError lists every invalid resource.
-    The custom resources of pinned tools (:data:`PINNED_CRDS`) are validated against their
-    CRDs' schemas (:func:`custom_schemas`)."""
+    """kubeconform -strict over ``manifests`` (custom resources of pinned tools against their
+    CRDs' schemas); a PlatformError lists every invalid resource."""
     cmd = _argv(kubeconform, version, custom_schemas(manifests))
     try:
         done = subprocess.run(

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -27,13 +25,12 @@ from hello_platform.pipeline.helm.chart import (
     profiles,
     render,
 )
+from hello_platform.pipeline.helm.names import documents
 from hello_platform.pipeline.helm.schemas import PINNED_KINDS, ensure_schemas, validate
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One set of values the checks lint, render and validate."""
-
     name: str
     values_files: tuple[Path, ...]
     sets: tuple[str, ...] = ()
@@ -46,19 +43,15 @@ LOCAL_VARIANTS: dict[str, tuple[str, ...]] = {
     "canary": ("rollout.strategy=canary",),
     "blueGreen": ("rollout.strategy=blueGreen",),
 }
-#: The variants checked on top of a service's profiles (all but ``features`` need ``local``).
-EXTRA_VARIANTS = ("features", *LOCAL_VARIANTS)
 
 
 def variant_names(service: Service) -> list[str]:
-    """The service's profiles, plus the extra variants its profiles allow."""
-    extra = [n for n in EXTRA_VARIANTS if n == "features" or "local" in service.profiles]
-    return [*profiles(service), *extra]
+    """The service's profiles, ``features``, and :data:`LOCAL_VARIANTS` if it has ``local``."""
+    local = list(LOCAL_VARIANTS) if "local" in service.profiles else []
+    return [*profiles(service), "features", *local]
 
 
 def variants(service: Service, names: Sequence[str] | None = None) -> list[Variant]:
-    """Every profile of the service's chart, plus ``features`` (all optional templates on)
-    and the local profile's :data:`LOCAL_VARIANTS`."""
     out = []
     for name in names or variant_names(service):
         if name == "features":
@@ -73,37 +66,25 @@ def variants(service: Service, names: Sequence[str] | None = None) -> list[Varia
 
 
 def check(
-    service: Service,
-    names: Sequence[str] | None = None,
-    *,
-    helm: Path | None = None,
-    kubeconform: Path | None = None,
-    server: Path | None = None,
+    service: Service, names: Sequence[str] | None = None, *, server: Path | None = None
 ) -> list[str]:
-    """Lint, render and validate each variant; return one summary line per variant.
-
-    With ``server`` (a kubeconfig), each render is also applied with a server-side dry run
-    into a Pod Security ``restricted`` namespace (``<namespace>-dryrun``) of that cluster.
-    """
+    """Lint, render and validate each variant (and dry-run it on the cluster of kubeconfig
+    ``server``); one summary line per variant."""
     version = kubernetes_version()
-    helm = helm or helm_binary()
-    kubeconform = kubeconform or kubeconform_binary()
+    helm, kubeconform = helm_binary(), kubeconform_binary()
     ensure_schemas(version)
     lines = []
     for v in variants(service, names):
+        what = f"profile '{v.name}'"
         with step(f"chart profile '{v.name}': lint --strict, render, kubeconform"):
             lint(helm, service.chart, v.values_files, v.sets)
             manifests = render(
                 helm, service, values_files=v.values_files, sets=v.sets, kube_version=version
             )
-            result = validate(kubeconform, manifests, version=version, what=f"profile '{v.name}'")
+            result = validate(kubeconform, manifests, version=version, what=what)
             if server is not None:
-                accepted = _dry_run(
-                    server,
-                    manifests,
-                    namespace=dry_run_namespace(service),
-                    what=f"profile '{v.name}'",
-                )
+                namespace = f"{service.namespace}-dryrun"
+                accepted = _dry_run(server, manifests, namespace=namespace, what=what)
         kinds = sorted(set(re.findall(r"(?m)^kind: (\S+)", manifests)))
         lines.append(
             f"{v.name}: lint ok; {result.summary} against Kubernetes {version} ({', '.join(kinds)})"
@@ -111,11 +92,6 @@ def check(
         if server is not None:
             lines[-1] += f"; server-side dry run: {accepted} accepted"
     return lines
-
-
-def dry_run_namespace(service: Service) -> str:
-    """The Pod Security ``restricted`` namespace the server-side dry runs go to."""
-    return f"{service.namespace}-dryrun"
 
 
 def _dry_run(kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> int:
@@ -144,8 +120,7 @@ def _dry_run(kubeconfig: Path, manifests: str, *, namespace: str, what: str) -> 
 def dry_run_objects(manifests: str) -> list[dict[str, Any]]:
     """The rendered objects a dry run sends: no custom kinds the cluster may lack, and no
     fixed node port (node ports are cluster-wide and the deployed release holds it)."""
-    docs = [d for d in yaml.safe_load_all(manifests) if d and d.get("kind")]
-    docs = [d for d in docs if d["kind"] not in {*CRD_KINDS, *PINNED_KINDS}]
+    docs = [d for d in documents(manifests) if d["kind"] not in {*CRD_KINDS, *PINNED_KINDS}]
     for doc in docs:
         if doc["kind"] == "Service":
             for port in doc.get("spec", {}).get("ports", []):

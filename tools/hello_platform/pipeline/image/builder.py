@@ -1,4 +1,4 @@
-"""The build itself: wheelhouse, context, docker build, SBOM and push, in order."""
+"""The build itself: wheelhouse, context, docker build, SBOM and push (or reuse), in order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from hello_platform.clients import oci, ocicreds
 from hello_platform.core import paths, proc
@@ -18,7 +18,6 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.image.cyclonedx import Package, debian_packages, package_of, sbom
-from hello_platform.pipeline.image.push import decide_push, reuse_pushed
 from hello_platform.pipeline.image.source import (
     Source,
     build_args,
@@ -44,16 +43,13 @@ class ImageRef:
     registry: str
     repository: str
     tag: str
-    #: Manifest digest in the registry (``sha256:...``); None when not pushed.
-    digest: str | None
-    #: The local image ID (config digest).
-    image_id: str
+    digest: str | None  # the manifest's in the registry; None when not pushed
+    image_id: str  # the local config digest
     size_bytes: int
     sbom: Path
 
     @property
     def ref(self) -> str:
-        """``127.0.0.1:5000/<repository>:<tag>``."""
         return f"{self.registry}/{self.repository}:{self.tag}"
 
     @property
@@ -62,24 +58,8 @@ class ImageRef:
         return f"{self.ref}@{self.digest}" if self.digest else self.ref
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "registry": self.registry,
-            "repository": self.repository,
-            "tag": self.tag,
-            "ref": self.ref,
-            "digest": self.digest,
-            "image_id": self.image_id,
-            "size_bytes": self.size_bytes,
-            "sbom": str(self.sbom),
-        }
-
-
-def _inspect(ref: str, fmt: str) -> str:
-    return proc.run(
-        ["docker", "image", "inspect", "--format", fmt, ref],
-        what=f"docker image inspect {ref}",
-        capture=True,
-    ).strip()
+        keys = ("registry", "repository", "tag", "ref", "digest", "image_id", "size_bytes")
+        return {**{k: getattr(self, k) for k in keys}, "sbom": str(self.sbom)}
 
 
 def _tag(source: str, target: str) -> None:
@@ -93,12 +73,6 @@ def _tail(log: Path, lines: int = 15) -> str:
         return ""
 
 
-def _engine() -> None:
-    from hello_platform.substrate import docker
-
-    docker.ensure_engine()
-
-
 def local_registry(start: bool) -> oci.Registry:
     """The local plain registry on 127.0.0.1:5000 (started when ``start``)."""
     from hello_platform.substrate import registry
@@ -108,8 +82,8 @@ def local_registry(start: bool) -> oci.Registry:
 
 @contextmanager
 def docker_login(target: oci.Registry) -> Iterator[list[str]]:
-    """``docker --config DIR`` for the engine route when the login was given to us (a
-    throw-away config.json with only that login; the user's own is never written)."""
+    """``docker`` with a throw-away ``--config`` holding only the given login (the user's
+    config.json is never written)."""
     if target.credentials is None:
         yield ["docker"]
         return
@@ -122,8 +96,7 @@ def docker_login(target: oci.Registry) -> Iterator[list[str]]:
 
 @dataclass(frozen=True)
 class Context:
-    """What one build works with: its service, folder, log, source and the pushed image of
-    its tag."""
+    """What one build works with, including the registry's image of its tag."""
 
     service: Service
     work: Path
@@ -147,8 +120,7 @@ class Context:
 
 
 def prepare(service: Service, push: bool, target: oci.Registry | None = None) -> Context:
-    """The work folder and log, the source, and the registry (the local one, started when
-    pushing, unless ``target`` names another): its login is checked before any build."""
+    """The build's :class:`Context`; the registry's login is checked before any build."""
     work = paths.out_dir() / "image" / service.name
     work.mkdir(parents=True, exist_ok=True)
     log = work / "build.log"
@@ -200,8 +172,8 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
 
 
 def docker_build(ctx: Context, context: Path, base: baseimage.BaseImages) -> str:
-    """``docker build`` under a local name; the name. The registry's name is given to it
-    only once the push is allowed, so a refused build never shadows the pushed image."""
+    """``docker build`` under a local name, returned: the registry's name is given only once
+    the push is allowed, so a refused build never shadows the pushed image."""
     local = f"{local_repository(ctx.service)}:{ctx.source.tag}"
     args = build_args(base, ctx.source)
     cmd = docker_build_command(ctx.service.dockerfile, context, local, args)
@@ -231,6 +203,32 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
     sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
     say(f"SBOM (CycloneDX 1.5: {len(packages)} Python, {len(debs)} Debian packages): {sbom_path}")
     return sbom_path
+
+
+def decide_push(
+    ref: str, *, local_id: str, remote: oci.RemoteImage | None, dirty: bool
+) -> Literal["push", "skip", "overwrite"]:
+    """Whether to push ``ref``: new tag → push; same content → skip; else refuse (or, for a
+    ``-dirty`` scratch tag, overwrite)."""
+    if remote is None:
+        return "push"
+    if remote.config_digest == local_id:
+        return "skip"
+    if dirty:
+        return "overwrite"
+    raise PlatformError(
+        f"refusing to push {ref}: the registry already has that tag with different content "
+        f"(image {remote.config_digest[7:19]}, this build {local_id[7:19]}), and tags are "
+        "immutable",
+        hint="commit your change to get a new tag; if only the local Docker cache was pruned, "
+        f"`docker pull {ref}` reuses the pushed image",
+    )
+
+
+def reuse_pushed(remote: oci.RemoteImage | None, *, dirty: bool, refresh_base: bool) -> bool:
+    """Reuse the pushed image of a clean (immutable) tag: a rebuild would differ only in file
+    times (the classic builder is not byte-reproducible across checkouts) and be refused."""
+    return remote is not None and not dirty and not refresh_base
 
 
 def push_image(ctx: Context, client: oci.Client, local: str, image_id: str) -> str:
@@ -265,13 +263,13 @@ def build(
     refresh_base: bool = False,
     target: oci.Registry | None = None,
 ) -> ImageRef:
-    """Build the service's image and push it to ``target`` (default: the local registry);
-    see the package doc."""
     started = time.monotonic()
     ctx = prepare(service, push, target)
     source, ref = ctx.source, ctx.ref
     say(f"image {ref} (version {source.version}, revision {source.revision})")
-    _engine()
+    from hello_platform.substrate.docker import ensure_engine
+
+    ensure_engine()
     base = baseimage.ensure_base(refresh=refresh_base)
     context, packages = build_context(ctx)
     if reuse_pushed(ctx.pushed, dirty=source.dirty, refresh_base=refresh_base):
@@ -283,7 +281,10 @@ def build(
             proc.run([*docker, "pull", ref], what=f"docker pull {ref}", log=ctx.log)
     else:
         local = docker_build(ctx, context, base)
-    image_id, size_text = _inspect(local, "{{.Id}} {{.Size}}").split()
+    inspect = ["docker", "image", "inspect", "--format", "{{.Id}} {{.Size}}", local]
+    image_id, size_text = proc.run(
+        inspect, what=f"docker image inspect {local}", capture=True
+    ).split()
     size = int(size_text)
     sbom_path = write_sbom(ctx, local, packages)
     digest: str | None = None
@@ -291,15 +292,7 @@ def build(
         digest = push_image(ctx, ctx.client, local, image_id)
     else:
         _tag(local, ref)
-    result = ImageRef(
-        registry=ctx.address,
-        repository=ctx.repository,
-        tag=source.tag,
-        digest=digest,
-        image_id=image_id,
-        size_bytes=size,
-        sbom=sbom_path,
-    )
+    result = ImageRef(ctx.address, ctx.repository, source.tag, digest, image_id, size, sbom_path)
     (ctx.work / "image.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     say(f"image built in {time.monotonic() - started:.0f}s: {result.pinned}, {size / 1e6:.1f} MB")
     return result

@@ -20,21 +20,18 @@ from hello_platform.pipeline.image.source import Source
 
 @dataclass(frozen=True)
 class Package:
-    """One Python distribution in the image, from its wheel."""
-
     name: str
     version: str
     sha256: str
     filename: str
     license: str | None = None
 
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    @property
+    def purl(self) -> str:
+        return f"pkg:pypi/{self.name}@{self.version}"
 
 
 def package_of(wheel: Path) -> Package:
-    """Name, version, hash and (when declared) license of a wheel file."""
     name, version = wheel.name.split("-")[:2]
     license_: str | None = None
     with zipfile.ZipFile(wheel) as zf:
@@ -48,7 +45,7 @@ def package_of(wheel: Path) -> Package:
             elif plain.strip() and "\n" not in plain.strip() and len(plain) <= 64:
                 license_ = plain.strip()
     return Package(
-        normalize(name),
+        re.sub(r"[-_.]+", "-", name).lower(),
         version,
         hashlib.sha256(wheel.read_bytes()).hexdigest(),
         wheel.name,
@@ -56,14 +53,8 @@ def package_of(wheel: Path) -> Package:
     )
 
 
-def purl(pkg: Package) -> str:
-    return f"pkg:pypi/{pkg.name}@{pkg.version}"
-
-
 @dataclass(frozen=True)
 class DebPackage:
-    """One Debian package installed in the image (from its ``/var/lib/dpkg/status``)."""
-
     name: str
     version: str
     arch: str
@@ -75,7 +66,6 @@ class DebPackage:
 
 
 def debian_packages(status: str) -> list[DebPackage]:
-    """The installed packages listed in a dpkg status file."""
     found = []
     for stanza in status.split("\n\n"):
         fields = dict(
@@ -100,17 +90,15 @@ def sbom(
     os_packages: Sequence[DebPackage] = (),
     app: str,
 ) -> dict[str, Any]:
-    """A CycloneDX 1.5 BOM: the image as the subject; its Python packages (from the wheels
-    installed; ``app`` is the service's own) and its Debian packages (from dpkg's status)
-    as components."""
+    """A CycloneDX 1.5 BOM of the image; ``app`` is the service's own package."""
     components: list[dict[str, Any]] = []
     for pkg in sorted(packages, key=lambda p: p.name):
         comp: dict[str, Any] = {
             "type": "application" if pkg.name == app else "library",
-            "bom-ref": purl(pkg),
+            "bom-ref": pkg.purl,
             "name": pkg.name,
             "version": pkg.version,
-            "purl": purl(pkg),
+            "purl": pkg.purl,
             "hashes": [{"alg": "SHA-256", "content": pkg.sha256}],
             "properties": [{"name": "python:wheel", "value": pkg.filename}],
         }

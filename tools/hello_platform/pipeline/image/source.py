@@ -18,8 +18,7 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.substrate import baseimage
 
-#: What every image is made from besides its service's folder and Dockerfile: a change
-#: under these paths makes a tag ``-dirty``.
+#: What every image is made from besides its service's folder and Dockerfile.
 COMMON_INPUTS: tuple[str, ...] = (
     "uv.lock",
     "pyproject.toml",
@@ -29,24 +28,15 @@ COMMON_INPUTS: tuple[str, ...] = (
 
 
 def image_inputs(service: Service) -> tuple[str, ...]:
-    """Everything the service's image is made from, relative to its repository."""
     own = {str(p.relative_to(service.root)) for p in (service.folder, service.dockerfile)}
     return (*sorted(own), *COMMON_INPUTS)
 
 
 def local_repository(service: Service) -> str:
-    """The engine-local name a build gets before it is tagged for the registry."""
     return f"hello-platform/{service.repository}"
 
 
-#: The numeric user the service runs as (also in the Dockerfile; checked by a unit test).
-UID = 10001
-
-
 _TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-# --- what is built: version, revision, tag ---------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -55,10 +45,8 @@ class Source:
 
     version: str
     commit: str
-    #: Hash of the uncommitted changes to :func:`image_inputs`, or None for a clean tree.
-    dirty_hash: str | None
-    #: Build time, RFC 3339 UTC (``2026-11-30T02:46:00Z``).
-    created: str
+    dirty_hash: str | None  # of the uncommitted changes to image_inputs(); None when clean
+    created: str  # RFC 3339 UTC
     source_url: str
 
     @property
@@ -71,7 +59,6 @@ class Source:
 
     @property
     def revision(self) -> str:
-        """The full commit, with ``-dirty`` when the image has uncommitted changes."""
         return self.commit + ("-dirty" if self.dirty else "")
 
 
@@ -84,7 +71,6 @@ def compute_tag(version: str, commit: str, dirty_hash: str | None) -> str:
 
 
 def read_version(pyproject: Path) -> str:
-    """The service version from its pyproject (the single version source)."""
     try:
         data = tomllib.loads(pyproject.read_text())
         version = data["project"]["version"]
@@ -142,7 +128,6 @@ def source_url(repo: Path, env: Mapping[str, str]) -> str:
 
 
 def read_source(service: Service, env: Mapping[str, str] | None = None) -> Source:
-    """The :class:`Source` of the service in its checkout."""
     env = os.environ if env is None else env
     repo = service.root
     version = read_version(service.pyproject)
@@ -161,9 +146,6 @@ def read_source(service: Service, env: Mapping[str, str] | None = None) -> Sourc
         created=created,
         source_url=source_url(repo, env),
     )
-
-
-# --- docker build arguments ------------------------------------------------------------------
 
 
 def build_args(base: baseimage.BaseImages, source: Source) -> dict[str, str]:

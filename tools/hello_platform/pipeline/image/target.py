@@ -1,12 +1,6 @@
-"""Where an image goes: ``--registry`` and its login, shared by build, deploy and release.
+"""Where an image goes: ``--registry`` and its login (the flags are in ``image/cli.py``).
 
-No ``--registry`` (nor ``$HELLO_PLATFORM_REGISTRY``): the local plain registry on
-127.0.0.1:5000 (started on demand); the flags live in ``image/cli.py``. Any
-other registry is spoken to over TLS, verified against the system's trust store or
-``--registry-ca``, with the login from ``--registry-username`` (password in
-``$HELLO_PLATFORM_REGISTRY_PASSWORD`` or ``--registry-password-stdin``) or Docker's
-``config.json`` (:mod:`hello_platform.clients.ocicreds`).
-"""
+None: the local plain registry on 127.0.0.1:5000; any other is spoken to over TLS."""
 
 from __future__ import annotations
 
@@ -22,7 +16,6 @@ REGISTRY_ENV = "HELLO_PLATFORM_REGISTRY"
 
 
 def split(text: str) -> tuple[str, str]:
-    """``HOST[:PORT][/NAMESPACE]`` as ``(host, namespace)``."""
     host, _, namespace = text.strip().strip("/").partition("/")
     if not host or " " in text:
         raise PlatformError(
@@ -39,8 +32,7 @@ def resolve(
     password_stdin: bool = False,
     ca_file: str | None = None,
 ) -> oci.Registry | None:
-    """The registry ``address`` names (else ``$HELLO_PLATFORM_REGISTRY``) with its login,
-    or None for the local one."""
+    """The registry ``address`` names (else ``$HELLO_PLATFORM_REGISTRY``), None if local."""
     address = address or os.environ.get(REGISTRY_ENV)
     if not address or address == LOCAL:
         if username or ca_file:

@@ -26,12 +26,7 @@ PLATFORMS: tuple[str, ...] = (
 PIP_PLATFORM_ARGS: tuple[str, ...] = (
     "--only-binary=:all:",
     *(a for p in PLATFORMS for a in ("--platform", p)),
-    "--python-version",
-    "3.11",
-    "--implementation",
-    "cp",
-    "--abi",
-    "cp311",
+    *("--python-version", "3.11", "--implementation", "cp", "--abi", "cp311"),
 )
 #: The dependency group (root pyproject) that pins the pip used to fetch and install wheels.
 INSTALLER_GROUP = "image"
@@ -54,11 +49,8 @@ def export_requirements(repo: Path, *extra: str) -> str:
 
 
 def pip_python(installer_requirements: str, log: Path) -> Path:
-    """A Python with the locked pip (the ``image`` group), in a small cached venv.
-
-    The glue may run in any environment (a nox session, CI, a laptop's venv); this way the
-    host always downloads with the same, hash-checked pip the image installs with.
-    """
+    """A cached venv's Python with the locked pip: the host downloads with the same,
+    hash-checked pip the image installs with, whatever environment the glue runs in."""
     key = hashlib.sha256(installer_requirements.encode()).hexdigest()[:16]
     venv = paths.cache_dir() / "pip" / key
     python = venv / "bin" / "python"
@@ -71,24 +63,11 @@ def pip_python(installer_requirements: str, log: Path) -> Path:
         reqs = venv.parent / f"{key}.txt"
         venv.parent.mkdir(parents=True, exist_ok=True)
         reqs.write_text(installer_requirements)
+        venv_cmd: list[str | Path] = [uv, "venv", "--quiet", "--python", sys.executable, venv]
+        proc.run(venv_cmd, what="uv venv for pip", log=log)
+        install: list[str | Path] = [uv, "pip", "install", "--quiet", "--python", python]
         proc.run(
-            [uv, "venv", "--quiet", "--python", sys.executable, venv],
-            what="uv venv for pip",
-            log=log,
-        )
-        proc.run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--python",
-                python,
-                "--require-hashes",
-                "--no-deps",
-                "-r",
-                reqs,
-            ],
+            [*install, "--require-hashes", "--no-deps", "-r", reqs],
             what="installing the locked pip",
             log=log,
             hint="check that PyPI is reachable",
@@ -116,21 +95,16 @@ def wheelhouse(requirements: str, *, pip: Path, log: Path) -> Path:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text(requirements)
         dest = Path(tmp) / "wheels"
+        download: list[str | Path] = [
+            pip,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--no-deps",
+        ]
         proc.run(
-            [
-                pip,
-                "-m",
-                "pip",
-                "download",
-                "--disable-pip-version-check",
-                "--no-deps",
-                "--require-hashes",
-                *PIP_PLATFORM_ARGS,
-                "--dest",
-                dest,
-                "-r",
-                reqs,
-            ],
+            [*download, "--require-hashes", *PIP_PLATFORM_ARGS, "--dest", dest, "-r", reqs],
             what="pip download of the wheelhouse",
             log=log,
             hint="check that PyPI is reachable (pip honours PIP_INDEX_URL and HTTPS_PROXY)",
@@ -148,12 +122,6 @@ def _link(src: Path, dest: Path) -> None:
         os.link(src, dest)
     except OSError:
         shutil.copy2(src, dest)
-
-
-def requirement_with_hash(name: str, wheel: Path, where: str) -> str:
-    """A hashed requirement line for a local wheel, installable with ``--require-hashes``."""
-    sha = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    return f"{name} @ file://{where}/{wheel.name} --hash=sha256:{sha}\n"
 
 
 def assemble_context(
@@ -174,6 +142,6 @@ def assemble_context(
     (context / "deps" / "requirements.txt").write_text(requirements)
     _link(installer, context / "installer" / "pip.whl")
     _link(app_wheel, context / "app" / app_wheel.name)
-    (context / "app" / "requirements.txt").write_text(
-        requirement_with_hash(app, app_wheel, "/build/app")
-    )
+    sha = hashlib.sha256(app_wheel.read_bytes()).hexdigest()
+    requirement = f"{app} @ file:///build/app/{app_wheel.name} --hash=sha256:{sha}\n"
+    (context / "app" / "requirements.txt").write_text(requirement)
