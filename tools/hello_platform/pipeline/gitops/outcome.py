@@ -1,11 +1,6 @@
-"""The release loop owns the outcome: after the image commit it watches the environment's
-Application (and, through Argo CD's health, whatever workload it deploys) until it is
-Synced/Healthy on the new digest. When it is not within the bound, turns Degraded or its
-sync fails, the loop commits ``git revert`` of the image commit to the environment branch,
-waits until Argo CD is Synced/Healthy on the previous digest again, and says why in one
-sentence. The release's story is announced (:mod:`hello_platform.pipeline.notify`):
-started, promoted, aborted and reverted; Argo CD's own events (deployed, sync failed,
-degraded) are the notifications controller's (deploy/argocd/notifications.yaml).
+"""The release loop owns the outcome: it watches the Application until Synced/Healthy on
+the new digest, else commits ``git revert`` of the release, waits for the previous digest to
+be healthy again and says why in one sentence; started/promoted/reverted are announced.
 """
 
 from __future__ import annotations
@@ -32,9 +27,8 @@ HEALTHY = "healthy"
 DEGRADED = "degraded"
 SYNC_FAILED = "sync-failed"
 TIMED_OUT = "timed-out"
-#: Seconds between two looks at the environment branch's head (``git ls-remote``).
+#: Seconds between two ``git ls-remote`` of the environment branch's head.
 HEAD_EVERY = 10.0
-#: Where the webhook URL comes from, for the help and the "not announced" line.
 WEBHOOK_SOURCES = (
     f"${notify.ENV_VAR}, else the key {notify.SECRET_KEY} of the Secret "
     f"{notify.SECRET_NAMESPACE}/{notify.SECRET_NAME}"
@@ -43,8 +37,8 @@ WEBHOOK_SOURCES = (
 
 @dataclass(frozen=True)
 class Target:
-    """What the Application must reach: the commit of ``branch`` (or a later one: others
-    may commit meanwhile) and the image digest it deploys (None: any)."""
+    """The commit of ``branch`` (or a later one: others may commit meanwhile) and the
+    digest (None: any) the Application must reach."""
 
     app: str
     branch: str
@@ -53,8 +47,7 @@ class Target:
 
 
 def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str | None:
-    """The outcome ``app`` shows for ``target`` (``head``: the branch's commit now), or None
-    while it is still on its way."""
+    """The outcome ``app`` shows (``head``: the branch's commit now); None: not yet."""
     if app is None:
         return None
     on_target = app.revision in (target.commit, head)
@@ -68,17 +61,14 @@ def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str
         return None
     if app.health == "Degraded":
         return DEGRADED
-    # Synced/Healthy at the commit is the digest rolled out (the commit names it, and a
-    # workload is Healthy once its rollout is complete); when the project lets Argo CD show
-    # the pods (``status.summary.images``), the digest must also be among them.
+    # Healthy at the commit means rolled out; when Argo CD shows the images, the digest
+    # must also be among them.
     deploys = not (target.digest and app.images) or any(target.digest in i for i in app.images)
     return HEALTHY if app.ok and deploys else None
 
 
 @dataclass
 class Watch:
-    """One wait for a :class:`Target`: the verdict, the last state seen, the seconds."""
-
     verdict: str = TIMED_OUT
     last: argo.AppStatus | None = None
     seconds: float = 0.0
@@ -92,8 +82,6 @@ def watch(
     url: str | None = None,
     poll: float = 1.0,
 ) -> Watch:
-    """Poll the Application until a verdict on ``target``, at most ``timeout`` s (the
-    branch's head is asked every :data:`HEAD_EVERY` s: it may be a remote)."""
     seen = Watch()
     heads: list[tuple[float, str | None]] = []
 
@@ -132,7 +120,6 @@ def watch(
 
 
 def why(seen: Watch, target: Target, timeout: float) -> str:
-    """One sentence on why the release did not become healthy."""
     last = seen.last
     state = f"{last.sync}/{last.health}" if last else "not found"
     detail = f": {last.reason}" if last and last.reason else ""
@@ -147,8 +134,6 @@ def why(seen: Watch, target: Target, timeout: float) -> str:
 
 @dataclass
 class Outcome:
-    """What :func:`own` did: the figures of ``release.json``."""
-
     ok: bool
     reason: str = ""
     commit_to_healthy_seconds: float | None = None
@@ -163,14 +148,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Release:
-    """One committed release, as :func:`own` needs it."""
-
     service: str
     env: str
     target: Target
     previous_digest: str | None
     committed_at: float
-    #: Where the Application deploys: its Argo Rollouts, when aborted, say why it degraded.
+    #: Where the Application deploys: an aborted Rollout there says why it degraded.
     namespace: str = ""
 
 
@@ -183,8 +166,8 @@ def own(
     url: str | None = None,
     poll: float = 1.0,
 ) -> Outcome:
-    """Watch the release to its verdict; revert it when it is not healthy. Announces the
-    outcome; the caller raises on ``ok=False`` (after writing the figures)."""
+    """Watch the release to its verdict, revert it when not healthy, announce the outcome;
+    the caller raises on ``ok=False`` (after writing the figures)."""
     say_event = _announcing(announcer, rel)
     seen = watch(kube, rel.target, timeout=timeout, url=url, poll=poll)
     if seen.verdict == HEALTHY:
@@ -196,8 +179,6 @@ def own(
     if seen.verdict == DEGRADED and rel.namespace:
         reason = "; ".join([reason, *aborted_rollouts(kube, rel.namespace)])
     say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
-    # A failed sync is announced by Argo CD's notifications controller (on-sync-failed);
-    # the loop announces the revert, with the reason.
     reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
     _record(rel, records.REVERTED, url)
     revert_at = time.monotonic()
@@ -218,14 +199,12 @@ def own(
 
 
 def _record(rel: Release, verdict: str, url: str | None) -> None:
-    """The durable record of the outcome (what `promote` may take out of this env)."""
     if rel.target.digest:
         records.write(rel.env, rel.target.digest, verdict, rel.target.commit, url=url)
 
 
 def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
-    """One sentence per aborted Argo Rollout in ``namespace`` (why Argo CD shows the
-    Application Degraded: its health of a Rollout is the Rollout's phase, not its message)."""
+    """Why Argo CD shows the app Degraded: its health of a Rollout has no message."""
     found = [rollout.outcome(r) for r in kube.find(rollout.ROLLOUT, namespace=namespace)]
     return [o.sentence() for o in found if o.state == rollout.ABORTED]
 
@@ -242,7 +221,6 @@ def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
 
 
 def failed(outcome: Outcome) -> PlatformError:
-    """The one-sentence error of a reverted release."""
     return PlatformError(
         f"the release was reverted ({outcome.revert_commit or '?'}): {outcome.reason}",
         hint="run `nox -s gitops -- status` and `git log` of the environment branch",
@@ -251,8 +229,6 @@ def failed(outcome: Outcome) -> PlatformError:
 
 @dataclass(frozen=True)
 class Options:
-    """The flags of ``hello-platform release``."""
-
     env: str
     git_url: str | None = None
     timeout: float = 300.0
@@ -261,15 +237,11 @@ class Options:
     service: str | None = None
     faults: tuple[str, ...] = ()
     webhook_url: str | None = None
-    #: The registry to push to (default: the local one).
     registry: oci.Registry | None = None
 
 
 def publish_release(opts: Options) -> str:
-    """Build and push the image, commit it (with its ``--fault`` values) to the environment
-    branch (of ``git_url``, else the local mirror) and, with a cluster to watch (local, or
-    ``--kubeconfig``), own the outcome: promoted, or reverted and a :class:`PlatformError`.
-    One line on what was released."""
+    """Build, push and commit the image; with a cluster to watch, own the outcome."""
     local = opts.git_url is None
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
@@ -313,7 +285,6 @@ def publish_release(opts: Options) -> str:
 
 
 def _serving(svc: Service, opts: Options, committed: float) -> float:
-    """Seconds from the commit until the node port serves only the new revision."""
     from hello_platform.pipeline.image import read_source
 
     remaining = max(30.0, opts.timeout - (time.monotonic() - committed))
