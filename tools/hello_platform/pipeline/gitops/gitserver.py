@@ -182,16 +182,9 @@ def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
 
 
 def push(work: Path, branch: str) -> str:
-    git(
-        "-C",
-        str(work),
-        "push",
-        "--quiet",
-        "origin",
-        f"HEAD:refs/heads/{branch}",
-        what=f"pushing {branch} to the mirror",
-    )
-    return git("-C", str(work), "rev-parse", "HEAD").strip()
+    to = f"HEAD:refs/heads/{branch}"
+    git("push", "--quiet", "origin", to, cwd=work, what=f"pushing {branch} to the mirror")
+    return head(work)
 
 
 @dataclass(frozen=True)
@@ -208,31 +201,24 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     ensure_running()
     branch, sha = current_branch(repo), head(repo)
     mirror = source(None)
+    to = f"HEAD:refs/heads/source/{branch}"
     git(
-        "-C",
-        str(repo),
-        "push",
-        "--quiet",
-        "--force",
-        mirror,
-        f"HEAD:refs/heads/source/{branch}",
-        what="pushing HEAD to the GitOps mirror",
+        "push", "--quiet", "--force", mirror, to, cwd=repo, what="pushing HEAD to the GitOps mirror"
     )
     target = env_branch(env)
     before = remote_ref(target)
     if before is None:
         git(
-            "-C",
-            str(repo),
             "push",
             "--quiet",
             mirror,
             f"HEAD:refs/heads/{target}",
+            cwd=repo,
             what=f"creating {target}",
         )
         return Published(branch, sha, target, sha, True)
     with checkout(target) as work:
-        git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/source/{branch}")
+        git("fetch", "--quiet", "origin", f"refs/heads/source/{branch}", cwd=work)
         if git_ok("-C", str(work), "merge-base", "--is-ancestor", sha, "HEAD"):
             return Published(branch, sha, target, before, False)
         message = f"gitops: publish {branch} {sha[:12]} to {target}"
@@ -269,25 +255,17 @@ def commit_files(
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            git("-C", str(work), "add", rel)
-        if not git("-C", str(work), "status", "--porcelain").strip():
-            return git("-C", str(work), "rev-parse", "HEAD").strip()
-        git("-C", str(work), "commit", "--quiet", "-m", message)
+            git("add", rel, cwd=work)
+        if not git("status", "--porcelain", cwd=work).strip():
+            return head(work)
+        git("commit", "--quiet", "-m", message, cwd=work)
         return push(work, branch)
 
 
 def revert(branch: str, commit: str, *, url: str | None = None, mainline: int = 0) -> str:
     extra = ["-m", str(mainline)] if mainline else []
     with checkout(branch, url) as work:
-        git(
-            "-C",
-            str(work),
-            "revert",
-            "--no-edit",
-            *extra,
-            commit,
-            what=f"git revert {commit[:12]}",
-        )
+        git("revert", "--no-edit", *extra, commit, cwd=work, what=f"git revert {commit[:12]}")
         return push(work, branch)
 
 

@@ -35,10 +35,11 @@ def cluster(given: str | Path | None, command: str, *, start: bool = True) -> Pa
     return ensure_up() if start else require_up(f"nox -s gitops -- {command}")
 
 
-def out_file(name: str) -> Path:
+def write_figures(name: str, figures: dict[str, Any]) -> None:
+    """``out/gitops/NAME``: the figures as JSON."""
     out = paths.out_dir() / "gitops"
     out.mkdir(parents=True, exist_ok=True)
-    return out / name
+    (out / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 def build_image(service: Service, registry: oci.Registry | None = None) -> Any:
@@ -140,7 +141,7 @@ def up(
         "install_to_healthy_seconds": round(healthy - installed, 1),
         "up_seconds": round(time.monotonic() - start, 1),
     }
-    out_file("up.json").write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures("up.json", figures)
     return (
         f"Argo CD is up; install to Synced/Healthy took {figures['install_to_healthy_seconds']}s.\n"
         f"service:  curl http://127.0.0.1:{port}/\n"

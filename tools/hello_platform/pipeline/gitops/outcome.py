@@ -5,7 +5,6 @@ be healthy again and says why in one sentence; started/promoted/reverted are ann
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -264,18 +263,24 @@ def publish_release(opts: Options) -> str:
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
     digest = str(built.digest)
     announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
+    figures = {
+        "env": opts.env,
+        "image": built.pinned,
+        "revision": built.tag,
+        "gitops_commit": commit,
+        "commit_to_serving_seconds": None,
+    }
     if kube is None:
-        _write(release.Released(opts.env, built.pinned, built.tag, commit, None), None)
+        lifecycle.write_figures("release.json", figures)
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
     target = Target(release.env_app(opts.env).name, branch, commit, digest)
     was = str(previous) if previous else None
     rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
-    serving = None
-    if result.ok and local:
-        serving = _serving(svc, opts, committed)
-    _write(release.Released(opts.env, built.pinned, built.tag, commit, serving), result)
+    serving = _serving(svc, opts, committed) if result.ok and local else None
+    figures["commit_to_serving_seconds"] = serving
+    lifecycle.write_figures("release.json", {**figures, **result.to_json()})
     if not result.ok:
         raise failed(result)
     return (
@@ -295,8 +300,3 @@ def _serving(svc: Service, opts: Options, committed: float) -> float:
         on_wait=release.say_waiting,
     )
     return round(time.monotonic() - committed, 1)
-
-
-def _write(done: release.Released, result: Outcome | None) -> None:
-    figures = {**done.to_json(), **(result.to_json() if result else {})}
-    lifecycle.out_file("release.json").write_text(json.dumps(figures, indent=2) + "\n")

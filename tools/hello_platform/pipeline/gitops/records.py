@@ -49,11 +49,9 @@ def write(env: str, digest: str, verdict: str, commit: str, *, url: str | None =
     record = Record(env, digest, verdict, commit, now_stamp())
     name = tag_name(env, digest, verdict, record.stamp)
     with gitserver.checkout(gitserver.env_branch(env), url) as work:
-        gitserver.git("-C", str(work), "tag", name, commit, what=f"tagging {name}")
-        gitserver.git(
-            "-C", str(work), "push", "--quiet", "origin", f"refs/tags/{name}",
-            what=f"pushing the tag {name}",
-        )  # fmt: skip
+        gitserver.git("tag", name, commit, cwd=work, what=f"tagging {name}")
+        to = f"refs/tags/{name}"
+        gitserver.git("push", "--quiet", "origin", to, cwd=work, what=f"pushing the tag {name}")
     return record
 
 

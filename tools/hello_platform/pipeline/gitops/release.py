@@ -120,24 +120,6 @@ def current_image(text: str | None) -> dict[str, Any]:
     return image if isinstance(image, dict) else {}
 
 
-@dataclass(frozen=True)
-class Released:
-    env: str
-    image: str
-    revision: str
-    commit: str
-    serving_seconds: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "env": self.env,
-            "image": self.image,
-            "revision": self.revision,
-            "gitops_commit": self.commit,
-            "commit_to_serving_seconds": self.serving_seconds,
-        }
-
-
 def commit_image(
     env: str, image: Image, *, url: str | None = None, faults: Mapping[str, Any] | None = None
 ) -> str:

@@ -1,8 +1,4 @@
-"""``promote --wait``: after the commit, own the promotion's outcome in the target
-environment as the release loop does (:func:`hello_platform.pipeline.gitops.outcome.own`):
-watch its Application until Synced/Healthy at the commit, else ``git revert`` it; either way
-the outcome is recorded (:mod:`..gitops.records`), so what passed there may go further.
-"""
+"""``promote --wait``: own the promotion's outcome as the release loop does."""
 
 from __future__ import annotations
 
@@ -21,9 +17,7 @@ from hello_platform.pipeline.promote.promotion import Environment, Promotion
 
 
 def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str, str]:
-    """The name of ``env``'s Application, of the service it deploys (the catalogue entry of
-    its chart; the Application's name when none is) and its destination namespace (where an
-    aborted Rollout says why the Application degraded)."""
+    """``env``'s Application, its service (by chart; else the app's name) and namespace."""
     if not env.app or not (root / env.app).is_file():
         raise PlatformError(
             f"environment '{env.name}' names no Application file to watch (app = '{env.app}')"
@@ -44,7 +38,6 @@ def own(
     timeout: float,
     url: str | None = None,
 ) -> outcome.Outcome:
-    """Watch ``done`` in ``env`` to its verdict (reverted when not healthy); the outcome."""
     app, service, namespace = app_of(env)
     kube = Kube(lifecycle.cluster(kubeconfig, "promote"))
     announcer = Announcer(notify.webhook_url(None, kube=kube))

@@ -1,13 +1,5 @@
-"""Promotion by git: the exact digest that passed in one environment, committed into the
-next one's ``image.yaml`` on its environment branch (no rebuild).
-
-The environments (their registry and branch) are declared once, in
-``deploy/argocd/environments.toml``. A digest may leave an environment only if its latest
-release there passed (:mod:`.records`). When the target environment pulls from another
-registry, the image is copied there by digest and read back first
-(:mod:`hello_platform.clients.ocicopy`). One commit per promotion; its message names the
-environments, the digest and the source commit, so ``git log`` is the promotion history.
-"""
+"""The digest that passed in one environment (``environments.toml``), copied by digest into
+the next one's registry when it is another, and committed to its ``image.yaml``."""
 
 from __future__ import annotations
 
@@ -28,8 +20,6 @@ ENVIRONMENTS = "deploy/argocd/environments.toml"
 
 @dataclass(frozen=True)
 class Environment:
-    """One ``[environments.NAME]`` of :data:`ENVIRONMENTS`."""
-
     name: str
     registry: str
     branch: str
@@ -49,7 +39,6 @@ def environments(root: Path = paths.REPO_ROOT) -> dict[str, Environment]:
 
 
 def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Environment, Environment]:
-    """The two environments of a promotion (known, and not the same one)."""
     known = environments(root)
     for name in (source, target):
         if name not in known:
@@ -63,8 +52,6 @@ def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Enviro
 
 @dataclass(frozen=True)
 class Image:
-    """An image by registry, repository, tag and digest (what ``image.yaml`` holds)."""
-
     registry: str
     repository: str
     tag: str
@@ -76,12 +63,9 @@ class Image:
 
 
 def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
-    """The image ``env``'s ``image.yaml`` names at ``commit`` (the release that passed)."""
     with gitserver.checkout(env.branch, url) as work:
-        text = gitserver.git(
-            "-C", str(work), "show", f"{commit}:{env.image_file}",
-            what=f"reading {env.image_file} at {commit[:12]}",
-        )  # fmt: skip
+        what = f"reading {env.image_file} at {commit[:12]}"
+        text = gitserver.git("show", f"{commit}:{env.image_file}", cwd=work, what=what)
     found = release.current_image(text)
     ref, tag, digest = (str(found.get(k) or "") for k in ("repository", "tag", "digest"))
     if not (ref and tag and digest):
@@ -91,7 +75,6 @@ def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
 
 
 def current_digest(env: Environment, *, url: str | None = None) -> str:
-    """The digest ``env`` runs now (its branch's ``image.yaml``)."""
     if gitserver.remote_ref(env.branch, url) is None:
         raise PlatformError(
             f"environment '{env.name}' has no branch {env.branch} in the GitOps repository "
@@ -105,7 +88,6 @@ def current_digest(env: Environment, *, url: str | None = None) -> str:
 
 
 def target_image(source: Image, src_env: Environment, dst_env: Environment) -> Image:
-    """``source`` as it is named in ``dst_env``'s registry (same repository path)."""
     _, src_ns = _split(src_env.registry)
     dst_host, dst_ns = _split(dst_env.registry)
     path = source.repository
@@ -122,16 +104,12 @@ def _split(registry: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Registries:
-    """How to reach the source registry (given the host the image names) and the target."""
-
     source: Callable[[str], oci.Registry]
     target: oci.Registry
 
 
 @dataclass
 class Promotion:
-    """What :func:`promote` did: the figures of ``promote.json``."""
-
     source_env: str
     target_env: str
     digest: str
@@ -140,9 +118,7 @@ class Promotion:
     commit: str = ""
     copied: ocicopy.Copied | None = None
     seconds: float = 0.0
-    #: What the target environment ran before (None: nothing yet).
     previous_digest: str | None = None
-    #: ``time.monotonic()`` at the commit (for the seconds to healthy).
     committed_at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -159,9 +135,8 @@ def promote(
     digest: str | None = None,
     url: str | None = None,
 ) -> Promotion:
-    """Promote ``digest`` (default: what ``src_env`` runs) from ``src_env`` to ``dst_env``:
-    refuse it unless it passed there, copy it into ``dst_env``'s registry when that is
-    another one (verified), and commit it to ``dst_env``'s branch."""
+    """Refuse ``digest`` (default: what ``src_env`` runs) unless it passed there, copy it
+    into ``dst_env``'s registry if that is another one, and commit it to ``dst_env``."""
     start = time.monotonic()
     if gitserver.remote_ref(dst_env.branch, url) is None:
         raise PlatformError(
@@ -200,7 +175,6 @@ def commit(
     *,
     url: str | None = None,
 ) -> str:
-    """One commit of ``target`` into ``dst_env``'s ``image.yaml``; the commit."""
     message = (
         f"promote({dst_env.name}): {target.repository} {target.digest} from {src_env.name}\n\n"
         f"image {target.ref}\n"
