@@ -10,10 +10,8 @@ from typing import Any
 
 import yaml
 
-from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
-from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.gitops import argo, envs, gitserver, release
@@ -42,18 +40,13 @@ def write_figures(name: str, figures: dict[str, Any]) -> None:
     (out / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
-def build_image(service: Service, registry: oci.Registry | None = None) -> Any:
-    from hello_platform.pipeline import image
-
-    return image.build(service, target=registry)
-
-
 def ensure_env_image(env: str) -> str | None:
     branch = gitserver.env_branch(env)
     if release.current_image(gitserver.read_file(branch, release.image_file(env))).get("digest"):
         return None
-    built = build_image(release.env_service(env))
-    return release.commit_image(env, built)
+    from hello_platform.pipeline import image
+
+    return release.commit_image(env, image.build(release.env_service(env)))
 
 
 def strategy(env: str) -> str:

@@ -6,7 +6,6 @@ be healthy again and says why in one sentence; started/promoted/reverted are ann
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,12 +166,14 @@ def own(
 ) -> Outcome:
     """Watch the release to its verdict, revert it when not healthy, announce the outcome;
     the caller raises on ``ok=False`` (after writing the figures)."""
-    say_event = _announcing(announcer, rel)
+    digest = rel.target.digest or rel.target.commit
     seen = watch(kube, rel.target, timeout=timeout, url=url, poll=poll)
     if seen.verdict == HEALTHY:
         took = round(time.monotonic() - rel.committed_at, 1)
         _record(rel, records.PASSED, url)
-        say_event(Event.PROMOTED, seconds=took)
+        announcer.announce(
+            Event.PROMOTED, service=rel.service, environment=rel.env, digest=digest, seconds=took
+        )
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
     if seen.verdict == DEGRADED and rel.namespace:
@@ -186,7 +187,9 @@ def own(
     if again.verdict != HEALTHY:
         also = why(again, back, timeout)
         reason += f"; its revert {reverted[:12]} is not healthy either ({also})"
-    say_event(Event.REVERTED, reason=reason)
+    announcer.announce(
+        Event.REVERTED, service=rel.service, environment=rel.env, digest=digest, reason=reason
+    )
     return Outcome(
         False,
         reason=reason,
@@ -206,17 +209,6 @@ def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
     """Why Argo CD shows the app Degraded: its health of a Rollout has no message."""
     found = [rollout.outcome(r) for r in kube.find(rollout.ROLLOUT, namespace=namespace)]
     return [o.sentence() for o in found if o.state == rollout.ABORTED]
-
-
-def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
-    digest = rel.target.digest or rel.target.commit
-
-    def announce(event: Event, **extra: Any) -> bool:
-        return announcer.announce(
-            event, service=rel.service, environment=rel.env, digest=digest, **extra
-        )
-
-    return announce
 
 
 def failed(outcome: Outcome) -> PlatformError:
@@ -242,12 +234,14 @@ class Options:
 def publish_release(opts: Options) -> str:
     """Build, push and commit the image; with a cluster to watch, own the outcome."""
     local = opts.git_url is None
+    from hello_platform.pipeline import image
+
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(opts.env)
     svc = release.env_service(opts.env, opts.service)
     drill = release.fault_values(svc, opts.faults)
-    built = lifecycle.build_image(svc, opts.registry)
+    built = image.build(svc, target=opts.registry)
     branch = gitserver.env_branch(opts.env)
     text = gitserver.read_file(branch, release.image_file(opts.env), url=opts.git_url)
     previous = release.current_image(text).get("digest")
@@ -263,7 +257,7 @@ def publish_release(opts: Options) -> str:
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
     digest = str(built.digest)
     announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
-    figures = {
+    figures: dict[str, Any] = {
         "env": opts.env,
         "image": built.pinned,
         "revision": built.tag,

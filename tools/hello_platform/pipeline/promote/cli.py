@@ -68,9 +68,7 @@ def run_promote(args: argparse.Namespace) -> int:
     )
     result = None
     if args.wait:
-        from hello_platform.pipeline.promote import owner
-
-        result = owner.own(
+        result = promotion.own(
             dst_env, done, kubeconfig=args.kubeconfig, timeout=args.timeout, url=args.git_url
         )
     figures = {**done.to_json(), "outcome": result.to_json() if result else None}
