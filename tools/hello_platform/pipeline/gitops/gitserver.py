@@ -76,9 +76,9 @@ def _run(args: tuple[str, ...], cwd: Path | None = None) -> subprocess.Completed
     )
 
 
-def git(*args: str, cwd: Path | None = None, check: bool = True, what: str = "") -> str:
+def git(*args: str, cwd: Path | None = None, what: str = "") -> str:
     done = _run(args, cwd)
-    if check and done.returncode != 0:
+    if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise PlatformError(f"{what or 'git ' + args[0]} failed: {last}")
     return done.stdout

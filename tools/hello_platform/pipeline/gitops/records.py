@@ -33,21 +33,15 @@ def key(digest: str) -> str:
     return f"{algo}-{hexa}"
 
 
-def tag_name(env: str, digest: str, verdict: str, stamp: str) -> str:
-    return f"{PREFIX}/{env}/{key(digest)}/{stamp}-{verdict}"
-
-
-def now_stamp(ns: int | None = None) -> str:
+def now_stamp() -> str:
     """UTC time to the microsecond: tags of one digest sort by it."""
-    seconds, rest = divmod(time.time_ns() if ns is None else ns, 1_000_000_000)
+    seconds, rest = divmod(time.time_ns(), 1_000_000_000)
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f"{rest // 1000:06d}Z"
 
 
 def write(env: str, digest: str, verdict: str, commit: str, *, url: str | None = None) -> Record:
-    if verdict not in VERDICTS:
-        raise PlatformError(f"unknown outcome {verdict} (one of {', '.join(VERDICTS)})")
     record = Record(env, digest, verdict, commit, now_stamp())
-    name = tag_name(env, digest, verdict, record.stamp)
+    name = f"{PREFIX}/{env}/{key(digest)}/{record.stamp}-{verdict}"
     with gitserver.checkout(gitserver.env_branch(env), url) as work:
         gitserver.git("tag", name, commit, cwd=work, what=f"tagging {name}")
         to = f"refs/tags/{name}"
