@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import base64
 import enum
-import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import stamina
 
 from hello_platform.core.errors import PlatformError
@@ -79,21 +77,14 @@ class _RetryableError(Exception):
 
 
 def _post(url: str, payload: Mapping[str, Any]) -> None:
-    request = urllib.request.Request(  # noqa: S310 - the operator's webhook, http(s) only
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_SECONDS):  # noqa: S310
-            return
-    except urllib.error.HTTPError as err:
-        if err.code == 429 or err.code >= 500:
-            raise _RetryableError(f"HTTP {err.code}") from err
-        raise PlatformError(f"the webhook refused the message (HTTP {err.code})") from err
-    except (urllib.error.URLError, OSError) as err:
-        raise _RetryableError(str(getattr(err, "reason", err))) from err
+        response = httpx.post(url, json=payload, timeout=REQUEST_SECONDS, follow_redirects=True)
+    except httpx.TransportError as err:
+        raise _RetryableError(str(err)) from err
+    if response.status_code == 429 or response.status_code >= 500:
+        raise _RetryableError(f"HTTP {response.status_code}")
+    if response.is_error:
+        raise PlatformError(f"the webhook refused the message (HTTP {response.status_code})")
 
 
 def send(
