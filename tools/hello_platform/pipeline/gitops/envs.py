@@ -111,9 +111,10 @@ def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) 
     return problems
 
 
-def module_tree(pin: ChartPin) -> Path:
-    """The pinned ``path`` in its Go module, the sum checked; a module that is also a pinned
-    tool is fetched with that tool's Go toolchain (its go.mod may need a newer Go)."""
+def module_tree(pin: ChartPin, marker: str, what: str) -> Path:
+    """The pinned ``path`` (holding ``marker``) in its Go module, the sum checked; a module
+    that is also a pinned tool is fetched with that tool's Go toolchain (its go.mod may need
+    a newer Go)."""
     from hello_platform.pipeline.gitops.manifests import module_info
     from hello_platform.toolchain import pins as tool_pins
 
@@ -125,7 +126,10 @@ def module_tree(pin: ChartPin) -> Path:
             f"not the pinned {pin.module_sum}",
             hint=f"check the module, then update module_sum of [charts.{pin.name}]",
         )
-    return Path(str(info["Dir"])) / pin.path
+    tree = Path(str(info["Dir"])) / pin.path
+    if not (tree / marker).is_file():
+        raise PlatformError(f"{pin.module}@{pin.module_version} has no {what} at {pin.path}")
+    return tree
 
 
 def module_kustomization(pin: ChartPin) -> Path:
@@ -134,16 +138,11 @@ def module_kustomization(pin: ChartPin) -> Path:
             f"[charts.{pin.name}] pins tag {pin.version} but module version {pin.module_version}",
             hint="a git pin's module is the same tag: make them equal",
         )
-    tree = module_tree(pin)
-    if not (tree / "kustomization.yaml").is_file():
-        raise PlatformError(f"{pin.module}@{pin.module_version} has no kustomization at {pin.path}")
-    return tree
+    return module_tree(pin, "kustomization.yaml", "kustomization")
 
 
 def module_chart(pin: ChartPin) -> Path:
-    chart = module_tree(pin)
-    if not (chart / "Chart.yaml").is_file():
-        raise PlatformError(f"{pin.module}@{pin.module_version} has no chart at {pin.path}")
+    chart = module_tree(pin, "Chart.yaml", "chart")
     found = yaml.safe_load((chart / "Chart.yaml").read_text()).get("version")
     if str(found) != pin.version:
         raise PlatformError(
