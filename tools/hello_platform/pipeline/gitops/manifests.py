@@ -26,8 +26,13 @@ NAMESPACE = "argocd"
 RECONCILIATION = "10s"
 CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
 CONFIG_ANNOTATION = "hello-platform.dev/argocd-config"
-# A duration despite the key's name (env.ParseDurationFromEnv): a bare "15" means the default.
-CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15s"}
+#: What the render sets in upstream's ConfigMaps. The controller hides repo errors (a missing
+#: path, a chart that fails to render) for the grace period, by default 3 min, longer than a
+#: release; it is a duration despite its name: a bare "15" means the default.
+CONFIG = {
+    "argocd-cm": {"timeout.reconciliation": RECONCILIATION, "timeout.reconciliation.jitter": "0s"},
+    "argocd-cmd-params-cm": {"controller.repo.error.grace.period.seconds": "15s"},
+}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
 REQUESTS = {
@@ -113,24 +118,14 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
             continue
         if doc.get("kind") not in CLUSTER_KINDS:
             doc["metadata"]["namespace"] = NAMESPACE
-        if doc.get("kind") == "ConfigMap" and name == "argocd-cm":
-            data = doc.setdefault("data", {}) or {}
-            data["timeout.reconciliation"] = RECONCILIATION
-            data["timeout.reconciliation.jitter"] = "0s"
-            doc["data"] = data
-        if doc.get("kind") == "ConfigMap" and name == "argocd-cmd-params-cm":
-            # The controller hides repo errors (a missing path, a chart that fails to
-            # render) for this long; upstream's default is 3 min, longer than a release.
-            doc["data"] = {**(doc.get("data") or {}), **CMD_PARAMS}
+        if doc.get("kind") == "ConfigMap" and name in CONFIG:
+            doc["data"] = {**(doc.get("data") or {}), **CONFIG[name]}
         if doc.get("kind") in ("Deployment", "StatefulSet"):
             _patch_workload(doc, images)
         out.append(doc)
     # Env vars come from these ConfigMaps at start: a change must roll the pods.
     config = [
-        d.get("data")
-        for d in out
-        if d["kind"] == "ConfigMap"
-        and d["metadata"]["name"] in ("argocd-cm", "argocd-cmd-params-cm")
+        d.get("data") for d in out if d["kind"] == "ConfigMap" and d["metadata"]["name"] in CONFIG
     ]
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     for doc in out:
