@@ -193,7 +193,6 @@ class Published:
     source_commit: str
     env_branch: str
     env_commit: str
-    changed: bool
 
 
 def publish(env: str, repo: Path = REPO_ROOT) -> Published:
@@ -216,11 +215,11 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
             cwd=repo,
             what=f"creating {target}",
         )
-        return Published(branch, sha, target, sha, True)
+        return Published(branch, sha, target, sha)
     with checkout(target) as work:
         git("fetch", "--quiet", "origin", f"refs/heads/source/{branch}", cwd=work)
         if git_ok("-C", str(work), "merge-base", "--is-ancestor", sha, "HEAD"):
-            return Published(branch, sha, target, before, False)
+            return Published(branch, sha, target, before)
         message = f"gitops: publish {branch} {sha[:12]} to {target}"
         if not git_ok("-C", str(work), "merge", "--no-edit", "-m", message, "FETCH_HEAD"):
             source_wins(work, env, message)
@@ -229,7 +228,7 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
                 f"outside {ENVS_DIR}/{env}, which keeps the environment's own files"
             )
         after = push(work, target)
-    return Published(branch, sha, target, after, True)
+    return Published(branch, sha, target, after)
 
 
 def source_wins(work: Path, env: str, message: str) -> None:
