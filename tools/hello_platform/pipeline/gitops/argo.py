@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -103,15 +102,12 @@ ADDON = register(
 UPSTREAM_ADDON = replace(ADDON, images=(), render=render_upstream)
 
 
-def bootstrap_dir(env: str) -> Path:
-    return BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
-
-
 def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[dict[str, Any]]:
     """The AppProject and root Application of ``env`` at ``repo_url``; ``optional``: the
     root recurses into the apps' subfolders."""
     docs = []
-    for path in sorted(bootstrap_dir(env).glob("*.yaml")):
+    where = BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
+    for path in sorted(where.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:
                 continue
@@ -234,10 +230,6 @@ def refresh(kube: Kube, names: Sequence[str]) -> None:
             kube.patch(APPLICATION, name, patch, namespace=NAMESPACE)
 
 
-def _summary(apps: Sequence[AppStatus]) -> str:
-    return "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
-
-
 def wait_for(
     kube: Kube,
     done: Callable[[list[AppStatus]], bool],
@@ -251,7 +243,8 @@ def wait_for(
 
     def check() -> Check:
         apps[:] = applications(kube)
-        return Check(done(apps), _summary(apps) or "no Applications")
+        states = "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
+        return Check(done(apps), states or "no Applications")
 
     until(
         check,
