@@ -79,7 +79,7 @@ def test_core_install_lowers_reconciliation_and_enforces_restricted(
     assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_a_config_change_rolls_the_pods() -> None:
+def test_a_config_change_rolls_the_pods(monkeypatch: pytest.MonkeyPatch) -> None:
     upstream = manifests.upstream_core_install()
 
     def hashes(docs: list[dict[str, Any]]) -> set[str]:
@@ -90,12 +90,8 @@ def test_a_config_change_rolls_the_pods() -> None:
         }
 
     before = hashes(manifests.render(upstream, IMAGES))
-    old = manifests.RECONCILIATION
-    try:
-        manifests.RECONCILIATION = "11s"
-        after = hashes(manifests.render(upstream, IMAGES))
-    finally:
-        manifests.RECONCILIATION = old
+    monkeypatch.setitem(manifests.CONFIG["argocd-cm"], "timeout.reconciliation", "11s")
+    after = hashes(manifests.render(upstream, IMAGES))
     assert len(before) == len(after) == 1
     assert before != after
 

@@ -212,11 +212,9 @@ def test_the_environments_are_declared_once() -> None:
 
 
 def test_the_application_to_watch_and_its_service() -> None:
-    from hello_platform.pipeline.promote import owner
-
     found = promotion.environments()
-    staging = owner.app_of(found["staging"])
+    staging = promotion.app_of(found["staging"])
     assert staging == ("hello-staging", release.env_service("local").name, "hello-staging")
-    assert owner.app_of(found["eks"])[0] == "hello-eks"  # multi-source: the chart's path
+    assert promotion.app_of(found["eks"])[0] == "hello-eks"  # multi-source: the chart's path
     with pytest.raises(PlatformError, match="names no Application file to watch"):
-        owner.app_of(promotion.Environment("x", "r", "gitops/x", "nowhere.yaml"))
+        promotion.app_of(promotion.Environment("x", "r", "gitops/x", "nowhere.yaml"))

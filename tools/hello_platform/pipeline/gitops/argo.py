@@ -1,15 +1,10 @@
-"""Argo CD on a cluster: the add-on (core install, built here), the bootstrap, and the
-Applications read back (their state is in the CRDs: no argocd-server, no API token).
-
-Everything goes through the one Kubernetes client; ``down`` (the add-on seam's) first
-deletes the Applications (their finalizers cascade to what they deployed), then Argo CD.
-"""
+"""Argo CD on a cluster: the add-on, the bootstrap, and the Applications read back from
+their CRDs (no argocd-server, no API token)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import yaml
@@ -42,16 +37,12 @@ POD_METRICS = resource("metrics.k8s.io/v1beta1", "PodMetrics", plural="pods")
 
 
 def render(refs: Refs) -> str:
-    """The core install and the notifications controller with our two images (refs by
-    ImageSpec name)."""
     chosen = {"argocd": refs[images.ARGOCD.name], "redis": refs[images.REDIS.name]}
     return manifests.to_yaml(manifests.render(manifests.upstream_install(), chosen))
 
 
 def render_upstream(refs: Refs) -> str:
-    """The core install with upstream's images (quay.io's argocd and the redis its
-    manifest names, at the tags of the sha256-checked manifest): a cluster that pulls them."""
-    del refs  # nothing is built here
+    del refs  # upstream's images: nothing is built here
     return manifests.to_yaml(manifests.render(manifests.upstream_install(), None))
 
 
@@ -60,9 +51,8 @@ def _installed(kube: Kube) -> bool:
 
 
 def _gone(kube: Kube, what: str, timeout: float, name: str | None = None) -> None:
-    """Until the Application ``name`` (else every Application) is deleted, its finalizer
-    done; say so and go on when it is still there after ``timeout`` (the controller may be
-    gone)."""
+    """Wait for the Application ``name`` (else all) to go; on timeout say so and go on
+    (the controller may be gone)."""
 
     def left() -> Check:
         apps = kube.find(APPLICATION, namespace=NAMESPACE)
@@ -76,8 +66,8 @@ def _gone(kube: Kube, what: str, timeout: float, name: str | None = None) -> Non
 
 
 def remove_applications(kube: Kube, timeout: float = 180) -> None:
-    """Delete the root app (its finalizer cascades to the children and their resources),
-    then whatever Applications and AppProjects are left, then the apps' namespaces."""
+    """The root app first (its finalizer cascades), then what is left, then the apps'
+    namespaces (CreateNamespace=true)."""
     if _installed(kube):
         kube.delete(APPLICATION, ROOT_APP, namespace=NAMESPACE)
         _gone(kube, "the root Application is", timeout, name=ROOT_APP)
@@ -85,7 +75,6 @@ def remove_applications(kube: Kube, timeout: float = 180) -> None:
             for obj in kube.find(res, namespace=NAMESPACE):
                 kube.delete(res, obj["metadata"]["name"], namespace=NAMESPACE)
         _gone(kube, "the Applications are", timeout)
-    # The namespaces the Applications create (CreateNamespace=true): their destinations.
     for namespace in sorted({app.namespace for app in release.env_apps()}):
         kube.delete(Namespace, namespace)
 
@@ -109,22 +98,16 @@ ADDON = register(
 )
 
 
-#: The same install for a cluster that pulls upstream's images (EKS): nothing to build. Not
-#: registered (one add-on per name): `gitops down` removes either through :data:`ADDON`.
+#: For a cluster that pulls upstream's images (EKS); not registered: `down` uses ADDON.
 UPSTREAM_ADDON = replace(ADDON, images=(), render=render_upstream)
 
 
-def bootstrap_dir(env: str) -> Path:
-    """``deploy/argocd/bootstrap`` for the local environment, else ``envs/<env>/bootstrap``."""
-    return BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
-
-
 def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[dict[str, Any]]:
-    """The AppProject and the root Application of ``env``, pointed at ``repo_url`` (the
-    project's first source, the root's repoURL); ``optional``: the root reads the apps'
-    subfolders too (``directory.recurse``)."""
+    """The AppProject and root Application of ``env`` at ``repo_url``; ``optional``: the
+    root recurses into the apps' subfolders."""
     docs = []
-    for path in sorted(bootstrap_dir(env).glob("*.yaml")):
+    where = BOOTSTRAP if env == envs.LOCAL else envs.env_dir(env) / "bootstrap"
+    for path in sorted(where.glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:
                 continue
@@ -139,9 +122,7 @@ def bootstrap_docs(env: str, repo_url: str, *, optional: bool = False) -> list[d
 
 
 def check_repo(apps: Sequence[Mapping[str, Any]], repo_url: str) -> None:
-    """The child Applications' git sources are ``repo_url`` (Argo CD would otherwise sync
-    them from another repository than the root's), but for the upstream ones that
-    charts.toml pins."""
+    """Every unpinned git source of the children is ``repo_url``, the root's."""
     pins = envs.load_pins()
     other = sorted(
         {
@@ -161,16 +142,12 @@ def check_repo(apps: Sequence[Mapping[str, Any]], repo_url: str) -> None:
 def bootstrap(
     kube: Kube, env: str = envs.LOCAL, repo_url: str | None = None, *, optional: bool = False
 ) -> None:
-    """Apply the AppProject and the root Application of ``env`` (everything else comes from
-    git), at ``repo_url`` (default: the local git daemon's mirror)."""
     docs = bootstrap_docs(env, repo_url or gitserver.URL, optional=optional)
     kube.apply_yaml(manifests.to_yaml(docs))
 
 
 @dataclass(frozen=True)
 class AppStatus:
-    """What ``status`` shows of one Application."""
-
     name: str
     sync: str
     health: str
@@ -180,8 +157,7 @@ class AppStatus:
     conditions: tuple[str, ...] = ()
     operation: str = ""
     health_message: str = ""
-    history: tuple[tuple[str, str], ...] = field(default=())  # (deployedAt, revision)
-    #: The images it deploys (``status.summary.images``), and its last sync's phase and commit.
+    history: tuple[tuple[str, str], ...] = ()  # (deployedAt, revision)
     images: tuple[str, ...] = ()
     operation_phase: str = ""
     operation_revision: str = ""
@@ -192,7 +168,6 @@ class AppStatus:
 
     @property
     def reason(self) -> str:
-        """Why it is not Synced/Healthy: conditions, the last operation, the health message."""
         parts = [*self.conditions]
         if self.operation:
             parts.append(self.operation)
@@ -236,7 +211,6 @@ def parse_app(doc: Mapping[str, Any]) -> AppStatus:
 
 
 def applications(kube: Kube) -> list[AppStatus]:
-    """Every Application, by name."""
     try:
         items = kube.find(APPLICATION, namespace=NAMESPACE)
     except PlatformError:
@@ -249,16 +223,11 @@ def applications(kube: Kube) -> list[AppStatus]:
 
 
 def refresh(kube: Kube, names: Sequence[str]) -> None:
-    """Ask Argo CD to look at git now (what a webhook would do; git:// has none). An
-    Application not created yet (the root app makes the others) is left alone."""
+    """Ask Argo CD to look at git now (git:// has no webhooks); missing apps are skipped."""
     patch = {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
     for name in names:
         if kube.get(APPLICATION, name, namespace=NAMESPACE) is not None:
             kube.patch(APPLICATION, name, patch, namespace=NAMESPACE)
-
-
-def _summary(apps: Sequence[AppStatus]) -> str:
-    return "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
 
 
 def wait_for(
@@ -270,12 +239,12 @@ def wait_for(
     poll: float = 1.0,
     heartbeat: float = 10.0,
 ) -> list[AppStatus]:
-    """Poll the Applications until ``done(apps)``; progress every ``heartbeat`` seconds."""
     apps: list[AppStatus] = []
 
     def check() -> Check:
         apps[:] = applications(kube)
-        return Check(done(apps), _summary(apps) or "no Applications")
+        states = "; ".join(f"{a.name} {a.sync}/{a.health} {a.reason}".strip() for a in apps)
+        return Check(done(apps), states or "no Applications")
 
     until(
         check,
@@ -293,8 +262,8 @@ def wait_for(
 def all_ok(
     names: Sequence[str], revision: str | Callable[[], str | None] = ""
 ) -> Callable[[list[AppStatus]], bool]:
-    """Each of ``names`` Synced and Healthy (at ``revision``, when given; a callable is
-    asked on every poll, e.g. for the branch's head, which others may move meanwhile)."""
+    """Each of ``names`` Synced/Healthy, at ``revision`` if given (a callable is asked on
+    every poll: others may move the branch meanwhile)."""
 
     def check(apps: list[AppStatus]) -> bool:
         want = revision() if callable(revision) else revision
@@ -305,8 +274,7 @@ def all_ok(
 
 
 def pod_memory(kube: Kube, namespace: str = NAMESPACE) -> dict[str, int]:
-    """Working-set memory (bytes) of each pod in ``namespace`` (metrics-server); empty
-    when the metrics API does not answer."""
+    """Working-set bytes per pod; empty when the metrics API does not answer."""
     try:
         items = kube.find(POD_METRICS, namespace=namespace)
     except PlatformError:

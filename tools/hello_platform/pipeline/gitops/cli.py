@@ -1,5 +1,4 @@
-"""``hello-platform gitops up|status|down`` and ``hello-platform release``: the flags, over
-:mod:`hello_platform.pipeline.gitops.lifecycle`."""
+"""``hello-platform gitops ...`` and ``hello-platform release``: the flags."""
 
 from __future__ import annotations
 
@@ -58,7 +57,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _register_release(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
-    """``hello-platform release``: the GitOps release loop's flags."""
     p_rel = subparsers.add_parser("release", help="build, push, commit the image to GitOps")
     p_rel.add_argument("--env", choices=ENVS, default="local")
     p_rel.add_argument(

@@ -1,11 +1,5 @@
-"""An environment's cluster values from the infra layer that made the cluster.
-
-``hello-platform gitops cluster-values --env eks FILE`` reads ``tofu output -json``
-of infra/terraform's ``cluster`` layer and writes ``deploy/argocd/envs/eks/cluster/*.yaml``:
-one values file per Application that needs the cluster's facts (name, region, VPC, the IRSA
-role ARNs, the ACM certificate), each a ``valueFiles`` entry of that Application. The files
-are committed like the image digest (``--commit``): git is where Argo CD reads them.
-"""
+"""``gitops cluster-values``: ``tofu output -json`` of the cluster layer as one values file
+per Application in ``envs/<env>/cluster`` (committed: git is where Argo CD reads them)."""
 
 from __future__ import annotations
 
@@ -34,8 +28,7 @@ HEADER = (
 
 
 def read_outputs(text: str) -> dict[str, Any]:
-    """``tofu output -json`` (``{name: {"value": ...}}``) as ``{name: value}``, with every
-    output the environment needs present."""
+    """``{name: {"value": ...}}`` as ``{name: value}``, the required outputs present."""
     try:
         raw = json.loads(text)
     except ValueError as err:
@@ -53,7 +46,6 @@ def read_outputs(text: str) -> dict[str, Any]:
 
 
 def cluster_values(outputs: Mapping[str, Any], acm_certificate_arn: str | None) -> dict[str, Any]:
-    """Values file name (an Application's) -> its values."""
     if acm_certificate_arn and not ACM_ARN.match(acm_certificate_arn):
         raise PlatformError(f"{acm_certificate_arn} is not an ACM certificate ARN")
     name, region = outputs["cluster_name"], outputs["region"]
@@ -77,7 +69,6 @@ def cluster_values(outputs: Mapping[str, Any], acm_certificate_arn: str | None) 
 
 
 def write(env: str, values: Mapping[str, Any], root: Path = paths.REPO_ROOT) -> list[Path]:
-    """Write each values file into ``envs/<env>/cluster``; the files written."""
     target = envs.env_dir(env, root) / "cluster"
     target.mkdir(parents=True, exist_ok=True)
     written = []
@@ -90,7 +81,7 @@ def write(env: str, values: Mapping[str, Any], root: Path = paths.REPO_ROOT) -> 
 
 
 def commit(env: str, files: list[Path], root: Path = paths.REPO_ROOT) -> str:
-    """Commit ``files`` (only them) in the checkout; the new commit, or "" when unchanged."""
+    """Commit only ``files``; the new commit, or "" when unchanged."""
     names = [str(f.relative_to(root)) for f in files]
     run(["git", "add", "--", *names], what="git add", cwd=root)
     changed = run(

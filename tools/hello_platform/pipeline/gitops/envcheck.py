@@ -1,11 +1,5 @@
-"""The offline check of an environment (``hello-platform gitops check --env eks``): its pins
-agree with charts.toml; its bootstrap and Applications validate against Argo CD's CRD
-schemas (of the pinned Argo CD); every Application whose chart is at hand is rendered with
-its values from git and validated against the pinned Kubernetes (its custom resources, such
-as a Rollout, against the pinned tool's CRDs: ``helm.PINNED_CRDS``); the policy gate's
-``kubernetes`` rules judge the renders (the ``argocd`` rules judge the Applications, in
-``nox -s policy``, which also calls :func:`renders`).
-"""
+"""``gitops check``: an environment's pins, its Argo CD files and its offline renders
+validated (kubeconform) and judged by the policy gate."""
 
 from __future__ import annotations
 
@@ -18,24 +12,13 @@ from hello_platform.pipeline import helm
 from hello_platform.pipeline.gitops import envs
 
 
-def bootstrap_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
-    return sorted((envs.env_dir(env, root) / "bootstrap").glob("*.yaml"))
-
-
-def app_files(env: str, root: Path = paths.REPO_ROOT) -> list[Path]:
-    return sorted((envs.env_dir(env, root) / "apps").glob("**/*.yaml"))
-
-
 @dataclass
 class Report:
-    """One line per checked part, and what was not rendered here (and why)."""
-
     lines: list[str] = field(default_factory=list)
     rendered: dict[str, str] = field(default_factory=dict)
 
 
 def renders(env: str, helm_bin: Path, root: Path = paths.REPO_ROOT) -> Report:
-    """Every Application of ``env`` rendered as Argo CD would (the ones at hand)."""
     pins = envs.load_pins(root)
     apps = envs.applications(env, root)
     problems = envs.check_pins(apps, pins)
@@ -63,8 +46,6 @@ def renders(env: str, helm_bin: Path, root: Path = paths.REPO_ROOT) -> Report:
 
 
 def _render(r: envs.Renderable, helm_bin: Path, version: str) -> str:
-    """One Application as Argo CD renders it: ``helm template``, or ``kubectl kustomize``
-    of its kustomization beside a copy of the upstream tree."""
     if r.kustomize is not None:
         from hello_platform.core.paths import state_dir
         from hello_platform.substrate.addons.kustomize import kustomize
@@ -82,7 +63,6 @@ def _render(r: envs.Renderable, helm_bin: Path, version: str) -> str:
 
 
 def check(env: str, root: Path = paths.REPO_ROOT) -> list[str]:
-    """The whole offline check of ``env``; one line per part (raises on the first failure)."""
     from hello_platform.pipeline.policy import rego
     from hello_platform.toolchain import resolve
 
@@ -90,7 +70,8 @@ def check(env: str, root: Path = paths.REPO_ROOT) -> list[str]:
     version = helm.kubernetes_version()
     helm.ensure_schemas(version)
     report = renders(env, helm_bin, root)
-    files = [*bootstrap_files(env, root), *app_files(env, root)]
+    where = envs.env_dir(env, root)
+    files = sorted((where / "bootstrap").glob("*.yaml")) + sorted(where.glob("apps/**/*.yaml"))
     text = "---\n".join(p.read_text() for p in files)
     result = helm.validate(kubeconform, text, version=version, what=f"{env}'s Applications")
     lines = [f"{env}: {len(files)} Argo CD files: {result.summary}"]

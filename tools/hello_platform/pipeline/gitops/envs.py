@@ -1,13 +1,8 @@
-"""The GitOps environments for other clusters (``deploy/argocd/envs/<env>``, e.g. ``eks``):
-their upstream charts, pinned once in ``charts.toml``, their Applications, and the offline
-render of what Argo CD will sync there, for kubeconform and the policy gate.
+"""GitOps environments for other clusters (``deploy/argocd/envs/<env>``): their chart pins
+(``charts.toml``), their Applications, and the offline render of what Argo CD will sync.
 
-On the real cluster Argo CD fetches each add-on chart from its upstream Helm repository at
-the pinned version (the Application's ``repoURL``/``chart``/``targetRevision``) and its
-values from this repository (a ``ref: values`` source). Here, with no Helm repository in
-reach, a chart whose pin names a Go module is rendered from that module's copy of the same
-chart (``go mod download``, its ``h1:`` sum checked against the pin); the service's own
-chart is rendered from the checkout.
+With no Helm repository in reach, a pinned chart is rendered from its Go module's copy
+(``go mod download``, the ``h1:`` sum checked against the pin).
 """
 
 from __future__ import annotations
@@ -25,7 +20,6 @@ from hello_platform.core.errors import PlatformError
 
 CHARTS_FILE = "charts.toml"
 ENVS_DIR = "deploy/argocd/envs"
-#: Environments laid out as an app of apps with their own bootstrap (not ``local``).
 REMOTE_ENVS = ("eks",)
 VALUES_REF = "$values/"
 LOCAL = "local"
@@ -34,8 +28,7 @@ LOCAL_APPS = "deploy/argocd/apps"
 
 @dataclass(frozen=True, kw_only=True)
 class ChartPin:
-    """One upstream chart of charts.toml, or (no ``chart``) one upstream kustomize tree: a
-    git repository's ``path`` at the tag ``version``."""
+    """A chart of charts.toml, or (no ``chart``) a kustomize tree: ``path`` at tag ``version``."""
 
     name: str
     repo: str
@@ -49,7 +42,6 @@ class ChartPin:
 
 
 def load_pins(root: Path = paths.REPO_ROOT) -> dict[str, ChartPin]:
-    """Every ``[charts.NAME]`` of charts.toml."""
     data = tomllib.loads((root / CHARTS_FILE).read_text())
     try:
         return {name: ChartPin(name=name, **entry) for name, entry in data["charts"].items()}
@@ -62,15 +54,13 @@ def env_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:
 
 
 def apps_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:
-    """Where the root Application of ``env`` finds its children (``local``: deploy/argocd/apps)."""
     return root / LOCAL_APPS if env == LOCAL else env_dir(env, root) / "apps"
 
 
 def applications(
     env: str, root: Path = paths.REPO_ROOT, *, optional: bool = True
 ) -> list[dict[str, Any]]:
-    """The Applications of ``env``'s app of apps, by file name; ``optional``: with those in
-    its subfolders (read by the root only when bootstrapped with ``directory.recurse``)."""
+    """``env``'s Applications; ``optional``: those in subfolders too (``directory.recurse``)."""
     found = []
     for path in sorted(apps_dir(env, root).glob("**/*.yaml" if optional else "*.yaml")):
         found += [d for d in yaml.safe_load_all(path.read_text()) if d]
@@ -87,8 +77,6 @@ def sources(app: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def pin_of(source: Mapping[str, Any], pins: Mapping[str, ChartPin]) -> ChartPin | None:
-    """The pin of an upstream source (a Helm repository's chart, or a pinned git repository),
-    if any."""
     for pin in pins.values():
         if source.get("repoURL") == pin.repo and source.get("chart", "") == pin.chart:
             return pin
@@ -96,7 +84,6 @@ def pin_of(source: Mapping[str, Any], pins: Mapping[str, ChartPin]) -> ChartPin 
 
 
 def _pinned_revision(name: str, src: Mapping[str, Any], pin: ChartPin) -> list[str]:
-    """What of an upstream source disagrees with its pin: the version, a kustomize path."""
     what = pin.chart or pin.repo
     problems = []
     if str(src.get("targetRevision")) != pin.version:
@@ -107,8 +94,7 @@ def _pinned_revision(name: str, src: Mapping[str, Any], pin: ChartPin) -> list[s
 
 
 def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) -> list[str]:
-    """What disagrees with charts.toml: a chart source that is not pinned, or at another
-    version, and a pin that no Application uses."""
+    """Unpinned chart sources, sources off their pin, and pins no Application uses."""
     problems, used = [], set()
     for app in apps:
         name = app["metadata"]["name"]
@@ -125,10 +111,10 @@ def check_pins(apps: Sequence[Mapping[str, Any]], pins: Mapping[str, ChartPin]) 
     return problems
 
 
-def module_tree(pin: ChartPin) -> Path:
-    """The pinned folder (``path``) in its Go module, the module's sum checked. A module
-    that is also a pinned tool of toolchain.toml is fetched with that tool's Go toolchain
-    (its go.mod may need a newer Go)."""
+def module_tree(pin: ChartPin, marker: str, what: str) -> Path:
+    """The pinned ``path`` (holding ``marker``) in its Go module, the sum checked; a module
+    that is also a pinned tool is fetched with that tool's Go toolchain (its go.mod may need
+    a newer Go)."""
     from hello_platform.pipeline.gitops.manifests import module_info
     from hello_platform.toolchain import pins as tool_pins
 
@@ -140,28 +126,23 @@ def module_tree(pin: ChartPin) -> Path:
             f"not the pinned {pin.module_sum}",
             hint=f"check the module, then update module_sum of [charts.{pin.name}]",
         )
-    return Path(str(info["Dir"])) / pin.path
+    tree = Path(str(info["Dir"])) / pin.path
+    if not (tree / marker).is_file():
+        raise PlatformError(f"{pin.module}@{pin.module_version} has no {what} at {pin.path}")
+    return tree
 
 
 def module_kustomization(pin: ChartPin) -> Path:
-    """The pinned kustomize tree (a git pin: ``path`` at the tag ``version``, which must be
-    the module's version) in its Go module, the module's sum checked."""
     if pin.version != pin.module_version:
         raise PlatformError(
             f"[charts.{pin.name}] pins tag {pin.version} but module version {pin.module_version}",
             hint="a git pin's module is the same tag: make them equal",
         )
-    tree = module_tree(pin)
-    if not (tree / "kustomization.yaml").is_file():
-        raise PlatformError(f"{pin.module}@{pin.module_version} has no kustomization at {pin.path}")
-    return tree
+    return module_tree(pin, "kustomization.yaml", "kustomization")
 
 
 def module_chart(pin: ChartPin) -> Path:
-    """The pinned chart's folder in its Go module, the module's sum checked."""
-    chart = module_tree(pin)
-    if not (chart / "Chart.yaml").is_file():
-        raise PlatformError(f"{pin.module}@{pin.module_version} has no chart at {pin.path}")
+    chart = module_tree(pin, "Chart.yaml", "chart")
     found = yaml.safe_load((chart / "Chart.yaml").read_text()).get("version")
     if str(found) != pin.version:
         raise PlatformError(
@@ -173,9 +154,8 @@ def module_chart(pin: ChartPin) -> Path:
 
 @dataclass(frozen=True)
 class Renderable:
-    """What ``helm template`` needs to render one Application offline; with ``kustomize``
-    (a kustomization over an upstream tree), ``chart`` is that tree's top folder, copied
-    beside the kustomization and rendered with ``kubectl kustomize`` instead."""
+    """One Application's offline render; with ``kustomize``, ``chart`` is the upstream
+    tree's top folder, rendered with ``kubectl kustomize`` instead of helm."""
 
     app: str
     chart: Path
@@ -186,19 +166,16 @@ class Renderable:
 
 
 def value_file(entry: str, chart: Path, root: Path) -> Path:
-    """A ``valueFiles`` entry: ``$values/...`` is the repository, the rest the chart's."""
     if entry.startswith(VALUES_REF):
         return root / entry.removeprefix(VALUES_REF)
     return (chart / entry).resolve()
 
 
-#: What of an Application's ``source.kustomize`` the offline render applies; anything else
-#: is refused rather than silently left out of the checked render.
+#: What of ``source.kustomize`` the offline render applies; anything else is refused.
 KUSTOMIZE_KEYS = frozenset({"namespace", "images", "patches"})
 
 
 def _image(ref: str) -> dict[str, str]:
-    """An Argo CD kustomize image override (``NAME:TAG`` or ``NAME@DIGEST``) as kustomize's."""
     if "@" in ref:
         name, digest = ref.split("@", 1)
         return {"name": name, "digest": digest}
@@ -209,8 +186,6 @@ def _image(ref: str) -> dict[str, str]:
 
 
 def kustomization(name: str, options: Mapping[str, Any], base: str) -> dict[str, Any]:
-    """The kustomization Argo CD builds from an Application's ``source.kustomize`` over the
-    tree ``base`` (a relative path): its namespace, image overrides and patches."""
     unknown = sorted(options.keys() - KUSTOMIZE_KEYS)
     if unknown:
         raise PlatformError(
@@ -239,7 +214,6 @@ def _kustomized(name: str, src: Mapping[str, Any], pin: ChartPin, namespace: str
 def renderable(
     app: Mapping[str, Any], pins: Mapping[str, ChartPin], root: Path = paths.REPO_ROOT
 ) -> Renderable | None:
-    """How to render ``app`` here; None when its chart is not served offline."""
     name = app["metadata"]["name"]
     srcs = [s for s in sources(app) if "ref" not in s]
     if len(srcs) != 1:

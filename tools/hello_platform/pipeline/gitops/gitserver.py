@@ -1,19 +1,10 @@
-"""The GitOps source: a bare mirror of this repository served by ``git daemon``.
+"""The GitOps source: a bare mirror of this repository served by ``git daemon`` on the
+cluster bridge. The daemon is read-only on purpose (any pod could otherwise push to the
+branch Argo CD applies with cluster-wide rights): we push through the filesystem.
 
-Argo CD's repo-server pulls ``git://10.244.0.1:9418/hello-platform.git``: a host process
-bound to the cluster bridge only (pods reach it; nothing outside this machine does). It is
-read-only on purpose: with receive-pack enabled any pod could push to the branch that
-Argo CD (cluster-wide rights) applies, so the session pushes through the filesystem
-instead (the mirror is a local bare repository). Its pidfile and the mirror live under
-``~/.local/state/hello-platform/gitops``.
-
-Branches of the mirror:
-
-* ``source/<branch>``: the checkout's current branch, force-pushed by :func:`publish` (in
-  its own namespace: a checkout branch named ``gitops`` would clash with ``gitops/local``);
-* ``gitops/<env>``: the *environment branch* Argo CD tracks (its pinned targetRevision).
-  :func:`publish` creates it from HEAD, or merges HEAD into it, never rewriting it: the
-  release loop's image commits and any hand edits stay in its history (the audit trail).
+Branches: ``source/<branch>`` (the checkout's, force-pushed; its own namespace so a
+checkout branch ``gitops`` cannot clash) and ``gitops/<env>``, the environment branch Argo
+CD tracks, only ever merged into, never rewritten (its history is the audit trail).
 """
 
 from __future__ import annotations
@@ -31,14 +22,14 @@ from pathlib import Path
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.paths import REPO_ROOT, state_dir
 from hello_platform.core.progress import say
+from hello_platform.pipeline.gitops import envs
 from hello_platform.substrate import daemons
 from hello_platform.substrate.cluster import layout
 
 HOST = layout.NODE_IP
 PORT = 9418
 REPO_NAME = "hello-platform.git"
-#: Where each environment's own files live (deploy/argocd/envs/<env>: its releases).
-ENVS_DIR = "deploy/argocd/envs"
+ENVS_DIR = envs.ENVS_DIR
 URL = f"git://{HOST}:{PORT}/{REPO_NAME}"
 AUTHOR = {
     "GIT_AUTHOR_NAME": "hello-platform gitops",
@@ -57,8 +48,7 @@ def run_dir() -> Path:
 
 
 def daemon() -> daemons.Daemon:
-    """The read-only ``git daemon`` on the node IP, bound to the node: ``cluster down``
-    stops it with the bridge and ``cluster up`` starts it again."""
+    """Bound to the node: ``cluster down`` stops it with the bridge, ``cluster up`` restarts it."""
     return daemons.Daemon(
         name="git-daemon",
         argv=tuple(daemon_argv(base_path())),
@@ -78,27 +68,27 @@ def base_path() -> Path:
     return run_dir() / "repos"
 
 
-def git(*args: str, cwd: Path | None = None, check: bool = True, what: str = "") -> str:
-    """Run git with a fixed identity and no user/system config; return stdout."""
+def _run(args: tuple[str, ...], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """git with a fixed identity and no system config."""
     env = {**os.environ, **AUTHOR, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
-    done = subprocess.run(
+    return subprocess.run(
         ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120
     )
-    if check and done.returncode != 0:
+
+
+def git(*args: str, cwd: Path | None = None, what: str = "") -> str:
+    done = _run(args, cwd)
+    if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise PlatformError(f"{what or 'git ' + args[0]} failed: {last}")
     return done.stdout
 
 
 def git_ok(*args: str) -> bool:
-    """True if ``git ARGS`` exits 0 (same environment as :func:`git`)."""
-    env = {**os.environ, **AUTHOR, "GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
-    done = subprocess.run(["git", *args], env=env, capture_output=True, check=False, timeout=120)
-    return done.returncode == 0
+    return _run(args).returncode == 0
 
 
 def source(url: str | None) -> str:
-    """``url`` or, by default, the local mirror."""
     return url or str(ensure_mirror(base_path()))
 
 
@@ -118,7 +108,6 @@ def daemon_argv(base: Path) -> list[str]:
 
 
 def ensure_mirror(base: Path) -> Path:
-    """The bare mirror, created empty (owned by the daemon's user) if missing."""
     mirror = base / REPO_NAME
     if not (mirror / "HEAD").exists():
         base.mkdir(parents=True, exist_ok=True)
@@ -138,7 +127,6 @@ def bridge_up() -> bool:
 
 
 def ensure_running() -> str:
-    """Start ``git daemon`` on the bridge unless it runs; return the mirror's URL."""
     spec = daemon()
     if spec.answers():
         return URL
@@ -159,7 +147,7 @@ def daemon_running() -> bool:
 
 
 def stop() -> bool:
-    """Stop our git daemon and forget it (``cluster up`` will not start it again)."""
+    """Stop it and forget it (``cluster up`` will not start it again)."""
     return daemons.stop(daemon().name, forget=True)
 
 
@@ -173,20 +161,18 @@ def head(repo: Path = REPO_ROOT) -> str:
 
 
 def redact(url: str) -> str:
-    """``url`` without credentials (``https://user:token@host/...`` -> ``https://host/...``)."""
+    """``url`` without credentials."""
     return re.sub(r"//[^/@]+@", "//", url)
 
 
 def remote_ref(ref: str, url: str | None = None) -> str | None:
     url = source(url)
-    """The commit of ``refs/heads/<ref>`` in the mirror, or None."""
     out = git("ls-remote", url, f"refs/heads/{ref}", what=f"git ls-remote {redact(url)}")
     return out.split()[0] if out.strip() else None
 
 
 @contextlib.contextmanager
 def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
-    """A throw-away clone of ``branch`` of the mirror (pushed back by :func:`push`)."""
     with tempfile.TemporaryDirectory(prefix="hello-gitops-") as tmp:
         work = Path(tmp) / "wt"
         git(
@@ -196,16 +182,9 @@ def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
 
 
 def push(work: Path, branch: str) -> str:
-    git(
-        "-C",
-        str(work),
-        "push",
-        "--quiet",
-        "origin",
-        f"HEAD:refs/heads/{branch}",
-        what=f"pushing {branch} to the mirror",
-    )
-    return git("-C", str(work), "rev-parse", "HEAD").strip()
+    to = f"HEAD:refs/heads/{branch}"
+    git("push", "--quiet", "origin", to, cwd=work, what=f"pushing {branch} to the mirror")
+    return head(work)
 
 
 @dataclass(frozen=True)
@@ -214,7 +193,6 @@ class Published:
     source_commit: str
     env_branch: str
     env_commit: str
-    changed: bool
 
 
 def publish(env: str, repo: Path = REPO_ROOT) -> Published:
@@ -222,33 +200,26 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     ensure_running()
     branch, sha = current_branch(repo), head(repo)
     mirror = source(None)
+    to = f"HEAD:refs/heads/source/{branch}"
     git(
-        "-C",
-        str(repo),
-        "push",
-        "--quiet",
-        "--force",
-        mirror,
-        f"HEAD:refs/heads/source/{branch}",
-        what="pushing HEAD to the GitOps mirror",
+        "push", "--quiet", "--force", mirror, to, cwd=repo, what="pushing HEAD to the GitOps mirror"
     )
     target = env_branch(env)
     before = remote_ref(target)
     if before is None:
         git(
-            "-C",
-            str(repo),
             "push",
             "--quiet",
             mirror,
             f"HEAD:refs/heads/{target}",
+            cwd=repo,
             what=f"creating {target}",
         )
-        return Published(branch, sha, target, sha, True)
+        return Published(branch, sha, target, sha)
     with checkout(target) as work:
-        git("-C", str(work), "fetch", "--quiet", "origin", f"refs/heads/source/{branch}")
+        git("fetch", "--quiet", "origin", f"refs/heads/source/{branch}", cwd=work)
         if git_ok("-C", str(work), "merge-base", "--is-ancestor", sha, "HEAD"):
-            return Published(branch, sha, target, before, False)
+            return Published(branch, sha, target, before)
         message = f"gitops: publish {branch} {sha[:12]} to {target}"
         if not git_ok("-C", str(work), "merge", "--no-edit", "-m", message, "FETCH_HEAD"):
             source_wins(work, env, message)
@@ -257,13 +228,12 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
                 f"outside {ENVS_DIR}/{env}, which keeps the environment's own files"
             )
         after = push(work, target)
-    return Published(branch, sha, target, after, True)
+    return Published(branch, sha, target, after)
 
 
 def source_wins(work: Path, env: str, message: str) -> None:
-    """Finish a merge that clashed as a merge whose tree is the source's, except the
-    environment's own folder, kept exactly as the environment branch had it (its releases).
-    Both parents stay, so ``git log`` of the branch still shows every release."""
+    """Finish a clashing merge with the source's tree except the environment's own folder
+    (its releases), kept as the branch had it; both parents stay, so no release is lost."""
     git("-C", str(work), "merge", "--abort", what="aborting the clashing merge")
     folder = f"{ENVS_DIR}/{env}"
     w = ("-C", str(work))
@@ -278,34 +248,23 @@ def source_wins(work: Path, env: str, message: str) -> None:
 def commit_files(
     branch: str, files: Mapping[str, str], message: str, *, url: str | None = None
 ) -> str:
-    """Commit ``{path: text}`` on ``branch`` of the mirror; the new commit (or the old one
-    when nothing changed)."""
+    """Commit ``{path: text}`` on ``branch``; the new commit (the old one when unchanged)."""
     with checkout(branch, url) as work:
         for rel, text in files.items():
             path = work / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-            git("-C", str(work), "add", rel)
-        if not git("-C", str(work), "status", "--porcelain").strip():
-            return git("-C", str(work), "rev-parse", "HEAD").strip()
-        git("-C", str(work), "commit", "--quiet", "-m", message)
+            git("add", rel, cwd=work)
+        if not git("status", "--porcelain", cwd=work).strip():
+            return head(work)
+        git("commit", "--quiet", "-m", message, cwd=work)
         return push(work, branch)
 
 
 def revert(branch: str, commit: str, *, url: str | None = None, mainline: int = 0) -> str:
-    """``git revert`` ``commit`` on ``branch`` of the mirror (``mainline`` for a merge);
-    the new commit."""
     extra = ["-m", str(mainline)] if mainline else []
     with checkout(branch, url) as work:
-        git(
-            "-C",
-            str(work),
-            "revert",
-            "--no-edit",
-            *extra,
-            commit,
-            what=f"git revert {commit[:12]}",
-        )
+        git("revert", "--no-edit", *extra, commit, cwd=work, what=f"git revert {commit[:12]}")
         return push(work, branch)
 
 

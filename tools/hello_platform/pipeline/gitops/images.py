@@ -1,15 +1,6 @@
-"""The images of the Argo CD core install, single-layer OCI images built here.
-
-* ``argocd``: the one Argo CD binary (it dispatches on argv[0], so the component names are
-  symlinks to it), Debian's ``git`` with the few shared libraries it loads, and the pinned
-  ``helm``; user 999 (upstream's ``argocd`` user). No entrypoint: the pod specs name the
-  program (upstream's manifests give ``args: [/usr/local/bin/argocd-repo-server]`` etc.).
-* ``argocd-redis``: a small Go program around miniredis (deploy/argocd/images/redis).
-
-Both are built by the add-on seam (:data:`..argo.ADDON`) through
-:func:`hello_platform.substrate.cluster.images.ensure_image` (content-addressed tags, pushed
-to 127.0.0.1:5000 and pulled by digest, skipped when the registry has them).
-"""
+"""The Argo CD images built here: ``argocd`` (the one binary, which dispatches on argv[0]
+so the components are symlinks to it, plus git, its libraries and helm; user 999; no
+entrypoint: the pod specs name the program) and ``argocd-redis`` (miniredis)."""
 
 from __future__ import annotations
 
@@ -22,10 +13,9 @@ from hello_platform.core.proc import run
 from hello_platform.substrate.cluster import binaries
 from hello_platform.substrate.cluster.images import ImageSpec, shared_libraries
 
-#: Upstream's ``argocd`` user and group.
 ARGOCD_USER = "999:999"
 BIN = "/usr/local/bin"
-#: Names the Argo CD binary answers to (upstream's Dockerfile links the same ones).
+#: The names upstream's Dockerfile links to the binary.
 ARGOCD_NAMES = (
     "argocd-application-controller",
     "argocd-repo-server",
@@ -61,7 +51,6 @@ def _etc_files() -> dict[str, Path]:
 
 
 def argocd_extra() -> Mapping[str, Path]:
-    """Everything of the argocd image besides the binary: helm, git and its libraries."""
     files = {f"{BIN}/helm": binaries.tool("helm"), "/usr/bin/git": GIT}
     files.update(shared_libraries(GIT))
     files.update(_etc_files())
@@ -94,7 +83,6 @@ def _source_key(directory: Path) -> str:
 
 
 def redis_binary(source: Path = REDIS_SOURCE) -> Path:
-    """The miniredis server, built once per source (go.mod pins miniredis)."""
     from hello_platform.toolchain.gobuild import find_go, go_env
     from hello_platform.toolchain.resolver import go_build_slot
 

@@ -1,4 +1,4 @@
-"""Argo CD on a cluster (up, status, down) and the release loop: the API under gitops/cli.py."""
+"""``gitops up|status|down``."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from typing import Any
 
 import yaml
 
-from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core import paths
-from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.gitops import argo, envs, gitserver, release
@@ -27,8 +25,7 @@ PROGRESSIVE = ("canary", "blueGreen")
 
 
 def cluster(given: str | Path | None, command: str, *, start: bool = True) -> Path:
-    """``given`` (--kubeconfig), else the embedded cluster's kubeconfig: started for ``up``,
-    required running for ``status`` and ``down`` (``start=False``)."""
+    """``given``, else the embedded cluster's kubeconfig (started unless ``start=False``)."""
     if given:
         return Path(given)
     from hello_platform.substrate.cluster import ensure_up, require_up
@@ -36,39 +33,30 @@ def cluster(given: str | Path | None, command: str, *, start: bool = True) -> Pa
     return ensure_up() if start else require_up(f"nox -s gitops -- {command}")
 
 
-def out_file(name: str) -> Path:
+def write_figures(name: str, figures: dict[str, Any]) -> None:
+    """``out/gitops/NAME``: the figures as JSON."""
     out = paths.out_dir() / "gitops"
     out.mkdir(parents=True, exist_ok=True)
-    return out / name
-
-
-def build_image(service: Service, registry: oci.Registry | None = None) -> Any:
-    from hello_platform.pipeline import image
-
-    return image.build(service, target=registry)
+    (out / name).write_text(json.dumps(figures, indent=2) + "\n")
 
 
 def ensure_env_image(env: str) -> str | None:
-    """Release an image into ``env`` when its image.yaml names none yet; the commit."""
     branch = gitserver.env_branch(env)
     if release.current_image(gitserver.read_file(branch, release.image_file(env))).get("digest"):
         return None
-    built = build_image(release.env_service(env))
-    return release.commit_image(env, built)
+    from hello_platform.pipeline import image
+
+    return release.commit_image(env, image.build(release.env_service(env)))
 
 
 def strategy(env: str) -> str:
-    """``rollout.strategy`` of the environment's values on its branch (the chart's default:
-    rolling)."""
     text = gitserver.read_file(gitserver.env_branch(env), f"{release.ENV_DIR}/{env}/values.yaml")
     values = yaml.safe_load(text or "") or {}
     return str((values.get("rollout") or {}).get("strategy") or "rolling")
 
 
 def ensure_rollouts(kube: Kube, env: str) -> bool:
-    """With a progressive strategy in the environment's values (canary, blueGreen: an Argo
-    Rollout), Prometheus (its analysis asks it) and the Argo Rollouts controller are up
-    before Argo CD syncs one; whether the strategy needs them."""
+    """Prometheus and Argo Rollouts up before Argo CD syncs a Rollout; whether needed."""
     chosen = strategy(env)
     if chosen not in PROGRESSIVE:
         return False
@@ -78,7 +66,6 @@ def ensure_rollouts(kube: Kube, env: str) -> bool:
 
 
 def is_embedded(kubeconfig: Path) -> bool:
-    """Whether ``kubeconfig`` is the embedded cluster's, whose node port is on 127.0.0.1."""
     from hello_platform.substrate.cluster.layout import Layout
 
     return kubeconfig.resolve() == Layout.default().admin_kubeconfig.resolve()
@@ -87,8 +74,7 @@ def is_embedded(kubeconfig: Path) -> bool:
 def wait_answering(
     base: str, timeout: float, get: Callable[[str], tuple[int, bytes]] | None = None
 ) -> None:
-    """``GET /`` and ``/version`` of ``base`` answer 200: Synced/Healthy means the pod is
-    Ready, not yet that kube-proxy has programmed the node port for it."""
+    """Synced/Healthy means the pod is Ready, not yet that kube-proxy routes the node port."""
     from hello_platform.pipeline.deploy import http_get, smoke
 
     pause = 0.5
@@ -110,8 +96,7 @@ def up(
     repo_url: str | None = None,
     optional: bool = False,
 ) -> str:
-    """Install Argo CD, publish this checkout (locally), sync the apps of ``env`` from
-    ``repo_url`` (default: the local mirror), its optional ones too; what to try next."""
+    """Install Argo CD and sync the apps of ``env``; what to try next."""
     if env in envs.REMOTE_ENVS:
         return up_remote(
             env, timeout=timeout, kubeconfig=kubeconfig, repo_url=repo_url, optional=optional
@@ -149,7 +134,7 @@ def up(
         "install_to_healthy_seconds": round(healthy - installed, 1),
         "up_seconds": round(time.monotonic() - start, 1),
     }
-    out_file("up.json").write_text(json.dumps(figures, indent=2) + "\n")
+    write_figures("up.json", figures)
     return (
         f"Argo CD is up; install to Synced/Healthy took {figures['install_to_healthy_seconds']}s.\n"
         f"service:  curl http://127.0.0.1:{port}/\n"
@@ -163,8 +148,6 @@ def up(
 def up_remote(
     env: str, *, timeout: float, kubeconfig: Path, repo_url: str | None, optional: bool
 ) -> str:
-    """Argo CD with upstream's images onto the cluster of ``kubeconfig``, the root of
-    ``env`` pointed at ``repo_url`` (its branch ``gitops/<env>``), every app synced."""
     if not repo_url:
         raise PlatformError(
             f"environment '{env}' is synced from a git repository the cluster can reach",
@@ -205,8 +188,7 @@ def format_status(apps: list[argo.AppStatus]) -> str:
 
 
 def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
-    """Every Application's sync and health (JSON, or lines with the git daemon and the pods'
-    memory); whether all are Synced and Healthy."""
+    """Every Application's sync and health; whether all are Synced and Healthy."""
     kube = Kube(kubeconfig)
     apps = argo.applications(kube)
     ok = bool(apps) and all(a.ok for a in apps)
@@ -222,7 +204,6 @@ def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
 
 
 def down(kubeconfig: Path) -> None:
-    """Remove the Applications and Argo CD, and stop the git daemon."""
     with step("removing the Applications and Argo CD"):
         addons.down(Kube(kubeconfig), argo.ADDON)
     stopped = gitserver.stop()

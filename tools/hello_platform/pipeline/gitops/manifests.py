@@ -1,19 +1,7 @@
-"""Argo CD's core install, rendered from upstream's own ``manifests/core-install.yaml``.
-
-The file is read, unmodified, from the pinned module's zip in the Go module cache
-(``go mod download`` of ``[tools.argocd]``) and checked against :data:`CORE_INSTALL_SHA256`.
-The render changes only what this machine needs:
-
-* our images (by digest) instead of quay.io's / ECR's, ``imagePullPolicy: IfNotPresent``;
-* no ApplicationSet controller (a core install without it), no ``copyutil`` init
-  container (it only feeds config-management plugins, which we do not run);
-* redis is our miniredis program; ``ARGOCD_GPG_ENABLED=false`` on the repo-server;
-* ``argocd-cm``: ``timeout.reconciliation`` lowered (git:// has no webhooks), and the
-  controller's repo error grace period (``argocd-cmd-params-cm``) down from 3 min to 15 s;
-* a Namespace with Pod Security ``restricted`` enforced (upstream's pods comply);
-* the notifications controller (upstream's ``base/notification``: :mod:`.notifications`),
-  at the core install's version;
-* small resource requests (2 cores shared by everything on the node).
+"""Argo CD's core install, rendered from the pinned module's sha256-checked
+``manifests/core-install.yaml``: our images, no ApplicationSet controller nor ``copyutil``
+(no config-management plugins), a faster reconciliation (git:// has no webhooks), restricted
+Pod Security, the notifications controller, and small requests (2 shared cores).
 """
 
 from __future__ import annotations
@@ -34,13 +22,17 @@ from hello_platform.pipeline.gitops import notifications
 #: sha256 of manifests/core-install.yaml in github.com/argoproj/argo-cd/v3@v3.2.11.
 CORE_INSTALL_SHA256 = "a48ce0ab6ff5f7aac90a8bd0374434f4d15edeaa85f774672c8692c9819d2ae8"
 NAMESPACE = "argocd"
-#: How often Argo CD looks at git (and how long the repo-server caches a branch's commit).
+#: How often Argo CD looks at git (and how long the repo-server caches a branch's head).
 RECONCILIATION = "10s"
-#: Kinds of the core install that are not namespaced (the rest go into NAMESPACE).
 CLUSTER_KINDS = {"CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Namespace"}
 CONFIG_ANNOTATION = "hello-platform.dev/argocd-config"
-# A duration despite the key's name (env.ParseDurationFromEnv): a bare "15" means the default.
-CMD_PARAMS = {"controller.repo.error.grace.period.seconds": "15s"}
+#: What the render sets in upstream's ConfigMaps. The controller hides repo errors (a missing
+#: path, a chart that fails to render) for the grace period, by default 3 min, longer than a
+#: release; it is a duration despite its name: a bare "15" means the default.
+CONFIG = {
+    "argocd-cm": {"timeout.reconciliation": RECONCILIATION, "timeout.reconciliation.jitter": "0s"},
+    "argocd-cmd-params-cm": {"controller.repo.error.grace.period.seconds": "15s"},
+}
 DROPPED = {"argocd-applicationset-controller", "argocd-applicationset-controller-network-policy"}
 UPSTREAM_IMAGES = ("quay.io/argoproj/argocd", "public.ecr.aws/docker/library/redis")
 REQUESTS = {
@@ -52,13 +44,11 @@ REQUESTS = {
 
 
 def module_dir(module: str, version: str, *, pinned: str = "") -> Path:
-    """The unpacked module in the Go module cache (downloaded through the proxy if needed),
-    with the tool's ``pinned`` toolchain when its go.mod needs a newer Go (toolchain.toml)."""
     return Path(str(module_info(module, version, pinned=pinned)["Dir"]))
 
 
 def module_info(module: str, version: str, *, pinned: str = "") -> dict[str, Any]:
-    """``go mod download -json MODULE@VERSION``: its ``Dir``, ``Zip`` and ``Sum`` (h1:)."""
+    """``go mod download -json MODULE@VERSION`` (``pinned``: the tool's Go toolchain)."""
     from hello_platform.toolchain.gobuild import find_go, go_env
 
     done = subprocess.run(
@@ -89,12 +79,10 @@ def _module_root() -> Path:
 
 
 def upstream_install() -> str:
-    """What the add-on installs: the core install and the notifications controller."""
     return upstream_core_install() + "\n---\n" + notifications.upstream(_module_root())
 
 
 def upstream_core_install() -> str:
-    """The pinned version's core-install.yaml, verified against its checksum."""
     path = _module_root() / "manifests" / "core-install.yaml"
     data = path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
@@ -112,21 +100,14 @@ def _containers(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
     yield from spec.get("containers", []) or []
 
 
-def _pod_spec(doc: dict[str, Any]) -> dict[str, Any]:
-    spec: dict[str, Any] = doc["spec"]["template"]["spec"]
-    return spec
-
-
 def namespace_doc(name: str) -> dict[str, Any]:
-    """A Namespace enforcing Pod Security ``restricted``."""
     labels = {f"pod-security.kubernetes.io/{m}": "restricted" for m in ("enforce", "warn")}
     labels["pod-security.kubernetes.io/enforce-version"] = "latest"
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
 
 
 def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    """The core install's documents with ``images`` (keys ``argocd``, ``redis``) in them;
-    ``None`` keeps upstream's images (a cluster that pulls them: EKS)."""
+    """The install's documents with ``images`` (``argocd``, ``redis``); None: upstream's."""
     out: list[dict[str, Any]] = [namespace_doc(NAMESPACE)]
     for raw in yaml.safe_load_all(upstream):
         if not raw:
@@ -137,24 +118,14 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
             continue
         if doc.get("kind") not in CLUSTER_KINDS:
             doc["metadata"]["namespace"] = NAMESPACE
-        if doc.get("kind") == "ConfigMap" and name == "argocd-cm":
-            data = doc.setdefault("data", {}) or {}
-            data["timeout.reconciliation"] = RECONCILIATION
-            data["timeout.reconciliation.jitter"] = "0s"
-            doc["data"] = data
-        if doc.get("kind") == "ConfigMap" and name == "argocd-cmd-params-cm":
-            # The controller hides repo errors (a missing path, a chart that fails to
-            # render) for this long; upstream's default is 3 min, longer than a release.
-            doc["data"] = {**(doc.get("data") or {}), **CMD_PARAMS}
+        if doc.get("kind") == "ConfigMap" and name in CONFIG:
+            doc["data"] = {**(doc.get("data") or {}), **CONFIG[name]}
         if doc.get("kind") in ("Deployment", "StatefulSet"):
             _patch_workload(doc, images)
         out.append(doc)
     # Env vars come from these ConfigMaps at start: a change must roll the pods.
     config = [
-        d.get("data")
-        for d in out
-        if d["kind"] == "ConfigMap"
-        and d["metadata"]["name"] in ("argocd-cm", "argocd-cmd-params-cm")
+        d.get("data") for d in out if d["kind"] == "ConfigMap" and d["metadata"]["name"] in CONFIG
     ]
     digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
     for doc in out:
@@ -166,8 +137,7 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
 
 
 def _same_version(docs: list[dict[str, Any]]) -> None:
-    """Upstream's bases name ``quay.io/argoproj/argocd:latest``; the install runs the core
-    install's version (upstream's images only: ours are pinned by digest)."""
+    """Upstream's bases name ``argocd:latest``: run the core install's version instead."""
     pinned = {
         str(c["image"])
         for d in docs
@@ -181,7 +151,7 @@ def _same_version(docs: list[dict[str, Any]]) -> None:
 
 
 def _patch_workload(doc: dict[str, Any], images: Mapping[str, str] | None) -> None:
-    pod = _pod_spec(doc)
+    pod = doc["spec"]["template"]["spec"]
     pod["initContainers"] = [
         c for c in pod.get("initContainers", []) or [] if c.get("name") != "copyutil"
     ] or None

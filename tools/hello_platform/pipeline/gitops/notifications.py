@@ -1,19 +1,6 @@
-"""Argo CD's notifications controller, part of the local Argo CD install.
-
-The controller is a name of the one Argo CD binary (``argocd-notifications``: the image
-links it). Its manifests are upstream's ``manifests/base/notification`` of the pinned
-module, read unmodified (the files its kustomization lists, checked against
-:data:`SHA256`), with two changes:
-
-* no ``argocd-notifications-secret``: it holds the chat's webhook URL, created by the
-  operator (``kubectl create secret``), and an empty one applied here would clash with it;
-* ``argocd-notifications-cm`` gets its data from ``deploy/argocd/notifications.yaml``: the
-  Slack-compatible webhook service ``chat`` (URL: ``$webhook-url``, the Secret's key the
-  release loop reads too) and the triggers and templates the Applications subscribe to.
-
-:func:`..manifests.render` then treats these documents like the core install's (namespace,
-our image by digest, small requests, restricted Pod Security).
-"""
+"""Argo CD's notifications controller: upstream's sha256-checked ``base/notification``
+without its Secret (the operator creates it with the webhook URL; an empty one would clash)
+and with its ConfigMap's data from ``deploy/argocd/notifications.yaml``."""
 
 from __future__ import annotations
 
@@ -37,7 +24,6 @@ CONTROLLER = "argocd-notifications-controller"
 
 
 def upstream(module_root: Path) -> str:
-    """The base's files as one YAML stream, checked against :data:`SHA256`."""
     base = module_root / BASE
     listed = yaml.safe_load((base / "kustomization.yaml").read_text())["resources"]
     data = b"".join((base / name).read_bytes() for name in ["kustomization.yaml", *listed])
@@ -51,14 +37,11 @@ def upstream(module_root: Path) -> str:
 
 
 def config() -> dict[str, str]:
-    """``argocd-notifications-cm``'s data: the chat service, triggers and templates."""
     doc = yaml.safe_load(CONFIG.read_text())
     return {str(k): str(v) for k, v in (doc.get("data") or {}).items()}
 
 
 def configure(doc: dict[str, Any]) -> dict[str, Any] | None:
-    """One upstream document as installed here: the Secret left out (None), the
-    ConfigMap filled in, the rest as is."""
     name = doc.get("metadata", {}).get("name")
     if doc.get("kind") == "Secret" and name == SECRET:
         return None

@@ -1,18 +1,11 @@
-"""The release loop owns the outcome: after the image commit it watches the environment's
-Application (and, through Argo CD's health, whatever workload it deploys) until it is
-Synced/Healthy on the new digest. When it is not within the bound, turns Degraded or its
-sync fails, the loop commits ``git revert`` of the image commit to the environment branch,
-waits until Argo CD is Synced/Healthy on the previous digest again, and says why in one
-sentence. The release's story is announced (:mod:`hello_platform.pipeline.notify`):
-started, promoted, aborted and reverted; Argo CD's own events (deployed, sync failed,
-degraded) are the notifications controller's (deploy/argocd/notifications.yaml).
+"""The release loop owns the outcome: it watches the Application until Synced/Healthy on
+the new digest, else commits ``git revert`` of the release, waits for the previous digest to
+be healthy again and says why in one sentence; started/promoted/reverted are announced.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +25,8 @@ HEALTHY = "healthy"
 DEGRADED = "degraded"
 SYNC_FAILED = "sync-failed"
 TIMED_OUT = "timed-out"
-#: Seconds between two looks at the environment branch's head (``git ls-remote``).
+#: Seconds between two ``git ls-remote`` of the environment branch's head.
 HEAD_EVERY = 10.0
-#: Where the webhook URL comes from, for the help and the "not announced" line.
 WEBHOOK_SOURCES = (
     f"${notify.ENV_VAR}, else the key {notify.SECRET_KEY} of the Secret "
     f"{notify.SECRET_NAMESPACE}/{notify.SECRET_NAME}"
@@ -43,8 +35,8 @@ WEBHOOK_SOURCES = (
 
 @dataclass(frozen=True)
 class Target:
-    """What the Application must reach: the commit of ``branch`` (or a later one: others
-    may commit meanwhile) and the image digest it deploys (None: any)."""
+    """The commit of ``branch`` (or a later one: others may commit meanwhile) and the
+    digest (None: any) the Application must reach."""
 
     app: str
     branch: str
@@ -53,8 +45,7 @@ class Target:
 
 
 def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str | None:
-    """The outcome ``app`` shows for ``target`` (``head``: the branch's commit now), or None
-    while it is still on its way."""
+    """The outcome ``app`` shows (``head``: the branch's commit now); None: not yet."""
     if app is None:
         return None
     on_target = app.revision in (target.commit, head)
@@ -68,17 +59,14 @@ def verdict(app: argo.AppStatus | None, target: Target, head: str | None) -> str
         return None
     if app.health == "Degraded":
         return DEGRADED
-    # Synced/Healthy at the commit is the digest rolled out (the commit names it, and a
-    # workload is Healthy once its rollout is complete); when the project lets Argo CD show
-    # the pods (``status.summary.images``), the digest must also be among them.
+    # Healthy at the commit means rolled out; when Argo CD shows the images, the digest
+    # must also be among them.
     deploys = not (target.digest and app.images) or any(target.digest in i for i in app.images)
     return HEALTHY if app.ok and deploys else None
 
 
 @dataclass
 class Watch:
-    """One wait for a :class:`Target`: the verdict, the last state seen, the seconds."""
-
     verdict: str = TIMED_OUT
     last: argo.AppStatus | None = None
     seconds: float = 0.0
@@ -92,8 +80,6 @@ def watch(
     url: str | None = None,
     poll: float = 1.0,
 ) -> Watch:
-    """Poll the Application until a verdict on ``target``, at most ``timeout`` s (the
-    branch's head is asked every :data:`HEAD_EVERY` s: it may be a remote)."""
     seen = Watch()
     heads: list[tuple[float, str | None]] = []
 
@@ -132,7 +118,6 @@ def watch(
 
 
 def why(seen: Watch, target: Target, timeout: float) -> str:
-    """One sentence on why the release did not become healthy."""
     last = seen.last
     state = f"{last.sync}/{last.health}" if last else "not found"
     detail = f": {last.reason}" if last and last.reason else ""
@@ -147,8 +132,6 @@ def why(seen: Watch, target: Target, timeout: float) -> str:
 
 @dataclass
 class Outcome:
-    """What :func:`own` did: the figures of ``release.json``."""
-
     ok: bool
     reason: str = ""
     commit_to_healthy_seconds: float | None = None
@@ -163,14 +146,12 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Release:
-    """One committed release, as :func:`own` needs it."""
-
     service: str
     env: str
     target: Target
     previous_digest: str | None
     committed_at: float
-    #: Where the Application deploys: its Argo Rollouts, when aborted, say why it degraded.
+    #: Where the Application deploys: an aborted Rollout there says why it degraded.
     namespace: str = ""
 
 
@@ -183,21 +164,21 @@ def own(
     url: str | None = None,
     poll: float = 1.0,
 ) -> Outcome:
-    """Watch the release to its verdict; revert it when it is not healthy. Announces the
-    outcome; the caller raises on ``ok=False`` (after writing the figures)."""
-    say_event = _announcing(announcer, rel)
+    """Watch the release to its verdict, revert it when not healthy, announce the outcome;
+    the caller raises on ``ok=False`` (after writing the figures)."""
+    digest = rel.target.digest or rel.target.commit
     seen = watch(kube, rel.target, timeout=timeout, url=url, poll=poll)
     if seen.verdict == HEALTHY:
         took = round(time.monotonic() - rel.committed_at, 1)
         _record(rel, records.PASSED, url)
-        say_event(Event.PROMOTED, seconds=took)
+        announcer.announce(
+            Event.PROMOTED, service=rel.service, environment=rel.env, digest=digest, seconds=took
+        )
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
     if seen.verdict == DEGRADED and rel.namespace:
         reason = "; ".join([reason, *aborted_rollouts(kube, rel.namespace)])
     say(f"release not healthy: {reason}; reverting {rel.target.commit[:12]}")
-    # A failed sync is announced by Argo CD's notifications controller (on-sync-failed);
-    # the loop announces the revert, with the reason.
     reverted = gitserver.revert(rel.target.branch, rel.target.commit, url=url)
     _record(rel, records.REVERTED, url)
     revert_at = time.monotonic()
@@ -206,7 +187,9 @@ def own(
     if again.verdict != HEALTHY:
         also = why(again, back, timeout)
         reason += f"; its revert {reverted[:12]} is not healthy either ({also})"
-    say_event(Event.REVERTED, reason=reason)
+    announcer.announce(
+        Event.REVERTED, service=rel.service, environment=rel.env, digest=digest, reason=reason
+    )
     return Outcome(
         False,
         reason=reason,
@@ -218,31 +201,17 @@ def own(
 
 
 def _record(rel: Release, verdict: str, url: str | None) -> None:
-    """The durable record of the outcome (what `promote` may take out of this env)."""
     if rel.target.digest:
         records.write(rel.env, rel.target.digest, verdict, rel.target.commit, url=url)
 
 
 def aborted_rollouts(kube: Kube, namespace: str) -> list[str]:
-    """One sentence per aborted Argo Rollout in ``namespace`` (why Argo CD shows the
-    Application Degraded: its health of a Rollout is the Rollout's phase, not its message)."""
+    """Why Argo CD shows the app Degraded: its health of a Rollout has no message."""
     found = [rollout.outcome(r) for r in kube.find(rollout.ROLLOUT, namespace=namespace)]
     return [o.sentence() for o in found if o.state == rollout.ABORTED]
 
 
-def _announcing(announcer: Announcer, rel: Release) -> Callable[..., bool]:
-    digest = rel.target.digest or rel.target.commit
-
-    def announce(event: Event, **extra: Any) -> bool:
-        return announcer.announce(
-            event, service=rel.service, environment=rel.env, digest=digest, **extra
-        )
-
-    return announce
-
-
 def failed(outcome: Outcome) -> PlatformError:
-    """The one-sentence error of a reverted release."""
     return PlatformError(
         f"the release was reverted ({outcome.revert_commit or '?'}): {outcome.reason}",
         hint="run `nox -s gitops -- status` and `git log` of the environment branch",
@@ -251,8 +220,6 @@ def failed(outcome: Outcome) -> PlatformError:
 
 @dataclass(frozen=True)
 class Options:
-    """The flags of ``hello-platform release``."""
-
     env: str
     git_url: str | None = None
     timeout: float = 300.0
@@ -261,22 +228,20 @@ class Options:
     service: str | None = None
     faults: tuple[str, ...] = ()
     webhook_url: str | None = None
-    #: The registry to push to (default: the local one).
     registry: oci.Registry | None = None
 
 
 def publish_release(opts: Options) -> str:
-    """Build and push the image, commit it (with its ``--fault`` values) to the environment
-    branch (of ``git_url``, else the local mirror) and, with a cluster to watch (local, or
-    ``--kubeconfig``), own the outcome: promoted, or reverted and a :class:`PlatformError`.
-    One line on what was released."""
+    """Build, push and commit the image; with a cluster to watch, own the outcome."""
     local = opts.git_url is None
+    from hello_platform.pipeline import image
+
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(opts.env)
     svc = release.env_service(opts.env, opts.service)
     drill = release.fault_values(svc, opts.faults)
-    built = lifecycle.build_image(svc, opts.registry)
+    built = image.build(svc, target=opts.registry)
     branch = gitserver.env_branch(opts.env)
     text = gitserver.read_file(branch, release.image_file(opts.env), url=opts.git_url)
     previous = release.current_image(text).get("digest")
@@ -292,18 +257,24 @@ def publish_release(opts: Options) -> str:
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
     digest = str(built.digest)
     announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
+    figures: dict[str, Any] = {
+        "env": opts.env,
+        "image": built.pinned,
+        "revision": built.tag,
+        "gitops_commit": commit,
+        "commit_to_serving_seconds": None,
+    }
     if kube is None:
-        _write(release.Released(opts.env, built.pinned, built.tag, commit, None), None)
+        lifecycle.write_figures("release.json", figures)
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
     target = Target(release.env_app(opts.env).name, branch, commit, digest)
     was = str(previous) if previous else None
     rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
-    serving = None
-    if result.ok and local:
-        serving = _serving(svc, opts, committed)
-    _write(release.Released(opts.env, built.pinned, built.tag, commit, serving), result)
+    serving = _serving(svc, opts, committed) if result.ok and local else None
+    figures["commit_to_serving_seconds"] = serving
+    lifecycle.write_figures("release.json", {**figures, **result.to_json()})
     if not result.ok:
         raise failed(result)
     return (
@@ -313,7 +284,6 @@ def publish_release(opts: Options) -> str:
 
 
 def _serving(svc: Service, opts: Options, committed: float) -> float:
-    """Seconds from the commit until the node port serves only the new revision."""
     from hello_platform.pipeline.image import read_source
 
     remaining = max(30.0, opts.timeout - (time.monotonic() - committed))
@@ -324,8 +294,3 @@ def _serving(svc: Service, opts: Options, committed: float) -> float:
         on_wait=release.say_waiting,
     )
     return round(time.monotonic() - committed, 1)
-
-
-def _write(done: release.Released, result: Outcome | None) -> None:
-    figures = {**done.to_json(), **(result.to_json() if result else {})}
-    lifecycle.out_file("release.json").write_text(json.dumps(figures, indent=2) + "\n")

@@ -1,11 +1,6 @@
-"""The durable record of what passed in an environment: git tags on the GitOps source.
-
-When the release loop (:mod:`.outcome`) has seen a release Synced/Healthy it tags the
-release commit ``outcomes/<env>/sha256-<hex>/<UTC time>-passed``; when it reverted one,
-``...-reverted``. The tags live in the same repository as the environment branches (the
-local mirror, or ``--git-url``), so they are as durable as the history they point into,
-they never move a branch Argo CD tracks, and ``git ls-remote`` reads them without a clone.
-A digest may be promoted out of an environment only if its latest outcome there passed.
+"""What passed in an environment: tags ``outcomes/<env>/sha256-<hex>/<UTC time>-passed``
+(or ``-reverted``) on the release commit, beside the branches they point into (no branch
+moves; ``git ls-remote`` reads them). Only a digest whose latest outcome passed is promoted.
 """
 
 from __future__ import annotations
@@ -24,8 +19,6 @@ PREFIX = "outcomes"
 
 @dataclass(frozen=True)
 class Record:
-    """One outcome of a digest in an environment, at the release commit."""
-
     env: str
     digest: str
     verdict: str
@@ -34,40 +27,29 @@ class Record:
 
 
 def key(digest: str) -> str:
-    """A digest as a ref name component (``sha256:ab..`` -> ``sha256-ab..``)."""
     algo, sep, hexa = digest.partition(":")
     if not sep or not algo.isalnum() or not hexa.isalnum():
         raise PlatformError(f"{digest} is not an image digest (sha256:<hex>)")
     return f"{algo}-{hexa}"
 
 
-def tag_name(env: str, digest: str, verdict: str, stamp: str) -> str:
-    return f"{PREFIX}/{env}/{key(digest)}/{stamp}-{verdict}"
-
-
-def now_stamp(ns: int | None = None) -> str:
-    """UTC time to the microsecond (``ns``: since the epoch): tags of one digest sort by it."""
-    seconds, rest = divmod(time.time_ns() if ns is None else ns, 1_000_000_000)
+def now_stamp() -> str:
+    """UTC time to the microsecond: tags of one digest sort by it."""
+    seconds, rest = divmod(time.time_ns(), 1_000_000_000)
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(seconds)) + f"{rest // 1000:06d}Z"
 
 
 def write(env: str, digest: str, verdict: str, commit: str, *, url: str | None = None) -> Record:
-    """Tag ``commit`` (on the environment branch) with the outcome of ``digest``."""
-    if verdict not in VERDICTS:
-        raise PlatformError(f"unknown outcome {verdict} (one of {', '.join(VERDICTS)})")
     record = Record(env, digest, verdict, commit, now_stamp())
-    name = tag_name(env, digest, verdict, record.stamp)
+    name = f"{PREFIX}/{env}/{key(digest)}/{record.stamp}-{verdict}"
     with gitserver.checkout(gitserver.env_branch(env), url) as work:
-        gitserver.git("-C", str(work), "tag", name, commit, what=f"tagging {name}")
-        gitserver.git(
-            "-C", str(work), "push", "--quiet", "origin", f"refs/tags/{name}",
-            what=f"pushing the tag {name}",
-        )  # fmt: skip
+        gitserver.git("tag", name, commit, cwd=work, what=f"tagging {name}")
+        to = f"refs/tags/{name}"
+        gitserver.git("push", "--quiet", "origin", to, cwd=work, what=f"pushing the tag {name}")
     return record
 
 
 def read(env: str, digest: str, *, url: str | None = None) -> list[Record]:
-    """Every outcome of ``digest`` in ``env``, oldest first."""
     where = gitserver.source(url)
     pattern = f"refs/tags/{PREFIX}/{env}/{key(digest)}/*"
     out = gitserver.git(
@@ -83,8 +65,6 @@ def read(env: str, digest: str, *, url: str | None = None) -> list[Record]:
 
 
 def passed(env: str, digest: str, *, url: str | None = None) -> Record:
-    """The record that ``digest`` passed in ``env`` (its latest outcome there); a digest
-    that never passed, or whose latest release there was reverted, is refused."""
     found = read(env, digest, url=url)
     if not found:
         raise PlatformError(

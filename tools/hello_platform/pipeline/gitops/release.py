@@ -1,11 +1,5 @@
-"""The release loop: build and push the image, commit its tag and digest into the
-environment's values on the GitOps source, and let Argo CD roll it out.
-
-The commit is the deploy: ``git log deploy/argocd/envs/<env>/image.yaml`` of the
-environment branch is the release history, and ``git revert`` of one is a rollback.
-Locally the source is the mirror served by ``git daemon``; in GitHub Actions it is the
-repository itself (``--git-url``), pushed with the workflow's token.
-"""
+"""A release is one commit of ``envs/<env>/image.yaml`` on the environment branch (its
+``git log`` is the release history; ``git revert`` is a rollback)."""
 
 from __future__ import annotations
 
@@ -24,30 +18,22 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline.deploy import http_get
 from hello_platform.pipeline.deploy.inputs import Image
-from hello_platform.pipeline.gitops import gitserver
+from hello_platform.pipeline.gitops import envs, gitserver
 
 ENV_DIR = gitserver.ENVS_DIR
-#: Node port of each environment the loop can reach from this machine.
 NODE_PORTS = {"local": 30081}
-#: The Argo CD Applications of the environments (data of each environment: their names,
-#: charts and namespaces are read from these manifests, not repeated here).
-APPS_DIR = "deploy/argocd/apps"
+APPS_DIR = envs.LOCAL_APPS
 
 
 @dataclass(frozen=True)
 class EnvApp:
-    """The Argo CD Application that deploys a service into an environment."""
-
     name: str
-    #: The chart it renders, relative to the repository.
-    chart: str
-    #: Its source branch (``gitops/<env>``) and destination namespace.
+    chart: str  # relative to the repository
     branch: str
     namespace: str
 
 
 def env_apps(root: Path = paths.REPO_ROOT) -> list[EnvApp]:
-    """Every Application in :data:`APPS_DIR`."""
     found = []
     for path in sorted((root / APPS_DIR).glob("*.yaml")):
         for doc in yaml.safe_load_all(path.read_text()):
@@ -65,7 +51,6 @@ def env_apps(root: Path = paths.REPO_ROOT) -> list[EnvApp]:
 
 
 def env_app(env: str, root: Path = paths.REPO_ROOT) -> EnvApp:
-    """The Application whose source is the environment's branch (``gitops/<env>``)."""
     found = [a for a in env_apps(root) if a.branch == gitserver.env_branch(env)]
     if len(found) != 1:
         raise PlatformError(
@@ -75,8 +60,7 @@ def env_app(env: str, root: Path = paths.REPO_ROOT) -> EnvApp:
 
 
 def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT) -> Service:
-    """The service the environment deploys (the catalogue entry of its app's chart);
-    ``name`` (``--service``) must be that one."""
+    """The service whose chart the environment's app deploys (``name`` must be it)."""
     app = env_app(env, root)
     cat = catalogue.load(root)
     chosen = [s for s in cat.services.values() if s.chart == root / app.chart]
@@ -99,9 +83,6 @@ def image_file(env: str) -> str:
 def image_yaml(
     image: Image, faults: Mapping[str, Any] | None = None, *, writer: str = "`nox -s release`"
 ) -> str:
-    """The environment's image.yaml pointing at ``image`` (tag and digest), with the
-    release's ``faults`` (drills: the chart's ``faults.*``, reverted with the release);
-    its header names the ``writer``."""
     if not image.digest:
         raise PlatformError(f"the image {image.repository}:{image.tag} was not pushed (no digest)")
     values: dict[str, Any] = {
@@ -118,8 +99,7 @@ def image_yaml(
 
 
 def fault_values(service: Service, pairs: Sequence[str]) -> dict[str, Any]:
-    """``NAME=VALUE`` pairs (``--fault unready=true``) as the chart's ``faults`` values; a
-    name the chart does not declare under ``faults`` is refused."""
+    """``--fault NAME=VALUE`` pairs as the chart's declared ``faults`` values."""
     chart = yaml.safe_load((service.chart / "values.yaml").read_text()) or {}
     known = sorted((chart.get("faults") or {}).keys())
     out: dict[str, Any] = {}
@@ -140,29 +120,9 @@ def current_image(text: str | None) -> dict[str, Any]:
     return image if isinstance(image, dict) else {}
 
 
-@dataclass(frozen=True)
-class Released:
-    env: str
-    image: str
-    revision: str
-    commit: str
-    serving_seconds: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "env": self.env,
-            "image": self.image,
-            "revision": self.revision,
-            "gitops_commit": self.commit,
-            "commit_to_serving_seconds": self.serving_seconds,
-        }
-
-
 def commit_image(
     env: str, image: Image, *, url: str | None = None, faults: Mapping[str, Any] | None = None
 ) -> str:
-    """Commit ``image`` (and the release's ``faults``) into the environment branch; the
-    commit."""
     drill = f"faults {json.dumps(dict(faults), sort_keys=True)}\n" if faults else ""
     return gitserver.commit_files(
         gitserver.env_branch(env),
@@ -184,9 +144,8 @@ def wait_serving(
     on_wait: Callable[[float, str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> float:
-    """Seconds until ``url`` serves ``revision`` only: ``/version`` names it and ``/``
-    answers 200 on every request for ``stable`` seconds (during a rollout the old pod still
-    answers some requests). The time returned is the start of that streak."""
+    """Seconds until ``url`` serves only ``revision`` (``/version`` names it, ``/`` is 200)
+    for ``stable`` seconds in a row: mid-rollout the old pod still answers some requests."""
     start = clock()
     last_beat = start
     seen = "nothing yet"

@@ -1,9 +1,8 @@
-"""``hello-platform promote``: the flags, over :mod:`hello_platform.pipeline.promote.promotion`."""
+"""``hello-platform promote``: the flags."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
 from hello_platform.clients import oci
 from hello_platform.core.errors import PlatformError
@@ -44,8 +43,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def registries(args: argparse.Namespace, target: str) -> promotion.Registries:
-    """The source registry (the host its image names, with Docker's login) and the target
-    one (the environment's, or --registry, with the registry flags' login)."""
+    """The source registry (by the host its image names; Docker's login) and the target."""
 
     def source(host: str) -> oci.Registry:
         return image_target.resolve(host, ca_file=args.from_registry_ca) or local_registry(False)
@@ -70,13 +68,11 @@ def run_promote(args: argparse.Namespace) -> int:
     )
     result = None
     if args.wait:
-        from hello_platform.pipeline.promote import owner
-
-        result = owner.own(
+        result = promotion.own(
             dst_env, done, kubeconfig=args.kubeconfig, timeout=args.timeout, url=args.git_url
         )
     figures = {**done.to_json(), "outcome": result.to_json() if result else None}
-    lifecycle.out_file("promote.json").write_text(json.dumps(figures, indent=2) + "\n")
+    lifecycle.write_figures("promote.json", figures)
     if result is not None and not result.ok:
         raise outcome.failed(result)
     copied = done.copied

@@ -1,13 +1,5 @@
-"""Promotion by git: the exact digest that passed in one environment, committed into the
-next one's ``image.yaml`` on its environment branch (no rebuild).
-
-The environments (their registry and branch) are declared once, in
-``deploy/argocd/environments.toml``. A digest may leave an environment only if its latest
-release there passed (:mod:`.records`). When the target environment pulls from another
-registry, the image is copied there by digest and read back first
-(:mod:`hello_platform.clients.ocicopy`). One commit per promotion; its message names the
-environments, the digest and the source commit, so ``git log`` is the promotion history.
-"""
+"""The digest that passed in one environment (``environments.toml``), copied by digest into
+the next one's registry when it is another, and committed to its ``image.yaml``."""
 
 from __future__ import annotations
 
@@ -18,18 +10,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hello_platform.clients import oci, ocicopy
-from hello_platform.core import paths
+from hello_platform.clients.kube import Kube
+from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import gitserver, records, release
+from hello_platform.pipeline import notify
+from hello_platform.pipeline.gitops import envs, gitserver, lifecycle, outcome, records, release
+from hello_platform.pipeline.notify import Announcer
 
 ENVIRONMENTS = "deploy/argocd/environments.toml"
 
 
 @dataclass(frozen=True)
 class Environment:
-    """One ``[environments.NAME]`` of :data:`ENVIRONMENTS`."""
-
     name: str
     registry: str
     branch: str
@@ -49,7 +44,6 @@ def environments(root: Path = paths.REPO_ROOT) -> dict[str, Environment]:
 
 
 def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Environment, Environment]:
-    """The two environments of a promotion (known, and not the same one)."""
     known = environments(root)
     for name in (source, target):
         if name not in known:
@@ -63,8 +57,6 @@ def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Enviro
 
 @dataclass(frozen=True)
 class Image:
-    """An image by registry, repository, tag and digest (what ``image.yaml`` holds)."""
-
     registry: str
     repository: str
     tag: str
@@ -76,12 +68,9 @@ class Image:
 
 
 def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
-    """The image ``env``'s ``image.yaml`` names at ``commit`` (the release that passed)."""
     with gitserver.checkout(env.branch, url) as work:
-        text = gitserver.git(
-            "-C", str(work), "show", f"{commit}:{env.image_file}",
-            what=f"reading {env.image_file} at {commit[:12]}",
-        )  # fmt: skip
+        what = f"reading {env.image_file} at {commit[:12]}"
+        text = gitserver.git("show", f"{commit}:{env.image_file}", cwd=work, what=what)
     found = release.current_image(text)
     ref, tag, digest = (str(found.get(k) or "") for k in ("repository", "tag", "digest"))
     if not (ref and tag and digest):
@@ -91,7 +80,6 @@ def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
 
 
 def current_digest(env: Environment, *, url: str | None = None) -> str:
-    """The digest ``env`` runs now (its branch's ``image.yaml``)."""
     if gitserver.remote_ref(env.branch, url) is None:
         raise PlatformError(
             f"environment '{env.name}' has no branch {env.branch} in the GitOps repository "
@@ -105,7 +93,6 @@ def current_digest(env: Environment, *, url: str | None = None) -> str:
 
 
 def target_image(source: Image, src_env: Environment, dst_env: Environment) -> Image:
-    """``source`` as it is named in ``dst_env``'s registry (same repository path)."""
     _, src_ns = _split(src_env.registry)
     dst_host, dst_ns = _split(dst_env.registry)
     path = source.repository
@@ -122,16 +109,12 @@ def _split(registry: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Registries:
-    """How to reach the source registry (given the host the image names) and the target."""
-
     source: Callable[[str], oci.Registry]
     target: oci.Registry
 
 
 @dataclass
 class Promotion:
-    """What :func:`promote` did: the figures of ``promote.json``."""
-
     source_env: str
     target_env: str
     digest: str
@@ -140,9 +123,7 @@ class Promotion:
     commit: str = ""
     copied: ocicopy.Copied | None = None
     seconds: float = 0.0
-    #: What the target environment ran before (None: nothing yet).
     previous_digest: str | None = None
-    #: ``time.monotonic()`` at the commit (for the seconds to healthy).
     committed_at: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -159,9 +140,8 @@ def promote(
     digest: str | None = None,
     url: str | None = None,
 ) -> Promotion:
-    """Promote ``digest`` (default: what ``src_env`` runs) from ``src_env`` to ``dst_env``:
-    refuse it unless it passed there, copy it into ``dst_env``'s registry when that is
-    another one (verified), and commit it to ``dst_env``'s branch."""
+    """Refuse ``digest`` (default: what ``src_env`` runs) unless it passed there, copy it
+    into ``dst_env``'s registry if that is another one, and commit it to ``dst_env``."""
     start = time.monotonic()
     if gitserver.remote_ref(dst_env.branch, url) is None:
         raise PlatformError(
@@ -200,7 +180,6 @@ def commit(
     *,
     url: str | None = None,
 ) -> str:
-    """One commit of ``target`` into ``dst_env``'s ``image.yaml``; the commit."""
     message = (
         f"promote({dst_env.name}): {target.repository} {target.digest} from {src_env.name}\n\n"
         f"image {target.ref}\n"
@@ -209,3 +188,35 @@ def commit(
     )
     text = release.image_yaml(target, writer="`nox -s release`/`promote`")
     return gitserver.commit_files(dst_env.branch, {dst_env.image_file: text}, message, url=url)
+
+
+def app_of(env: Environment, root: Path = paths.REPO_ROOT) -> tuple[str, str, str]:
+    """``env``'s Application, its service (by chart; else the app's name) and namespace."""
+    if not env.app or not (root / env.app).is_file():
+        raise PlatformError(
+            f"environment '{env.name}' names no Application file to watch (app = '{env.app}')"
+        )
+    doc: dict[str, Any] = yaml.safe_load((root / env.app).read_text())
+    name = str(doc["metadata"]["name"])
+    charts = {root / s["path"] for s in envs.sources(doc) if "path" in s}
+    found = [s.name for s in catalogue.load(root).services.values() if s.chart in charts]
+    namespace = str(((doc.get("spec") or {}).get("destination") or {}).get("namespace", ""))
+    return name, found[0] if len(found) == 1 else name, namespace
+
+
+def own(
+    env: Environment,
+    done: Promotion,
+    *,
+    kubeconfig: str | None,
+    timeout: float,
+    url: str | None = None,
+) -> outcome.Outcome:
+    app, service, namespace = app_of(env)
+    kube = Kube(lifecycle.cluster(kubeconfig, "promote"))
+    announcer = Announcer(notify.webhook_url(None, kube=kube))
+    target = outcome.Target(app, env.branch, done.commit, done.digest)
+    rel = outcome.Release(
+        service, env.name, target, done.previous_digest, done.committed_at, namespace
+    )
+    return outcome.own(kube, rel, announcer, timeout=timeout, url=url)
