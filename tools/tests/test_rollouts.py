@@ -132,7 +132,7 @@ def settle(rollbacks: list[str]) -> watch.Promoted:
         rollbacks.append("helm rollback")
         return "revision 1"
 
-    return watch.settle(object(), "hello", "hello", rollback=rollback, timeout=5, interval=0.01)  # type: ignore[arg-type]
+    return watch.settle(object(), "hello", "hello", rollback=rollback, timeout=5, interval=0.01)
 
 
 def test_a_promotion_is_timed_and_not_rolled_back(states: list[dict[str, Any]]) -> None:
@@ -231,3 +231,42 @@ def test_nox_drill_runs_the_canary_drills_only_when_named(
     monkeypatch.setattr(drills, "run", lambda svc, names, rps: ran["canary"].append(names))
     assert cli.main(["drill", *(["--only", *only] if only else [])]) == 0
     assert ran == {"classic": classic, "canary": canaries}
+
+
+class Rollouts:
+    """A Kubernetes API holding Rollouts by name; records the patches it gets."""
+
+    def __init__(self, **replicas: int) -> None:
+        self.replicas = dict(replicas)
+        self.patches: list[tuple[str, Any]] = []
+
+    def get(self, res: Any, name: str, *, namespace: str | None = None) -> dict[str, Any] | None:
+        assert res is outcome.ROLLOUT and namespace == "ns"
+        return {"spec": {"replicas": self.replicas[name]}} if name in self.replicas else None
+
+    def patch(self, res: Any, name: str, body: Any, *, namespace: str | None = None) -> None:
+        self.patches.append((name, body))
+        self.replicas[name] = body["spec"]["replicas"]
+
+
+def _rollout(name: str, replicas: int | None) -> dict[str, Any]:
+    spec = {} if replicas is None else {"replicas": replicas}
+    return {"kind": "Rollout", "metadata": {"name": name}, "spec": spec}
+
+
+def test_a_rollout_without_an_autoscaler_gets_its_charts_count_back() -> None:
+    # The drift helm leaves: the chart says 4 before and after, an HPA had set 2.
+    api = Rollouts(web=2)
+    restored = watch.restore_replicas(api, [_rollout("web", 4)], "ns")
+    assert restored == ["web (2 -> 4)"]
+    assert api.patches == [("web", {"spec": {"replicas": 4}})]
+
+
+@pytest.mark.parametrize("scaler", ["HorizontalPodAutoscaler", "ScaledObject"])
+def test_a_scaled_or_matching_rollout_is_left_alone(scaler: str) -> None:
+    hpa = {"kind": scaler, "metadata": {"name": "x"}, "spec": {"scaleTargetRef": {"name": "web"}}}
+    api = Rollouts(web=2, api=3)
+    objects = [_rollout("web", 4), hpa, _rollout("api", 3), _rollout("gone", 1)]
+    assert watch.restore_replicas(api, objects, "ns") == []
+    assert watch.restore_replicas(api, [_rollout("none", None)], "ns") == []
+    assert api.patches == []

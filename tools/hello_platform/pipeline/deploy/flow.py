@@ -28,11 +28,10 @@ from hello_platform.pipeline.deploy.release import (
     node_port,
     release_objects,
     rollback,
-    rollouts,
     run_tests,
     upgrade,
 )
-from hello_platform.pipeline.rollouts.watch import settle
+from hello_platform.pipeline.rollouts.watch import restore_replicas, settle
 
 HttpGet = Callable[[str], tuple[int, bytes]]
 
@@ -239,7 +238,10 @@ def deploy(opts: Options, deps: Deps | None = None) -> Result:
     laps.lap("image")
     revision = install_release(kube, opts, image)
     laps.lap("rollout")
-    for name in rollouts(kube, opts):  # canary or blueGreen: promoted, or rolled back
+    objects = release_objects(kube, opts)
+    for drifted in restore_replicas(kube.api, objects, opts.namespace):
+        say(f"rollout {drifted}: replicas set back to the chart's count")
+    for name in helm.named(objects, "Rollout"):  # canary or blueGreen: promoted, or rolled back
         with step(f"rollout {name}: steps and analysis until promoted or aborted"):
             settle(kube.api, name, opts.namespace, rollback=lambda: rollback(kube, opts, revision))
         laps.lap("promotion")

@@ -205,12 +205,7 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
         result = deploy.deploy(opts)
     if not result.url:
         raise PlatformError("the canary release has no node port on 127.0.0.1")
-    # The fixed count, set again: the last canary-autoscale's HPA (deleted by the upgrade only
-    # after the Rollout's update) may have scaled it down, and helm's three-way patch leaves a
-    # live count the manifest did not change as it is.
-    for found in kube.find(ROLLOUT, namespace=opts.namespace):
-        patch = {"spec": {"replicas": REPLICAS}}
-        kube.patch(ROLLOUT, found["metadata"]["name"], patch, namespace=opts.namespace)
+    # deploy sets a count an earlier drill's HPA left back to REPLICAS; wait for them all.
     wait_until(lambda: _available(kube, opts.namespace), timeout=120, what=f"{REPLICAS} replicas")
     return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
 
