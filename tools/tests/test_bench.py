@@ -1,4 +1,4 @@
-"""hello_platform.pipeline.bench and .wrk: wrk parsing, ratios, the table, the command lines
+"""hello_platform.pipeline.bench: wrk parsing, ratios, the table, the command lines
 and the baselines (no load)."""
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import pytest
 from hello.main import create_app
 from hello_platform.core import catalogue, paths
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import bench
 from hello_platform.pipeline.bench import cli as bench_cli
-from hello_platform.pipeline.bench import wrk
+from hello_platform.pipeline.bench import flow, results
 
 WRK_MS = """\
 Running 10s test @ http://127.0.0.1:41234/
@@ -55,34 +54,34 @@ WRK_SECONDS = WRK_MS.replace("     99%    6.84ms", "     99%    1.20s")
 
 
 def test_parse_wrk_milliseconds() -> None:
-    result = wrk.parse(WRK_MS)
-    assert result == wrk.Result(rps=20995.05, p99_ms=6.84, requests=209957)
+    result = results.parse_wrk(WRK_MS)
+    assert result == results.WrkResult(rps=20995.05, p99_ms=6.84, requests=209957)
 
 
 def test_parse_wrk_microseconds_and_errors() -> None:
-    result = wrk.parse(WRK_US_ERRORS)
+    result = results.parse_wrk(WRK_US_ERRORS)
     assert result.p99_ms == pytest.approx(0.9505)
     assert (result.requests, result.non_2xx, result.socket_errors) == (57000, 12, 6)
 
 
 def test_parse_wrk_seconds() -> None:
-    assert wrk.parse(WRK_SECONDS).p99_ms == pytest.approx(1200.0)
+    assert results.parse_wrk(WRK_SECONDS).p99_ms == pytest.approx(1200.0)
 
 
 def test_parse_wrk_without_latency_distribution_says_so() -> None:
     without = "\n".join(line for line in WRK_MS.splitlines() if "%  " not in line)
     with pytest.raises(ValueError, match="99% latency"):
-        wrk.parse(without)
+        results.parse_wrk(without)
     with pytest.raises(ValueError, match="Requests/sec"):
-        wrk.parse("wrk: connection refused")
+        results.parse_wrk("wrk: connection refused")
 
 
-def run(rps: float, requests: int, cpu: float) -> bench.Run:
-    return bench.Run(wrk.Result(rps=rps, p99_ms=2.0, requests=requests), 10.0, cpu)
+def run(rps: float, requests: int, cpu: float) -> results.Run:
+    return results.Run(results.WrkResult(rps=rps, p99_ms=2.0, requests=requests), 10.0, cpu)
 
 
-def outcome(*rounds: tuple[bench.Run, bench.Run]) -> bench.Outcome:
-    return bench.Outcome(bench.PAIRS[1], tuple(bench.Round(b, s) for b, s in rounds))
+def outcome(*rounds: tuple[results.Run, results.Run]) -> results.Outcome:
+    return results.Outcome(results.PAIRS[1], tuple(results.Round(b, s) for b, s in rounds))
 
 
 def test_the_verdict_is_the_median_of_the_rounds_ratios_by_cpu_time() -> None:
@@ -100,18 +99,18 @@ def test_the_verdict_is_the_median_of_the_rounds_ratios_by_cpu_time() -> None:
 
 
 def test_the_pairs_and_their_goals() -> None:
-    assert [(p.name, p.path, p.baseline, p.goal) for p in bench.PAIRS] == [
+    assert [(p.name, p.path, p.baseline, p.goal) for p in results.PAIRS] == [
         ("static", "/", "baselines:raw", 0.70),
         ("route", "/version", "baselines:bare", 0.90),
     ]
 
 
 def test_table_shows_both_sides_all_rounds_and_the_verdict() -> None:
-    static = bench.Outcome(
-        bench.PAIRS[0], (bench.Round(run(20000, 200000, 10), run(15000, 150000, 10)),)
+    static = results.Outcome(
+        results.PAIRS[0], (results.Round(run(20000, 200000, 10), run(15000, 150000, 10)),)
     )
     route = outcome((run(2000, 20000, 10), run(1700, 17000, 10)))
-    lines = bench.render_table([static, route]).splitlines()
+    lines = results.render_table([static, route]).splitlines()
     assert lines[1].split()[:3] == ["static", "baseline", "20000"]
     assert lines[2].split()[:3] == ["static", "service", "15000"]
     assert "0.750x by requests per CPU-second (rounds: 0.750)" in lines[-2]
@@ -121,9 +120,9 @@ def test_table_shows_both_sides_all_rounds_and_the_verdict() -> None:
 
 def test_every_server_runs_under_the_same_uvicorn_flags() -> None:
     hello = catalogue.service()
-    where = bench.baselines_dir(hello)
-    raw = bench.server_command("baselines:raw", 9001, cpu=1, app_dir=where)
-    app = bench.server_command(hello.app, 9001, cpu=1, app_dir=where)
+    where = flow.baselines_dir(hello)
+    raw = flow.server_command("baselines:raw", 9001, cpu=1, app_dir=where)
+    app = flow.server_command(hello.app, 9001, cpu=1, app_dir=where)
     assert raw[:3] == ["taskset", "-c", "1"]
     assert [a for a in raw if a != "baselines:raw"] == [a for a in app if a != hello.app]
     for flag in ("--http", "httptools", "--loop", "uvloop", "--no-access-log", "127.0.0.1"):
@@ -132,20 +131,20 @@ def test_every_server_runs_under_the_same_uvicorn_flags() -> None:
 
 
 def test_wrk_is_pinned_and_asks_for_the_latency_distribution() -> None:
-    cmd = wrk.command("http://127.0.0.1:1/", seconds=10, connections=64, cpu=0)
+    cmd = results.wrk_command("http://127.0.0.1:1/", seconds=10, connections=64, cpu=0)
     assert cmd[:4] == ["taskset", "-c", "0", "wrk"]
     assert "--latency" in cmd and "-d10s" in cmd and "-c64" in cmd
 
 
 def test_cpu_seconds_of_this_process() -> None:
-    before = bench.cpu_seconds(os.getpid())
+    before = results.cpu_seconds(os.getpid())
     sum(i * i for i in range(200_000))
-    assert bench.cpu_seconds(os.getpid()) >= before >= 0
+    assert results.cpu_seconds(os.getpid()) >= before >= 0
 
 
 def test_the_same_cpu_twice_is_refused() -> None:
     with pytest.raises(PlatformError, match="two distinct usable CPUs"):
-        bench.check_host(0, 0)
+        flow.check_host(0, 0)
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -168,7 +167,7 @@ def test_arguments_and_defaults() -> None:
 @pytest.fixture
 def baselines(monkeypatch: pytest.MonkeyPatch) -> Any:
     """The baselines module, imported from where uvicorn --app-dir finds it."""
-    monkeypatch.syspath_prepend(str(bench.baselines_dir(catalogue.service())))
+    monkeypatch.syspath_prepend(str(flow.baselines_dir(catalogue.service())))
     return importlib.import_module("baselines")
 
 

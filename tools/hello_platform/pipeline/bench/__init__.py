@@ -27,15 +27,5 @@ The API (``cli.py`` holds the flags)::
 """
 
 from hello_platform.pipeline.bench.flow import Settings, bench
-from hello_platform.pipeline.bench.results import (
-    PAIRS,
-    Outcome,
-    Round,
-    Run,
-    cpu_seconds,
-    render_table,
-)
-from hello_platform.pipeline.bench.servers import baselines_dir, check_host, server_command
 
-__all__ = ["PAIRS", "Outcome", "Round", "Run", "Settings", "baselines_dir", "bench"]
-__all__ += ["check_host", "cpu_seconds", "render_table", "server_command"]
+__all__ = ["Settings", "bench"]
