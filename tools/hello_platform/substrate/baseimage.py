@@ -32,18 +32,49 @@ BUILD_TOOLS: tuple[str, ...] = ("binutils",)
 
 #: Not needed to *run* Python (the image is rebuilt, never changed in place); after the
 #: ``--force-depends`` purge, the recipe checks the libraries of :data:`_MUST_RUN`.
-PURGE: tuple[str, ...] = tuple(
-    """apt libapt-pkg6.0 gpgv debian-archive-keyring libgnutls30 libp11-kit0 libtasn1-6
-    libnettle8 libhogweed6 libidn2-0 libunistring2 libstdc++6 e2fsprogs libext2fs2
-    libss2 logsave adduser passwd libsemanage2 libsemanage-common libsepol2 debconf
-    perl-base""".split()
+PURGE: tuple[str, ...] = (
+    "apt",
+    "libapt-pkg6.0",
+    "gpgv",
+    "debian-archive-keyring",
+    "libgnutls30",
+    "libp11-kit0",
+    "libtasn1-6",
+    "libnettle8",
+    "libhogweed6",
+    "libidn2-0",
+    "libunistring2",
+    "libstdc++6",
+    "e2fsprogs",
+    "libext2fs2",
+    "libss2",
+    "logsave",
+    "adduser",
+    "passwd",
+    "libsemanage2",
+    "libsemanage-common",
+    "libsepol2",
+    "debconf",
+    "perl-base",
 )
 
-DELETE: tuple[str, ...] = tuple(
-    """usr/share/man usr/share/info usr/share/locale usr/share/lintian usr/share/linda
-    usr/share/bug usr/share/common-licenses var/lib/apt var/cache/apt var/cache/debconf
-    var/cache/ldconfig/aux-cache var/lib/dpkg/*-old var/log/* etc/apt etc/machine-id
-    root/.bash_history""".split()
+DELETE: tuple[str, ...] = (
+    "usr/share/man",
+    "usr/share/info",
+    "usr/share/locale",
+    "usr/share/lintian",
+    "usr/share/linda",
+    "usr/share/bug",
+    "usr/share/common-licenses",
+    "var/lib/apt",
+    "var/cache/apt",
+    "var/cache/debconf",
+    "var/cache/ldconfig/aux-cache",
+    "var/lib/dpkg/*-old",
+    "var/log/*",
+    "etc/apt",
+    "etc/machine-id",
+    "root/.bash_history",
 )
 
 #: Bump when the steps themselves change.
@@ -248,10 +279,10 @@ def import_rootfs(tarball: Path, ref: str, log: Path) -> None:
         f" org.opencontainers.image.description=Debian-{SUITE}-minbase-slim-with-python3"
         f" org.opencontainers.image.base.name=debootstrap:{SUITE}",
     ]
-    args: list[str] = ["docker", "import"]
-    for change in changes:
-        args += ["--change", change]
-    proc.run([*args, tarball, ref], what="docker import of the base image", log=log)
+    args = [arg for change in changes for arg in ("--change", change)]
+    proc.run(
+        ["docker", "import", *args, tarball, ref], what="docker import of the base image", log=log
+    )
 
 
 @dataclass(frozen=True)

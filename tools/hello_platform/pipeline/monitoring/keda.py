@@ -14,6 +14,7 @@ from hello_platform.core.proc import last_line
 from hello_platform.substrate.addons import Condition, Declared, Refs, Workload, register
 from hello_platform.substrate.addons.kustomize import kustomize
 from hello_platform.substrate.cluster import binaries, images, layout, pki
+from hello_platform.toolchain import pins
 
 NAMESPACE = "keda"
 #: The Secret KEDA mounts at /certs (its name in config/, not a credential).
@@ -161,19 +162,13 @@ def render(version: str, refs: Refs, work: Path | None = None) -> str:
     return rendered.rstrip() + "\n---\n" + json.dumps(secret(certs)) + "\n"
 
 
-def pinned_render(refs: Refs) -> str:
-    from hello_platform.toolchain import pins
-
-    return render(pins.load().tools["keda"].version, refs)
-
-
 ADDON = register(
     Declared(
         name="keda",
         namespace=NAMESPACE,
         pins=("keda",),
         images=(OPERATOR, ADAPTER),
-        render=pinned_render,
+        render=lambda refs: render(pins.load().tools["keda"].version, refs),
         workloads=(
             Workload("Deployment", "keda-operator"),
             Workload("Deployment", "keda-metrics-apiserver"),

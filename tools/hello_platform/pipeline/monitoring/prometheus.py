@@ -61,15 +61,11 @@ def releases() -> list[PodsService]:
             docs = helm.documents(
                 helm.render(helm_bin, svc, values_files=files, namespace=ns, sets=NEW_PODS)
             )
-            headless = [d for d in docs if d["kind"] == "Service" and _headless(d)]
-            for d in headless:
-                ports = d["spec"].get("ports") or []
-                out += [PodsService(ns, d["metadata"]["name"], p["name"]) for p in ports]
+            for d in docs:
+                if d["kind"] == "Service" and (d.get("spec") or {}).get("clusterIP") == "None":
+                    ports = d["spec"].get("ports") or []
+                    out += [PodsService(ns, d["metadata"]["name"], p["name"]) for p in ports]
     return out
-
-
-def _headless(service: dict[str, Any]) -> bool:
-    return bool((service.get("spec") or {}).get("clusterIP") == "None")
 
 
 def srv_names(pods_services: Iterable[PodsService] | None = None) -> list[str]:

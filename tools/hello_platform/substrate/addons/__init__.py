@@ -5,7 +5,6 @@ An add-on module registers itself when imported."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -138,8 +137,8 @@ def install(kube: Kube, addon: Declared, refs: Refs) -> None:
         if d.get("kind") == "CustomResourceDefinition"
     ]
     if crds:
-        rows = [functools.partial(condition_row, kube, addon.name, c) for c in crds]
-        _wait(kube, addon, "the CRDs of {} are not Established", lambda: [r() for r in rows])
+        what = "the CRDs of {} are not Established"
+        _wait(kube, addon, what, lambda: [condition_row(kube, addon.name, c) for c in crds])
     _apply(kube, addon, [d for d in docs if d.get("kind") not in FIRST_KINDS])
 
 
@@ -160,8 +159,7 @@ def up(
 
 
 def wait_ready(kube: Kube, addon: Declared, *, since: dt.datetime | None = None) -> float:
-    rows = functools.partial(status, kube, addon, since=since)
-    return _wait(kube, addon, "{} is not ready", rows)
+    return _wait(kube, addon, "{} is not ready", lambda: status(kube, addon, since=since))
 
 
 def _wait(kube: Kube, addon: Declared, what: str, rows: Callable[[], Sequence[Row]]) -> float:
