@@ -115,28 +115,23 @@ def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterato
         proc.end(process, timeout=15)
 
 
-@dataclass(frozen=True)
-class Load:
-    seconds: int
-    connections: int
-    cpu: int
-    log: Path
-
-    def measure(self, servers: Sequence[Server], path: str) -> list[Run]:
-        """One wrk run against each server at once, with the CPU time each used meanwhile
-        (sharing the core, whatever else the machine does weighs on all alike)."""
-        pids = [server.process.pid for server in servers]
-        before, started = [cpu_seconds(pid) for pid in pids], time.monotonic()
-        wrk = functools.partial(
-            run_wrk, seconds=self.seconds, connections=self.connections, cpu=self.cpu, log=self.log
-        )
-        with ThreadPoolExecutor(max_workers=len(servers)) as pool:
-            results = list(pool.map(wrk, [server.url + path for server in servers]))
-        wall = time.monotonic() - started
-        return [
-            Run(result, seconds=wall, cpu_seconds=cpu_seconds(pid) - cpu)
-            for result, pid, cpu in zip(results, pids, before, strict=True)
-        ]
+def measure(
+    servers: Sequence[Server], path: str, seconds: int, settings: Settings, log: Path
+) -> list[Run]:
+    """One wrk run against each server at once, with the CPU time each used meanwhile
+    (sharing the core, whatever else the machine does weighs on all alike)."""
+    pids = [server.process.pid for server in servers]
+    before, started = [cpu_seconds(pid) for pid in pids], time.monotonic()
+    wrk = functools.partial(
+        run_wrk, seconds=seconds, connections=settings.connections, cpu=settings.client_cpu, log=log
+    )
+    with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+        results = list(pool.map(wrk, [server.url + path for server in servers]))
+    wall = time.monotonic() - started
+    return [
+        Run(result, seconds=wall, cpu_seconds=cpu_seconds(pid) - cpu)
+        for result, pid, cpu in zip(results, pids, before, strict=True)
+    ]
 
 
 def check_host(server_cpu: int, client_cpu: int) -> None:
@@ -166,12 +161,14 @@ class Settings:
 
 
 def measure_pairs(
-    pairs: Sequence[Pair], servers: dict[str, Server], load: Load, rounds: int, app: str
+    pairs: Sequence[Pair], servers: dict[str, Server], settings: Settings, app: str, log: Path
 ) -> list[Outcome]:
     runs: dict[str, list[Round]] = {p.name: [] for p in pairs}
+    rounds = settings.rounds
     for n in range(rounds):
         for pair in pairs:
-            baseline, service = load.measure([servers[pair.baseline], servers[app]], pair.path)
+            sides = [servers[pair.baseline], servers[app]]
+            baseline, service = measure(sides, pair.path, settings.duration, settings, log)
             result = Round(baseline, service)
             runs[pair.name].append(result)
             say(
@@ -187,8 +184,8 @@ def bench(service: Service, settings: Settings) -> list[Outcome]:
     check_host(settings.server_cpu, settings.client_cpu)
     out = paths.out_dir() / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    load = Load(settings.duration, settings.connections, settings.client_cpu, out / "wrk.log")
-    load.log.write_text("")
+    log = out / "wrk.log"
+    log.write_text("")
     pairs = [p for p in PAIRS if settings.pair is None or p.name in settings.pair]
     targets = [service.app, *(p.baseline for p in pairs)]
     say(
@@ -199,10 +196,10 @@ def bench(service: Service, settings: Settings) -> list[Outcome]:
         servers = _start(stack, targets, settings.server_cpu, out, baselines_dir(service))
         if settings.warmup:
             with step(f"warming up ({settings.warmup}s per pair)"):
-                warm = Load(settings.warmup, settings.connections, settings.client_cpu, load.log)
                 for pair in pairs:
-                    warm.measure([servers[pair.baseline], servers[service.app]], pair.path)
-        outcomes = measure_pairs(pairs, servers, load, settings.rounds, service.app)
+                    sides = [servers[pair.baseline], servers[service.app]]
+                    measure(sides, pair.path, settings.warmup, settings, log)
+        outcomes = measure_pairs(pairs, servers, settings, service.app, log)
     print(render_table(outcomes))
     report = {
         "settings": {"service": service.name, **asdict(settings)},
