@@ -45,8 +45,7 @@ HOST = "127.0.0.1"  # load goes to loopback only
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        return int(sock.getsockname()[1])
 
 
 def baselines_dir(service: Service) -> Path:

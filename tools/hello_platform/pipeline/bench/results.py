@@ -31,16 +31,11 @@ class WrkResult:
 
 def parse_wrk(output: str) -> WrkResult:
     """Parse the report of ``wrk --latency``; a ValueError says what is missing."""
-    rps = _RPS.search(output)
-    p99 = _P99.search(output)
-    total = _TOTAL.search(output)
-    missing = [
-        name
-        for name, m in (("Requests/sec", rps), ("99% latency", p99), ("request count", total))
-        if m is None
-    ]
-    if missing or rps is None or p99 is None or total is None:
-        raise ValueError(f"wrk output lacks {', '.join(missing)} (was it run with --latency?)")
+    rps, p99, total = _RPS.search(output), _P99.search(output), _TOTAL.search(output)
+    if rps is None or p99 is None or total is None:
+        found = {"Requests/sec": rps, "99% latency": p99, "request count": total}
+        missing = ", ".join(name for name, m in found.items() if m is None)
+        raise ValueError(f"wrk output lacks {missing} (was it run with --latency?)")
     non_2xx = _NON_2XX.search(output)
     errors = _SOCKET_ERRORS.search(output)
     return WrkResult(
