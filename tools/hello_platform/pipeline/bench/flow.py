@@ -171,8 +171,8 @@ def measure_pairs(
             result = Round(baseline, service)
             runs[pair.name].append(result)
             say(
-                f"round {n + 1}/{rounds} {pair.name}: service {service.rps:.0f} rps, "
-                f"baseline {baseline.rps:.0f} rps; {result.cpu_ratio:.3f}x by requests per "
+                f"round {n + 1}/{rounds} {pair.name}: service {service.wrk.rps:.0f} rps, "
+                f"baseline {baseline.wrk.rps:.0f} rps; {result.cpu_ratio:.3f}x by requests per "
                 f"CPU-second (servers got {service.cpu_share:.0%} and {baseline.cpu_share:.0%} "
                 "of a core)"
             )

@@ -100,10 +100,6 @@ class Run:
     cpu_seconds: float
 
     @property
-    def rps(self) -> float:
-        return self.wrk.rps
-
-    @property
     def per_cpu_second(self) -> float:
         return self.wrk.requests / self.cpu_seconds if self.cpu_seconds > 0 else 0.0
 
@@ -123,7 +119,7 @@ class Round:
 
     @property
     def rps_ratio(self) -> float:
-        return _ratio(self.service.rps, self.baseline.rps)
+        return _ratio(self.service.wrk.rps, self.baseline.wrk.rps)
 
     @property
     def cpu_ratio(self) -> float:
@@ -167,7 +163,7 @@ class Outcome:
 
 #: The columns of the table, medians of each side's runs: rps, p99, req/cpu-s, core.
 _COLUMNS: tuple[Callable[[Run], float], ...] = (
-    lambda r: r.rps,
+    lambda r: r.wrk.rps,
     lambda r: r.wrk.p99_ms,
     lambda r: r.per_cpu_second,
     lambda r: r.cpu_share,
