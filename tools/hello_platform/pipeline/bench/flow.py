@@ -60,13 +60,11 @@ def server_command(asgi_app: str, port: int, cpu: int, app_dir: Path) -> list[st
     ]
 
 
-def wait_until_serving(
-    process: subprocess.Popen[bytes], port: int, path: str, log: Path, timeout: float = 30.0
-) -> None:
+def wait_until_serving(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
     def answers() -> Check:
         conn = http.client.HTTPConnection(HOST, port, timeout=2)
         try:
-            conn.request("GET", path)
+            conn.request("GET", "/")
             status = conn.getresponse().status
         except OSError as err:
             return Check(False, str(err))
@@ -82,7 +80,7 @@ def wait_until_serving(
     until(
         answers,
         what=f"the benchmark server does not answer on port {port}",
-        timeout=timeout,
+        timeout=30.0,
         interval=0.2,
         abort=exited,
         log=str(log),
@@ -108,7 +106,7 @@ def running_server(asgi_app: str, cpu: int, log: Path, app_dir: Path) -> Iterato
             env=env,
         )
     try:
-        wait_until_serving(process, port, "/", log)
+        wait_until_serving(process, port, log)
         yield Server(process, f"http://{HOST}:{port}")
     finally:
         proc.end(process, timeout=15)
