@@ -103,11 +103,10 @@ def values_args(
 def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
     """``helm lint --strict`` of ``chart`` with these values; returns helm's report."""
     args = ["lint", "--strict", str(chart), *values_args(values_files, sets)]
-    return (
-        Helm(helm)
-        .run(*args, what="helm lint --strict", hint="fix the chart or the values it names")
-        .stdout
+    done = Helm(helm).run(
+        *args, what="helm lint --strict", hint="fix the chart or the values it names"
     )
+    return done.stdout
 
 
 def template(
