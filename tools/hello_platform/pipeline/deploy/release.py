@@ -13,7 +13,7 @@ from typing import Any
 from lightkube.resources.core_v1 import Service
 
 from hello_platform.clients import kube as client
-from hello_platform.clients import ocicreds
+from hello_platform.clients import oci, ocicreds
 from hello_platform.clients.helm import Helm, helm_failure
 from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
@@ -45,7 +45,7 @@ class Kube:
 
 
 def apply_pull_secret(
-    api: client.Kube, namespace: str, name: str, address: str, credentials: ocicreds.Credentials
+    api: client.Kube, namespace: str, name: str, address: str, credentials: oci.Credentials
 ) -> None:
     """The ``kubernetes.io/dockerconfigjson`` Secret the pods pull ``address``'s images with
     (server-side apply: a new password replaces the old one)."""
