@@ -27,8 +27,6 @@ FEATURES_SETS: tuple[str, ...] = (
     "faults.unready=true",
     "faults.testFailure=true",
 )
-#: The local profile with request-rate autoscaling (a KEDA ScaledObject), for the checks.
-REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
 #: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
 CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
 

@@ -144,7 +144,7 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
     pip = pip_python(installer_req, ctx.log)
     deps = wheelhouse(requirements, pip=pip, log=ctx.log)
     installer_dir = wheelhouse(installer_req, pip=pip, log=ctx.log)
-    installer = next(iter(sorted(installer_dir.glob("pip-*.whl"))), None)
+    installer = min(installer_dir.glob("pip-*.whl"), default=None)
     if installer is None:
         raise PlatformError(
             f"the '{INSTALLER_GROUP}' dependency group has no pip wheel",
