@@ -201,9 +201,10 @@ def install_release(kube: Kube, opts: Options, image: Image) -> int:
     with step(f"namespace {opts.namespace} (Pod Security: restricted)"):
         kube.api.ensure_namespace(opts.namespace)
     values = image_values(image)
-    if opts.pull_secret and opts.registry and opts.registry.credentials:
-        with step(f"pull Secret {opts.pull_secret} for {opts.registry.address}"):
-            apply_pull_secret(kube.api, opts.namespace, opts.pull_secret, opts.registry)
+    if opts.pull_secret and opts.registry and (login := opts.registry.credentials):
+        address = opts.registry.address
+        with step(f"pull Secret {opts.pull_secret} for {address}"):
+            apply_pull_secret(kube.api, opts.namespace, opts.pull_secret, address, login)
         values["imagePullSecrets"] = [{"name": opts.pull_secret}]
     out = paths.out_dir() / "deploy"
     out.mkdir(parents=True, exist_ok=True)

@@ -150,7 +150,7 @@ class GivenImage:
 
     @property
     def ref(self) -> str:
-        return "/".join(p for p in (self.registry, self.repository) if p) + f":{self.tag}"
+        return f"{self.repository}:{self.tag}"
 
     @classmethod
     def parse(cls, text: str) -> GivenImage:

@@ -44,12 +44,12 @@ class Kube:
         return Helm(self.helm, self.kubeconfig, self.context, log=self.log)
 
 
-def apply_pull_secret(api: client.Kube, namespace: str, name: str, registry: oci.Registry) -> None:
-    """The ``kubernetes.io/dockerconfigjson`` Secret the pods pull ``registry``'s images with
+def apply_pull_secret(
+    api: client.Kube, namespace: str, name: str, address: str, credentials: oci.Credentials
+) -> None:
+    """The ``kubernetes.io/dockerconfigjson`` Secret the pods pull ``address``'s images with
     (server-side apply: a new password replaces the old one)."""
-    if registry.credentials is None:
-        raise PlatformError(f"no login for {registry.address} to make the pull Secret {name} of")
-    config = ocicreds.docker_config_json(registry.address, registry.credentials)
+    config = ocicreds.docker_config_json(address, credentials)
     api.apply(
         {
             "apiVersion": "v1",
@@ -117,37 +117,30 @@ def upgrade_failure(
 ) -> PlatformError:
     """The one sentence for a failed upgrade: removed, rolled back, or stuck at a revision."""
     after = release_status(kube, opts.release, opts.namespace)
-    pods = (
-        f"kubectl -n {opts.namespace} get pods -l app.kubernetes.io/instance={opts.release}; "
-        f"kubectl -n {opts.namespace} describe pods -l app.kubernetes.io/instance="
-        f"{opts.release}"
-    )
+    on = f"pods -l {helm.instance_selector(opts.release)}"
+    pods = f"kubectl -n {opts.namespace} get {on}; kubectl -n {opts.namespace} describe {on}"
+    history = f"helm history {opts.release} -n {opts.namespace}"
     if before is None:
-        return PlatformError(
-            f"the first install failed ({why}) and was removed",
-            hint=f"see why the pods did not become Ready: {pods}",
-            log=str(kube.log),
+        message = f"the first install failed ({why}) and was removed"
+        hint = f"see why the pods did not become Ready: {pods}"
+    elif after is None:
+        message = (
+            f"the upgrade failed ({why}), and the release's state could not be read afterwards"
         )
-    if after is None:
-        return PlatformError(
-            f"the upgrade failed ({why}), and the release's state could not be read afterwards",
-            hint=f"check that the cluster is reachable, then: helm history {opts.release} "
-            f"-n {opts.namespace}",
-            log=str(kube.log),
-        )
-    if after["info"]["status"] == "deployed" and after["version"] > before["version"]:
-        return PlatformError(
+        hint = f"check that the cluster is reachable, then: {history}"
+    elif after["info"]["status"] == "deployed" and after["version"] > before["version"]:
+        message = (
             f"the release failed ({why}) and was rolled back: revision {after['version']} "
-            f"({after['info']['status']}) keeps serving",
-            hint=f"see why the new pods did not become Ready: {pods}",
-            log=str(kube.log),
+            f"({after['info']['status']}) keeps serving"
         )
-    return PlatformError(
-        f"the upgrade failed ({why}); the release is at revision {after['version']} "
-        f"({after['info']['status']})",
-        hint=f"helm history {opts.release} -n {opts.namespace}; {pods}",
-        log=str(kube.log),
-    )
+        hint = f"see why the new pods did not become Ready: {pods}"
+    else:
+        message = (
+            f"the upgrade failed ({why}); the release is at revision {after['version']} "
+            f"({after['info']['status']})"
+        )
+        hint = f"{history}; {pods}"
+    return PlatformError(message, hint=hint, log=str(kube.log))
 
 
 def run_tests(kube: Kube, opts: Options) -> None:

@@ -20,15 +20,10 @@ from hello_platform.pipeline.helm.names import (
     instance_selector,
     named,
 )
-from hello_platform.pipeline.helm.schemas import (
-    PINNED_CRDS,
-    ensure_schemas,
-    validate,
-)
+from hello_platform.pipeline.helm.schemas import ensure_schemas, validate
 from hello_platform.pipeline.helm.verify import variants
 
 __all__ = [
-    "PINNED_CRDS",
     "documents",
     "ensure_schemas",
     "front_service",

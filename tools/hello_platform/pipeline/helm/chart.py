@@ -27,8 +27,6 @@ FEATURES_SETS: tuple[str, ...] = (
     "faults.unready=true",
     "faults.testFailure=true",
 )
-#: The local profile with request-rate autoscaling (a KEDA ScaledObject), for the checks.
-REQUESTS_SETS: tuple[str, ...] = ("autoscaling.mode=requests",)
 #: Kinds without a schema in the Kubernetes OpenAPI (CRDs); kubeconform skips them.
 CRD_KINDS: tuple[str, ...] = ("ServiceMonitor", "PrometheusRule", "ScaledObject")
 
@@ -103,11 +101,10 @@ def values_args(
 def lint(helm: Path, chart: Path, values_files: Sequence[Path], sets: Sequence[str] = ()) -> str:
     """``helm lint --strict`` of ``chart`` with these values; returns helm's report."""
     args = ["lint", "--strict", str(chart), *values_args(values_files, sets)]
-    return (
-        Helm(helm)
-        .run(*args, what="helm lint --strict", hint="fix the chart or the values it names")
-        .stdout
+    done = Helm(helm).run(
+        *args, what="helm lint --strict", hint="fix the chart or the values it names"
     )
+    return done.stdout
 
 
 def template(

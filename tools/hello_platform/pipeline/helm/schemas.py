@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,16 +59,7 @@ def _convert(node: Any, *, strict: bool) -> Any:
     return out
 
 
-def _refs(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/definitions/"):
-            yield ref.removeprefix("#/definitions/")
-        for value in node.values():
-            yield from _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _refs(value)
+_REF = re.compile(r'"\$ref": "#/definitions/([^"]+)"')
 
 
 def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> dict[str, Any]:
@@ -83,13 +74,12 @@ def openapi_to_schemas(swagger: Mapping[str, Any], *, strict: bool = True) -> di
             if gvk.get("kind", "").endswith("List") or name.startswith("io.k8s.apimachinery"):
                 continue
             closure: dict[str, Any] = {}
-            todo = list(_refs(defs[name]))
+            todo = [name]
             while todo:
-                ref = todo.pop()
-                if ref in closure or ref not in defs:
-                    continue
-                closure[ref] = defs[ref]
-                todo += _refs(defs[ref])
+                for ref in _REF.findall(json.dumps(defs[todo.pop()])):
+                    if ref in defs and ref not in closure:
+                        closure[ref] = defs[ref]
+                        todo.append(ref)
             schema = {**defs[name], "definitions": dict(sorted(closure.items()))}
             fname = f"{gvk['kind'].lower()}{kind_suffix(gvk.get('group', ''), gvk['version'])}"
             files[fname + ".json"] = schema

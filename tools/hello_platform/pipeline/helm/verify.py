@@ -15,7 +15,6 @@ from hello_platform.core.progress import step
 from hello_platform.pipeline.helm.chart import (
     CRD_KINDS,
     FEATURES_SETS,
-    REQUESTS_SETS,
     check_files,
     helm_binary,
     kubeconform_binary,
@@ -37,9 +36,9 @@ class Variant:
 
 
 #: The variants of the local profile checked on top of a service's profiles: request-rate
-#: autoscaling, and the progressive strategies (an Argo Rollouts Rollout).
+#: autoscaling (a KEDA ScaledObject), and the progressive strategies (an Argo Rollouts Rollout).
 LOCAL_VARIANTS: dict[str, tuple[str, ...]] = {
-    "requests": REQUESTS_SETS,
+    "requests": ("autoscaling.mode=requests",),
     "canary": ("rollout.strategy=canary",),
     "blueGreen": ("rollout.strategy=blueGreen",),
 }

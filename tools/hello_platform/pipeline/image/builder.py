@@ -107,16 +107,12 @@ class Context:
     pushed: oci.RemoteImage | None
 
     @property
-    def address(self) -> str:
-        return self.target.address
-
-    @property
     def repository(self) -> str:
         return self.target.repository(self.service.repository)
 
     @property
     def ref(self) -> str:
-        return f"{self.address}/{self.repository}:{self.source.tag}"
+        return f"{self.target.address}/{self.repository}:{self.source.tag}"
 
 
 def prepare(service: Service, push: bool, target: oci.Registry | None = None) -> Context:
@@ -144,7 +140,7 @@ def build_context(ctx: Context) -> tuple[Path, list[Package]]:
     pip = pip_python(installer_req, ctx.log)
     deps = wheelhouse(requirements, pip=pip, log=ctx.log)
     installer_dir = wheelhouse(installer_req, pip=pip, log=ctx.log)
-    installer = next(iter(sorted(installer_dir.glob("pip-*.whl"))), None)
+    installer = min(installer_dir.glob("pip-*.whl"), default=None)
     if installer is None:
         raise PlatformError(
             f"the '{INSTALLER_GROUP}' dependency group has no pip wheel",
@@ -197,7 +193,7 @@ def write_sbom(ctx: Context, local: str, packages: list[Package]) -> Path:
         capture=True,
     )  # fmt: skip
     debs = debian_packages(status)
-    image = f"{ctx.address}/{ctx.repository}"
+    image = f"{ctx.target.address}/{ctx.repository}"
     bom = sbom(packages, source=ctx.source, image=image, os_packages=debs, app=ctx.service.package)
     sbom_path = ctx.work / f"sbom-{ctx.source.tag}.cdx.json"
     sbom_path.write_text(json.dumps(bom, indent=2) + "\n")
@@ -246,7 +242,7 @@ def push_image(ctx: Context, client: oci.Client, local: str, image_id: str) -> s
                 [*docker, "push", ref],
                 what="docker push",
                 log=ctx.log,
-                hint=f"check the registry at {ctx.address}",
+                hint=f"check the registry at {ctx.target.address}",
             )
     remote = client.manifest(ctx.repository, ctx.source.tag)
     if remote is None or remote.config_digest != image_id:
@@ -292,7 +288,9 @@ def build(
         digest = push_image(ctx, ctx.client, local, image_id)
     else:
         _tag(local, ref)
-    result = ImageRef(ctx.address, ctx.repository, source.tag, digest, image_id, size, sbom_path)
+    result = ImageRef(
+        ctx.target.address, ctx.repository, source.tag, digest, image_id, size, sbom_path
+    )
     (ctx.work / "image.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     say(f"image built in {time.monotonic() - started:.0f}s: {result.pinned}, {size / 1e6:.1f} MB")
     return result

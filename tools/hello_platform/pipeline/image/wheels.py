@@ -95,16 +95,10 @@ def wheelhouse(requirements: str, *, pip: Path, log: Path) -> Path:
         reqs = Path(tmp) / "requirements.txt"
         reqs.write_text(requirements)
         dest = Path(tmp) / "wheels"
-        download: list[str | Path] = [
-            pip,
-            "-m",
-            "pip",
-            "download",
-            "--disable-pip-version-check",
-            "--no-deps",
-        ]
+        download: list[str | Path] = [pip, "-m", "pip", "download", "--disable-pip-version-check"]
+        pinned = ["--no-deps", "--require-hashes", *PIP_PLATFORM_ARGS]
         proc.run(
-            [*download, "--require-hashes", *PIP_PLATFORM_ARGS, "--dest", dest, "-r", reqs],
+            [*download, *pinned, "--dest", dest, "-r", reqs],
             what="pip download of the wheelhouse",
             log=log,
             hint="check that PyPI is reachable (pip honours PIP_INDEX_URL and HTTPS_PROXY)",
