@@ -110,6 +110,13 @@ class HpaWatcher(threading.Thread):
         if self.is_alive():
             self.join(timeout)
 
+    def __enter__(self) -> HpaWatcher:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
 
 @dataclass(frozen=True)
 class LoadPoint:
