@@ -68,16 +68,6 @@ def parse_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def parse_cpu(text: str) -> float:
-    """A CPU quantity in millicores."""
-    return quantity(text) * 1000.0
-
-
-def parse_memory(text: str) -> float:
-    """A memory quantity in MiB."""
-    return quantity(text) / 2**20
-
-
 def _metric(entries: Sequence[Mapping[str, Any]], section: str, *, cpu: bool) -> Any:
     """The cpu Resource metric's averageUtilization (an int), else the first External
     metric's averageValue (a float), in ``section`` (current or target)."""
@@ -141,8 +131,8 @@ def parse_pod_metrics(doc: Mapping[str, Any]) -> list[PodUsage]:
         cpu = memory = 0.0
         for container in item.get("containers") or []:
             usage = container.get("usage") or {}
-            cpu += parse_cpu(str(usage.get("cpu", "0")))
-            memory += parse_memory(str(usage.get("memory", "0")))
+            cpu += quantity(str(usage.get("cpu", "0"))) * 1000.0  # millicores
+            memory += quantity(str(usage.get("memory", "0"))) / 2**20  # MiB
         name = str((item.get("metadata") or {}).get("name", ""))
         usages.append(PodUsage(name=name, cpu_m=cpu, memory_mib=memory))
     return usages
