@@ -157,7 +157,7 @@ def _figures(
 
 @dataclass
 class Summary:
-    """summary.json, in its key order (``passed`` and ``load_duration_s`` are derived)."""
+    """summary.json in its key order (``passed`` is derived), but for ``load_duration_s``."""
 
     run: str
     passed: bool = field(init=False)
@@ -165,7 +165,6 @@ class Summary:
     started_at: float
     load_start: float
     load_stop: float
-    load_duration_s: float = field(init=False)
     settings: dict[str, Any]
     checks: list[assertions.Check]
     figures: dict[str, Any]
@@ -174,10 +173,12 @@ class Summary:
 
     def __post_init__(self) -> None:
         self.passed = all(c.passed for c in self.checks)
-        self.load_duration_s = round(self.load_stop - self.load_start, 1)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        items = list(asdict(self).items())
+        at = [key for key, _ in items].index("load_stop") + 1
+        items.insert(at, ("load_duration_s", round(self.load_stop - self.load_start, 1)))
+        return dict(items)
 
 
 def _fmt(value: Any) -> str:
