@@ -9,9 +9,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.loadtest.kube import (
     DEFAULT_SCALE_DOWN_WINDOW_S,
     node_port_url,
-    parse_cpu,
     parse_hpa,
-    parse_memory,
     parse_pod_metrics,
     parse_pods,
     parse_time,
@@ -97,19 +95,21 @@ def test_parse_time() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quantity", "millicores"),
+    ("cpu", "millicores"),
     [("250m", 250.0), ("1", 1000.0), ("0.5", 500.0), ("1234567n", 1.234567), ("12u", 0.012)],
 )
-def test_parse_cpu(quantity: str, millicores: float) -> None:
-    assert parse_cpu(quantity) == pytest.approx(millicores)
+def test_parse_pod_metrics_cpu_in_millicores(cpu: str, millicores: float) -> None:
+    doc = {"items": [{"containers": [{"usage": {"cpu": cpu}}]}]}
+    assert parse_pod_metrics(doc)[0].cpu_m == pytest.approx(millicores)
 
 
 @pytest.mark.parametrize(
-    ("quantity", "mib"),
+    ("memory", "mib"),
     [("65536Ki", 64.0), ("64Mi", 64.0), ("1Gi", 1024.0), ("1048576", 1.0), ("1M", 0.953674)],
 )
-def test_parse_memory(quantity: str, mib: float) -> None:
-    assert parse_memory(quantity) == pytest.approx(mib, rel=1e-5)
+def test_parse_pod_metrics_memory_in_mib(memory: str, mib: float) -> None:
+    doc = {"items": [{"containers": [{"usage": {"memory": memory}}]}]}
+    assert parse_pod_metrics(doc)[0].memory_mib == pytest.approx(mib, rel=1e-5)
 
 
 def test_parse_pods_counts_ready_and_skips_terminating() -> None:

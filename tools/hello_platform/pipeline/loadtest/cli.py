@@ -60,23 +60,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.set_defaults(func=main)
 
 
+#: The load's shape and the thresholds, each a positive number: flag, Options field, type, help.
+LOAD_ARGUMENTS: tuple[tuple[str, str, type[int] | type[float], str], ...] = (
+    ("--users", "users", int, "peak Locust users"),
+    ("--spawn-rate", "spawn_rate", float, "users started per second while ramping"),
+    ("--user-rps", "user_rps", float, "requests per second per user"),
+    ("--hold", "hold_s", float, "seconds to hold the peak load"),
+    ("--p95-max-ms", "p95_max_ms", float, "p95 latency limit during the hold (ms)"),
+    ("--min-replicas-reached", "min_peak_replicas", int, "replicas the HPA must reach"),
+    ("--interval", "interval_s", float, "seconds between HPA samples"),
+)
+
+
 def add_load_arguments(p: argparse.ArgumentParser, d: Options) -> None:
-    """The load's shape and the thresholds, each a positive number."""
-    numbers: tuple[tuple[str, type[int] | type[float], float, str], ...] = (
-        ("--users", int, d.users, "peak Locust users"),
-        ("--spawn-rate", float, d.spawn_rate, "users started per second while ramping"),
-        ("--user-rps", float, d.user_rps, "requests per second per user"),
-        ("--hold", float, d.hold_s, "seconds to hold the peak load"),
-        ("--p95-max-ms", float, d.p95_max_ms, "p95 latency limit during the hold (ms)"),
-        ("--min-replicas-reached", int, d.min_peak_replicas, "replicas the HPA must reach"),
-        ("--interval", float, d.interval_s, "seconds between HPA samples"),
-    )
-    for flag, kind, default, text in numbers:
-        p.add_argument(flag, type=_positive(kind), default=default, help=text)
+    for flag, name, kind, text in LOAD_ARGUMENTS:
+        p.add_argument(
+            flag,
+            dest=name,
+            metavar=flag.removeprefix("--").replace("-", "_").upper(),
+            type=_positive(kind),
+            default=getattr(d, name),
+            help=text,
+        )
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.hold > 600 or args.users > 500:
+    if args.hold_s > 600 or args.users > 500:
         raise PlatformError("the load test is bounded to --hold <= 600 s and --users <= 500")
     opts = Options(
         service=shared.service(args),
@@ -85,13 +94,7 @@ def main(args: argparse.Namespace) -> int:
         namespace=args.namespace or "",
         release=args.release or "",
         mode=args.mode,
-        users=args.users,
-        spawn_rate=args.spawn_rate,
-        user_rps=args.user_rps,
-        hold_s=args.hold,
-        p95_max_ms=args.p95_max_ms,
-        min_peak_replicas=args.min_replicas_reached,
-        interval_s=args.interval,
         out=args.out,
+        **{name: getattr(args, name) for _, name, _, _ in LOAD_ARGUMENTS},
     )
     return run(opts)

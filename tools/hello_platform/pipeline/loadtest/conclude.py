@@ -36,10 +36,10 @@ class Run:
     locust_exit: int
 
 
-def judge(
-    run: Run, samples: list[Sample], points: list[watcher.LoadPoint], verdict: dict[str, Any]
-) -> tuple[list[assertions.Check], sizing.Sizing]:
-    opts, p95_hold = run.opts, verdict.get("p95_hold_ms")
+def conclude(run: Run, samples: list[Sample], points: list[watcher.LoadPoint]) -> int:
+    """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
+    opts, verdict = run.opts, _read_verdict(run.run_dir / "locust-verdict.json")
+    p95_hold = verdict.get("p95_hold_ms")
     checks = assertions.evaluate(
         samples,
         points,
@@ -57,13 +57,6 @@ def judge(
         p95_hold_ms=p95_hold,
         p95_budget_ms=opts.p95_max_ms,
     )
-    return checks, advice
-
-
-def conclude(run: Run, samples: list[Sample], points: list[watcher.LoadPoint]) -> int:
-    """Assert, plot, advise and report; 0 when every assertion held, else a PlatformError."""
-    verdict = _read_verdict(run.run_dir / "locust-verdict.json")
-    checks, advice = judge(run, samples, points, verdict)
     figures = _figures(run, samples, points, verdict)
     from hello_platform.pipeline.loadtest.plot import plot_run  # matplotlib is slow to import
 
@@ -73,17 +66,14 @@ def conclude(run: Run, samples: list[Sample], points: list[watcher.LoadPoint]) -
         points,
         load_start=run.load_start,
         load_stop=run.load_stop,
-        scale_up_s=assertions.scale_up_time(samples, run.load_start),
-        title=f"{run.opts.release} autoscaling under load ({run.run_name})",
+        scale_up_s=figures["scale_up_s"],
+        title=f"{opts.release} autoscaling under load ({run.run_name})",
     )
     files = write_reports(run, checks, figures, advice, plot_path)
-    for check in checks:
-        print(check.line(), flush=True)
-    print("sizing advice (not applied):", flush=True)
-    for line in advice.lines():
-        print(f"  {line}", flush=True)
-    for name in ("plot", "report", "summary", "locust_html"):
-        print(f"{name}: {files[name]}", flush=True)
+    lines = [c.line() for c in checks]
+    lines += ["sizing advice (not applied):", *(f"  {line}" for line in advice.lines())]
+    lines += [f"{name}: {files[name]}" for name in ("plot", "report", "summary", "locust_html")]
+    print("\n".join(lines), flush=True)
     failed = [c.name for c in checks if not c.passed]
     if failed:
         raise PlatformError(
@@ -135,17 +125,10 @@ def _figures(
     load_start, load_stop = run.load_start, run.load_stop
     hold_start = load_start + run.opts.ramp_s
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
-    cpu = [
-        s.hpa.cpu_utilization
-        for s in samples
-        if s.hpa and s.hpa.cpu_utilization is not None and load_start <= s.t <= load_stop
-    ]
+    during = [s.hpa for s in samples if s.hpa and load_start <= s.t <= load_stop]
+    cpu = [h.cpu_utilization for h in during if h.cpu_utilization is not None]
+    per_pod = [h.external_value for h in during if h.external_value is not None]
     final = points[-1] if points else None
-    per_pod = [
-        s.hpa.external_value
-        for s in samples
-        if s.hpa and s.hpa.external_value is not None and load_start <= s.t <= load_stop
-    ]
     rps_target = next(
         (s.hpa.external_target for s in samples if s.hpa and s.hpa.external_target is not None),
         None,
@@ -174,7 +157,10 @@ def _figures(
 
 @dataclass
 class Summary:
+    """summary.json in its key order (``passed`` is derived), but for ``load_duration_s``."""
+
     run: str
+    passed: bool = field(init=False)
     url: str
     started_at: float
     load_start: float
@@ -185,25 +171,14 @@ class Summary:
     sizing: sizing.Sizing
     files: dict[str, str] = field(default_factory=dict)
 
-    @property
-    def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+    def __post_init__(self) -> None:
+        self.passed = all(c.passed for c in self.checks)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "run": self.run,
-            "passed": self.passed,
-            "url": self.url,
-            "started_at": self.started_at,
-            "load_start": self.load_start,
-            "load_stop": self.load_stop,
-            "load_duration_s": round(self.load_stop - self.load_start, 1),
-            "settings": self.settings,
-            "checks": [asdict(c) for c in self.checks],
-            "figures": self.figures,
-            "sizing": asdict(self.sizing),
-            "files": self.files,
-        }
+        items = list(asdict(self).items())
+        at = [key for key, _ in items].index("load_stop") + 1
+        items.insert(at, ("load_duration_s", round(self.load_stop - self.load_start, 1)))
+        return dict(items)
 
 
 def _fmt(value: Any) -> str:

@@ -39,6 +39,13 @@ class HpaStatus:
     external_target: float | None = None
     target_api_version: str = "apps/v1"
 
+    @property
+    def at_rest(self) -> bool:
+        return (
+            self.current_replicas <= self.min_replicas
+            and self.desired_replicas <= self.min_replicas
+        )
+
 
 @dataclass(frozen=True)
 class PodUsage:
@@ -61,43 +68,26 @@ def parse_time(value: str | None) -> float | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
 
 
-def parse_cpu(text: str) -> float:
-    """A CPU quantity in millicores."""
-    return quantity(text) * 1000.0
-
-
-def parse_memory(text: str) -> float:
-    """A memory quantity in MiB."""
-    return quantity(text) / 2**20
-
-
-def _cpu_metric(entries: Sequence[Mapping[str, Any]], section: str) -> int | None:
+def _metric(entries: Sequence[Mapping[str, Any]], section: str, *, cpu: bool) -> Any:
+    """The cpu Resource metric's averageUtilization (an int), else the first External
+    metric's averageValue (a float), in ``section`` (current or target)."""
+    kind = "Resource" if cpu else "External"
     for entry in entries:
-        if entry.get("type") != "Resource":
+        body = entry.get(kind.lower()) or {}
+        if entry.get("type") != kind or (cpu and body.get("name") != "cpu"):
             continue
-        resource = entry.get("resource") or {}
-        if resource.get("name") != "cpu":
-            continue
-        value = (resource.get(section) or {}).get("averageUtilization")
-        return int(value) if value is not None else None
-    return None
-
-
-def _external_metric(entries: Sequence[Mapping[str, Any]], section: str) -> float | None:
-    for entry in entries:
-        if entry.get("type") != "External":
-            continue
-        value = ((entry.get("external") or {}).get(section) or {}).get("averageValue")
-        return quantity(str(value)) if value is not None else None
+        value = (body.get(section) or {}).get("averageUtilization" if cpu else "averageValue")
+        if value is None:
+            return None
+        return int(value) if cpu else quantity(str(value))
     return None
 
 
 def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
     if doc.get("kind") != "HorizontalPodAutoscaler":
         raise ValueError(f"not a HorizontalPodAutoscaler: kind={doc.get('kind')!r}")
-    meta = doc.get("metadata") or {}
-    spec = doc.get("spec") or {}
-    status = doc.get("status") or {}
+    meta, spec, status = (doc.get(key) or {} for key in ("metadata", "spec", "status"))
+    current, wanted = status.get("currentMetrics") or [], spec.get("metrics") or []
     target = spec.get("scaleTargetRef") or {}
     scale_down = (spec.get("behavior") or {}).get("scaleDown") or {}
     window = scale_down.get("stabilizationWindowSeconds")
@@ -110,12 +100,12 @@ def parse_hpa(doc: Mapping[str, Any]) -> HpaStatus:
         max_replicas=int(spec["maxReplicas"]),
         current_replicas=int(status.get("currentReplicas", 0)),
         desired_replicas=int(status.get("desiredReplicas", 0)),
-        cpu_utilization=_cpu_metric(status.get("currentMetrics") or [], "current"),
-        cpu_target=_cpu_metric(spec.get("metrics") or [], "target"),
+        cpu_utilization=_metric(current, "current", cpu=True),
+        cpu_target=_metric(wanted, "target", cpu=True),
         scale_down_window_s=int(window) if window is not None else DEFAULT_SCALE_DOWN_WINDOW_S,
         last_scale_time=parse_time(status.get("lastScaleTime")),
-        external_value=_external_metric(status.get("currentMetrics") or [], "current"),
-        external_target=_external_metric(spec.get("metrics") or [], "target"),
+        external_value=_metric(current, "current", cpu=False),
+        external_target=_metric(wanted, "target", cpu=False),
     )
 
 
@@ -141,8 +131,8 @@ def parse_pod_metrics(doc: Mapping[str, Any]) -> list[PodUsage]:
         cpu = memory = 0.0
         for container in item.get("containers") or []:
             usage = container.get("usage") or {}
-            cpu += parse_cpu(str(usage.get("cpu", "0")))
-            memory += parse_memory(str(usage.get("memory", "0")))
+            cpu += quantity(str(usage.get("cpu", "0"))) * 1000.0  # millicores
+            memory += quantity(str(usage.get("memory", "0"))) / 2**20  # MiB
         name = str((item.get("metadata") or {}).get("name", ""))
         usages.append(PodUsage(name=name, cpu_m=cpu, memory_mib=memory))
     return usages

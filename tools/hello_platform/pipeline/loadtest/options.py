@@ -36,7 +36,6 @@ class Options:
     min_peak_replicas: int = 3
     interval_s: float = 3.0
     out: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         keda = f"{self.service.namespace}-keda" if self.mode == "requests" else None
@@ -53,59 +52,45 @@ class Options:
         return int(self.ramp_s + self.hold_s + 10)
 
     def settings(self) -> dict[str, Any]:
-        return {
-            "users": self.users,
-            "spawn_rate": self.spawn_rate,
-            "user_rps": self.user_rps,
-            "hold_s": self.hold_s,
-            "ramp_s": self.ramp_s,
-            "run_time_s": self.run_time_s,
-            "p95_max_ms": self.p95_max_ms,
-            "fail_ratio_max": self.fail_ratio_max,
-            "namespace": self.namespace,
-            "release": self.release,
-            "mode": self.mode,
-            "interval_s": self.interval_s,
-        }
+        return {key: getattr(self, key) for key in SETTINGS}
 
 
+#: The settings summary.json records, in its order.
+SETTINGS = [
+    "users",
+    "spawn_rate",
+    "user_rps",
+    "hold_s",
+    "ramp_s",
+    "run_time_s",
+    "p95_max_ms",
+    "fail_ratio_max",
+    "namespace",
+    "release",
+    "mode",
+    "interval_s",
+]
 MODES = ("cpu", "requests")
 #: The node port of the release ``--mode requests`` deploys when none is there.
 REQUESTS_NODE_PORT = 30082
 
 
 def locust_command(opts: Options, url: str, run_dir: Path) -> list[str]:
+    valued = {
+        "-u": str(opts.users),
+        "-r": f"{opts.spawn_rate:g}",
+        "--run-time": f"{opts.run_time_s}s",
+        "--stop-timeout": f"{opts.stop_timeout_s:g}",
+        "--host": url,
+        "--hold-time": f"{opts.hold_s:g}",
+        "--user-rps": f"{opts.user_rps:g}",
+        "--p95-max-ms": f"{opts.p95_max_ms:g}",
+        "--fail-ratio-max": f"{opts.fail_ratio_max:g}",
+        "--verdict-file": str(run_dir / "locust-verdict.json"),
+        "--csv": str(run_dir / "locust"),
+    }
     return [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--headless",
-        "-u",
-        str(opts.users),
-        "-r",
-        f"{opts.spawn_rate:g}",
-        "--run-time",
-        f"{opts.run_time_s}s",
-        "--stop-timeout",
-        f"{opts.stop_timeout_s:g}",
-        "--host",
-        url,
-        "--hold-time",
-        f"{opts.hold_s:g}",
-        "--user-rps",
-        f"{opts.user_rps:g}",
-        "--p95-max-ms",
-        f"{opts.p95_max_ms:g}",
-        "--fail-ratio-max",
-        f"{opts.fail_ratio_max:g}",
-        "--verdict-file",
-        str(run_dir / "locust-verdict.json"),
-        "--csv",
-        str(run_dir / "locust"),
-        "--csv-full-history",
-        "--html",
-        str(run_dir / "locust.html"),
-        "--only-summary",
+        *(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless"),
+        *(part for flag, value in valued.items() for part in (flag, value)),
+        *("--csv-full-history", "--html", str(run_dir / "locust.html"), "--only-summary"),
     ]

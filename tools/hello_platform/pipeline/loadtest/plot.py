@@ -31,7 +31,7 @@ def plot_run(
     ax_rps, ax_p95, ax_rep, ax_cpu = axes
     plot_load(ax_rps, ax_p95, points, load_start)
     _plot_replicas(ax_rep, samples, load_start, scale_up_s)
-    _plot_driver(ax_cpu, [s for s in samples if s.hpa is not None], load_start)
+    _plot_driver(ax_cpu, samples, load_start)
     marks = {f"scale-up +{scale_up_s:.0f}s": scale_up_s} if scale_up_s is not None else {}
     return save(fig, path, title=title, shade=(0, load_stop - load_start), marks=marks)
 
@@ -110,41 +110,29 @@ def _plot_replicas(
         ax_rep.annotate(f" scale-up +{scale_up_s:.0f}s", (scale_up_s, 0.3), color="tab:green")
 
 
-def _plot_driver(ax_cpu: Any, with_hpa: Sequence[Sample], load_start: float) -> None:
-    """The metric that drove the HPA: requests per pod (KEDA), else CPU utilization."""
-    if any(s.hpa and s.hpa.external_target is not None for s in with_hpa):
-        _plot_metric(
-            ax_cpu,
-            [(s.t - load_start, s.hpa.external_value) for s in with_hpa if s.hpa],
-            next((s.hpa.external_target for s in reversed(with_hpa) if s.hpa), None),
-            label="requests/s per pod (HPA external metric, from Prometheus via KEDA)",
-            unit="rps",
-            ylabel="rps per pod",
-        )
-    else:
-        _plot_metric(
-            ax_cpu,
-            [(s.t - load_start, s.hpa.cpu_utilization) for s in with_hpa if s.hpa],
-            next(
-                (s.hpa.cpu_target for s in reversed(with_hpa) if s.hpa and s.hpa.cpu_target), None
-            ),
-            label="CPU utilization (HPA)",
-            unit="%",
-            ylabel="CPU (% of request)",
-        )
+#: By whether KEDA's external metric drove the HPA: the HpaStatus value and target fields,
+#: the series label, the unit and the y label.
+DRIVERS = {
+    True: (
+        "external_value",
+        "external_target",
+        "requests/s per pod (HPA external metric, from Prometheus via KEDA)",
+        "rps",
+        "rps per pod",
+    ),
+    False: ("cpu_utilization", "cpu_target", "CPU utilization (HPA)", "%", "CPU (% of request)"),
+}
 
 
-def _plot_metric(
-    ax: Any,
-    points: Sequence[tuple[float, float | int | None]],
-    target: float | int | None,
-    *,
-    label: str,
-    unit: str,
-    ylabel: str,
-) -> None:
-    """The metric that drove the HPA, against its target."""
-    known = [(x, y) for x, y in points if y is not None]
+def _plot_driver(ax: Any, samples: Sequence[Sample], load_start: float) -> None:
+    """The metric that drove the HPA, against its target: requests per pod (KEDA), else CPU
+    utilization."""
+    hpas = [(s.t - load_start, s.hpa) for s in samples if s.hpa is not None]
+    value, target_of, label, unit, ylabel = DRIVERS[
+        any(h.external_target is not None for _, h in hpas)
+    ]
+    known = [(x, getattr(h, value)) for x, h in hpas if getattr(h, value) is not None]
+    target = next((getattr(h, target_of) for _, h in reversed(hpas) if getattr(h, target_of)), None)
     ax.plot(
         [x for x, _ in known], [y for _, y in known], color="tab:brown", marker=".", label=label
     )

@@ -80,10 +80,7 @@ def find_target(kube: KubeReader, opts: Options) -> Target:
     labels = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
     if not labels:
         raise PlatformError(f"{hpa.target_kind} '{hpa.target_name}' has no matchLabels selector")
-    if opts.url:
-        url = validate_url(opts.url)
-    else:
-        url = validate_url(node_port_url(kube.object("v1", "Service", name), "http"))
+    url = validate_url(opts.url or node_port_url(kube.object("v1", "Service", name), "http"))
     return Target(hpa=hpa, service=name, selector=selector_string(labels), url=url)
 
 

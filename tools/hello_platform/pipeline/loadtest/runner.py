@@ -12,8 +12,8 @@ from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline.loadtest.conclude import Run, conclude
-from hello_platform.pipeline.loadtest.kube import HpaStatus, KubeReader
-from hello_platform.pipeline.loadtest.options import MODES, Options, locust_command
+from hello_platform.pipeline.loadtest.kube import KubeReader
+from hello_platform.pipeline.loadtest.options import Options, locust_command
 from hello_platform.pipeline.loadtest.release import (
     Target,
     ensure_deployed,
@@ -34,12 +34,6 @@ from hello_platform.pipeline.loadtest.watcher import (
 def _kube(kubeconfig: Path) -> Kube:
     """A seam for the tests' fake API server."""
     return Kube(kubeconfig)
-
-
-def _cluster_kubeconfig() -> Path:
-    from hello_platform.substrate.cluster import ensure_up
-
-    return ensure_up()
 
 
 def progress_line(elapsed: float, point: LoadPoint | None, sample: Sample | None) -> str:
@@ -67,28 +61,63 @@ def progress_line(elapsed: float, point: LoadPoint | None, sample: Sample | None
     return " ".join(parts)
 
 
-def _at_rest(hpa: HpaStatus | None) -> bool:
-    return (
-        hpa is not None
-        and hpa.current_replicas <= hpa.min_replicas
-        and hpa.desired_replicas <= hpa.min_replicas
-    )
-
-
 def run(opts: Options) -> int:
     """The whole proof; returns 0 when every assertion passes, else raises PlatformError."""
+    started_at = time.time()
+    kube, target = _target(opts)
+    run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    hpa, window = target.hpa, target.hpa.scale_down_window_s
+    aim = (
+        f"cpu target {hpa.cpu_target}%"
+        if hpa.external_target is None
+        else f"target {hpa.external_target:g} rps per pod"
+    )
+    say(
+        f"target {target.url} (HPA {hpa.name}: min {hpa.min_replicas}, max {hpa.max_replicas}, "
+        f"{aim}, scale-down window {window}s); results in {run_dir}"
+    )
+    wait_ready(target.url)
+    with HpaWatcher(
+        kube,
+        hpa.name,
+        target.selector,
+        interval_s=opts.interval_s,
+        max_duration_s=window + 60 + opts.run_time_s + window + 90,
+        log=run_dir / "samples.jsonl",
+    ) as watcher:
+        _rest_first(target, watcher, started_at)
+        points, load_start, load_stop, locust_exit = _load(opts, target, watcher, run_dir)
+        say(
+            f"load stopped after {load_stop - load_start:.0f}s (Locust exit {locust_exit}); "
+            f"waiting at most {window + 30}s for the scale-down"
+        )
+        wait_until(
+            lambda: _resting(watcher.latest(), since=load_stop),
+            timeout_s=max(0.0, load_stop + window + 30 + 2 * opts.interval_s - time.time()),
+            report_line=lambda: progress_line(time.time() - load_start, None, watcher.latest()),
+        )
+    run = Run(opts, target, run_dir, run_name, started_at, load_start, load_stop, locust_exit)
+    return conclude(run, watcher.snapshot(), points)
+
+
+def _target(opts: Options) -> tuple[KubeReader, Target]:
+    """The release under load, deployed first on the embedded cluster when it is missing."""
     if opts.url:
         validate_url(opts.url)  # refuse a non-loopback target before touching anything
-    started_at = time.time()
     embedded = opts.kubeconfig is None
-    kubeconfig = opts.kubeconfig or _cluster_kubeconfig()
+    if opts.kubeconfig is None:
+        from hello_platform.substrate.cluster import ensure_up
+
+        kubeconfig = ensure_up()
+    else:
+        kubeconfig = opts.kubeconfig
     if not kubeconfig.exists():
         raise PlatformError(
             f"kubeconfig {kubeconfig} does not exist",
             hint="pass --kubeconfig PATH, or omit it to use the embedded cluster",
         )
-    if opts.mode not in MODES:
-        raise PlatformError(f"--mode must be one of {', '.join(MODES)}, not '{opts.mode}'")
     if embedded and opts.mode == "requests":
         from hello_platform.pipeline.monitoring.stack import up as monitoring_up
 
@@ -97,69 +126,23 @@ def run(opts: Options) -> int:
     target = ensure_deployed(kube, opts, may_deploy=embedded and not opts.url)
     if embedded and opts.mode == "requests":
         wait_scraped(opts, target)
-    run_name = datetime.fromtimestamp(time.time(), UTC).strftime("%Y%m%dT%H%M%SZ")
-    run_dir = (opts.out or paths.out_dir() / "loadtest") / run_name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    aim = (
-        f"cpu target {target.hpa.cpu_target}%"
-        if target.hpa.external_target is None
-        else f"target {target.hpa.external_target:g} rps per pod"
-    )
-    say(
-        f"target {target.url} (HPA {target.hpa.name}: min {target.hpa.min_replicas}, "
-        f"max {target.hpa.max_replicas}, {aim}, "
-        f"scale-down window {target.hpa.scale_down_window_s}s); results in {run_dir}"
-    )
-    wait_ready(target.url)
-
-    window = target.hpa.scale_down_window_s
-    watcher = HpaWatcher(
-        kube,
-        target.hpa.name,
-        target.selector,
-        interval_s=opts.interval_s,
-        max_duration_s=window + 60 + opts.run_time_s + window + 90,
-        log=run_dir / "samples.jsonl",
-    )
-    watcher.start()
-    try:
-        return _run_with_watcher(opts, target, watcher, run_dir, run_name, started_at)
-    finally:
-        watcher.stop()
+    return kube, target
 
 
-def _run_with_watcher(
-    opts: Options,
-    target: Target,
-    watcher: HpaWatcher,
-    run_dir: Path,
-    run_name: str,
-    started_at: float,
-) -> int:
-    window = target.hpa.scale_down_window_s
-    _rest_first(target, watcher, started_at)
-    points, load_start, load_stop, locust_exit = _load(opts, target, watcher, run_dir)
-    say(
-        f"load stopped after {load_stop - load_start:.0f}s (Locust exit {locust_exit}); "
-        f"waiting at most {window + 30}s for the scale-down"
+def _resting(sample: Sample | None, *, since: float = 0.0) -> bool:
+    """Whether ``sample`` (taken at ``since`` or later) finds the HPA at minReplicas."""
+    return (
+        sample is not None and sample.t >= since and sample.hpa is not None and sample.hpa.at_rest
     )
-    wait_until(
-        lambda: _back_at_min(watcher, load_stop),
-        timeout_s=max(0.0, load_stop + window + 30 + 2 * opts.interval_s - time.time()),
-        report_line=lambda: progress_line(time.time() - load_start, None, watcher.latest()),
-    )
-    watcher.stop()
-    run = Run(opts, target, run_dir, run_name, started_at, load_start, load_stop, locust_exit)
-    return conclude(run, watcher.snapshot(), points)
 
 
 def _rest_first(target: Target, watcher: HpaWatcher, started_at: float) -> None:
     """Wait (bounded) for the HPA to rest at minReplicas, and for the watcher's first sample."""
     window = target.hpa.scale_down_window_s
-    if not _at_rest(target.hpa):
+    if not target.hpa.at_rest:
         say(f"waiting (at most {window + 60}s) for the HPA to rest at minReplicas first")
         rested = wait_until(
-            lambda: _at_rest(getattr(watcher.latest(), "hpa", None)),
+            lambda: _resting(watcher.latest()),
             timeout_s=window + 60,
             report_line=lambda: progress_line(time.time() - started_at, None, watcher.latest()),
         )
@@ -204,11 +187,6 @@ def _load(
             f"Locust made no load (exit {proc.returncode})", hint="see its log", log=str(log_path)
         )
     return points, span[0], max(span[1], min(proc_stop, span[1] + 5)), proc.returncode
-
-
-def _back_at_min(watcher: HpaWatcher, load_stop: float) -> bool:
-    last = watcher.latest()
-    return last is not None and last.t >= load_stop and _at_rest(last.hpa)
 
 
 def _live_line(history_csv: Path, proc_start: float, watcher: HpaWatcher) -> str:

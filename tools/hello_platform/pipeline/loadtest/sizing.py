@@ -103,7 +103,7 @@ def advise(
     idle = [s for s in samples if (s.t < load_start or s.t > load_stop + 60) and s.usage]
     hold_points = [p for p in points if hold_start <= p.t <= load_stop and p.users > 0]
     hold_rps = statistics.fmean(p.rps for p in hold_points) if hold_points else None
-    hold_cpu = statistics.fmean(s.pod_cpu_m or 0.0 for s in hold) if hold else None
+    hold_cpu = statistics.fmean(sum(u.cpu_m for u in s.usage or ()) for s in hold) if hold else None
     idle_per_pod = min(u.cpu_m for s in idle for u in s.usage or ()) if idle else None
     pods_at_hold = statistics.fmean(len(s.usage or ()) for s in hold) if hold else None
     per_request = None

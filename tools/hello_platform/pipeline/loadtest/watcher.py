@@ -25,10 +25,6 @@ class Sample:
     usage: tuple[PodUsage, ...] | None = None
     errors: tuple[str, ...] = field(default_factory=tuple)
 
-    @property
-    def pod_cpu_m(self) -> float | None:
-        return sum(u.cpu_m for u in self.usage) if self.usage else None
-
 
 class ClusterReader(Protocol):
     def hpa(self, name: str) -> HpaStatus: ...
@@ -109,6 +105,13 @@ class HpaWatcher(threading.Thread):
         self._stop_event.set()
         if self.is_alive():
             self.join(timeout)
+
+    def __enter__(self) -> HpaWatcher:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 @dataclass(frozen=True)
