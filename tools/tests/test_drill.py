@@ -280,6 +280,8 @@ def test_select_keeps_the_run_order_and_names_unknown_drills() -> None:
     assert drills.select(["cluster-restart", "pod-delete"]) == ["pod-delete", "cluster-restart"]
     with pytest.raises(PlatformError, match="unknown drill pod-kill"):
         drills.select(["pod-kill"])
+    table = {"b": drills.DRILLS["pod-delete"], "a": drills.DRILLS["pod-delete"]}
+    assert drills.select(["a", "b"], table) == ["b", "a"]
     assert set(drills.DRILLS) == set(drills.NAMES)
 
 
@@ -372,6 +374,7 @@ def test_a_drill_that_raises_fails_without_a_traceback(
     [
         (["drill", "--rps", "0"], "--rps 0 is out of range"),
         (["drill", "--rps", "500"], "--rps 500 is out of range"),
+        (["rollouts", "drill", "--rps", "0"], "--rps 0 is out of range"),
         (["drill", "--only", "pod-kill"], "unknown drill pod-kill"),
     ],
 )

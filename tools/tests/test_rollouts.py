@@ -227,8 +227,11 @@ def test_nox_drill_runs_the_canary_drills_only_when_named(
     from hello_platform.pipeline.rollouts import drills
 
     ran: dict[str, list[list[str]]] = {"classic": [], "canary": []}
-    monkeypatch.setattr(drill, "run", lambda svc, names, rps: ran["classic"].append(names))
-    monkeypatch.setattr(drills, "run", lambda svc, names, rps: ran["canary"].append(names))
+
+    def run(svc: object, names: list[str], rps: float, table: object = None, *_: object) -> None:
+        ran["canary" if table is drills.DRILLS else "classic"].append(names)
+
+    monkeypatch.setattr(drill, "run", run)
     assert cli.main(["drill", *(["--only", *only] if only else [])]) == 0
     assert ran == {"classic": classic, "canary": canaries}
 

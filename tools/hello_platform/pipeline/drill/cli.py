@@ -27,19 +27,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"run these: {', '.join(NAMES)}; or the canary drills (Prometheus and Argo "
         f"Rollouts; only when named): {', '.join(canary.NAMES)}",
     )
-    parser.add_argument(
-        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
-    )
+    add_rps(parser)
     parser.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
+def add_rps(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
+    )
+
+
+def checked_rps(args: argparse.Namespace) -> float:
     if not 0 < args.rps <= MAX_RPS:
         raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
+    return float(args.rps)
+
+
+def run(args: argparse.Namespace) -> int:
+    rps = checked_rps(args)
     canaries = [n for n in args.only if n in canary.NAMES]
     others = [n for n in args.only if n not in canaries]
     if others or not canaries:
-        api.run(shared.service(args), others, args.rps)
+        api.run(shared.service(args), others, rps)
     if canaries:
-        canary.run(shared.service(args), canaries, args.rps)
+        api.run(shared.service(args), canaries, rps, canary.DRILLS, canary.setup)
     return 0

@@ -228,21 +228,28 @@ def run_drill(
     return summary
 
 
-def select(only: Sequence[str]) -> list[str]:
-    unknown = [n for n in only if n not in DRILLS]
+def select(only: Sequence[str], table: Mapping[str, tuple[Drill, bool]] = DRILLS) -> list[str]:
+    unknown = [n for n in only if n not in table]
     if unknown:
         raise PlatformError(
-            f"unknown drill {', '.join(unknown)}", hint=f"choose from: {', '.join(NAMES)}"
+            f"unknown drill {', '.join(unknown)}", hint=f"choose from: {', '.join(table)}"
         )
-    return [n for n in NAMES if not only or n in only]
+    return [n for n in table if not only or n in only]
 
 
-def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    names = select(names)
+def run(
+    service: Service,
+    names: Sequence[str],
+    rps: float = DEFAULT_RPS,
+    table: Mapping[str, tuple[Drill, bool]] = DRILLS,
+    prepare: Callable[[Service, float], Env] = setup,
+) -> Report:
+    """Run drills ``names`` of ``table`` (all when none) on the release ``prepare`` deploys."""
+    names = select(names, table)
     report = Report()
-    env = setup(service, rps)
+    env = prepare(service, rps)
     for name in names:
-        run_drill(env, name, report)
+        run_drill(env, name, report, table)
     say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
     failed = [s.drill for s in report.summaries if not s.passed]
     if failed:

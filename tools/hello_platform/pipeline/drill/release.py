@@ -91,20 +91,28 @@ class Env:
             return False
 
 
-def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+def deploy_env(
+    service: Service, rps: float, sets: tuple[str, ...], *, namespace: str, release: str, what: str
+) -> Env:
+    """Deploy ``release`` of ``service`` in ``namespace`` with ``sets``: the ``what`` release."""
     opts = deploy.Options(
         service=service,
         profile="local",
-        sets=BASE_SETS,
-        namespace=service.namespace + SUFFIX,
-        release=service.release + SUFFIX,
+        sets=sets,
+        namespace=namespace,
+        release=release,
         timeout=300,
         run_tests=False,
     )
     result = deploy.deploy(opts)
     if not result.url:
-        raise PlatformError("the drill release has no node port on 127.0.0.1")
-    env = Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+        raise PlatformError(f"the {what} release has no node port on 127.0.0.1")
+    return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+
+
+def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+    namespace, release = service.namespace + SUFFIX, service.release + SUFFIX
+    env = deploy_env(service, rps, BASE_SETS, namespace=namespace, release=release, what="drill")
     wait_until(env.settled, timeout=120, what="the drill release to settle")
     return env
 

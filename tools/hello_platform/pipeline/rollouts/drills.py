@@ -29,17 +29,15 @@ canary weight, the HPA's desired count) and the load's rate and failures are dra
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import deploy
 from hello_platform.pipeline.deploy.release import rollback
-from hello_platform.pipeline.drill.drills import Drill, Outcome, Report, run_drill
+from hello_platform.pipeline.drill.drills import Drill, Outcome
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
-from hello_platform.pipeline.drill.release import Env, wait_until
+from hello_platform.pipeline.drill.release import Env, deploy_env, wait_until
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
@@ -187,38 +185,15 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
     from hello_platform.pipeline.monitoring import stack
     from hello_platform.substrate import addons
 
-    kubeconfig = stack.up(with_keda=False)
-    kube = Kube(kubeconfig)
+    kube = Kube(stack.up(with_keda=False))
     addons.up(kube, addon.ADDON)
-    opts = deploy.Options(
-        service=service,
-        profile="local",
-        sets=BASE_SETS,
-        namespace=service.namespace + SUFFIX,
-        release=service.release,
-        timeout=300,
-        run_tests=False,
-    )
     # Under load: an existing release's upgrade is itself a canary, judged on its traffic
     # (without any it would be held as inconclusive, rightly).
     with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
-        result = deploy.deploy(opts)
-    if not result.url:
-        raise PlatformError("the canary release has no node port on 127.0.0.1")
+        namespace = service.namespace + SUFFIX
+        env = deploy_env(
+            service, rps, BASE_SETS, namespace=namespace, release=service.release, what="canary"
+        )
     # deploy sets a count an earlier drill's HPA left back to REPLICAS; wait for them all.
-    wait_until(lambda: _available(kube, opts.namespace), timeout=120, what=f"{REPLICAS} replicas")
-    return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
-
-
-def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    unknown = [n for n in names if n not in DRILLS]
-    if unknown:
-        raise PlatformError(f"unknown drill {', '.join(unknown)}", hint=f"choose: {NAMES}")
-    report = Report()
-    env = setup(service, rps)
-    for name in [n for n in NAMES if not names or n in names]:
-        run_drill(env, name, report, DRILLS)
-    failed = [s.drill for s in report.summaries if not s.passed]
-    if failed:
-        raise PlatformError(f"drill {', '.join(failed)} failed", hint=f"see {report.path}")
-    return report
+    wait_until(lambda: _available(kube, namespace), timeout=120, what=f"{REPLICAS} replicas")
+    return env
