@@ -271,24 +271,19 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
-    """The longest stretch of consecutive failed requests: its seconds and its start."""
-    best, best_start = 0.0, None
-    start: float | None = None
-    last_end = 0.0
+def longest_outage(samples: Sequence[Sample]) -> float:
+    """The seconds of the longest run of failed requests: to the next answer, or to the end of
+    the last failure."""
+    best, start, end = 0.0, None, 0.0
     for s in sorted(samples, key=lambda s: s.t):
         if not s.ok:
-            if start is None:
-                start = s.t
-            last_end = s.t + s.ms / 1000
-            continue
-        if start is not None:
-            if s.t - start > best:
-                best, best_start = s.t - start, start
-            start = None
-    if start is not None and last_end - start > best:
-        best, best_start = last_end - start, start
-    return round(best, 3), best_start
+            start = s.t if start is None else start
+            end = s.t + s.ms / 1000
+        elif start is not None:
+            best, start = max(best, s.t - start), None
+    if start is not None:
+        best = max(best, end - start)
+    return round(best, 3)
 
 
 @dataclass
@@ -339,7 +334,6 @@ def summarize(
     figures: dict[str, Any] | None = None,
 ) -> Summary:
     latencies = [s.ms for s in samples if s.ok]
-    unavailable, _ = longest_outage(samples)
     checks = dict(checks or {})
     return Summary(
         drill=drill,
@@ -352,7 +346,7 @@ def summarize(
         p50_ms=round(percentile(latencies, 50), 2),
         p99_ms=round(percentile(latencies, 99), 2),
         max_ms=round(max(latencies, default=0.0), 2),
-        unavailable_s=unavailable,
+        unavailable_s=longest_outage(samples),
         recovery_s=None if recovery_s is None else round(recovery_s, 2),
         statuses={str(k): v for k, v in sorted(Counter(s.status for s in samples).items())},
         errors=dict(Counter(s.error for s in samples if s.error)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,15 +45,8 @@ class Env:
 
     def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
         """The release's options with ``sets`` on top (helm resets what is not given)."""
-        return deploy.Options(
-            service=self.opts.service,
-            profile=self.opts.profile,
-            sets=(*self.opts.sets, *sets),
-            namespace=self.opts.namespace,
-            release=self.opts.release,
-            timeout=timeout,
-            run_tests=False,
-        )
+        sets = (*self.opts.sets, *sets)
+        return dataclasses.replace(self.opts, sets=sets, timeout=timeout, run_tests=False)
 
     def upgrade(self, *sets: str, timeout: int = 120) -> dict[str, Any]:
         opts = self.options(*sets, timeout=timeout)

@@ -62,7 +62,7 @@ BASE_SETS = (
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
     t = load.mark(f"helm upgrade {what}")
-    with Timeline.of(env, load) as replicas:
+    with Timeline(env, load) as replicas:
         name, revision = revise(env, *sets)
         done = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
@@ -103,7 +103,7 @@ def aborted(fault: str, error_rate: float) -> Drill:
 def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
     t = load.mark(f"helm upgrade {fault}: a bad canary")
     marks: dict[str, float] = {}
-    with Timeline.of(env, load) as replicas:
+    with Timeline(env, load) as replicas:
         name, revision = upgrade(env, fault)
 
         def abort_seen() -> str:

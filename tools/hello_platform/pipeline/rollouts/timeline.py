@@ -7,15 +7,14 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 
-from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollouts
 from hello_platform.pipeline.drill.drills import Plot, percentile
@@ -102,23 +101,15 @@ def point(
     )
 
 
-@dataclass
 class Timeline:
     """Samples the Rollout every second while entered, on the load's clock."""
 
-    api: Kube
-    namespace: str
-    release: str
-    rollout: str
-    clock: Callable[[], float]
-    points: list[Point] = field(default_factory=list)
-    canary: str = ""
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    @classmethod
-    def of(cls, env: Env, load: Load) -> Timeline:
-        (name,) = rollouts(env.kube, env.opts)
-        return cls(env.kube.api, env.opts.namespace, env.opts.release, name, load.now)
+    def __init__(self, env: Env, load: Load) -> None:
+        (self.rollout,) = rollouts(env.kube, env.opts)
+        self.env, self.clock = env, load.now
+        self.points: list[Point] = []
+        self.canary = ""
+        self._stop = threading.Event()
 
     def __enter__(self) -> Timeline:
         self._thread = threading.Thread(target=self._run, name="rollout-timeline", daemon=True)
@@ -139,10 +130,11 @@ class Timeline:
 
     def read(self) -> Point:
         t = self.clock()
-        labels = instance_selector(self.release)
-        found = self.api.get(ROLLOUT, self.rollout, namespace=self.namespace) or {}
-        sets = self.api.find(ReplicaSet, namespace=self.namespace, labels=labels)
-        hpas = self.api.find(HorizontalPodAutoscaler, namespace=self.namespace, labels=labels)
+        api, namespace = self.env.kube.api, self.env.opts.namespace
+        labels = instance_selector(self.env.opts.release)
+        found = api.get(ROLLOUT, self.rollout, namespace=namespace) or {}
+        sets = api.find(ReplicaSet, namespace=namespace, labels=labels)
+        hpas = api.find(HorizontalPodAutoscaler, namespace=namespace, labels=labels)
         hpa = next((h for h in hpas if h["spec"]["scaleTargetRef"]["kind"] == "Rollout"), None)
         status = found.get("status") or {}
         current, stable = str(status.get("currentPodHash", "")), str(status.get("stableRS", ""))
