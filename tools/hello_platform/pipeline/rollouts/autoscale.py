@@ -13,7 +13,7 @@ from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
 from hello_platform.pipeline.rollouts.timeline import Timeline, judge, plotter
-from hello_platform.pipeline.rollouts.watch import Promoted, settle
+from hello_platform.pipeline.rollouts.watch import settle
 
 LOW, HIGH = 2, 5
 #: % of the pods' CPU request (50m locally): idle pods (~5m) stay under it, the peak
@@ -48,7 +48,7 @@ def revise(env: Env, *sets: str) -> tuple[str, int]:
     return upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
 
 
-def promote(env: Env, name: str, revision: int) -> Promoted:
+def promote(env: Env, name: str, revision: int) -> float:
     return settle(
         env.kube.api,
         name,
@@ -66,7 +66,7 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
         t = load.mark("helm upgrade (new pod annotation) under the HPA: canary 20 -> 50 -> 100 %")
         name, revision = revise(env, *SETS)
         peak += _step(env, load)
-        done = promote(env, name, revision)
+        settle_s = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
         scaled_in = _scaled_in(load, timeline)
     checks, figures = judge([p for p in timeline.points if p.t >= t], low=LOW, high=HIGH)
@@ -83,7 +83,7 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
         promoted - t,
         {
             "seconds_to_promotion": round(promoted - t, 1),
-            "settle_s": done.seconds,
+            "settle_s": settle_s,
             "peak_requests": len(peak),
             "peak_failed": sum(1 for s in peak if not s.ok),
             **figures,

@@ -64,9 +64,9 @@ def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
     t = load.mark(f"helm upgrade {what}")
     with Timeline(env, load) as replicas:
         name, revision = revise(env, *sets)
-        done = promote(env, name, revision)
+        seconds = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
-    figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
+    figures = {"seconds_to_promotion": seconds, **replicas.figures()}
     return Outcome({"promoted": True}, promoted - t, figures, plot=plotter(replicas, what))
 
 
