@@ -37,6 +37,8 @@ class Outcome:
 
 Plot = Callable[[Sequence[Sample], Mapping[str, float], Path], Path]
 Drill = Callable[[Env, Load], Outcome]
+#: name: (the drill, whether every request must succeed), in the order a run takes them.
+Table = Mapping[str, tuple[Drill, bool]]
 #: Load before the disruption, and after the drill's condition held (s).
 WARMUP_S = 3.0
 TAIL_S = 2.0
@@ -170,8 +172,7 @@ def cluster_restart(env: Env, load: Load) -> Outcome:
     )
 
 
-#: name: (the drill, whether every request must succeed), in the order a full run takes them.
-DRILLS: dict[str, tuple[Drill, bool]] = {
+DRILLS: Table = {
     "pod-delete": (pod_delete, True),
     "rolling-update": (rolling_update, True),
     "failed-release": (failed_release, True),
@@ -182,14 +183,9 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
 NAMES = tuple(DRILLS)
 
 
-def run_drill(
-    env: Env,
-    name: str,
-    report: Report | None = None,
-    table: Mapping[str, tuple[Drill, bool]] | None = None,
-) -> Summary:
-    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line."""
-    drill, zero_failures = (table or DRILLS)[name]
+def run_drill(env: Env, name: str, report: Report | None = None, table: Table = DRILLS) -> Summary:
+    """Run drill ``name`` of ``table`` under load; print its line."""
+    drill, zero_failures = table[name]
     say(f"drill {name}: {drill.__doc__}")
     with Load(env.url + "/", rps=env.rps) as load:
         time.sleep(WARMUP_S)
@@ -228,7 +224,7 @@ def run_drill(
     return summary
 
 
-def select(only: Sequence[str], table: Mapping[str, tuple[Drill, bool]] = DRILLS) -> list[str]:
+def select(only: Sequence[str], table: Table = DRILLS) -> list[str]:
     unknown = [n for n in only if n not in table]
     if unknown:
         raise PlatformError(
@@ -241,7 +237,7 @@ def run(
     service: Service,
     names: Sequence[str],
     rps: float = DEFAULT_RPS,
-    table: Mapping[str, tuple[Drill, bool]] = DRILLS,
+    table: Table = DRILLS,
     prepare: Callable[[Service, float], Env] = setup,
 ) -> Report:
     """Run drills ``names`` of ``table`` (all when none) on the release ``prepare`` deploys."""

@@ -111,9 +111,7 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
     return env
 
 
-def wait_until(
-    check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
-) -> float:
+def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> float:
     """Poll ``check`` until true; a look that fails (API server restarting) counts as not yet."""
 
     def look() -> Check:
@@ -122,4 +120,4 @@ def wait_until(
         except (OSError, ValueError, PlatformError) as err:
             return Check(False, str(err))
 
-    return until(look, what=f"timed out waiting for {what}", timeout=timeout, interval=every)
+    return until(look, what=f"timed out waiting for {what}", timeout=timeout, interval=0.5)

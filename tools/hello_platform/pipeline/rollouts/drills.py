@@ -35,7 +35,7 @@ from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollback
-from hello_platform.pipeline.drill.drills import Drill, Outcome
+from hello_platform.pipeline.drill.drills import Drill, Outcome, Table
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
 from hello_platform.pipeline.drill.release import Env, deploy_env, wait_until
 from hello_platform.pipeline.rollouts import addon
@@ -161,8 +161,7 @@ def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> 
     }
 
 
-#: name: (the drill, whether every request must succeed)
-DRILLS: dict[str, tuple[Drill, bool]] = {
+DRILLS: Table = {
     "canary-good": (canary_good, True),
     "canary-bad": (aborted(f"faults.errorRate={ERROR_RATE}", ERROR_RATE), False),
     "canary-slow": (aborted(f"faults.latencyMs={SLOW_MS}", 0.0), False),

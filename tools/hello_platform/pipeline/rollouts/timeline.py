@@ -76,12 +76,9 @@ def point(
     by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
 
     def counts(pod_hash: str) -> tuple[int, int]:
-        rs = by_hash.get(pod_hash) if pod_hash else None
-        if rs is None:
-            return 0, 0
-        return int(rs["spec"].get("replicas", 0)), int(
-            (rs.get("status") or {}).get("readyReplicas", 0)
-        )
+        rs = by_hash.get(pod_hash, {}) if pod_hash else {}
+        ready = (rs.get("status") or {}).get("readyReplicas", 0)
+        return int((rs.get("spec") or {}).get("replicas", 0)), int(ready)
 
     canary_hash = current if current != stable else canary
     canary_counts = counts(canary_hash) if canary_hash != stable else (0, 0)
