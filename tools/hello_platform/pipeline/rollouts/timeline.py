@@ -223,11 +223,32 @@ def plot_drill(
 ) -> Path:
     from hello_platform.pipeline.loadtest import plot  # matplotlib is slow to import
 
-    fig, axes = plot.panels(4)
-    ax_rps, ax_p95, ax_rep, ax_weight = axes
+    fig, (ax_rps, ax_p95, ax_rep, ax_weight) = plot.panels(4)
     plot.plot_load(ax_rps, ax_p95, per_second(samples), 0.0, users=False)
-    _replicas(ax_rep, points)
     xs = [p.t for p in points]
+    lines: list[tuple[str, list[int], str, str]] = [
+        ("rollout spec", [p.spec for p in points], "tab:gray", "-"),
+        ("stable", [p.stable for p in points], "tab:blue", "-"),
+        ("stable ready", [p.stable_ready for p in points], "tab:blue", ":"),
+        ("canary", [p.canary for p in points], "tab:orange", "-"),
+        ("canary ready", [p.canary_ready for p in points], "tab:orange", ":"),
+    ]
+    for label, ys, color, style in lines:
+        ax_rep.step(xs, ys, where="post", color=color, linestyle=style, label=label)
+    with_hpa = [p for p in points if p.desired is not None]
+    if with_hpa:
+        ax_rep.step(
+            [p.t for p in with_hpa],
+            [p.desired for p in with_hpa],
+            where="post",
+            color="tab:green",
+            linestyle="--",
+            label="HPA desired",
+        )
+        for bound in {with_hpa[-1].low, with_hpa[-1].high} - {None}:
+            ax_rep.axhline(bound, color="tab:red", linestyle=":", alpha=0.6)
+    ax_rep.set_ylabel("replicas")
+    ax_rep.legend(loc="upper left", fontsize="small", ncol=3)
     ax_weight.step(xs, [p.weight for p in points], where="post", color="tab:orange")
     ax_weight.set_ylabel("canary weight (%)")
     ax_weight.set_ylim(-5, 105)
@@ -242,30 +263,3 @@ def plotter(timeline: Timeline, title: str, extra: Sequence[Sample] = ()) -> Plo
         return plot_drill(path, merged, timeline.points, title=title, events=events)
 
     return draw
-
-
-def _replicas(ax: Any, points: Sequence[Point]) -> None:
-    xs = [p.t for p in points]
-    lines: list[tuple[str, list[int], str, str]] = [
-        ("rollout spec", [p.spec for p in points], "tab:gray", "-"),
-        ("stable", [p.stable for p in points], "tab:blue", "-"),
-        ("stable ready", [p.stable_ready for p in points], "tab:blue", ":"),
-        ("canary", [p.canary for p in points], "tab:orange", "-"),
-        ("canary ready", [p.canary_ready for p in points], "tab:orange", ":"),
-    ]
-    for label, ys, color, style in lines:
-        ax.step(xs, ys, where="post", color=color, linestyle=style, label=label)
-    with_hpa = [p for p in points if p.desired is not None]
-    if with_hpa:
-        ax.step(
-            [p.t for p in with_hpa],
-            [p.desired for p in with_hpa],
-            where="post",
-            color="tab:green",
-            linestyle="--",
-            label="HPA desired",
-        )
-        for bound in {with_hpa[-1].low, with_hpa[-1].high} - {None}:
-            ax.axhline(bound, color="tab:red", linestyle=":", alpha=0.6)
-    ax.set_ylabel("replicas")
-    ax.legend(loc="upper left", fontsize="small", ncol=3)
