@@ -60,12 +60,11 @@ def promote(env: Env, name: str, revision: int) -> float:
 def canary_autoscale(env: Env, load: Load) -> Outcome:
     """A good canary while the load steps up and down: promoted, nothing fails, and the HPA
     and the Rollout do not fight."""
-    peak: list[Sample] = []
     with Timeline(env, load) as timeline:
         _hand_over(env, load, timeline)
         t = load.mark("helm upgrade (new pod annotation) under the HPA: canary 20 -> 50 -> 100 %")
         name, revision = revise(env, *SETS)
-        peak += _step(env, load)
+        peak = _step(env, load)
         settle_s = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
         scaled_in = _scaled_in(load, timeline)
