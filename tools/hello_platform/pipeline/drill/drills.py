@@ -22,7 +22,7 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline import deploy
-from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load, Sample
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS, Load, Sample
 from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
 
 
@@ -241,6 +241,8 @@ def run(
     prepare: Callable[[Service, float], Env] = setup,
 ) -> Report:
     """Run drills ``names`` of ``table`` (all when none) on the release ``prepare`` deploys."""
+    if not 0 < rps <= MAX_RPS:
+        raise PlatformError(f"--rps {rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
     names = select(names, table)
     report = Report()
     env = prepare(service, rps)

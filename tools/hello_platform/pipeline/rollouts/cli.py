@@ -9,7 +9,7 @@ from dataclasses import asdict
 from hello_platform.clients.kube import Kube
 from hello_platform.core.cli import add_service, service
 from hello_platform.pipeline import drill
-from hello_platform.pipeline.drill.cli import add_rps, checked_rps
+from hello_platform.pipeline.drill.cli import add_rps
 from hello_platform.pipeline.rollouts import addon, drills
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
 from hello_platform.substrate import addons
@@ -83,5 +83,5 @@ def run_outcome(args: argparse.Namespace) -> int:
 
 
 def run_drill(args: argparse.Namespace) -> int:
-    drill.run(service(args), args.only, checked_rps(args), drills.DRILLS, drills.setup)
+    drill.run(service(args), args.only, args.rps, drills.DRILLS, drills.setup)
     return 0
