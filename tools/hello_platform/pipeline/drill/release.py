@@ -23,11 +23,18 @@ from hello_platform.pipeline.drill.load import DEFAULT_RPS
 SUFFIX = "-drill"
 NODE_PORT = 30083
 REPLICAS = 2
-BASE_SETS = (
-    f"service.nodePort={NODE_PORT}",
-    "autoscaling.enabled=false",
-    f"replicaCount={REPLICAS}",
-)
+
+
+def base_sets(node_port: int, replicas: int) -> tuple[str, ...]:
+    """A release of ``replicas`` pods on ``node_port``, no autoscaler."""
+    return (
+        f"service.nodePort={node_port}",
+        "autoscaling.enabled=false",
+        f"replicaCount={replicas}",
+    )
+
+
+BASE_SETS = base_sets(NODE_PORT, REPLICAS)
 
 
 @dataclass

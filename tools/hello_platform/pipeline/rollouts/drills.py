@@ -37,7 +37,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollback
 from hello_platform.pipeline.drill.drills import Drill, Outcome, Table
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
-from hello_platform.pipeline.drill.release import Env, deploy_env, wait_until
+from hello_platform.pipeline.drill.release import Env, base_sets, deploy_env, wait_until
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
@@ -52,12 +52,7 @@ ERROR_RATE = 0.05
 SLOW_MS = 400
 #: The analysis must abort a bad canary this soon after the canary's first answer (s).
 ABORT_WITHIN_S = 60.0
-BASE_SETS = (
-    f"service.nodePort={NODE_PORT}",
-    "autoscaling.enabled=false",
-    f"replicaCount={REPLICAS}",
-    "rollout.strategy=canary",
-)
+BASE_SETS = (*base_sets(NODE_PORT, REPLICAS), "rollout.strategy=canary")
 
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
