@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 
 from hello_platform.core import cli as shared
-from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import drill as api
 from hello_platform.pipeline.drill.drills import NAMES
-from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
+from hello_platform.pipeline.drill.load import DEFAULT_RPS
 from hello_platform.pipeline.rollouts import drills as canary
 
 
@@ -27,19 +26,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help=f"run these: {', '.join(NAMES)}; or the canary drills (Prometheus and Argo "
         f"Rollouts; only when named): {', '.join(canary.NAMES)}",
     )
-    parser.add_argument(
-        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
-    )
+    add_rps(parser)
     parser.set_defaults(func=run)
 
 
+def add_rps(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
-    if not 0 < args.rps <= MAX_RPS:
-        raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
     canaries = [n for n in args.only if n in canary.NAMES]
     others = [n for n in args.only if n not in canaries]
     if others or not canaries:
         api.run(shared.service(args), others, args.rps)
     if canaries:
-        canary.run(shared.service(args), canaries, args.rps)
+        api.run(shared.service(args), canaries, args.rps, canary.DRILLS, canary.setup)
     return 0

@@ -22,7 +22,7 @@ from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.pipeline import deploy
-from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load, Sample
+from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS, Load, Sample
 from hello_platform.pipeline.drill.release import REPLICAS, Env, setup, wait_until
 
 
@@ -37,6 +37,8 @@ class Outcome:
 
 Plot = Callable[[Sequence[Sample], Mapping[str, float], Path], Path]
 Drill = Callable[[Env, Load], Outcome]
+#: name: (the drill, whether every request must succeed), in the order a run takes them.
+Table = Mapping[str, tuple[Drill, bool]]
 #: Load before the disruption, and after the drill's condition held (s).
 WARMUP_S = 3.0
 TAIL_S = 2.0
@@ -170,8 +172,7 @@ def cluster_restart(env: Env, load: Load) -> Outcome:
     )
 
 
-#: name: (the drill, whether every request must succeed), in the order a full run takes them.
-DRILLS: dict[str, tuple[Drill, bool]] = {
+DRILLS: Table = {
     "pod-delete": (pod_delete, True),
     "rolling-update": (rolling_update, True),
     "failed-release": (failed_release, True),
@@ -182,14 +183,9 @@ DRILLS: dict[str, tuple[Drill, bool]] = {
 NAMES = tuple(DRILLS)
 
 
-def run_drill(
-    env: Env,
-    name: str,
-    report: Report | None = None,
-    table: Mapping[str, tuple[Drill, bool]] | None = None,
-) -> Summary:
-    """Run drill ``name`` (of ``table``, default :data:`DRILLS`) under load; print its line."""
-    drill, zero_failures = (table or DRILLS)[name]
+def run_drill(env: Env, name: str, report: Report | None = None, table: Table = DRILLS) -> Summary:
+    """Run drill ``name`` of ``table`` under load; print its line."""
+    drill, zero_failures = table[name]
     say(f"drill {name}: {drill.__doc__}")
     with Load(env.url + "/", rps=env.rps) as load:
         time.sleep(WARMUP_S)
@@ -228,21 +224,30 @@ def run_drill(
     return summary
 
 
-def select(only: Sequence[str]) -> list[str]:
-    unknown = [n for n in only if n not in DRILLS]
+def select(only: Sequence[str], table: Table = DRILLS) -> list[str]:
+    unknown = [n for n in only if n not in table]
     if unknown:
         raise PlatformError(
-            f"unknown drill {', '.join(unknown)}", hint=f"choose from: {', '.join(NAMES)}"
+            f"unknown drill {', '.join(unknown)}", hint=f"choose from: {', '.join(table)}"
         )
-    return [n for n in NAMES if not only or n in only]
+    return [n for n in table if not only or n in only]
 
 
-def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    names = select(names)
+def run(
+    service: Service,
+    names: Sequence[str],
+    rps: float = DEFAULT_RPS,
+    table: Table = DRILLS,
+    prepare: Callable[[Service, float], Env] = setup,
+) -> Report:
+    """Run drills ``names`` of ``table`` (all when none) on the release ``prepare`` deploys."""
+    if not 0 < rps <= MAX_RPS:
+        raise PlatformError(f"--rps {rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
+    names = select(names, table)
     report = Report()
-    env = setup(service, rps)
+    env = prepare(service, rps)
     for name in names:
-        run_drill(env, name, report)
+        run_drill(env, name, report, table)
     say(f"drills took {time.monotonic() - report.started:.0f}s; summary: {report.path}")
     failed = [s.drill for s in report.summaries if not s.passed]
     if failed:
@@ -264,24 +269,19 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def longest_outage(samples: Sequence[Sample]) -> tuple[float, float | None]:
-    """The longest stretch of consecutive failed requests: its seconds and its start."""
-    best, best_start = 0.0, None
-    start: float | None = None
-    last_end = 0.0
+def longest_outage(samples: Sequence[Sample]) -> float:
+    """The seconds of the longest run of failed requests: to the next answer, or to the end of
+    the last failure."""
+    best, start, end = 0.0, None, 0.0
     for s in sorted(samples, key=lambda s: s.t):
         if not s.ok:
-            if start is None:
-                start = s.t
-            last_end = s.t + s.ms / 1000
-            continue
-        if start is not None:
-            if s.t - start > best:
-                best, best_start = s.t - start, start
-            start = None
-    if start is not None and last_end - start > best:
-        best, best_start = last_end - start, start
-    return round(best, 3), best_start
+            start = s.t if start is None else start
+            end = s.t + s.ms / 1000
+        elif start is not None:
+            best, start = max(best, s.t - start), None
+    if start is not None:
+        best = max(best, end - start)
+    return round(best, 3)
 
 
 @dataclass
@@ -332,7 +332,6 @@ def summarize(
     figures: dict[str, Any] | None = None,
 ) -> Summary:
     latencies = [s.ms for s in samples if s.ok]
-    unavailable, _ = longest_outage(samples)
     checks = dict(checks or {})
     return Summary(
         drill=drill,
@@ -345,7 +344,7 @@ def summarize(
         p50_ms=round(percentile(latencies, 50), 2),
         p99_ms=round(percentile(latencies, 99), 2),
         max_ms=round(max(latencies, default=0.0), 2),
-        unavailable_s=unavailable,
+        unavailable_s=longest_outage(samples),
         recovery_s=None if recovery_s is None else round(recovery_s, 2),
         statuses={str(k): v for k, v in sorted(Counter(s.status for s in samples).items())},
         errors=dict(Counter(s.error for s in samples if s.error)),

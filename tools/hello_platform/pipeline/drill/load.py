@@ -90,17 +90,13 @@ class Load:
 
     def mark(self, event: str) -> float:
         self.events[event] = round(self.now(), 3)
-        say(f"{event} at {self.events[event]:.1f}s ({self.progress()})")
+        sent = len(self.samples)
+        say(f"{event} at {self.events[event]:.1f}s ({sent} sent, {self.failed()} failed)")
         return self.events[event]
 
     def failed(self) -> int:
         with self._lock:
             return sum(1 for s in self.samples if not s.ok)
-
-    def progress(self) -> str:
-        with self._lock:
-            sent = len(self.samples)
-        return f"{sent} sent, {self.failed()} failed"
 
     def __enter__(self) -> Load:
         self._t0 = time.monotonic()

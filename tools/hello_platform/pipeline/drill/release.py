@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,11 +23,18 @@ from hello_platform.pipeline.drill.load import DEFAULT_RPS
 SUFFIX = "-drill"
 NODE_PORT = 30083
 REPLICAS = 2
-BASE_SETS = (
-    f"service.nodePort={NODE_PORT}",
-    "autoscaling.enabled=false",
-    f"replicaCount={REPLICAS}",
-)
+
+
+def base_sets(node_port: int, replicas: int) -> tuple[str, ...]:
+    """A release of ``replicas`` pods on ``node_port``, no autoscaler."""
+    return (
+        f"service.nodePort={node_port}",
+        "autoscaling.enabled=false",
+        f"replicaCount={replicas}",
+    )
+
+
+BASE_SETS = base_sets(NODE_PORT, REPLICAS)
 
 
 @dataclass
@@ -44,15 +52,8 @@ class Env:
 
     def options(self, *sets: str, timeout: int = 120) -> deploy.Options:
         """The release's options with ``sets`` on top (helm resets what is not given)."""
-        return deploy.Options(
-            service=self.opts.service,
-            profile=self.opts.profile,
-            sets=(*self.opts.sets, *sets),
-            namespace=self.opts.namespace,
-            release=self.opts.release,
-            timeout=timeout,
-            run_tests=False,
-        )
+        sets = (*self.opts.sets, *sets)
+        return dataclasses.replace(self.opts, sets=sets, timeout=timeout, run_tests=False)
 
     def upgrade(self, *sets: str, timeout: int = 120) -> dict[str, Any]:
         opts = self.options(*sets, timeout=timeout)
@@ -91,27 +92,33 @@ class Env:
             return False
 
 
-def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+def deploy_env(
+    service: Service, rps: float, sets: tuple[str, ...], *, namespace: str, release: str, what: str
+) -> Env:
+    """Deploy ``release`` of ``service`` in ``namespace`` with ``sets``: the ``what`` release."""
     opts = deploy.Options(
         service=service,
         profile="local",
-        sets=BASE_SETS,
-        namespace=service.namespace + SUFFIX,
-        release=service.release + SUFFIX,
+        sets=sets,
+        namespace=namespace,
+        release=release,
         timeout=300,
         run_tests=False,
     )
     result = deploy.deploy(opts)
     if not result.url:
-        raise PlatformError("the drill release has no node port on 127.0.0.1")
-    env = Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+        raise PlatformError(f"the {what} release has no node port on 127.0.0.1")
+    return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
+
+
+def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
+    namespace, release = service.namespace + SUFFIX, service.release + SUFFIX
+    env = deploy_env(service, rps, BASE_SETS, namespace=namespace, release=release, what="drill")
     wait_until(env.settled, timeout=120, what="the drill release to settle")
     return env
 
 
-def wait_until(
-    check: Callable[[], bool], *, timeout: float, what: str, every: float = 0.5
-) -> float:
+def wait_until(check: Callable[[], bool], *, timeout: float, what: str) -> float:
     """Poll ``check`` until true; a look that fails (API server restarting) counts as not yet."""
 
     def look() -> Check:
@@ -120,4 +127,4 @@ def wait_until(
         except (OSError, ValueError, PlatformError) as err:
             return Check(False, str(err))
 
-    return until(look, what=f"timed out waiting for {what}", timeout=timeout, interval=every)
+    return until(look, what=f"timed out waiting for {what}", timeout=timeout, interval=0.5)

@@ -26,16 +26,6 @@ RESOURCES = {
 }
 
 
-def work_dir() -> Path:
-    return state_dir() / "argo-rollouts"
-
-
-def namespace() -> dict[str, Any]:
-    labels = {**RESTRICTED, "app.kubernetes.io/managed-by": "hello-platform"}
-    metadata = {"name": NAMESPACE, "labels": labels}
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
-
-
 def overlay(ref: str, version: str) -> dict[str, Any]:
     name_tag, digest = ref.split("@", 1)
     container = {"name": CONTROLLER, "imagePullPolicy": "IfNotPresent", "resources": RESOURCES}
@@ -58,17 +48,18 @@ def overlay(ref: str, version: str) -> dict[str, Any]:
     }
 
 
-def manifests_dir(version: str) -> Path:
+def render(version: str, ref: str, work: Path | None = None) -> str:
     from hello_platform.pipeline.gitops.manifests import module_dir
     from hello_platform.toolchain import pins
 
     tool = pins.load().tools[TOOL]
-    return module_dir(tool.module, version, pinned=tool.go_toolchain) / "manifests"
-
-
-def render(version: str, ref: str, work: Path | None = None) -> str:
-    files = {"namespace.json": namespace(), "kustomization.yaml": overlay(ref, version)}
-    return kustomize(work or work_dir(), manifests_dir(version), files, what="Argo Rollouts")
+    upstream = module_dir(tool.module, version, pinned=tool.go_toolchain) / "manifests"
+    labels = {**RESTRICTED, "app.kubernetes.io/managed-by": "hello-platform"}
+    metadata = {"name": NAMESPACE, "labels": labels}
+    namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": metadata}
+    files = {"namespace.json": namespace, "kustomization.yaml": overlay(ref, version)}
+    work = work or state_dir() / "argo-rollouts"
+    return kustomize(work, upstream, files, what="Argo Rollouts")
 
 
 def pinned_render(refs: Refs) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollback, rollouts
@@ -13,8 +12,8 @@ from hello_platform.pipeline.drill.drills import Outcome
 from hello_platform.pipeline.drill.load import Load, Sample
 from hello_platform.pipeline.drill.release import Env, wait_until
 from hello_platform.pipeline.rollouts.outcome import ROLLOUT
-from hello_platform.pipeline.rollouts.timeline import Point, Timeline, judge, plotter
-from hello_platform.pipeline.rollouts.watch import Promoted, settle
+from hello_platform.pipeline.rollouts.timeline import Timeline, judge, plotter
+from hello_platform.pipeline.rollouts.watch import settle
 
 LOW, HIGH = 2, 5
 #: % of the pods' CPU request (50m locally): idle pods (~5m) stay under it, the peak
@@ -49,7 +48,7 @@ def revise(env: Env, *sets: str) -> tuple[str, int]:
     return upgrade(env, *sets, f"podAnnotations.{ANNOTATION}=r{int(time.time())}")
 
 
-def promote(env: Env, name: str, revision: int) -> Promoted:
+def promote(env: Env, name: str, revision: int) -> float:
     return settle(
         env.kube.api,
         name,
@@ -61,13 +60,12 @@ def promote(env: Env, name: str, revision: int) -> Promoted:
 def canary_autoscale(env: Env, load: Load) -> Outcome:
     """A good canary while the load steps up and down: promoted, nothing fails, and the HPA
     and the Rollout do not fight."""
-    peak: list[Sample] = []
-    with Timeline.of(env, load) as timeline:
+    with Timeline(env, load) as timeline:
         _hand_over(env, load, timeline)
         t = load.mark("helm upgrade (new pod annotation) under the HPA: canary 20 -> 50 -> 100 %")
         name, revision = revise(env, *SETS)
-        peak += _step(env, load)
-        done = promote(env, name, revision)
+        peak = _step(env, load)
+        settle_s = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
         scaled_in = _scaled_in(load, timeline)
     checks, figures = judge([p for p in timeline.points if p.t >= t], low=LOW, high=HIGH)
@@ -84,7 +82,7 @@ def canary_autoscale(env: Env, load: Load) -> Outcome:
         promoted - t,
         {
             "seconds_to_promotion": round(promoted - t, 1),
-            "settle_s": done.seconds,
+            "settle_s": settle_s,
             "peak_requests": len(peak),
             "peak_failed": sum(1 for s in peak if not s.ok),
             **figures,
@@ -111,9 +109,7 @@ def _hand_over(env: Env, load: Load, timeline: Timeline) -> None:
 
 def _annotation(env: Env, timeline: Timeline) -> str:
     """The running revision's drill annotation (helm drops what an upgrade does not set)."""
-    found: dict[str, Any] = (
-        env.kube.api.get(ROLLOUT, timeline.rollout, namespace=timeline.namespace) or {}
-    )
+    found = env.kube.api.get(ROLLOUT, timeline.rollout, namespace=env.opts.namespace) or {}
     meta = ((found.get("spec") or {}).get("template") or {}).get("metadata") or {}
     return str((meta.get("annotations") or {}).get(ANNOTATION, ""))
 
@@ -128,16 +124,13 @@ def _step(env: Env, load: Load) -> list[Sample]:
 
 
 def _scaled_in(load: Load, timeline: Timeline) -> bool:
-    def last() -> Point | None:
-        return timeline.points[-1] if timeline.points else None
-
     top = max((p.desired or 0 for p in timeline.points), default=0)
+
+    def lower() -> bool:
+        return bool(timeline.points) and (timeline.points[-1].desired or top) < top
+
     try:
-        wait_until(
-            lambda: (p := last()) is not None and (p.desired or top) < top,
-            timeout=SCALE_IN_S,
-            what="the HPA to scale back in",
-        )
+        wait_until(lower, timeout=SCALE_IN_S, what="the HPA to scale back in")
     except PlatformError:
         return False
     load.mark("the HPA scaled back in")

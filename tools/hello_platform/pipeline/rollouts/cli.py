@@ -8,8 +8,8 @@ from dataclasses import asdict
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.cli import add_service, service
-from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.drill.load import DEFAULT_RPS, MAX_RPS
+from hello_platform.pipeline import drill
+from hello_platform.pipeline.drill.cli import add_rps
 from hello_platform.pipeline.rollouts import addon, drills
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, rollout_outcome
 from hello_platform.substrate import addons
@@ -45,9 +45,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--only", nargs="+", default=[], choices=drills.NAMES, metavar="NAME",
         help=f"run these: {', '.join(drills.NAMES)}",
     )  # fmt: skip
-    p_drill.add_argument(
-        "--rps", type=float, default=DEFAULT_RPS, help=f"requests a second (default {DEFAULT_RPS})"
-    )
+    add_rps(p_drill)
     p_drill.set_defaults(func=run_drill)
 
 
@@ -85,7 +83,5 @@ def run_outcome(args: argparse.Namespace) -> int:
 
 
 def run_drill(args: argparse.Namespace) -> int:
-    if not 0 < args.rps <= MAX_RPS:
-        raise PlatformError(f"--rps {args.rps:g} is out of range", hint=f"give 1 to {MAX_RPS}")
-    drills.run(service(args), args.only, args.rps)
+    drill.run(service(args), args.only, args.rps, drills.DRILLS, drills.setup)
     return 0

@@ -29,17 +29,15 @@ canary weight, the HPA's desired count) and the load's rate and failures are dra
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline import deploy
 from hello_platform.pipeline.deploy.release import rollback
-from hello_platform.pipeline.drill.drills import Drill, Outcome, Report, run_drill
+from hello_platform.pipeline.drill.drills import Drill, Outcome, Table
 from hello_platform.pipeline.drill.load import DEFAULT_RPS, Load
-from hello_platform.pipeline.drill.release import Env, wait_until
+from hello_platform.pipeline.drill.release import Env, base_sets, deploy_env, wait_until
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.pipeline.rollouts.autoscale import canary_autoscale, promote, revise, upgrade
 from hello_platform.pipeline.rollouts.outcome import PROMOTED, ROLLOUT, rollout_outcome
@@ -54,21 +52,16 @@ ERROR_RATE = 0.05
 SLOW_MS = 400
 #: The analysis must abort a bad canary this soon after the canary's first answer (s).
 ABORT_WITHIN_S = 60.0
-BASE_SETS = (
-    f"service.nodePort={NODE_PORT}",
-    "autoscaling.enabled=false",
-    f"replicaCount={REPLICAS}",
-    "rollout.strategy=canary",
-)
+BASE_SETS = (*base_sets(NODE_PORT, REPLICAS), "rollout.strategy=canary")
 
 
 def _promoted(env: Env, load: Load, what: str, *sets: str) -> Outcome:
     t = load.mark(f"helm upgrade {what}")
-    with Timeline.of(env, load) as replicas:
+    with Timeline(env, load) as replicas:
         name, revision = revise(env, *sets)
-        done = promote(env, name, revision)
+        seconds = promote(env, name, revision)
         promoted = load.mark("promoted to all pods")
-    figures = {"seconds_to_promotion": done.seconds, **replicas.figures()}
+    figures = {"seconds_to_promotion": seconds, **replicas.figures()}
     return Outcome({"promoted": True}, promoted - t, figures, plot=plotter(replicas, what))
 
 
@@ -105,7 +98,7 @@ def aborted(fault: str, error_rate: float) -> Drill:
 def _aborted(env: Env, load: Load, fault: str, error_rate: float) -> Outcome:
     t = load.mark(f"helm upgrade {fault}: a bad canary")
     marks: dict[str, float] = {}
-    with Timeline.of(env, load) as replicas:
+    with Timeline(env, load) as replicas:
         name, revision = upgrade(env, fault)
 
         def abort_seen() -> str:
@@ -163,8 +156,7 @@ def _errors(load: Load, canary: str, abort: float | None, error_rate: float) -> 
     }
 
 
-#: name: (the drill, whether every request must succeed)
-DRILLS: dict[str, tuple[Drill, bool]] = {
+DRILLS: Table = {
     "canary-good": (canary_good, True),
     "canary-bad": (aborted(f"faults.errorRate={ERROR_RATE}", ERROR_RATE), False),
     "canary-slow": (aborted(f"faults.latencyMs={SLOW_MS}", 0.0), False),
@@ -187,38 +179,15 @@ def setup(service: Service, rps: float = DEFAULT_RPS) -> Env:
     from hello_platform.pipeline.monitoring import stack
     from hello_platform.substrate import addons
 
-    kubeconfig = stack.up(with_keda=False)
-    kube = Kube(kubeconfig)
+    kube = Kube(stack.up(with_keda=False))
     addons.up(kube, addon.ADDON)
-    opts = deploy.Options(
-        service=service,
-        profile="local",
-        sets=BASE_SETS,
-        namespace=service.namespace + SUFFIX,
-        release=service.release,
-        timeout=300,
-        run_tests=False,
-    )
     # Under load: an existing release's upgrade is itself a canary, judged on its traffic
     # (without any it would be held as inconclusive, rightly).
     with Load(f"http://127.0.0.1:{NODE_PORT}/", rps=rps):
-        result = deploy.deploy(opts)
-    if not result.url:
-        raise PlatformError("the canary release has no node port on 127.0.0.1")
+        namespace = service.namespace + SUFFIX
+        env = deploy_env(
+            service, rps, BASE_SETS, namespace=namespace, release=service.release, what="canary"
+        )
     # deploy sets a count an earlier drill's HPA left back to REPLICAS; wait for them all.
-    wait_until(lambda: _available(kube, opts.namespace), timeout=120, what=f"{REPLICAS} replicas")
-    return Env(deploy.Kube(result.helm, result.kubectl, result.kubeconfig), opts, result.url, rps)
-
-
-def run(service: Service, names: Sequence[str], rps: float = DEFAULT_RPS) -> Report:
-    unknown = [n for n in names if n not in DRILLS]
-    if unknown:
-        raise PlatformError(f"unknown drill {', '.join(unknown)}", hint=f"choose: {NAMES}")
-    report = Report()
-    env = setup(service, rps)
-    for name in [n for n in NAMES if not names or n in names]:
-        run_drill(env, name, report, DRILLS)
-    failed = [s.drill for s in report.summaries if not s.passed]
-    if failed:
-        raise PlatformError(f"drill {', '.join(failed)} failed", hint=f"see {report.path}")
-    return report
+    wait_until(lambda: _available(kube, namespace), timeout=120, what=f"{REPLICAS} replicas")
+    return env

@@ -7,15 +7,14 @@ import itertools
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from lightkube.resources.apps_v1 import ReplicaSet
 from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
 
-from hello_platform.clients.kube import Kube
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline.deploy.release import rollouts
 from hello_platform.pipeline.drill.drills import Plot, percentile
@@ -77,12 +76,9 @@ def point(
     by_hash = {(rs["metadata"].get("labels") or {}).get(HASH_LABEL): rs for rs in replicasets}
 
     def counts(pod_hash: str) -> tuple[int, int]:
-        rs = by_hash.get(pod_hash) if pod_hash else None
-        if rs is None:
-            return 0, 0
-        return int(rs["spec"].get("replicas", 0)), int(
-            (rs.get("status") or {}).get("readyReplicas", 0)
-        )
+        rs = by_hash.get(pod_hash, {}) if pod_hash else {}
+        ready = (rs.get("status") or {}).get("readyReplicas", 0)
+        return int((rs.get("spec") or {}).get("replicas", 0)), int(ready)
 
     canary_hash = current if current != stable else canary
     canary_counts = counts(canary_hash) if canary_hash != stable else (0, 0)
@@ -102,23 +98,15 @@ def point(
     )
 
 
-@dataclass
 class Timeline:
     """Samples the Rollout every second while entered, on the load's clock."""
 
-    api: Kube
-    namespace: str
-    release: str
-    rollout: str
-    clock: Callable[[], float]
-    points: list[Point] = field(default_factory=list)
-    canary: str = ""
-    _stop: threading.Event = field(default_factory=threading.Event)
-
-    @classmethod
-    def of(cls, env: Env, load: Load) -> Timeline:
-        (name,) = rollouts(env.kube, env.opts)
-        return cls(env.kube.api, env.opts.namespace, env.opts.release, name, load.now)
+    def __init__(self, env: Env, load: Load) -> None:
+        (self.rollout,) = rollouts(env.kube, env.opts)
+        self.env, self.clock = env, load.now
+        self.points: list[Point] = []
+        self.canary = ""
+        self._stop = threading.Event()
 
     def __enter__(self) -> Timeline:
         self._thread = threading.Thread(target=self._run, name="rollout-timeline", daemon=True)
@@ -139,10 +127,11 @@ class Timeline:
 
     def read(self) -> Point:
         t = self.clock()
-        labels = instance_selector(self.release)
-        found = self.api.get(ROLLOUT, self.rollout, namespace=self.namespace) or {}
-        sets = self.api.find(ReplicaSet, namespace=self.namespace, labels=labels)
-        hpas = self.api.find(HorizontalPodAutoscaler, namespace=self.namespace, labels=labels)
+        api, namespace = self.env.kube.api, self.env.opts.namespace
+        labels = instance_selector(self.env.opts.release)
+        found = api.get(ROLLOUT, self.rollout, namespace=namespace) or {}
+        sets = api.find(ReplicaSet, namespace=namespace, labels=labels)
+        hpas = api.find(HorizontalPodAutoscaler, namespace=namespace, labels=labels)
         hpa = next((h for h in hpas if h["spec"]["scaleTargetRef"]["kind"] == "Rollout"), None)
         status = found.get("status") or {}
         current, stable = str(status.get("currentPodHash", "")), str(status.get("stableRS", ""))
@@ -234,11 +223,32 @@ def plot_drill(
 ) -> Path:
     from hello_platform.pipeline.loadtest import plot  # matplotlib is slow to import
 
-    fig, axes = plot.panels(4)
-    ax_rps, ax_p95, ax_rep, ax_weight = axes
+    fig, (ax_rps, ax_p95, ax_rep, ax_weight) = plot.panels(4)
     plot.plot_load(ax_rps, ax_p95, per_second(samples), 0.0, users=False)
-    _replicas(ax_rep, points)
     xs = [p.t for p in points]
+    lines: list[tuple[str, list[int], str, str]] = [
+        ("rollout spec", [p.spec for p in points], "tab:gray", "-"),
+        ("stable", [p.stable for p in points], "tab:blue", "-"),
+        ("stable ready", [p.stable_ready for p in points], "tab:blue", ":"),
+        ("canary", [p.canary for p in points], "tab:orange", "-"),
+        ("canary ready", [p.canary_ready for p in points], "tab:orange", ":"),
+    ]
+    for label, ys, color, style in lines:
+        ax_rep.step(xs, ys, where="post", color=color, linestyle=style, label=label)
+    with_hpa = [p for p in points if p.desired is not None]
+    if with_hpa:
+        ax_rep.step(
+            [p.t for p in with_hpa],
+            [p.desired for p in with_hpa],
+            where="post",
+            color="tab:green",
+            linestyle="--",
+            label="HPA desired",
+        )
+        for bound in {with_hpa[-1].low, with_hpa[-1].high} - {None}:
+            ax_rep.axhline(bound, color="tab:red", linestyle=":", alpha=0.6)
+    ax_rep.set_ylabel("replicas")
+    ax_rep.legend(loc="upper left", fontsize="small", ncol=3)
     ax_weight.step(xs, [p.weight for p in points], where="post", color="tab:orange")
     ax_weight.set_ylabel("canary weight (%)")
     ax_weight.set_ylim(-5, 105)
@@ -253,30 +263,3 @@ def plotter(timeline: Timeline, title: str, extra: Sequence[Sample] = ()) -> Plo
         return plot_drill(path, merged, timeline.points, title=title, events=events)
 
     return draw
-
-
-def _replicas(ax: Any, points: Sequence[Point]) -> None:
-    xs = [p.t for p in points]
-    lines: list[tuple[str, list[int], str, str]] = [
-        ("rollout spec", [p.spec for p in points], "tab:gray", "-"),
-        ("stable", [p.stable for p in points], "tab:blue", "-"),
-        ("stable ready", [p.stable_ready for p in points], "tab:blue", ":"),
-        ("canary", [p.canary for p in points], "tab:orange", "-"),
-        ("canary ready", [p.canary_ready for p in points], "tab:orange", ":"),
-    ]
-    for label, ys, color, style in lines:
-        ax.step(xs, ys, where="post", color=color, linestyle=style, label=label)
-    with_hpa = [p for p in points if p.desired is not None]
-    if with_hpa:
-        ax.step(
-            [p.t for p in with_hpa],
-            [p.desired for p in with_hpa],
-            where="post",
-            color="tab:green",
-            linestyle="--",
-            label="HPA desired",
-        )
-        for bound in {with_hpa[-1].low, with_hpa[-1].high} - {None}:
-            ax.axhline(bound, color="tab:red", linestyle=":", alpha=0.6)
-    ax.set_ylabel("replicas")
-    ax.legend(loc="upper left", fontsize="small", ncol=3)

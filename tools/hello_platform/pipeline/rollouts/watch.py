@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from hello_platform.clients.kube import Kube
@@ -48,12 +47,6 @@ def restore_replicas(api: Kube, objects: Iterable[Mapping[str, Any]], namespace:
     return restored
 
 
-@dataclass(frozen=True)
-class Promoted:
-    outcome: Outcome
-    seconds: float
-
-
 def settle(
     api: Kube,
     name: str,
@@ -62,9 +55,9 @@ def settle(
     rollback: Callable[[], str],
     timeout: float = TIMEOUT,
     interval: float = 2.0,
-) -> Promoted:
-    """Wait until Rollout ``name`` is promoted, or aborted (``rollback()`` is called and a
-    PlatformError says why); one held for a person is not rolled back."""
+) -> float:
+    """Wait until Rollout ``name`` is promoted (the seconds it took), or aborted (``rollback()``
+    is called and a PlatformError says why); one held for a person is not rolled back."""
     seen: list[Outcome] = []
 
     def check() -> Check:
@@ -89,4 +82,4 @@ def settle(
             f"promote {name} (or abort {name})",
         )
     say(f"rollout {name}: revision {last.current} promoted to all pods in {seconds:.0f}s")
-    return Promoted(last, round(seconds, 1))
+    return round(seconds, 1)
