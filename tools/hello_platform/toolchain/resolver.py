@@ -176,27 +176,6 @@ def go_build_slot(tool: Tool | str) -> contextlib.AbstractContextManager[None]:
     return _flock(lockfile, f"{name}: waiting for another Go build to finish ({lockfile})")
 
 
-def _go_builder(pins: Pins) -> Builder:
-    def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
-        if tool.source == "deb":
-            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
-        if download.usable(tool) is not None:
-            try:
-                return download.fetch(tool, dest_bin, log, label)
-            except download.UnavailableError as exc:
-                say(f"{label}{tool.name}: {exc}; building it from source instead")
-                shutil.rmtree(dest_bin, ignore_errors=True)
-        go, _ = gobuild.check_go(
-            pins.go_min_version,
-            needed_for=f"{tool.name} {tool.version}",
-            pinned=tool.go_toolchain,
-        )
-        with go_build_slot(tool):
-            return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
-
-    return run
-
-
 def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
     for b in tool.binaries:
         found = reported_version(bindir / b.name, b)
@@ -266,8 +245,26 @@ class Resolver:
     builder: Builder | None = None
     _memo: dict[str, Any] | None = None
 
-    def _builder(self) -> Builder:
-        return self.builder or _go_builder(self.pins)
+    def _build(
+        self, tool: Tool, dest_bin: Path, work: Path, log: Path, label: str
+    ) -> gobuild.BuildStats:
+        """The default builder: the .deb, else the pinned release download, else Go."""
+        if tool.source == "deb":
+            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
+        if download.usable(tool) is not None:
+            try:
+                return download.fetch(tool, dest_bin, log, label)
+            except download.UnavailableError as exc:
+                say(f"{label}{tool.name}: {exc}; building it from source instead")
+                shutil.rmtree(dest_bin, ignore_errors=True)
+        need = f"{tool.name} {tool.version}"
+        go, have = gobuild.check_go(
+            self.pins.go_min_version, needed_for=need, pinned=tool.go_toolchain
+        )
+        with go_build_slot(tool):
+            return gobuild.build(
+                tool, go=go, have=have, dest_bin=dest_bin, work=work, log=log, label=label
+            )
 
     def resolve_tool(
         self, name: str, *, label: str = "", binaries: Iterable[Binary] | None = None
@@ -334,7 +331,7 @@ class Resolver:
         for note in notes:
             say(f"{label}skipping {note}")
         try:
-            return install(tool, self._builder(), label=label)
+            return install(tool, self.builder or self._build, label=label)
         except PlatformError as err:
             if not notes:
                 raise
