@@ -9,7 +9,7 @@ import json
 import re
 import ssl
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
-_ACCEPT = {"Accept": MANIFEST_ACCEPT}
+ACCEPT = {"Accept": MANIFEST_ACCEPT}
 PASSWORD_ENV = "HELLO_PLATFORM_REGISTRY_PASSWORD"  # noqa: S105 - a variable's name
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -29,10 +29,7 @@ _PARAM = re.compile(r'(\w+)="([^"]*)"')
 @dataclass(frozen=True)
 class Credentials:
     username: str
-    password: str
-
-    def __repr__(self) -> str:  # never print the password
-        return f"Credentials(username={self.username!r})"
+    password: str = field(repr=False)  # never printed
 
 
 @dataclass(frozen=True)
@@ -210,7 +207,7 @@ class Client:
 
     def manifest(self, repository: str, tag: str) -> RemoteImage | None:
         """The image behind ``repository:tag``, or None when the tag does not exist."""
-        got = self.call("GET", f"/v2/{repository}/manifests/{tag}", headers=_ACCEPT)
+        got = self.call("GET", f"/v2/{repository}/manifests/{tag}", headers=ACCEPT)
         if got.status_code == 404:
             return None
         if got.status_code != 200:
@@ -228,7 +225,7 @@ class Client:
         return RemoteImage(digest=str(digest), config_digest=str(config))
 
     def manifest_digest(self, repository: str, tag: str) -> str | None:
-        got = self.call("HEAD", f"/v2/{repository}/manifests/{tag}", headers=_ACCEPT)
+        got = self.call("HEAD", f"/v2/{repository}/manifests/{tag}", headers=ACCEPT)
         return got.headers.get("docker-content-digest", "") if got.status_code == 200 else None
 
     def push_blob(self, repository: str, data: bytes) -> str:

@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 
 from hello_platform.clients import oci
-from hello_platform.clients.oci import DOCKER_LIST, OCI_INDEX
+from hello_platform.clients.oci import OCI_INDEX
 from hello_platform.core.errors import PlatformError
 
-INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-_ACCEPT = {"Accept": oci.MANIFEST_ACCEPT}
+INDEX_TYPES = (OCI_INDEX, oci.DOCKER_LIST)
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,9 @@ class Copied:
 
 
 def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
-    got = repo.client.call("GET", f"/v2/{repo.repository}/manifests/{reference}", headers=_ACCEPT)
+    got = repo.client.call(
+        "GET", f"/v2/{repo.repository}/manifests/{reference}", headers=oci.ACCEPT
+    )
     if got.status_code == 404:
         raise PlatformError(f"{repo.name} has no manifest {reference}")
     if got.status_code != 200:
