@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -75,8 +76,6 @@ def resolve(
             raise PlatformError("--registry-password-stdin needs --registry-username")
         return from_docker_config(host)
     if password_stdin:
-        import sys
-
         password = (stdin or sys.stdin).read().strip()
     else:
         password = os.environ.get(PASSWORD_ENV, "")

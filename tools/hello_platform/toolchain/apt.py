@@ -22,7 +22,6 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
 
-_APT_UPDATED_STAMP = "apt-updated"
 #: Packages another installed package stands in for (same binaries, same paths): Docker
 #: CE's containerd.io ships containerd and runc, docker-ce ships dockerd.
 SUBSTITUTES: Mapping[str, tuple[str, ...]] = {

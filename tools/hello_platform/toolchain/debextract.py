@@ -18,6 +18,7 @@ from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.toolchain.download import platform_key
 from hello_platform.toolchain.gobuild import BuildStats
 from hello_platform.toolchain.pins import Tool
 
@@ -52,8 +53,6 @@ def _apt_download(want: str, *, into: Path, log: Path) -> str:
 
 def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
     """Fetch ``pool_file`` from the mirror; "" on success, else why not."""
-    from hello_platform.toolchain.download import platform_key
-
     if platform_key() != "linux-amd64":
         return f"the pinned deb_file is amd64's, and this is {platform_key()}"
     url = f"{mirror()}/{pool_file}"
