@@ -50,14 +50,6 @@ class Registry:
     def base(self) -> str:
         return f"{'http' if self.plain_http else 'https'}://{self.address}"
 
-    def login_hint(self) -> str:
-        return (
-            f"pass --registry-username with the password in ${PASSWORD_ENV} (or "
-            f"--registry-password-stdin), or `docker login {self.address}` (ECR: "
-            "`aws ecr get-login-password | docker login --username AWS --password-stdin "
-            "ACCOUNT.dkr.ecr.REGION.amazonaws.com`)"
-        )
-
 
 @dataclass(frozen=True)
 class RemoteImage:
@@ -162,7 +154,13 @@ def refused(registry: Registry) -> PlatformError:
         else f"refused the login of user '{creds.username}' "
         "(wrong user name or password, or an expired token)"
     )
-    return PlatformError(f"the registry {registry.address} {problem}", hint=registry.login_hint())
+    hint = (
+        f"pass --registry-username with the password in ${PASSWORD_ENV} (or "
+        f"--registry-password-stdin), or `docker login {registry.address}` (ECR: "
+        "`aws ecr get-login-password | docker login --username AWS --password-stdin "
+        "ACCOUNT.dkr.ecr.REGION.amazonaws.com`)"
+    )
+    return PlatformError(f"the registry {registry.address} {problem}", hint=hint)
 
 
 class Client:

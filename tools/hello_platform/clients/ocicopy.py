@@ -58,22 +58,6 @@ def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
     return got.content, media
 
 
-def read_blob(repo: Repo, digest: str) -> bytes:
-    """A blob, its sha256 checked (a redirect to storage is followed without the login, as
-    presigned URLs want)."""
-    got = repo.client.call("GET", f"/v2/{repo.repository}/blobs/{digest}")
-    if got.status_code in (301, 302, 303, 307, 308) and "location" in got.headers:
-        try:
-            got = httpx.get(got.headers["location"], timeout=120)
-        except httpx.HTTPError as err:
-            raise PlatformError(f"the storage of {repo.name} did not answer ({err})") from err
-    if got.status_code != 200:
-        raise PlatformError(f"{repo.name} answered {got.status_code} for the blob {digest}")
-    if oci.digest_of(got.content) != digest:
-        raise PlatformError(f"the blob {digest} of {repo.name} does not match its digest")
-    return got.content
-
-
 def mount(src: Repo, dst: Repo, digest: str) -> bool:
     """Mount ``digest`` from ``src`` (same registry only); True if it did."""
     if src.client.registry.address != dst.client.registry.address:
@@ -88,7 +72,18 @@ def copy_blob(src: Repo, dst: Repo, digest: str, done: Copied) -> None:
     elif mount(src, dst, digest):
         done.blobs_mounted += 1
     else:
-        data = read_blob(src, digest)
+        # A redirect to storage is followed without the login, as presigned URLs want.
+        got = src.client.call("GET", f"/v2/{src.repository}/blobs/{digest}")
+        if got.status_code in (301, 302, 303, 307, 308) and "location" in got.headers:
+            try:
+                got = httpx.get(got.headers["location"], timeout=120)
+            except httpx.HTTPError as err:
+                raise PlatformError(f"the storage of {src.name} did not answer ({err})") from err
+        if got.status_code != 200:
+            raise PlatformError(f"{src.name} answered {got.status_code} for the blob {digest}")
+        data = got.content
+        if oci.digest_of(data) != digest:
+            raise PlatformError(f"the blob {digest} of {src.name} does not match its digest")
         dst.client.push_blob(dst.repository, data)
         done.blobs_copied += 1
         done.bytes_copied += len(data)

@@ -34,15 +34,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _fmt_source(res: Resolution) -> str:
-    if res.source == "built now" and res.build_seconds is not None:
-        return f"built now ({res.build_seconds:.0f}s, {res.peak_rss_mib or 0:.0f} MiB peak)"
-    return res.source
-
-
 def table(results: list[Resolution]) -> str:
     rows = [("TOOL", "BINARY", "VERSION", "FROM", "PATH")]
-    rows += [(r.tool, r.binary, r.version, _fmt_source(r), str(r.path)) for r in results]
+    for r in results:
+        source = r.source
+        if r.source == "built now" and r.build_seconds is not None:
+            source = f"built now ({r.build_seconds:.0f}s, {r.peak_rss_mib or 0:.0f} MiB peak)"
+        rows.append((r.tool, r.binary, r.version, source, str(r.path)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)), row[4]])

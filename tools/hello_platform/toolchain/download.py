@@ -38,13 +38,6 @@ def usable(tool: Tool) -> Download | None:
     return None
 
 
-def url_for(tool: Tool, spec: Download) -> str:
-    os_name, arch = platform_key().split("-", 1)
-    return spec.url.format(
-        version=tool.version, version_nov=tool.version.removeprefix("v"), os=os_name, arch=arch
-    )
-
-
 def _extract(data: bytes, url: str, wanted: dict[str, str]) -> dict[str, bytes]:
     """Binary name -> content, from a .tar.gz/.tgz/.zip or a bare binary."""
     files: dict[str, bytes] = {}
@@ -70,7 +63,9 @@ def fetch(tool: Tool, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
     spec = usable(tool)
     if spec is None:
         raise UnavailableError(f"no release digest pinned for {platform_key()}")
-    url = url_for(tool, spec)
+    os_name, arch = platform_key().split("-", 1)
+    nov = tool.version.removeprefix("v")
+    url = spec.url.format(version=tool.version, version_nov=nov, os=os_name, arch=arch)
     start = time.monotonic()
     say(f"{label}downloading {tool.name} {tool.version} from {url}")
     with log.open("a") as fh:

@@ -66,24 +66,6 @@ def same_version(reported: str, pinned: str) -> bool:
     return reported.strip().removeprefix("v") == pinned.strip().removeprefix("v")
 
 
-def _load_memo() -> dict[str, Any]:
-    try:
-        data = json.loads((tools_root() / PATH_MEMO).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _save_memo(memo: dict[str, Any]) -> None:
-    target = tools_root() / PATH_MEMO
-    with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".path-memo-")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(memo, fh, indent=1, sort_keys=True)
-        Path(tmp).replace(target)
-
-
 def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = None) -> str | None:
     """The version ``path`` reports, memoised by mtime and size."""
     try:
@@ -297,9 +279,13 @@ class Resolver:
     def _on_path(
         self, tool: Tool, wanted: list[Binary]
     ) -> tuple[list[Resolution], list[tuple[Binary, list[str]]]]:
-        """The binaries found on PATH at the pinned version, and the rest with why not."""
+        """The binaries found on PATH at the pinned version, and the rest with why not (the
+        versions PATH binaries report are memoised in PATH_MEMO)."""
+        memo_file = tools_root() / PATH_MEMO
         if self._memo is None:
-            self._memo = _load_memo()
+            with contextlib.suppress(OSError, ValueError):
+                self._memo = json.loads(memo_file.read_text())
+            self._memo = self._memo if isinstance(self._memo, dict) else {}
         before = json.dumps(self._memo, sort_keys=True)
         results: list[Resolution] = []
         missing: list[tuple[Binary, list[str]]] = []
@@ -314,7 +300,12 @@ class Resolver:
                     missing.append((b, skipped))
         finally:
             if json.dumps(self._memo, sort_keys=True) != before:
-                _save_memo(self._memo)
+                with contextlib.suppress(OSError):
+                    memo_file.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(dir=memo_file.parent, prefix=".path-memo-")
+                    with os.fdopen(fd, "w") as fh:
+                        json.dump(self._memo, fh, indent=1, sort_keys=True)
+                    Path(tmp).replace(memo_file)
         return results, missing
 
     def _provision(
