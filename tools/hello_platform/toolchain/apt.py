@@ -223,10 +223,9 @@ def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
             )
         return
     missing = missing_packages(wanted)
-    if missing:
-        alternatives = sorted({a for p in missing for a in SUBSTITUTES.get(p, ())})
-        present = set(alternatives) - set(missing_packages(alternatives))
-        missing = substituted(missing, present)
+    alternatives = sorted({a for p in missing for a in SUBSTITUTES.get(p, ())})
+    present = set(alternatives) - set(missing_packages(alternatives))
+    missing = substituted(missing, present)
     if not missing:
         return
     if os.geteuid() != 0:
