@@ -204,14 +204,11 @@ def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str
             shutil.rmtree(work / "out", ignore_errors=True)  # src/ stays: go.mod, go.sum
             shutil.copyfile(log, work / "build.log")
             (work / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            final = version_dir(tool)
+            final, old = version_dir(tool), parent / f".tmp-{tool.version}-old-{os.getpid()}"
             if final.exists():  # an older build of a changed pin: swap it out
-                old = parent / f".tmp-{tool.version}-old-{os.getpid()}"
                 final.rename(old)
-                work.rename(final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                work.rename(final)
+            work.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -261,19 +258,13 @@ class Resolver:
         source, stats = "cache", None
         if bindir is None:
             bindir, source, stats = self._provision(tool, missing, label)
+        secs, peak = (stats.seconds, stats.peak_rss_mib) if stats else (None, None)
         for b, skipped in missing:
-            results.append(
-                Resolution(
-                    tool.name,
-                    b.name,
-                    tool.version,
-                    bindir / b.name,
-                    source,
-                    tuple(skipped),
-                    build_seconds=stats.seconds if stats else None,
-                    peak_rss_mib=stats.peak_rss_mib if stats else None,
-                )
+            at = bindir / b.name
+            res = Resolution(
+                tool.name, b.name, tool.version, at, source, tuple(skipped), secs, peak
             )
+            results.append(res)
         return results
 
     def _on_path(
