@@ -68,10 +68,7 @@ def missing_packages(packages: Iterable[str]) -> list[str]:
     missing = []
     for pkg in packages:
         done = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}", pkg],
-            capture_output=True,
-            text=True,
-            check=False,
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
         )
         if "install ok installed" not in done.stdout:
             missing.append(pkg)
@@ -180,12 +177,8 @@ def enabled_units(systemd_run: Path | None = None) -> set[str] | None:
     """None where systemd is not PID 1."""
     if not (systemd_run or SYSTEMD_RUN).is_dir():
         return None
-    done = subprocess.run(
-        ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    cmd = ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     return {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
 
 

@@ -68,13 +68,7 @@ def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
 
 
 def download(
-    package: str,
-    version: str,
-    *,
-    into: Path,
-    log: Path,
-    pool_file: str = "",
-    sha256: str = "",
+    package: str, version: str, *, into: Path, log: Path, pool_file: str = "", sha256: str = ""
 ) -> Path:
     """The .deb of ``package`` at ``version`` in ``into``: by apt, else from ``pool_file``."""
     want = f"{package}={version}"

@@ -79,15 +79,9 @@ def check_go(min_version: str, *, needed_for: str, pinned: str = "") -> tuple[st
         raise PlatformError(
             f"building {needed_for} from source needs Go, which was not found", hint=hint
         )
+    cmd, env = [go, "env", "GOVERSION"], {**os.environ, "GOTOOLCHAIN": toolchain(pinned)}
     try:
-        done = subprocess.run(
-            [go, "env", "GOVERSION"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "GOTOOLCHAIN": toolchain(pinned)},
-        )
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, check=False)
     except OSError as exc:
         raise PlatformError(
             f"building {needed_for} needs Go, but '{go}' does not run: {exc}", hint=hint
@@ -222,13 +216,9 @@ def _run_go_build(
     with log.open("a") as fh:
         fh.write("$ " + " ".join(cmd) + "\n")
         fh.flush()
+        env = go_env(pinned=pinned)
         proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=go_env(pinned=pinned),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         threading.Thread(target=heartbeat, daemon=True).start()
         assert proc.stdout is not None

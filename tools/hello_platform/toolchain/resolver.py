@@ -84,12 +84,7 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
         cmd = [gobuild.find_go() or "go", "version", "-m", str(path)]
     try:
         done = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-            stdin=subprocess.DEVNULL,
+            cmd, capture_output=True, text=True, timeout=20, check=False, stdin=subprocess.DEVNULL
         )
         output = done.stdout + "\n" + done.stderr
     except (OSError, subprocess.TimeoutExpired):
