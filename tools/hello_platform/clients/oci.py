@@ -236,12 +236,8 @@ class Client:
         if started.status_code != 202 or not location:
             raise self._refusal(f"an upload to {repository}", started)
         sep = "&" if "?" in location else "?"
-        done = self.call(
-            "PUT",
-            f"{location}{sep}digest={digest}",
-            data=data,
-            headers={"Content-Type": "application/octet-stream"},
-        )
+        octets = {"Content-Type": "application/octet-stream"}
+        done = self.call("PUT", f"{location}{sep}digest={digest}", data=data, headers=octets)
         if done.status_code != 201:
             raise self._refusal(f"blob {digest} of {repository}", done)
         return digest

@@ -17,14 +17,10 @@ from hello_platform.core.errors import PlatformError
 
 
 def _from_helper(helper: str, host: str) -> Credentials | None:
+    cmd = [f"docker-credential-{helper}", "get"]
     try:
         done = subprocess.run(
-            [f"docker-credential-{helper}", "get"],
-            input=host,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
+            cmd, input=host, capture_output=True, text=True, check=False, timeout=60
         )
     except OSError as err:
         raise PlatformError(

@@ -73,15 +73,9 @@ def succeeds(
     cmd: Sequence[str | Path], *, env: Mapping[str, str] | None = None, timeout: float = 30.0
 ) -> bool:
     """Whether ``cmd`` exits 0 within ``timeout`` (output discarded)."""
+    args, null = [str(c) for c in cmd], subprocess.DEVNULL
     try:
-        done = subprocess.run(
-            [str(c) for c in cmd],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
+        done = subprocess.run(args, stdout=null, stderr=null, env=env, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0

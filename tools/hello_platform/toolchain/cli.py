@@ -7,7 +7,6 @@ import json
 import time
 
 from hello_platform.core.errors import PlatformError
-from hello_platform.toolchain.pins import load
 from hello_platform.toolchain.resolver import Resolution, Resolver, tools_root
 
 USAGE = "hello-platform tools [NAMES...] [--json] [--no-build] | tools path NAME"
@@ -59,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise PlatformError("'tools path' takes exactly one NAME", hint=f"usage: {USAGE}")
         print(resolver.resolve(names[1]))
         return 0
-    pins = resolver.pins if names else load()
-    chosen = pins.select(names)
+    chosen = resolver.pins.select(names)
     start = time.monotonic()
     results: list[Resolution] = []
     for i, (tool, binaries) in enumerate(chosen, 1):
@@ -69,16 +67,9 @@ def run(args: argparse.Namespace) -> int:
         )
     elapsed = time.monotonic() - start
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "seconds": round(elapsed, 3),
-                    "cache": str(tools_root()),
-                    "tools": [r.as_json() for r in results],
-                },
-                indent=2,
-            )
-        )
+        tools = [r.as_json() for r in results]
+        doc = {"seconds": round(elapsed, 3), "cache": str(tools_root()), "tools": tools}
+        print(json.dumps(doc, indent=2))
     else:
         print(table(results))
         print(f"resolved {len(results)} binaries of {len(chosen)} tools in {elapsed:.2f}s")

@@ -102,14 +102,8 @@ def fetch(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str = "") ->
     say(f"{label}{tool.name} {tool.version}: taking it from Debian's {tool.package} package")
     work.mkdir(parents=True, exist_ok=True)
     version = str(tool.raw.get("package_version", tool.version))  # Debian's, with revision
-    deb = download(
-        tool.package,
-        version,
-        into=work,
-        log=log,
-        pool_file=str(tool.raw.get("deb_file", "")),
-        sha256=str(tool.raw.get("deb_sha256", "")),
-    )
+    pool_file, sha256 = str(tool.raw.get("deb_file", "")), str(tool.raw.get("deb_sha256", ""))
+    deb = download(tool.package, version, into=work, log=log, pool_file=pool_file, sha256=sha256)
     root = work / "root"
     done = _run(["dpkg-deb", "-x", str(deb), str(root)], cwd=work, log=log)
     if done.returncode != 0:
