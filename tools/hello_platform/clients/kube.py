@@ -110,8 +110,6 @@ class Kube:
         """Map a failure to one sentence; with ``absent_ok`` a 404 ends the block quietly."""
         try:
             yield
-        except PlatformError:
-            raise
         except (ApiError, httpx.HTTPError, OSError) as err:
             if absent_ok and isinstance(err, ApiError) and err.status.code == 404:
                 return

@@ -59,10 +59,8 @@ def _extract(data: bytes, url: str, wanted: dict[str, str]) -> dict[str, bytes]:
     }
 
 
-def fetch(tool: Tool, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
-    spec = usable(tool)
-    if spec is None:
-        raise UnavailableError(f"no release digest pinned for {platform_key()}")
+def fetch(tool: Tool, spec: Download, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
+    """``spec`` (the tool's :func:`usable` download) into ``dest_bin``."""
     os_name, arch = platform_key().split("-", 1)
     nov = tool.version.removeprefix("v")
     url = spec.url.format(version=tool.version, version_nov=nov, os=os_name, arch=arch)

@@ -225,9 +225,9 @@ class Resolver:
         """The default builder: the .deb, else the pinned release download, else Go."""
         if tool.source == "deb":
             return debextract.fetch(tool, dest_bin, work / "deb", log, label)
-        if download.usable(tool) is not None:
+        if (spec := download.usable(tool)) is not None:
             try:
-                return download.fetch(tool, dest_bin, log, label)
+                return download.fetch(tool, spec, dest_bin, log, label)
             except download.UnavailableError as exc:
                 say(f"{label}{tool.name}: {exc}; building it from source instead")
                 shutil.rmtree(dest_bin, ignore_errors=True)
