@@ -222,14 +222,16 @@ def _run_go_build(
         )
         threading.Thread(target=heartbeat, daemon=True).start()
         assert proc.stdout is not None
-        for line in proc.stdout:
-            fh.write(line)
-            fh.flush()
-            if line.strip() and " " not in line.strip() and not line.startswith("#"):
-                compiled += 1
-        # Not proc.wait(): wait4 reaps it with its peak memory.
-        _, status, rusage = os.wait4(proc.pid, 0)
-        finished.set()
+        try:
+            for line in proc.stdout:
+                fh.write(line)
+                fh.flush()
+                if line.strip() and " " not in line.strip() and not line.startswith("#"):
+                    compiled += 1
+            # Not proc.wait(): wait4 reaps it with its peak memory.
+            _, status, rusage = os.wait4(proc.pid, 0)
+        finally:
+            finished.set()
     proc.returncode = os.waitstatus_to_exitcode(status)
     return proc.returncode, rusage.ru_maxrss / 1024.0, compiled
 
