@@ -112,17 +112,12 @@ def copy(src: Repo, dst: Repo, digest: str, tag: str) -> Copied:
     done = Copied(digest)
     body, media = copy_manifest(src, dst, digest, done)
     dst.client.push_manifest(dst.repository, tag, body, media)
-    verify(dst, digest, tag)
-    done.seconds = round(time.monotonic() - start, 2)
-    return done
-
-
-def verify(dst: Repo, digest: str, tag: str) -> None:
     by_tag = dst.client.manifest_digest(dst.repository, tag)
-    body, _ = fetch_manifest(dst, digest)
-    by_digest = oci.digest_of(body)
+    by_digest = oci.digest_of(fetch_manifest(dst, digest)[0])
     if by_tag != digest or by_digest != digest:
         raise PlatformError(
             f"the copy to {dst.name} reads back as {by_tag or 'nothing'} (tag {tag}) and "
             f"{by_digest} (by digest), not {digest}"
         )
+    done.seconds = round(time.monotonic() - start, 2)
+    return done

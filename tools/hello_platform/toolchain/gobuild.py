@@ -239,8 +239,7 @@ def _run_go_build(
 def build(
     tool: Tool, *, go: str, have: str, dest_bin: Path, work: Path, log: Path, label: str = ""
 ) -> BuildStats:
-    """Build every binary of ``tool`` into ``dest_bin`` (not existing yet), in ``work``, with
-    ``go`` (version ``have``)."""
+    """Build every binary of ``tool`` into ``dest_bin`` (not existing yet), in ``work``."""
     start = time.monotonic()
     names = ", ".join(b.name for b in tool.binaries)
     announce = f"{label}building {tool.name} {tool.version} ({names})"

@@ -265,8 +265,7 @@ class Resolver:
     def _on_path(
         self, tool: Tool, wanted: list[Binary]
     ) -> tuple[list[Resolution], list[tuple[Binary, list[str]]]]:
-        """The binaries found on PATH at the pinned version, and the rest with why not (the
-        versions PATH binaries report are memoised in PATH_MEMO)."""
+        """The binaries on PATH at the pinned version (memoised), and the rest with why not."""
         memo_file = tools_root() / PATH_MEMO
         if self._memo is None:
             with contextlib.suppress(OSError, ValueError):
@@ -364,8 +363,7 @@ def bin_dir(names: Iterable[str] | None = None, *, build: bool = True) -> Path:
     target = tools_root() / "bin"
     target.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        tool, binaries = resolver.pins.find(name)
-        for res in resolver.resolve_tool(tool.name, binaries=binaries):
+        for res in resolver.resolve_tool(name):
             link = target / res.binary
             tmp = target / f".{res.binary}.{os.getpid()}"
             with contextlib.suppress(FileNotFoundError):
