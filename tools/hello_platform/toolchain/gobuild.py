@@ -55,14 +55,9 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 def find_go() -> str | None:
     """The ``go`` command: $HELLO_PLATFORM_GO, then PATH, then /usr/local/go/bin/go."""
-    override = os.environ.get("HELLO_PLATFORM_GO")
-    if override:
-        return override
-    found = shutil.which("go")
-    if found:
-        return found
+    found = os.environ.get("HELLO_PLATFORM_GO") or shutil.which("go")
     default = Path("/usr/local/go/bin/go")
-    return str(default) if default.exists() else None
+    return found or (str(default) if default.exists() else None)
 
 
 def toolchain(pinned: str = "") -> str:
