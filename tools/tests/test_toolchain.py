@@ -117,7 +117,7 @@ def test_repository_pins_are_complete() -> None:
         "kube-proxy",
         "kubectl",
     }
-    assert kube.binary("kubectl").version_args == ("version", "--client", "-o", "json")
+    assert real.find("kubectl")[1][0].version_args == ("version", "--client", "-o", "json")
     assert real.find("tofu")[0].name == "opentofu"
     assert real.tools["etcd"].version.startswith("v3.6.")
 
@@ -210,9 +210,7 @@ def test_wrong_version_on_path_is_skipped_reported_and_built(env: Path) -> None:
     path = Resolver(builder=builder).resolve("fakectl")
     assert path == env / "cache" / "tools" / "fakekube" / "v1.34.4" / "bin" / "fakectl"
     assert builder.calls == ["fakekube"]
-    (res,) = Resolver(builder=builder).resolve_tool(
-        "fakekube", binaries=[load().tools["fakekube"].binary("fakectl")]
-    )
+    (res,) = Resolver(builder=builder).resolve_tool("fakekube", binaries=load().find("fakectl")[1])
     assert res.source == "cache" and builder.calls == ["fakekube"]
     assert res.skipped == (f"{env / 'bin' / 'fakectl'} reports v1.32.4-dispatcher, pinned v1.34.4",)
 

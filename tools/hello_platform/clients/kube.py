@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -64,21 +65,15 @@ def _reason(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
+@dataclass(eq=False)
 class Kube:
-    def __init__(
-        self,
-        kubeconfig: Path,
-        context: str | None = None,
-        *,
-        timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self.kubeconfig = kubeconfig
-        self.context = context
-        self.timeout = timeout
-        self._transport = transport
-        #: The API server's ``Warning`` headers seen so far.
-        self.warnings: list[str] = []
+    kubeconfig: Path
+    context: str | None = None
+    _: KW_ONLY
+    timeout: float = 30.0
+    transport: httpx.BaseTransport | None = None
+    #: The API server's ``Warning`` headers seen so far.
+    warnings: list[str] = field(default_factory=list, init=False)
 
     @cached_property
     def client(self) -> Client:
@@ -94,7 +89,7 @@ class Kube:
             timeout=httpx.Timeout(self.timeout),
             field_manager=FIELD_MANAGER,
             trust_env=False,
-            transport=self._transport,
+            transport=self.transport,
         )
         # lightkube does not surface the API server's warnings; its HTTP client's hook does.
         client._client._client.event_hooks["response"].append(self._record_warnings)
@@ -115,8 +110,6 @@ class Kube:
         """Map a failure to one sentence; with ``absent_ok`` a 404 ends the block quietly."""
         try:
             yield
-        except PlatformError:
-            raise
         except (ApiError, httpx.HTTPError, OSError) as err:
             if absent_ok and isinstance(err, ApiError) and err.status.code == 404:
                 return

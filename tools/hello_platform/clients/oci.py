@@ -9,7 +9,7 @@ import json
 import re
 import ssl
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 MANIFEST_ACCEPT = ", ".join([OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST])
-_ACCEPT = {"Accept": MANIFEST_ACCEPT}
+ACCEPT = {"Accept": MANIFEST_ACCEPT}
 PASSWORD_ENV = "HELLO_PLATFORM_REGISTRY_PASSWORD"  # noqa: S105 - a variable's name
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
 
@@ -29,10 +29,7 @@ _PARAM = re.compile(r'(\w+)="([^"]*)"')
 @dataclass(frozen=True)
 class Credentials:
     username: str
-    password: str
-
-    def __repr__(self) -> str:  # never print the password
-        return f"Credentials(username={self.username!r})"
+    password: str = field(repr=False)  # never printed
 
 
 @dataclass(frozen=True)
@@ -52,14 +49,6 @@ class Registry:
     @property
     def base(self) -> str:
         return f"{'http' if self.plain_http else 'https'}://{self.address}"
-
-    def login_hint(self) -> str:
-        return (
-            f"pass --registry-username with the password in ${PASSWORD_ENV} (or "
-            f"--registry-password-stdin), or `docker login {self.address}` (ECR: "
-            "`aws ecr get-login-password | docker login --username AWS --password-stdin "
-            "ACCOUNT.dkr.ecr.REGION.amazonaws.com`)"
-        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +154,13 @@ def refused(registry: Registry) -> PlatformError:
         else f"refused the login of user '{creds.username}' "
         "(wrong user name or password, or an expired token)"
     )
-    return PlatformError(f"the registry {registry.address} {problem}", hint=registry.login_hint())
+    hint = (
+        f"pass --registry-username with the password in ${PASSWORD_ENV} (or "
+        f"--registry-password-stdin), or `docker login {registry.address}` (ECR: "
+        "`aws ecr get-login-password | docker login --username AWS --password-stdin "
+        "ACCOUNT.dkr.ecr.REGION.amazonaws.com`)"
+    )
+    return PlatformError(f"the registry {registry.address} {problem}", hint=hint)
 
 
 class Client:
@@ -210,7 +205,7 @@ class Client:
 
     def manifest(self, repository: str, tag: str) -> RemoteImage | None:
         """The image behind ``repository:tag``, or None when the tag does not exist."""
-        got = self.call("GET", f"/v2/{repository}/manifests/{tag}", headers=_ACCEPT)
+        got = self.call("GET", f"/v2/{repository}/manifests/{tag}", headers=ACCEPT)
         if got.status_code == 404:
             return None
         if got.status_code != 200:
@@ -228,7 +223,7 @@ class Client:
         return RemoteImage(digest=str(digest), config_digest=str(config))
 
     def manifest_digest(self, repository: str, tag: str) -> str | None:
-        got = self.call("HEAD", f"/v2/{repository}/manifests/{tag}", headers=_ACCEPT)
+        got = self.call("HEAD", f"/v2/{repository}/manifests/{tag}", headers=ACCEPT)
         return got.headers.get("docker-content-digest", "") if got.status_code == 200 else None
 
     def push_blob(self, repository: str, data: bytes) -> str:
@@ -241,12 +236,8 @@ class Client:
         if started.status_code != 202 or not location:
             raise self._refusal(f"an upload to {repository}", started)
         sep = "&" if "?" in location else "?"
-        done = self.call(
-            "PUT",
-            f"{location}{sep}digest={digest}",
-            data=data,
-            headers={"Content-Type": "application/octet-stream"},
-        )
+        octets = {"Content-Type": "application/octet-stream"}
+        done = self.call("PUT", f"{location}{sep}digest={digest}", data=data, headers=octets)
         if done.status_code != 201:
             raise self._refusal(f"blob {digest} of {repository}", done)
         return digest

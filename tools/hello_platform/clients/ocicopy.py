@@ -11,11 +11,10 @@ from typing import Any
 import httpx
 
 from hello_platform.clients import oci
-from hello_platform.clients.oci import DOCKER_LIST, OCI_INDEX
+from hello_platform.clients.oci import OCI_INDEX
 from hello_platform.core.errors import PlatformError
 
-INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-_ACCEPT = {"Accept": oci.MANIFEST_ACCEPT}
+INDEX_TYPES = (OCI_INDEX, oci.DOCKER_LIST)
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,9 @@ class Copied:
 
 
 def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
-    got = repo.client.call("GET", f"/v2/{repo.repository}/manifests/{reference}", headers=_ACCEPT)
+    got = repo.client.call(
+        "GET", f"/v2/{repo.repository}/manifests/{reference}", headers=oci.ACCEPT
+    )
     if got.status_code == 404:
         raise PlatformError(f"{repo.name} has no manifest {reference}")
     if got.status_code != 200:
@@ -55,22 +56,6 @@ def fetch_manifest(repo: Repo, reference: str) -> tuple[bytes, str]:
     if not media or media == "application/json":
         media = str(json.loads(got.content).get("mediaType") or oci.OCI_MANIFEST)
     return got.content, media
-
-
-def read_blob(repo: Repo, digest: str) -> bytes:
-    """A blob, its sha256 checked (a redirect to storage is followed without the login, as
-    presigned URLs want)."""
-    got = repo.client.call("GET", f"/v2/{repo.repository}/blobs/{digest}")
-    if got.status_code in (301, 302, 303, 307, 308) and "location" in got.headers:
-        try:
-            got = httpx.get(got.headers["location"], timeout=120)
-        except httpx.HTTPError as err:
-            raise PlatformError(f"the storage of {repo.name} did not answer ({err})") from err
-    if got.status_code != 200:
-        raise PlatformError(f"{repo.name} answered {got.status_code} for the blob {digest}")
-    if oci.digest_of(got.content) != digest:
-        raise PlatformError(f"the blob {digest} of {repo.name} does not match its digest")
-    return got.content
 
 
 def mount(src: Repo, dst: Repo, digest: str) -> bool:
@@ -87,7 +72,18 @@ def copy_blob(src: Repo, dst: Repo, digest: str, done: Copied) -> None:
     elif mount(src, dst, digest):
         done.blobs_mounted += 1
     else:
-        data = read_blob(src, digest)
+        # A redirect to storage is followed without the login, as presigned URLs want.
+        got = src.client.call("GET", f"/v2/{src.repository}/blobs/{digest}")
+        if got.status_code in (301, 302, 303, 307, 308) and "location" in got.headers:
+            try:
+                got = httpx.get(got.headers["location"], timeout=120)
+            except httpx.HTTPError as err:
+                raise PlatformError(f"the storage of {src.name} did not answer ({err})") from err
+        if got.status_code != 200:
+            raise PlatformError(f"{src.name} answered {got.status_code} for the blob {digest}")
+        data = got.content
+        if oci.digest_of(data) != digest:
+            raise PlatformError(f"the blob {digest} of {src.name} does not match its digest")
         dst.client.push_blob(dst.repository, data)
         done.blobs_copied += 1
         done.bytes_copied += len(data)
@@ -116,17 +112,12 @@ def copy(src: Repo, dst: Repo, digest: str, tag: str) -> Copied:
     done = Copied(digest)
     body, media = copy_manifest(src, dst, digest, done)
     dst.client.push_manifest(dst.repository, tag, body, media)
-    verify(dst, digest, tag)
-    done.seconds = round(time.monotonic() - start, 2)
-    return done
-
-
-def verify(dst: Repo, digest: str, tag: str) -> None:
     by_tag = dst.client.manifest_digest(dst.repository, tag)
-    body, _ = fetch_manifest(dst, digest)
-    by_digest = oci.digest_of(body)
+    by_digest = oci.digest_of(fetch_manifest(dst, digest)[0])
     if by_tag != digest or by_digest != digest:
         raise PlatformError(
             f"the copy to {dst.name} reads back as {by_tag or 'nothing'} (tag {tag}) and "
             f"{by_digest} (by digest), not {digest}"
         )
+    done.seconds = round(time.monotonic() - start, 2)
+    return done

@@ -8,42 +8,19 @@ import base64
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from hello_platform.clients.oci import PASSWORD_ENV, Credentials
 from hello_platform.core.errors import PlatformError
 
 
-def _config() -> dict[str, Any]:
-    path = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
-    try:
-        doc = json.loads(path.read_text())
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError) as err:
-        raise PlatformError(f"{path} is not readable JSON ({err})") from err
-    return doc if isinstance(doc, dict) else {}
-
-
-def _from_auths(auths: dict[str, Any], host: str) -> Credentials | None:
-    for key in (host, f"https://{host}", f"http://{host}", f"https://{host}/v1/"):
-        entry = auths.get(key)
-        if isinstance(entry, dict) and entry.get("auth"):
-            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-            return Credentials(user, password)
-    return None
-
-
 def _from_helper(helper: str, host: str) -> Credentials | None:
+    cmd = [f"docker-credential-{helper}", "get"]
     try:
         done = subprocess.run(
-            [f"docker-credential-{helper}", "get"],
-            input=host,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
+            cmd, input=host, capture_output=True, text=True, check=False, timeout=60
         )
     except OSError as err:
         raise PlatformError(
@@ -58,13 +35,24 @@ def _from_helper(helper: str, host: str) -> Credentials | None:
 
 
 def from_docker_config(host: str) -> Credentials | None:
-    doc = _config()
+    path = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise PlatformError(f"{path} is not readable JSON ({err})") from err
+    doc = doc if isinstance(doc, dict) else {}
     helper = (doc.get("credHelpers") or {}).get(host) or doc.get("credsStore")
-    if helper:
-        found = _from_helper(str(helper), host)
-        if found:
-            return found
-    return _from_auths(doc.get("auths") or {}, host)
+    if helper and (found := _from_helper(str(helper), host)):
+        return found
+    auths = doc.get("auths") or {}
+    for key in (host, f"https://{host}", f"http://{host}", f"https://{host}/v1/"):
+        entry = auths.get(key)
+        if isinstance(entry, dict) and entry.get("auth"):
+            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            return Credentials(user, password)
+    return None
 
 
 def resolve(
@@ -75,8 +63,6 @@ def resolve(
             raise PlatformError("--registry-password-stdin needs --registry-username")
         return from_docker_config(host)
     if password_stdin:
-        import sys
-
         password = (stdin or sys.stdin).read().strip()
     else:
         password = os.environ.get(PASSWORD_ENV, "")

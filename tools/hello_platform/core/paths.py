@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -35,9 +36,6 @@ def out_dir() -> Path:
 def link_latest(run_dir: Path) -> None:
     """Point ``<run_dir's parent>/latest`` at ``run_dir`` (best effort)."""
     latest = run_dir.parent / "latest"
-    try:
-        if latest.is_symlink() or latest.exists():
-            latest.unlink()
+    with contextlib.suppress(OSError):
+        latest.unlink(missing_ok=True)
         latest.symlink_to(run_dir.name)
-    except OSError:
-        pass

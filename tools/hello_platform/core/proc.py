@@ -44,56 +44,38 @@ def run(
 ) -> str:
     """Run ``cmd``, a PlatformError naming ``what`` on failure; output appended to ``log``, or
     returned with ``capture``, or inherited."""
-    args = [str(c) for c in cmd]
+    args, where = [str(c) for c in cmd], str(log) if log else None
+    how: dict[str, Any] = {"env": env, "cwd": cwd, "timeout": timeout, "text": True, "check": False}
     try:
-        done = _spawn(args, log=log, capture=capture, env=env, cwd=cwd, timeout=timeout)
+        if log is None:
+            done = subprocess.run(args, capture_output=capture, **how)
+        else:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with log.open("a") as fh:
+                fh.write("$ " + " ".join(args) + "\n")
+                fh.flush()
+                done = subprocess.run(args, stdout=fh, stderr=subprocess.STDOUT, **how)
     except FileNotFoundError as exc:
         raise PlatformError(f"{what} failed: '{args[0]}' is not installed", hint=hint) from exc
     except subprocess.TimeoutExpired as exc:
         raise PlatformError(
-            f"{what} did not finish within {timeout:.0f}s",
-            hint=hint,
-            log=str(log) if log else None,
+            f"{what} did not finish within {timeout:.0f}s", hint=hint, log=where
         ) from exc
     if done.returncode != 0:
         detail = ""
         if capture and log is None and done.stderr:
             detail = ": " + done.stderr.strip().splitlines()[-1]
-        raise PlatformError(
-            f"{what} failed (exit {done.returncode}){detail}",
-            hint=hint,
-            log=str(log) if log else None,
-        )
+        raise PlatformError(f"{what} failed (exit {done.returncode}){detail}", hint=hint, log=where)
     return done.stdout if capture and log is None else ""
-
-
-def _spawn(
-    args: list[str], *, log: Path | None, capture: bool, **how: Any
-) -> subprocess.CompletedProcess[str]:
-    if log is None:
-        return subprocess.run(args, capture_output=capture, text=True, check=False, **how)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("a") as fh:
-        fh.write("$ " + " ".join(args) + "\n")
-        fh.flush()
-        return subprocess.run(
-            args, stdout=fh, stderr=subprocess.STDOUT, text=True, check=False, **how
-        )
 
 
 def succeeds(
     cmd: Sequence[str | Path], *, env: Mapping[str, str] | None = None, timeout: float = 30.0
 ) -> bool:
     """Whether ``cmd`` exits 0 within ``timeout`` (output discarded)."""
+    args, null = [str(c) for c in cmd], subprocess.DEVNULL
     try:
-        done = subprocess.run(
-            [str(c) for c in cmd],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            timeout=timeout,
-            check=False,
-        )
+        done = subprocess.run(args, stdout=null, stderr=null, env=env, timeout=timeout, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0

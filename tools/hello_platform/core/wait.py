@@ -64,9 +64,7 @@ def until(
                 reason = abort() if abort is not None else None
                 if reason:
                     raise PlatformError(
-                        f"{reason} ({last.detail})" if last.detail else reason,
-                        hint=hint,
-                        log=log,
+                        f"{reason} ({last.detail})" if last.detail else reason, hint=hint, log=log
                     )
                 if progress is not None and now >= note_at:
                     progress(now - start, last.detail)

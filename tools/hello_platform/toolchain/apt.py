@@ -22,7 +22,6 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
 from hello_platform.core.wait import Check, until
 
-_APT_UPDATED_STAMP = "apt-updated"
 #: Packages another installed package stands in for (same binaries, same paths): Docker
 #: CE's containerd.io ships containerd and runc, docker-ce ships dockerd.
 SUBSTITUTES: Mapping[str, tuple[str, ...]] = {
@@ -69,10 +68,7 @@ def missing_packages(packages: Iterable[str]) -> list[str]:
     missing = []
     for pkg in packages:
         done = subprocess.run(
-            ["dpkg-query", "-W", "-f=${Status}", pkg],
-            capture_output=True,
-            text=True,
-            check=False,
+            ["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True, check=False
         )
         if "install ok installed" not in done.stdout:
             missing.append(pkg)
@@ -181,12 +177,8 @@ def enabled_units(systemd_run: Path | None = None) -> set[str] | None:
     """None where systemd is not PID 1."""
     if not (systemd_run or SYSTEMD_RUN).is_dir():
         return None
-    done = subprocess.run(
-        ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    cmd = ["systemctl", "list-unit-files", "--state=enabled", "--no-legend", "--plain"]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     return {line.split()[0] for line in done.stdout.splitlines() if line.strip()}
 
 
@@ -224,10 +216,9 @@ def ensure_debian_packages(packages: Iterable[str], *, why: str) -> None:
             )
         return
     missing = missing_packages(wanted)
-    if missing:
-        alternatives = sorted({a for p in missing for a in SUBSTITUTES.get(p, ())})
-        present = set(alternatives) - set(missing_packages(alternatives))
-        missing = substituted(missing, present)
+    alternatives = sorted({a for p in missing for a in SUBSTITUTES.get(p, ())})
+    present = set(alternatives) - set(missing_packages(alternatives))
+    missing = substituted(missing, present)
     if not missing:
         return
     if os.geteuid() != 0:

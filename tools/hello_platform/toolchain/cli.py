@@ -7,7 +7,6 @@ import json
 import time
 
 from hello_platform.core.errors import PlatformError
-from hello_platform.toolchain.pins import load
 from hello_platform.toolchain.resolver import Resolution, Resolver, tools_root
 
 USAGE = "hello-platform tools [NAMES...] [--json] [--no-build] | tools path NAME"
@@ -34,15 +33,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.set_defaults(func=run)
 
 
-def _fmt_source(res: Resolution) -> str:
-    if res.source == "built now" and res.build_seconds is not None:
-        return f"built now ({res.build_seconds:.0f}s, {res.peak_rss_mib or 0:.0f} MiB peak)"
-    return res.source
-
-
 def table(results: list[Resolution]) -> str:
     rows = [("TOOL", "BINARY", "VERSION", "FROM", "PATH")]
-    rows += [(r.tool, r.binary, r.version, _fmt_source(r), str(r.path)) for r in results]
+    for r in results:
+        source = r.source
+        if r.source == "built now" and r.build_seconds is not None:
+            source = f"built now ({r.build_seconds:.0f}s, {r.peak_rss_mib or 0:.0f} MiB peak)"
+        rows.append((r.tool, r.binary, r.version, source, str(r.path)))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
         "  ".join([*(c.ljust(w) for c, w in zip(row[:4], widths, strict=True)), row[4]])
@@ -61,8 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise PlatformError("'tools path' takes exactly one NAME", hint=f"usage: {USAGE}")
         print(resolver.resolve(names[1]))
         return 0
-    pins = resolver.pins if names else load()
-    chosen = pins.select(names)
+    chosen = resolver.pins.select(names)
     start = time.monotonic()
     results: list[Resolution] = []
     for i, (tool, binaries) in enumerate(chosen, 1):
@@ -71,16 +67,9 @@ def run(args: argparse.Namespace) -> int:
         )
     elapsed = time.monotonic() - start
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "seconds": round(elapsed, 3),
-                    "cache": str(tools_root()),
-                    "tools": [r.as_json() for r in results],
-                },
-                indent=2,
-            )
-        )
+        tools = [r.as_json() for r in results]
+        doc = {"seconds": round(elapsed, 3), "cache": str(tools_root()), "tools": tools}
+        print(json.dumps(doc, indent=2))
     else:
         print(table(results))
         print(f"resolved {len(results)} binaries of {len(chosen)} tools in {elapsed:.2f}s")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say
+from hello_platform.toolchain.download import platform_key
 from hello_platform.toolchain.gobuild import BuildStats
 from hello_platform.toolchain.pins import Tool
 
@@ -52,8 +53,6 @@ def _apt_download(want: str, *, into: Path, log: Path) -> str:
 
 def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
     """Fetch ``pool_file`` from the mirror; "" on success, else why not."""
-    from hello_platform.toolchain.download import platform_key
-
     if platform_key() != "linux-amd64":
         return f"the pinned deb_file is amd64's, and this is {platform_key()}"
     url = f"{mirror()}/{pool_file}"
@@ -69,13 +68,7 @@ def _pool_download(pool_file: str, *, into: Path, log: Path) -> str:
 
 
 def download(
-    package: str,
-    version: str,
-    *,
-    into: Path,
-    log: Path,
-    pool_file: str = "",
-    sha256: str = "",
+    package: str, version: str, *, into: Path, log: Path, pool_file: str = "", sha256: str = ""
 ) -> Path:
     """The .deb of ``package`` at ``version`` in ``into``: by apt, else from ``pool_file``."""
     want = f"{package}={version}"
@@ -109,14 +102,8 @@ def fetch(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str = "") ->
     say(f"{label}{tool.name} {tool.version}: taking it from Debian's {tool.package} package")
     work.mkdir(parents=True, exist_ok=True)
     version = str(tool.raw.get("package_version", tool.version))  # Debian's, with revision
-    deb = download(
-        tool.package,
-        version,
-        into=work,
-        log=log,
-        pool_file=str(tool.raw.get("deb_file", "")),
-        sha256=str(tool.raw.get("deb_sha256", "")),
-    )
+    pool_file, sha256 = str(tool.raw.get("deb_file", "")), str(tool.raw.get("deb_sha256", ""))
+    deb = download(tool.package, version, into=work, log=log, pool_file=pool_file, sha256=sha256)
     root = work / "root"
     done = _run(["dpkg-deb", "-x", str(deb), str(root)], cwd=work, log=log)
     if done.returncode != 0:

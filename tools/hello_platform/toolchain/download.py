@@ -38,42 +38,32 @@ def usable(tool: Tool) -> Download | None:
     return None
 
 
-def url_for(tool: Tool, spec: Download) -> str:
-    os_name, arch = platform_key().split("-", 1)
-    return spec.url.format(
-        version=tool.version, version_nov=tool.version.removeprefix("v"), os=os_name, arch=arch
-    )
-
-
 def _extract(data: bytes, url: str, wanted: dict[str, str]) -> dict[str, bytes]:
     """Binary name -> content, from a .tar.gz/.tgz/.zip or a bare binary."""
-    found: dict[str, bytes] = {}
+    files: dict[str, bytes] = {}
     if url.endswith((".tar.gz", ".tgz")):
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
             for member in tar.getmembers():
-                for name, path in wanted.items():
-                    if member.isfile() and (
-                        member.name == path or member.name.endswith("/" + path)
-                    ):
-                        fh = tar.extractfile(member)
-                        if fh is not None:
-                            found[name] = fh.read()
+                if (fh := tar.extractfile(member)) is not None and member.isfile():
+                    files[member.name] = fh.read()
     elif url.endswith(".zip"):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            for info in zf.infolist():
-                for name, path in wanted.items():
-                    if info.filename == path or info.filename.endswith("/" + path):
-                        found[name] = zf.read(info)
+            files = {info.filename: zf.read(info) for info in zf.infolist()}
     elif len(wanted) == 1:
-        found[next(iter(wanted))] = data
-    return found
+        return {next(iter(wanted)): data}
+    return {
+        name: content
+        for name, path in wanted.items()
+        for member, content in files.items()
+        if member == path or member.endswith("/" + path)
+    }
 
 
-def fetch(tool: Tool, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
-    spec = usable(tool)
-    if spec is None:
-        raise UnavailableError(f"no release digest pinned for {platform_key()}")
-    url = url_for(tool, spec)
+def fetch(tool: Tool, spec: Download, dest_bin: Path, log: Path, label: str = "") -> BuildStats:
+    """``spec`` (the tool's :func:`usable` download) into ``dest_bin``."""
+    os_name, arch = platform_key().split("-", 1)
+    nov = tool.version.removeprefix("v")
+    url = spec.url.format(version=tool.version, version_nov=nov, os=os_name, arch=arch)
     start = time.monotonic()
     say(f"{label}downloading {tool.name} {tool.version} from {url}")
     with log.open("a") as fh:

@@ -32,6 +32,7 @@ GO_HINT = (
     "install Go {min} or newer and put it on PATH (or set HELLO_PLATFORM_GO to it), or put "
     "any Go >= 1.21 on PATH and export GOTOOLCHAIN=go{min}"
 )
+PROXY_HINT = "check that the Go module proxy is reachable and the pin exists"
 #: The first Go that switches toolchains by GOTOOLCHAIN.
 GOTOOLCHAIN_SINCE = (1, 21)
 
@@ -54,14 +55,9 @@ def version_tuple(text: str) -> tuple[int, ...]:
 
 def find_go() -> str | None:
     """The ``go`` command: $HELLO_PLATFORM_GO, then PATH, then /usr/local/go/bin/go."""
-    override = os.environ.get("HELLO_PLATFORM_GO")
-    if override:
-        return override
-    found = shutil.which("go")
-    if found:
-        return found
+    found = os.environ.get("HELLO_PLATFORM_GO") or shutil.which("go")
     default = Path("/usr/local/go/bin/go")
-    return str(default) if default.exists() else None
+    return found or (str(default) if default.exists() else None)
 
 
 def toolchain(pinned: str = "") -> str:
@@ -78,15 +74,9 @@ def check_go(min_version: str, *, needed_for: str, pinned: str = "") -> tuple[st
         raise PlatformError(
             f"building {needed_for} from source needs Go, which was not found", hint=hint
         )
+    cmd, env = [go, "env", "GOVERSION"], {**os.environ, "GOTOOLCHAIN": toolchain(pinned)}
     try:
-        done = subprocess.run(
-            [go, "env", "GOVERSION"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "GOTOOLCHAIN": toolchain(pinned)},
-        )
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env, check=False)
     except OSError as exc:
         raise PlatformError(
             f"building {needed_for} needs Go, but '{go}' does not run: {exc}", hint=hint
@@ -125,22 +115,21 @@ def _go(go: str, *args: str, cwd: Path | None, pinned: str) -> subprocess.Comple
     )
 
 
-def _go_json(go: str, args: Sequence[str], *, cwd: Path, log: Path, what: str, pinned: str) -> Any:
+def _go_logged(
+    go: str, tool: Tool, src: Path, log: Path, args: list[str], *, what: str, hint: str = PROXY_HINT
+) -> str:
+    """A go command's stdout; its command line and stderr appended to ``log``."""
     with log.open("a") as fh:
         fh.write(f"$ go {' '.join(args)}\n")
-    done = _go(go, *args, cwd=cwd, pinned=pinned)
+    done = _go(go, *args, cwd=src, pinned=tool.go_toolchain)
     with log.open("a") as fh:
         fh.write(done.stderr)
     if done.returncode != 0:
         last = last_line(done.stderr)
         with contextlib.suppress(ValueError, AttributeError):
             last = json.loads(done.stdout).get("Error", last)  # `go mod download -json` says why
-        raise PlatformError(
-            f"{what} failed: {last}",
-            hint="check that the Go module proxy is reachable and the pin exists",
-            log=str(log),
-        )
-    return json.loads(done.stdout)
+        raise PlatformError(f"{what} failed: {last}", hint=hint, log=str(log))
+    return done.stdout
 
 
 def wrapper_gomod(tool: Tool, modfiles: Sequence[Mapping[str, Any]]) -> str:
@@ -208,82 +197,65 @@ def _run_go_build(
 ) -> tuple[int, float, int]:
     """Run ``go build -v`` with heartbeats; return (exit code, peak RSS MiB, packages)."""
     compiled = 0
+    start = time.monotonic()
+    finished = threading.Event()
+
+    def heartbeat() -> None:
+        while not finished.wait(HEARTBEAT_SECONDS):
+            m, s = divmod(int(time.monotonic() - start), 60)
+            say(
+                f"{announce} — {f'{m}m{s:02d}s' if m else f'{s}s'} elapsed, "
+                f"{compiled}/{total} packages compiled, log: {log}"
+            )
+
     with log.open("a") as fh:
         fh.write("$ " + " ".join(cmd) + "\n")
         fh.flush()
+        env = go_env(pinned=pinned)
         proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=go_env(pinned=pinned),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
-
-        def pump() -> None:
-            nonlocal compiled
-            assert proc.stdout is not None
+        threading.Thread(target=heartbeat, daemon=True).start()
+        assert proc.stdout is not None
+        try:
             for line in proc.stdout:
                 fh.write(line)
                 fh.flush()
                 if line.strip() and " " not in line.strip() and not line.startswith("#"):
                     compiled += 1
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        start = time.monotonic()
-        last_beat = start
-        status = 0
-        rusage = None
-        # Not core.wait.until: the build is unbounded; wait4 reaps it with its peak memory.
-        while True:
-            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            time.sleep(0.2)
-            now = time.monotonic()
-            if now - last_beat >= HEARTBEAT_SECONDS:
-                last_beat = now
-                m, s = divmod(int(now - start), 60)
-                say(
-                    f"{announce} — {f'{m}m{s:02d}s' if m else f'{s}s'} elapsed, "
-                    f"{compiled}/{total} packages compiled, log: {log}"
-                )
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        reader.join(timeout=10)
-    peak = (rusage.ru_maxrss / 1024.0) if rusage is not None else 0.0
-    return proc.returncode, peak, compiled
+            # Not proc.wait(): wait4 reaps it with its peak memory.
+            _, status, rusage = os.wait4(proc.pid, 0)
+        finally:
+            finished.set()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, rusage.ru_maxrss / 1024.0, compiled
 
 
 def build(
-    tool: Tool, *, go: str, dest_bin: Path, work: Path, log: Path, label: str = ""
+    tool: Tool, *, go: str, have: str, dest_bin: Path, work: Path, log: Path, label: str = ""
 ) -> BuildStats:
     """Build every binary of ``tool`` into ``dest_bin`` (not existing yet), in ``work``."""
     start = time.monotonic()
     names = ", ".join(b.name for b in tool.binaries)
     announce = f"{label}building {tool.name} {tool.version} ({names})"
     say(f"{announce}: fetching modules through the Go module proxy, log: {log}")
-    src = work / "src"
+    src, out = work / "src", work / "out"
     src.mkdir(parents=True)
     modfiles, info = _download(tool, go, src, log)
-    _check_go(tool, go, modfiles, log)
+    need = str(modfiles[0].get("Go") or "")
+    if need and version_tuple(have) < version_tuple(need):
+        raise PlatformError(
+            f"{tool.module}@{tool.module_version} needs Go {need} or newer, and go is {have}",
+            hint=GO_HINT.format(min=need),
+            log=str(log),
+        )
     packages = [b.package for b in tool.binaries]
     total = _wrapper_module(tool, go, src, modfiles, packages, log)
     commit = str((info.get("Origin") or {}).get("Hash") or "unknown")
     date = str(info.get("Time") or "1970-01-01T00:00:00Z")
-    out = work / "out"
+    ldflags = ldflags_string(tool, commit=commit, date=date)
     out.mkdir()
-    cmd = [
-        go,
-        "build",
-        "-v",
-        "-trimpath",
-        "-ldflags",
-        ldflags_string(tool, commit=commit, date=date),
-        "-o",
-        str(out) + "/",
-        *packages,
-    ]
+    cmd = [go, "build", "-v", "-trimpath", "-ldflags", ldflags, "-o", f"{out}/", *packages]
     say(f"{announce}: compiling up to {total} packages, log: {log}")
     code, peak, compiled = _run_go_build(
         cmd, cwd=src, log=log, announce=announce, total=total, pinned=tool.go_toolchain
@@ -294,7 +266,15 @@ def build(
             hint="read the end of the build log",
             log=str(log),
         )
-    _install_binaries(tool, out, dest_bin, log)
+    dest_bin.mkdir(parents=True)
+    for b in tool.binaries:
+        built = out / default_binary_name(b.package)
+        if not built.is_file():
+            raise PlatformError(
+                f"go build did not produce {built.name} for {tool.name}", log=str(log)
+            )
+        built.chmod(0o755)
+        built.rename(dest_bin / b.name)
     seconds = time.monotonic() - start
     with log.open("a") as fh:
         fh.write(
@@ -311,79 +291,32 @@ def _download(
     modfiles = []
     info: dict[str, Any] = {}
     for i, mod in enumerate((tool.module, *tool.extra_modules)):
-        dl = _go_json(
-            go,
-            ["mod", "download", "-json", f"{mod}@{tool.module_version}"],
-            cwd=src,
-            log=log,
-            what=f"downloading {mod}@{tool.module_version}",
-            pinned=tool.go_toolchain,
-        )
+        at = f"{mod}@{tool.module_version}"
+        args = ["mod", "download", "-json", at]
+        dl = json.loads(_go_logged(go, tool, src, log, args, what=f"downloading {at}"))
         if i == 0:  # the .info of the main module: its commit time and, maybe, commit
             with contextlib.suppress(OSError, ValueError):
                 info = json.loads(Path(str(dl.get("Info"))).read_text())
             info = {**dl, **(info if isinstance(info, dict) else {})}
+        args = ["mod", "edit", "-json", dl["GoMod"]]
         modfiles.append(
-            _go_json(
-                go,
-                ["mod", "edit", "-json", dl["GoMod"]],
-                cwd=src,
-                log=log,
-                what=f"reading the go.mod of {mod}",
-                pinned=tool.go_toolchain,
-            )
+            json.loads(_go_logged(go, tool, src, log, args, what=f"reading the go.mod of {mod}"))
         )
     return modfiles, info
 
 
-def _check_go(tool: Tool, go: str, modfiles: list[dict[str, Any]], log: Path) -> None:
-    need = str(modfiles[0].get("Go") or "")
-    have = _go(go, "env", "GOVERSION", cwd=None, pinned=tool.go_toolchain).stdout.strip()
-    if need and version_tuple(have) < version_tuple(need):
-        raise PlatformError(
-            f"{tool.module}@{tool.module_version} needs Go {need} or newer, and go is {have}",
-            hint=GO_HINT.format(min=need),
-            log=str(log),
-        )
-
-
 def _wrapper_module(
-    tool: Tool,
-    go: str,
-    src: Path,
-    modfiles: list[dict[str, Any]],
-    packages: list[str],
-    log: Path,
+    tool: Tool, go: str, src: Path, modfiles: list[dict[str, Any]], packages: list[str], log: Path
 ) -> int:
     """Write and tidy the wrapper module; return how many packages the build may compile."""
     (src / "go.mod").write_text(wrapper_gomod(tool, modfiles))
     (src / "tools.go").write_text(tools_go(packages))
     with log.open("a") as fh:
         fh.write((src / "go.mod").read_text())
-        fh.write("$ go mod tidy\n")
-    done = _go(go, "mod", "tidy", cwd=src, pinned=tool.go_toolchain)
-    with log.open("a") as fh:
-        fh.write(done.stdout + done.stderr)
-    if done.returncode != 0:
-        last = last_line(done.stderr)
-        raise PlatformError(
-            f"resolving the dependencies of {tool.name} failed: {last}",
-            hint="check that the Go module proxy is reachable",
-            log=str(log),
-        )
+    what = f"resolving the dependencies of {tool.name}"
+    hint = "check that the Go module proxy is reachable"
+    _go_logged(go, tool, src, log, ["mod", "tidy"], what=what, hint=hint)
     deps = _go(
         go, "list", "-deps", "-f", "{{.ImportPath}}", *packages, cwd=src, pinned=tool.go_toolchain
     )
     return len(deps.stdout.split()) if deps.returncode == 0 else 0
-
-
-def _install_binaries(tool: Tool, out: Path, dest_bin: Path, log: Path) -> None:
-    dest_bin.mkdir(parents=True)
-    for b in tool.binaries:
-        built = out / default_binary_name(b.package)
-        if not built.is_file():
-            raise PlatformError(
-                f"go build did not produce {built.name} for {tool.name}", log=str(log)
-            )
-        built.chmod(0o755)
-        built.rename(dest_bin / b.name)

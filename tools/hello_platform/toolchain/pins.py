@@ -67,12 +67,6 @@ class Tool:
         blob = json.dumps(pin, sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def binary(self, name: str) -> Binary:
-        for b in self.binaries:
-            if b.name == name:
-                return b
-        raise KeyError(name)
-
 
 @dataclass(frozen=True)
 class Pins:
@@ -97,19 +91,14 @@ class Pins:
 
     def select(self, names: list[str]) -> list[tuple[Tool, list[Binary]]]:
         """The tools (in toolchain.toml's order) and binaries ``names`` stand for (all if empty)."""
-        wanted: dict[str, set[str] | None] = {}
+        wanted: dict[str, set[str]] = {}
         for name in names or list(self.tools):
             tool, binaries = self.find(name)
-            if name == tool.name:
-                wanted[tool.name] = None
-            elif tool.name not in wanted:
-                wanted[tool.name] = {b.name for b in binaries}
-            elif (chosen := wanted[tool.name]) is not None:
-                chosen.update(b.name for b in binaries)
+            wanted.setdefault(tool.name, set()).update(b.name for b in binaries)
         return [
-            (tool, [b for b in tool.binaries if only is None or b.name in only])
+            (tool, [b for b in tool.binaries if b.name in wanted[tool.name]])
             for tool in self.tools.values()
-            if (only := wanted.get(tool.name, set())) != set()
+            if tool.name in wanted
         ]
 
 
@@ -141,13 +130,6 @@ def _download(spec: Any, where: str) -> Download | None:
     if not isinstance(members, dict):
         raise PlatformError(f"{where}: members must map binary names to archive paths")
     return Download(url=_str(spec, "url", where), sha256=dict(sha), members=dict(members))
-
-
-def _go_toolchain(entry: dict[str, Any], where: str) -> str:
-    value = _str(entry, "go_toolchain", where, "")
-    if value and not re.fullmatch(r"go\d+\.\d+(\.\d+)?", value):
-        raise PlatformError(f"{where}: go_toolchain must name a Go release such as go1.27.3")
-    return value
 
 
 def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
@@ -185,6 +167,9 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         package = _str(entry, "package", where)
         return Tool(name, version, source, tuple(binaries), package=package, raw=entry)
     module = _str(entry, "module", where)
+    go_toolchain = _str(entry, "go_toolchain", where, "")
+    if go_toolchain and not re.fullmatch(r"go\d+\.\d+(\.\d+)?", go_toolchain):
+        raise PlatformError(f"{where}: go_toolchain must name a Go release such as go1.27.3")
     module_version = _str(entry, "module_version", where, version)
     return Tool(
         name,
@@ -196,7 +181,7 @@ def _tool(name: str, entry: dict[str, Any], where: str) -> Tool:
         extra_modules=_strs(entry, "extra_modules", where),
         local_replace_version=_str(entry, "local_replace_version", where, module_version),
         ldflags=_strs(entry, "ldflags", where),
-        go_toolchain=_go_toolchain(entry, where),
+        go_toolchain=go_toolchain,
         download=download,
         raw=entry,
     )

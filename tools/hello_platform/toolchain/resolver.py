@@ -66,24 +66,6 @@ def same_version(reported: str, pinned: str) -> bool:
     return reported.strip().removeprefix("v") == pinned.strip().removeprefix("v")
 
 
-def _load_memo() -> dict[str, Any]:
-    try:
-        data = json.loads((tools_root() / PATH_MEMO).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _save_memo(memo: dict[str, Any]) -> None:
-    target = tools_root() / PATH_MEMO
-    with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".path-memo-")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(memo, fh, indent=1, sort_keys=True)
-        Path(tmp).replace(target)
-
-
 def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = None) -> str | None:
     """The version ``path`` reports, memoised by mtime and size."""
     try:
@@ -102,12 +84,7 @@ def reported_version(path: Path, binary: Binary, memo: dict[str, Any] | None = N
         cmd = [gobuild.find_go() or "go", "version", "-m", str(path)]
     try:
         done = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-            stdin=subprocess.DEVNULL,
+            cmd, capture_output=True, text=True, timeout=20, check=False, stdin=subprocess.DEVNULL
         )
         output = done.stdout + "\n" + done.stderr
     except (OSError, subprocess.TimeoutExpired):
@@ -176,27 +153,6 @@ def go_build_slot(tool: Tool | str) -> contextlib.AbstractContextManager[None]:
     return _flock(lockfile, f"{name}: waiting for another Go build to finish ({lockfile})")
 
 
-def _go_builder(pins: Pins) -> Builder:
-    def run(tool: Tool, dest_bin: Path, work: Path, log: Path, label: str) -> gobuild.BuildStats:
-        if tool.source == "deb":
-            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
-        if download.usable(tool) is not None:
-            try:
-                return download.fetch(tool, dest_bin, log, label)
-            except download.UnavailableError as exc:
-                say(f"{label}{tool.name}: {exc}; building it from source instead")
-                shutil.rmtree(dest_bin, ignore_errors=True)
-        go, _ = gobuild.check_go(
-            pins.go_min_version,
-            needed_for=f"{tool.name} {tool.version}",
-            pinned=tool.go_toolchain,
-        )
-        with go_build_slot(tool):
-            return gobuild.build(tool, go=go, dest_bin=dest_bin, work=work, log=log, label=label)
-
-    return run
-
-
 def verify_binaries(tool: Tool, bindir: Path, log: Path) -> None:
     for b in tool.binaries:
         found = reported_version(bindir / b.name, b)
@@ -243,14 +199,11 @@ def install(tool: Tool, builder: Builder, *, label: str = "") -> tuple[Path, str
             shutil.rmtree(work / "out", ignore_errors=True)  # src/ stays: go.mod, go.sum
             shutil.copyfile(log, work / "build.log")
             (work / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True))
-            final = version_dir(tool)
+            final, old = version_dir(tool), parent / f".tmp-{tool.version}-old-{os.getpid()}"
             if final.exists():  # an older build of a changed pin: swap it out
-                old = parent / f".tmp-{tool.version}-old-{os.getpid()}"
                 final.rename(old)
-                work.rename(final)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                work.rename(final)
+            work.rename(final)
+            shutil.rmtree(old, ignore_errors=True)
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
@@ -266,8 +219,26 @@ class Resolver:
     builder: Builder | None = None
     _memo: dict[str, Any] | None = None
 
-    def _builder(self) -> Builder:
-        return self.builder or _go_builder(self.pins)
+    def _build(
+        self, tool: Tool, dest_bin: Path, work: Path, log: Path, label: str
+    ) -> gobuild.BuildStats:
+        """The default builder: the .deb, else the pinned release download, else Go."""
+        if tool.source == "deb":
+            return debextract.fetch(tool, dest_bin, work / "deb", log, label)
+        if (spec := download.usable(tool)) is not None:
+            try:
+                return download.fetch(tool, spec, dest_bin, log, label)
+            except download.UnavailableError as exc:
+                say(f"{label}{tool.name}: {exc}; building it from source instead")
+                shutil.rmtree(dest_bin, ignore_errors=True)
+        need = f"{tool.name} {tool.version}"
+        go, have = gobuild.check_go(
+            self.pins.go_min_version, needed_for=need, pinned=tool.go_toolchain
+        )
+        with go_build_slot(tool):
+            return gobuild.build(
+                tool, go=go, have=have, dest_bin=dest_bin, work=work, log=log, label=label
+            )
 
     def resolve_tool(
         self, name: str, *, label: str = "", binaries: Iterable[Binary] | None = None
@@ -282,27 +253,24 @@ class Resolver:
         source, stats = "cache", None
         if bindir is None:
             bindir, source, stats = self._provision(tool, missing, label)
+        secs, peak = (stats.seconds, stats.peak_rss_mib) if stats else (None, None)
         for b, skipped in missing:
-            results.append(
-                Resolution(
-                    tool.name,
-                    b.name,
-                    tool.version,
-                    bindir / b.name,
-                    source,
-                    tuple(skipped),
-                    build_seconds=stats.seconds if stats else None,
-                    peak_rss_mib=stats.peak_rss_mib if stats else None,
-                )
+            at = bindir / b.name
+            res = Resolution(
+                tool.name, b.name, tool.version, at, source, tuple(skipped), secs, peak
             )
+            results.append(res)
         return results
 
     def _on_path(
         self, tool: Tool, wanted: list[Binary]
     ) -> tuple[list[Resolution], list[tuple[Binary, list[str]]]]:
-        """The binaries found on PATH at the pinned version, and the rest with why not."""
+        """The binaries on PATH at the pinned version (memoised), and the rest with why not."""
+        memo_file = tools_root() / PATH_MEMO
         if self._memo is None:
-            self._memo = _load_memo()
+            with contextlib.suppress(OSError, ValueError):
+                self._memo = json.loads(memo_file.read_text())
+            self._memo = self._memo if isinstance(self._memo, dict) else {}
         before = json.dumps(self._memo, sort_keys=True)
         results: list[Resolution] = []
         missing: list[tuple[Binary, list[str]]] = []
@@ -317,7 +285,12 @@ class Resolver:
                     missing.append((b, skipped))
         finally:
             if json.dumps(self._memo, sort_keys=True) != before:
-                _save_memo(self._memo)
+                with contextlib.suppress(OSError):
+                    memo_file.parent.mkdir(parents=True, exist_ok=True)
+                    fd, tmp = tempfile.mkstemp(dir=memo_file.parent, prefix=".path-memo-")
+                    with os.fdopen(fd, "w") as fh:
+                        json.dump(self._memo, fh, indent=1, sort_keys=True)
+                    Path(tmp).replace(memo_file)
         return results, missing
 
     def _provision(
@@ -334,7 +307,7 @@ class Resolver:
         for note in notes:
             say(f"{label}skipping {note}")
         try:
-            return install(tool, self._builder(), label=label)
+            return install(tool, self.builder or self._build, label=label)
         except PlatformError as err:
             if not notes:
                 raise
@@ -390,8 +363,7 @@ def bin_dir(names: Iterable[str] | None = None, *, build: bool = True) -> Path:
     target = tools_root() / "bin"
     target.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        tool, binaries = resolver.pins.find(name)
-        for res in resolver.resolve_tool(tool.name, binaries=binaries):
+        for res in resolver.resolve_tool(name):
             link = target / res.binary
             tmp = target / f".{res.binary}.{os.getpid()}"
             with contextlib.suppress(FileNotFoundError):
