@@ -30,15 +30,17 @@ from hello_platform.substrate.cluster import (
     leftovers,
     pki,
 )
-from hello_platform.substrate.cluster.components import COMPONENTS, Component, by_name
-from hello_platform.substrate.cluster.layout import Layout
-from hello_platform.substrate.cluster.startup import (
+from hello_platform.substrate.cluster.components import (
+    COMPONENTS,
     TOTAL,
+    Component,
+    by_name,
     scaled,
     start_component,
     wait_for,
     wait_started,
 )
+from hello_platform.substrate.cluster.layout import Layout
 from hello_platform.toolchain.apt import require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
