@@ -41,7 +41,7 @@ from hello_platform.substrate.cluster.components import (
     wait_started,
 )
 from hello_platform.substrate.cluster.layout import Layout
-from hello_platform.toolchain.apt import require_linux_root
+from hello_platform.toolchain.apt import ensure_debian_packages, require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
 
@@ -57,7 +57,7 @@ class Row:
 def prepare(lay: Layout) -> set[str]:
     """The host, certificates and configs but containerd's; return the components changed."""
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
-    binaries.ensure_host_packages()
+    ensure_debian_packages(binaries.DEBIAN_PACKAGES, why="the local Kubernetes node")
     state = lay.host_state
     refuse_foreign_kube_proxy(state)
     failed = hostnet.apply_sysctls(state)
@@ -97,7 +97,7 @@ def prepare(lay: Layout) -> set[str]:
     config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
     if issued:
         # Restart whatever reads them from files: nothing keeps serving an expiring one.
-        changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
+        changed |= {c.name for c in COMPONENTS if c.name != "containerd"}
     return changed
 
 
