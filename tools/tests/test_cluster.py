@@ -23,6 +23,7 @@ from hello_platform.core.wait import until
 from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
     addons,
+    binaries,
     config,
     health,
     hostnet,
@@ -142,7 +143,7 @@ def test_pods_never_get_a_loopback_only_resolver(tmp_path: Path) -> None:
 
 
 def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> None:
-    text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1", cni_bin_dir="/cni")
+    text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1")
     doc = tomllib.loads(text)
     assert doc["root"] == str(lay.containerd_root)
     assert doc["grpc"]["address"] == str(lay.containerd_socket)
@@ -150,6 +151,7 @@ def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> Non
     assert cri["sandbox_image"] == "127.0.0.1:5000/p:1"
     assert cri["restrict_oom_score_adj"] is True
     assert cri["cni"]["conf_dir"] == str(lay.cni_conf_dir)
+    assert cri["cni"]["bin_dir"] == str(binaries.CNI_BIN_DIR)
     assert cri["registry"]["config_path"] == str(lay.registry_hosts_dir)
     runc = cri["containerd"]["runtimes"]["runc"]["options"]
     assert runc["SystemdCgroup"] is False

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hello_platform.substrate.cluster import cgroups, layout
+from hello_platform.substrate.cluster import binaries, cgroups, layout
 from hello_platform.substrate.cluster.layout import Layout
 
 
@@ -199,7 +199,7 @@ def cni_conflist(lay: Layout) -> str:
     return _json(doc)
 
 
-def containerd_config(lay: Layout, *, sandbox_image: str, cni_bin_dir: str) -> str:
+def containerd_config(lay: Layout, *, sandbox_image: str) -> str:
     """config.toml of the cluster's own containerd: own root, state and socket."""
     return f"""\
 # Rendered by hello-platform; the cluster's dedicated containerd.
@@ -241,7 +241,7 @@ state = "{lay.containerd_state}"
         Root = "{lay.run / "runc"}"
 
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{cni_bin_dir}"
+    bin_dir = "{binaries.CNI_BIN_DIR}"
     conf_dir = "{lay.cni_conf_dir}"
     max_conf_num = 1
 

@@ -117,11 +117,11 @@ def containerd(lay: Layout) -> Health:
     return unix_socket(lay.containerd_socket)
 
 
-def admin(lay: Layout, timeout: float = 3.0) -> Kube:
+def admin(lay: Layout) -> Kube:
     """The cluster as its admin; a PlatformError when the node IP is not up on this host."""
     if not is_local_address(layout.NODE_IP):
         raise PlatformError(f"the node address {layout.NODE_IP} is not up on this host")
-    return Kube(lay.admin_kubeconfig, timeout=timeout)
+    return Kube(lay.admin_kubeconfig, timeout=3.0)
 
 
 def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:

@@ -183,12 +183,8 @@ def _configure(lay: Layout) -> Future[dict[str, str]]:
     say(f"[1/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
     builder = _build_addon_images()
-    if config.write(
-        lay.etc / "containerd.toml",
-        config.containerd_config(
-            lay, sandbox_image=pause_ref, cni_bin_dir=str(binaries.CNI_BIN_DIR)
-        ),
-    ):
+    containerd_toml = config.containerd_config(lay, sandbox_image=pause_ref)
+    if config.write(lay.etc / "containerd.toml", containerd_toml):
         changed.add("containerd")
     for name in sorted(changed):
         comp = by_name(name)
