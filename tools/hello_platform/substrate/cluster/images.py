@@ -172,10 +172,8 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
 
 def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
     """A digest of the binary (and of ``spec``'s other files, links and settings, if any)."""
-    digest = hashlib.sha256()
     with binary.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+        digest = hashlib.file_digest(fh, "sha256")
     if spec is not None and (spec.extra or spec.symlinks or spec.binary_path):
         extra = {k: str(v) for k, v in (spec.extra() if spec.extra else {}).items()}
         settings = [spec.path, spec.entrypoint, spec.cmd, spec.env, spec.user, spec.symlinks]
