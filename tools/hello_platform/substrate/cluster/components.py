@@ -214,10 +214,7 @@ COMPONENTS: tuple[Component, ...] = (
 
 
 def by_name(name: str) -> Component:
-    for comp in COMPONENTS:
-        if comp.name == name:
-            return comp
-    raise KeyError(name)
+    return {comp.name: comp for comp in COMPONENTS}[name]
 
 
 #: A full PATH (runc, iptables, mount, the CNI plugins' tools).

@@ -306,45 +306,41 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
 def down(lay: Layout | None = None, *, purge: bool = False) -> None:
     lay = lay or Layout.default()
     with _exclusive(lay):
-        _down(lay, purge=purge)
+        t0 = time.monotonic()
+        kubelet = by_name("kubelet")
+        if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
+            say(f"stopped kubelet ({time.monotonic() - t0:.1f}s)")
+        pods = cgroups.pod_pids()
+        shims = leftovers.shim_pids(lay.containerd_socket)
+        pod_netns = leftovers.named_netns(leftovers.netns_of(pods))  # ours: found before the kill
+        leftovers.kill_all(pods | shims)
+        if pods or shims:
+            say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
 
+        _stop_daemons(lay)
+        leftovers.stop_strays(lay, spare_named=False)  # ours, but no pidfile names them
 
-def _down(lay: Layout, *, purge: bool) -> None:
-    t0 = time.monotonic()
-    kubelet = by_name("kubelet")
-    if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
-        say(f"stopped kubelet ({time.monotonic() - t0:.1f}s)")
-    pods = cgroups.pod_pids()
-    shims = leftovers.shim_pids(lay.containerd_socket)
-    pod_netns = leftovers.named_netns(leftovers.netns_of(pods))  # ours: found before the kill
-    leftovers.kill_all(pods | shims)
-    if pods or shims:
-        say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
-
-    _stop_daemons(lay)
-    leftovers.stop_strays(lay, spare_named=False)  # ours, but no pidfile names them
-
-    leftovers.delete_netns(pod_netns)
-    unmounted = leftovers.unmount_all([lay.root])
-    state = lay.host_state
-    chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
-    hostnet.delete_bridge()
-    cgroups.release(state)
-    restored = hostnet.restore_host_settings(state)
-    shutil.rmtree(lay.run, ignore_errors=True)
-    say(
-        f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
-        f"{chains} iptables chains; restored {len(restored)} sysctls"
-        + (f" ({', '.join(restored)})" if restored else "")
-    )
-    if purge and lay.root.exists():
-        for child in lay.root.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            elif child.name != ".lock":
-                child.unlink()
-        say(f"purged {lay.root}")
-    say(f"cluster down in {time.monotonic() - t0:.1f}s")
+        leftovers.delete_netns(pod_netns)
+        unmounted = leftovers.unmount_all([lay.root])
+        state = lay.host_state
+        chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
+        hostnet.delete_bridge()
+        cgroups.release(state)
+        restored = hostnet.restore_host_settings(state)
+        shutil.rmtree(lay.run, ignore_errors=True)
+        say(
+            f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
+            f"{chains} iptables chains; restored {len(restored)} sysctls"
+            + (f" ({', '.join(restored)})" if restored else "")
+        )
+        if purge and lay.root.exists():
+            for child in lay.root.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                elif child.name != ".lock":
+                    child.unlink()
+            say(f"purged {lay.root}")
+        say(f"cluster down in {time.monotonic() - t0:.1f}s")
 
 
 def _stop_daemons(lay: Layout) -> None:
