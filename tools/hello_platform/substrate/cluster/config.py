@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,9 @@ from hello_platform.substrate.cluster.layout import Layout
 def write(path: Path, text: str, mode: int = 0o644) -> bool:
     """Write ``text`` to ``path`` only if it differs (kube-proxy exits when its config
     changes); return True if it changed."""
-    try:
+    with contextlib.suppress(OSError):
         if path.read_text() == text:
             return False
-    except OSError:
-        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.touch(mode=mode, exist_ok=True)

@@ -58,13 +58,8 @@ def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
 
 
 def _built(name: str, source: Path, build: Callable[[Path], None]) -> Path:
-    out = (
-        cache_dir()
-        / "cluster-images"
-        / name
-        / hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-        / name
-    )
+    version = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    out = cache_dir() / "cluster-images" / name / version / name
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
