@@ -23,6 +23,7 @@ from hello_platform.core.wait import until
 from hello_platform.substrate import process, registry
 from hello_platform.substrate.cluster import (
     addons,
+    binaries,
     config,
     health,
     hostnet,
@@ -142,7 +143,7 @@ def test_pods_never_get_a_loopback_only_resolver(tmp_path: Path) -> None:
 
 
 def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> None:
-    text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1", cni_bin_dir="/cni")
+    text = config.containerd_config(lay, sandbox_image="127.0.0.1:5000/p:1")
     doc = tomllib.loads(text)
     assert doc["root"] == str(lay.containerd_root)
     assert doc["grpc"]["address"] == str(lay.containerd_socket)
@@ -150,6 +151,7 @@ def test_containerd_config_is_isolated_and_uses_local_images(lay: Layout) -> Non
     assert cri["sandbox_image"] == "127.0.0.1:5000/p:1"
     assert cri["restrict_oom_score_adj"] is True
     assert cri["cni"]["conf_dir"] == str(lay.cni_conf_dir)
+    assert cri["cni"]["bin_dir"] == str(binaries.CNI_BIN_DIR)
     assert cri["registry"]["config_path"] == str(lay.registry_hosts_dir)
     runc = cri["containerd"]["runtimes"]["runc"]["options"]
     assert runc["SystemdCgroup"] is False
@@ -348,13 +350,13 @@ def test_a_daemon_that_exits_early_is_reaped_and_its_end_named(tmp_path: Path) -
 
 def test_a_running_daemon_is_never_called_exited(tmp_path: Path) -> None:
     from hello_platform.core.errors import PlatformError
-    from hello_platform.substrate.cluster import startup
+    from hello_platform.substrate.cluster import components
 
     pidfile, log = tmp_path / "d.pid", tmp_path / "d.log"
 
     def wait(label: str, detail: str, timeout: float) -> float:
         seen = health.Health(False, detail)
-        return startup.wait_for(
+        return components.wait_for(
             label, lambda: seen, timeout=timeout, step=1, pidfile=pidfile, log=log
         )
 
@@ -727,15 +729,15 @@ def test_only_unanswered_attempts_at_node_ports_are_forgotten() -> None:
 def test_waits_scale_with_the_slowest_start_this_host_showed(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hello_platform.substrate.cluster import startup
+    from hello_platform.substrate.cluster import components
     from hello_platform.substrate.cluster.components import Component
 
-    assert startup.scaled(60, 0) == 60
-    assert startup.scaled(60, 50) == 100  # a slow host: twice its slowest start so far
+    assert components.scaled(60, 0) == 60
+    assert components.scaled(60, 50) == 100  # a slow host: twice its slowest start so far
     bounds: list[object] = []
-    monkeypatch.setattr(startup, "wait_for", lambda *a, **k: bounds.append(k["timeout"]) or 1.0)
+    monkeypatch.setattr(components, "wait_for", lambda *a, **k: bounds.append(k["timeout"]) or 1.0)
     comp = Component("c", lambda _: ["true"], lambda _: health.Health(True, "ok"), timeout=20)
-    startup.wait_started(lay, comp, 1, slowest=45.0)
+    components.wait_started(lay, comp, 1, slowest=45.0)
     assert bounds == [90.0]
 
 
@@ -743,7 +745,7 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
     lay: Layout, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hello_platform.core.errors import PlatformError
-    from hello_platform.substrate.cluster import startup
+    from hello_platform.substrate.cluster import components
     from hello_platform.substrate.cluster.components import Component
 
     comp = Component(
@@ -758,18 +760,18 @@ def test_a_daemon_that_exits_while_starting_is_started_again(
             raise outcome
         return outcome
 
-    monkeypatch.setattr(startup, "wait_for", fake_wait_for)
-    monkeypatch.setattr(startup.process, "vacant", lambda pidfile: True)
-    monkeypatch.setattr(startup, "start_component", lambda lay, c: starts.append(c.name))
-    monkeypatch.setattr(startup.time, "sleep", lambda s: None)
-    assert startup.wait_started(lay, comp, 1) == 3.5
+    monkeypatch.setattr(components, "wait_for", fake_wait_for)
+    monkeypatch.setattr(components.process, "vacant", lambda pidfile: True)
+    monkeypatch.setattr(components, "start_component", lambda lay, c: starts.append(c.name))
+    monkeypatch.setattr(components.time, "sleep", lambda s: None)
+    assert components.wait_started(lay, comp, 1) == 3.5
     assert starts == ["flaky"]
     # Out of retries (or still running but unhealthy): the error stands.
     monkeypatch.setattr(
-        startup, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x"))
+        components, "wait_for", lambda *a, **k: (_ for _ in ()).throw(PlatformError("x"))
     )
     with pytest.raises(PlatformError):
-        startup.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
+        components.wait_started(lay, Component("once", lambda _: ["true"], comp.health), 1)
     assert by_name("kubelet").start_retries > 0
     assert by_name("kube-controller-manager").start_retries > 0
     assert by_name("kube-scheduler").start_retries > 0

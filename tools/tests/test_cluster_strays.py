@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hello_platform.core.errors import PlatformError
 from hello_platform.substrate import process
-from hello_platform.substrate.cluster import binaries, health, leftovers, startup
+from hello_platform.substrate.cluster import binaries, components, health, leftovers
 from hello_platform.substrate.cluster.components import Component
 from hello_platform.substrate.cluster.layout import Layout
 
@@ -112,18 +112,18 @@ def test_up_never_restarts_a_component_that_may_still_run(
     def fails(*args: object, **kwargs: object) -> float:
         raise PlatformError("kcm is not healthy")
 
-    monkeypatch.setattr(startup, "wait_for", fails)
-    monkeypatch.setattr(startup.time, "sleep", lambda s: None)
+    monkeypatch.setattr(components, "wait_for", fails)
+    monkeypatch.setattr(components.time, "sleep", lambda s: None)
     with _sleeper(comp.pidfile(lay), lay.log("kcm")) as pid:
         record = process.read_pidfile(comp.pidfile(lay))
         assert record is not None  # seen as not alive (exe differs), yet not gone
         process.write_pidfile(comp.pidfile(lay), process.PidRecord(pid, record.start_time, "/x"))
-        assert startup.start_component(lay, comp) is None
+        assert components.start_component(lay, comp) is None
         said = "".join(capsys.readouterr())
         assert f"kcm (pid {pid}) may still run but does not look as recorded" in said
         assert "executable " in said and " vs /x); not starting another" in said
         with pytest.raises(PlatformError, match="not healthy"):
-            startup.wait_started(lay, comp, 1)
+            components.wait_started(lay, comp, 1)
         assert process.read_pidfile(comp.pidfile(lay)) == process.PidRecord(
             pid, record.start_time, "/x"
         )

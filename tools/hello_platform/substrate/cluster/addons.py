@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 from string import Template
@@ -36,39 +37,30 @@ def render(
     return "---\n".join(docs)
 
 
-COREDNS_IMAGE = ImageSpec(
-    "coredns", lambda: binaries.tool("coredns"), ("/coredns",), ports=("1053/udp", "1053/tcp")
-)
-METRICS_SERVER_IMAGE = ImageSpec(
-    "metrics-server",
-    lambda: binaries.tool("metrics-server"),
-    ("/metrics-server",),
-    ports=("10250/tcp",),
-)
+def _node_addon(
+    name: str, manifest: str, ports: tuple[str, ...], *conditions: Condition
+) -> Declared:
+    """An add-on of one Deployment ``name`` running the pinned tool ``name`` as ``/name``."""
+    image = ImageSpec(name, functools.partial(binaries.tool, name), (f"/{name}",), ports=ports)
+    return register(
+        Declared(
+            name=name,
+            namespace=NAMESPACE,
+            pins=(name,),
+            images=(image,),
+            render=functools.partial(render, pattern=manifest),
+            workloads=(Workload("Deployment", name),),
+            conditions=conditions,
+        )
+    )
 
-COREDNS = register(
-    Declared(
-        name="coredns",
-        namespace=NAMESPACE,
-        pins=("coredns",),
-        images=(COREDNS_IMAGE,),
-        render=lambda refs: render(refs, pattern="10-coredns.yaml"),
-        workloads=(Workload("Deployment", "coredns"),),
-    )
+
+NODE_ADDONS = (
+    _node_addon("coredns", "10-coredns.yaml", ("1053/udp", "1053/tcp")),
+    _node_addon(
+        "metrics-server",
+        "20-metrics-server.yaml",
+        ("10250/tcp",),
+        Condition("apiregistration.k8s.io/v1", "APIService", "v1beta1.metrics.k8s.io", "Available"),
+    ),
 )
-METRICS_SERVER = register(
-    Declared(
-        name="metrics-server",
-        namespace=NAMESPACE,
-        pins=("metrics-server",),
-        images=(METRICS_SERVER_IMAGE,),
-        render=lambda refs: render(refs, pattern="20-metrics-server.yaml"),
-        workloads=(Workload("Deployment", "metrics-server"),),
-        conditions=(
-            Condition(
-                "apiregistration.k8s.io/v1", "APIService", "v1beta1.metrics.k8s.io", "Available"
-            ),
-        ),
-    )
-)
-NODE_ADDONS = (COREDNS, METRICS_SERVER)

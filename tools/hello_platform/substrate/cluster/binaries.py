@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hello_platform.toolchain.apt import ensure_debian_packages
-
 DEBIAN_PACKAGES = (
     "containerd",
     "runc",
@@ -58,7 +56,3 @@ def provision() -> None:
     """Resolve every program up front, one after the other (never two Go builds at once)."""
     for name in TOOLS:
         tool(name)
-
-
-def ensure_host_packages() -> None:
-    ensure_debian_packages(DEBIAN_PACKAGES, why="the local Kubernetes node")

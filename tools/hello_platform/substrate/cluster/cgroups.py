@@ -11,7 +11,6 @@ delegates it (the kernel refuses then).
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
@@ -26,33 +25,25 @@ SYSTEMD_RUN = Path("/run/systemd/system")
 _KEY = "cgroup"
 
 
-@dataclass(frozen=True)
-class CgroupHost:
-    version: str
-    systemd: bool
-
-    @property
-    def unified(self) -> bool:
-        return self.version == "v2"
-
-    def describe(self) -> str:
-        kind = {
-            "v2": "cgroup v2 (unified hierarchy)",
-            "hybrid": "cgroup v1 (hybrid: the kubelet uses the v1 controllers)",
-            "v1": "cgroup v1",
-        }[self.version]
-        manager = "systemd is PID 1" if self.systemd else "no systemd"
-        return f"{kind}, {manager}; pods under /{POD_CGROUP} (cgroupfs driver)"
+KINDS = {
+    "v2": "cgroup v2 (unified hierarchy)",
+    "hybrid": "cgroup v1 (hybrid: the kubelet uses the v1 controllers)",
+    "v1": "cgroup v1",
+}
 
 
-def detect(cgroup_root: Path = CGROUP_ROOT, systemd_run: Path = SYSTEMD_RUN) -> CgroupHost:
+def detect(cgroup_root: Path = CGROUP_ROOT) -> str:
+    """The hierarchy: a key of ``KINDS``."""
     if (cgroup_root / "cgroup.controllers").exists():
-        version = "v2"
-    elif (cgroup_root / "unified" / "cgroup.controllers").exists():
-        version = "hybrid"
-    else:
-        version = "v1"
-    return CgroupHost(version, systemd_run.is_dir())
+        return "v2"
+    if (cgroup_root / "unified" / "cgroup.controllers").exists():
+        return "hybrid"
+    return "v1"
+
+
+def describe(cgroup_root: Path = CGROUP_ROOT, systemd_run: Path = SYSTEMD_RUN) -> str:
+    manager = "systemd is PID 1" if systemd_run.is_dir() else "no systemd"
+    return f"{KINDS[detect(cgroup_root)]}, {manager}; pods under /{POD_CGROUP} (cgroupfs driver)"
 
 
 def controllers(cgroup: Path, name: str = "cgroup.controllers") -> set[str]:
@@ -96,7 +87,7 @@ def _enable(cgroup: Path, names: set[str]) -> tuple[set[str], list[str]]:
 
 def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str]:
     """On v2, enable and record the kubelet's controllers; return "/:cpu" notes of new ones."""
-    if not detect(cgroup_root).unified:
+    if detect(cgroup_root) != "v2":
         return []
     wanted = set(KUBELET_CONTROLLERS) & controllers(cgroup_root)
     record = _record(state)
@@ -178,9 +169,8 @@ def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], 
     return given, kept
 
 
-def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> CgroupHost:
-    host = detect(cgroup_root)
-    say(f"host: {host.describe()}")
+def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
+    say(f"host: {describe(cgroup_root)}")
     ensure_pod_cgroup(cgroup_root)
     enabled = enable_controllers(state, cgroup_root)
     if enabled:
@@ -188,7 +178,6 @@ def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> CgroupHost:
             f"enabled the cgroup controllers {', '.join(enabled)} for our pods "
             "(down gives them back)"
         )
-    return host
 
 
 def release(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:

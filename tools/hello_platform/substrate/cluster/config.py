@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
-from hello_platform.substrate.cluster import cgroups, layout
+from hello_platform.substrate.cluster import binaries, cgroups, layout
 from hello_platform.substrate.cluster.layout import Layout
 
 
 def write(path: Path, text: str, mode: int = 0o644) -> bool:
     """Write ``text`` to ``path`` only if it differs (kube-proxy exits when its config
     changes); return True if it changed."""
-    try:
+    with contextlib.suppress(OSError):
         if path.read_text() == text:
             return False
-    except OSError:
-        pass
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.touch(mode=mode, exist_ok=True)
@@ -199,7 +198,7 @@ def cni_conflist(lay: Layout) -> str:
     return _json(doc)
 
 
-def containerd_config(lay: Layout, *, sandbox_image: str, cni_bin_dir: str) -> str:
+def containerd_config(lay: Layout, *, sandbox_image: str) -> str:
     """config.toml of the cluster's own containerd: own root, state and socket."""
     return f"""\
 # Rendered by hello-platform; the cluster's dedicated containerd.
@@ -241,7 +240,7 @@ state = "{lay.containerd_state}"
         Root = "{lay.run / "runc"}"
 
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "{cni_bin_dir}"
+    bin_dir = "{binaries.CNI_BIN_DIR}"
     conf_dir = "{lay.cni_conf_dir}"
     max_conf_num = 1
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import socket
 import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,36 +76,29 @@ def etcd(lay: Layout) -> Health:
     return h
 
 
-def _api_readyz(lay: Layout, host: str) -> Health:
+def api_readyz(lay: Layout, host: str) -> Health:
     if not lay.cert("ca").exists():
         return Health(False, "no certificates yet")
     ctx = ssl.create_default_context(cafile=str(lay.cert("ca")))
     return http(f"https://{host}:{layout.API_PORT}/readyz", context=ctx)
 
 
-def apiserver(lay: Layout) -> Health:
-    return _api_readyz(lay, layout.NODE_IP)
+def healthz(url: str) -> Callable[[Layout], Health]:
+    """A component's probe of its ``/healthz`` (its body is "ok" when healthy)."""
+
+    def probe(lay: Layout) -> Health:
+        h = http(url)
+        return Health(h.ok, "ok" if h.ok else h.detail)
+
+    return probe
 
 
-def apiserver_loopback(lay: Layout) -> Health:
-    return _api_readyz(lay, "127.0.0.1")
-
-
-def controller_manager(lay: Layout) -> Health:
-    return http(f"https://127.0.0.1:{layout.CONTROLLER_MANAGER_PORT}/healthz")
-
-
-def scheduler(lay: Layout) -> Health:
-    return http(f"https://127.0.0.1:{layout.SCHEDULER_PORT}/healthz")
-
-
-def kubelet(lay: Layout) -> Health:
-    return http(f"http://127.0.0.1:{layout.KUBELET_HEALTHZ_PORT}/healthz")
-
-
-def kube_proxy(lay: Layout) -> Health:
-    h = http(f"http://127.0.0.1:{layout.KUBE_PROXY_HEALTHZ_PORT}/healthz")
-    return Health(h.ok, "ok" if h.ok else h.detail)
+apiserver = functools.partial(api_readyz, host=layout.NODE_IP)
+apiserver_loopback = functools.partial(api_readyz, host="127.0.0.1")
+controller_manager = healthz(f"https://127.0.0.1:{layout.CONTROLLER_MANAGER_PORT}/healthz")
+scheduler = healthz(f"https://127.0.0.1:{layout.SCHEDULER_PORT}/healthz")
+kubelet = healthz(f"http://127.0.0.1:{layout.KUBELET_HEALTHZ_PORT}/healthz")
+kube_proxy = healthz(f"http://127.0.0.1:{layout.KUBE_PROXY_HEALTHZ_PORT}/healthz")
 
 
 def unix_socket(path: Path) -> Health:
@@ -122,11 +117,11 @@ def containerd(lay: Layout) -> Health:
     return unix_socket(lay.containerd_socket)
 
 
-def admin(lay: Layout, timeout: float = 3.0) -> Kube:
+def admin(lay: Layout) -> Kube:
     """The cluster as its admin; a PlatformError when the node IP is not up on this host."""
     if not is_local_address(layout.NODE_IP):
         raise PlatformError(f"the node address {layout.NODE_IP} is not up on this host")
-    return Kube(lay.admin_kubeconfig, timeout=timeout)
+    return Kube(lay.admin_kubeconfig, timeout=3.0)
 
 
 def node_ready(node: dict[str, Any], since: dt.datetime | None = None) -> Health:

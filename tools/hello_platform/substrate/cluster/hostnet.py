@@ -247,14 +247,11 @@ def restore_script(table: str, rules: Iterable[str], owned: Owned) -> tuple[str,
 
 
 def chains_present(names: Iterable[str]) -> list[str]:
-    wanted, found = set(names), set()
+    found: set[str] = set()
     for table in TABLES:
-        listing = quiet(["iptables", "-w", "-t", table, "-S"])
-        for line in listing.stdout.splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[0] == "-N" and parts[1] in wanted:
-                found.add(parts[1])
-    return sorted(found)
+        listing = quiet(["iptables", "-w", "-t", table, "-S"]).stdout.splitlines()
+        found |= {p[1] for p in map(str.split, listing) if len(p) == 2 and p[0] == "-N"}
+    return sorted(found & set(names))
 
 
 def cleanup_iptables(*, kube: bool) -> int:

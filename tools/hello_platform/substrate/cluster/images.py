@@ -58,13 +58,8 @@ def _descriptor(media_type: str, data: bytes) -> dict[str, object]:
 
 
 def _built(name: str, source: Path, build: Callable[[Path], None]) -> Path:
-    out = (
-        cache_dir()
-        / "cluster-images"
-        / name
-        / hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-        / name
-    )
+    version = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    out = cache_dir() / "cluster-images" / name / version / name
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_suffix(".tmp")
@@ -172,10 +167,8 @@ def image_blobs(spec: ImageSpec, binary: bytes) -> tuple[bytes, bytes, bytes]:
 
 def tag_for(binary: Path, spec: ImageSpec | None = None) -> str:
     """A digest of the binary (and of ``spec``'s other files, links and settings, if any)."""
-    digest = hashlib.sha256()
     with binary.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+        digest = hashlib.file_digest(fh, "sha256")
     if spec is not None and (spec.extra or spec.symlinks or spec.binary_path):
         extra = {k: str(v) for k, v in (spec.extra() if spec.extra else {}).items()}
         settings = [spec.path, spec.entrypoint, spec.cmd, spec.env, spec.user, spec.symlinks]

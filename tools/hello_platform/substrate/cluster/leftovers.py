@@ -138,17 +138,10 @@ def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:
 
     def gone() -> bool:
         nonlocal pending
-        pending = {p for p in pending if Path(f"/proc/{p}").exists() and not _is_zombie(p)}
+        pending = {p for p in pending if not process._zombie(p, process.PROC)}
         return not pending
 
     within(gone, timeout=wait, interval=0.05)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
 
 
 #: The API server's --service-node-port-range.

@@ -7,9 +7,9 @@ import contextlib
 import datetime as dt
 import functools
 import shutil
-import signal
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +30,18 @@ from hello_platform.substrate.cluster import (
     leftovers,
     pki,
 )
-from hello_platform.substrate.cluster.components import COMPONENTS, by_name
-from hello_platform.substrate.cluster.layout import Layout
-from hello_platform.substrate.cluster.startup import (
+from hello_platform.substrate.cluster.components import (
+    COMPONENTS,
     TOTAL,
+    Component,
+    by_name,
     scaled,
     start_component,
     wait_for,
     wait_started,
 )
-from hello_platform.toolchain.apt import require_linux_root
+from hello_platform.substrate.cluster.layout import Layout
+from hello_platform.toolchain.apt import ensure_debian_packages, require_linux_root
 
 ALTERNATIVE = "point the sessions at an existing cluster with --kubeconfig PATH instead"
 
@@ -55,7 +57,7 @@ class Row:
 def prepare(lay: Layout) -> set[str]:
     """The host, certificates and configs but containerd's; return the components changed."""
     require_linux_root("the local Kubernetes cluster", alternative=ALTERNATIVE)
-    binaries.ensure_host_packages()
+    ensure_debian_packages(binaries.DEBIAN_PACKAGES, why="the local Kubernetes node")
     state = lay.host_state
     refuse_foreign_kube_proxy(state)
     failed = hostnet.apply_sysctls(state)
@@ -95,7 +97,7 @@ def prepare(lay: Layout) -> set[str]:
     config.write(hosts, config.registry_hosts_toml(registry.ADDRESS))
     if issued:
         # Restart whatever reads them from files: nothing keeps serving an expiring one.
-        changed |= {c.name for c in COMPONENTS if c.name not in ("containerd",)}
+        changed |= {c.name for c in COMPONENTS if c.name != "containerd"}
     return changed
 
 
@@ -114,25 +116,19 @@ def refuse_foreign_kube_proxy(state: Path) -> None:
         )
 
 
-class _ImageBuilder(threading.Thread):
-    def __init__(self) -> None:
-        super().__init__(name="cluster-images", daemon=True)
-        self.refs: dict[str, str] = {}
-        self.error: BaseException | None = None
+def _build_addon_images() -> Future[dict[str, str]]:
+    """The add-on images' refs, built in a daemon thread (``result()`` re-raises its error)."""
+    future: Future[dict[str, str]] = Future()
 
-    def run(self) -> None:
+    def build() -> None:
         try:
-            for addon in addons.NODE_ADDONS:
-                for spec in addon.images:
-                    self.refs[spec.name] = images.ensure_image(spec)
-        except BaseException as exc:  # re-raised in the main thread by result()
-            self.error = exc
+            specs = [spec for addon in addons.NODE_ADDONS for spec in addon.images]
+            future.set_result({spec.name: images.ensure_image(spec) for spec in specs})
+        except BaseException as exc:
+            future.set_exception(exc)
 
-    def result(self) -> dict[str, str]:
-        self.join()
-        if self.error is not None:
-            raise self.error
-        return self.refs
+    threading.Thread(target=build, name="cluster-images", daemon=True).start()
+    return future
 
 
 def _exclusive(lay: Layout) -> contextlib.AbstractContextManager[None]:
@@ -178,7 +174,7 @@ def _up(lay: Layout) -> Path:
     return lay.admin_kubeconfig
 
 
-def _configure(lay: Layout) -> _ImageBuilder:
+def _configure(lay: Layout) -> Future[dict[str, str]]:
     """Step 1: host, binaries, registry, configs (a component whose config changed is
     stopped); return the builder of the add-on images, started meanwhile."""
     changed = prepare(lay)
@@ -186,14 +182,9 @@ def _configure(lay: Layout) -> _ImageBuilder:
     leftovers.stop_strays(lay)  # a daemon started twice by an earlier run: it holds a port
     say(f"[1/{TOTAL}] registry: {registry.ensure_running()}")
     pause_ref = images.ensure_image(images.PAUSE)
-    builder = _ImageBuilder()
-    builder.start()
-    if config.write(
-        lay.etc / "containerd.toml",
-        config.containerd_config(
-            lay, sandbox_image=pause_ref, cni_bin_dir=str(binaries.CNI_BIN_DIR)
-        ),
-    ):
+    builder = _build_addon_images()
+    containerd_toml = config.containerd_config(lay, sandbox_image=pause_ref)
+    if config.write(lay.etc / "containerd.toml", containerd_toml):
         changed.add("containerd")
     for name in sorted(changed):
         comp = by_name(name)
@@ -269,10 +260,7 @@ def status(lay: Layout | None = None) -> list[Row]:
     ]
     for comp in COMPONENTS:
         pid = process.running(comp.pidfile(lay))
-        if pid is None:
-            rows.append(Row(comp.name, False, None, "not running"))
-            continue
-        h = comp.health(lay)
+        h = comp.health(lay) if pid is not None else health.Health(False, "not running")
         rows.append(Row(comp.name, h.ok, pid, h.detail))
     n = health.node(lay)
     rows.append(Row("node", n.ok, None, n.detail))
@@ -318,38 +306,57 @@ def memory(lay: Layout | None = None) -> dict[str, int]:
 def down(lay: Layout | None = None, *, purge: bool = False) -> None:
     lay = lay or Layout.default()
     with _exclusive(lay):
-        _down(lay, purge=purge)
+        t0 = time.monotonic()
+        kubelet = by_name("kubelet")
+        if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
+            say(f"stopped kubelet ({time.monotonic() - t0:.1f}s)")
+        pods = cgroups.pod_pids()
+        shims = leftovers.shim_pids(lay.containerd_socket)
+        pod_netns = leftovers.named_netns(leftovers.netns_of(pods))  # ours: found before the kill
+        leftovers.kill_all(pods | shims)
+        if pods or shims:
+            say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
+
+        _stop_daemons(lay)
+        leftovers.stop_strays(lay, spare_named=False)  # ours, but no pidfile names them
+
+        leftovers.delete_netns(pod_netns)
+        unmounted = leftovers.unmount_all([lay.root])
+        state = lay.host_state
+        chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
+        hostnet.delete_bridge()
+        cgroups.release(state)
+        restored = hostnet.restore_host_settings(state)
+        shutil.rmtree(lay.run, ignore_errors=True)
+        say(
+            f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
+            f"{chains} iptables chains; restored {len(restored)} sysctls"
+            + (f" ({', '.join(restored)})" if restored else "")
+        )
+        if purge and lay.root.exists():
+            for child in lay.root.iterdir():
+                if child.is_dir():
+                    shutil.rmtree(child, ignore_errors=True)
+                elif child.name != ".lock":
+                    child.unlink()
+            say(f"purged {lay.root}")
+        say(f"cluster down in {time.monotonic() - t0:.1f}s")
 
 
-def _down(lay: Layout, *, purge: bool) -> None:
-    t0 = time.monotonic()
-    kubelet = by_name("kubelet")
-    start = time.monotonic()
-    if process.stop(kubelet.pidfile(lay), timeout=kubelet.stop_timeout):
-        say(f"stopped kubelet ({time.monotonic() - start:.1f}s)")
-    pods = cgroups.pod_pids()
-    shims = leftovers.shim_pids(lay.containerd_socket)
-    pod_netns = leftovers.named_netns(leftovers.netns_of(pods))  # ours: found before the kill
-    leftovers.kill_all(pods | shims)
-    if pods or shims:
-        say(f"killed {len(pods)} pod processes and {len(shims)} containerd shims")
-
+def _stop_daemons(lay: Layout) -> None:
+    """Stop the daemons but the kubelet in stages: etcd goes last, after every client of it."""
     took: dict[str, float] = {}
 
-    def stop(
-        name: str, pidfile: Path, timeout: float, sig: signal.Signals = signal.SIGTERM
-    ) -> None:
+    def stop(comp: Component) -> None:
         start = time.monotonic()
-        if process.stop(pidfile, timeout=timeout, sig=sig):
-            took[name] = time.monotonic() - start
+        if process.stop(comp.pidfile(lay), timeout=comp.stop_timeout, sig=comp.stop_signal):
+            took[comp.name] = time.monotonic() - start
 
-    # In stages: etcd goes last, after every client of it.
     last = ("kube-apiserver", "etcd")
     stages = [[c for c in COMPONENTS if c.name not in ("kubelet", *last)]]
     stages += [[by_name(name)] for name in last]
     for number, stage in enumerate(stages):
-        jobs = [(c.name, c.pidfile(lay), c.stop_timeout, c.stop_signal) for c in stage]
-        threads = [threading.Thread(target=stop, args=job) for job in jobs]
+        threads = [threading.Thread(target=stop, args=(c,)) for c in stage]
         if number == 0:  # the registry, our dockerd (if we started it), the git daemon
             threads.append(threading.Thread(target=lambda: took.update(daemons.stop_all())))
         for t in threads:
@@ -358,26 +365,3 @@ def _down(lay: Layout, *, purge: bool) -> None:
             t.join()
     if took:
         say("stopped " + ", ".join(f"{n} ({s:.1f}s)" for n, s in sorted(took.items())))
-    leftovers.stop_strays(lay, spare_named=False)  # ours, but no pidfile names them
-
-    leftovers.delete_netns(pod_netns)
-    unmounted = leftovers.unmount_all([lay.root])
-    state = lay.host_state
-    chains = hostnet.cleanup_iptables(kube=hostnet.kube_chains_ours(state))
-    hostnet.delete_bridge()
-    cgroups.release(state)
-    restored = hostnet.restore_host_settings(state)
-    shutil.rmtree(lay.run, ignore_errors=True)
-    say(
-        f"removed {len(pod_netns)} network namespaces, {unmounted} mounts, "
-        f"{chains} iptables chains; restored {len(restored)} sysctls"
-        + (f" ({', '.join(restored)})" if restored else "")
-    )
-    if purge and lay.root.exists():
-        for child in lay.root.iterdir():
-            if child.is_dir():
-                shutil.rmtree(child, ignore_errors=True)
-            elif child.name != ".lock":
-                child.unlink()
-        say(f"purged {lay.root}")
-    say(f"cluster down in {time.monotonic() - t0:.1f}s")
