@@ -67,6 +67,14 @@ def _kernel_subtree_control(cgroup: Path, change: str) -> None:
 @pytest.fixture(autouse=True)
 def kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(cgroups, "write_subtree_control", _kernel_subtree_control)
+    monkeypatch.setattr(cgroups, "subtree", _active)
+
+
+def _runtime_enables_everything(root: Path) -> None:
+    """libcontainer's CreateCgroupPath: every controller offered, down the path to a pod."""
+    for cgroup in (root, root / "hello-platform"):
+        for name in ROOT_CONTROLLERS.split():
+            _kernel_subtree_control(cgroup, f"+{name}")
 
 
 def test_detect_each_layout(tmp_path: Path) -> None:
@@ -118,9 +126,7 @@ def test_v2_enables_exactly_the_kubelets_controllers_and_gives_them_back(tmp_pat
     # A second up changes nothing and keeps the first "before".
     assert cgroups.enable_controllers(state, root) == []
     assert json.loads(state.read_text())["cgroup"] == record
-    # The kubelet's runtime (libcontainer) enables every root controller itself.
-    for name in ROOT_CONTROLLERS.split():
-        _kernel_subtree_control(root, f"+{name}")
+    _runtime_enables_everything(root)
     cgroups.note_runtime_controllers(state, root)
     cgroups.release(state, root)
     assert cgroups.controllers(root, "cgroup.subtree_control") == {"memory", "pids"}
@@ -201,3 +207,21 @@ def test_v2_a_controller_that_cannot_be_enabled_is_named(
         cgroups.enable_controllers(state, root)
     # What was enabled is recorded all the same, so down gives it back.
     assert json.loads(state.read_text())["cgroup"]["enabled"] == {"/": ["cpuset", "hugetlb"]}
+
+
+def test_v2_an_up_that_failed_before_ready_still_gives_back_the_runtimes(tmp_path: Path) -> None:
+    root = _v2_tree(tmp_path / "cg", enabled="cpu memory pids")
+    state = tmp_path / "host.json"
+    cgroups.prepare(state, root)
+    _runtime_enables_everything(root)  # the kubelet started, then up failed: never noted
+    _kernel_subtree_control(root / "hello-platform", "-rdma")
+    _kernel_subtree_control(root, "-rdma")
+    (root / "foreign").mkdir()  # someone else's leaf, using rdma from the root meanwhile
+    _kernel_subtree_control(root, "+rdma")
+    cgroups.release(state, root)
+    assert cgroups.controllers(root, "cgroup.subtree_control") == {
+        "cpu",
+        "memory",
+        "pids",
+        "rdma",
+    }

@@ -69,6 +69,11 @@ def _record(state: Path) -> dict[str, dict[str, list[str]]]:
     return data if isinstance(data, dict) else {}
 
 
+def subtree(cgroup: Path) -> set[str]:
+    """The controllers ``cgroup`` enables for its children (its ``cgroup.subtree_control``)."""
+    return controllers(cgroup, "cgroup.subtree_control")
+
+
 def write_subtree_control(cgroup: Path, change: str) -> None:
     (cgroup / "cgroup.subtree_control").write_text(change)
 
@@ -95,18 +100,18 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
     notes, failed = [], []
     for cgroup in ancestors(cgroup_root):
         key = _key(cgroup, cgroup_root)
-        active = controllers(cgroup, "cgroup.subtree_control")
+        active = subtree(cgroup)
         before.setdefault(key, sorted(active))
         done, refused = _enable(cgroup, wanted - active)
         ours[key] = sorted(set(ours.get(key, [])) | done)
         notes += [f"{key}:{name}" for name in sorted(done)]
         failed += [f"{cgroup / 'cgroup.subtree_control'} ({why})" for why in refused]
     hostnet.update_host_state(state, _KEY, record)
-    subtree = cgroup_root / POD_CGROUP
-    if subtree.is_dir() and not failed:
+    pods = cgroup_root / POD_CGROUP
+    if pods.is_dir() and not failed:
         # Delegated below our subtree, systemd cannot take them back from the root (the
         # kernel refuses "-name" with EBUSY for a delegated controller).
-        _enable(subtree, wanted - controllers(subtree, "cgroup.subtree_control"))
+        _enable(pods, wanted - subtree(pods))
     if failed:
         raise PlatformError(
             "the kubelet needs the cgroup controllers "
@@ -119,14 +124,16 @@ def enable_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> list[str
 
 
 def note_runtime_controllers(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
-    """Record what our runtime enabled beyond ours while the node started."""
+    """Record what our runtime enabled beyond ours: new since ``up`` and delegated on to our
+    subtree (libcontainer enables every controller down the path to the pod cgroups)."""
     record = _record(state)
     before, ours = record.get("before", {}), record.setdefault("enabled", {})
     if not before:
         return
+    delegated = subtree(cgroup_root / POD_CGROUP)
     for key, was in before.items():
-        now = controllers(cgroup_root / key.lstrip("/"), "cgroup.subtree_control")
-        ours[key] = sorted(set(ours.get(key, [])) | (now - set(was)))
+        new = (subtree(cgroup_root / key.lstrip("/")) - set(was)) & delegated
+        ours[key] = sorted(set(ours.get(key, [])) | new)
     hostnet.update_host_state(state, _KEY, record)
 
 
@@ -135,11 +142,7 @@ def _delegated_elsewhere(cgroup: Path, name: str, ours: Path) -> list[str]:
     users = []
     with contextlib.suppress(OSError):
         for child in sorted(cgroup.iterdir()):
-            if (
-                child.is_dir()
-                and child != ours
-                and name in controllers(child, "cgroup.subtree_control")
-            ):
+            if child.is_dir() and child != ours and name in subtree(child):
                 users.append(child.name)
     return users
 
@@ -155,7 +158,7 @@ def give_back(state: Path, cgroup_root: Path = CGROUP_ROOT) -> tuple[list[str], 
     ours_dir = cgroup_root / POD_CGROUP
     for key, names in sorted(record.get("enabled", {}).items(), key=lambda kv: -len(kv[0])):
         cgroup = cgroup_root / key.lstrip("/")
-        active = controllers(cgroup, "cgroup.subtree_control")
+        active = subtree(cgroup)
         for name in sorted(set(names) & active):
             users = _delegated_elsewhere(cgroup, name, ours_dir)
             try:
@@ -181,6 +184,9 @@ def prepare(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
 
 
 def release(state: Path, cgroup_root: Path = CGROUP_ROOT) -> None:
+    # Noted again here: an ``up`` that failed after the kubelet started never reached Ready,
+    # where they are noted, and the runtime's controllers would stay on the host.
+    note_runtime_controllers(state, cgroup_root)
     remove_pod_cgroups(cgroup_root)
     given, kept = give_back(state, cgroup_root)
     if given or kept:
