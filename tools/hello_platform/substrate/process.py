@@ -49,7 +49,7 @@ def exe_of(pid: int, proc: Path = PROC) -> str | None:
         return None
 
 
-def _zombie(pid: int, proc: Path) -> bool:
+def exited(pid: int, proc: Path = PROC) -> bool:
     """True if ``pid`` has exited (a Z leader with other threads still runs)."""
     try:
         if _stat(pid, proc)[0] != "Z":
@@ -93,7 +93,7 @@ def reap(pid: int) -> int | None:
 
 def alive(record: PidRecord, proc: Path = PROC) -> bool:
     """True if ``record.pid`` still runs the recorded program (an exited child is reaped)."""
-    if start_time(record.pid, proc) != record.start_time or _zombie(record.pid, proc):
+    if start_time(record.pid, proc) != record.start_time or exited(record.pid, proc):
         if proc == PROC:
             reap(record.pid)
         return False

@@ -138,7 +138,7 @@ def kill_all(pids: Iterable[int], *, wait: float = 5.0) -> None:
 
     def gone() -> bool:
         nonlocal pending
-        pending = {p for p in pending if not process._zombie(p, process.PROC)}
+        pending = {p for p in pending if not process.exited(p)}
         return not pending
 
     within(gone, timeout=wait, interval=0.05)
