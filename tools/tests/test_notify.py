@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 from hello_platform.core.errors import PlatformError
 from hello_platform.pipeline import notify
-from hello_platform.pipeline.notify import Announcer, Event, Notice
+from hello_platform.pipeline.notify import Announcer, Event
 from loopback import Chat, serving
 
 DIGEST = "sha256:" + "b" * 64
 
 
 def test_each_event_is_a_slack_message_with_text_and_blocks() -> None:
-    promoted = notify.message(Notice(Event.PROMOTED, "hello", "local", DIGEST, seconds=12.34))
+    promoted = notify.message(Event.PROMOTED, "hello", "local", DIGEST, seconds=12.34)
     assert promoted["text"].startswith(":white_check_mark: hello promoted in local")
     assert "healthy after 12.3s" in promoted["text"]
     assert promoted["blocks"][0] == {
@@ -25,10 +25,10 @@ def test_each_event_is_a_slack_message_with_text_and_blocks() -> None:
         "text": {"type": "mrkdwn", "text": promoted["text"]},
     }
     assert DIGEST in promoted["blocks"][1]["elements"][0]["text"]
-    reverted = notify.message(Notice(Event.REVERTED, "hello", "local", DIGEST, reason="it broke."))
+    reverted = notify.message(Event.REVERTED, "hello", "local", DIGEST, reason="it broke.")
     assert "aborted and reverted" in reverted["text"]
     assert reverted["text"].endswith("Reason: it broke.")
-    started = notify.message(Notice(Event.STARTED, "hello", "local", DIGEST))
+    started = notify.message(Event.STARTED, "hello", "local", DIGEST)
     assert started["text"] == f":rocket: Release of hello to local started ({DIGEST})"
 
 

@@ -142,18 +142,5 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    line = outcome.publish_release(
-        outcome.Options(
-            args.env,
-            git_url=args.git_url,
-            timeout=args.timeout,
-            wait=not args.no_wait,
-            kubeconfig=args.kubeconfig,
-            service=args.service,
-            faults=tuple(args.fault),
-            webhook_url=args.webhook_url,
-            registry=image_cli.registry_of(args),
-        )
-    )
-    print(line)
+    print(outcome.publish_release(args))
     return 0

@@ -5,12 +5,11 @@ be healthy again and says why in one sentence; started/promoted/reverted are ann
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -218,34 +217,24 @@ def failed(outcome: Outcome) -> PlatformError:
     )
 
 
-@dataclass(frozen=True)
-class Options:
-    env: str
-    git_url: str | None = None
-    timeout: float = 300.0
-    wait: bool = True
-    kubeconfig: str | Path | None = None
-    service: str | None = None
-    faults: tuple[str, ...] = ()
-    webhook_url: str | None = None
-    registry: oci.Registry | None = None
-
-
-def publish_release(opts: Options) -> str:
-    """Build, push and commit the image; with a cluster to watch, own the outcome."""
-    local = opts.git_url is None
+def publish_release(opts: argparse.Namespace) -> str:
+    """``release``: build, push and commit the image; with a cluster to watch, own the
+    outcome."""
     from hello_platform.pipeline import image
+    from hello_platform.pipeline.image import cli as image_cli
 
+    registry = image_cli.registry_of(opts)
+    local = opts.git_url is None
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(opts.env)
     svc = release.env_service(opts.env, opts.service)
-    drill = release.fault_values(svc, opts.faults)
-    built = image.build(svc, target=opts.registry)
+    drill = release.fault_values(svc, opts.fault)
+    built = image.build(svc, target=registry)
     branch = gitserver.env_branch(opts.env)
     text = gitserver.read_file(branch, release.image_file(opts.env), url=opts.git_url)
     previous = release.current_image(text).get("digest")
-    watching = opts.wait and (local or opts.kubeconfig is not None)
+    watching = not opts.no_wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
     if kube is not None and local:
         lifecycle.ensure_rollouts(kube, opts.env)
@@ -268,9 +257,10 @@ def publish_release(opts: Options) -> str:
         lifecycle.write_figures("release.json", figures)
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
-    target = Target(release.env_app(opts.env).name, branch, commit, digest)
+    app = release.env_app(opts.env)
     was = str(previous) if previous else None
-    rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
+    target = Target(app.name, branch, commit, digest)
+    rel = Release(svc.name, opts.env, target, was, committed, app.namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
     serving = _serving(svc, opts, committed) if result.ok and local else None
     figures["commit_to_serving_seconds"] = serving
@@ -283,7 +273,7 @@ def publish_release(opts: Options) -> str:
     )
 
 
-def _serving(svc: Service, opts: Options, committed: float) -> float:
+def _serving(svc: Service, opts: argparse.Namespace, committed: float) -> float:
     from hello_platform.pipeline.image import read_source
 
     remaining = max(30.0, opts.timeout - (time.monotonic() - committed))

@@ -20,7 +20,6 @@ from hello_platform.pipeline.deploy import http_get
 from hello_platform.pipeline.deploy.inputs import Image
 from hello_platform.pipeline.gitops import envs, gitserver
 
-ENV_DIR = gitserver.ENVS_DIR
 NODE_PORTS = {"local": 30081}
 APPS_DIR = envs.LOCAL_APPS
 
@@ -77,7 +76,7 @@ def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT)
 
 
 def image_file(env: str) -> str:
-    return f"{ENV_DIR}/{env}/image.yaml"
+    return f"{envs.ENVS_DIR}/{env}/image.yaml"
 
 
 def image_yaml(

@@ -43,25 +43,21 @@ _HEADLINES = {
 }
 
 
-@dataclass(frozen=True)
-class Notice:
-    event: Event
-    service: str
-    environment: str
-    digest: str
-    reason: str | None = None
-    seconds: float | None = None
-
-
-def message(notice: Notice) -> dict[str, Any]:
+def message(
+    event: Event,
+    service: str,
+    environment: str,
+    digest: str,
+    reason: str | None = None,
+    seconds: float | None = None,
+) -> dict[str, Any]:
     """A plain ``text``, and the same in ``blocks`` with service, environment and digest."""
-    service, environment, digest = notice.service, notice.environment, notice.digest
-    text = _HEADLINES[notice.event].format(service=service, environment=environment)
+    text = _HEADLINES[event].format(service=service, environment=environment)
     text += f" ({digest})"
-    if notice.seconds is not None:
-        text += f": healthy after {notice.seconds:.1f}s"
-    if notice.reason:
-        text += f". Reason: {notice.reason.rstrip('.')}."
+    if seconds is not None:
+        text += f": healthy after {seconds:.1f}s"
+    if reason:
+        text += f". Reason: {reason.rstrip('.')}."
     context = f"service *{service}* · environment *{environment}* · digest `{digest}`"
     return {
         "text": text,
@@ -145,11 +141,10 @@ class Announcer:
         reason: str | None = None,
         seconds: float | None = None,
     ) -> bool:
-        payload = message(Notice(event, service, environment, digest, reason, seconds))
         if not self.url:
             return False
         try:
-            self.deliver(self.url, payload)
+            self.deliver(self.url, message(event, service, environment, digest, reason, seconds))
         except PlatformError as err:
             say(f"warning: the {event} announcement was not delivered: {err.message}")
             return False

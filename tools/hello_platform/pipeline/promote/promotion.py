@@ -68,7 +68,7 @@ class Image:
 
 
 def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
-    with gitserver.checkout(env.branch, url) as work:
+    with gitserver.checkout(env.branch, url, bare=True) as work:
         what = f"reading {env.image_file} at {commit[:12]}"
         text = gitserver.git("show", f"{commit}:{env.image_file}", cwd=work, what=what)
     found = release.current_image(text)
