@@ -203,14 +203,8 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     target = env_branch(env)
     before = remote_ref(target)
     if before is None:
-        git(
-            "push",
-            "--quiet",
-            mirror,
-            f"HEAD:refs/heads/{target}",
-            cwd=repo,
-            what=f"creating {target}",
-        )
+        to = f"HEAD:refs/heads/{target}"
+        git("push", "--quiet", mirror, to, cwd=repo, what=f"creating {target}")
         return Published(branch, sha, target, sha)
     with checkout(target) as work:
         git("fetch", "--quiet", "origin", f"refs/heads/source/{branch}", cwd=work)

@@ -19,7 +19,6 @@ from hello_platform.pipeline.monitoring import prometheus
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.substrate import addons
 
-ENVS = tuple(release.NODE_PORTS)
 #: Strategies the chart renders as an Argo Rollout (rollout.strategy).
 PROGRESSIVE = ("canary", "blueGreen")
 

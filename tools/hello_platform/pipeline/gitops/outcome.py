@@ -281,6 +281,5 @@ def _serving(svc: Service, opts: argparse.Namespace, committed: float) -> float:
         f"http://127.0.0.1:{release.NODE_PORTS[opts.env]}",
         read_source(svc).revision,
         timeout=remaining,
-        on_wait=release.say_waiting,
     )
     return round(time.monotonic() - committed, 1)

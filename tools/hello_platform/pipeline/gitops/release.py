@@ -140,7 +140,6 @@ def wait_serving(
     get: Callable[[str], tuple[int, bytes]] = http_get,
     poll: float = 0.25,
     stable: float = 3.0,
-    on_wait: Callable[[float, str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> float:
     """Seconds until ``url`` serves only ``revision`` (``/version`` names it, ``/`` is 200)
@@ -162,15 +161,11 @@ def wait_serving(
             streak = now
         elif now - streak >= stable:
             return streak - start
-        if on_wait and now - last_beat >= 10:
+        if now - last_beat >= 10:
             last_beat = now
-            on_wait(now - start, seen)
+            say(f"waiting for the new revision to serve: {now - start:.0f}s, serving {seen}")
         time.sleep(poll)
     raise PlatformError(
         f"{url} did not serve only revision {revision} within {timeout:.0f}s (it serves {seen})",
         hint="run `nox -s gitops -- status` to see what Argo CD says",
     )
-
-
-def say_waiting(elapsed: float, seen: str) -> None:
-    say(f"waiting for the new revision to serve: {elapsed:.0f}s, serving {seen}")
