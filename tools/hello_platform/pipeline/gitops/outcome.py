@@ -17,7 +17,7 @@ from hello_platform.core.progress import say, step
 from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, records, release
-from hello_platform.pipeline.notify import Announcer, Event
+from hello_platform.pipeline.notify import Announcer, Event, Notice
 from hello_platform.pipeline.rollouts import outcome as rollout
 
 HEALTHY = "healthy"
@@ -170,9 +170,7 @@ def own(
     if seen.verdict == HEALTHY:
         took = round(time.monotonic() - rel.committed_at, 1)
         _record(rel, records.PASSED, url)
-        announcer.announce(
-            Event.PROMOTED, service=rel.service, environment=rel.env, digest=digest, seconds=took
-        )
+        announcer.announce(Notice(Event.PROMOTED, rel.service, rel.env, digest, seconds=took))
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
     if seen.verdict == DEGRADED and rel.namespace:
@@ -186,9 +184,7 @@ def own(
     if again.verdict != HEALTHY:
         also = why(again, back, timeout)
         reason += f"; its revert {reverted[:12]} is not healthy either ({also})"
-    announcer.announce(
-        Event.REVERTED, service=rel.service, environment=rel.env, digest=digest, reason=reason
-    )
+    announcer.announce(Notice(Event.REVERTED, rel.service, rel.env, digest, reason=reason))
     return Outcome(
         False,
         reason=reason,
@@ -245,7 +241,7 @@ def publish_release(opts: argparse.Namespace) -> str:
     commit = release.commit_image(opts.env, built, url=opts.git_url, faults=drill)
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
     digest = str(built.digest)
-    announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
+    announcer.announce(Notice(Event.STARTED, svc.name, opts.env, digest))
     figures: dict[str, Any] = {
         "env": opts.env,
         "image": built.pinned,

@@ -43,21 +43,25 @@ _HEADLINES = {
 }
 
 
-def message(
-    event: Event,
-    service: str,
-    environment: str,
-    digest: str,
-    reason: str | None = None,
-    seconds: float | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Notice:
+    event: Event
+    service: str
+    environment: str
+    digest: str
+    reason: str | None = None
+    seconds: float | None = None
+
+
+def message(notice: Notice) -> dict[str, Any]:
     """A plain ``text``, and the same in ``blocks`` with service, environment and digest."""
-    text = _HEADLINES[event].format(service=service, environment=environment)
+    service, environment, digest = notice.service, notice.environment, notice.digest
+    text = _HEADLINES[notice.event].format(service=service, environment=environment)
     text += f" ({digest})"
-    if seconds is not None:
-        text += f": healthy after {seconds:.1f}s"
-    if reason:
-        text += f". Reason: {reason.rstrip('.')}."
+    if notice.seconds is not None:
+        text += f": healthy after {notice.seconds:.1f}s"
+    if notice.reason:
+        text += f". Reason: {notice.reason.rstrip('.')}."
     context = f"service *{service}* · environment *{environment}* · digest `{digest}`"
     return {
         "text": text,
@@ -131,22 +135,13 @@ class Announcer:
     deliver: Callable[[str, Mapping[str, Any]], None] = field(default=send)
     sent: list[str] = field(default_factory=list)
 
-    def announce(
-        self,
-        event: Event,
-        *,
-        service: str,
-        environment: str,
-        digest: str,
-        reason: str | None = None,
-        seconds: float | None = None,
-    ) -> bool:
+    def announce(self, notice: Notice) -> bool:
         if not self.url:
             return False
         try:
-            self.deliver(self.url, message(event, service, environment, digest, reason, seconds))
+            self.deliver(self.url, message(notice))
         except PlatformError as err:
-            say(f"warning: the {event} announcement was not delivered: {err.message}")
+            say(f"warning: the {notice.event} announcement was not delivered: {err.message}")
             return False
-        self.sent.append(str(event))
+        self.sent.append(str(notice.event))
         return True
