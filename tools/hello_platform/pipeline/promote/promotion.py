@@ -4,7 +4,6 @@ the next one's registry when it is another, and committed to its ``image.yaml``.
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +35,7 @@ class Environment:
 
 
 def environments(root: Path = paths.REPO_ROOT) -> dict[str, Environment]:
-    data = tomllib.loads((root / ENVIRONMENTS).read_text())
-    try:
-        return {n: Environment(name=n, **e) for n, e in data["environments"].items()}
-    except TypeError as err:
-        raise PlatformError(f"{ENVIRONMENTS} has an entry with an unknown key: {err}") from None
+    return envs.load_table(root, ENVIRONMENTS, "environments", Environment)
 
 
 def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Environment, Environment]:
