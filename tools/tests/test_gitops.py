@@ -22,7 +22,6 @@ from hello_platform.pipeline.gitops import (
     gitserver,
     lifecycle,
     manifests,
-    notifications,
     release,
 )
 from hello_platform.pipeline.gitops import images as gitops_images
@@ -117,20 +116,20 @@ def test_a_changed_upstream_file_is_refused(
 def test_the_notifications_controller_runs_our_image_with_our_config(
     rendered: list[dict[str, Any]],
 ) -> None:
-    deployment = _by(rendered, "Deployment", notifications.CONTROLLER)
+    deployment = _by(rendered, "Deployment", manifests.NOTIFICATIONS_CONTROLLER)
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["args"] == ["/usr/local/bin/argocd-notifications"]
     assert container["image"] == IMAGES["argocd"]
     assert "argocd-notifications" in gitops_images.ARGOCD_NAMES
     # The operator's Secret holds the webhook URL: the install never applies one.
     assert not [d for d in rendered if d["kind"] == "Secret" and "notif" in d["metadata"]["name"]]
-    data = _by(rendered, "ConfigMap", notifications.CONFIGMAP)["data"]
+    data = _by(rendered, "ConfigMap", manifests.NOTIFICATIONS_CONFIGMAP)["data"]
     assert yaml.safe_load(data["service.webhook.chat"])["url"] == f"${notify.SECRET_KEY}"
-    assert notify.SECRET_NAME == notifications.SECRET
+    assert notify.SECRET_NAME == manifests.NOTIFICATIONS_SECRET
 
 
 def test_the_local_app_subscribes_to_triggers_with_chat_templates() -> None:
-    data = notifications.config()
+    data = manifests.notifications_config()
     (app,) = _docs(ARGOCD_DIR / "apps" / "hello-local.yaml")
     prefix, suffix = "notifications.argoproj.io/subscribe.", ".chat"
     subscribed = [
@@ -148,12 +147,12 @@ def test_the_local_app_subscribes_to_triggers_with_chat_templates() -> None:
 
 
 def test_a_changed_notifications_base_is_refused(tmp_path: Path) -> None:
-    base = tmp_path / notifications.BASE
+    base = tmp_path / manifests.NOTIFICATIONS_BASE
     base.mkdir(parents=True)
     (base / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
     (base / "cm.yaml").write_text("kind: Tampered\n")
     with pytest.raises(PlatformError, match="not the pinned"):
-        notifications.upstream(tmp_path)
+        manifests.upstream_notifications(tmp_path)
 
 
 def _layer_members(layer: bytes) -> dict[str, tarfile.TarInfo]:

@@ -58,6 +58,8 @@ class _Argo:
         self.reverted: list[str] = []
         self.head = COMMIT
         self.records: list[tuple[str, str, str, str]] = []
+        #: What Argo CD shows once the release is reverted (None: the script goes on).
+        self.after_revert: list[argo.AppStatus] | None = None
 
     def applications(self, kube: Any) -> list[argo.AppStatus]:
         return [self.states.pop(0) if len(self.states) > 1 else self.states[0]]
@@ -68,6 +70,8 @@ class _Argo:
     def revert(self, branch: str, commit: str, *, url: str | None = None) -> str:
         self.reverted.append(commit)
         self.head = REVERT
+        if self.after_revert is not None:
+            self.states = self.after_revert
         return REVERT
 
 
@@ -103,7 +107,7 @@ def test_a_healthy_release_is_promoted_with_its_seconds(scripted: _Argo) -> None
 def test_a_release_not_healthy_within_the_bound_is_reverted(scripted: _Argo) -> None:
     waiting = app(health="Progressing", health_message="Waiting for rollout to finish")
     back = app(REVERT)
-    scripted.states = [waiting] * 40 + [back]
+    scripted.states, scripted.after_revert = [waiting], [back]
     done, sent = _own(timeout=0.3)
     assert not done.ok
     assert scripted.reverted == [COMMIT]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hello_platform.pipeline.gitops import gitserver
+from hello_platform.pipeline.gitops import envs, gitserver
 from hello_platform.pipeline.gitops.gitserver import git, git_ok
 
-IMAGE = f"{gitserver.ENVS_DIR}/local/image.yaml"
+IMAGE = f"{envs.ENVS_DIR}/local/image.yaml"
 
 
 def _commit(work: Path, files: dict[str, str], message: str) -> None:

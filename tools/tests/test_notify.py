@@ -62,7 +62,7 @@ def test_a_refused_message_is_not_retried(sink: str) -> None:
 def test_a_chat_that_is_down_is_a_warning_not_a_failure(capsys: pytest.CaptureFixture[str]) -> None:
     # Port 1 on loopback: nothing listens, the connection is refused at once.
     announcer = Announcer("http://127.0.0.1:1/hook", deliver=_quick_send)
-    ok = announcer.announce(Event.STARTED, service="hello", environment="local", digest=DIGEST)
+    ok = announcer.announce(Notice(Event.STARTED, "hello", "local", DIGEST))
     assert ok is False
     assert announcer.sent == []
     assert "warning: the started announcement was not delivered" in capsys.readouterr().err
@@ -74,7 +74,7 @@ def _quick_send(url: str, payload: Mapping[str, Any]) -> None:
 
 def test_the_announcer_records_what_the_chat_took(sink: str) -> None:
     announcer = Announcer(sink)
-    assert announcer.announce(Event.STARTED, service="s", environment="e", digest=DIGEST)
+    assert announcer.announce(Notice(Event.STARTED, "s", "e", DIGEST))
     assert announcer.sent == ["started"]
     assert Chat.received[0]["text"].startswith(":rocket: Release of s to e started")
 
@@ -82,7 +82,7 @@ def test_the_announcer_records_what_the_chat_took(sink: str) -> None:
 def test_no_webhook_no_message() -> None:
     calls: list[str] = []
     announcer = Announcer(None, deliver=lambda url, payload: calls.append(url))
-    assert not announcer.announce(Event.STARTED, service="s", environment="e", digest=DIGEST)
+    assert not announcer.announce(Notice(Event.STARTED, "s", "e", DIGEST))
     assert calls == []
 
 

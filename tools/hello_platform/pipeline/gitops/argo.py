@@ -20,7 +20,6 @@ from hello_platform.pipeline.gitops import (
     gitserver,
     images,
     manifests,
-    notifications,
     release,
 )
 from hello_platform.substrate.addons import Declared, Refs, Workload, register
@@ -90,7 +89,7 @@ ADDON = register(
             Workload("Deployment", "argocd-redis"),
             Workload("Deployment", "argocd-repo-server"),
             Workload("StatefulSet", "argocd-application-controller"),
-            Workload("Deployment", notifications.CONTROLLER),
+            Workload("Deployment", manifests.NOTIFICATIONS_CONTROLLER),
         ),
         teardown=remove_applications,
         timeout=300,
@@ -236,8 +235,6 @@ def wait_for(
     *,
     what: str,
     timeout: float,
-    poll: float = 1.0,
-    heartbeat: float = 10.0,
 ) -> list[AppStatus]:
     apps: list[AppStatus] = []
 
@@ -250,9 +247,9 @@ def wait_for(
         check,
         what=f"{what} did not happen",
         timeout=timeout,
-        interval=poll,
-        every=heartbeat,
-        first_note=heartbeat,
+        interval=1.0,
+        every=10.0,
+        first_note=10.0,
         progress=lambda s, states: say(f"{what}: {s:.0f}s, {states}"),
         hint="run `nox -s gitops -- status` for the reasons",
     )
@@ -273,10 +270,10 @@ def all_ok(
     return check
 
 
-def pod_memory(kube: Kube, namespace: str = NAMESPACE) -> dict[str, int]:
-    """Working-set bytes per pod; empty when the metrics API does not answer."""
+def pod_memory(kube: Kube) -> dict[str, int]:
+    """Working-set bytes per Argo CD pod; empty when the metrics API does not answer."""
     try:
-        items = kube.find(POD_METRICS, namespace=namespace)
+        items = kube.find(POD_METRICS, namespace=NAMESPACE)
     except PlatformError:
         return {}
     out: dict[str, int] = {}

@@ -7,18 +7,15 @@ import sys
 from pathlib import Path
 
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import envs, lifecycle, outcome
+from hello_platform.pipeline.gitops import envs, lifecycle, outcome, release
 from hello_platform.pipeline.image import cli as image_cli
-
-ENVS = lifecycle.ENVS
-UP_ENVS = (*ENVS, *envs.REMOTE_ENVS)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser("gitops", help="Argo CD on a cluster, and its environments")
     sub = parser.add_subparsers(dest="action", required=True)
     p_up = sub.add_parser("up", help="install Argo CD, publish the repo, sync the apps")
-    p_up.add_argument("--env", choices=UP_ENVS, default="local")
+    p_up.add_argument("--env", choices=(*release.NODE_PORTS, *envs.REMOTE_ENVS), default="local")
     p_up.add_argument("--timeout", type=float, default=600, help="seconds to wait for sync")
     p_up.add_argument(
         "--repo-url",
@@ -58,7 +55,7 @@ def _register_release(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> argparse.ArgumentParser:
     p_rel = subparsers.add_parser("release", help="build, push, commit the image to GitOps")
-    p_rel.add_argument("--env", choices=ENVS, default="local")
+    p_rel.add_argument("--env", choices=tuple(release.NODE_PORTS), default="local")
     p_rel.add_argument(
         "--service",
         metavar="NAME",
@@ -142,18 +139,5 @@ def run_down(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    line = outcome.publish_release(
-        outcome.Options(
-            args.env,
-            git_url=args.git_url,
-            timeout=args.timeout,
-            wait=not args.no_wait,
-            kubeconfig=args.kubeconfig,
-            service=args.service,
-            faults=tuple(args.fault),
-            webhook_url=args.webhook_url,
-            registry=image_cli.registry_of(args),
-        )
-    )
-    print(line)
+    print(outcome.publish_release(args))
     return 0

@@ -8,10 +8,10 @@ With no Helm repository in reach, a pinned chart is rendered from its Go module'
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -24,6 +24,7 @@ REMOTE_ENVS = ("eks",)
 VALUES_REF = "$values/"
 LOCAL = "local"
 LOCAL_APPS = "deploy/argocd/apps"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,12 +42,17 @@ class ChartPin:
     path: str = ""
 
 
-def load_pins(root: Path = paths.REPO_ROOT) -> dict[str, ChartPin]:
-    data = tomllib.loads((root / CHARTS_FILE).read_text())
+def load_table(root: Path, rel: str, table: str, kind: Callable[..., T]) -> dict[str, T]:
+    """The entries of ``[table.NAME]`` in the TOML file ``rel`` as ``kind(name=NAME, ...)``."""
+    data = tomllib.loads((root / rel).read_text())
     try:
-        return {name: ChartPin(name=name, **entry) for name, entry in data["charts"].items()}
+        return {name: kind(name=name, **entry) for name, entry in data[table].items()}
     except TypeError as err:
-        raise PlatformError(f"{CHARTS_FILE} has an entry with an unknown key: {err}") from None
+        raise PlatformError(f"{rel} has an entry with an unknown key: {err}") from None
+
+
+def load_pins(root: Path = paths.REPO_ROOT) -> dict[str, ChartPin]:
+    return load_table(root, CHARTS_FILE, "charts", ChartPin)
 
 
 def env_dir(env: str, root: Path = paths.REPO_ROOT) -> Path:

@@ -29,7 +29,6 @@ from hello_platform.substrate.cluster import layout
 HOST = layout.NODE_IP
 PORT = 9418
 REPO_NAME = "hello-platform.git"
-ENVS_DIR = envs.ENVS_DIR
 URL = f"git://{HOST}:{PORT}/{REPO_NAME}"
 AUTHOR = {
     "GIT_AUTHOR_NAME": "hello-platform gitops",
@@ -43,17 +42,13 @@ def env_branch(env: str) -> str:
     return f"gitops/{env}"
 
 
-def run_dir() -> Path:
-    return state_dir() / "gitops"
-
-
 def daemon() -> daemons.Daemon:
     """Bound to the node: ``cluster down`` stops it with the bridge, ``cluster up`` restarts it."""
     return daemons.Daemon(
         name="git-daemon",
         argv=tuple(daemon_argv(base_path())),
         probe=daemons.Probe(tcp=f"{HOST}:{PORT}"),
-        run_dir=run_dir(),
+        run_dir=state_dir() / "gitops",
         start_timeout=10.0,
         stop_timeout=5.0,
         bound_to_node=True,
@@ -65,7 +60,7 @@ def daemon() -> daemons.Daemon:
 
 
 def base_path() -> Path:
-    return run_dir() / "repos"
+    return state_dir() / "gitops" / "repos"
 
 
 def _run(args: tuple[str, ...], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -116,22 +111,18 @@ def ensure_mirror(base: Path) -> Path:
     return mirror
 
 
-def bridge_up() -> bool:
+def ensure_running() -> str:
+    spec = daemon()
+    if spec.answers():
+        return URL
+    daemons.refuse_foreign(spec)
     shown = subprocess.run(
         ["ip", "-4", "-o", "addr", "show", "dev", layout.BRIDGE],
         capture_output=True,
         text=True,
         check=False,
     )
-    return f"inet {HOST}/" in shown.stdout
-
-
-def ensure_running() -> str:
-    spec = daemon()
-    if spec.answers():
-        return URL
-    daemons.refuse_foreign(spec)
-    if not bridge_up():
+    if f"inet {HOST}/" not in shown.stdout:
         raise PlatformError(
             f"the cluster bridge {layout.BRIDGE} ({HOST}) is not up",
             hint="run `nox -s cluster -- up` first",
@@ -140,10 +131,6 @@ def ensure_running() -> str:
     say(f"starting git daemon on {URL} (log {spec.log})")
     daemons.ensure(spec)
     return URL
-
-
-def daemon_running() -> bool:
-    return daemon().pid() is not None
 
 
 def stop() -> bool:
@@ -172,11 +159,20 @@ def remote_ref(ref: str, url: str | None = None) -> str | None:
 
 
 @contextlib.contextmanager
-def checkout(branch: str, url: str | None = None) -> Iterator[Path]:
+def checkout(branch: str, url: str | None = None, *, bare: bool = False) -> Iterator[Path]:
+    """A clone of ``branch``; ``bare``: only its history, no work tree."""
+    only = ("--bare", "--single-branch") if bare else ()
     with tempfile.TemporaryDirectory(prefix="hello-gitops-") as tmp:
         work = Path(tmp) / "wt"
         git(
-            "clone", "--quiet", "--branch", branch, source(url), str(work), what=f"cloning {branch}"
+            "clone",
+            "--quiet",
+            *only,
+            "--branch",
+            branch,
+            source(url),
+            str(work),
+            what=f"cloning {branch}",
         )
         yield work
 
@@ -207,14 +203,8 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
     target = env_branch(env)
     before = remote_ref(target)
     if before is None:
-        git(
-            "push",
-            "--quiet",
-            mirror,
-            f"HEAD:refs/heads/{target}",
-            cwd=repo,
-            what=f"creating {target}",
-        )
+        to = f"HEAD:refs/heads/{target}"
+        git("push", "--quiet", mirror, to, cwd=repo, what=f"creating {target}")
         return Published(branch, sha, target, sha)
     with checkout(target) as work:
         git("fetch", "--quiet", "origin", f"refs/heads/source/{branch}", cwd=work)
@@ -225,7 +215,7 @@ def publish(env: str, repo: Path = REPO_ROOT) -> Published:
             source_wins(work, env, message)
             say(
                 f"{target} had changes of its own that clash with {branch}: {branch} wins "
-                f"outside {ENVS_DIR}/{env}, which keeps the environment's own files"
+                f"outside {envs.ENVS_DIR}/{env}, which keeps the environment's own files"
             )
         after = push(work, target)
     return Published(branch, sha, target, after)
@@ -235,7 +225,7 @@ def source_wins(work: Path, env: str, message: str) -> None:
     """Finish a clashing merge with the source's tree except the environment's own folder
     (its releases), kept as the branch had it; both parents stay, so no release is lost."""
     git("-C", str(work), "merge", "--abort", what="aborting the clashing merge")
-    folder = f"{ENVS_DIR}/{env}"
+    folder = f"{envs.ENVS_DIR}/{env}"
     w = ("-C", str(work))
     git(*w, "merge", "--quiet", "--no-commit", "-s", "ours", "FETCH_HEAD", what="merge -s ours")
     git(*w, "read-tree", "-u", "--reset", "FETCH_HEAD", what="taking the source's tree")

@@ -19,7 +19,6 @@ from hello_platform.pipeline.monitoring import prometheus
 from hello_platform.pipeline.rollouts import addon
 from hello_platform.substrate import addons
 
-ENVS = tuple(release.NODE_PORTS)
 #: Strategies the chart renders as an Argo Rollout (rollout.strategy).
 PROGRESSIVE = ("canary", "blueGreen")
 
@@ -50,7 +49,7 @@ def ensure_env_image(env: str) -> str | None:
 
 
 def strategy(env: str) -> str:
-    text = gitserver.read_file(gitserver.env_branch(env), f"{release.ENV_DIR}/{env}/values.yaml")
+    text = gitserver.read_file(gitserver.env_branch(env), f"{envs.ENVS_DIR}/{env}/values.yaml")
     values = yaml.safe_load(text or "") or {}
     return str((values.get("rollout") or {}).get("strategy") or "rolling")
 
@@ -194,7 +193,7 @@ def status(kubeconfig: Path, *, as_json: bool = False) -> tuple[str, bool]:
     ok = bool(apps) and all(a.ok for a in apps)
     if as_json:
         return json.dumps([a.__dict__ for a in apps], indent=2, default=list), ok
-    daemon = "running" if gitserver.daemon_running() else "stopped"
+    daemon = "running" if gitserver.daemon().pid() is not None else "stopped"
     lines = [f"git daemon: {daemon} ({gitserver.URL})", format_status(apps)]
     memory = argo.pod_memory(kube)
     if memory:

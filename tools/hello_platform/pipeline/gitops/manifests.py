@@ -2,6 +2,10 @@
 ``manifests/core-install.yaml``: our images, no ApplicationSet controller nor ``copyutil``
 (no config-management plugins), a faster reconciliation (git:// has no webhooks), restricted
 Pod Security, the notifications controller, and small requests (2 shared cores).
+
+The notifications controller is upstream's sha256-checked ``base/notification`` without its
+Secret (the operator creates it with the webhook URL; an empty one would clash) and with its
+ConfigMap's data from ``deploy/argocd/notifications.yaml``.
 """
 
 from __future__ import annotations
@@ -17,10 +21,18 @@ from typing import Any
 import yaml
 
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.gitops import notifications
+from hello_platform.core.paths import REPO_ROOT
 
 #: sha256 of manifests/core-install.yaml in github.com/argoproj/argo-cd/v3@v3.2.11.
 CORE_INSTALL_SHA256 = "a48ce0ab6ff5f7aac90a8bd0374434f4d15edeaa85f774672c8692c9819d2ae8"
+#: sha256 of the files manifests/base/notification/kustomization.yaml lists (in its order),
+#: in the same module.
+NOTIFICATIONS_SHA256 = "4f47624bcb2bb6da14fb1d50758fe52ca804c554945a7faa30ecfadd5a17d1ed"
+NOTIFICATIONS_BASE = Path("manifests") / "base" / "notification"
+NOTIFICATIONS_CONFIG = REPO_ROOT / "deploy" / "argocd" / "notifications.yaml"
+NOTIFICATIONS_CONFIGMAP = "argocd-notifications-cm"
+NOTIFICATIONS_SECRET = "argocd-notifications-secret"  # noqa: S105 - a name
+NOTIFICATIONS_CONTROLLER = "argocd-notifications-controller"
 NAMESPACE = "argocd"
 #: How often Argo CD looks at git (and how long the repo-server caches a branch's head).
 RECONCILIATION = "10s"
@@ -39,7 +51,7 @@ REQUESTS = {
     "argocd-application-controller": {"cpu": "50m", "memory": "192Mi"},
     "argocd-repo-server": {"cpu": "20m", "memory": "96Mi"},
     "redis": {"cpu": "10m", "memory": "32Mi"},
-    notifications.CONTROLLER: {"cpu": "10m", "memory": "48Mi"},
+    NOTIFICATIONS_CONTROLLER: {"cpu": "10m", "memory": "48Mi"},
 }
 
 
@@ -79,19 +91,36 @@ def _module_root() -> Path:
 
 
 def upstream_install() -> str:
-    return upstream_core_install() + "\n---\n" + notifications.upstream(_module_root())
+    return upstream_core_install() + "\n---\n" + upstream_notifications(_module_root())
+
+
+def _check_sha256(where: Path, data: bytes, pinned: str, name: str) -> None:
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != pinned:
+        raise PlatformError(
+            f"{where} has sha256 {digest}, not the pinned {pinned}",
+            hint=f"a new Argo CD pin needs {name} in gitops/manifests.py updated",
+        )
 
 
 def upstream_core_install() -> str:
     path = _module_root() / "manifests" / "core-install.yaml"
     data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    if digest != CORE_INSTALL_SHA256:
-        raise PlatformError(
-            f"{path} has sha256 {digest}, not the pinned {CORE_INSTALL_SHA256}",
-            hint="a new Argo CD pin needs CORE_INSTALL_SHA256 in gitops/manifests.py updated",
-        )
+    _check_sha256(path, data, CORE_INSTALL_SHA256, "CORE_INSTALL_SHA256")
     return data.decode()
+
+
+def upstream_notifications(module_root: Path) -> str:
+    base = module_root / NOTIFICATIONS_BASE
+    listed = yaml.safe_load((base / "kustomization.yaml").read_text())["resources"]
+    data = b"".join((base / name).read_bytes() for name in ["kustomization.yaml", *listed])
+    _check_sha256(base, data, NOTIFICATIONS_SHA256, "NOTIFICATIONS_SHA256")
+    return "\n---\n".join((base / name).read_text() for name in listed)
+
+
+def notifications_config() -> dict[str, str]:
+    doc = yaml.safe_load(NOTIFICATIONS_CONFIG.read_text())
+    return {str(k): str(v) for k, v in (doc.get("data") or {}).items()}
 
 
 def _containers(doc: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
@@ -112,9 +141,13 @@ def render(upstream: str, images: Mapping[str, str] | None) -> list[dict[str, An
     for raw in yaml.safe_load_all(upstream):
         if not raw:
             continue
-        doc = notifications.configure(copy.deepcopy(raw))
-        name = (doc or {}).get("metadata", {}).get("name", "")
-        if doc is None or (doc.get("kind") != "CustomResourceDefinition" and name in DROPPED):
+        doc = copy.deepcopy(raw)
+        name = doc.get("metadata", {}).get("name", "")
+        if doc.get("kind") == "Secret" and name == NOTIFICATIONS_SECRET:
+            continue
+        if doc.get("kind") == "ConfigMap" and name == NOTIFICATIONS_CONFIGMAP:
+            doc["data"] = notifications_config()
+        if doc.get("kind") != "CustomResourceDefinition" and name in DROPPED:
             continue
         if doc.get("kind") not in CLUSTER_KINDS:
             doc["metadata"]["namespace"] = NAMESPACE

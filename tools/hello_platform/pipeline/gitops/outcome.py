@@ -5,12 +5,11 @@ be healthy again and says why in one sentence; started/promoted/reverted are ann
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from hello_platform.clients import oci
 from hello_platform.clients.kube import Kube
 from hello_platform.core.catalogue import Service
 from hello_platform.core.errors import PlatformError
@@ -18,7 +17,7 @@ from hello_platform.core.progress import say, step
 from hello_platform.core.wait import Check, until
 from hello_platform.pipeline import notify
 from hello_platform.pipeline.gitops import argo, gitserver, lifecycle, records, release
-from hello_platform.pipeline.notify import Announcer, Event
+from hello_platform.pipeline.notify import Announcer, Event, Notice
 from hello_platform.pipeline.rollouts import outcome as rollout
 
 HEALTHY = "healthy"
@@ -171,9 +170,7 @@ def own(
     if seen.verdict == HEALTHY:
         took = round(time.monotonic() - rel.committed_at, 1)
         _record(rel, records.PASSED, url)
-        announcer.announce(
-            Event.PROMOTED, service=rel.service, environment=rel.env, digest=digest, seconds=took
-        )
+        announcer.announce(Notice(Event.PROMOTED, rel.service, rel.env, digest, seconds=took))
         return Outcome(True, commit_to_healthy_seconds=took, announced=announcer.sent)
     reason = why(seen, rel.target, timeout)
     if seen.verdict == DEGRADED and rel.namespace:
@@ -187,9 +184,7 @@ def own(
     if again.verdict != HEALTHY:
         also = why(again, back, timeout)
         reason += f"; its revert {reverted[:12]} is not healthy either ({also})"
-    announcer.announce(
-        Event.REVERTED, service=rel.service, environment=rel.env, digest=digest, reason=reason
-    )
+    announcer.announce(Notice(Event.REVERTED, rel.service, rel.env, digest, reason=reason))
     return Outcome(
         False,
         reason=reason,
@@ -218,34 +213,24 @@ def failed(outcome: Outcome) -> PlatformError:
     )
 
 
-@dataclass(frozen=True)
-class Options:
-    env: str
-    git_url: str | None = None
-    timeout: float = 300.0
-    wait: bool = True
-    kubeconfig: str | Path | None = None
-    service: str | None = None
-    faults: tuple[str, ...] = ()
-    webhook_url: str | None = None
-    registry: oci.Registry | None = None
-
-
-def publish_release(opts: Options) -> str:
-    """Build, push and commit the image; with a cluster to watch, own the outcome."""
-    local = opts.git_url is None
+def publish_release(opts: argparse.Namespace) -> str:
+    """``release``: build, push and commit the image; with a cluster to watch, own the
+    outcome."""
     from hello_platform.pipeline import image
+    from hello_platform.pipeline.image import cli as image_cli
 
+    registry = image_cli.registry_of(opts)
+    local = opts.git_url is None
     if local:
         with step(f"publishing this checkout to {gitserver.URL}"):
             gitserver.publish(opts.env)
     svc = release.env_service(opts.env, opts.service)
-    drill = release.fault_values(svc, opts.faults)
-    built = image.build(svc, target=opts.registry)
+    drill = release.fault_values(svc, opts.fault)
+    built = image.build(svc, target=registry)
     branch = gitserver.env_branch(opts.env)
     text = gitserver.read_file(branch, release.image_file(opts.env), url=opts.git_url)
     previous = release.current_image(text).get("digest")
-    watching = opts.wait and (local or opts.kubeconfig is not None)
+    watching = not opts.no_wait and (local or opts.kubeconfig is not None)
     kube = Kube(lifecycle.cluster(opts.kubeconfig, "release")) if watching else None
     if kube is not None and local:
         lifecycle.ensure_rollouts(kube, opts.env)
@@ -256,7 +241,7 @@ def publish_release(opts: Options) -> str:
     commit = release.commit_image(opts.env, built, url=opts.git_url, faults=drill)
     say(f"committed {built.tag} to {branch} as {commit[:12]}")
     digest = str(built.digest)
-    announcer.announce(Event.STARTED, service=svc.name, environment=opts.env, digest=digest)
+    announcer.announce(Notice(Event.STARTED, svc.name, opts.env, digest))
     figures: dict[str, Any] = {
         "env": opts.env,
         "image": built.pinned,
@@ -268,9 +253,10 @@ def publish_release(opts: Options) -> str:
         lifecycle.write_figures("release.json", figures)
         where = gitserver.redact(opts.git_url or gitserver.URL)
         return f"released {built.pinned}: commit {commit[:12]} on {where}"
-    target = Target(release.env_app(opts.env).name, branch, commit, digest)
+    app = release.env_app(opts.env)
     was = str(previous) if previous else None
-    rel = Release(svc.name, opts.env, target, was, committed, release.env_app(opts.env).namespace)
+    target = Target(app.name, branch, commit, digest)
+    rel = Release(svc.name, opts.env, target, was, committed, app.namespace)
     result = own(kube, rel, announcer, timeout=opts.timeout, url=opts.git_url)
     serving = _serving(svc, opts, committed) if result.ok and local else None
     figures["commit_to_serving_seconds"] = serving
@@ -283,7 +269,7 @@ def publish_release(opts: Options) -> str:
     )
 
 
-def _serving(svc: Service, opts: Options, committed: float) -> float:
+def _serving(svc: Service, opts: argparse.Namespace, committed: float) -> float:
     from hello_platform.pipeline.image import read_source
 
     remaining = max(30.0, opts.timeout - (time.monotonic() - committed))
@@ -291,6 +277,5 @@ def _serving(svc: Service, opts: Options, committed: float) -> float:
         f"http://127.0.0.1:{release.NODE_PORTS[opts.env]}",
         read_source(svc).revision,
         timeout=remaining,
-        on_wait=release.say_waiting,
     )
     return round(time.monotonic() - committed, 1)

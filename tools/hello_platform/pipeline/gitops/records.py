@@ -42,9 +42,9 @@ def now_stamp() -> str:
 def write(env: str, digest: str, verdict: str, commit: str, *, url: str | None = None) -> Record:
     record = Record(env, digest, verdict, commit, now_stamp())
     name = f"{PREFIX}/{env}/{key(digest)}/{record.stamp}-{verdict}"
-    with gitserver.checkout(gitserver.env_branch(env), url) as work:
-        gitserver.git("tag", name, commit, cwd=work, what=f"tagging {name}")
-        to = f"refs/tags/{name}"
+    # A lightweight tag is a ref to the commit: pushed from a bare clone of its branch.
+    with gitserver.checkout(gitserver.env_branch(env), url, bare=True) as work:
+        to = f"{commit}:refs/tags/{name}"
         gitserver.git("push", "--quiet", "origin", to, cwd=work, what=f"pushing the tag {name}")
     return record
 

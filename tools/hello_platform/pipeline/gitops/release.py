@@ -20,7 +20,6 @@ from hello_platform.pipeline.deploy import http_get
 from hello_platform.pipeline.deploy.inputs import Image
 from hello_platform.pipeline.gitops import envs, gitserver
 
-ENV_DIR = gitserver.ENVS_DIR
 NODE_PORTS = {"local": 30081}
 APPS_DIR = envs.LOCAL_APPS
 
@@ -77,7 +76,7 @@ def env_service(env: str, name: str | None = None, root: Path = paths.REPO_ROOT)
 
 
 def image_file(env: str) -> str:
-    return f"{ENV_DIR}/{env}/image.yaml"
+    return f"{envs.ENVS_DIR}/{env}/image.yaml"
 
 
 def image_yaml(
@@ -141,7 +140,6 @@ def wait_serving(
     get: Callable[[str], tuple[int, bytes]] = http_get,
     poll: float = 0.25,
     stable: float = 3.0,
-    on_wait: Callable[[float, str], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> float:
     """Seconds until ``url`` serves only ``revision`` (``/version`` names it, ``/`` is 200)
@@ -163,15 +161,11 @@ def wait_serving(
             streak = now
         elif now - streak >= stable:
             return streak - start
-        if on_wait and now - last_beat >= 10:
+        if now - last_beat >= 10:
             last_beat = now
-            on_wait(now - start, seen)
+            say(f"waiting for the new revision to serve: {now - start:.0f}s, serving {seen}")
         time.sleep(poll)
     raise PlatformError(
         f"{url} did not serve only revision {revision} within {timeout:.0f}s (it serves {seen})",
         hint="run `nox -s gitops -- status` to see what Argo CD says",
     )
-
-
-def say_waiting(elapsed: float, seen: str) -> None:
-    say(f"waiting for the new revision to serve: {elapsed:.0f}s, serving {seen}")

@@ -135,23 +135,13 @@ class Announcer:
     deliver: Callable[[str, Mapping[str, Any]], None] = field(default=send)
     sent: list[str] = field(default_factory=list)
 
-    def announce(
-        self,
-        event: Event,
-        *,
-        service: str,
-        environment: str,
-        digest: str,
-        reason: str | None = None,
-        seconds: float | None = None,
-    ) -> bool:
-        payload = message(Notice(event, service, environment, digest, reason, seconds))
+    def announce(self, notice: Notice) -> bool:
         if not self.url:
             return False
         try:
-            self.deliver(self.url, payload)
+            self.deliver(self.url, message(notice))
         except PlatformError as err:
-            say(f"warning: the {event} announcement was not delivered: {err.message}")
+            say(f"warning: the {notice.event} announcement was not delivered: {err.message}")
             return False
-        self.sent.append(str(event))
+        self.sent.append(str(notice.event))
         return True

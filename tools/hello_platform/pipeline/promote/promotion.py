@@ -4,7 +4,6 @@ the next one's registry when it is another, and committed to its ``image.yaml``.
 from __future__ import annotations
 
 import time
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,11 +35,7 @@ class Environment:
 
 
 def environments(root: Path = paths.REPO_ROOT) -> dict[str, Environment]:
-    data = tomllib.loads((root / ENVIRONMENTS).read_text())
-    try:
-        return {n: Environment(name=n, **e) for n, e in data["environments"].items()}
-    except TypeError as err:
-        raise PlatformError(f"{ENVIRONMENTS} has an entry with an unknown key: {err}") from None
+    return envs.load_table(root, ENVIRONMENTS, "environments", Environment)
 
 
 def pair(source: str, target: str, root: Path = paths.REPO_ROOT) -> tuple[Environment, Environment]:
@@ -68,7 +63,7 @@ class Image:
 
 
 def image_at(env: Environment, commit: str, *, url: str | None = None) -> Image:
-    with gitserver.checkout(env.branch, url) as work:
+    with gitserver.checkout(env.branch, url, bare=True) as work:
         what = f"reading {env.image_file} at {commit[:12]}"
         text = gitserver.git("show", f"{commit}:{env.image_file}", cwd=work, what=what)
     found = release.current_image(text)
