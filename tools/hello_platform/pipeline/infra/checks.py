@@ -14,6 +14,7 @@ from hello_platform.core.progress import step
 from hello_platform.pipeline.infra import provider
 from hello_platform.pipeline.infra import schema as sch
 from hello_platform.pipeline.infra import tofu as tf
+from hello_platform.pipeline.policy.findings import rel
 
 ENV_SCHEMA = "HELLO_PLATFORM_AWS_SCHEMA"
 WORKSPACE = "check"
@@ -42,7 +43,7 @@ def diagnostics(directory: Path, output: str, root: Path) -> list[str]:
     try:
         report = json.loads(output)
     except json.JSONDecodeError:
-        return [f"{tf.rel(directory)}: {tf.first_error(output)}"]
+        return [f"{rel(directory)}: {tf.first_error(output)}"]
     lines = []
     for diag in report.get("diagnostics", []):
         if diag.get("severity") != "error":

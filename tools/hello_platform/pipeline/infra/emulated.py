@@ -21,6 +21,7 @@ from hello_platform.pipeline.infra import drift, leftovers, provider
 from hello_platform.pipeline.infra import schema as sch
 from hello_platform.pipeline.infra import tofu as tf
 from hello_platform.pipeline.infra.emulator import CREDENTIALS, moto_server
+from hello_platform.pipeline.policy.findings import rel
 
 SERVICES = ("s3", "sts", "iam", "kms", "ec2", "eks", "ecr", "logs")
 #: moto's settings: AWS managed policies exist (the modules attach seven of them).
@@ -269,7 +270,7 @@ def roundtrip(tofu: Path, env_name: str, stage: str, mirror: str | None) -> Figu
     log = paths.out_dir() / "infra" / "emulator" / "moto.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with moto_server(log=log, settings=MOTO_SETTINGS) as url:
-        say(f"moto's server on {url} is every AWS endpoint (log: {tf.rel(log)})")
+        say(f"moto's server on {url} is every AWS endpoint (log: {rel(log)})")
         run = Run(tofu, env_name, root, url, isolated_env(tofu_env))
         prepare(run)
         for layer in tf.LAYERS:

@@ -38,9 +38,6 @@ class LocalProvider:
     directory: Path  # <root>/<host>/hashicorp/aws/<version>/<os_arch>
     root: Path
 
-    def describe(self) -> str:
-        return f"{SOURCE} {self.version} (local mirror {self.root})"
-
 
 def os_arch() -> str:
     machine = platform.machine().lower()
@@ -157,4 +154,6 @@ def ran_against(action: str, local: LocalProvider | None) -> str:
         if local.version != pin
         else ""
     )
-    return f"tofu {action} ran against {local.describe()}{relaxed}"
+    return (
+        f"tofu {action} ran against {SOURCE} {local.version} (local mirror {local.root}){relaxed}"
+    )
