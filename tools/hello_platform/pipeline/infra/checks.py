@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline.infra import provider
@@ -94,7 +95,7 @@ def test(tofu: Path, opts: Options) -> None:
             done = tf.run(tofu, ["test", "-no-color"], cwd=directory, env=env, timeout=900)
         runs = re.findall(r'run "([^"]+)"\.\.\. (\w+)', done.output)
         passed += sum(1 for _, outcome in runs if outcome == "pass")
-        summary = (done.output.strip().splitlines() or ["no output"])[-1]
+        summary = proc.last_line(done.output)
         print(f"  {directory.relative_to(root)}: {summary}", flush=True)
         if not done.ok:
             failed.append(f"{directory.relative_to(root)}: {tf.first_error(done.output)}")
