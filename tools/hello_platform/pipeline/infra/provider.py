@@ -70,14 +70,6 @@ def find(given: str | None = None) -> LocalProvider | None:
     return None
 
 
-def not_found_sentence(given: str | None = None) -> str:
-    searched = ", ".join(str(r) for r in roots(given))
-    return (
-        f"No local {SOURCE} provider binary was found (searched {searched}), so tofu init "
-        "installs it from the registry"
-    )
-
-
 def cli_config(local: LocalProvider) -> Path:
     base = paths.cache_dir() / "infra"
     mirror = base / "provider-mirror"
@@ -139,7 +131,12 @@ def prepare(name: str, mirror: str | None) -> tuple[Path, LocalProvider | None, 
     """The workspace copy, the local provider (None: the registry) and tofu's environment."""
     local = find(mirror)
     if local is None:
-        print(not_found_sentence(mirror) + ".", flush=True)
+        searched = ", ".join(str(r) for r in roots(mirror))
+        print(
+            f"No local {SOURCE} provider binary was found (searched {searched}), so tofu init "
+            "installs it from the registry.",
+            flush=True,
+        )
     env = {"TF_CLI_CONFIG_FILE": str(cli_config(local))} if local else {}
     return workspace(name, local), local, env
 
