@@ -135,11 +135,9 @@ def fmt(tofu: Path) -> None:
 
 
 def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
+    check = checks.validate if action == "validate" else checks.test
     try:
-        if action == "validate":
-            checks.validate(tofu, opts)
-        else:
-            checks.test(tofu, opts)
+        check(tofu, opts)
     except tf.ProviderUnavailableError as missing:
         sentence = (
             f"tofu {action} needs the hashicorp/aws provider, which is neither on this machine "
