@@ -62,7 +62,7 @@ def test_init_tells_a_missing_provider_from_other_errors(tmp_path: Path) -> None
     )
     with pytest.raises(tf.ProviderUnavailableError) as missing:
         tf.init(offline, tmp_path)
-    assert missing.value.detail == "registry.opentofu.org is out of reach"
+    assert str(missing.value) == "registry.opentofu.org is out of reach"
     broken = script(tmp_path / "tofu2", 'echo "Error: Unsupported block type"; echo "x"; exit 1')
     with pytest.raises(PlatformError, match=r"tofu init failed in .*: Error: Unsupported block"):
         tf.init(broken, tmp_path)
@@ -72,7 +72,7 @@ def test_offline_validate_falls_back_or_fails_when_required(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def unavailable(*_a: object, **_k: object) -> None:
-        raise tf.ProviderUnavailableError(tmp_path, "registry.opentofu.org is out of reach")
+        raise tf.ProviderUnavailableError("registry.opentofu.org is out of reach")
 
     ran: list[Path] = []
     monkeypatch.setattr(checks, "validate", unavailable)

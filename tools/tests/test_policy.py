@@ -142,8 +142,8 @@ def test_chart_profiles_get_a_line_and_findings_each(
         "render",
         lambda _h, _svc, *, values_files, sets, kube_version: "BAD" if len(sets) > 1 else "ok",
     )
-    charts = run.Charts()
-    run.chart_profiles(conftest, tmp_path / "helm", catalogue.service(), None, charts)
+    charts = run.Charts(conftest, tmp_path / "helm")
+    run.chart_profiles(charts, catalogue.service(), None)
     assert charts.lines == [
         "deploy/helm/hello (profile default): PASS (4 passed, 0 failed)",
         "deploy/helm/hello (profile local): PASS (4 passed, 0 failed)",

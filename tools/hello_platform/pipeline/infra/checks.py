@@ -9,11 +9,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import step
 from hello_platform.pipeline.infra import provider
 from hello_platform.pipeline.infra import schema as sch
 from hello_platform.pipeline.infra import tofu as tf
+from hello_platform.pipeline.policy.findings import rel
 
 ENV_SCHEMA = "HELLO_PLATFORM_AWS_SCHEMA"
 WORKSPACE = "check"
@@ -42,7 +44,7 @@ def diagnostics(directory: Path, output: str, root: Path) -> list[str]:
     try:
         report = json.loads(output)
     except json.JSONDecodeError:
-        return [f"{tf.rel(directory)}: {tf.first_error(output)}"]
+        return [f"{rel(directory)}: {tf.first_error(output)}"]
     lines = []
     for diag in report.get("diagnostics", []):
         if diag.get("severity") != "error":
@@ -93,7 +95,7 @@ def test(tofu: Path, opts: Options) -> None:
             done = tf.run(tofu, ["test", "-no-color"], cwd=directory, env=env, timeout=900)
         runs = re.findall(r'run "([^"]+)"\.\.\. (\w+)', done.output)
         passed += sum(1 for _, outcome in runs if outcome == "pass")
-        summary = (done.output.strip().splitlines() or ["no output"])[-1]
+        summary = proc.last_line(done.output)
         print(f"  {directory.relative_to(root)}: {summary}", flush=True)
         if not done.ok:
             failed.append(f"{directory.relative_to(root)}: {tf.first_error(done.output)}")

@@ -14,6 +14,7 @@ from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.infra import checks, provider
 from hello_platform.pipeline.infra import tofu as tf
+from hello_platform.pipeline.policy.findings import rel
 
 ACTIONS = ("fmt", "validate", "test", "plan", "apply", "destroy", "roundtrip")
 PROFILE_HINT = "pass --profile NAME (a profile of ~/.aws/config) or set AWS_PROFILE"
@@ -134,15 +135,13 @@ def fmt(tofu: Path) -> None:
 
 
 def offline_capable(tofu: Path, action: str, opts: checks.Options) -> None:
+    check = checks.validate if action == "validate" else checks.test
     try:
-        if action == "validate":
-            checks.validate(tofu, opts)
-        else:
-            checks.test(tofu, opts)
+        check(tofu, opts)
     except tf.ProviderUnavailableError as missing:
         sentence = (
             f"tofu {action} needs the hashicorp/aws provider, which is neither on this machine "
-            f"nor installable ({missing.detail.rstrip('.')}), so it ran only the checks that "
+            f"nor installable ({str(missing).rstrip('.')}), so it ran only the checks that "
             "need no provider (tofu fmt -check, the schema check from a file, the policy gate's "
             "Rego and tflint over infra/terraform)"
         )
@@ -178,21 +177,19 @@ def run_layer(tofu: Path, args: argparse.Namespace, layer: str, profile: str) ->
     if args.bootstrap and layer == "state" and args.action == "apply":
         bootstrap_state(tofu, directory, backend_hcl, aws, args.auto_approve)
         return
-    with step(f"tofu init {tf.rel(directory)}"):
+    with step(f"tofu init {rel(directory)}"):
         tf.init(tofu, directory, backend_hcl, "-reconfigure", env=aws)
     if args.action == "plan":
         plan(tofu, directory, layer, aws)
         return
     extra = ["-auto-approve"] if args.auto_approve else []
     verb = "apply" if args.action == "apply" else "destroy"
-    say(f"tofu {verb} {tf.rel(directory)}")
+    say(f"tofu {verb} {rel(directory)}")
     done = tf.run(
         tofu, [verb, "-input=true", *extra], cwd=directory, env=aws, stream=True, timeout=7200
     )
     if not done.ok:
-        raise PlatformError(
-            f"tofu {verb} failed in {tf.rel(directory)}", hint="see its output above"
-        )
+        raise PlatformError(f"tofu {verb} failed in {rel(directory)}", hint="see its output above")
 
 
 def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
@@ -210,9 +207,7 @@ def plan(tofu: Path, directory: Path, layer: str, aws: dict[str, str]) -> None:
     )
     print(done.output, flush=True)
     if not done.ok:
-        raise PlatformError(
-            f"tofu plan failed in {tf.rel(directory)}: {tf.first_error(done.output)}"
-        )
+        raise PlatformError(f"tofu plan failed in {rel(directory)}: {tf.first_error(done.output)}")
     shown = tf.run(tofu, ["show", "-json", str(planfile)], cwd=directory, env=aws)
     plan_json = out / f"{layer}.plan.json"
     plan_json.write_text(shown.output)

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 from hello_platform.core.progress import say, step
 from hello_platform.pipeline.infra import backend as be
@@ -21,6 +20,7 @@ from hello_platform.pipeline.infra import drift, leftovers, provider
 from hello_platform.pipeline.infra import schema as sch
 from hello_platform.pipeline.infra import tofu as tf
 from hello_platform.pipeline.infra.emulator import CREDENTIALS, moto_server
+from hello_platform.pipeline.policy.findings import rel
 
 SERVICES = ("s3", "sts", "iam", "kms", "ec2", "eks", "ecr", "logs")
 #: moto's settings: AWS managed policies exist (the modules attach seven of them).
@@ -175,13 +175,11 @@ def prepare(run: Run) -> None:
 def plan_and_gate(run: Run, layer: str) -> Path:
     from hello_platform.pipeline import policy
 
-    out = paths.out_dir() / "infra" / "emulator"
-    out.mkdir(parents=True, exist_ok=True)
-    planfile = out / f"{layer}.tfplan"
+    planfile = run.root / f"{layer}.tfplan"
     with step(f"tofu plan {layer}"):
         run.must(layer, ["plan", "-input=false", "-lock-timeout=60s", f"-out={planfile}"])
     shown = run.must(layer, ["show", "-json", str(planfile)])
-    plan_json = out / f"{layer}.plan.json"
+    plan_json = run.root / f"{layer}.plan.json"
     plan_json.write_text(shown.output)
     policy.gate([str(plan_json)])
     return planfile
@@ -216,7 +214,7 @@ def apply_layer(run: Run, layer: str, *, check_drift: bool = True) -> None:
     run.figures.resources[layer] = count_resources(run, layer)
     # The GitOps env's cluster values read these.
     outputs = run.must(layer, ["output", "-json"]).output
-    (paths.out_dir() / "infra" / "emulator" / f"{layer}.outputs.json").write_text(outputs)
+    (run.root / f"{layer}.outputs.json").write_text(outputs)
     if check_drift:
         drift_check(run, layer)
 
@@ -266,10 +264,9 @@ def roundtrip(tofu: Path, env_name: str, stage: str, mirror: str | None) -> Figu
     """Every layer up to ``stage``: plan (applied too, for the next layer's reads), apply
     (and drift plans), destroy (and nothing left)."""
     root, local, tofu_env = provider.prepare("emulator", mirror)
-    log = paths.out_dir() / "infra" / "emulator" / "moto.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    log = root / "moto.log"  # root is out/infra/emulator, where the plans are written too
     with moto_server(log=log, settings=MOTO_SETTINGS) as url:
-        say(f"moto's server on {url} is every AWS endpoint (log: {tf.rel(log)})")
+        say(f"moto's server on {url} is every AWS endpoint (log: {rel(log)})")
         run = Run(tofu, env_name, root, url, isolated_env(tofu_env))
         prepare(run)
         for layer in tf.LAYERS:

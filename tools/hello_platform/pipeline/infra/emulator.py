@@ -35,36 +35,34 @@ def moto_server(
     """Run moto's server on 127.0.0.1:<free port>; yields its URL, and stops it after."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    out = log.open("w") if log else subprocess.DEVNULL
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(settings or {})
     binary = proc.venv_binary(
         "moto_server",
         hint="run the tests through nox ('nox -s test'), which installs the aws-emulator group",
     )
-    server = subprocess.Popen(
-        [binary, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        until(
-            lambda: _answers(f"{url}/moto-api/"),
-            what=f"moto_server does not answer on {url}",
-            timeout=20.0,
-            interval=0.1,
-            abort=lambda: (
-                None
-                if server.poll() is None
-                else f"moto_server exited with status {server.returncode} at start"
-            ),
+    with Path(log or os.devnull).open("w") as out:
+        server = subprocess.Popen(
+            [binary, "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
-        yield url
-    finally:
-        proc.end(server, timeout=10)
-        if log and out is not subprocess.DEVNULL:
-            out.close()  # type: ignore[union-attr]
+        try:
+            until(
+                lambda: _answers(f"{url}/moto-api/"),
+                what=f"moto_server does not answer on {url}",
+                timeout=20.0,
+                interval=0.1,
+                abort=lambda: (
+                    None
+                    if server.poll() is None
+                    else f"moto_server exited with status {server.returncode} at start"
+                ),
+            )
+            yield url
+        finally:
+            proc.end(server, timeout=10)
 
 
 def _answers(url: str) -> Check:

@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import Any
 
 from hello_platform.pipeline.infra.emulator import CREDENTIALS
 
+KMS_KEYS = "keys not pending deletion"
+_NOT_AWS_ALIAS = "[?!starts_with(AliasName, 'alias/aws/')].AliasName"
+_NOT_SERVICE_ROLE = "[?!starts_with(Path, '/aws-service-role/')].RoleName"
+_NAT_NOT_DELETED = "[?State != 'deleted' && State != 'deleting'].NatGatewayId"
+#: (service, what, call, its arguments, JMESPath to the names): what the modules create.
+LISTERS: tuple[tuple[str, str, str, dict[str, str], str], ...] = (
+    ("s3", "buckets", "list_buckets", {}, "Buckets[].Name"),
+    ("kms", KMS_KEYS, "list_keys", {}, "Keys[].KeyId"),
+    ("kms", "aliases", "list_aliases", {}, f"Aliases{_NOT_AWS_ALIAS}"),
+    ("iam", "roles", "list_roles", {}, f"Roles{_NOT_SERVICE_ROLE}"),
+    ("iam", "customer policies", "list_policies", {"Scope": "Local"}, "Policies[].PolicyName"),
+    (
+        "iam",
+        "OIDC providers",
+        "list_open_id_connect_providers",
+        {},
+        "OpenIDConnectProviderList[].Arn",
+    ),
+    ("ec2", "VPCs (not default)", "describe_vpcs", {}, "Vpcs[?!IsDefault].VpcId"),
+    ("ec2", "NAT gateways", "describe_nat_gateways", {}, f"NatGateways{_NAT_NOT_DELETED}"),
+    ("ec2", "Elastic IPs", "describe_addresses", {}, "map(&(AllocationId || ''), Addresses)"),
+    (
+        "ec2",
+        "launch templates",
+        "describe_launch_templates",
+        {},
+        "LaunchTemplates[].LaunchTemplateName",
+    ),
+    ("ec2", "flow logs", "describe_flow_logs", {}, "FlowLogs[].FlowLogId"),
+    ("eks", "clusters", "list_clusters", {}, "clusters"),
+    ("ecr", "repositories", "describe_repositories", {}, "repositories[].repositoryName"),
+    ("logs", "log groups", "describe_log_groups", {}, "logGroups[].logGroupName"),
+)
 
+
+@functools.cache
 def _client(service: str, url: str, region: str) -> Any:
     import boto3  # type: ignore[import-untyped]
 
@@ -20,94 +55,21 @@ def _client(service: str, url: str, region: str) -> Any:
     )
 
 
-def _kms_keys(kms: Any) -> list[str]:
-    keys = [k["KeyId"] for k in kms.list_keys()["Keys"]]
-    states = {k: kms.describe_key(KeyId=k)["KeyMetadata"] for k in keys}
-    return [
-        k
-        for k, meta in states.items()
-        if meta["KeyManager"] == "CUSTOMER" and meta["KeyState"] != "PendingDeletion"
-    ]
-
-
-#: service -> (what, lister): the kinds of resource the modules create.
-LISTERS: dict[str, list[tuple[str, Callable[[Any], list[str]]]]] = {
-    "s3": [("buckets", lambda c: [b["Name"] for b in c.list_buckets()["Buckets"]])],
-    "kms": [
-        ("keys not pending deletion", _kms_keys),
-        (
-            "aliases",
-            lambda c: [
-                a["AliasName"]
-                for a in c.list_aliases()["Aliases"]
-                if not a["AliasName"].startswith("alias/aws/")
-            ],
-        ),
-    ],
-    "iam": [
-        (
-            "roles",
-            lambda c: [
-                r["RoleName"]
-                for r in c.list_roles()["Roles"]
-                if not r["Path"].startswith("/aws-service-role/")
-            ],
-        ),
-        (
-            "customer policies",
-            lambda c: [p["PolicyName"] for p in c.list_policies(Scope="Local")["Policies"]],
-        ),
-        (
-            "OIDC providers",
-            lambda c: [
-                p["Arn"] for p in c.list_open_id_connect_providers()["OpenIDConnectProviderList"]
-            ],
-        ),
-    ],
-    "ec2": [
-        (
-            "VPCs (not default)",
-            lambda c: [v["VpcId"] for v in c.describe_vpcs()["Vpcs"] if not v["IsDefault"]],
-        ),
-        (
-            "NAT gateways",
-            lambda c: [
-                n["NatGatewayId"]
-                for n in c.describe_nat_gateways()["NatGateways"]
-                if n["State"] not in ("deleted", "deleting")
-            ],
-        ),
-        (
-            "Elastic IPs",
-            lambda c: [a.get("AllocationId", "") for a in c.describe_addresses()["Addresses"]],
-        ),
-        (
-            "launch templates",
-            lambda c: [
-                t["LaunchTemplateName"] for t in c.describe_launch_templates()["LaunchTemplates"]
-            ],
-        ),
-        ("flow logs", lambda c: [f["FlowLogId"] for f in c.describe_flow_logs()["FlowLogs"]]),
-    ],
-    "eks": [("clusters", lambda c: list(c.list_clusters()["clusters"]))],
-    "ecr": [
-        (
-            "repositories",
-            lambda c: [r["repositoryName"] for r in c.describe_repositories()["repositories"]],
-        )
-    ],
-    "logs": [
-        ("log groups", lambda c: [g["logGroupName"] for g in c.describe_log_groups()["logGroups"]])
-    ],
-}
+def _customer_key(kms: Any, key: str) -> bool:
+    meta = kms.describe_key(KeyId=key)["KeyMetadata"]
+    return bool(meta["KeyManager"] == "CUSTOMER" and meta["KeyState"] != "PendingDeletion")
 
 
 def listing(url: str, region: str) -> dict[str, list[str]]:
+    import jmespath  # type: ignore[import-untyped]
+
     found: dict[str, list[str]] = {}
-    for service, listers in LISTERS.items():
+    for service, what, call, arguments, names in LISTERS:
         client = _client(service, url, region)
-        for what, lister in listers:
-            found[f"{service} {what}"] = lister(client)
+        listed = list(jmespath.search(names, getattr(client, call)(**arguments)) or [])
+        if what == KMS_KEYS:
+            listed = [key for key in listed if _customer_key(client, key)]
+        found[f"{service} {what}"] = listed
     return found
 
 

@@ -38,9 +38,6 @@ class LocalProvider:
     directory: Path  # <root>/<host>/hashicorp/aws/<version>/<os_arch>
     root: Path
 
-    def describe(self) -> str:
-        return f"{SOURCE} {self.version} (local mirror {self.root})"
-
 
 def os_arch() -> str:
     machine = platform.machine().lower()
@@ -71,14 +68,6 @@ def find(given: str | None = None) -> LocalProvider | None:
             best = max(found, key=lambda d: _version_key(d.parent.name))
             return LocalProvider(best.parent.name, best, root)
     return None
-
-
-def not_found_sentence(given: str | None = None) -> str:
-    searched = ", ".join(str(r) for r in roots(given))
-    return (
-        f"No local {SOURCE} provider binary was found (searched {searched}), so tofu init "
-        "installs it from the registry"
-    )
 
 
 def cli_config(local: LocalProvider) -> Path:
@@ -142,7 +131,12 @@ def prepare(name: str, mirror: str | None) -> tuple[Path, LocalProvider | None, 
     """The workspace copy, the local provider (None: the registry) and tofu's environment."""
     local = find(mirror)
     if local is None:
-        print(not_found_sentence(mirror) + ".", flush=True)
+        searched = ", ".join(str(r) for r in roots(mirror))
+        print(
+            f"No local {SOURCE} provider binary was found (searched {searched}), so tofu init "
+            "installs it from the registry.",
+            flush=True,
+        )
     env = {"TF_CLI_CONFIG_FILE": str(cli_config(local))} if local else {}
     return workspace(name, local), local, env
 
@@ -157,4 +151,6 @@ def ran_against(action: str, local: LocalProvider | None) -> str:
         if local.version != pin
         else ""
     )
-    return f"tofu {action} ran against {local.describe()}{relaxed}"
+    return (
+        f"tofu {action} ran against {SOURCE} {local.version} (local mirror {local.root}){relaxed}"
+    )

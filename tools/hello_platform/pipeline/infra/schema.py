@@ -97,8 +97,8 @@ class _Context:
         )
 
 
-def _body_items(body: Mapping[str, Any]) -> Iterator[tuple[str, Any, bool]]:
-    """(name, value, is_dynamic) of a block body, dynamic blocks unwrapped."""
+def _body_items(body: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(name, value) of a block body, dynamic blocks unwrapped."""
     for key, value in body.items():
         if key.startswith("__"):
             continue
@@ -106,9 +106,9 @@ def _body_items(body: Mapping[str, Any]) -> Iterator[tuple[str, Any, bool]]:
             for entry in value:
                 for label, spec in entry.items():
                     content = spec.get("content") or [{}]
-                    yield label, content, True
+                    yield label, content
         else:
-            yield key, value, False
+            yield key, value
 
 
 def check_block(
@@ -117,7 +117,7 @@ def check_block(
     attributes = schema.get("attributes", {})
     nested = schema.get("block_types", {})
     present = set()
-    for key, value, _dynamic in _body_items(body):
+    for key, value in _body_items(body):
         present.add(key)
         if not path and key in META:
             continue

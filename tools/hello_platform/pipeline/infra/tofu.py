@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hello_platform.core import paths
+from hello_platform.core import paths, proc
 from hello_platform.core.errors import PlatformError
+from hello_platform.pipeline.policy.findings import ANSI, rel
 
 TERRAFORM_DIR = paths.REPO_ROOT / "infra" / "terraform"
 ENVS_DIR = TERRAFORM_DIR / "envs"
@@ -24,7 +25,6 @@ _PROVIDER_UNAVAILABLE = re.compile(
     r"|Failed to install provider|no available releases match",
     re.IGNORECASE,
 )
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True)
@@ -38,12 +38,7 @@ class Result:
 
 
 class ProviderUnavailableError(Exception):
-    """`tofu init` could not install a provider."""
-
-    def __init__(self, directory: Path, detail: str) -> None:
-        super().__init__(detail)
-        self.directory = directory
-        self.detail = detail
+    """`tofu init` could not install a provider (the message says why)."""
 
 
 def tofu_env(extra: Mapping[str, str] | None = None, *, isolated: bool = False) -> dict[str, str]:
@@ -92,7 +87,7 @@ def run(
         raise PlatformError(
             f"'tofu {' '.join(args)}' in {rel(cwd)} took over {timeout:.0f}s"
         ) from exc
-    return Result(done.returncode, _ANSI.sub("", (done.stdout or "") + (done.stderr or "")))
+    return Result(done.returncode, ANSI.sub("", (done.stdout or "") + (done.stderr or "")))
 
 
 def init(
@@ -114,7 +109,7 @@ def init(
     if _PROVIDER_UNAVAILABLE.search(done.output):
         host = re.search(r"connect to\s+([a-z0-9.-]+\.[a-z]+)", done.output)
         detail = f"{host.group(1)} is out of reach" if host else first_error(done.output)
-        raise ProviderUnavailableError(directory, detail)
+        raise ProviderUnavailableError(detail)
     raise PlatformError(f"tofu init failed in {rel(directory)}: {first_error(done.output)}")
 
 
@@ -132,14 +127,7 @@ def first_error(output: str) -> str:
         if line.startswith(("Error:", "│ Error:")):
             rest = next((x.lstrip("│ ") for x in lines[i + 1 :] if x.strip("│ ")), "")
             return f"{line.lstrip('│ ')} {rest}".strip()
-    return (output.strip().splitlines() or ["no output"])[-1]
-
-
-def rel(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(paths.REPO_ROOT))
-    except ValueError:
-        return str(path)
+    return proc.last_line(output)
 
 
 def modules(root: Path = TERRAFORM_DIR) -> list[Path]:

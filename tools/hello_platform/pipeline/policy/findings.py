@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -12,6 +13,7 @@ from hello_platform.core import paths
 from hello_platform.core.errors import PlatformError
 
 POLICY_DIR = paths.REPO_ROOT / "policies"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True, order=True)

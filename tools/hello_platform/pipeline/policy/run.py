@@ -23,12 +23,14 @@ from hello_platform.pipeline.policy.tflint import tflint
 class Charts:
     """The charts' verdicts: a PASS/FAIL line per render, findings, label -> rendered YAML."""
 
+    conftest: Path
+    helm: Path
     lines: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     rendered: dict[str, str] = field(default_factory=dict)
 
-    def judge(self, conftest_bin: Path, label: str, manifests: str) -> None:
-        verdict = rego.conftest_text(conftest_bin, manifests, "kubernetes", label=label)
+    def judge(self, label: str, manifests: str) -> None:
+        verdict = rego.conftest_text(self.conftest, manifests, "kubernetes", label=label)
         self.rendered[label] = manifests
         self.findings += verdict.findings
         state = "FAIL" if verdict.findings else "PASS"
@@ -44,35 +46,29 @@ def policies(opa: Path) -> str:
     return f"rego: fmt and check --strict clean; opa test: {count}/{count} passed"
 
 
-def chart_profiles(
-    conftest_bin: Path,
-    helm_bin: Path,
-    service: Service,
-    profiles: Sequence[str] | None,
-    charts: Charts,
-) -> None:
+def chart_profiles(charts: Charts, service: Service, profiles: Sequence[str] | None) -> None:
     version = helm.kubernetes_version()
     for v in helm.variants(service, profiles):
         label = f"{rel(service.chart)} (profile {v.name})"
         with step(f"chart profile '{v.name}': render, conftest"):
             text = helm.render(
-                helm_bin, service, values_files=v.values_files, sets=v.sets, kube_version=version
+                charts.helm, service, values_files=v.values_files, sets=v.sets, kube_version=version
             )
-            charts.judge(conftest_bin, label, text)
+            charts.judge(label, text)
 
 
-def other_chart(conftest_bin: Path, helm_bin: Path, chart: Path, charts: Charts) -> None:
+def other_chart(charts: Charts, chart: Path) -> None:
     label = rel(chart)
     with step(f"chart {label}: render, conftest"):
-        done = run_tool([helm_bin, "template", "release", chart], what=f"helm template {label}")
+        done = run_tool([charts.helm, "template", "release", chart], what=f"helm template {label}")
         if done.returncode != 0:
             message = f"helm template failed: {proc.last_line(done.stderr)}"
             charts.findings.append(Finding(label, "PARSE", message, "helm"))
             return
-        charts.judge(conftest_bin, label, done.stdout)
+        charts.judge(label, done.stdout)
 
 
-def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Charts) -> None:
+def env_renders(charts: Charts, targets: Targets) -> None:
     """The Applications of every GitOps environment among the targets, rendered."""
     from hello_platform.pipeline.gitops import envcheck, envs
 
@@ -81,8 +77,8 @@ def env_renders(conftest_bin: Path, helm_bin: Path, targets: Targets, charts: Ch
         if not any(folder in f.resolve().parents for f in targets.argocd):
             continue
         with step(f"environment {env}: render its Applications, conftest"):
-            for label, text in envcheck.renders(env, helm_bin).rendered.items():
-                charts.judge(conftest_bin, label, text)
+            for label, text in envcheck.renders(env, charts.helm).rendered.items():
+                charts.judge(label, text)
 
 
 def rego_inputs(conftest_bin: Path, targets: Targets) -> list[Finding]:
@@ -114,22 +110,19 @@ def gate(
 
     start = time.monotonic()
     targets = classify(paths)
-    conftest_bin, helm_bin = resolve("conftest"), helm.helm_binary()
+    charts = Charts(resolve("conftest"), helm.helm_binary())
     lines = [policies(resolve("opa"))]
-    charts = Charts()
     service = service or catalogue.service()
     for chart in targets.charts:
         svc = owner(chart, service)
         if svc is not None:
-            chart_profiles(
-                conftest_bin, helm_bin, svc, profiles if svc == service else None, charts
-            )
+            chart_profiles(charts, svc, profiles if svc == service else None)
         else:
-            other_chart(conftest_bin, helm_bin, chart, charts)
-    env_renders(conftest_bin, helm_bin, targets, charts)
+            other_chart(charts, chart)
+    env_renders(charts, targets)
     findings = [*targets.unparsable, *charts.findings]
     with step("conftest: Terraform (hcl2), plans, Argo CD and Kubernetes manifests"):
-        findings += rego_inputs(conftest_bin, targets)
+        findings += rego_inputs(charts.conftest, targets)
     with step(f"checkov ({', '.join(FRAMEWORKS)})"):
         findings += checkov(checkov_binary(), targets, charts.rendered)
     if targets.tf_files:

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hello_platform.core import proc
 from hello_platform.core.errors import PlatformError
-from hello_platform.pipeline.policy.findings import POLICY_DIR, Finding, rel, run_tool
+from hello_platform.pipeline.policy.findings import ANSI, POLICY_DIR, Finding, rel, run_tool
 from hello_platform.pipeline.policy.targets import outermost
 
 TFLINT_CONFIG = POLICY_DIR / "tflint" / ".tflint.hcl"
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def tflint(
@@ -51,4 +49,4 @@ def _error(root: Path, error: dict[str, Any]) -> Finding:
     line = (rng.get("start") or {}).get("line")
     first = str(error.get("message", "")).strip().splitlines()[:1] or ["unknown error"]
     at = f"line {line}: " if line else ""
-    return Finding(where, "PARSE", f"{at}{_ANSI.sub('', first[0])}", "tflint")
+    return Finding(where, "PARSE", f"{at}{ANSI.sub('', first[0])}", "tflint")
