@@ -34,7 +34,7 @@ pytestmark = pytest.mark.e2e
 
 NAME = "greeter"
 NAMESPACE = "greeter-e2e"
-NODE_PORT = 30084
+NODE_PORT = 30085  # 30080-30084 belong to deploy, gitops, loadtest, drill, rollouts
 GIT_ENV = {
     **os.environ,
     "GIT_AUTHOR_NAME": "e2e",
