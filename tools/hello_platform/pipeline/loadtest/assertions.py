@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hello_platform.pipeline.loadtest.kube import HpaStatus
+from hello_platform.pipeline.loadtest.kube import DEFAULT_SCALE_DOWN_WINDOW_S, HpaStatus
 from hello_platform.pipeline.loadtest.options import Options
 from hello_platform.pipeline.loadtest.watcher import LoadPoint, Sample
 
@@ -142,7 +142,7 @@ def scale_down_check(
     samples: Sequence[Sample], load_start: float, load_stop: float, peak: int | None
 ) -> Check:
     window = scale_down_window(samples)
-    down_limit = (window if window is not None else 300) + SCALE_DOWN_SLACK_S
+    down_limit = (DEFAULT_SCALE_DOWN_WINDOW_S if window is None else window) + SCALE_DOWN_SLACK_S
     down = scale_down_time(samples, load_stop)
     base = baseline_replicas(samples, load_start)
     scaled = peak is not None and base is not None and peak > base
